@@ -1,0 +1,105 @@
+//! `POST /auth/login`: validates `{"username", "password"}` as the original
+//! did (strings of 1–100 characters, FastAPI's 422 shape for every bad
+//! field) and exchanges them for a token. The submitted values are never
+//! echoed back or logged.
+
+use crate::app::App;
+use crate::error::{Error, FieldError};
+use crate::http::body::{self, Body, MAX_REQUEST_BODY};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{Value, json};
+
+pub async fn login(app: &App, req: Request<Incoming>) -> Result<Response<Body>, Error> {
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let bytes = body::read_limited(req.into_body(), declared, MAX_REQUEST_BODY).await?;
+    let (username, password) = credentials(&bytes)?;
+    let token = app
+        .auth
+        .login(&username, &password)
+        .ok_or(Error::Unauthorized("Invalid username or password"))?;
+    Ok(body::ok(&token))
+}
+
+/// Parses and validates the login body.
+fn credentials(bytes: &[u8]) -> Result<(String, String), Error> {
+    let fail = |kind, loc: Vec<Value>, msg: &str| Err(Error::Validation(vec![FieldError::new(loc, kind, msg)]));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return fail("missing", vec![json!("body")], "Field required");
+    }
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return fail("json_invalid", vec![json!("body"), json!(e.column())], "JSON decode error"),
+    };
+    let Some(object) = value.as_object() else {
+        return fail(
+            "model_attributes_type",
+            vec![json!("body")],
+            "Input should be a valid dictionary or object to extract fields from",
+        );
+    };
+    let mut errors = Vec::new();
+    let mut field = |name: &str| -> String {
+        let loc = vec![json!("body"), json!(name)];
+        let (kind, msg) = match object.get(name) {
+            None => ("missing", "Field required".to_string()),
+            Some(Value::String(s)) => match s.chars().count() {
+                0 => ("string_too_short", "String should have at least 1 character".into()),
+                101.. => ("string_too_long", "String should have at most 100 characters".into()),
+                _ => return s.clone(),
+            },
+            Some(_) => ("string_type", "Input should be a valid string".into()),
+        };
+        errors.push(FieldError::new(loc, kind, msg));
+        String::new()
+    };
+    let (username, password) = (field("username"), field("password"));
+    if errors.is_empty() {
+        Ok((username, password))
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(body: &str) -> Vec<(&'static str, Vec<Value>)> {
+        match credentials(body.as_bytes()) {
+            Err(Error::Validation(errs)) => errs.into_iter().map(|e| (e.kind, e.loc)).collect(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn valid_body_yields_credentials() {
+        let (u, p) = credentials(br#"{"username":"admin","password":"pw","extra":1}"#).unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("admin", "pw"));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        assert_eq!(kinds(""), [("missing", vec![json!("body")])]);
+        assert_eq!(kinds("{nope"), [("json_invalid", vec![json!("body"), json!(2)])]);
+        assert_eq!(kinds("[1]"), [("model_attributes_type", vec![json!("body")])]);
+        assert_eq!(
+            kinds(r#"{"password": 5}"#),
+            [("missing", vec![json!("body"), json!("username")]), ("string_type", vec![json!("body"), json!("password")])]
+        );
+        let long = "é".repeat(101);
+        assert_eq!(
+            kinds(&format!(r#"{{"username":"","password":"{long}"}}"#)),
+            [("string_too_short", vec![json!("body"), json!("username")]), ("string_too_long", vec![json!("body"), json!("password")])]
+        );
+    }
+
+    #[test]
+    fn limits_count_characters_not_bytes() {
+        let hundred = "é".repeat(100);
+        assert!(credentials(format!(r#"{{"username":"a","password":"{hundred}"}}"#).as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,115 @@
+//! Authentication: the login check (constant-time on username and
+//! password), token issue and verification, and bearer extraction.
+//!
+//! - [`jwt`]: HS256/384/512 tokens written in-house.
+//! - [`secret`]: the `Secret` wrapper and constant-time comparison.
+
+pub mod jwt;
+pub mod secret;
+
+use crate::config::AuthConfig;
+use crate::error::Error;
+use crate::models::Token;
+use hyper::HeaderMap;
+use jwt::{Claims, JwtKeys};
+use secret::{Secret, ct_eq};
+
+pub struct Auth {
+    keys: JwtKeys,
+    username: String,
+    password: Secret,
+    ttl_secs: u64,
+}
+
+/// `Authorization: Bearer <token>` (scheme case-insensitive), if present.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl Auth {
+    pub fn new(cfg: &AuthConfig) -> Auth {
+        Auth {
+            keys: JwtKeys::new(cfg.algorithm, cfg.secret_key.expose().as_bytes()),
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+            ttl_secs: cfg.token_ttl.as_secs(),
+        }
+    }
+
+    /// A token if both username and password match. Both comparisons always
+    /// run, in constant time, so timing reveals neither.
+    pub fn login(&self, username: &str, password: &str) -> Option<Token> {
+        let user_ok = ct_eq(self.username.as_bytes(), username.as_bytes());
+        let pass_ok = self.password.matches(password);
+        (user_ok & pass_ok).then(|| Token {
+            access_token: self.issue(username),
+            token_type: "bearer",
+            expires_in: self.ttl_secs,
+        })
+    }
+
+    /// Signs a token for `sub` from now.
+    pub fn issue(&self, sub: &str) -> String {
+        self.keys.sign(sub, crate::clock::unix_now() as i64, self.ttl_secs as i64)
+    }
+
+    /// Verifies a raw token (WebSocket `?token=` or a bearer value).
+    pub fn verify(&self, token: &str) -> Result<Claims, Error> {
+        self.keys.verify(token, crate::clock::unix_now() as i64).map_err(|e| {
+            log::debug!(reason = format!("{e:?}").as_str(); "token rejected");
+            Error::Unauthorized("Invalid or expired token")
+        })
+    }
+
+    /// The claims of the request's bearer token, or 401.
+    pub fn authorize(&self, headers: &HeaderMap) -> Result<Claims, Error> {
+        let token = bearer_token(headers).ok_or(Error::Unauthorized("Not authenticated"))?;
+        self.verify(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Vars};
+
+    fn auth() -> Auth {
+        let cfg = Config::from_vars(&Vars::from_pairs([("API_PASSWORD", "pw-123"), ("API_USERNAME", "ops")])).unwrap();
+        Auth::new(&cfg.auth)
+    }
+
+    #[test]
+    fn login_needs_both_username_and_password() {
+        let a = auth();
+        let token = a.login("ops", "pw-123").unwrap();
+        assert_eq!(token.token_type, "bearer");
+        assert_eq!(token.expires_in, 1800);
+        assert_eq!(a.verify(&token.access_token).unwrap().sub, "ops");
+        assert!(a.login("ops", "pw-1234").is_none());
+        assert!(a.login("admin", "pw-123").is_none());
+        assert!(a.login("", "").is_none());
+    }
+
+    #[test]
+    fn bearer_extraction() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert("authorization", "Bearer abc.def.ghi".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("abc.def.ghi"));
+        h.insert("authorization", "bearer  xyz ".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("xyz"));
+        h.insert("authorization", "Basic abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+
+    #[test]
+    fn missing_and_bad_tokens_are_401() {
+        let a = auth();
+        assert_eq!(a.authorize(&HeaderMap::new()).unwrap_err().status(), 401);
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer nope".parse().unwrap());
+        assert_eq!(a.authorize(&h).unwrap_err(), Error::Unauthorized("Invalid or expired token"));
+    }
+}

@@ -1,0 +1,320 @@
+//! Settings, read once at start from the environment and `.env` and
+//! validated before the agent binds a port. Every variable of the original
+//! product keeps its name; the loader is split by section and takes a
+//! [`Vars`] map so tests never touch the real environment.
+//!
+//! Missing secrets are generated (zero-config start) and reported in
+//! [`Config::generated`] so `main` can print them once. An explicitly weak or
+//! malformed value stops the start with a message naming the variable.
+
+mod source;
+
+pub use source::{Vars, parse_dotenv};
+
+use crate::auth::jwt::Algorithm;
+use crate::auth::secret::Secret;
+use crate::docker::Endpoint;
+use crate::net::Cidr;
+use std::fmt;
+use std::time::Duration;
+
+/// A setting that stops the start, with the variable's name and how to fix it.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(var: &'static str, message: String) -> ConfigError {
+        ConfigError { var, message }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_name: String,
+    pub debug: bool,
+    pub server: ServerConfig,
+    pub docker: DockerConfig,
+    pub auth: AuthConfig,
+    pub cors: CorsConfig,
+    pub rate_limit: RateLimitConfig,
+    pub mcp: McpConfig,
+    /// Names of secrets generated at start because none was configured.
+    pub generated: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    pub max_connections: usize,
+    /// Addresses whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
+    /// How long in-flight requests may run after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DockerConfig {
+    pub endpoint: Endpoint,
+    /// Upper bound on any single Docker call (actions add their own stop timeout).
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub secret_key: Secret,
+    pub algorithm: Algorithm,
+    pub token_ttl: Duration,
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct CorsConfig {
+    /// Allowed origins; `*` allows any (then without credentials).
+    pub origins: Vec<String>,
+    pub allow_credentials: bool,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Overall requests per client per `window`.
+    pub requests: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct McpConfig {
+    pub enabled: bool,
+    pub api_key: Secret,
+    pub debug: bool,
+}
+
+const GENERATE_HINT: &str = "generate one with: openssl rand -base64 32";
+
+impl Config {
+    /// Loads from `.env` and the process environment.
+    pub fn load() -> Result<Config, ConfigError> {
+        Config::from_vars(&Vars::from_process())
+    }
+
+    /// Loads from an explicit map (tests, embedding).
+    pub fn from_vars(vars: &Vars) -> Result<Config, ConfigError> {
+        let mut generated = Vec::new();
+        Ok(Config {
+            app_name: vars.string("APP_NAME", "Docker Agent"),
+            debug: vars.bool("DEBUG", false)?,
+            server: server_section(vars)?,
+            docker: docker_section(vars)?,
+            auth: auth_section(vars, &mut generated)?,
+            cors: cors_section(vars)?,
+            rate_limit: rate_limit_section(vars)?,
+            mcp: mcp_section(vars, &mut generated)?,
+            generated,
+        })
+    }
+
+    /// The socket address to bind, e.g. `0.0.0.0:9000` or `[::1]:9000`.
+    pub fn bind_addr(&self) -> String {
+        let host = &self.server.host;
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", self.server.port)
+        } else {
+            format!("{host}:{}", self.server.port)
+        }
+    }
+}
+
+fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
+    let trusted_proxies = vars
+        .list("TRUSTED_PROXIES", &[])?
+        .iter()
+        .map(|s| {
+            Cidr::parse(s).ok_or_else(|| {
+                ConfigError::new("TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR block"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(ServerConfig {
+        host: vars.string("HOST", "0.0.0.0"),
+        port: vars.number("PORT", 9000, 0, u16::MAX)?,
+        max_connections: vars.number("MAX_CONNECTIONS", 2048, 1, 1_000_000)?,
+        trusted_proxies,
+        shutdown_grace: Duration::from_secs(vars.number("SHUTDOWN_TIMEOUT", 8, 0, 3600)?),
+    })
+}
+
+fn docker_section(vars: &Vars) -> Result<DockerConfig, ConfigError> {
+    let host = vars.string("DOCKER_HOST", "unix:///var/run/docker.sock");
+    let endpoint = Endpoint::parse(&host).ok_or_else(|| {
+        ConfigError::new(
+            "DOCKER_HOST",
+            format!("{host:?} is not supported; use unix:///path/to/docker.sock or tcp://host:port"),
+        )
+    })?;
+    Ok(DockerConfig {
+        endpoint,
+        timeout: Duration::from_secs(vars.number("DOCKER_TIMEOUT", 30, 1, 3600)?),
+    })
+}
+
+fn auth_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<AuthConfig, ConfigError> {
+    let secret_key = match vars.get("SECRET_KEY") {
+        Some(k) if k.len() < 32 || k == "changeme" => {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                format!("must be at least 32 characters; {GENERATE_HINT}"),
+            ));
+        }
+        Some(k) => Secret::new(k),
+        None => generate("SECRET_KEY", 32, generated),
+    };
+    let alg = vars.string("ALGORITHM", "HS256");
+    let algorithm = Algorithm::parse(&alg).ok_or_else(|| {
+        ConfigError::new("ALGORITHM", format!("{alg:?} is not supported; use HS256, HS384 or HS512"))
+    })?;
+    let minutes: u64 = vars.number("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525_600)?;
+    let password = match vars.get("API_PASSWORD") {
+        Some(p) if p.len() > 100 => {
+            return Err(ConfigError::new("API_PASSWORD", "must be at most 100 characters".into()));
+        }
+        Some(p) => Secret::new(p),
+        None => generate("API_PASSWORD", 18, generated),
+    };
+    Ok(AuthConfig {
+        secret_key,
+        algorithm,
+        token_ttl: Duration::from_secs(minutes * 60),
+        username: vars.string("API_USERNAME", "admin"),
+        password,
+    })
+}
+
+fn cors_section(vars: &Vars) -> Result<CorsConfig, ConfigError> {
+    Ok(CorsConfig {
+        origins: vars.list("CORS_ORIGINS", &["*"])?,
+        allow_credentials: vars.bool("CORS_ALLOW_CREDENTIALS", true)?,
+        allow_methods: vars.list("CORS_ALLOW_METHODS", &["*"])?,
+        allow_headers: vars.list("CORS_ALLOW_HEADERS", &["*"])?,
+    })
+}
+
+fn rate_limit_section(vars: &Vars) -> Result<RateLimitConfig, ConfigError> {
+    Ok(RateLimitConfig {
+        enabled: vars.bool("RATE_LIMIT_ENABLED", true)?,
+        requests: vars.number("RATE_LIMIT_REQUESTS", 100, 1, 1_000_000)?,
+        window: Duration::from_secs(vars.number("RATE_LIMIT_WINDOW", 60, 1, 86_400)?),
+    })
+}
+
+fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConfig, ConfigError> {
+    let api_key = match vars.get("MCP_API_KEY") {
+        Some(k) if k.len() < 16 => {
+            return Err(ConfigError::new(
+                "MCP_API_KEY",
+                format!("must be at least 16 characters; {GENERATE_HINT}"),
+            ));
+        }
+        Some(k) => Secret::new(k),
+        None => generate("MCP_API_KEY", 32, generated),
+    };
+    Ok(McpConfig {
+        enabled: vars.bool("MCP_ENABLED", true)?,
+        api_key,
+        debug: vars.bool("MCP_DEBUG", false)?,
+    })
+}
+
+fn generate(name: &'static str, bytes: usize, generated: &mut Vec<&'static str>) -> Secret {
+    generated.push(name);
+    Secret::new(crate::random::token(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(&Vars::from_pairs(pairs.iter().copied()))
+    }
+
+    #[test]
+    fn zero_config_generates_secrets_and_uses_defaults() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.generated, ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY"]);
+        assert!(c.auth.secret_key.expose().len() >= 32);
+        assert!(c.mcp.api_key.expose().len() >= 16);
+        assert_eq!(c.bind_addr(), "0.0.0.0:9000");
+        assert_eq!(c.auth.username, "admin");
+        assert_eq!(c.auth.token_ttl, Duration::from_secs(1800));
+        assert_eq!(c.rate_limit.requests, 100);
+        assert_eq!(c.cors.origins, ["*"]);
+        assert!(c.mcp.enabled && c.rate_limit.enabled && !c.debug);
+    }
+
+    #[test]
+    fn explicit_values_are_used() {
+        let c = load(&[
+            ("SECRET_KEY", &"k".repeat(40)),
+            ("API_PASSWORD", "pw"),
+            ("MCP_API_KEY", "0123456789abcdef"),
+            ("ALGORITHM", "HS512"),
+            ("HOST", "::1"),
+            ("PORT", "0"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("CORS_ORIGINS", "https://a.example,https://b.example"),
+            ("RATE_LIMIT_ENABLED", "false"),
+        ])
+        .unwrap();
+        assert!(c.generated.is_empty());
+        assert_eq!(c.auth.algorithm, Algorithm::HS512);
+        assert_eq!(c.bind_addr(), "[::1]:0");
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert_eq!(c.cors.origins.len(), 2);
+        assert!(!c.rate_limit.enabled);
+    }
+
+    #[test]
+    fn weak_or_malformed_values_stop_the_start() {
+        let cases: &[(&str, &str)] = &[
+            ("SECRET_KEY", "short"),
+            ("SECRET_KEY", "changeme"),
+            ("MCP_API_KEY", "tooshort"),
+            ("ALGORITHM", "none"),
+            ("ALGORITHM", "RS256"),
+            ("PORT", "http"),
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("RATE_LIMIT_REQUESTS", "-5"),
+            ("RATE_LIMIT_WINDOW", "1.5"),
+            ("DEBUG", "sometimes"),
+            ("TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("DOCKER_HOST", "npipe:////./pipe/docker_engine"),
+        ];
+        for (var, value) in cases {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, *var, "{var}={value}");
+            assert!(!err.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn error_message_explains_the_fix_without_echoing_the_secret() {
+        let err = load(&[("SECRET_KEY", "tiny-secret")]).unwrap_err().to_string();
+        assert!(err.contains("SECRET_KEY") && err.contains("openssl rand"), "{err}");
+        assert!(!err.contains("tiny-secret"));
+    }
+}

@@ -1,0 +1,264 @@
+//! The Docker Engine API transport: HTTP/1.1 over the Unix socket (or
+//! `tcp://`), a deadline on every call, bounded response bodies, and API
+//! version negotiation.
+//!
+//! Negotiation asks the unversioned `/version` once and uses the highest
+//! version both sides speak (ours: [`MAX_API`]; never below the daemon's
+//! minimum), so Engine 20.10 (1.41) through current releases all work. When
+//! the daemon goes away the cached version is dropped and renegotiated on the
+//! next call, so the agent recovers by itself after a daemon restart; the
+//! connection pool discards dead sockets on its own.
+
+use super::error::DockerError;
+use hyper::body::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use hyperlocal::UnixConnector;
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The newest API version we speak.
+pub const MAX_API: (u32, u32) = (1, 47);
+/// Largest JSON body we read from Docker.
+pub const MAX_BODY: usize = 64 << 20;
+/// Largest error body we read from Docker.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// Where the daemon listens (`DOCKER_HOST`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp(String),
+}
+
+impl Endpoint {
+    /// `unix:///path`, a bare absolute path, `tcp://host:port` or `http://host:port`.
+    pub fn parse(s: &str) -> Option<Endpoint> {
+        if let Some(path) = s.strip_prefix("unix://") {
+            return path.starts_with('/').then(|| Endpoint::Unix(path.into()));
+        }
+        if s.starts_with('/') {
+            return Some(Endpoint::Unix(s.into()));
+        }
+        let rest = s.strip_prefix("tcp://").or_else(|| s.strip_prefix("http://"))?;
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return None;
+        }
+        Some(Endpoint::Tcp(if authority.contains(':') {
+            authority.to_string()
+        } else {
+            format!("{authority}:2375")
+        }))
+    }
+}
+
+enum Transport {
+    Unix(Client<UnixConnector, Full<Bytes>>),
+    Tcp(Client<HttpConnector, Full<Bytes>>),
+}
+
+/// A handle on one Docker daemon, shared by every request.
+pub struct Docker {
+    transport: Transport,
+    /// `unix://<hex path>:0` or `http://host:port`, prefixed to every path.
+    base: String,
+    /// The negotiated `/v1.NN` prefix, once known.
+    version: Mutex<Option<Arc<str>>>,
+    timeout: Duration,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Docker {
+    pub fn new(endpoint: &Endpoint, timeout: Duration) -> Docker {
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(Duration::from_secs(30)).pool_max_idle_per_host(16);
+        let (transport, base) = match endpoint {
+            Endpoint::Unix(path) => (
+                Transport::Unix(builder.build(UnixConnector)),
+                format!("unix://{}:0", hex(path.as_os_str().as_encoded_bytes())),
+            ),
+            Endpoint::Tcp(authority) => (
+                Transport::Tcp(builder.build(HttpConnector::new())),
+                format!("http://{authority}"),
+            ),
+        };
+        Docker {
+            transport,
+            base,
+            version: Mutex::new(None),
+            timeout,
+        }
+    }
+
+    /// The default deadline for one call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>, DockerError> {
+        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
+        let result = match &self.transport {
+            Transport::Unix(c) => c.request(req).await,
+            Transport::Tcp(c) => c.request(req).await,
+        };
+        result.map_err(|e| {
+            self.forget_version();
+            DockerError::Unavailable(e.to_string())
+        })
+    }
+
+    fn forget_version(&self) {
+        *self.version.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Sends a request on the negotiated API version and turns error statuses into errors.
+    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>, DockerError> {
+        let prefix = self.api_prefix().await?;
+        let resp = self.send(method, &format!("{prefix}{path}"), body).await?;
+        check_status(resp).await
+    }
+
+    async fn api_prefix(&self) -> Result<Arc<str>, DockerError> {
+        if let Some(v) = self.version.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(v);
+        }
+        let resp = check_status(self.send(Method::GET, "/version", None).await?).await?;
+        let info: super::models::Version = read_json(resp).await?;
+        let chosen = negotiate(&info.api_version, &info.min_api_version);
+        let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
+        *self.version.lock().unwrap_or_else(|e| e.into_inner()) = Some(prefix.clone());
+        Ok(prefix)
+    }
+
+    /// GET a JSON document, within the default deadline.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
+        self.deadline(self.timeout, async { read_json(self.call(Method::GET, path, None).await?).await })
+            .await
+    }
+
+    /// POST without a body; returns Docker's status (e.g. 204, or 304 "already so").
+    pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
+        self.deadline(deadline, async {
+            let resp = self.call(Method::POST, path, None).await?;
+            let status = resp.status();
+            drain(resp.into_body(), MAX_ERROR_BODY).await;
+            Ok(status)
+        })
+        .await
+    }
+
+    /// Opens a response whose body the caller reads incrementally (logs,
+    /// streams). The deadline covers the response head only.
+    pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
+        self.deadline(self.timeout, self.call(Method::GET, path, None)).await
+    }
+
+    /// Is the daemon answering? (`GET /_ping`, unversioned.)
+    pub async fn ping(&self) -> Result<(), DockerError> {
+        self.deadline(self.timeout.min(Duration::from_secs(5)), async {
+            let resp = check_status(self.send(Method::GET, "/_ping", None).await?).await?;
+            drain(resp.into_body(), MAX_ERROR_BODY).await;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `fut` within `limit`; a miss is [`DockerError::Timeout`].
+    pub async fn deadline<T>(
+        &self,
+        limit: Duration,
+        fut: impl Future<Output = Result<T, DockerError>>,
+    ) -> Result<T, DockerError> {
+        tokio::time::timeout(limit, fut).await.unwrap_or(Err(DockerError::Timeout))
+    }
+}
+
+/// Picks min(ours, daemon's max), raised to the daemon's minimum.
+fn negotiate(server_max: &str, server_min: &str) -> (u32, u32) {
+    let parse = |s: &str| -> Option<(u32, u32)> {
+        let (a, b) = s.split_once('.')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    };
+    let max = parse(server_max).unwrap_or(MAX_API);
+    let chosen = max.min(MAX_API);
+    match parse(server_min) {
+        Some(min) if min > chosen => min,
+        _ => chosen,
+    }
+}
+
+async fn check_status(resp: Response<Incoming>) -> Result<Response<Incoming>, DockerError> {
+    let status = resp.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        return Ok(resp);
+    }
+    let body = collect(resp.into_body(), MAX_ERROR_BODY).await.unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
+    Err(DockerError::Status {
+        status: status.as_u16(),
+        message,
+    })
+}
+
+async fn collect(body: Incoming, limit: usize) -> Result<Bytes, DockerError> {
+    Limited::new(body, limit)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| DockerError::Protocol(format!("reading body: {e}")))
+}
+
+async fn drain(body: Incoming, limit: usize) {
+    let _ = collect(body, limit).await;
+}
+
+async fn read_json<T: DeserializeOwned>(resp: Response<Incoming>) -> Result<T, DockerError> {
+    let body = collect(resp.into_body(), MAX_BODY).await?;
+    serde_json::from_slice(&body).map_err(|e| DockerError::Protocol(format!("decoding JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse() {
+        assert_eq!(
+            Endpoint::parse("unix:///var/run/docker.sock"),
+            Some(Endpoint::Unix("/var/run/docker.sock".into()))
+        );
+        assert_eq!(Endpoint::parse("/run/d.sock"), Some(Endpoint::Unix("/run/d.sock".into())));
+        assert_eq!(Endpoint::parse("tcp://10.0.0.1:2375"), Some(Endpoint::Tcp("10.0.0.1:2375".into())));
+        assert_eq!(Endpoint::parse("tcp://docker"), Some(Endpoint::Tcp("docker:2375".into())));
+        for bad in ["unix://relative", "npipe:////./pipe/docker", "ssh://me@host", "tcp://", "tcp://a/b"] {
+            assert_eq!(Endpoint::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn negotiation_picks_the_highest_common_version() {
+        assert_eq!(negotiate("1.41", "1.12"), (1, 41));
+        assert_eq!(negotiate("1.51", "1.24"), MAX_API);
+        assert_eq!(negotiate("1.60", "1.50"), (1, 50));
+        assert_eq!(negotiate("garbage", ""), MAX_API);
+    }
+}

@@ -1,0 +1,16 @@
+//! A small hand-written Docker Engine API client.
+//!
+//! - [`client`]: transport over the Unix socket or TCP, deadlines, version negotiation.
+//! - [`path`]: percent-encoding of every user-supplied path segment and query value.
+//! - [`models`]: the Docker JSON we read.
+//! - [`frames`]: the multiplexed stdout/stderr log stream decoder.
+//! - [`error`]: Docker failures, with Docker's status and message kept.
+
+pub mod client;
+pub mod error;
+pub mod frames;
+pub mod models;
+pub mod path;
+
+pub use client::{Docker, Endpoint};
+pub use error::DockerError;

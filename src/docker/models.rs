@@ -1,0 +1,217 @@
+//! The parts of Docker's JSON we read, as Docker spells them. Every field
+//! defaults when absent so older and newer engines decode alike; the service
+//! layer turns these into the agent's own response shapes.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `GET /version`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Version {
+    pub version: String,
+    pub api_version: String,
+    #[serde(rename = "MinAPIVersion")]
+    pub min_api_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+/// `GET /info`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Info {
+    pub containers: i64,
+    pub containers_running: i64,
+    pub images: i64,
+    pub mem_total: i64,
+    #[serde(rename = "NCPU")]
+    pub ncpu: i64,
+}
+
+/// One entry of `GET /containers/json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ContainerSummary {
+    pub id: String,
+    pub names: Vec<String>,
+    pub image: String,
+    pub state: String,
+    pub created: i64,
+    pub ports: Vec<Port>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Port {
+    #[serde(rename = "IP")]
+    pub ip: Option<String>,
+    #[serde(rename = "PrivatePort")]
+    pub private_port: u16,
+    #[serde(rename = "PublicPort")]
+    pub public_port: Option<u16>,
+    #[serde(rename = "Type")]
+    pub kind: String,
+}
+
+/// `GET /containers/{id}/json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ContainerInspect {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    /// The image id (`sha256:...`).
+    pub image: String,
+    pub state: State,
+    pub config: Config,
+    pub host_config: HostConfig,
+    pub mounts: Vec<Mount>,
+    pub network_settings: NetworkSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct State {
+    pub status: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Config {
+    pub hostname: String,
+    pub user: String,
+    pub env: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: String,
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The image reference the container was created from.
+    pub image: String,
+    pub tty: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct HostConfig {
+    pub memory: i64,
+    pub cpu_shares: i64,
+    pub restart_policy: Option<Value>,
+    pub privileged: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Mount {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub source: String,
+    pub destination: String,
+    pub mode: String,
+    #[serde(rename = "RW")]
+    pub rw: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct NetworkSettings {
+    pub networks: Option<BTreeMap<String, Network>>,
+    pub ports: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Network {
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    pub gateway: String,
+    pub mac_address: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: String,
+}
+
+/// One entry of `GET /images/json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ImageSummary {
+    pub id: String,
+    pub repo_tags: Option<Vec<String>>,
+    pub size: i64,
+    pub created: i64,
+}
+
+/// One sample of `GET /containers/{id}/stats`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Stats {
+    pub read: String,
+    pub cpu_stats: CpuStats,
+    pub precpu_stats: CpuStats,
+    pub memory_stats: MemoryStats,
+    pub networks: Option<BTreeMap<String, NetworkStats>>,
+    pub blkio_stats: BlkioStats,
+    pub pids_stats: PidsStats,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CpuStats {
+    pub cpu_usage: CpuUsage,
+    pub system_cpu_usage: Option<u64>,
+    pub online_cpus: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CpuUsage {
+    pub total_usage: u64,
+    pub percpu_usage: Option<Vec<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MemoryStats {
+    pub usage: Option<u64>,
+    pub limit: Option<u64>,
+    pub stats: Option<BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkStats {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BlkioStats {
+    pub io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BlkioEntry {
+    pub op: String,
+    pub value: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PidsStats {
+    pub current: Option<u64>,
+}

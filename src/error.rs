@@ -1,0 +1,197 @@
+//! The one error type every surface (REST, WebSocket, MCP) reports, and its
+//! mapping to an HTTP status and a JSON `{"detail": ...}` body.
+//!
+//! Details are written for the client and never carry internals (socket
+//! paths, stack traces): the Docker-side reason is logged instead, except
+//! Docker's own message about the user's container on conflicts and
+//! failed actions, which the user needs in order to act.
+
+use crate::docker::DockerError;
+use serde_json::{Value, json};
+
+/// Longest user-supplied text echoed back in an error.
+const MAX_ECHO: usize = 128;
+/// Longest Docker message passed on.
+const MAX_DOCKER_MESSAGE: usize = 512;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    ContainerNotFound(String),
+    AmbiguousContainer(String),
+    Conflict(String),
+    DockerUnavailable,
+    DockerTimeout,
+    DockerFailed(String),
+    Validation(Vec<FieldError>),
+    Unauthorized(&'static str),
+    RouteNotFound,
+    MethodNotAllowed(&'static str),
+    PayloadTooLarge(usize),
+    TooManyRequests { retry_after: u64 },
+    BadRequest(String),
+    Internal,
+}
+
+/// One entry of a 422 detail list, in FastAPI's shape: `{type, loc, msg}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub loc: Vec<Value>,
+    pub msg: String,
+    pub kind: &'static str,
+}
+
+impl FieldError {
+    pub fn new(loc: Vec<Value>, kind: &'static str, msg: impl Into<String>) -> FieldError {
+        FieldError {
+            loc,
+            msg: msg.into(),
+            kind,
+        }
+    }
+
+    pub fn query(name: &str, kind: &'static str, msg: impl Into<String>) -> FieldError {
+        FieldError::new(vec![json!("query"), json!(name)], kind, msg)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"type": self.kind, "loc": self.loc, "msg": self.msg})
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+impl Error {
+    /// An error from a call about one container: Docker's 404 becomes "not found".
+    pub fn for_container(e: DockerError, id: &str) -> Error {
+        if e.is_not_found() {
+            Error::ContainerNotFound(id.to_string())
+        } else if e.is_ambiguous_prefix() {
+            Error::AmbiguousContainer(id.to_string())
+        } else {
+            Error::from(e)
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::ContainerNotFound(_) | Error::RouteNotFound => 404,
+            Error::Conflict(_) => 409,
+            Error::AmbiguousContainer(_) => 400,
+            Error::DockerUnavailable => 503,
+            Error::DockerTimeout => 504,
+            Error::DockerFailed(_) => 502,
+            Error::Validation(_) => 422,
+            Error::Unauthorized(_) => 401,
+            Error::MethodNotAllowed(_) => 405,
+            Error::PayloadTooLarge(_) => 413,
+            Error::TooManyRequests { .. } => 429,
+            Error::BadRequest(_) => 400,
+            Error::Internal => 500,
+        }
+    }
+
+    /// The human-readable message (for MCP tool errors and logs).
+    pub fn message(&self) -> String {
+        match self {
+            Error::ContainerNotFound(id) => format!("Container '{}' not found", clip(id, MAX_ECHO)),
+            Error::AmbiguousContainer(id) => format!(
+                "Container reference '{}' is ambiguous: more than one container id starts with it",
+                clip(id, MAX_ECHO)
+            ),
+            Error::Conflict(m) => format!("Conflict: {}", clip(m, MAX_DOCKER_MESSAGE)),
+            Error::DockerUnavailable => "Docker service is unavailable".into(),
+            Error::DockerTimeout => "Docker did not respond in time".into(),
+            Error::DockerFailed(m) => format!("Docker daemon returned an error: {}", clip(m, MAX_DOCKER_MESSAGE)),
+            Error::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.loc.last().map(|l| l.to_string()).unwrap_or_default(), e.msg))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Error::Unauthorized(m) => (*m).into(),
+            Error::RouteNotFound => "Not Found".into(),
+            Error::MethodNotAllowed(_) => "Method Not Allowed".into(),
+            Error::PayloadTooLarge(limit) => format!("Request body too large (limit {} KiB)", limit / 1024),
+            Error::TooManyRequests { .. } => "Too many requests. Please slow down.".into(),
+            Error::BadRequest(m) => m.clone(),
+            Error::Internal => "Internal server error".into(),
+        }
+    }
+
+    /// The JSON body: `{"detail": ...}` (plus `retry_after` on 429).
+    pub fn body(&self) -> Value {
+        match self {
+            Error::Validation(errors) => json!({"detail": errors.iter().map(FieldError::to_json).collect::<Vec<_>>()}),
+            Error::TooManyRequests { retry_after } => json!({"detail": self.message(), "retry_after": retry_after}),
+            _ => json!({"detail": self.message()}),
+        }
+    }
+}
+
+impl From<DockerError> for Error {
+    fn from(e: DockerError) -> Error {
+        log::warn!(docker_error = e.to_string().as_str(); "docker call failed");
+        match e {
+            DockerError::Unavailable(_) => Error::DockerUnavailable,
+            DockerError::Timeout => Error::DockerTimeout,
+            DockerError::Status { status: 409, message } => Error::Conflict(message),
+            DockerError::Status { message, .. } => Error::DockerFailed(message),
+            DockerError::Protocol(_) => Error::DockerFailed("unreadable response".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_errors_map_to_statuses() {
+        let status = |e: DockerError| Error::from(e).status();
+        assert_eq!(status(DockerError::Unavailable("connect: /var/run/docker.sock".into())), 503);
+        assert_eq!(status(DockerError::Timeout), 504);
+        assert_eq!(status(DockerError::Status { status: 409, message: "busy".into() }), 409);
+        assert_eq!(status(DockerError::Status { status: 500, message: "boom".into() }), 502);
+        assert_eq!(status(DockerError::Status { status: 404, message: "no image".into() }), 502);
+        assert_eq!(status(DockerError::Protocol("bad json".into())), 502);
+    }
+
+    #[test]
+    fn container_calls_map_404_to_not_found() {
+        let e = Error::for_container(DockerError::Status { status: 404, message: "No such container: x".into() }, "web");
+        assert_eq!(e.status(), 404);
+        assert_eq!(e.body(), json!({"detail": "Container 'web' not found"}));
+    }
+
+    #[test]
+    fn unavailable_detail_hides_the_socket_path() {
+        let e = Error::from(DockerError::Unavailable("connect /var/run/docker.sock: ENOENT".into()));
+        assert_eq!(e.body(), json!({"detail": "Docker service is unavailable"}));
+    }
+
+    #[test]
+    fn rate_limit_body_carries_retry_after() {
+        let e = Error::TooManyRequests { retry_after: 12 };
+        assert_eq!(e.status(), 429);
+        assert_eq!(e.body()["retry_after"], 12);
+    }
+
+    #[test]
+    fn validation_body_is_a_field_list() {
+        let e = Error::Validation(vec![FieldError::query("tail", "greater_than_equal", "Input should be greater than or equal to 1")]);
+        assert_eq!(
+            e.body(),
+            json!({"detail": [{"type": "greater_than_equal", "loc": ["query", "tail"], "msg": "Input should be greater than or equal to 1"}]})
+        );
+    }
+
+    #[test]
+    fn echoed_ids_are_clipped() {
+        let long = "a".repeat(1000);
+        assert!(Error::ContainerNotFound(long).message().len() < 200);
+    }
+}

@@ -1,0 +1,63 @@
+//! The request pipeline, in order: request id and client address; CORS
+//! preflight; route (404/405); rate limit (429); token (401); the handler.
+//! Every response, errors included, then gets CORS headers, `X-Request-ID`
+//! and `X-Process-Time`, and one access-log line.
+//!
+//! The handler runs in its own task: a bug that panics becomes a JSON 500
+//! for that request instead of a dropped connection.
+
+use super::body::{self, Body};
+use super::{request_id, router};
+use crate::app::App;
+use crate::error::Error;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ORIGIN};
+use hyper::{Request, Response};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    let started = Instant::now();
+    let id = request_id::pick(req.headers());
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = crate::net::client_ip(peer.ip(), forwarded, &app.config.server.trusted_proxies);
+    let origin = req.headers().get(ORIGIN).cloned();
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+
+    let result = tokio::spawn(respond(app.clone(), req, client)).await.unwrap_or_else(|_| {
+        log::error!(request_id = id.as_str(); "request handler panicked");
+        Err(Error::Internal)
+    });
+    let mut resp = result.unwrap_or_else(|e| body::error(&e));
+
+    let headers = resp.headers_mut();
+    app.cors.decorate(origin.as_ref(), headers);
+    let elapsed = started.elapsed();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert(request_id::HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", elapsed.as_secs_f64())) {
+        headers.insert("x-process-time", v);
+    }
+    crate::logging::access(&id, method.as_str(), &path, resp.status().as_u16(), elapsed, client);
+    resp
+}
+
+async fn respond(app: Arc<App>, req: Request<Incoming>, client: IpAddr) -> Result<Response<Body>, Error> {
+    if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
+        return answer;
+    }
+    let route = router::resolve(req.method(), req.uri().path())?;
+    if let Some(class) = route.class() {
+        app.limiter.check(client, class).map_err(|l| Error::TooManyRequests {
+            retry_after: l.retry_after_secs(),
+        })?;
+    }
+    let claims = if route.needs_token() {
+        Some(app.auth.authorize(req.headers())?)
+    } else {
+        None
+    };
+    crate::api::dispatch(&app, route, req, claims).await
+}

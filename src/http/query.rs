@@ -1,0 +1,133 @@
+//! Query strings: percent-decoding and typed parameters that report
+//! problems in FastAPI's 422 shape (`int_parsing`, `greater_than_equal`,
+//! `less_than_equal`, `bool_parsing`), collecting every bad field at once.
+
+use crate::error::{Error, FieldError};
+
+/// Decodes `%XX` (and `+` as space when `plus` is set); invalid UTF-8 is replaced.
+pub fn percent_decode(s: &str, plus: bool) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', h, l]) => hex(*h).zip(hex(*l)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (None, b'+') if plus => out.push(b' '),
+            (None, b) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parsed query parameters; for repeated names the last one wins (as in FastAPI).
+#[derive(Debug, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Query {
+        let pairs = raw
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k, true), percent_decode(v, true))
+            })
+            .collect();
+        Query {
+            pairs,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// An integer in `min..=max`, `default` when absent.
+    pub fn int(&mut self, name: &str, default: i64, min: i64, max: i64) -> i64 {
+        let Some(raw) = self.get(name) else { return default };
+        let Ok(n) = raw.trim().parse::<i64>() else {
+            self.fail(name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer");
+            return default;
+        };
+        if n < min {
+            self.fail(name, "greater_than_equal", format!("Input should be greater than or equal to {min}"));
+        } else if n > max {
+            self.fail(name, "less_than_equal", format!("Input should be less than or equal to {max}"));
+        }
+        n.clamp(min, max)
+    }
+
+    /// A boolean spelled as pydantic accepts it.
+    pub fn bool(&mut self, name: &str, default: bool) -> bool {
+        let Some(raw) = self.get(name) else { return default };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => true,
+            "false" | "0" | "no" | "off" | "f" | "n" => false,
+            _ => {
+                self.fail(name, "bool_parsing", "Input should be a valid boolean, unable to interpret input");
+                default
+            }
+        }
+    }
+
+    fn fail(&mut self, name: &str, kind: &'static str, msg: impl Into<String>) {
+        self.errors.push(FieldError::query(name, kind, msg));
+    }
+
+    /// 422 with every problem found, if any.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_and_plus() {
+        assert_eq!(percent_decode("a%20b+c", true), "a b c");
+        assert_eq!(percent_decode("a+b", false), "a+b");
+        assert_eq!(percent_decode("%2F%2f", false), "//");
+        assert_eq!(percent_decode("100%", false), "100%");
+        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
+        assert_eq!(percent_decode("%ff", false), "\u{fffd}");
+    }
+
+    #[test]
+    fn typed_parameters_and_their_errors() {
+        let mut q = Query::parse(Some("tail=5&all=false&x=1&tail=7"));
+        assert_eq!(q.int("tail", 100, 1, 10_000), 7);
+        assert!(!q.bool("all", true));
+        assert_eq!(q.int("missing", 42, 0, 100), 42);
+        q.finish().unwrap();
+
+        let mut q = Query::parse(Some("tail=0&timeout=abc&all=maybe&big=10001"));
+        q.int("tail", 100, 1, 10_000);
+        q.int("timeout", 10, 0, 300);
+        q.bool("all", true);
+        q.int("big", 1, 1, 10_000);
+        let Err(Error::Validation(errs)) = q.finish() else { panic!("expected 422") };
+        let kinds: Vec<_> = errs.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["greater_than_equal", "int_parsing", "bool_parsing", "less_than_equal"]);
+    }
+}

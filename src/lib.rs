@@ -1,0 +1,35 @@
+//! docker-agent: manage and watch a host's Docker containers remotely over
+//! REST (and, as they land, WebSocket streams and MCP), from one small
+//! static binary.
+//!
+//! # Layout
+//! - [`config`]: settings from the environment and `.env`, validated once.
+//! - [`app`]: the state shared by every request.
+//! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
+//! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
+//! - [`api`]: REST handlers of `/api/v1`.
+//! - [`service`]: one method per Docker operation — the single path every surface takes.
+//! - [`docker`]: the hand-written Docker Engine API client and its decoders.
+//! - [`models`]: the contract's JSON shapes.
+//! - [`auth`]: in-house JWT, login, bearer tokens, constant-time secrets.
+//! - [`limit`]: token-bucket rate limiter; [`net`]: client address and trusted proxies.
+//! - [`error`]: the error type and its status/JSON mapping.
+//! - [`logging`]: JSON or coloured log lines; [`clock`]: RFC 3339; [`random`]: ids and secrets.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod docker;
+pub mod error;
+pub mod http;
+pub mod limit;
+pub mod logging;
+pub mod models;
+pub mod net;
+pub mod random;
+pub mod server;
+pub mod service;
+pub mod signal;

@@ -1,0 +1,151 @@
+//! Log output through `log` + `env_logger`: one JSON object per line in
+//! production (`time`, `level`, `message`, then the record's key-values —
+//! for requests `request_id`, `method`, `path`, `status`, `duration_ms`,
+//! `client`), readable coloured lines with `DEBUG=true`.
+//!
+//! Nothing secret reaches this module: requests are logged by path only
+//! (never the query string, where `token=` and `api_key=` travel), and no
+//! header or body is ever logged.
+
+use log::kv::{self, VisitSource};
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+/// Installs the logger (once; later calls are ignored).
+pub fn init(debug: bool, mcp_debug: bool) {
+    let color = debug && std::env::var_os("NO_COLOR").is_none();
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(if debug { log::LevelFilter::Debug } else { log::LevelFilter::Info });
+    if mcp_debug {
+        builder.filter_module("docker_agent::mcp", log::LevelFilter::Debug);
+    }
+    if let Ok(spec) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&spec);
+    }
+    builder.target(env_logger::Target::Stdout);
+    builder.format(move |buf, record| {
+        let line = if debug { pretty(record, color) } else { json_line(record) };
+        writeln!(buf, "{line}")
+    });
+    let _ = builder.try_init();
+}
+
+/// One access-log record for a finished request.
+pub fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration, client: IpAddr) {
+    let duration_ms = (elapsed.as_secs_f64() * 1e5).round() / 100.0;
+    log::info!(
+        target: "access",
+        request_id = request_id,
+        method = method,
+        path = path,
+        status = status,
+        duration_ms = duration_ms,
+        client = client.to_string().as_str();
+        "request"
+    );
+}
+
+struct Fields(Map<String, Value>);
+
+impl<'kvs> VisitSource<'kvs> for Fields {
+    fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
+        let v = if let Some(n) = value.to_u64() {
+            Value::from(n)
+        } else if let Some(n) = value.to_i64() {
+            Value::from(n)
+        } else if let Some(f) = value.to_f64() {
+            Value::from(f)
+        } else if let Some(b) = value.to_bool() {
+            Value::from(b)
+        } else {
+            Value::from(value.to_string())
+        };
+        self.0.insert(key.to_string(), v);
+        Ok(())
+    }
+}
+
+fn fields(record: &log::Record) -> Map<String, Value> {
+    let mut f = Fields(Map::new());
+    let _ = record.key_values().visit(&mut f);
+    f.0
+}
+
+fn json_line(record: &log::Record) -> String {
+    let time = crate::clock::format_rfc3339_millis(SystemTime::now());
+    let mut line = format!(
+        r#"{{"time":"{time}","level":"{}","target":{},"message":{}"#,
+        record.level(),
+        Value::from(record.target()),
+        Value::from(record.args().to_string())
+    );
+    for (k, v) in fields(record) {
+        line.push_str(&format!(",{}:{v}", Value::from(k)));
+    }
+    line.push('}');
+    line
+}
+
+fn pretty(record: &log::Record, color: bool) -> String {
+    let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let level_color = match record.level() {
+        log::Level::Error => "31",
+        log::Level::Warn => "33",
+        log::Level::Info => "32",
+        _ => "36",
+    };
+    let time = crate::clock::format_rfc3339_millis(SystemTime::now());
+    let mut kv = fields(record);
+    let message = if record.target() == "access" {
+        let take = |kv: &mut Map<String, Value>, k: &str| kv.remove(k).map(|v| v.as_str().map_or(v.to_string(), str::to_string)).unwrap_or_default();
+        let (m, p, s) = (take(&mut kv, "method"), take(&mut kv, "path"), take(&mut kv, "status"));
+        let ms = take(&mut kv, "duration_ms");
+        format!("{m} {p} {} {ms}ms", paint("1", &s))
+    } else {
+        record.args().to_string()
+    };
+    let extras: Vec<String> = kv.iter().map(|(k, v)| format!("{}={}", paint("2", k), v.as_str().map_or(v.to_string(), str::to_string))).collect();
+    format!(
+        "{} {:5} {message} {}",
+        paint("2", &time),
+        paint(level_color, record.level().as_str()),
+        extras.join(" ")
+    )
+    .trim_end()
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record_json(f: impl FnOnce(&mut dyn FnMut(&log::Record))) -> Value {
+        let mut out = Value::Null;
+        f(&mut |r| out = serde_json::from_str(&json_line(r)).unwrap());
+        out
+    }
+
+    #[test]
+    fn json_lines_carry_key_values() {
+        let kvs: [(&str, kv::Value); 3] = [("status", 200u16.into()), ("path", "/x".into()), ("duration_ms", 1.5f64.into())];
+        let v = record_json(|sink| {
+            sink(&log::Record::builder().args(format_args!("request")).level(log::Level::Info).target("access").key_values(&kvs).build())
+        });
+        assert_eq!(v["message"], "request");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["path"], "/x");
+        assert_eq!(v["duration_ms"], 1.5);
+        assert!(v["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn pretty_access_lines_read_naturally() {
+        let kvs: [(&str, kv::Value); 4] = [("method", "GET".into()), ("path", "/api/v1/healthz".into()), ("status", 200u16.into()), ("duration_ms", 0.5f64.into())];
+        let r = log::Record::builder().args(format_args!("request")).level(log::Level::Info).target("access").key_values(&kvs).build();
+        let line = pretty(&r, false);
+        assert!(line.contains("INFO  GET /api/v1/healthz 200 0.5ms"), "{line}");
+    }
+}

@@ -1,0 +1,104 @@
+//! The `docker-agent` command: parse arguments, load and validate the
+//! configuration, print generated secrets once, then serve until SIGTERM.
+#![forbid(unsafe_code)]
+
+use docker_agent::app::App;
+use docker_agent::config::Config;
+use std::process::ExitCode;
+
+const HELP: &str = "\
+docker-agent — manage and watch this host's Docker containers over REST.
+
+USAGE:
+    docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)
+    docker-agent --help     show this help
+    docker-agent --version  show the version
+
+Configuration comes from the environment and a .env file in the working
+directory (the environment wins). Main variables:
+    HOST, PORT            where to listen (0.0.0.0, 9000)
+    DOCKER_HOST           unix:///var/run/docker.sock or tcp://host:port
+    API_USERNAME          login name (admin)
+    API_PASSWORD          login password (generated and printed if unset)
+    SECRET_KEY            JWT signing key, >= 32 chars (generated if unset)
+    MCP_API_KEY           MCP key, >= 16 chars (generated and printed if unset)
+    CORS_ORIGINS          comma-separated origins (*)
+    RATE_LIMIT_ENABLED    true/false (true)
+    TRUSTED_PROXIES       proxies whose X-Forwarded-For is believed
+    DEBUG                 readable coloured logs instead of JSON (false)
+See README.md for the full table.
+";
+
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => serve(),
+        Some("-h" | "--help") => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Some("-V" | "--version") => {
+            println!("docker-agent {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("docker-agent: unknown argument {other:?}; try --help");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("docker-agent: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    docker_agent::logging::init(config.debug, config.mcp.debug);
+    announce_generated(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("docker-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("docker-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints generated login password and MCP key once, on stderr, outside the log stream.
+fn announce_generated(config: &Config) {
+    for name in &config.generated {
+        match *name {
+            "API_PASSWORD" => eprintln!(
+                "docker-agent: generated API_PASSWORD for user {:?}: {}",
+                config.auth.username,
+                config.auth.password.expose()
+            ),
+            "MCP_API_KEY" => eprintln!("docker-agent: generated MCP_API_KEY: {}", config.mcp.api_key.expose()),
+            _ => eprintln!("docker-agent: generated {name}; set it to keep tokens valid across restarts"),
+        }
+    }
+}
+
+async fn run(config: Config) -> std::io::Result<()> {
+    let addr = config.bind_addr();
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    log::info!(
+        address = listener.local_addr()?.to_string().as_str(),
+        version = env!("CARGO_PKG_VERSION");
+        "docker-agent listening"
+    );
+    docker_agent::server::serve(listener, App::new(config), docker_agent::signal::terminate()).await;
+    log::info!("docker-agent stopped");
+    Ok(())
+}

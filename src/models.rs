@@ -1,0 +1,201 @@
+//! The agent's response shapes: the contract of the original product
+//! (`openapi.json`), field for field. REST returns them as JSON and MCP tools
+//! return the same values as `structuredContent`, so both surfaces agree.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+pub struct Token {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthCheck {
+    pub authenticated: bool,
+    pub username: String,
+}
+
+/// A port in the container list; field names as Docker spells them.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ContainerPort {
+    #[serde(rename = "PrivatePort")]
+    pub private_port: u16,
+    #[serde(rename = "PublicPort")]
+    pub public_port: Option<u16>,
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "IP")]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerSummary {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub status: String,
+    pub state: String,
+    pub created: i64,
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerList {
+    pub containers: Vec<ContainerSummary>,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerState {
+    pub status: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerConfig {
+    pub hostname: String,
+    pub user: String,
+    pub env: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerHostConfig {
+    pub memory_limit: i64,
+    pub cpu_shares: i64,
+    pub restart_policy: Value,
+    pub privileged: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerMount {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    pub destination: String,
+    pub mode: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerNetwork {
+    pub ip_address: String,
+    pub gateway: String,
+    pub mac_address: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ContainerPortDetail {
+    pub container_port: u16,
+    pub host_port: Option<u16>,
+    pub protocol: String,
+    pub host_ip: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerDetail {
+    pub id: String,
+    pub short_id: String,
+    pub name: String,
+    pub image: String,
+    pub image_id: String,
+    pub created: i64,
+    pub status: String,
+    pub state: ContainerState,
+    pub config: ContainerConfig,
+    pub host_config: ContainerHostConfig,
+    pub mounts: Vec<ContainerMount>,
+    pub networks: BTreeMap<String, ContainerNetwork>,
+    pub ports: Vec<ContainerPortDetail>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerLogs {
+    pub container_id: String,
+    pub logs: String,
+    pub tail: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerAction {
+    pub container_id: String,
+    pub status: &'static str,
+    pub message: String,
+}
+
+/// Resource figures of one stats sample, as the Docker CLI computes them.
+#[derive(Debug, Serialize, PartialEq, Clone, Copy, Default)]
+pub struct StatsFigures {
+    pub cpu_percent: f64,
+    pub memory_usage: u64,
+    pub memory_limit: u64,
+    pub memory_percent: f64,
+    pub network_rx: u64,
+    pub network_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerStats {
+    pub container_id: String,
+    #[serde(flatten)]
+    pub figures: StatsFigures,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageSummary {
+    pub id: String,
+    pub tags: Vec<String>,
+    pub size: i64,
+    pub created: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageList {
+    pub images: Vec<ImageSummary>,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionInfo {
+    pub api_version: String,
+    pub docker_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub docker_connected: bool,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct EnhancedHealth {
+    pub status: &'static str,
+    pub docker_connected: bool,
+    pub docker_version: Option<String>,
+    pub api_version: Option<String>,
+    pub os: Option<String>,
+    pub arch: Option<String>,
+    pub containers_running: Option<i64>,
+    pub containers_total: Option<i64>,
+    pub images_total: Option<i64>,
+    pub memory_total: Option<i64>,
+    pub cpus: Option<i64>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,124 @@
+//! Who is the client? Resolves the address that rate limits and access logs
+//! key on: the TCP peer, or — only when the peer is a trusted proxy listed in
+//! `TRUSTED_PROXIES` — the right-most untrusted address of `X-Forwarded-For`.
+//! Also holds the CIDR type those lists are written in.
+
+use std::net::IpAddr;
+
+/// An address block such as `10.0.0.0/8`, `::1/128` or a single address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `addr` or `addr/prefix`; `None` when malformed.
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (ip, prefix) = match s.split_once('/') {
+            Some((ip, p)) => (ip.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Cidr { addr: ip, prefix })
+    }
+
+    /// Whether `ip` lies in this block (IPv4-mapped IPv6 matches IPv4 blocks).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), self.prefix, 32)
+                    == masked(u32::from(ip).into(), self.prefix, 32)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), self.prefix, 128) == masked(u128::from(ip), self.prefix, 128)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn masked(bits: u128, prefix: u8, width: u32) -> u128 {
+    if prefix == 0 {
+        return 0;
+    }
+    bits >> (width - u32::from(prefix))
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as plain IPv4.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The client address for a request from `peer` carrying `forwarded_for`
+/// (the raw `X-Forwarded-For` value, if any).
+///
+/// Only when `peer` is trusted is the header read, right to left, skipping
+/// addresses that are themselves trusted proxies: the first untrusted entry
+/// is the client. A malformed entry stops the walk at the last good hop,
+/// so a client cannot spoof its way past the proxy that appended it.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
+    let peer = canonical(peer);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    let Some(header) = forwarded_for.filter(|_| is_trusted(peer)) else {
+        return peer;
+    };
+    let mut client = peer;
+    for hop in header.rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = canonical(ip);
+        if !is_trusted(client) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn cidr_parsing_and_matching() {
+        let net = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains(ip("10.1.200.3")));
+        assert!(!net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.0.9")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(Cidr::parse("fd00::/8").unwrap().contains(ip("fd12::1")));
+        assert!(Cidr::parse("127.0.0.1").unwrap().contains(ip("127.0.0.1")));
+        for bad in ["", "10.0.0.0/33", "::/129", "nope", "10.0.0.0/x"] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_untrusted_peers() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        assert_eq!(client_ip(ip("1.2.3.4"), Some("5.6.7.8"), &trusted), ip("1.2.3.4"));
+    }
+
+    #[test]
+    fn forwarded_for_is_walked_from_the_right_past_trusted_hops() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let got = client_ip(ip("10.0.0.2"), Some("6.6.6.6, 5.6.7.8, 10.0.0.9"), &trusted);
+        assert_eq!(got, ip("5.6.7.8"));
+    }
+
+    #[test]
+    fn malformed_forwarded_entries_stop_the_walk() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let got = client_ip(ip("10.0.0.2"), Some("1.1.1.1, garbage"), &trusted);
+        assert_eq!(got, ip("10.0.0.2"));
+    }
+}

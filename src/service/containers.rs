@@ -1,0 +1,236 @@
+//! Containers: list (one Docker call), inspect, and the start/stop/restart
+//! actions. "Already started" and "already stopped" (Docker's 304) are
+//! successes, as in the original.
+
+use super::{Service, check_container_ref, image_display};
+use crate::docker::{models, path};
+use crate::error::Error;
+use crate::models::*;
+use std::time::Duration;
+
+/// Docker's default grace period for `stop`.
+pub const STOP_TIMEOUT: u32 = 10;
+
+impl Service {
+    pub async fn list_containers(&self, all: bool) -> Result<ContainerList, Error> {
+        let q = path::query(&[("all", if all { "1" } else { "0" })]);
+        let raw: Vec<models::ContainerSummary> = self.docker.get_json(&format!("/containers/json{q}")).await?;
+        let containers: Vec<ContainerSummary> = raw.into_iter().map(summary).collect();
+        Ok(ContainerList {
+            total: containers.len(),
+            containers,
+        })
+    }
+
+    pub(super) async fn inspect(&self, id: &str) -> Result<models::ContainerInspect, Error> {
+        check_container_ref(id)?;
+        self.docker
+            .get_json(&path::container(id, "/json"))
+            .await
+            .map_err(|e| Error::for_container(e, id))
+    }
+
+    pub async fn container(&self, id: &str) -> Result<ContainerDetail, Error> {
+        Ok(detail(self.inspect(id).await?))
+    }
+
+    pub async fn start(&self, id: &str) -> Result<ContainerAction, Error> {
+        self.act(id, "/start", Duration::ZERO).await?;
+        Ok(action(id, "started"))
+    }
+
+    pub async fn stop(&self, id: &str) -> Result<ContainerAction, Error> {
+        self.act(id, &format!("/stop?t={STOP_TIMEOUT}"), Duration::from_secs(STOP_TIMEOUT.into()))
+            .await?;
+        Ok(action(id, "stopped"))
+    }
+
+    pub async fn restart(&self, id: &str, timeout: u32) -> Result<ContainerAction, Error> {
+        self.act(id, &format!("/restart?t={timeout}"), Duration::from_secs(timeout.into()))
+            .await?;
+        Ok(action(id, "restarted"))
+    }
+
+    /// POSTs an action, allowing Docker `grace` on top of the usual deadline.
+    async fn act(&self, id: &str, suffix: &str, grace: Duration) -> Result<(), Error> {
+        check_container_ref(id)?;
+        let deadline = self.docker.timeout() + grace;
+        self.docker
+            .post(&path::container(id, suffix), deadline)
+            .await
+            .map(drop)
+            .map_err(|e| Error::for_container(e, id))
+    }
+}
+
+fn action(id: &str, status: &'static str) -> ContainerAction {
+    ContainerAction {
+        container_id: id.to_string(),
+        status,
+        message: format!("Container {id} {status} successfully"),
+    }
+}
+
+fn summary(c: models::ContainerSummary) -> ContainerSummary {
+    let name = c.names.first().map(|n| n.trim_start_matches('/')).unwrap_or_default();
+    ContainerSummary {
+        id: c.id.chars().take(12).collect(),
+        name: name.to_string(),
+        image: image_display(&c.image),
+        status: c.state.clone(),
+        state: c.state,
+        created: c.created,
+        ports: c
+            .ports
+            .into_iter()
+            .map(|p| ContainerPort {
+                private_port: p.private_port,
+                public_port: p.public_port,
+                kind: if p.kind.is_empty() { "tcp".into() } else { p.kind },
+                ip: p.ip,
+            })
+            .collect(),
+    }
+}
+
+fn detail(c: models::ContainerInspect) -> ContainerDetail {
+    let ports = port_details(c.network_settings.ports.unwrap_or_default());
+    let networks = c
+        .network_settings
+        .networks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, n)| {
+            let net = ContainerNetwork {
+                ip_address: n.ip_address,
+                gateway: n.gateway,
+                mac_address: n.mac_address,
+            };
+            (name, net)
+        })
+        .collect();
+    ContainerDetail {
+        short_id: c.id.chars().take(12).collect(),
+        id: c.id,
+        name: c.name.trim_start_matches('/').to_string(),
+        image: image_display(&c.config.image),
+        image_id: c.image,
+        created: crate::clock::parse_rfc3339(&c.created).unwrap_or(0),
+        status: c.state.status.clone(),
+        state: state(c.state),
+        config: config(c.config),
+        host_config: ContainerHostConfig {
+            memory_limit: c.host_config.memory,
+            cpu_shares: c.host_config.cpu_shares,
+            restart_policy: c.host_config.restart_policy.unwrap_or_else(|| serde_json::json!({})),
+            privileged: c.host_config.privileged,
+        },
+        mounts: c.mounts.into_iter().map(mount).collect(),
+        networks,
+        ports,
+    }
+}
+
+fn state(s: models::State) -> ContainerState {
+    ContainerState {
+        status: s.status,
+        running: s.running,
+        paused: s.paused,
+        restarting: s.restarting,
+        pid: s.pid,
+        exit_code: s.exit_code,
+        started_at: s.started_at,
+        finished_at: s.finished_at,
+    }
+}
+
+fn config(c: models::Config) -> ContainerConfig {
+    ContainerConfig {
+        hostname: c.hostname,
+        user: c.user,
+        env: c.env.unwrap_or_default(),
+        cmd: c.cmd,
+        entrypoint: c.entrypoint,
+        working_dir: c.working_dir,
+        labels: c.labels.unwrap_or_default(),
+    }
+}
+
+fn mount(m: models::Mount) -> ContainerMount {
+    ContainerMount {
+        kind: m.kind,
+        source: m.source,
+        destination: m.destination,
+        mode: m.mode,
+        read_only: !m.rw,
+    }
+}
+
+/// `{"80/tcp": [{"HostIp","HostPort"}] | null}` → one entry per binding,
+/// or one unbound entry for an exposed-only port.
+fn port_details(ports: std::collections::BTreeMap<String, Option<Vec<models::PortBinding>>>) -> Vec<ContainerPortDetail> {
+    let mut out = Vec::new();
+    for (spec, bindings) in ports {
+        let (port, protocol) = spec.split_once('/').unwrap_or((&spec, "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else { continue };
+        let unbound = || ContainerPortDetail {
+            container_port,
+            host_port: None,
+            protocol: protocol.to_string(),
+            host_ip: String::new(),
+        };
+        match bindings.filter(|b| !b.is_empty()) {
+            None => out.push(unbound()),
+            Some(bindings) => out.extend(bindings.into_iter().map(|b| ContainerPortDetail {
+                host_port: b.host_port.parse().ok(),
+                host_ip: b.host_ip,
+                ..unbound()
+            })),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspect_fixture_maps_to_the_contract() {
+        let raw: models::ContainerInspect =
+            serde_json::from_str(include_str!("../../fixtures/docker/container-inspect.json")).unwrap();
+        let d = serde_json::to_value(detail(raw)).unwrap();
+        assert_eq!(d["short_id"].as_str().unwrap().len(), 12);
+        assert_eq!(d["name"], "web");
+        assert_eq!(d["state"]["running"], true);
+        assert!(d["created"].as_i64().unwrap() > 1_600_000_000);
+        assert_eq!(d["config"]["entrypoint"], serde_json::json!(["/testbox"]));
+        assert_eq!(d["config"]["env"], serde_json::json!([]));
+        assert_eq!(d["host_config"]["restart_policy"]["Name"], "no");
+        assert_eq!(d["mounts"][0]["read_only"], true);
+        assert_eq!(d["networks"]["bridge"]["gateway"], "172.17.0.1");
+        let ports = d["ports"].as_array().unwrap();
+        assert!(ports.contains(&serde_json::json!({"container_port": 80, "host_port": 8080, "protocol": "tcp", "host_ip": "0.0.0.0"})));
+        assert!(ports.contains(&serde_json::json!({"container_port": 53, "host_port": null, "protocol": "udp", "host_ip": ""})));
+    }
+
+    #[test]
+    fn list_entry_maps_to_the_contract() {
+        let raw: models::ContainerSummary = serde_json::from_value(serde_json::json!({
+            "Id": "0123456789abcdef0123", "Names": ["/web"], "Image": "sha256:708fdf49030d5a8e59",
+            "State": "running", "Status": "Up 2 minutes", "Created": 1735123456,
+            "Ports": [{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}, {"PrivatePort": 443, "Type": "tcp"}]
+        }))
+        .unwrap();
+        let s = serde_json::to_value(summary(raw)).unwrap();
+        assert_eq!(
+            s,
+            serde_json::json!({
+                "id": "0123456789ab", "name": "web", "image": "sha256:708fdf4903", "status": "running",
+                "state": "running", "created": 1735123456,
+                "ports": [{"PrivatePort": 80, "PublicPort": 8080, "Type": "tcp", "IP": "0.0.0.0"},
+                          {"PrivatePort": 443, "PublicPort": null, "Type": "tcp", "IP": null}]
+            })
+        );
+    }
+}

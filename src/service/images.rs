@@ -1,0 +1,31 @@
+//! Images: the list, with ids shortened and untagged `<none>` names dropped
+//! as the original did.
+
+use super::{Service, short_image_id};
+use crate::docker::models;
+use crate::error::Error;
+use crate::models::{ImageList, ImageSummary};
+
+impl Service {
+    pub async fn list_images(&self) -> Result<ImageList, Error> {
+        let raw: Vec<models::ImageSummary> = self.docker.get_json("/images/json").await?;
+        let images: Vec<ImageSummary> = raw
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: short_image_id(&i.id),
+                tags: i
+                    .repo_tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|t| t != "<none>:<none>")
+                    .collect(),
+                size: i.size,
+                created: i.created,
+            })
+            .collect();
+        Ok(ImageList {
+            total: images.len(),
+            images,
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! The service layer: one method per Docker operation, returning the
+//! contract's shapes. REST handlers, WebSocket streams and MCP tools all call
+//! these and nothing else, so policy that must hold on every surface
+//! (validation of container references today; label scoping, read-only mode
+//! and auditing next) lives in exactly one place.
+//!
+//! - [`containers`]: list, inspect, start/stop/restart.
+//! - [`logs`]: a container's recent log lines.
+//! - [`stats`]: resource figures computed as the Docker CLI does.
+//! - [`images`]: image list.
+//! - [`system`]: ping, version, enhanced health.
+
+mod containers;
+mod images;
+mod logs;
+pub mod stats;
+mod system;
+
+use crate::docker::Docker;
+use crate::error::Error;
+
+pub struct Service {
+    docker: Docker,
+}
+
+impl Service {
+    pub fn new(docker: Docker) -> Service {
+        Service { docker }
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+}
+
+/// Refuses container references Docker could never hold — names are
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, ids are hex — before any Docker call.
+/// (Encoding in [`crate::docker::path`] already makes them harmless;
+/// this answers 404 without bothering the daemon.)
+pub fn check_container_ref(id: &str) -> Result<(), Error> {
+    let mut bytes = id.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if first_ok && rest_ok && id.len() <= 255 {
+        Ok(())
+    } else {
+        Err(Error::ContainerNotFound(id.to_string()))
+    }
+}
+
+/// Short image id as the original showed it: `sha256:` and 10 hex digits.
+fn short_image_id(id: &str) -> String {
+    match id.strip_prefix("sha256:") {
+        Some(hex) => format!("sha256:{}", &hex[..hex.len().min(10)]),
+        None => id.chars().take(12).collect(),
+    }
+}
+
+/// An image reference for display: ids shortened, names as given.
+fn image_display(reference: &str) -> String {
+    if reference.starts_with("sha256:") {
+        short_image_id(reference)
+    } else {
+        reference.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_refs_are_checked() {
+        for ok in ["web", "a1b2c3", "my_app.v2-blue", &"f".repeat(64)] {
+            assert!(check_container_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../../images/json", "x?all=1", "-x", ".x", "a/b", "a b", "é", &"a".repeat(256)] {
+            assert_eq!(check_container_ref(bad).unwrap_err().status(), 404, "{bad}");
+        }
+    }
+
+    #[test]
+    fn image_ids_are_shortened_like_the_original() {
+        assert_eq!(short_image_id("sha256:708fdf49030d5a8e59470a8c"), "sha256:708fdf4903");
+        assert_eq!(image_display("nginx:latest"), "nginx:latest");
+        assert_eq!(image_display("sha256:708fdf49030d5a8e"), "sha256:708fdf4903");
+    }
+}

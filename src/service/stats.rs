@@ -1,0 +1,164 @@
+//! Container resource figures, computed exactly as the Docker CLI's
+//! `docker stats` does:
+//!
+//! - CPU % = (Δ container CPU time / Δ system CPU time) × online CPUs × 100,
+//!   zero unless both deltas are positive;
+//! - memory = usage minus inactive page cache (`total_inactive_file` on
+//!   cgroup v1, `inactive_file` on v2), % of the limit;
+//! - network = sum over interfaces; block I/O = sum of `read`/`write` ops
+//!   (either case: cgroup v1 says `Read`, v2 says `read`).
+
+use super::{Service, check_container_ref};
+use crate::docker::{models, path};
+use crate::error::Error;
+use crate::models::{ContainerStats, StatsFigures};
+
+impl Service {
+    /// One sample (`stream=false`: Docker waits for two readings so CPU % is real).
+    pub async fn stats(&self, id: &str) -> Result<ContainerStats, Error> {
+        check_container_ref(id)?;
+        let raw: models::Stats = self
+            .docker
+            .get_json(&path::container(id, "/stats?stream=false"))
+            .await
+            .map_err(|e| Error::for_container(e, id))?;
+        Ok(ContainerStats {
+            container_id: id.to_string(),
+            figures: figures(&raw),
+        })
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The CLI's CPU percentage.
+pub fn cpu_percent(s: &models::Stats) -> f64 {
+    let cpu = &s.cpu_stats;
+    let pre = &s.precpu_stats;
+    let cpu_delta = cpu.cpu_usage.total_usage as f64 - pre.cpu_usage.total_usage as f64;
+    let system_delta = cpu.system_cpu_usage.unwrap_or(0) as f64 - pre.system_cpu_usage.unwrap_or(0) as f64;
+    let online = match cpu.online_cpus {
+        Some(n) if n > 0 => f64::from(n),
+        _ => cpu.cpu_usage.percpu_usage.as_ref().map_or(0, Vec::len) as f64,
+    };
+    if cpu_delta > 0.0 && system_delta > 0.0 {
+        round2(cpu_delta / system_delta * online * 100.0)
+    } else {
+        0.0
+    }
+}
+
+/// The CLI's memory usage: usage without inactive page cache.
+pub fn memory_used(m: &models::MemoryStats) -> u64 {
+    let usage = m.usage.unwrap_or(0);
+    let stats = m.stats.as_ref();
+    let cache = stats
+        .and_then(|s| s.get("total_inactive_file").or_else(|| s.get("inactive_file")))
+        .copied()
+        .unwrap_or(0);
+    if cache < usage { usage - cache } else { usage }
+}
+
+/// All figures of one sample.
+pub fn figures(s: &models::Stats) -> StatsFigures {
+    let memory_usage = memory_used(&s.memory_stats);
+    let memory_limit = s.memory_stats.limit.unwrap_or(0);
+    let memory_percent = if memory_limit > 0 {
+        round2(memory_usage as f64 / memory_limit as f64 * 100.0)
+    } else {
+        0.0
+    };
+    let nets = s.networks.as_ref();
+    let net = |f: fn(&models::NetworkStats) -> u64| nets.map_or(0, |n| n.values().map(f).sum());
+    let blk = |op: &str| {
+        s.blkio_stats.io_service_bytes_recursive.as_ref().map_or(0, |entries| {
+            entries.iter().filter(|e| e.op.eq_ignore_ascii_case(op)).map(|e| e.value).sum()
+        })
+    };
+    StatsFigures {
+        cpu_percent: cpu_percent(s),
+        memory_usage,
+        memory_limit,
+        memory_percent,
+        network_rx: net(|n| n.rx_bytes),
+        network_tx: net(|n| n.tx_bytes),
+        block_read: blk("read"),
+        block_write: blk("write"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: serde_json::Value) -> models::Stats {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn captured_cgroup_v1_sample_decodes() {
+        let s: models::Stats = serde_json::from_str(include_str!("../../fixtures/docker/stats-cgroup-v1.json")).unwrap();
+        let f = figures(&s);
+        assert_eq!(f.memory_usage, 610_304);
+        assert_eq!(f.memory_limit, 25_276_514_304);
+        assert_eq!(f.network_rx, 736);
+        assert_eq!(f.cpu_percent, 0.0);
+    }
+
+    #[test]
+    fn cpu_percent_matches_the_cli_formula() {
+        let s = parse(json!({
+            "cpu_stats": {"cpu_usage": {"total_usage": 300_000_000u64}, "system_cpu_usage": 4_000_000_000u64, "online_cpus": 4},
+            "precpu_stats": {"cpu_usage": {"total_usage": 100_000_000u64}, "system_cpu_usage": 2_000_000_000u64}
+        }));
+        // 0.2e9 / 2e9 * 4 * 100 = 40 %
+        assert_eq!(cpu_percent(&s), 40.0);
+    }
+
+    #[test]
+    fn cpu_count_falls_back_to_percpu_entries() {
+        let s = parse(json!({
+            "cpu_stats": {"cpu_usage": {"total_usage": 150, "percpu_usage": [1, 2, 3]}, "system_cpu_usage": 1000},
+            "precpu_stats": {"cpu_usage": {"total_usage": 50}, "system_cpu_usage": 500}
+        }));
+        assert_eq!(cpu_percent(&s), 60.0);
+    }
+
+    #[test]
+    fn negative_or_missing_deltas_give_zero() {
+        let s = parse(json!({
+            "cpu_stats": {"cpu_usage": {"total_usage": 10}, "system_cpu_usage": 100},
+            "precpu_stats": {"cpu_usage": {"total_usage": 20}, "system_cpu_usage": 50}
+        }));
+        assert_eq!(cpu_percent(&s), 0.0);
+        assert_eq!(figures(&parse(json!({}))), StatsFigures::default());
+    }
+
+    #[test]
+    fn memory_excludes_inactive_cache_on_both_cgroup_versions() {
+        let v2 = parse(json!({"memory_stats": {"usage": 1000, "limit": 4000, "stats": {"inactive_file": 200}}}));
+        assert_eq!(figures(&v2).memory_usage, 800);
+        assert_eq!(figures(&v2).memory_percent, 20.0);
+        let v1 = parse(json!({"memory_stats": {"usage": 1000, "limit": 3000, "stats": {"total_inactive_file": 400, "inactive_file": 1}}}));
+        assert_eq!(figures(&v1).memory_usage, 600);
+        assert_eq!(figures(&v1).memory_percent, 20.0);
+        let odd = parse(json!({"memory_stats": {"usage": 100, "stats": {"inactive_file": 500}}}));
+        assert_eq!(figures(&odd).memory_usage, 100);
+        assert_eq!(figures(&odd).memory_percent, 0.0);
+    }
+
+    #[test]
+    fn network_and_block_io_are_summed() {
+        let s = parse(json!({
+            "networks": {"eth0": {"rx_bytes": 10, "tx_bytes": 1}, "eth1": {"rx_bytes": 5, "tx_bytes": 2}},
+            "blkio_stats": {"io_service_bytes_recursive": [
+                {"op": "Read", "value": 100}, {"op": "read", "value": 1}, {"op": "Write", "value": 7}, {"op": "Total", "value": 108}
+            ]}
+        }));
+        let f = figures(&s);
+        assert_eq!((f.network_rx, f.network_tx, f.block_read, f.block_write), (15, 3, 101, 7));
+    }
+}
