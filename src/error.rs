@@ -106,16 +106,27 @@ impl Error {
             Error::Conflict(m) => format!("Conflict: {}", clip(m, MAX_DOCKER_MESSAGE)),
             Error::DockerUnavailable => "Docker service is unavailable".into(),
             Error::DockerTimeout => "Docker did not respond in time".into(),
-            Error::DockerFailed(m) => format!("Docker daemon returned an error: {}", clip(m, MAX_DOCKER_MESSAGE)),
+            Error::DockerFailed(m) => format!(
+                "Docker daemon returned an error: {}",
+                clip(m, MAX_DOCKER_MESSAGE)
+            ),
             Error::Validation(errors) => errors
                 .iter()
-                .map(|e| format!("{}: {}", e.loc.last().map(|l| l.to_string()).unwrap_or_default(), e.msg))
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.loc.last().map(|l| l.to_string()).unwrap_or_default(),
+                        e.msg
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             Error::Unauthorized(m) => (*m).into(),
             Error::RouteNotFound => "Not Found".into(),
             Error::MethodNotAllowed(_) => "Method Not Allowed".into(),
-            Error::PayloadTooLarge(limit) => format!("Request body too large (limit {} KiB)", limit / 1024),
+            Error::PayloadTooLarge(limit) => {
+                format!("Request body too large (limit {} KiB)", limit / 1024)
+            }
             Error::TooManyRequests { .. } => "Too many requests. Please slow down.".into(),
             Error::BadRequest(m) => m.clone(),
             Error::Internal => "Internal server error".into(),
@@ -125,8 +136,12 @@ impl Error {
     /// The JSON body: `{"detail": ...}` (plus `retry_after` on 429).
     pub fn body(&self) -> Value {
         match self {
-            Error::Validation(errors) => json!({"detail": errors.iter().map(FieldError::to_json).collect::<Vec<_>>()}),
-            Error::TooManyRequests { retry_after } => json!({"detail": self.message(), "retry_after": retry_after}),
+            Error::Validation(errors) => {
+                json!({"detail": errors.iter().map(FieldError::to_json).collect::<Vec<_>>()})
+            }
+            Error::TooManyRequests { retry_after } => {
+                json!({"detail": self.message(), "retry_after": retry_after})
+            }
             _ => json!({"detail": self.message()}),
         }
     }
@@ -138,7 +153,10 @@ impl From<DockerError> for Error {
         match e {
             DockerError::Unavailable(_) => Error::DockerUnavailable,
             DockerError::Timeout => Error::DockerTimeout,
-            DockerError::Status { status: 409, message } => Error::Conflict(message),
+            DockerError::Status {
+                status: 409,
+                message,
+            } => Error::Conflict(message),
             DockerError::Status { message, .. } => Error::DockerFailed(message),
             DockerError::Protocol(_) => Error::DockerFailed("unreadable response".into()),
         }
@@ -152,24 +170,55 @@ mod tests {
     #[test]
     fn docker_errors_map_to_statuses() {
         let status = |e: DockerError| Error::from(e).status();
-        assert_eq!(status(DockerError::Unavailable("connect: /var/run/docker.sock".into())), 503);
+        assert_eq!(
+            status(DockerError::Unavailable(
+                "connect: /var/run/docker.sock".into()
+            )),
+            503
+        );
         assert_eq!(status(DockerError::Timeout), 504);
-        assert_eq!(status(DockerError::Status { status: 409, message: "busy".into() }), 409);
-        assert_eq!(status(DockerError::Status { status: 500, message: "boom".into() }), 502);
-        assert_eq!(status(DockerError::Status { status: 404, message: "no image".into() }), 502);
+        assert_eq!(
+            status(DockerError::Status {
+                status: 409,
+                message: "busy".into()
+            }),
+            409
+        );
+        assert_eq!(
+            status(DockerError::Status {
+                status: 500,
+                message: "boom".into()
+            }),
+            502
+        );
+        assert_eq!(
+            status(DockerError::Status {
+                status: 404,
+                message: "no image".into()
+            }),
+            502
+        );
         assert_eq!(status(DockerError::Protocol("bad json".into())), 502);
     }
 
     #[test]
     fn container_calls_map_404_to_not_found() {
-        let e = Error::for_container(DockerError::Status { status: 404, message: "No such container: x".into() }, "web");
+        let e = Error::for_container(
+            DockerError::Status {
+                status: 404,
+                message: "No such container: x".into(),
+            },
+            "web",
+        );
         assert_eq!(e.status(), 404);
         assert_eq!(e.body(), json!({"detail": "Container 'web' not found"}));
     }
 
     #[test]
     fn unavailable_detail_hides_the_socket_path() {
-        let e = Error::from(DockerError::Unavailable("connect /var/run/docker.sock: ENOENT".into()));
+        let e = Error::from(DockerError::Unavailable(
+            "connect /var/run/docker.sock: ENOENT".into(),
+        ));
         assert_eq!(e.body(), json!({"detail": "Docker service is unavailable"}));
     }
 
@@ -182,7 +231,11 @@ mod tests {
 
     #[test]
     fn validation_body_is_a_field_list() {
-        let e = Error::Validation(vec![FieldError::query("tail", "greater_than_equal", "Input should be greater than or equal to 1")]);
+        let e = Error::Validation(vec![FieldError::query(
+            "tail",
+            "greater_than_equal",
+            "Input should be greater than or equal to 1",
+        )]);
         assert_eq!(
             e.body(),
             json!({"detail": [{"type": "greater_than_equal", "loc": ["query", "tail"], "msg": "Input should be greater than or equal to 1"}]})

@@ -175,12 +175,20 @@ impl Limiter {
     }
 
     fn longest_period(&self) -> Duration {
-        self.rules.iter().map(|r| r.period).max().unwrap_or_default()
+        self.rules
+            .iter()
+            .map(|r| r.period)
+            .max()
+            .unwrap_or_default()
     }
 
     /// Number of clients currently tracked.
     pub fn tracked_clients(&self) -> usize {
-        self.clients.lock().unwrap_or_else(|e| e.into_inner()).map.len()
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .len()
     }
 }
 
@@ -189,7 +197,8 @@ impl Clients {
         if self.map.len() < self.sweep_at {
             return;
         }
-        self.map.retain(|_, c| now.saturating_duration_since(c.last_seen) < idle_after);
+        self.map
+            .retain(|_, c| now.saturating_duration_since(c.last_seen) < idle_after);
         if self.map.len() >= MAX_CLIENTS {
             self.drop_least_recent_tenth();
         }
@@ -274,8 +283,12 @@ mod tests {
             let addr: IpAddr = format!("2001:db8::{i:x}").parse().unwrap();
             l.check(addr, Class::Login).unwrap();
         }
-        assert!(l.check("2001:db8::ffff".parse().unwrap(), Class::Login).is_err());
-        l.check("2001:db8:0:1::1".parse().unwrap(), Class::Login).unwrap();
+        assert!(
+            l.check("2001:db8::ffff".parse().unwrap(), Class::Login)
+                .is_err()
+        );
+        l.check("2001:db8:0:1::1".parse().unwrap(), Class::Login)
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]

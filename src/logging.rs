@@ -17,7 +17,11 @@ use std::time::{Duration, SystemTime};
 pub fn init(debug: bool, mcp_debug: bool) {
     let color = debug && std::env::var_os("NO_COLOR").is_none();
     let mut builder = env_logger::Builder::new();
-    builder.filter_level(if debug { log::LevelFilter::Debug } else { log::LevelFilter::Info });
+    builder.filter_level(if debug {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    });
     if mcp_debug {
         builder.filter_module("docker_agent::mcp", log::LevelFilter::Debug);
     }
@@ -26,14 +30,25 @@ pub fn init(debug: bool, mcp_debug: bool) {
     }
     builder.target(env_logger::Target::Stdout);
     builder.format(move |buf, record| {
-        let line = if debug { pretty(record, color) } else { json_line(record) };
+        let line = if debug {
+            pretty(record, color)
+        } else {
+            json_line(record)
+        };
         writeln!(buf, "{line}")
     });
     let _ = builder.try_init();
 }
 
 /// One access-log record for a finished request.
-pub fn access(request_id: &str, method: &str, path: &str, status: u16, elapsed: Duration, client: IpAddr) {
+pub fn access(
+    request_id: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    elapsed: Duration,
+    client: IpAddr,
+) {
     let duration_ms = (elapsed.as_secs_f64() * 1e5).round() / 100.0;
     log::info!(
         target: "access",
@@ -89,7 +104,13 @@ fn json_line(record: &log::Record) -> String {
 }
 
 fn pretty(record: &log::Record, color: bool) -> String {
-    let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
     let level_color = match record.level() {
         log::Level::Error => "31",
         log::Level::Warn => "33",
@@ -99,14 +120,31 @@ fn pretty(record: &log::Record, color: bool) -> String {
     let time = crate::clock::format_rfc3339_millis(SystemTime::now());
     let mut kv = fields(record);
     let message = if record.target() == "access" {
-        let take = |kv: &mut Map<String, Value>, k: &str| kv.remove(k).map(|v| v.as_str().map_or(v.to_string(), str::to_string)).unwrap_or_default();
-        let (m, p, s) = (take(&mut kv, "method"), take(&mut kv, "path"), take(&mut kv, "status"));
+        let take = |kv: &mut Map<String, Value>, k: &str| {
+            kv.remove(k)
+                .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+                .unwrap_or_default()
+        };
+        let (m, p, s) = (
+            take(&mut kv, "method"),
+            take(&mut kv, "path"),
+            take(&mut kv, "status"),
+        );
         let ms = take(&mut kv, "duration_ms");
         format!("{m} {p} {} {ms}ms", paint("1", &s))
     } else {
         record.args().to_string()
     };
-    let extras: Vec<String> = kv.iter().map(|(k, v)| format!("{}={}", paint("2", k), v.as_str().map_or(v.to_string(), str::to_string))).collect();
+    let extras: Vec<String> = kv
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                paint("2", k),
+                v.as_str().map_or(v.to_string(), str::to_string)
+            )
+        })
+        .collect();
     format!(
         "{} {:5} {message} {}",
         paint("2", &time),
@@ -129,9 +167,20 @@ mod tests {
 
     #[test]
     fn json_lines_carry_key_values() {
-        let kvs: [(&str, kv::Value); 3] = [("status", 200u16.into()), ("path", "/x".into()), ("duration_ms", 1.5f64.into())];
+        let kvs: [(&str, kv::Value); 3] = [
+            ("status", 200u16.into()),
+            ("path", "/x".into()),
+            ("duration_ms", 1.5f64.into()),
+        ];
         let v = record_json(|sink| {
-            sink(&log::Record::builder().args(format_args!("request")).level(log::Level::Info).target("access").key_values(&kvs).build())
+            sink(
+                &log::Record::builder()
+                    .args(format_args!("request"))
+                    .level(log::Level::Info)
+                    .target("access")
+                    .key_values(&kvs)
+                    .build(),
+            )
         });
         assert_eq!(v["message"], "request");
         assert_eq!(v["level"], "INFO");
@@ -143,9 +192,22 @@ mod tests {
 
     #[test]
     fn pretty_access_lines_read_naturally() {
-        let kvs: [(&str, kv::Value); 4] = [("method", "GET".into()), ("path", "/api/v1/healthz".into()), ("status", 200u16.into()), ("duration_ms", 0.5f64.into())];
-        let r = log::Record::builder().args(format_args!("request")).level(log::Level::Info).target("access").key_values(&kvs).build();
+        let kvs: [(&str, kv::Value); 4] = [
+            ("method", "GET".into()),
+            ("path", "/api/v1/healthz".into()),
+            ("status", 200u16.into()),
+            ("duration_ms", 0.5f64.into()),
+        ];
+        let r = log::Record::builder()
+            .args(format_args!("request"))
+            .level(log::Level::Info)
+            .target("access")
+            .key_values(&kvs)
+            .build();
         let line = pretty(&r, false);
-        assert!(line.contains("INFO  GET /api/v1/healthz 200 0.5ms"), "{line}");
+        assert!(
+            line.contains("INFO  GET /api/v1/healthz 200 0.5ms"),
+            "{line}"
+        );
     }
 }

@@ -57,7 +57,10 @@ fn serve() -> ExitCode {
     };
     docker_agent::logging::init(config.debug, config.mcp.debug);
     announce_generated(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("docker-agent: cannot start the runtime: {e}");
@@ -82,8 +85,13 @@ fn announce_generated(config: &Config) {
                 config.auth.username,
                 config.auth.password.expose()
             ),
-            "MCP_API_KEY" => eprintln!("docker-agent: generated MCP_API_KEY: {}", config.mcp.api_key.expose()),
-            _ => eprintln!("docker-agent: generated {name}; set it to keep tokens valid across restarts"),
+            "MCP_API_KEY" => eprintln!(
+                "docker-agent: generated MCP_API_KEY: {}",
+                config.mcp.api_key.expose()
+            ),
+            _ => eprintln!(
+                "docker-agent: generated {name}; set it to keep tokens valid across restarts"
+            ),
         }
     }
 }
@@ -98,7 +106,12 @@ async fn run(config: Config) -> std::io::Result<()> {
         version = env!("CARGO_PKG_VERSION");
         "docker-agent listening"
     );
-    docker_agent::server::serve(listener, App::new(config), docker_agent::signal::terminate()).await;
+    docker_agent::server::serve(
+        listener,
+        App::new(config),
+        docker_agent::signal::terminate(),
+    )
+    .await;
     log::info!("docker-agent stopped");
     Ok(())
 }

@@ -32,7 +32,8 @@ impl Cidr {
                     == masked(u32::from(ip).into(), self.prefix, 32)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), self.prefix, 128) == masked(u128::from(ip), self.prefix, 128)
+                masked(u128::from(net), self.prefix, 128)
+                    == masked(u128::from(ip), self.prefix, 128)
             }
             _ => false,
         }
@@ -105,7 +106,10 @@ mod tests {
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
         let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
-        assert_eq!(client_ip(ip("1.2.3.4"), Some("5.6.7.8"), &trusted), ip("1.2.3.4"));
+        assert_eq!(
+            client_ip(ip("1.2.3.4"), Some("5.6.7.8"), &trusted),
+            ip("1.2.3.4")
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ fn seed() -> [u8; 32] {
     for i in 0..4u64 {
         hasher.update(RandomState::new().hash_one(i).to_le_bytes());
     }
-    hasher.update(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()));
+    hasher.update(format!(
+        "{:?}{}",
+        std::time::SystemTime::now(),
+        std::process::id()
+    ));
     hasher.finalize().into()
 }
 

@@ -26,13 +26,21 @@ pub async fn login(app: &App, req: Request<Incoming>) -> Result<Response<Body>, 
 
 /// Parses and validates the login body.
 fn credentials(bytes: &[u8]) -> Result<(String, String), Error> {
-    let fail = |kind, loc: Vec<Value>, msg: &str| Err(Error::Validation(vec![FieldError::new(loc, kind, msg)]));
+    let fail = |kind, loc: Vec<Value>, msg: &str| {
+        Err(Error::Validation(vec![FieldError::new(loc, kind, msg)]))
+    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return fail("missing", vec![json!("body")], "Field required");
     }
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(e) => return fail("json_invalid", vec![json!("body"), json!(e.column())], "JSON decode error"),
+        Err(e) => {
+            return fail(
+                "json_invalid",
+                vec![json!("body"), json!(e.column())],
+                "JSON decode error",
+            );
+        }
     };
     let Some(object) = value.as_object() else {
         return fail(
@@ -47,8 +55,14 @@ fn credentials(bytes: &[u8]) -> Result<(String, String), Error> {
         let (kind, msg) = match object.get(name) {
             None => ("missing", "Field required".to_string()),
             Some(Value::String(s)) => match s.chars().count() {
-                0 => ("string_too_short", "String should have at least 1 character".into()),
-                101.. => ("string_too_long", "String should have at most 100 characters".into()),
+                0 => (
+                    "string_too_short",
+                    "String should have at least 1 character".into(),
+                ),
+                101.. => (
+                    "string_too_long",
+                    "String should have at most 100 characters".into(),
+                ),
                 _ => return s.clone(),
             },
             Some(_) => ("string_type", "Input should be a valid string".into()),
@@ -84,22 +98,36 @@ mod tests {
     #[test]
     fn every_bad_field_is_reported() {
         assert_eq!(kinds(""), [("missing", vec![json!("body")])]);
-        assert_eq!(kinds("{nope"), [("json_invalid", vec![json!("body"), json!(2)])]);
-        assert_eq!(kinds("[1]"), [("model_attributes_type", vec![json!("body")])]);
+        assert_eq!(
+            kinds("{nope"),
+            [("json_invalid", vec![json!("body"), json!(2)])]
+        );
+        assert_eq!(
+            kinds("[1]"),
+            [("model_attributes_type", vec![json!("body")])]
+        );
         assert_eq!(
             kinds(r#"{"password": 5}"#),
-            [("missing", vec![json!("body"), json!("username")]), ("string_type", vec![json!("body"), json!("password")])]
+            [
+                ("missing", vec![json!("body"), json!("username")]),
+                ("string_type", vec![json!("body"), json!("password")])
+            ]
         );
         let long = "é".repeat(101);
         assert_eq!(
             kinds(&format!(r#"{{"username":"","password":"{long}"}}"#)),
-            [("string_too_short", vec![json!("body"), json!("username")]), ("string_too_long", vec![json!("body"), json!("password")])]
+            [
+                ("string_too_short", vec![json!("body"), json!("username")]),
+                ("string_too_long", vec![json!("body"), json!("password")])
+            ]
         );
     }
 
     #[test]
     fn limits_count_characters_not_bytes() {
         let hundred = "é".repeat(100);
-        assert!(credentials(format!(r#"{{"username":"a","password":"{hundred}"}}"#).as_bytes()).is_ok());
+        assert!(
+            credentials(format!(r#"{{"username":"a","password":"{hundred}"}}"#).as_bytes()).is_ok()
+        );
     }
 }

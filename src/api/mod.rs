@@ -15,7 +15,6 @@ use crate::models::AuthCheck;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
-
 pub async fn dispatch(
     app: &App,
     route: Route,

@@ -87,9 +87,18 @@ impl JwtKeys {
     fn sign_bytes(&self, data: &[u8]) -> Vec<u8> {
         let key = &self.secret;
         match self.alg {
-            Algorithm::HS256 => mac_of::<Hmac<Sha256>>(key, data).finalize().into_bytes().to_vec(),
-            Algorithm::HS384 => mac_of::<Hmac<Sha384>>(key, data).finalize().into_bytes().to_vec(),
-            Algorithm::HS512 => mac_of::<Hmac<Sha512>>(key, data).finalize().into_bytes().to_vec(),
+            Algorithm::HS256 => mac_of::<Hmac<Sha256>>(key, data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS384 => mac_of::<Hmac<Sha384>>(key, data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            Algorithm::HS512 => mac_of::<Hmac<Sha512>>(key, data)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
         }
     }
 
@@ -121,7 +130,8 @@ impl JwtKeys {
             return Err(JwtError::Oversized);
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(c), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JwtError::Malformed);
         };
@@ -148,7 +158,10 @@ impl JwtKeys {
 fn decode_json(part: &str) -> Result<Value, JwtError> {
     let bytes = B64.decode(part).map_err(|_| JwtError::Malformed)?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)?;
-    value.is_object().then_some(value).ok_or(JwtError::Malformed)
+    value
+        .is_object()
+        .then_some(value)
+        .ok_or(JwtError::Malformed)
 }
 
 /// A NumericDate claim: integer or fractional seconds.
@@ -157,7 +170,11 @@ fn numeric_date(claims: &Value, name: &str) -> Result<Option<i64>, JwtError> {
         None => Ok(None),
         Some(v) => v
             .as_i64()
-            .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
             .map(Some)
             .ok_or(JwtError::Malformed),
     }
@@ -171,7 +188,10 @@ fn check_claims(claims: &Value, now: i64) -> Result<Claims, JwtError> {
     if numeric_date(claims, "nbf")?.is_some_and(|nbf| now < nbf) {
         return Err(JwtError::NotYetValid);
     }
-    let sub = claims.get("sub").and_then(Value::as_str).ok_or(JwtError::MissingSubject)?;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or(JwtError::MissingSubject)?;
     Ok(Claims {
         sub: sub.to_string(),
         exp,
@@ -199,7 +219,12 @@ mod tests {
     }
 
     fn forge(header: &str, claims: &str, sig: &[u8]) -> String {
-        format!("{}.{}.{}", B64.encode(header), B64.encode(claims), B64.encode(sig))
+        format!(
+            "{}.{}.{}",
+            B64.encode(header),
+            B64.encode(claims),
+            B64.encode(sig)
+        )
     }
 
     #[test]
@@ -207,7 +232,13 @@ mod tests {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let token = keys(alg).sign("admin", NOW, 1800);
             let claims = keys(alg).verify(&token, NOW + 10).unwrap();
-            assert_eq!(claims, Claims { sub: "admin".into(), exp: NOW + 1800 });
+            assert_eq!(
+                claims,
+                Claims {
+                    sub: "admin".into(),
+                    exp: NOW + 1800
+                }
+            );
         }
     }
 
@@ -252,15 +283,24 @@ mod tests {
             &oracle::EncodingKey::from_secret(b"another-secret-another-secret-xx"),
         )
         .unwrap();
-        assert_eq!(keys(Algorithm::HS256).verify(&token, NOW), Err(JwtError::BadSignature));
+        assert_eq!(
+            keys(Algorithm::HS256).verify(&token, NOW),
+            Err(JwtError::BadSignature)
+        );
     }
 
     #[test]
     fn expired_token_is_rejected() {
         let token = keys(Algorithm::HS256).sign("admin", NOW - 100, 50);
-        assert_eq!(keys(Algorithm::HS256).verify(&token, NOW), Err(JwtError::Expired));
+        assert_eq!(
+            keys(Algorithm::HS256).verify(&token, NOW),
+            Err(JwtError::Expired)
+        );
         let at_exp = keys(Algorithm::HS256).sign("admin", NOW - 50, 50);
-        assert_eq!(keys(Algorithm::HS256).verify(&at_exp, NOW), Err(JwtError::Expired));
+        assert_eq!(
+            keys(Algorithm::HS256).verify(&at_exp, NOW),
+            Err(JwtError::Expired)
+        );
     }
 
     #[test]
@@ -269,7 +309,11 @@ mod tests {
         let input = format!(
             "{}.{}",
             B64.encode(r#"{"alg":"HS256"}"#),
-            B64.encode(format!(r#"{{"sub":"a","exp":{},"nbf":{}}}"#, NOW + 100, NOW + 50))
+            B64.encode(format!(
+                r#"{{"sub":"a","exp":{},"nbf":{}}}"#,
+                NOW + 100,
+                NOW + 50
+            ))
         );
         let token = format!("{input}.{}", B64.encode(k.sign_bytes(input.as_bytes())));
         assert_eq!(k.verify(&token, NOW), Err(JwtError::NotYetValid));
@@ -279,9 +323,19 @@ mod tests {
     fn alg_none_and_other_algorithms_are_rejected() {
         let claims = format!(r#"{{"sub":"admin","exp":{}}}"#, NOW + 100);
         let k = keys(Algorithm::HS256);
-        for header in [r#"{"alg":"none"}"#, r#"{"alg":"HS512"}"#, r#"{"alg":"RS256"}"#, r#"{"typ":"JWT"}"#, r#"{"alg":"hs256"}"#] {
+        for header in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"RS256"}"#,
+            r#"{"typ":"JWT"}"#,
+            r#"{"alg":"hs256"}"#,
+        ] {
             let unsigned = format!("{}.{}.", B64.encode(header), B64.encode(&claims));
-            assert_eq!(k.verify(&unsigned, NOW), Err(JwtError::WrongAlgorithm), "{header}");
+            assert_eq!(
+                k.verify(&unsigned, NOW),
+                Err(JwtError::WrongAlgorithm),
+                "{header}"
+            );
         }
         // A real HS512 token is refused by an HS256 verifier even with the same secret.
         let hs512 = keys(Algorithm::HS512).sign("admin", NOW, 100);
@@ -293,13 +347,23 @@ mod tests {
         let k = keys(Algorithm::HS256);
         let token = k.sign("admin", NOW, 100);
         let (input, _) = token.rsplit_once('.').unwrap();
-        let other_claims = forge(r#"{"alg":"HS256"}"#, r#"{"sub":"root","exp":9999999999}"#, b"x");
+        let other_claims = forge(
+            r#"{"alg":"HS256"}"#,
+            r#"{"sub":"root","exp":9999999999}"#,
+            b"x",
+        );
         let (_, forged_sig) = other_claims.rsplit_once('.').unwrap();
-        assert_eq!(k.verify(&format!("{input}.{forged_sig}"), NOW), Err(JwtError::BadSignature));
+        assert_eq!(
+            k.verify(&format!("{input}.{forged_sig}"), NOW),
+            Err(JwtError::BadSignature)
+        );
         let mut bytes = token.clone().into_bytes();
         let last = bytes.len() - 2;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
-        assert_eq!(k.verify(&String::from_utf8(bytes).unwrap(), NOW), Err(JwtError::BadSignature));
+        assert_eq!(
+            k.verify(&String::from_utf8(bytes).unwrap(), NOW),
+            Err(JwtError::BadSignature)
+        );
     }
 
     #[test]
@@ -314,7 +378,11 @@ mod tests {
             format!("{good}."),
             format!("{}.{}.", B64.encode("[]"), B64.encode("{}")),
             format!("{}.x.y", B64.encode("not json")),
-            format!("{}==.{}", &good[..good.find('.').unwrap()], &good[good.find('.').unwrap() + 1..]),
+            format!(
+                "{}==.{}",
+                &good[..good.find('.').unwrap()],
+                &good[good.find('.').unwrap() + 1..]
+            ),
         ];
         for case in &cases {
             assert!(k.verify(case, NOW).is_err(), "{case}");
@@ -325,20 +393,37 @@ mod tests {
     fn signed_token_without_subject_or_expiry_is_rejected() {
         let k = keys(Algorithm::HS256);
         let sign = |claims: &str| {
-            let input = format!("{}.{}", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(claims));
+            let input = format!(
+                "{}.{}",
+                B64.encode(r#"{"alg":"HS256"}"#),
+                B64.encode(claims)
+            );
             format!("{input}.{}", B64.encode(k.sign_bytes(input.as_bytes())))
         };
         let no_sub = sign(&format!(r#"{{"exp":{}}}"#, NOW + 10));
         assert_eq!(k.verify(&no_sub, NOW), Err(JwtError::MissingSubject));
-        assert_eq!(k.verify(&sign(r#"{"sub":"a"}"#), NOW), Err(JwtError::Malformed));
-        assert_eq!(k.verify(&sign(r#"{"sub":"a","exp":"soon"}"#), NOW), Err(JwtError::Malformed));
-        let crit = format!("{}.{}.", B64.encode(r#"{"alg":"HS256","crit":["x"]}"#), B64.encode("{}"));
+        assert_eq!(
+            k.verify(&sign(r#"{"sub":"a"}"#), NOW),
+            Err(JwtError::Malformed)
+        );
+        assert_eq!(
+            k.verify(&sign(r#"{"sub":"a","exp":"soon"}"#), NOW),
+            Err(JwtError::Malformed)
+        );
+        let crit = format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"HS256","crit":["x"]}"#),
+            B64.encode("{}")
+        );
         assert_eq!(k.verify(&crit, NOW), Err(JwtError::Malformed));
     }
 
     #[test]
     fn oversized_token_is_rejected_unread() {
         let huge = "a".repeat(MAX_TOKEN_LEN + 1);
-        assert_eq!(keys(Algorithm::HS256).verify(&huge, NOW), Err(JwtError::Oversized));
+        assert_eq!(
+            keys(Algorithm::HS256).verify(&huge, NOW),
+            Err(JwtError::Oversized)
+        );
     }
 }

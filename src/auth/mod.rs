@@ -52,15 +52,18 @@ impl Auth {
 
     /// Signs a token for `sub` from now.
     pub fn issue(&self, sub: &str) -> String {
-        self.keys.sign(sub, crate::clock::unix_now() as i64, self.ttl_secs as i64)
+        self.keys
+            .sign(sub, crate::clock::unix_now() as i64, self.ttl_secs as i64)
     }
 
     /// Verifies a raw token (WebSocket `?token=` or a bearer value).
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
-        self.keys.verify(token, crate::clock::unix_now() as i64).map_err(|e| {
-            log::debug!(reason = format!("{e:?}").as_str(); "token rejected");
-            Error::Unauthorized("Invalid or expired token")
-        })
+        self.keys
+            .verify(token, crate::clock::unix_now() as i64)
+            .map_err(|e| {
+                log::debug!(reason = format!("{e:?}").as_str(); "token rejected");
+                Error::Unauthorized("Invalid or expired token")
+            })
     }
 
     /// The claims of the request's bearer token, or 401.
@@ -76,7 +79,11 @@ mod tests {
     use crate::config::{Config, Vars};
 
     fn auth() -> Auth {
-        let cfg = Config::from_vars(&Vars::from_pairs([("API_PASSWORD", "pw-123"), ("API_USERNAME", "ops")])).unwrap();
+        let cfg = Config::from_vars(&Vars::from_pairs([
+            ("API_PASSWORD", "pw-123"),
+            ("API_USERNAME", "ops"),
+        ]))
+        .unwrap();
         Auth::new(&cfg.auth)
     }
 
@@ -110,6 +117,9 @@ mod tests {
         assert_eq!(a.authorize(&HeaderMap::new()).unwrap_err().status(), 401);
         let mut h = HeaderMap::new();
         h.insert("authorization", "Bearer nope".parse().unwrap());
-        assert_eq!(a.authorize(&h).unwrap_err(), Error::Unauthorized("Invalid or expired token"));
+        assert_eq!(
+            a.authorize(&h).unwrap_err(),
+            Error::Unauthorized("Invalid or expired token")
+        );
     }
 }

@@ -51,7 +51,10 @@ fn digest(data: &[u8]) -> [u8; 32] {
 /// Constant-time equality of two byte strings of any lengths.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     let (da, db) = (digest(a), digest(b));
-    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    da.iter()
+        .zip(db.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]

@@ -145,7 +145,10 @@ fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
         .iter()
         .map(|s| {
             Cidr::parse(s).ok_or_else(|| {
-                ConfigError::new("TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR block"))
+                ConfigError::new(
+                    "TRUSTED_PROXIES",
+                    format!("{s:?} is not an IP address or CIDR block"),
+                )
             })
         })
         .collect::<Result<_, _>>()?;
@@ -163,7 +166,9 @@ fn docker_section(vars: &Vars) -> Result<DockerConfig, ConfigError> {
     let endpoint = Endpoint::parse(&host).ok_or_else(|| {
         ConfigError::new(
             "DOCKER_HOST",
-            format!("{host:?} is not supported; use unix:///path/to/docker.sock or tcp://host:port"),
+            format!(
+                "{host:?} is not supported; use unix:///path/to/docker.sock or tcp://host:port"
+            ),
         )
     })?;
     Ok(DockerConfig {
@@ -185,12 +190,18 @@ fn auth_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<AuthCo
     };
     let alg = vars.string("ALGORITHM", "HS256");
     let algorithm = Algorithm::parse(&alg).ok_or_else(|| {
-        ConfigError::new("ALGORITHM", format!("{alg:?} is not supported; use HS256, HS384 or HS512"))
+        ConfigError::new(
+            "ALGORITHM",
+            format!("{alg:?} is not supported; use HS256, HS384 or HS512"),
+        )
     })?;
     let minutes: u64 = vars.number("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525_600)?;
     let password = match vars.get("API_PASSWORD") {
         Some(p) if p.len() > 100 => {
-            return Err(ConfigError::new("API_PASSWORD", "must be at most 100 characters".into()));
+            return Err(ConfigError::new(
+                "API_PASSWORD",
+                "must be at most 100 characters".into(),
+            ));
         }
         Some(p) => Secret::new(p),
         None => generate("API_PASSWORD", 18, generated),
@@ -313,8 +324,13 @@ mod tests {
 
     #[test]
     fn error_message_explains_the_fix_without_echoing_the_secret() {
-        let err = load(&[("SECRET_KEY", "tiny-secret")]).unwrap_err().to_string();
-        assert!(err.contains("SECRET_KEY") && err.contains("openssl rand"), "{err}");
+        let err = load(&[("SECRET_KEY", "tiny-secret")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SECRET_KEY") && err.contains("openssl rand"),
+            "{err}"
+        );
         assert!(!err.contains("tiny-secret"));
     }
 }

@@ -14,7 +14,9 @@ pub struct Vars {
 
 impl Vars {
     /// Builds from pairs; later pairs override earlier ones.
-    pub fn from_pairs<K: AsRef<str>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Vars {
+    pub fn from_pairs<K: AsRef<str>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Vars {
         let mut map = HashMap::new();
         for (k, v) in pairs {
             let v = v.into();
@@ -46,11 +48,16 @@ impl Vars {
 
     /// A boolean, spelled as pydantic accepts it (true/false, 1/0, yes/no, on/off, t/f, y/n).
     pub fn bool(&self, key: &'static str, default: bool) -> Result<bool, ConfigError> {
-        let Some(v) = self.get(key) else { return Ok(default) };
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
         match v.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" | "t" | "y" => Ok(true),
             "false" | "0" | "no" | "off" | "f" | "n" => Ok(false),
-            _ => Err(ConfigError::new(key, format!("{v:?} is not a boolean; use true or false"))),
+            _ => Err(ConfigError::new(
+                key,
+                format!("{v:?} is not a boolean; use true or false"),
+            )),
         }
     }
 
@@ -59,7 +66,9 @@ impl Vars {
     where
         T: FromStr + PartialOrd + std::fmt::Display + Copy,
     {
-        let Some(v) = self.get(key) else { return Ok(default) };
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
         match v.trim().parse::<T>() {
             Ok(n) if n >= min && n <= max => Ok(n),
             _ => Err(ConfigError::new(
@@ -78,7 +87,11 @@ impl Vars {
             return serde_json::from_str(v)
                 .map_err(|_| ConfigError::new(key, "is not a JSON array of strings".into()));
         }
-        Ok(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+        Ok(v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect())
     }
 }
 
@@ -150,7 +163,10 @@ mod tests {
             ("E", "val"),
             ("F", ""),
         ];
-        let want: Vec<(String, String)> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(got, want);
     }
 
@@ -163,13 +179,32 @@ mod tests {
 
     #[test]
     fn typed_getters_name_the_variable_on_error() {
-        let vars = Vars::from_pairs([("DEBUG", "maybe"), ("PORT", "70000"), ("L", "[\"a\",\"b\"]"), ("M", " a, ,b ")]);
-        assert!(vars.bool("DEBUG", false).unwrap_err().to_string().contains("DEBUG"));
-        assert!(vars.number::<u32>("PORT", 9000, 0, 65535).unwrap_err().to_string().contains("PORT"));
+        let vars = Vars::from_pairs([
+            ("DEBUG", "maybe"),
+            ("PORT", "70000"),
+            ("L", "[\"a\",\"b\"]"),
+            ("M", " a, ,b "),
+        ]);
+        assert!(
+            vars.bool("DEBUG", false)
+                .unwrap_err()
+                .to_string()
+                .contains("DEBUG")
+        );
+        assert!(
+            vars.number::<u32>("PORT", 9000, 0, 65535)
+                .unwrap_err()
+                .to_string()
+                .contains("PORT")
+        );
         assert_eq!(vars.list("L", &[]).unwrap(), ["a", "b"]);
         assert_eq!(vars.list("M", &[]).unwrap(), ["a", "b"]);
         assert_eq!(vars.list("NONE", &["*"]).unwrap(), ["*"]);
         assert!(Vars::from_pairs([("X", "yep")]).bool("X", true).is_err());
-        assert!(Vars::from_pairs([("X", "off")]).bool("X", true).is_ok_and(|b| !b));
+        assert!(
+            Vars::from_pairs([("X", "off")])
+                .bool("X", true)
+                .is_ok_and(|b| !b)
+        );
     }
 }

@@ -10,8 +10,8 @@
 //! connection pool discards dead sockets on its own.
 
 use super::error::DockerError;
-use hyper::body::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
@@ -46,7 +46,9 @@ impl Endpoint {
         if s.starts_with('/') {
             return Some(Endpoint::Unix(s.into()));
         }
-        let rest = s.strip_prefix("tcp://").or_else(|| s.strip_prefix("http://"))?;
+        let rest = s
+            .strip_prefix("tcp://")
+            .or_else(|| s.strip_prefix("http://"))?;
         let authority = rest.trim_end_matches('/');
         if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
             return None;
@@ -81,7 +83,9 @@ fn hex(bytes: &[u8]) -> String {
 impl Docker {
     pub fn new(endpoint: &Endpoint, timeout: Duration) -> Docker {
         let mut builder = Client::builder(TokioExecutor::new());
-        builder.pool_idle_timeout(Duration::from_secs(30)).pool_max_idle_per_host(16);
+        builder
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(16);
         let (transport, base) = match endpoint {
             Endpoint::Unix(path) => (
                 Transport::Unix(builder.build(UnixConnector)),
@@ -105,8 +109,15 @@ impl Docker {
         self.timeout
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>, DockerError> {
-        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response<Incoming>, DockerError> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
@@ -128,14 +139,24 @@ impl Docker {
     }
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.
-    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Response<Incoming>, DockerError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self.send(method, &format!("{prefix}{path}"), body).await?;
         check_status(resp).await
     }
 
     async fn api_prefix(&self) -> Result<Arc<str>, DockerError> {
-        if let Some(v) = self.version.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(v) = self
+            .version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Ok(v);
         }
         let resp = check_status(self.send(Method::GET, "/version", None).await?).await?;
@@ -148,8 +169,10 @@ impl Docker {
 
     /// GET a JSON document, within the default deadline.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
-        self.deadline(self.timeout, async { read_json(self.call(Method::GET, path, None).await?).await })
-            .await
+        self.deadline(self.timeout, async {
+            read_json(self.call(Method::GET, path, None).await?).await
+        })
+        .await
     }
 
     /// POST without a body; returns Docker's status (e.g. 204, or 304 "already so").
@@ -166,7 +189,8 @@ impl Docker {
     /// Opens a response whose body the caller reads incrementally (logs,
     /// streams). The deadline covers the response head only.
     pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
-        self.deadline(self.timeout, self.call(Method::GET, path, None)).await
+        self.deadline(self.timeout, self.call(Method::GET, path, None))
+            .await
     }
 
     /// Is the daemon answering? (`GET /_ping`, unversioned.)
@@ -185,7 +209,9 @@ impl Docker {
         limit: Duration,
         fut: impl Future<Output = Result<T, DockerError>>,
     ) -> Result<T, DockerError> {
-        tokio::time::timeout(limit, fut).await.unwrap_or(Err(DockerError::Timeout))
+        tokio::time::timeout(limit, fut)
+            .await
+            .unwrap_or(Err(DockerError::Timeout))
     }
 }
 
@@ -208,10 +234,16 @@ async fn check_status(resp: Response<Incoming>) -> Result<Response<Incoming>, Do
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
         return Ok(resp);
     }
-    let body = collect(resp.into_body(), MAX_ERROR_BODY).await.unwrap_or_default();
+    let body = collect(resp.into_body(), MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
     Err(DockerError::Status {
         status: status.as_u16(),
@@ -246,10 +278,25 @@ mod tests {
             Endpoint::parse("unix:///var/run/docker.sock"),
             Some(Endpoint::Unix("/var/run/docker.sock".into()))
         );
-        assert_eq!(Endpoint::parse("/run/d.sock"), Some(Endpoint::Unix("/run/d.sock".into())));
-        assert_eq!(Endpoint::parse("tcp://10.0.0.1:2375"), Some(Endpoint::Tcp("10.0.0.1:2375".into())));
-        assert_eq!(Endpoint::parse("tcp://docker"), Some(Endpoint::Tcp("docker:2375".into())));
-        for bad in ["unix://relative", "npipe:////./pipe/docker", "ssh://me@host", "tcp://", "tcp://a/b"] {
+        assert_eq!(
+            Endpoint::parse("/run/d.sock"),
+            Some(Endpoint::Unix("/run/d.sock".into()))
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://10.0.0.1:2375"),
+            Some(Endpoint::Tcp("10.0.0.1:2375".into()))
+        );
+        assert_eq!(
+            Endpoint::parse("tcp://docker"),
+            Some(Endpoint::Tcp("docker:2375".into()))
+        );
+        for bad in [
+            "unix://relative",
+            "npipe:////./pipe/docker",
+            "ssh://me@host",
+            "tcp://",
+            "tcp://a/b",
+        ] {
             assert_eq!(Endpoint::parse(bad), None, "{bad}");
         }
     }

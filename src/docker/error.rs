@@ -36,7 +36,9 @@ impl fmt::Display for DockerError {
         match self {
             DockerError::Unavailable(why) => write!(f, "Docker unavailable: {why}"),
             DockerError::Timeout => f.write_str("Docker did not answer in time"),
-            DockerError::Status { status, message } => write!(f, "Docker returned {status}: {message}"),
+            DockerError::Status { status, message } => {
+                write!(f, "Docker returned {status}: {message}")
+            }
             DockerError::Protocol(why) => write!(f, "unreadable Docker response: {why}"),
         }
     }

@@ -137,8 +137,16 @@ mod tests {
         let mut frames = Vec::new();
         for (k, d) in parts {
             bytes.extend(frame(k, d));
-            let stream = [StreamKind::Stdin, StreamKind::Stdout, StreamKind::Stderr, StreamKind::Daemon][k as usize];
-            frames.push(Frame { stream, data: d.to_vec() });
+            let stream = [
+                StreamKind::Stdin,
+                StreamKind::Stdout,
+                StreamKind::Stderr,
+                StreamKind::Daemon,
+            ][k as usize];
+            frames.push(Frame {
+                stream,
+                data: d.to_vec(),
+            });
         }
         (bytes, frames)
     }
@@ -168,11 +176,19 @@ mod tests {
     fn decodes_input_split_at_every_byte_offset() {
         let (bytes, frames) = sample();
         for cut in 0..=bytes.len() {
-            assert_eq!(decode_in_chunks(&bytes, &[cut]).unwrap(), frames, "cut at {cut}");
+            assert_eq!(
+                decode_in_chunks(&bytes, &[cut]).unwrap(),
+                frames,
+                "cut at {cut}"
+            );
         }
         for a in 0..=bytes.len() {
             for b in a..=bytes.len() {
-                assert_eq!(decode_in_chunks(&bytes, &[a, b]).unwrap(), frames, "cuts at {a},{b}");
+                assert_eq!(
+                    decode_in_chunks(&bytes, &[a, b]).unwrap(),
+                    frames,
+                    "cuts at {a},{b}"
+                );
             }
         }
     }

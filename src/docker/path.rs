@@ -45,7 +45,10 @@ mod tests {
         assert_eq!(segment("../../images/json"), "..%2F..%2Fimages%2Fjson");
         assert_eq!(segment("x?all=1"), "x%3Fall%3D1");
         assert_eq!(segment("a#b c%"), "a%23b%20c%25");
-        assert_eq!(container("../../info", "/json"), "/containers/..%2F..%2Finfo/json");
+        assert_eq!(
+            container("../../info", "/json"),
+            "/containers/..%2F..%2Finfo/json"
+        );
     }
 
     #[test]

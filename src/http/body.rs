@@ -27,11 +27,14 @@ pub fn empty() -> Body {
 
 /// A JSON response with `status`.
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
-    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| br#"{"detail":"Internal server error"}"#.to_vec());
+    let bytes = serde_json::to_vec(value)
+        .unwrap_or_else(|_| br#"{"detail":"Internal server error"}"#.to_vec());
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -61,7 +64,11 @@ pub fn error(err: &Error) -> Response<Body> {
 }
 
 /// Reads a request body of at most `limit` bytes; larger is 413.
-pub async fn read_limited(body: Incoming, declared: Option<u64>, limit: usize) -> Result<Bytes, Error> {
+pub async fn read_limited(
+    body: Incoming,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, Error> {
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Error::PayloadTooLarge(limit));
     }

@@ -31,9 +31,17 @@ impl Cors {
         let star = |list: &[String]| list.iter().any(|s| s == "*");
         Cors {
             any_origin: star(&cfg.origins),
-            origins: cfg.origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            origins: cfg
+                .origins
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect(),
             credentials: cfg.allow_credentials && !star(&cfg.origins),
-            methods: if star(&cfg.allow_methods) { ALL_METHODS.into() } else { cfg.allow_methods.join(", ") },
+            methods: if star(&cfg.allow_methods) {
+                ALL_METHODS.into()
+            } else {
+                cfg.allow_methods.join(", ")
+            },
             headers: (!star(&cfg.allow_headers)).then(|| cfg.allow_headers.join(", ")),
         }
     }
@@ -44,9 +52,14 @@ impl Cors {
     }
 
     /// Answers a preflight (`OPTIONS` + `Origin` + `Access-Control-Request-Method`).
-    pub fn preflight(&self, method: &Method, headers: &HeaderMap) -> Option<Result<Response<Body>, Error>> {
+    pub fn preflight(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Option<Result<Response<Body>, Error>> {
         let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
-        if method != Method::OPTIONS || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        if method != Method::OPTIONS || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        {
             return None;
         }
         if !self.allows(origin) {
@@ -61,28 +74,42 @@ impl Cors {
         if let Some(allowed) = self.headers.as_deref().map(value).or(requested) {
             h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
         }
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE),
+        );
         Some(Ok(resp))
     }
 
     /// Adds CORS headers to an ordinary response for an allowed `origin`.
     pub fn decorate(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
-        let Some(origin) = origin.and_then(|o| o.to_str().ok()) else { return };
+        let Some(origin) = origin.and_then(|o| o.to_str().ok()) else {
+            return;
+        };
         if self.allows(origin) {
             self.allow_origin(origin, headers);
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED),
+            );
         }
     }
 
     fn allow_origin(&self, origin: &str, h: &mut HeaderMap) {
         if self.any_origin {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
             return;
         }
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value(origin));
         h.append(header::VARY, HeaderValue::from_static("Origin"));
         if self.credentials {
-            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
         }
     }
 }
@@ -108,35 +135,58 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ORIGIN, value(origin));
         h.insert(header::ACCESS_CONTROL_REQUEST_METHOD, value("POST"));
-        h.insert(header::ACCESS_CONTROL_REQUEST_HEADERS, value("authorization,content-type"));
+        h.insert(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            value("authorization,content-type"),
+        );
         h
     }
 
     #[test]
     fn wildcard_never_comes_with_credentials() {
         let c = cors(&["*"], true);
-        let resp = c.preflight(&Method::OPTIONS, &preflight_headers("https://evil.example")).unwrap().unwrap();
+        let resp = c
+            .preflight(&Method::OPTIONS, &preflight_headers("https://evil.example"))
+            .unwrap()
+            .unwrap();
         let h = resp.headers();
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
         assert!(!h.contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_HEADERS], "authorization,content-type");
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_HEADERS],
+            "authorization,content-type"
+        );
     }
 
     #[test]
     fn listed_origin_is_echoed_with_credentials() {
         let c = cors(&["https://dash.example"], true);
-        let resp = c.preflight(&Method::OPTIONS, &preflight_headers("https://dash.example")).unwrap().unwrap();
+        let resp = c
+            .preflight(&Method::OPTIONS, &preflight_headers("https://dash.example"))
+            .unwrap()
+            .unwrap();
         let h = resp.headers();
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://dash.example");
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://dash.example"
+        );
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
         assert_eq!(h[header::VARY], "Origin");
-        assert!(h[header::ACCESS_CONTROL_ALLOW_METHODS].to_str().unwrap().contains("POST"));
+        assert!(
+            h[header::ACCESS_CONTROL_ALLOW_METHODS]
+                .to_str()
+                .unwrap()
+                .contains("POST")
+        );
     }
 
     #[test]
     fn unlisted_origin_preflight_is_refused() {
         let c = cors(&["https://dash.example"], true);
-        let err = c.preflight(&Method::OPTIONS, &preflight_headers("https://evil.example")).unwrap().unwrap_err();
+        let err = c
+            .preflight(&Method::OPTIONS, &preflight_headers("https://evil.example"))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.status(), 400);
         let mut h = HeaderMap::new();
         c.decorate(Some(&value("https://evil.example")), &mut h);
@@ -149,6 +199,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ORIGIN, value("https://x.example"));
         assert!(c.preflight(&Method::OPTIONS, &h).is_none());
-        assert!(c.preflight(&Method::GET, &preflight_headers("https://x.example")).is_none());
+        assert!(
+            c.preflight(&Method::GET, &preflight_headers("https://x.example"))
+                .is_none()
+        );
     }
 }

@@ -20,15 +20,20 @@ use std::time::Instant;
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
     let id = request_id::pick(req.headers());
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     let client = crate::net::client_ip(peer.ip(), forwarded, &app.config.server.trusted_proxies);
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
-    let result = tokio::spawn(respond(app.clone(), req, client)).await.unwrap_or_else(|_| {
-        log::error!(request_id = id.as_str(); "request handler panicked");
-        Err(Error::Internal)
-    });
+    let result = tokio::spawn(respond(app.clone(), req, client))
+        .await
+        .unwrap_or_else(|_| {
+            log::error!(request_id = id.as_str(); "request handler panicked");
+            Err(Error::Internal)
+        });
     let mut resp = result.unwrap_or_else(|e| body::error(&e));
 
     let headers = resp.headers_mut();
@@ -40,19 +45,32 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", elapsed.as_secs_f64())) {
         headers.insert("x-process-time", v);
     }
-    crate::logging::access(&id, method.as_str(), &path, resp.status().as_u16(), elapsed, client);
+    crate::logging::access(
+        &id,
+        method.as_str(),
+        &path,
+        resp.status().as_u16(),
+        elapsed,
+        client,
+    );
     resp
 }
 
-async fn respond(app: Arc<App>, req: Request<Incoming>, client: IpAddr) -> Result<Response<Body>, Error> {
+async fn respond(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> Result<Response<Body>, Error> {
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }
     let route = router::resolve(req.method(), req.uri().path())?;
     if let Some(class) = route.class() {
-        app.limiter.check(client, class).map_err(|l| Error::TooManyRequests {
-            retry_after: l.retry_after_secs(),
-        })?;
+        app.limiter
+            .check(client, class)
+            .map_err(|l| Error::TooManyRequests {
+                retry_after: l.retry_after_secs(),
+            })?;
     }
     let claims = if route.needs_token() {
         Some(app.auth.authorize(req.headers())?)

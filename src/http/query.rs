@@ -54,32 +54,56 @@ impl Query {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// An integer in `min..=max`, `default` when absent.
     pub fn int(&mut self, name: &str, default: i64, min: i64, max: i64) -> i64 {
-        let Some(raw) = self.get(name) else { return default };
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
         let Ok(n) = raw.trim().parse::<i64>() else {
-            self.fail(name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer");
+            self.fail(
+                name,
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            );
             return default;
         };
         if n < min {
-            self.fail(name, "greater_than_equal", format!("Input should be greater than or equal to {min}"));
+            self.fail(
+                name,
+                "greater_than_equal",
+                format!("Input should be greater than or equal to {min}"),
+            );
         } else if n > max {
-            self.fail(name, "less_than_equal", format!("Input should be less than or equal to {max}"));
+            self.fail(
+                name,
+                "less_than_equal",
+                format!("Input should be less than or equal to {max}"),
+            );
         }
         n.clamp(min, max)
     }
 
     /// A boolean spelled as pydantic accepts it.
     pub fn bool(&mut self, name: &str, default: bool) -> bool {
-        let Some(raw) = self.get(name) else { return default };
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
         match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" | "t" | "y" => true,
             "false" | "0" | "no" | "off" | "f" | "n" => false,
             _ => {
-                self.fail(name, "bool_parsing", "Input should be a valid boolean, unable to interpret input");
+                self.fail(
+                    name,
+                    "bool_parsing",
+                    "Input should be a valid boolean, unable to interpret input",
+                );
                 default
             }
         }
@@ -126,8 +150,18 @@ mod tests {
         q.int("timeout", 10, 0, 300);
         q.bool("all", true);
         q.int("big", 1, 1, 10_000);
-        let Err(Error::Validation(errs)) = q.finish() else { panic!("expected 422") };
+        let Err(Error::Validation(errs)) = q.finish() else {
+            panic!("expected 422")
+        };
         let kinds: Vec<_> = errs.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, ["greater_than_equal", "int_parsing", "bool_parsing", "less_than_equal"]);
+        assert_eq!(
+            kinds,
+            [
+                "greater_than_equal",
+                "int_parsing",
+                "bool_parsing",
+                "less_than_equal"
+            ]
+        );
     }
 }

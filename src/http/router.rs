@@ -53,7 +53,11 @@ impl Route {
 /// Finds the route for `method` and `path`, or 404 / 405 (with `Allow`).
 pub fn resolve(method: &Method, path: &str) -> Result<Route, Error> {
     let (route, allow) = match_path(path).ok_or(Error::RouteNotFound)?;
-    let wanted = if allow == "POST" { Method::POST } else { Method::GET };
+    let wanted = if allow == "POST" {
+        Method::POST
+    } else {
+        Method::GET
+    };
     if *method == wanted {
         Ok(route)
     } else {
@@ -111,9 +115,18 @@ mod tests {
 
     #[test]
     fn container_routes_carry_the_decoded_id() {
-        assert_eq!(get("/api/v1/containers/web"), Ok(Route::Container("web".into())));
-        assert_eq!(get("/api/v1/containers/a%2Fb/logs"), Ok(Route::ContainerLogs("a/b".into())));
-        assert_eq!(get("/api/v1/stats/abc123"), Ok(Route::Stats("abc123".into())));
+        assert_eq!(
+            get("/api/v1/containers/web"),
+            Ok(Route::Container("web".into()))
+        );
+        assert_eq!(
+            get("/api/v1/containers/a%2Fb/logs"),
+            Ok(Route::ContainerLogs("a/b".into()))
+        );
+        assert_eq!(
+            get("/api/v1/stats/abc123"),
+            Ok(Route::Stats("abc123".into()))
+        );
         assert_eq!(
             resolve(&Method::POST, "/api/v1/containers/web/restart"),
             Ok(Route::ContainerAction("web".into(), Action::Restart))
@@ -122,18 +135,38 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        for p in ["/", "/api/v2/containers", "/api/v1", "/api/v1/nope", "/api/v1/containers/web/kill", "/api/v1/containers/a/b/c/d", "/api/v1//containers"] {
+        for p in [
+            "/",
+            "/api/v2/containers",
+            "/api/v1",
+            "/api/v1/nope",
+            "/api/v1/containers/web/kill",
+            "/api/v1/containers/a/b/c/d",
+            "/api/v1//containers",
+        ] {
             assert_eq!(get(p), Err(Error::RouteNotFound), "{p}");
         }
-        assert_eq!(resolve(&Method::POST, "/api/v1/containers/"), Err(Error::MethodNotAllowed("GET")));
-        assert_eq!(get("/api/v1/auth/login"), Err(Error::MethodNotAllowed("POST")));
-        assert_eq!(resolve(&Method::DELETE, "/api/v1/containers/x"), Err(Error::MethodNotAllowed("GET")));
+        assert_eq!(
+            resolve(&Method::POST, "/api/v1/containers/"),
+            Err(Error::MethodNotAllowed("GET"))
+        );
+        assert_eq!(
+            get("/api/v1/auth/login"),
+            Err(Error::MethodNotAllowed("POST"))
+        );
+        assert_eq!(
+            resolve(&Method::DELETE, "/api/v1/containers/x"),
+            Err(Error::MethodNotAllowed("GET"))
+        );
     }
 
     #[test]
     fn classes_and_auth_requirements() {
         assert_eq!(Route::Login.class(), Some(Class::Login));
-        assert_eq!(Route::ContainerAction("x".into(), Action::Stop).class(), Some(Class::Action));
+        assert_eq!(
+            Route::ContainerAction("x".into(), Action::Stop).class(),
+            Some(Class::Action)
+        );
         assert_eq!(Route::Images.class(), Some(Class::Read));
         assert_eq!(Route::Healthz.class(), None);
         assert!(!Route::Login.needs_token() && !Route::Healthz.needs_token());

@@ -14,7 +14,10 @@ pub const STOP_TIMEOUT: u32 = 10;
 impl Service {
     pub async fn list_containers(&self, all: bool) -> Result<ContainerList, Error> {
         let q = path::query(&[("all", if all { "1" } else { "0" })]);
-        let raw: Vec<models::ContainerSummary> = self.docker.get_json(&format!("/containers/json{q}")).await?;
+        let raw: Vec<models::ContainerSummary> = self
+            .docker
+            .get_json(&format!("/containers/json{q}"))
+            .await?;
         let containers: Vec<ContainerSummary> = raw.into_iter().map(summary).collect();
         Ok(ContainerList {
             total: containers.len(),
@@ -40,14 +43,22 @@ impl Service {
     }
 
     pub async fn stop(&self, id: &str) -> Result<ContainerAction, Error> {
-        self.act(id, &format!("/stop?t={STOP_TIMEOUT}"), Duration::from_secs(STOP_TIMEOUT.into()))
-            .await?;
+        self.act(
+            id,
+            &format!("/stop?t={STOP_TIMEOUT}"),
+            Duration::from_secs(STOP_TIMEOUT.into()),
+        )
+        .await?;
         Ok(action(id, "stopped"))
     }
 
     pub async fn restart(&self, id: &str, timeout: u32) -> Result<ContainerAction, Error> {
-        self.act(id, &format!("/restart?t={timeout}"), Duration::from_secs(timeout.into()))
-            .await?;
+        self.act(
+            id,
+            &format!("/restart?t={timeout}"),
+            Duration::from_secs(timeout.into()),
+        )
+        .await?;
         Ok(action(id, "restarted"))
     }
 
@@ -72,7 +83,11 @@ fn action(id: &str, status: &'static str) -> ContainerAction {
 }
 
 fn summary(c: models::ContainerSummary) -> ContainerSummary {
-    let name = c.names.first().map(|n| n.trim_start_matches('/')).unwrap_or_default();
+    let name = c
+        .names
+        .first()
+        .map(|n| n.trim_start_matches('/'))
+        .unwrap_or_default();
     ContainerSummary {
         id: c.id.chars().take(12).collect(),
         name: name.to_string(),
@@ -86,7 +101,11 @@ fn summary(c: models::ContainerSummary) -> ContainerSummary {
             .map(|p| ContainerPort {
                 private_port: p.private_port,
                 public_port: p.public_port,
-                kind: if p.kind.is_empty() { "tcp".into() } else { p.kind },
+                kind: if p.kind.is_empty() {
+                    "tcp".into()
+                } else {
+                    p.kind
+                },
                 ip: p.ip,
             })
             .collect(),
@@ -122,7 +141,10 @@ fn detail(c: models::ContainerInspect) -> ContainerDetail {
         host_config: ContainerHostConfig {
             memory_limit: c.host_config.memory,
             cpu_shares: c.host_config.cpu_shares,
-            restart_policy: c.host_config.restart_policy.unwrap_or_else(|| serde_json::json!({})),
+            restart_policy: c
+                .host_config
+                .restart_policy
+                .unwrap_or_else(|| serde_json::json!({})),
             privileged: c.host_config.privileged,
         },
         mounts: c.mounts.into_iter().map(mount).collect(),
@@ -168,11 +190,15 @@ fn mount(m: models::Mount) -> ContainerMount {
 
 /// `{"80/tcp": [{"HostIp","HostPort"}] | null}` → one entry per binding,
 /// or one unbound entry for an exposed-only port.
-fn port_details(ports: std::collections::BTreeMap<String, Option<Vec<models::PortBinding>>>) -> Vec<ContainerPortDetail> {
+fn port_details(
+    ports: std::collections::BTreeMap<String, Option<Vec<models::PortBinding>>>,
+) -> Vec<ContainerPortDetail> {
     let mut out = Vec::new();
     for (spec, bindings) in ports {
         let (port, protocol) = spec.split_once('/').unwrap_or((&spec, "tcp"));
-        let Ok(container_port) = port.parse::<u16>() else { continue };
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
         let unbound = || ContainerPortDetail {
             container_port,
             host_port: None,
@@ -198,7 +224,8 @@ mod tests {
     #[test]
     fn inspect_fixture_maps_to_the_contract() {
         let raw: models::ContainerInspect =
-            serde_json::from_str(include_str!("../../fixtures/docker/container-inspect.json")).unwrap();
+            serde_json::from_str(include_str!("../../fixtures/docker/container-inspect.json"))
+                .unwrap();
         let d = serde_json::to_value(detail(raw)).unwrap();
         assert_eq!(d["short_id"].as_str().unwrap().len(), 12);
         assert_eq!(d["name"], "web");

@@ -25,7 +25,9 @@ impl Service {
         let docker = &self.docker;
         let bytes = docker
             .deadline(docker.timeout(), async {
-                let resp = docker.open(&path::container(&info.id, &format!("/logs{q}"))).await?;
+                let resp = docker
+                    .open(&path::container(&info.id, &format!("/logs{q}")))
+                    .await?;
                 collect(resp.into_body(), info.config.tty, MAX_LOG_BYTES).await
             })
             .await
@@ -56,7 +58,10 @@ impl TailBuffer {
     fn finish(mut self) -> Vec<u8> {
         if self.buf.len() > self.cap {
             let excess = self.buf.len() - self.cap;
-            let line_start = self.buf[excess..].iter().position(|&b| b == b'\n').map_or(excess, |i| excess + i + 1);
+            let line_start = self.buf[excess..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(excess, |i| excess + i + 1);
             self.buf.drain(..line_start);
         }
         self.buf
@@ -65,25 +70,38 @@ impl TailBuffer {
 
 /// Reads a logs body: raw bytes for TTY containers, multiplexed frames otherwise.
 async fn collect(mut body: Incoming, tty: bool, cap: usize) -> Result<Vec<u8>, DockerError> {
-    let mut out = TailBuffer { buf: Vec::new(), cap };
+    let mut out = TailBuffer {
+        buf: Vec::new(),
+        cap,
+    };
     let mut decoder = FrameDecoder::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| DockerError::Unavailable(format!("reading logs: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if tty {
             out.push(&data);
             continue;
         }
         decoder.push(&data);
-        while let Some(f) = decoder.next_frame().map_err(|e| DockerError::Protocol(e.to_string()))? {
+        while let Some(f) = decoder
+            .next_frame()
+            .map_err(|e| DockerError::Protocol(e.to_string()))?
+        {
             if f.stream == StreamKind::Daemon {
                 let message = String::from_utf8_lossy(&f.data).into_owned();
-                return Err(DockerError::Status { status: 500, message });
+                return Err(DockerError::Status {
+                    status: 500,
+                    message,
+                });
             }
             out.push(&f.data);
         }
     }
-    decoder.finish().map_err(|e| DockerError::Protocol(e.to_string()))?;
+    decoder
+        .finish()
+        .map_err(|e| DockerError::Protocol(e.to_string()))?;
     Ok(out.finish())
 }
 
@@ -93,7 +111,10 @@ mod tests {
 
     #[test]
     fn tail_buffer_keeps_the_last_whole_lines() {
-        let mut t = TailBuffer { buf: Vec::new(), cap: 10 };
+        let mut t = TailBuffer {
+            buf: Vec::new(),
+            cap: 10,
+        };
         for i in 0..100 {
             t.push(format!("l{i}\n").as_bytes());
         }
@@ -102,7 +123,10 @@ mod tests {
 
     #[test]
     fn tail_buffer_under_cap_is_untouched() {
-        let mut t = TailBuffer { buf: Vec::new(), cap: 100 };
+        let mut t = TailBuffer {
+            buf: Vec::new(),
+            cap: 100,
+        };
         t.push(b"a\nb");
         assert_eq!(t.finish(), b"a\nb");
     }

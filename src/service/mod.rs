@@ -74,15 +74,31 @@ mod tests {
         for ok in ["web", "a1b2c3", "my_app.v2-blue", &"f".repeat(64)] {
             assert!(check_container_ref(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "../../images/json", "x?all=1", "-x", ".x", "a/b", "a b", "é", &"a".repeat(256)] {
+        for bad in [
+            "",
+            "../../images/json",
+            "x?all=1",
+            "-x",
+            ".x",
+            "a/b",
+            "a b",
+            "é",
+            &"a".repeat(256),
+        ] {
             assert_eq!(check_container_ref(bad).unwrap_err().status(), 404, "{bad}");
         }
     }
 
     #[test]
     fn image_ids_are_shortened_like_the_original() {
-        assert_eq!(short_image_id("sha256:708fdf49030d5a8e59470a8c"), "sha256:708fdf4903");
+        assert_eq!(
+            short_image_id("sha256:708fdf49030d5a8e59470a8c"),
+            "sha256:708fdf4903"
+        );
         assert_eq!(image_display("nginx:latest"), "nginx:latest");
-        assert_eq!(image_display("sha256:708fdf49030d5a8e"), "sha256:708fdf4903");
+        assert_eq!(
+            image_display("sha256:708fdf49030d5a8e"),
+            "sha256:708fdf4903"
+        );
     }
 }

@@ -38,7 +38,8 @@ pub fn cpu_percent(s: &models::Stats) -> f64 {
     let cpu = &s.cpu_stats;
     let pre = &s.precpu_stats;
     let cpu_delta = cpu.cpu_usage.total_usage as f64 - pre.cpu_usage.total_usage as f64;
-    let system_delta = cpu.system_cpu_usage.unwrap_or(0) as f64 - pre.system_cpu_usage.unwrap_or(0) as f64;
+    let system_delta =
+        cpu.system_cpu_usage.unwrap_or(0) as f64 - pre.system_cpu_usage.unwrap_or(0) as f64;
     let online = match cpu.online_cpus {
         Some(n) if n > 0 => f64::from(n),
         _ => cpu.cpu_usage.percpu_usage.as_ref().map_or(0, Vec::len) as f64,
@@ -55,7 +56,10 @@ pub fn memory_used(m: &models::MemoryStats) -> u64 {
     let usage = m.usage.unwrap_or(0);
     let stats = m.stats.as_ref();
     let cache = stats
-        .and_then(|s| s.get("total_inactive_file").or_else(|| s.get("inactive_file")))
+        .and_then(|s| {
+            s.get("total_inactive_file")
+                .or_else(|| s.get("inactive_file"))
+        })
         .copied()
         .unwrap_or(0);
     if cache < usage { usage - cache } else { usage }
@@ -73,9 +77,16 @@ pub fn figures(s: &models::Stats) -> StatsFigures {
     let nets = s.networks.as_ref();
     let net = |f: fn(&models::NetworkStats) -> u64| nets.map_or(0, |n| n.values().map(f).sum());
     let blk = |op: &str| {
-        s.blkio_stats.io_service_bytes_recursive.as_ref().map_or(0, |entries| {
-            entries.iter().filter(|e| e.op.eq_ignore_ascii_case(op)).map(|e| e.value).sum()
-        })
+        s.blkio_stats
+            .io_service_bytes_recursive
+            .as_ref()
+            .map_or(0, |entries| {
+                entries
+                    .iter()
+                    .filter(|e| e.op.eq_ignore_ascii_case(op))
+                    .map(|e| e.value)
+                    .sum()
+            })
     };
     StatsFigures {
         cpu_percent: cpu_percent(s),
@@ -100,7 +111,9 @@ mod tests {
 
     #[test]
     fn captured_cgroup_v1_sample_decodes() {
-        let s: models::Stats = serde_json::from_str(include_str!("../../fixtures/docker/stats-cgroup-v1.json")).unwrap();
+        let s: models::Stats =
+            serde_json::from_str(include_str!("../../fixtures/docker/stats-cgroup-v1.json"))
+                .unwrap();
         let f = figures(&s);
         assert_eq!(f.memory_usage, 610_304);
         assert_eq!(f.memory_limit, 25_276_514_304);
@@ -139,10 +152,14 @@ mod tests {
 
     #[test]
     fn memory_excludes_inactive_cache_on_both_cgroup_versions() {
-        let v2 = parse(json!({"memory_stats": {"usage": 1000, "limit": 4000, "stats": {"inactive_file": 200}}}));
+        let v2 = parse(
+            json!({"memory_stats": {"usage": 1000, "limit": 4000, "stats": {"inactive_file": 200}}}),
+        );
         assert_eq!(figures(&v2).memory_usage, 800);
         assert_eq!(figures(&v2).memory_percent, 20.0);
-        let v1 = parse(json!({"memory_stats": {"usage": 1000, "limit": 3000, "stats": {"total_inactive_file": 400, "inactive_file": 1}}}));
+        let v1 = parse(
+            json!({"memory_stats": {"usage": 1000, "limit": 3000, "stats": {"total_inactive_file": 400, "inactive_file": 1}}}),
+        );
         assert_eq!(figures(&v1).memory_usage, 600);
         assert_eq!(figures(&v1).memory_percent, 20.0);
         let odd = parse(json!({"memory_stats": {"usage": 100, "stats": {"inactive_file": 500}}}));
@@ -159,6 +176,9 @@ mod tests {
             ]}
         }));
         let f = figures(&s);
-        assert_eq!((f.network_rx, f.network_tx, f.block_read, f.block_write), (15, 3, 101, 7));
+        assert_eq!(
+            (f.network_rx, f.network_tx, f.block_read, f.block_write),
+            (15, 3, 101, 7)
+        );
     }
 }

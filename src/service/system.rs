@@ -52,7 +52,10 @@ impl Service {
                 let err = Error::from(e);
                 EnhancedHealth {
                     status: "degraded",
-                    docker_connected: !matches!(err, Error::DockerUnavailable | Error::DockerTimeout),
+                    docker_connected: !matches!(
+                        err,
+                        Error::DockerUnavailable | Error::DockerTimeout
+                    ),
                     error: Some(err.message()),
                     ..EnhancedHealth::default()
                 }

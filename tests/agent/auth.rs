@@ -1,0 +1,196 @@
+//! Login, token checks and the JWT edge cases a client can throw at us.
+
+use crate::util::*;
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+
+#[tokio::test]
+async fn login_returns_a_bearer_token_that_auth_check_accepts() {
+    let agent = Agent::start(&[]).await;
+    let resp = agent.login_as("admin", PASSWORD).await;
+    assert_eq!(resp.status, 200);
+    let body = resp.json();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 1800);
+    let token = body["access_token"].as_str().unwrap();
+    let check = agent.get("/api/v1/auth/check", Some(token)).await;
+    assert_eq!(check.status, 200);
+    assert_eq!(
+        check.json(),
+        json!({"authenticated": true, "username": "admin"})
+    );
+}
+
+#[tokio::test]
+async fn token_lifetime_follows_access_token_expire_minutes() {
+    let agent = Agent::start(&[("ACCESS_TOKEN_EXPIRE_MINUTES", "5")]).await;
+    assert_eq!(
+        agent.login_as("admin", PASSWORD).await.json()["expires_in"],
+        300
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_401_with_www_authenticate() {
+    let agent = Agent::start(&[]).await;
+    for (user, pass) in [("admin", "nope"), ("root", PASSWORD)] {
+        let resp = agent.login_as(user, pass).await;
+        assert_eq!(resp.status, 401);
+        assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(
+            resp.json(),
+            json!({"detail": "Invalid username or password"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_login_bodies_are_422_with_field_details() {
+    let agent = Agent::start(&[]).await;
+    let post = |body: &'static str| {
+        agent.request(
+            hyper::Method::POST,
+            "/api/v1/auth/login",
+            &[],
+            body.as_bytes(),
+        )
+    };
+    let resp = post(r#"{"username": ""}"#).await;
+    assert_eq!(resp.status, 422);
+    let detail = resp.json()["detail"].clone();
+    assert_eq!(detail[0]["loc"], json!(["body", "username"]));
+    assert_eq!(detail[0]["type"], "string_too_short");
+    assert_eq!(detail[1]["loc"], json!(["body", "password"]));
+    assert_eq!(detail[1]["type"], "missing");
+    assert_eq!(
+        post("not json").await.json()["detail"][0]["type"],
+        "json_invalid"
+    );
+    assert_eq!(post("").await.json()["detail"][0]["type"], "missing");
+}
+
+#[tokio::test]
+async fn login_body_over_64_kib_is_413() {
+    let agent = Agent::start(&[]).await;
+    let big = format!(
+        r#"{{"username":"admin","password":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    let resp = agent
+        .request(
+            hyper::Method::POST,
+            "/api/v1/auth/login",
+            &[("content-type", "application/json")],
+            big.as_bytes(),
+        )
+        .await;
+    assert_eq!(resp.status, 413);
+    assert!(
+        resp.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too large")
+    );
+}
+
+#[tokio::test]
+async fn protected_routes_need_a_token() {
+    let agent = Agent::start(&[]).await;
+    for path in [
+        "/api/v1/containers/",
+        "/api/v1/images/",
+        "/api/v1/version",
+        "/api/v1/health",
+        "/api/v1/auth/check",
+        "/api/v1/stats/x",
+        "/api/v1/containers/x/logs",
+    ] {
+        let resp = agent.get(path, None).await;
+        assert_eq!(resp.status, 401, "{path}");
+        assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(resp.json(), json!({"detail": "Not authenticated"}));
+    }
+    assert_eq!(
+        agent.post("/api/v1/containers/x/start", None).await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn bad_tokens_are_rejected() {
+    let agent = Agent::start(&[]).await;
+    let secret = SECRET.as_bytes();
+    let expired = oracle_token(
+        Algorithm::HS256,
+        &json!({"sub": "admin", "exp": now() - 10, "iat": now() - 100}),
+        secret,
+    );
+    let future = oracle_token(
+        Algorithm::HS256,
+        &json!({"sub": "admin", "exp": now() + 600, "nbf": now() + 300}),
+        secret,
+    );
+    let wrong_alg = oracle_token(
+        Algorithm::HS512,
+        &json!({"sub": "admin", "exp": now() + 600}),
+        secret,
+    );
+    let wrong_key = oracle_token(
+        Algorithm::HS256,
+        &json!({"sub": "admin", "exp": now() + 600}),
+        b"another-secret-another-secret-xxxx",
+    );
+    let unsigned = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.",
+            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            b64.encode(json!({"sub": "admin", "exp": now() + 600}).to_string())
+        )
+    };
+    let oversized = "a".repeat(10_000);
+    for (what, token) in [
+        ("expired", expired),
+        ("not yet valid", future),
+        ("HS512", wrong_alg),
+        ("other key", wrong_key),
+        ("alg none", unsigned),
+        ("garbage", "abc.def".into()),
+        ("oversized", oversized),
+    ] {
+        let resp = agent.get("/api/v1/auth/check", Some(&token)).await;
+        assert_eq!(resp.status, 401, "{what}");
+        assert_eq!(
+            resp.json(),
+            json!({"detail": "Invalid or expired token"}),
+            "{what}"
+        );
+        assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+    }
+}
+
+#[tokio::test]
+async fn tokens_from_a_mainstream_jwt_library_are_accepted() {
+    let agent = Agent::start(&[("ALGORITHM", "HS384")]).await;
+    let token = oracle_token(
+        Algorithm::HS384,
+        &json!({"sub": "ops", "exp": now() + 600, "iat": now()}),
+        SECRET.as_bytes(),
+    );
+    let resp = agent.get("/api/v1/auth/check", Some(&token)).await;
+    assert_eq!(
+        resp.json(),
+        json!({"authenticated": true, "username": "ops"})
+    );
+    let ours = agent.token().await;
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS384);
+    validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+    let decoded = jsonwebtoken::decode::<serde_json::Value>(
+        &ours,
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .unwrap();
+    assert_eq!(decoded.claims["sub"], "admin");
+}

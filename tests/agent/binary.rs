@@ -1,0 +1,326 @@
+//! The real `docker-agent` binary: zero-config start, `.env` loading,
+//! refusing weak settings, secrets kept out of logs, SIGTERM handling.
+
+use crate::util::*;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running agent process whose output is collected line by line.
+struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Process {
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Process {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-agent"));
+        cmd.current_dir(dir)
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.env("DOCKER_HOST", docker_host())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let (tx, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Process {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (bounded) for a line containing `needle` and returns it.
+    fn wait_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no line containing {needle:?}; got {:#?}", self.seen);
+    }
+
+    /// The address from the "listening" log line.
+    fn address(&mut self) -> String {
+        let line = self.wait_line("docker-agent listening");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        v["address"].as_str().unwrap().to_string()
+    }
+
+    /// Sends SIGTERM and returns the exit code and every output line.
+    fn terminate(mut self) -> (i32, Vec<String>) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "agent did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        self.seen.extend(self.lines.try_iter());
+        (code, self.seen)
+    }
+
+    fn wait_exit(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        self.seen.extend(self.lines.try_iter());
+        (status.code().unwrap_or(-1), self.seen.join("\n"))
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique_name(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A blocking HTTP/1.1 exchange over a fresh connection (`curl` stands in as an independent client).
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20"])
+        .args(args)
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn zero_config_start_prints_generated_secrets_once_and_never_logs_them() {
+    let dir = temp_dir("zero");
+    let mut agent = Process::spawn(&dir, &[]);
+    let pw_line = agent.wait_line("generated API_PASSWORD");
+    let password = pw_line.rsplit(": ").next().unwrap().to_string();
+    let key_line = agent.wait_line("generated MCP_API_KEY");
+    let mcp_key = key_line.rsplit(": ").next().unwrap().to_string();
+    assert!(password.len() >= 16 && mcp_key.len() >= 32);
+    let base = format!("http://{}", agent.address());
+
+    let login = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{password}"}}"#),
+    ]);
+    let token = serde_json::from_str::<serde_json::Value>(&login).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let check = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/api/v1/auth/check"),
+    ]);
+    assert!(check.contains(r#""authenticated":true"#), "{check}");
+    curl(&[&format!(
+        "{base}/api/v1/containers/?token={token}&api_key={mcp_key}"
+    )]);
+    curl(&[&format!("{base}/api/v1/nope?password={password}")]);
+
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0, "clean exit on SIGTERM");
+    let all = lines.join("\n");
+    assert_eq!(
+        all.matches(&password).count(),
+        1,
+        "password printed exactly once"
+    );
+    assert_eq!(
+        all.matches(&mcp_key).count(),
+        1,
+        "MCP key printed exactly once"
+    );
+    assert!(!all.contains(&token), "token never logged");
+    assert!(!all.contains("token="), "query strings never logged");
+    let access: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains(r#""target":"access""#))
+        .collect();
+    assert!(access.len() >= 4, "one line per request: {access:#?}");
+    for line in access {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "time",
+            "level",
+            "request_id",
+            "method",
+            "path",
+            "status",
+            "duration_ms",
+            "client",
+        ] {
+            assert!(!v[key].is_null(), "{key} missing in {line}");
+        }
+    }
+    assert!(lines.iter().any(|l| l.contains("shutting down")));
+}
+
+#[test]
+fn configured_secrets_never_appear_in_output() {
+    let dir = temp_dir("explicit");
+    let mut agent = Process::spawn(
+        &dir,
+        &[
+            ("SECRET_KEY", SECRET),
+            ("API_PASSWORD", PASSWORD),
+            ("MCP_API_KEY", MCP_KEY),
+        ],
+    );
+    let base = format!("http://{}", agent.address());
+    curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+    ]);
+    curl(&[
+        "-H",
+        &format!("Authorization: Bearer {MCP_KEY}"),
+        &format!("{base}/api/v1/containers/?api_key={MCP_KEY}"),
+    ]);
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    for secret in [SECRET, PASSWORD, MCP_KEY] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+    assert!(!all.contains("generated"));
+}
+
+#[test]
+fn dotenv_is_read_and_the_environment_wins() {
+    let dir = temp_dir("dotenv");
+    std::fs::write(
+        dir.join(".env"),
+        "# settings\nAPI_USERNAME=from-file\nAPI_PASSWORD='file password'\nSECRET_KEY=\"0123456789abcdef0123456789abcdef-file\"\nMCP_API_KEY=file-key-0123456789\n",
+    )
+    .unwrap();
+    let mut agent = Process::spawn(&dir, &[("API_USERNAME", "from-env")]);
+    let base = format!("http://{}", agent.address());
+    let ok = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        r#"{"username":"from-env","password":"file password"}"#,
+    ]);
+    assert!(ok.contains("access_token"), "{ok}");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    assert!(
+        !lines.join("\n").contains("generated"),
+        "nothing generated when .env provides secrets"
+    );
+}
+
+#[test]
+fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
+    let dir = temp_dir("weak");
+    let cases = [
+        ("SECRET_KEY", "short", "at least 32 characters"),
+        ("MCP_API_KEY", "short", "at least 16 characters"),
+        ("ALGORITHM", "none", "HS256, HS384 or HS512"),
+        ("RATE_LIMIT_REQUESTS", "lots", "whole number"),
+        ("PORT", "99999", "whole number"),
+    ];
+    for (var, value, hint) in cases {
+        let (code, out) = Process::spawn(&dir, &[(var, value)]).wait_exit();
+        assert_eq!(code, 2, "{var}={value}: {out}");
+        assert!(out.contains(var) && out.contains(hint), "{var}: {out}");
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let run = |arg: &str| {
+        Command::new(env!("CARGO_BIN_EXE_docker-agent"))
+            .arg(arg)
+            .output()
+            .unwrap()
+    };
+    let help = run("--help");
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("USAGE") && text.contains("API_PASSWORD"),
+        "{text}"
+    );
+    let version = run("--version");
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("docker-agent {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(run("--bogus").status.code(), Some(2));
+}
+
+#[test]
+fn debug_mode_logs_readable_lines() {
+    let dir = temp_dir("debug");
+    let mut agent = Process::spawn(
+        &dir,
+        &[
+            ("DEBUG", "true"),
+            ("NO_COLOR", "1"),
+            ("API_PASSWORD", PASSWORD),
+        ],
+    );
+    agent.wait_line("docker-agent listening");
+    let addr = agent
+        .seen
+        .iter()
+        .find(|l| l.contains("listening"))
+        .unwrap()
+        .clone();
+    let addr = addr
+        .split("address=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    curl(&[&format!("http://{addr}/api/v1/healthz")]);
+    let line = agent.wait_line("GET /api/v1/healthz 200");
+    assert!(!line.starts_with('{'), "{line}");
+    let (code, _) = agent.terminate();
+    assert_eq!(code, 0);
+}

@@ -1,0 +1,394 @@
+//! Container, image, stats and system endpoints against real containers,
+//! with every effect checked through Docker itself.
+
+use crate::util::*;
+use serde_json::{Value, json};
+
+fn find<'a>(list: &'a Value, name: &str) -> Option<&'a Value> {
+    list["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+}
+
+#[tokio::test]
+async fn list_shows_running_and_stopped_containers_with_trailing_slash_or_not() {
+    let running = Container::run(&["-p", "127.0.0.1::80"], &["wait"]);
+    let stopped = Container::create(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    for path in [
+        "/api/v1/containers/",
+        "/api/v1/containers",
+        "/api/v1/containers/?all=true",
+    ] {
+        let resp = agent.get(path, Some(&token)).await;
+        assert_eq!(resp.status, 200, "{path}");
+        let list = resp.json();
+        assert_eq!(list["total"], list["containers"].as_array().unwrap().len());
+        let c = find(&list, &running.name).expect("running container listed");
+        assert_eq!(c["id"], &running.id[..12]);
+        assert_eq!(c["image"], image());
+        assert_eq!(c["state"], "running");
+        assert_eq!(c["status"], "running");
+        assert!(c["created"].as_i64().unwrap() > 1_600_000_000);
+        let port = &c["ports"][0];
+        assert_eq!(port["PrivatePort"], 80);
+        assert_eq!(port["Type"], "tcp");
+        assert_eq!(port["IP"], "127.0.0.1");
+        let host_port =
+            running.inspect(r#"{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}"#);
+        assert_eq!(port["PublicPort"].to_string(), host_port);
+        assert_eq!(find(&list, &stopped.name).unwrap()["state"], "created");
+    }
+    let running_only = agent
+        .get("/api/v1/containers/?all=false", Some(&token))
+        .await
+        .json();
+    assert!(find(&running_only, &running.name).is_some());
+    assert!(find(&running_only, &stopped.name).is_none());
+}
+
+#[tokio::test]
+async fn detail_is_addressable_by_full_id_prefix_and_name() {
+    let c = Container::run(
+        &[
+            "-e",
+            "MODE=test",
+            "--label",
+            "tier=web",
+            "--restart",
+            "on-failure:3",
+            "--memory",
+            "64m",
+        ],
+        &["wait"],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let by_id = agent
+        .get(&format!("/api/v1/containers/{}", c.id), Some(&token))
+        .await
+        .json();
+    let by_prefix = agent
+        .get(&format!("/api/v1/containers/{}", &c.id[..16]), Some(&token))
+        .await
+        .json();
+    let by_name = agent
+        .get(&format!("/api/v1/containers/{}", c.name), Some(&token))
+        .await
+        .json();
+    assert_eq!(by_id, by_prefix);
+    assert_eq!(by_id, by_name);
+    let d = by_id;
+    assert_eq!(d["id"], c.id);
+    assert_eq!(d["short_id"], &c.id[..12]);
+    assert_eq!(d["name"], c.name);
+    assert_eq!(d["image"], image());
+    assert_eq!(d["image_id"], c.inspect("{{.Image}}"));
+    assert_eq!(d["status"], "running");
+    assert_eq!(d["state"]["running"], true);
+    assert_eq!(d["state"]["pid"].to_string(), c.inspect("{{.State.Pid}}"));
+    assert_eq!(d["state"]["started_at"], c.inspect("{{.State.StartedAt}}"));
+    assert_eq!(d["config"]["hostname"], &c.id[..12]);
+    assert!(
+        d["config"]["env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("MODE=test"))
+    );
+    assert_eq!(d["config"]["cmd"], json!(["wait"]));
+    assert_eq!(d["config"]["entrypoint"], json!(["/testbox"]));
+    assert_eq!(d["config"]["labels"]["tier"], "web");
+    assert_eq!(d["host_config"]["memory_limit"], 64 * 1024 * 1024);
+    assert_eq!(
+        d["host_config"]["restart_policy"],
+        json!({"Name": "on-failure", "MaximumRetryCount": 3})
+    );
+    assert_eq!(d["host_config"]["privileged"], false);
+    assert_eq!(
+        d["networks"]["bridge"]["ip_address"],
+        c.inspect("{{.NetworkSettings.Networks.bridge.IPAddress}}")
+    );
+    for key in ["created", "mounts", "ports"] {
+        assert!(!d[key].is_null(), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn ambiguous_id_prefix_is_a_clear_400() {
+    let mut made = Vec::new();
+    let prefix = loop {
+        made.push(Container::create(&[], &["wait"]));
+        let firsts: Vec<char> = made.iter().map(|c| c.id.chars().next().unwrap()).collect();
+        if let Some(p) = firsts
+            .iter()
+            .find(|ch| firsts.iter().filter(|x| x == ch).count() > 1)
+        {
+            break *p;
+        }
+        assert!(
+            made.len() <= 17,
+            "pigeonhole guarantees a shared first digit"
+        );
+    };
+    // Other containers on the host may share the digit too; the answer is ambiguous either way.
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let resp = agent
+        .get(&format!("/api/v1/containers/{prefix}"), Some(&token))
+        .await;
+    assert_eq!(resp.status, 400, "{:?}", resp.body);
+    assert!(
+        resp.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ambiguous")
+    );
+}
+
+#[tokio::test]
+async fn logs_return_stdout_and_stderr_in_order_and_honour_tail() {
+    // Docker reads stdout and stderr in separate goroutines: pause between them so order is defined.
+    let c = Container::run(
+        &[],
+        &[
+            "out:first",
+            "sleep:50",
+            "err:second ✓",
+            "sleep:50",
+            "lines:5",
+            "wait",
+        ],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let path = format!("/api/v1/containers/{}/logs", c.name);
+    let mut all = Value::Null;
+    for _ in 0..50 {
+        all = agent.get(&path, Some(&token)).await.json();
+        if all["logs"].as_str().unwrap().contains("line 5") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(all["container_id"], c.name);
+    assert_eq!(all["tail"], 100);
+    assert_eq!(
+        all["logs"],
+        "first\nsecond ✓\nline 1\nline 2\nline 3\nline 4\nline 5\n"
+    );
+    let tail = agent
+        .get(&format!("{path}?tail=2"), Some(&token))
+        .await
+        .json();
+    assert_eq!(tail["logs"], "line 4\nline 5\n");
+    assert_eq!(tail["tail"], 2);
+}
+
+#[tokio::test]
+async fn logs_of_a_tty_container_are_returned_raw() {
+    let c = Container::run(&["-t"], &["out:on a terminal", "wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let path = format!("/api/v1/containers/{}/logs", c.id);
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = agent.get(&path, Some(&token)).await.json()["logs"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if !logs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(logs, "on a terminal\r\n");
+}
+
+#[tokio::test]
+async fn logs_tail_is_validated() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    for (q, kind) in [
+        ("0", "greater_than_equal"),
+        ("10001", "less_than_equal"),
+        ("ten", "int_parsing"),
+    ] {
+        let resp = agent
+            .get(&format!("/api/v1/containers/x/logs?tail={q}"), Some(&token))
+            .await;
+        assert_eq!(resp.status, 422, "tail={q}");
+        let detail = &resp.json()["detail"][0];
+        assert_eq!(detail["type"], kind);
+        assert_eq!(detail["loc"], json!(["query", "tail"]));
+    }
+    let resp = agent
+        .get("/api/v1/containers/?all=maybe", Some(&token))
+        .await;
+    assert_eq!(resp.status, 422);
+    assert_eq!(resp.json()["detail"][0]["type"], "bool_parsing");
+}
+
+#[tokio::test]
+async fn start_stop_restart_change_the_container_in_docker() {
+    let c = Container::create(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let act = |what: &'static str| {
+        let path = format!("/api/v1/containers/{}/{what}", c.name);
+        let (agent, token) = (&agent, &token);
+        async move { agent.post(&path, Some(token)).await }
+    };
+
+    let started = act("start").await;
+    assert_eq!(started.status, 200);
+    assert_eq!(
+        started.json(),
+        json!({"container_id": c.name, "status": "started", "message": format!("Container {} started successfully", c.name)})
+    );
+    assert_eq!(c.status(), "running");
+    assert_eq!(
+        act("start").await.status,
+        200,
+        "starting a running container succeeds"
+    );
+
+    let first_start = c.inspect("{{.State.StartedAt}}");
+    let restarted = act("restart").await;
+    assert_eq!(restarted.json()["status"], "restarted");
+    assert_eq!(c.status(), "running");
+    assert_ne!(
+        c.inspect("{{.State.StartedAt}}"),
+        first_start,
+        "restart really restarted"
+    );
+
+    let stopped = act("stop").await;
+    assert_eq!(stopped.json()["status"], "stopped");
+    assert_eq!(c.status(), "exited");
+    assert_eq!(
+        act("stop").await.status,
+        200,
+        "stopping a stopped container succeeds"
+    );
+}
+
+#[tokio::test]
+async fn restart_timeout_is_validated_and_used() {
+    let c = Container::run(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let bad = agent
+        .post(
+            &format!("/api/v1/containers/{}/restart?timeout=301", c.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["detail"][0]["loc"], json!(["query", "timeout"]));
+    assert_eq!(
+        c.status(),
+        "running",
+        "a refused action leaves the container as it was"
+    );
+    let ok = agent
+        .post(
+            &format!("/api/v1/containers/{}/restart?timeout=0", c.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(c.status(), "running");
+}
+
+#[tokio::test]
+async fn failed_start_reports_docker_reason_and_leaves_container_as_it_was() {
+    let c = Container::create(&["--entrypoint", "/does-not-exist"], &[]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let resp = agent
+        .post(&format!("/api/v1/containers/{}/start", c.id), Some(&token))
+        .await;
+    assert!(resp.status == 502 || resp.status == 409, "{}", resp.status);
+    let detail = resp.json()["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("does-not-exist"), "{detail}");
+    assert_ne!(c.status(), "running");
+}
+
+#[tokio::test]
+async fn stats_report_figures_for_a_running_container() {
+    let c = Container::run(&["--memory", "32m"], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let resp = agent
+        .get(&format!("/api/v1/stats/{}", c.name), Some(&token))
+        .await;
+    assert_eq!(resp.status, 200);
+    let s = resp.json();
+    assert_eq!(s["container_id"], c.name);
+    assert_eq!(s["memory_limit"], 32 * 1024 * 1024);
+    assert!(s["memory_usage"].as_u64().unwrap() > 0);
+    let pct = s["memory_percent"].as_f64().unwrap();
+    assert!(pct > 0.0 && pct <= 100.0);
+    assert!(s["cpu_percent"].as_f64().unwrap() >= 0.0);
+    for key in ["network_rx", "network_tx", "block_read", "block_write"] {
+        assert!(s[key].is_u64(), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn images_list_includes_the_test_image() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let list = agent.get("/api/v1/images/", Some(&token)).await.json();
+    assert_eq!(list["total"], list["images"].as_array().unwrap().len());
+    let img = list["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tags"].as_array().unwrap().contains(&json!(image())))
+        .expect("test image listed");
+    let full_id = docker(&["image", "inspect", "--format", "{{.Id}}", image()]);
+    assert_eq!(img["id"], &full_id[..17]);
+    assert!(img["size"].as_i64().unwrap() > 0);
+    assert!(img["created"].as_i64().unwrap() > 0);
+    assert_eq!(agent.get("/api/v1/images", Some(&token)).await.status, 200);
+}
+
+#[tokio::test]
+async fn version_and_health_describe_the_daemon() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let v = agent.get("/api/v1/version", Some(&token)).await.json();
+    assert_eq!(
+        v["docker_version"],
+        docker(&["version", "--format", "{{.Server.Version}}"])
+    );
+    assert_eq!(
+        v["api_version"],
+        docker(&["version", "--format", "{{.Server.APIVersion}}"])
+    );
+    assert_eq!(v["os"], "linux");
+    assert!(!v["arch"].as_str().unwrap().is_empty());
+
+    let healthz = agent.get("/api/v1/healthz", None).await;
+    assert_eq!(healthz.status, 200);
+    assert_eq!(
+        healthz.json(),
+        json!({"status": "ok", "docker_connected": true})
+    );
+
+    let h = agent.get("/api/v1/health", Some(&token)).await.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["docker_connected"], true);
+    assert_eq!(
+        h["cpus"].to_string(),
+        docker(&["info", "--format", "{{.NCPU}}"])
+    );
+    assert!(h["containers_total"].as_i64().unwrap() >= h["containers_running"].as_i64().unwrap());
+    assert!(h["images_total"].as_i64().unwrap() >= 1);
+    assert!(h["memory_total"].as_i64().unwrap() > 0);
+    assert_eq!(h["error"], Value::Null);
+}

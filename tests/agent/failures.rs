@@ -1,0 +1,195 @@
+//! Error paths: unknown and hostile container ids, unknown routes, and a
+//! Docker daemon that is missing, hung, or restarting.
+
+use crate::util::*;
+use hyper::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn unknown_container_is_404_on_every_route() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let id = "no-such-container-anywhere";
+    let expect = json!({"detail": format!("Container '{id}' not found")});
+    for path in [
+        format!("/api/v1/containers/{id}"),
+        format!("/api/v1/containers/{id}/logs"),
+        format!("/api/v1/stats/{id}"),
+    ] {
+        let resp = agent.get(&path, Some(&token)).await;
+        assert_eq!((resp.status, resp.json()), (404, expect.clone()), "{path}");
+    }
+    for action in ["start", "stop", "restart"] {
+        let resp = agent
+            .post(&format!("/api/v1/containers/{id}/{action}"), Some(&token))
+            .await;
+        assert_eq!(
+            (resp.status, resp.json()),
+            (404, expect.clone()),
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn injection_shaped_ids_never_reach_another_docker_endpoint() {
+    let _c = Container::run(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let hostile = [
+        "..%2F..%2Fimages%2Fjson",
+        "..%2F..%2Finfo",
+        "x%3Fall%3D1",
+        "..",
+        "%2E%2E",
+        "x%23frag",
+        "a%00b",
+        "%2Fcontainers%2Fjson",
+    ];
+    for id in hostile {
+        for path in [
+            format!("/api/v1/containers/{id}"),
+            format!("/api/v1/containers/{id}/logs"),
+            format!("/api/v1/stats/{id}"),
+        ] {
+            let resp = agent.get(&path, Some(&token)).await;
+            assert_eq!(resp.status, 404, "{path}");
+            let body = resp.json();
+            assert!(
+                body["detail"].as_str().unwrap().ends_with("not found"),
+                "{path}: {body}"
+            );
+            assert!(body.get("images").is_none() && body.get("containers").is_none());
+        }
+        let resp = agent
+            .post(&format!("/api/v1/containers/{id}/stop"), Some(&token))
+            .await;
+        assert_eq!(resp.status, 404, "stop {id}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    for path in [
+        "/",
+        "/api/v2/containers/",
+        "/api/v1/nothing",
+        "/api/v1/containers/x/kill",
+        "/docs",
+    ] {
+        let resp = agent.get(path, Some(&token)).await;
+        assert_eq!(
+            (resp.status, resp.json()),
+            (404, json!({"detail": "Not Found"})),
+            "{path}"
+        );
+        assert!(resp.header("x-request-id").is_some());
+    }
+    let resp = agent
+        .request(Method::DELETE, "/api/v1/containers/x", &[], b"")
+        .await;
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.header("allow"), Some("GET"));
+    assert_eq!(resp.json(), json!({"detail": "Method Not Allowed"}));
+    let resp = agent.get("/api/v1/auth/login", None).await;
+    assert_eq!((resp.status, resp.header("allow")), (405, Some("POST")));
+    let resp = agent
+        .request(Method::GET, "/api/v1/containers/x/start", &[], b"")
+        .await;
+    assert_eq!(resp.status, 405);
+}
+
+#[tokio::test]
+async fn docker_unavailable_is_503_and_healthz_degraded() {
+    let missing = temp_socket("missing");
+    let host = format!("unix://{}", missing.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    let healthz = agent.get("/api/v1/healthz", None).await;
+    assert_eq!(healthz.status, 200);
+    assert_eq!(
+        healthz.json(),
+        json!({"status": "degraded", "docker_connected": false})
+    );
+    for path in [
+        "/api/v1/containers/",
+        "/api/v1/images/",
+        "/api/v1/version",
+        "/api/v1/containers/web",
+        "/api/v1/stats/web",
+    ] {
+        let resp = agent.get(path, Some(&token)).await;
+        assert_eq!(
+            (resp.status, resp.json()),
+            (503, json!({"detail": "Docker service is unavailable"})),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        agent
+            .post("/api/v1/containers/web/start", Some(&token))
+            .await
+            .status,
+        503
+    );
+    let health = agent.get("/api/v1/health", Some(&token)).await.json();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["docker_connected"], false);
+    assert_eq!(health["error"], "Docker service is unavailable");
+    assert!(
+        !health.to_string().contains(missing.to_str().unwrap()),
+        "socket path must not leak"
+    );
+}
+
+#[tokio::test]
+async fn hung_daemon_times_out_with_504() {
+    let path = temp_socket("hung");
+    let _daemon = hung_daemon(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host), ("DOCKER_TIMEOUT", "1")]).await;
+    let token = agent.token().await;
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 504);
+    assert_eq!(
+        resp.json(),
+        json!({"detail": "Docker did not respond in time"})
+    );
+    let healthz = agent.get("/api/v1/healthz", None).await.json();
+    assert_eq!(healthz["status"], "degraded");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn agent_recovers_by_itself_when_the_daemon_restarts() {
+    let path = temp_socket("restart");
+    let mut proxy = DaemonProxy::start(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host), ("RATE_LIMIT_ENABLED", "false")]).await;
+    let token = agent.token().await;
+    assert_eq!(
+        agent.get("/api/v1/containers/", Some(&token)).await.status,
+        200
+    );
+
+    proxy.stop().await;
+    assert_eq!(
+        agent.get("/api/v1/containers/", Some(&token)).await.status,
+        503
+    );
+    assert_eq!(
+        agent.get("/api/v1/healthz", None).await.json()["status"],
+        "degraded"
+    );
+
+    let _proxy = DaemonProxy::start(&path);
+    assert_eq!(
+        agent.get("/api/v1/healthz", None).await.json()["status"],
+        "ok"
+    );
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    assert_eq!(agent.get("/api/v1/version", Some(&token)).await.status, 200);
+}

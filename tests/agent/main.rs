@@ -1,0 +1,9 @@
+//! Integration tests: a real agent on port 0 against the real Docker daemon,
+//! with containers built from the locally imported test image.
+
+mod auth;
+mod binary;
+mod containers;
+mod failures;
+mod pipeline;
+mod util;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes sure everything the tests need is here: a Docker daemon that answers,
+# the docker CLI, gcc with a static libc (for the test image) and curl.
+# As root on a Debian-like machine it installs what is missing and starts
+# dockerd itself; otherwise it says exactly what is missing.
+set -euo pipefail
+
+log=${DOCKERD_LOG:-/tmp/docker-agent-dockerd.log}
+
+need_packages=()
+command -v gcc >/dev/null 2>&1 || need_packages+=(gcc libc6-dev)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
+
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-docker: missing ${need_packages[*]}; install them (needs root and apt-get)" >&2
+    exit 1
+  fi
+  echo "ensure-docker: installing ${need_packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "ensure-docker: no Docker daemon answers and starting one needs root" >&2
+  exit 1
+fi
+
+echo "ensure-docker: starting dockerd (log: $log)"
+nohup dockerd >"$log" 2>&1 &
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    exit 0
+  fi
+  sleep 1
+done
+echo "ensure-docker: dockerd did not answer within 60 s; last lines of $log:" >&2
+tail -n 20 "$log" >&2 || true
+exit 1
