@@ -19,8 +19,6 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
-/// Time a client has to send a request's headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// Read buffer per connection, which also caps the size of request headers.
 const MAX_BUF: usize = 64 * 1024;
 
@@ -74,13 +72,14 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let header_timeout = app.config.server.header_read_timeout;
     let svc = service_fn(move |req| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .max_buf_size(MAX_BUF)
         .serve_connection(TokioIo::new(stream), svc)
         .with_upgrades();

@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// How long in-flight requests may run after SIGTERM.
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers (slow-loris guard).
+    pub header_read_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +160,7 @@ fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
         max_connections: vars.number("MAX_CONNECTIONS", 2048, 1, 1_000_000)?,
         trusted_proxies,
         shutdown_grace: Duration::from_secs(vars.number("SHUTDOWN_TIMEOUT", 8, 0, 3600)?),
+        header_read_timeout: Duration::from_secs(vars.number("HEADER_READ_TIMEOUT", 15, 1, 600)?),
     })
 }
 

@@ -51,6 +51,22 @@ async fn list_shows_running_and_stopped_containers_with_trailing_slash_or_not() 
 }
 
 #[tokio::test]
+async fn listing_containers_is_one_docker_call_however_many_there_are() {
+    let _many: Vec<Container> = (0..5).map(|_| Container::create(&[], &["wait"])).collect();
+    let path = temp_socket("count");
+    let proxy = DaemonProxy::start(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    let warm = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert!(warm.json()["total"].as_u64().unwrap() >= 5);
+    let before = proxy.requests();
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(proxy.requests() - before, 1, "one Docker call for the whole list");
+}
+
+#[tokio::test]
 async fn detail_is_addressable_by_full_id_prefix_and_name() {
     let c = Container::run(
         &[
@@ -315,6 +331,19 @@ async fn failed_start_reports_docker_reason_and_leaves_container_as_it_was() {
     let detail = resp.json()["detail"].as_str().unwrap().to_string();
     assert!(detail.contains("does-not-exist"), "{detail}");
     assert_ne!(c.status(), "running");
+}
+
+#[tokio::test]
+async fn conflicting_action_is_409_and_changes_nothing() {
+    let c = Container::run(&[], &["wait"]);
+    docker(&["pause", &c.id]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let resp = agent.post(&format!("/api/v1/containers/{}/start", c.id), Some(&token)).await;
+    assert_eq!(resp.status, 409);
+    assert_eq!(resp.json(), json!({"detail": "Conflict: cannot start a paused container, try unpause instead"}));
+    assert_eq!(c.status(), "paused");
+    docker(&["unpause", &c.id]);
 }
 
 #[tokio::test]

@@ -279,3 +279,15 @@ async fn connections_beyond_max_connections_wait_for_a_free_slot() {
         "served only after the first connection closed"
     );
 }
+
+#[tokio::test]
+async fn clients_that_never_finish_their_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let agent = Agent::start(&[("HEADER_READ_TIMEOUT", "1")]).await;
+    let mut slow = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    slow.write_all(b"GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the agent closed the half-sent request");
+    assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+}

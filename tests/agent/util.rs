@@ -15,9 +15,11 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::net::UnixListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -310,12 +312,31 @@ pub fn temp_socket(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("{}.sock", unique_name(name)))
 }
 
-/// A Unix socket that forwards to the real daemon and can be "restarted":
-/// stopping it drops every connection and removes the socket, exactly what
-/// the agent sees when dockerd restarts.
+/// A Unix socket that forwards to the real daemon, counts the HTTP requests
+/// it carries, and can be "restarted": stopping it drops every connection
+/// and removes the socket, exactly what the agent sees when dockerd restarts.
 pub struct DaemonProxy {
     pub path: PathBuf,
+    requests: Arc<AtomicUsize>,
     task: Option<JoinHandle<()>>,
+}
+
+/// Copies client→daemon bytes, counting request lines (`... HTTP/1.1\r\n`).
+async fn forward_counting(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, count: Arc<AtomicUsize>) {
+    const MARK: &[u8] = b" HTTP/1.1\r\n";
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 || to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        carry.extend_from_slice(&buf[..n]);
+        let found = carry.windows(MARK.len()).filter(|w| *w == MARK).count();
+        count.fetch_add(found, Ordering::SeqCst);
+        let keep = carry.len().min(MARK.len() - 1);
+        carry.drain(..carry.len() - keep);
+    }
+    let _ = to.shutdown().await;
 }
 
 impl DaemonProxy {
@@ -323,21 +344,31 @@ impl DaemonProxy {
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path).unwrap();
         let upstream = docker_host().trim_start_matches("unix://").to_string();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
-            while let Ok((mut down, _)) = listener.accept().await {
-                let upstream = upstream.clone();
+            while let Ok((down, _)) = listener.accept().await {
+                let Ok(up) = UnixStream::connect(&upstream).await else { continue };
+                let (down_r, mut down_w) = down.into_split();
+                let (mut up_r, up_w) = up.into_split();
+                conns.spawn(forward_counting(down_r, up_w, counter.clone()));
                 conns.spawn(async move {
-                    if let Ok(mut up) = tokio::net::UnixStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
-                    }
+                    let _ = tokio::io::copy(&mut up_r, &mut down_w).await;
+                    let _ = down_w.shutdown().await;
                 });
             }
         });
         DaemonProxy {
             path: path.to_path_buf(),
+            requests,
             task: Some(task),
         }
+    }
+
+    /// HTTP requests forwarded so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 
     /// Drops the listener and every proxied connection, removing the socket.
