@@ -193,3 +193,48 @@ async fn agent_recovers_by_itself_when_the_daemon_restarts() {
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     assert_eq!(agent.get("/api/v1/version", Some(&token)).await.status, 200);
 }
+
+#[tokio::test]
+async fn docker_over_tcp_works() {
+    let (addr, _proxy) = tcp_daemon_proxy().await;
+    let host = format!("tcp://{addr}");
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    assert_eq!(
+        agent.get("/api/v1/healthz", None).await.json()["status"],
+        "ok"
+    );
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.json()["total"].is_u64());
+}
+
+async fn api_path_used_with(version_json: &'static str) -> String {
+    let path = temp_socket("engine");
+    let (seen, _daemon) = scripted_daemon(&path, version_json);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    let _ = std::fs::remove_file(&path);
+    let lines = seen.lock().unwrap().clone();
+    assert_eq!(
+        lines[0], "GET /version HTTP/1.1",
+        "negotiates first, unversioned"
+    );
+    lines[1].clone()
+}
+
+#[tokio::test]
+async fn api_version_is_negotiated_with_newer_engines() {
+    let newer =
+        api_path_used_with(r#"{"ApiVersion":"1.52","MinAPIVersion":"1.44","Version":"29.0.0"}"#)
+            .await;
+    assert_eq!(newer, "GET /v1.47/containers/json?all=1 HTTP/1.1");
+    let raised_minimum =
+        api_path_used_with(r#"{"ApiVersion":"1.60","MinAPIVersion":"1.50"}"#).await;
+    assert_eq!(raised_minimum, "GET /v1.50/containers/json?all=1 HTTP/1.1");
+    let engine_20_10 = api_path_used_with(r#"{"ApiVersion":"1.41","MinAPIVersion":"1.12"}"#).await;
+    assert_eq!(engine_20_10, "GET /v1.41/containers/json?all=1 HTTP/1.1");
+}

@@ -285,7 +285,9 @@ async fn clients_that_never_finish_their_headers_are_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let agent = Agent::start(&[("HEADER_READ_TIMEOUT", "1")]).await;
     let mut slow = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
-    slow.write_all(b"GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    slow.write_all(b"GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "the agent closed the half-sent request");

@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
@@ -322,7 +322,11 @@ pub struct DaemonProxy {
 }
 
 /// Copies client→daemon bytes, counting request lines (`... HTTP/1.1\r\n`).
-async fn forward_counting(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, count: Arc<AtomicUsize>) {
+async fn forward_counting(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    count: Arc<AtomicUsize>,
+) {
     const MARK: &[u8] = b" HTTP/1.1\r\n";
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry: Vec<u8> = Vec::new();
@@ -349,7 +353,9 @@ impl DaemonProxy {
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
             while let Ok((down, _)) = listener.accept().await {
-                let Ok(up) = UnixStream::connect(&upstream).await else { continue };
+                let Ok(up) = UnixStream::connect(&upstream).await else {
+                    continue;
+                };
                 let (down_r, mut down_w) = down.into_split();
                 let (mut up_r, up_w) = up.into_split();
                 conns.spawn(forward_counting(down_r, up_w, counter.clone()));
@@ -388,6 +394,69 @@ impl Drop for DaemonProxy {
         }
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// A TCP port forwarding to the real daemon's socket, for `DOCKER_HOST=tcp://`.
+pub async fn tcp_daemon_proxy() -> (SocketAddr, JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let upstream = docker_host().trim_start_matches("unix://").to_string();
+    let task = tokio::spawn(async move {
+        let mut conns = tokio::task::JoinSet::new();
+        while let Ok((mut down, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            conns.spawn(async move {
+                if let Ok(mut up) = UnixStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// A scripted "daemon" speaking just enough HTTP/1.1: `/version` answers
+/// `version_json`, everything else `[]`; every request line is recorded.
+/// For engine versions this host cannot run.
+pub fn scripted_daemon(
+    path: &Path,
+    version_json: &'static str,
+) -> (Arc<std::sync::Mutex<Vec<String>>>, JoinHandle<()>) {
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path).unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let task = tokio::spawn(async move {
+        let mut conns = tokio::task::JoinSet::new();
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let log = log.clone();
+            conns.spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = conn.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end + 4);
+                        let line = head.lines().next().unwrap_or_default().to_string();
+                        let body = if line.contains(" /version ") { version_json } else { "[]" };
+                        log.lock().unwrap().push(line);
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if conn.write_all(resp.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (seen, task)
 }
 
 /// A "daemon" that accepts connections and never answers.
