@@ -8,6 +8,8 @@ use crate::docker::Docker;
 use crate::http::cors::Cors;
 use crate::limit::Limiter;
 use crate::service::Service;
+use crate::ws::hub::Hub;
+use crate::ws::topics::StreamKey;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -17,7 +19,20 @@ pub struct App {
     pub auth: Auth,
     pub limiter: Limiter,
     pub cors: Cors,
+    /// Shared upstreams of the WebSocket streams.
+    pub streams: Arc<Hub<StreamKey>>,
     closing: watch::Sender<bool>,
+    /// Long-lived stream tasks still running (WebSocket sessions).
+    live: watch::Sender<usize>,
+}
+
+/// Counts one running stream task while alive.
+pub struct StreamGuard(watch::Sender<usize>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl App {
@@ -29,7 +44,9 @@ impl App {
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
+            streams: Hub::new(),
             closing: watch::channel(false).0,
+            live: watch::channel(0).0,
             config,
         })
     }
@@ -41,5 +58,16 @@ impl App {
 
     pub(crate) fn begin_shutdown(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// Registers a long-lived stream task until the guard drops.
+    pub fn track_stream(&self) -> StreamGuard {
+        self.live.send_modify(|n| *n += 1);
+        StreamGuard(self.live.clone())
+    }
+
+    /// Completes when no stream task is running.
+    pub async fn streams_done(&self) {
+        let _ = self.live.subscribe().wait_for(|n| *n == 0).await;
     }
 }

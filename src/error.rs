@@ -29,6 +29,7 @@ pub enum Error {
     PayloadTooLarge(usize),
     TooManyRequests { retry_after: u64 },
     BadRequest(String),
+    UpgradeRequired,
     Internal,
 }
 
@@ -91,6 +92,7 @@ impl Error {
             Error::PayloadTooLarge(_) => 413,
             Error::TooManyRequests { .. } => 429,
             Error::BadRequest(_) => 400,
+            Error::UpgradeRequired => 426,
             Error::Internal => 500,
         }
     }
@@ -129,6 +131,9 @@ impl Error {
             }
             Error::TooManyRequests { .. } => "Too many requests. Please slow down.".into(),
             Error::BadRequest(m) => m.clone(),
+            Error::UpgradeRequired => {
+                "This endpoint speaks WebSocket only; send an Upgrade: websocket request".into()
+            }
             Error::Internal => "Internal server error".into(),
         }
     }

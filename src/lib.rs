@@ -1,5 +1,5 @@
 //! docker-agent: manage and watch a host's Docker containers remotely over
-//! REST (and, as they land, WebSocket streams and MCP), from one small
+//! REST and WebSocket streams (and, as it lands, MCP), from one small
 //! static binary.
 //!
 //! # Layout
@@ -8,6 +8,7 @@
 //! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
+//! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
 //! - [`service`]: one method per Docker operation — the single path every surface takes.
 //! - [`docker`]: the hand-written Docker Engine API client and its decoders.
 //! - [`models`]: the contract's JSON shapes.
@@ -33,3 +34,4 @@ pub mod random;
 pub mod server;
 pub mod service;
 pub mod signal;
+pub mod ws;

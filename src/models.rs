@@ -156,6 +156,16 @@ pub struct ContainerStats {
     pub figures: StatsFigures,
 }
 
+/// One message of the stats WebSocket stream.
+#[derive(Debug, Serialize)]
+pub struct StatsSample {
+    #[serde(flatten)]
+    pub figures: StatsFigures,
+    /// When Docker took the sample (RFC 3339).
+    pub timestamp: String,
+    pub pids: u64,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ImageSummary {
     pub id: String,

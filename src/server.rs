@@ -4,8 +4,8 @@
 //! header-read timeout against slow-loris clients, and graceful shutdown.
 //!
 //! Shutdown: stop accepting, tell every connection to finish its in-flight
-//! request and close (and long-lived streams, through [`App::closing`]),
-//! then wait for them — at most `SHUTDOWN_TIMEOUT` seconds.
+//! request and close, and every WebSocket stream to close with 1001 (through
+//! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
 use crate::app::App;
 use hyper::server::conn::http1;
@@ -60,7 +60,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let _ = stop_tx.send(true);
     drop(done_tx);
     let grace = app.config.server.shutdown_grace;
-    if tokio::time::timeout(grace, done_rx.recv()).await.is_err() {
+    let drained = async {
+        done_rx.recv().await;
+        app.streams_done().await;
+    };
+    if tokio::time::timeout(grace, drained).await.is_err() {
         log::warn!(grace_secs = grace.as_secs(); "connections still open after the grace period; closing them");
     }
 }

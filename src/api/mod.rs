@@ -14,9 +14,10 @@ use crate::http::router::{Action, Route};
 use crate::models::AuthCheck;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use std::sync::Arc;
 
 pub async fn dispatch(
-    app: &App,
+    app: &Arc<App>,
     route: Route,
     req: Request<Incoming>,
     claims: Option<Claims>,
@@ -25,6 +26,9 @@ pub async fn dispatch(
     let s = &app.service;
     Ok(match route {
         Route::Login => return login::login(app, req).await,
+        Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => {
+            return crate::ws::accept(app, route, req);
+        }
         Route::AuthCheck => ok(&AuthCheck {
             authenticated: true,
             username: claims.map(|c| c.sub).unwrap_or_default(),

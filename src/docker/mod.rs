@@ -4,11 +4,15 @@
 //! - [`path`]: percent-encoding of every user-supplied path segment and query value.
 //! - [`models`]: the Docker JSON we read.
 //! - [`frames`]: the multiplexed stdout/stderr log stream decoder.
+//! - [`lines`]: log line assembly (partial lines, CRLF, long lines, bad UTF-8).
+//! - [`jsonstream`]: splitter for streams of JSON objects (events, stats).
 //! - [`error`]: Docker failures, with Docker's status and message kept.
 
 pub mod client;
 pub mod error;
 pub mod frames;
+pub mod jsonstream;
+pub mod lines;
 pub mod models;
 pub mod path;
 

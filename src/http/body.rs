@@ -58,6 +58,9 @@ pub fn error(err: &Error) -> Response<Body> {
         Error::MethodNotAllowed(allow) => {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        Error::UpgradeRequired => {
+            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
         _ => {}
     }
     resp

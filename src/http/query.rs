@@ -61,6 +61,15 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value given for `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// An integer in `min..=max`, `default` when absent.
     pub fn int(&mut self, name: &str, default: i64, min: i64, max: i64) -> i64 {
         let Some(raw) = self.get(name) else {
@@ -113,12 +122,12 @@ impl Query {
         self.errors.push(FieldError::query(name, kind, msg));
     }
 
-    /// 422 with every problem found, if any.
-    pub fn finish(self) -> Result<(), Error> {
+    /// 422 with every problem found so far, if any.
+    pub fn finish(&mut self) -> Result<(), Error> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(Error::Validation(self.errors))
+            Err(Error::Validation(std::mem::take(&mut self.errors)))
         }
     }
 }

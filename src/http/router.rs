@@ -31,6 +31,9 @@ pub enum Route {
     Version,
     Healthz,
     Health,
+    LogsWs(String),
+    StatsWs(String),
+    EventsWs,
 }
 
 impl Route {
@@ -45,8 +48,14 @@ impl Route {
         }
     }
 
+    /// Whether the pipeline checks a bearer token. WebSocket routes check
+    /// theirs after the upgrade, to refuse with a readable close frame.
     pub fn needs_token(&self) -> bool {
-        !matches!(self, Route::Login | Route::Healthz)
+        !matches!(self, Route::Login | Route::Healthz) && !self.is_websocket()
+    }
+
+    pub fn is_websocket(&self) -> bool {
+        matches!(self, Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs)
     }
 }
 
@@ -92,6 +101,9 @@ fn match_path(path: &str) -> Option<(Route, &'static str)> {
         ["version"] => get(Route::Version),
         ["healthz"] => get(Route::Healthz),
         ["health"] => get(Route::Health),
+        ["logs", "ws", id] => get(Route::LogsWs(id.to_string())),
+        ["stats", "ws", id] => get(Route::StatsWs(id.to_string())),
+        ["events", "ws"] => get(Route::EventsWs),
         _ => None,
     }
 }
@@ -171,5 +183,21 @@ mod tests {
         assert_eq!(Route::Healthz.class(), None);
         assert!(!Route::Login.needs_token() && !Route::Healthz.needs_token());
         assert!(Route::Health.needs_token() && Route::AuthCheck.needs_token());
+        assert!(!Route::EventsWs.needs_token() && Route::EventsWs.class() == Some(Class::Read));
+    }
+
+    #[test]
+    fn websocket_routes() {
+        assert_eq!(get("/api/v1/logs/ws/web"), Ok(Route::LogsWs("web".into())));
+        assert_eq!(
+            get("/api/v1/stats/ws/web"),
+            Ok(Route::StatsWs("web".into()))
+        );
+        assert_eq!(get("/api/v1/stats/ws"), Ok(Route::Stats("ws".into())));
+        assert_eq!(get("/api/v1/events/ws"), Ok(Route::EventsWs));
+        assert_eq!(
+            resolve(&Method::POST, "/api/v1/events/ws"),
+            Err(Error::MethodNotAllowed("GET"))
+        );
     }
 }

@@ -9,11 +9,13 @@
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list.
 //! - [`system`]: ping, version, enhanced health.
+//! - [`streams`]: followed logs, stats and events for the WebSocket streams.
 
 mod containers;
 mod images;
 mod logs;
 pub mod stats;
+pub mod streams;
 mod system;
 
 use crate::docker::Docker;

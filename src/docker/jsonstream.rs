@@ -1,0 +1,232 @@
+//! Splitter for Docker's JSON streams (`/events`, `/containers/{id}/stats`):
+//! a sequence of JSON objects, usually newline-separated, arriving in
+//! arbitrary chunks.
+//!
+//! Rather than trusting newlines, the splitter tracks nesting depth and
+//! string/escape state byte by byte, so it finds object boundaries however
+//! the input is chunked or formatted. Scan state persists across [`push`]es,
+//! so every byte is looked at once. Anything but whitespace between values,
+//! a stray closing bracket, or a value above [`MAX_VALUE`] is an error, never
+//! a panic or unbounded buffering.
+//!
+//! [`push`]: JsonSplitter::push
+
+use std::fmt;
+
+/// Largest single JSON value accepted (a stats sample is ~2–5 KiB).
+pub const MAX_VALUE: usize = 1 << 20;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum JsonStreamError {
+    /// A byte that cannot start a value between values.
+    Unexpected(u8),
+    TooLarge,
+    Truncated,
+}
+
+impl fmt::Display for JsonStreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonStreamError::Unexpected(b) => write!(f, "unexpected byte 0x{b:02x} in JSON stream"),
+            JsonStreamError::TooLarge => write!(f, "JSON value exceeds {MAX_VALUE} bytes"),
+            JsonStreamError::Truncated => f.write_str("JSON stream ended inside a value"),
+        }
+    }
+}
+
+impl std::error::Error for JsonStreamError {}
+
+#[derive(Debug, Default)]
+pub struct JsonSplitter {
+    buf: Vec<u8>,
+    /// Start of the value being scanned, once its first byte is seen.
+    start: Option<usize>,
+    /// Next byte to scan.
+    pos: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonSplitter {
+    pub fn new() -> JsonSplitter {
+        JsonSplitter::default()
+    }
+
+    pub fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The next complete top-level value, `Ok(None)` if more bytes are needed.
+    pub fn next_value(&mut self) -> Result<Option<Vec<u8>>, JsonStreamError> {
+        while self.pos < self.buf.len() {
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            let Some(start) = self.start else {
+                match b {
+                    b' ' | b'\n' | b'\r' | b'\t' => continue,
+                    b'{' | b'[' => {
+                        self.start = Some(self.pos - 1);
+                        self.depth = 1;
+                        continue;
+                    }
+                    other => return Err(JsonStreamError::Unexpected(other)),
+                }
+            };
+            if self.scan(b) {
+                let value = self.buf[start..self.pos].to_vec();
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+                self.start = None;
+                return Ok(Some(value));
+            }
+            if self.pos - start > MAX_VALUE {
+                return Err(JsonStreamError::TooLarge);
+            }
+        }
+        if self.start.is_none() {
+            self.buf.clear();
+            self.pos = 0;
+        }
+        Ok(None)
+    }
+
+    /// Advances the string/depth state over `b`; true when the value closes.
+    fn scan(&mut self, b: u8) -> bool {
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
+                _ => {}
+            }
+            return false;
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth -= 1;
+                return self.depth == 0;
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// At end of stream: an error if a value was left unfinished.
+    pub fn finish(&self) -> Result<(), JsonStreamError> {
+        if self.start.is_some() {
+            Err(JsonStreamError::Truncated)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = concat!(
+        r#"{"status":"start","id":"abc","Actor":{"Attributes":{"name":"web {1}","x":"a\"b\\"}}}"#,
+        "\n",
+        r#"{"read":"2024","nested":[[1,2],{"k":"]"}],"s":"}{"}"#,
+        "\r\n  ",
+        r#"[{"a":1}]"#,
+        "\n"
+    );
+
+    fn expected() -> Vec<String> {
+        vec![
+            r#"{"status":"start","id":"abc","Actor":{"Attributes":{"name":"web {1}","x":"a\"b\\"}}}"#.into(),
+            r#"{"read":"2024","nested":[[1,2],{"k":"]"}],"s":"}{"}"#.into(),
+            r#"[{"a":1}]"#.into(),
+        ]
+    }
+
+    fn split(input: &[u8], cuts: &[usize]) -> Result<Vec<String>, JsonStreamError> {
+        let mut s = JsonSplitter::new();
+        let mut out = Vec::new();
+        let mut last = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+            s.push(&input[last..cut]);
+            last = cut;
+            while let Some(v) = s.next_value()? {
+                out.push(String::from_utf8(v).unwrap());
+            }
+        }
+        s.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn splits_whole_input() {
+        assert_eq!(split(INPUT.as_bytes(), &[]).unwrap(), expected());
+    }
+
+    #[test]
+    fn splits_input_cut_at_every_byte_offset() {
+        let bytes = INPUT.as_bytes();
+        for a in 0..=bytes.len() {
+            assert_eq!(split(bytes, &[a]).unwrap(), expected(), "cut at {a}");
+        }
+        for a in (0..=bytes.len()).step_by(3) {
+            for b in a..=bytes.len() {
+                assert_eq!(
+                    split(bytes, &[a, b]).unwrap(),
+                    expected(),
+                    "cuts at {a},{b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn splits_input_fed_byte_by_byte() {
+        let cuts: Vec<usize> = (1..INPUT.len()).collect();
+        assert_eq!(split(INPUT.as_bytes(), &cuts).unwrap(), expected());
+    }
+
+    #[test]
+    fn every_value_parses_as_json() {
+        for v in split(INPUT.as_bytes(), &[]).unwrap() {
+            serde_json::from_str::<serde_json::Value>(&v).unwrap();
+        }
+    }
+
+    #[test]
+    fn garbage_between_values_is_an_error() {
+        assert_eq!(
+            split(b"{\"a\":1} x {}", &[]),
+            Err(JsonStreamError::Unexpected(b'x'))
+        );
+        assert_eq!(split(b"}", &[]), Err(JsonStreamError::Unexpected(b'}')));
+        assert_eq!(
+            split(b"HTTP/1.1 500", &[]),
+            Err(JsonStreamError::Unexpected(b'H'))
+        );
+    }
+
+    #[test]
+    fn truncated_value_is_reported_at_end() {
+        assert_eq!(split(b"{\"a\":[1,2", &[]), Err(JsonStreamError::Truncated));
+        assert_eq!(split(b"{\"a\":\"}", &[]), Err(JsonStreamError::Truncated));
+    }
+
+    #[test]
+    fn huge_value_is_refused() {
+        let mut s = JsonSplitter::new();
+        s.push(b"{\"a\":\"");
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut result = Ok(None);
+        for _ in 0..20 {
+            s.push(&chunk);
+            result = s.next_value();
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(JsonStreamError::TooLarge));
+    }
+}
