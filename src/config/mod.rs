@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// How long a client may take to send a request's headers (slow-loris guard).
     pub header_read_timeout: Duration,
+    /// How often WebSocket peers are pinged; two silent intervals drop them.
+    pub ping_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +163,7 @@ fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
         trusted_proxies,
         shutdown_grace: Duration::from_secs(vars.number("SHUTDOWN_TIMEOUT", 8, 0, 3600)?),
         header_read_timeout: Duration::from_secs(vars.number("HEADER_READ_TIMEOUT", 15, 1, 600)?),
+        ping_interval: Duration::from_secs(vars.number("WS_PING_INTERVAL", 30, 1, 3600)?),
     })
 }
 

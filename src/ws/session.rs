@@ -5,8 +5,8 @@
 //!   invalid or expired one closes with 1008 and a readable reason.
 //! - Queued messages are written in batches and flushed once per batch; a
 //!   write that cannot complete within [`SEND_TIMEOUT`] drops the client.
-//! - A ping goes out every [`PING_INTERVAL`]; a peer silent for two
-//!   intervals is considered dead and dropped.
+//! - A ping goes out every `WS_PING_INTERVAL` (30 s); a peer silent for
+//!   two intervals is considered dead and dropped.
 //! - On server shutdown the client gets close code 1001.
 
 use super::hub::{Close, Next};
@@ -28,7 +28,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-pub const PING_INTERVAL: Duration = Duration::from_secs(30);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages written before one flush.
 const BATCH: usize = 256;
@@ -71,7 +70,8 @@ pub async fn run(app: Arc<App>, mut ws: Socket, req: StreamRequest) {
             Err(refusal) => return close(ws, refusal).await,
         };
     let mut closing = app.closing();
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let every = app.config.server.ping_interval;
+    let mut ping = tokio::time::interval_at(Instant::now() + every, every);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
@@ -98,7 +98,7 @@ pub async fn run(app: Arc<App>, mut ws: Socket, req: StreamRequest) {
                 Next::Closed(reason) => return close(ws, reason).await,
             },
             _ = ping.tick() => {
-                if last_heard.elapsed() > PING_INTERVAL * 2 {
+                if last_heard.elapsed() > every * 2 {
                     log::info!("websocket peer stopped answering pings; dropping it");
                     return;
                 }

@@ -324,3 +324,40 @@ fn debug_mode_logs_readable_lines() {
     let (code, _) = agent.terminate();
     assert_eq!(code, 0);
 }
+
+#[tokio::test]
+async fn sigterm_closes_streams_with_1001_and_exits_within_the_grace_period() {
+    let dir = temp_dir("sigterm");
+    let mut agent = Process::spawn(
+        &dir,
+        &[("API_PASSWORD", PASSWORD), ("SHUTDOWN_TIMEOUT", "5")],
+    );
+    let addr = agent.address();
+    let login = curl(&[
+        "-X",
+        "POST",
+        &format!("http://{addr}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+    ]);
+    let token: serde_json::Value = serde_json::from_str(&login).unwrap();
+    let url = format!(
+        "ws://{addr}/api/v1/events/ws?token={}",
+        token["access_token"].as_str().unwrap()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let (code, _) = tokio::task::spawn_blocking(move || agent.terminate())
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "exited within the grace period"
+    );
+    assert_eq!(
+        next_text(&mut ws, Duration::from_secs(5)).await,
+        Err(Ending::Closed(1001, "Server shutting down".into()))
+    );
+}

@@ -6,4 +6,5 @@ mod binary;
 mod containers;
 mod failures;
 mod pipeline;
+mod streams;
 mod util;

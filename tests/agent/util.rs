@@ -317,28 +317,31 @@ pub fn temp_socket(name: &str) -> PathBuf {
 /// and removes the socket, exactly what the agent sees when dockerd restarts.
 pub struct DaemonProxy {
     pub path: PathBuf,
-    requests: Arc<AtomicUsize>,
+    requests: RequestLog,
     task: Option<JoinHandle<()>>,
 }
 
-/// Copies client→daemon bytes, counting request lines (`... HTTP/1.1\r\n`).
-async fn forward_counting(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
-    count: Arc<AtomicUsize>,
-) {
-    const MARK: &[u8] = b" HTTP/1.1\r\n";
+type RequestLog = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Copies client→daemon bytes, recording each request line (`GET /path HTTP/1.1`).
+async fn forward_recording(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, log: RequestLog) {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut carry: Vec<u8> = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
     while let Ok(n) = from.read(&mut buf).await {
         if n == 0 || to.write_all(&buf[..n]).await.is_err() {
             break;
         }
-        carry.extend_from_slice(&buf[..n]);
-        let found = carry.windows(MARK.len()).filter(|w| *w == MARK).count();
-        count.fetch_add(found, Ordering::SeqCst);
-        let keep = carry.len().min(MARK.len() - 1);
-        carry.drain(..carry.len() - keep);
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+            let line = String::from_utf8_lossy(&pending[..end]).into_owned();
+            pending.drain(..end + 2);
+            if line.ends_with(" HTTP/1.1") {
+                log.lock().unwrap().push(line);
+            }
+        }
+        if pending.len() > 64 * 1024 {
+            pending.clear();
+        }
     }
     let _ = to.shutdown().await;
 }
@@ -348,8 +351,8 @@ impl DaemonProxy {
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path).unwrap();
         let upstream = docker_host().trim_start_matches("unix://").to_string();
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
+        let requests = RequestLog::default();
+        let recorder = requests.clone();
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
             while let Ok((down, _)) = listener.accept().await {
@@ -358,7 +361,7 @@ impl DaemonProxy {
                 };
                 let (down_r, mut down_w) = down.into_split();
                 let (mut up_r, up_w) = up.into_split();
-                conns.spawn(forward_counting(down_r, up_w, counter.clone()));
+                conns.spawn(forward_recording(down_r, up_w, recorder.clone()));
                 conns.spawn(async move {
                     let _ = tokio::io::copy(&mut up_r, &mut down_w).await;
                     let _ = down_w.shutdown().await;
@@ -374,7 +377,12 @@ impl DaemonProxy {
 
     /// HTTP requests forwarded so far.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.requests.lock().unwrap().len()
+    }
+
+    /// The request lines forwarded so far (`GET /v1.41/... HTTP/1.1`).
+    pub fn request_lines(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 
     /// Drops the listener and every proxied connection, removing the socket.
@@ -483,4 +491,79 @@ pub fn oracle_token(alg: jsonwebtoken::Algorithm, claims: &Value, secret: &[u8])
 
 pub fn now() -> i64 {
     docker_agent::clock::unix_now() as i64
+}
+
+/// A WebSocket client connection.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How a WebSocket conversation ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// A close frame: code and reason.
+    Closed(u16, String),
+    /// The connection ended without a close frame.
+    Dropped,
+    /// Nothing arrived for the whole wait.
+    Silent,
+}
+
+impl Agent {
+    /// Opens a WebSocket to `path` (query included), with extra request headers.
+    pub async fn ws_with(&self, path: &str, headers: &[(&str, &str)]) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}{path}", self.addr)
+            .into_client_request()
+            .unwrap();
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let (ws, resp) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("websocket handshake");
+        assert_eq!(resp.status(), 101);
+        ws
+    }
+
+    pub async fn ws(&self, path: &str) -> Ws {
+        self.ws_with(path, &[]).await
+    }
+}
+
+/// The next text message within `wait`, skipping control frames; `Err` says how the stream ended.
+pub async fn next_text(ws: &mut Ws, wait: std::time::Duration) -> Result<String, Ending> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) => return Err(Ending::Dropped),
+                Some(Ok(Message::Text(t))) => return Ok(t.to_string()),
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                        (u16::from(f.code), f.reason.to_string())
+                    });
+                    return Err(Ending::Closed(code, reason));
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(wait, read)
+        .await
+        .unwrap_or(Err(Ending::Silent))
+}
+
+/// Every text message until the stream ends (each wait bounded by `wait`).
+pub async fn read_all(ws: &mut Ws, wait: std::time::Duration) -> (Vec<String>, Ending) {
+    let mut got = Vec::new();
+    loop {
+        match next_text(ws, wait).await {
+            Ok(t) => got.push(t),
+            Err(end) => return (got, end),
+        }
+    }
 }

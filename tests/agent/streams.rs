@@ -1,0 +1,420 @@
+//! WebSocket streams against real containers: exact log lines, stats
+//! samples, events, sharing one upstream, backpressure, auth and shutdown.
+
+use crate::util::*;
+use serde_json::Value;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn ws_path(kind: &str, id: &str, token: &str, extra: &str) -> String {
+    format!("/api/v1/{kind}/ws/{id}?token={token}{extra}")
+}
+
+#[tokio::test]
+async fn log_stream_delivers_every_line_exactly_then_closes_normally() {
+    let c = Container::run(
+        &[],
+        &[
+            "sleep:300",
+            "out:first line",
+            "sleep:50",
+            "err:on stderr ✓ ünïcödé",
+            "sleep:50",
+            "big:102400",
+            "sleep:50",
+            "raw:partial-",
+            "sleep:200",
+            "out:joined",
+            "sleep:50",
+            "out:crlf\r",
+            "sleep:50",
+            "badutf8",
+            "sleep:300",
+        ],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent.ws(&ws_path("logs", &c.name, &token, "")).await;
+    let (lines, end) = read_all(&mut ws, WAIT).await;
+    let expected = vec![
+        "first line".to_string(),
+        "on stderr ✓ ünïcödé".into(),
+        "x".repeat(102_400),
+        "partial-joined".into(),
+        "crlf".into(),
+        "bad \u{fffd}\u{fffd} bytes".into(),
+    ];
+    assert_eq!(
+        lines.len(),
+        expected.len(),
+        "{:?}",
+        lines
+            .iter()
+            .map(|l| l.chars().take(40).collect::<String>())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(lines, expected);
+    assert_eq!(end, Ending::Closed(1000, "Container stopped".into()));
+}
+
+#[tokio::test]
+async fn log_stream_options_tail_stream_and_timestamps() {
+    let c = Container::run(
+        &[],
+        &[
+            "big:40000",
+            "sleep:50",
+            "lines:10",
+            "sleep:50",
+            "err:problem",
+            "wait",
+        ],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Docker applies `tail` to both streams' entries, then filters by stream.
+    let mut ws = agent
+        .ws(&ws_path("logs", &c.id, &token, "&tail=3&stream=stdout"))
+        .await;
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(next_text(&mut ws, WAIT).await.unwrap());
+    }
+    assert_eq!(got, ["line 9", "line 10"]);
+    assert_eq!(
+        next_text(&mut ws, Duration::from_millis(300)).await,
+        Err(Ending::Silent)
+    );
+
+    let mut ws = agent
+        .ws(&ws_path("logs", &c.id, &token, "&tail=2&stream=stderr"))
+        .await;
+    assert_eq!(next_text(&mut ws, WAIT).await.unwrap(), "problem");
+
+    // Docker counts a 40 000-byte line as three 16 KiB entries, each with its own timestamp.
+    let mut ws = agent
+        .ws(&ws_path(
+            "logs",
+            &c.id,
+            &token,
+            "&tail=14&stream=stdout&timestamps=true",
+        ))
+        .await;
+    let stamped = next_text(&mut ws, WAIT).await.unwrap();
+    let (ts, rest) = stamped.split_once(' ').unwrap();
+    assert!(docker_agent::clock::parse_rfc3339(ts).is_some(), "{ts}");
+    assert_eq!(
+        rest,
+        "x".repeat(40_000),
+        "one timestamp for the whole joined line"
+    );
+    let next = next_text(&mut ws, WAIT).await.unwrap();
+    assert!(next.ends_with(" line 1"), "{next}");
+}
+
+#[tokio::test]
+async fn tty_log_stream_strips_carriage_returns() {
+    let c = Container::run(&["-t"], &["out:on a terminal", "sleep:300"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, "")).await;
+    let (lines, end) = read_all(&mut ws, WAIT).await;
+    assert_eq!(lines, ["on a terminal"]);
+    assert_eq!(end, Ending::Closed(1000, "Container stopped".into()));
+}
+
+#[tokio::test]
+async fn stats_stream_sends_samples_with_every_field_then_closes_on_stop() {
+    let c = Container::run(&["--memory", "48m"], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent.ws(&ws_path("stats", &c.name, &token, "")).await;
+    for _ in 0..2 {
+        let sample: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+        for key in [
+            "cpu_percent",
+            "memory_usage",
+            "memory_percent",
+            "timestamp",
+            "memory_limit",
+            "network_rx",
+            "network_tx",
+            "block_read",
+            "block_write",
+            "pids",
+        ] {
+            assert!(!sample[key].is_null(), "{key} in {sample}");
+        }
+        assert_eq!(sample["memory_limit"], 48 * 1024 * 1024);
+        assert_eq!(sample["pids"], 1);
+        assert!(
+            docker_agent::clock::parse_rfc3339(sample["timestamp"].as_str().unwrap()).is_some()
+        );
+    }
+    docker(&["stop", "-t", "1", &c.id]);
+    let (_, end) = read_all(&mut ws, WAIT).await;
+    assert_eq!(end, Ending::Closed(1000, "Container stopped".into()));
+}
+
+#[tokio::test]
+async fn events_stream_reports_start_and_stop_with_filters() {
+    let c = Container::create(&[], &["wait"]);
+    let other = Container::create(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let filter = format!("&type=container&event=start,stop&container={}", c.name);
+    let mut ws = agent
+        .ws(&format!("/api/v1/events/ws?token={token}{filter}"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    docker(&["start", &other.id]);
+    docker(&["start", &c.id]);
+    docker(&["stop", "-t", "1", &c.id]);
+    let mut actions = Vec::new();
+    while actions.len() < 2 {
+        let event: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+        assert_eq!(event["id"], c.id, "filtered to the one container: {event}");
+        assert_eq!(event["Type"], "container");
+        actions.push(event["Action"].as_str().unwrap().to_string());
+    }
+    assert_eq!(actions, ["start", "stop"]);
+}
+
+#[tokio::test]
+async fn events_subscribers_are_told_about_a_daemon_restart_and_the_stream_resumes() {
+    let c = Container::create(&[], &["wait"]);
+    let path = temp_socket("events");
+    let mut proxy = DaemonProxy::start(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws(&format!(
+            "/api/v1/events/ws?token={token}&type=container&container={}",
+            c.id
+        ))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    proxy.stop().await;
+    let notice: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+    assert_eq!(
+        (notice["Type"].as_str(), notice["Action"].as_str()),
+        (Some("agent"), Some("docker-disconnected"))
+    );
+
+    let _proxy = DaemonProxy::start(&path);
+    let back: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+    assert_eq!(back["Action"], "docker-reconnected");
+    docker(&["start", &c.id]);
+    loop {
+        let event: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+        if event["Action"] == "start" {
+            assert_eq!(event["id"], c.id);
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn fifty_subscribers_share_one_upstream_and_see_the_same_lines() {
+    let c = Container::run(&[], &["every:40"]);
+    let path = temp_socket("share");
+    let proxy = DaemonProxy::start(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host), ("RATE_LIMIT_ENABLED", "false")]).await;
+    let token = agent.token().await;
+    let url = ws_path("logs", &c.id, &token, "&tail=1000");
+    let mut clients = Vec::new();
+    for _ in 0..50 {
+        clients.push(agent.ws(&url).await);
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    docker(&["stop", "-t", "1", &c.id]);
+    let readers = clients
+        .into_iter()
+        .map(|mut ws| tokio::spawn(async move { read_all(&mut ws, WAIT).await }));
+    let mut seen = Vec::new();
+    for r in readers {
+        let (lines, end) = r.await.unwrap();
+        assert_eq!(end, Ending::Closed(1000, "Container stopped".into()));
+        seen.push(lines);
+    }
+    let first = &seen[0];
+    assert!(first.len() >= 5, "{first:?}");
+    let expected: Vec<String> = (1..=first.len()).map(|i| format!("tick {i}")).collect();
+    assert_eq!(first, &expected, "contiguous, from the first line");
+    assert!(
+        seen.iter().all(|s| s == first),
+        "every subscriber saw the same lines"
+    );
+    let follows = proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.contains("/logs?") && l.contains("follow=1"))
+        .count();
+    assert_eq!(
+        follows, 1,
+        "one upstream Docker stream for fifty subscribers"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_client_does_not_slow_a_fast_one_and_is_cut_off() {
+    let c = Container::run(&[], &["sleep:2500", "wide:20000", "wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let url = ws_path("logs", &c.id, &token, "&tail=0");
+    let mut stalled = agent.ws(&url).await;
+    let mut fast = agent.ws(&url).await;
+    for i in 1..=20_000 {
+        let line = next_text(&mut fast, WAIT).await.unwrap();
+        assert!(
+            line.starts_with(&format!("line {i} ")),
+            "line {i}: {}",
+            &line[..20.min(line.len())]
+        );
+    }
+    // The stalled client read nothing meanwhile; now it finds it was cut off.
+    let (got, end) = read_all(&mut stalled, Duration::from_secs(40)).await;
+    assert!(
+        got.len() < 20_000,
+        "the stalled client could not have kept everything"
+    );
+    assert_eq!(
+        end,
+        Ending::Closed(
+            1008,
+            "client too slow: fell too far behind the stream".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn bad_or_missing_tokens_close_with_1008() {
+    let c = Container::run(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let expired = oracle_token(
+        jsonwebtoken::Algorithm::HS256,
+        &serde_json::json!({"sub": "admin", "exp": now() - 5}),
+        SECRET.as_bytes(),
+    );
+    for (path, reason) in [
+        (format!("/api/v1/logs/ws/{}", c.id), "Not authenticated"),
+        (
+            format!("/api/v1/logs/ws/{}?token=garbage", c.id),
+            "Invalid or expired token",
+        ),
+        (
+            format!("/api/v1/stats/ws/{}?token={expired}", c.id),
+            "Invalid or expired token",
+        ),
+        ("/api/v1/events/ws?token=".to_string(), "Not authenticated"),
+    ] {
+        let mut ws = agent.ws(&path).await;
+        assert_eq!(
+            next_text(&mut ws, WAIT).await,
+            Err(Ending::Closed(1008, reason.into())),
+            "{path}"
+        );
+    }
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws_with(
+            &format!("/api/v1/logs/ws/{}", c.id),
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(
+        next_text(&mut ws, Duration::from_millis(500)).await,
+        Err(Ending::Silent),
+        "bearer header accepted"
+    );
+}
+
+#[tokio::test]
+async fn unknown_containers_and_bad_options_close_with_a_reason() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws(&ws_path("logs", "no-such-thing", &token, ""))
+        .await;
+    assert_eq!(
+        next_text(&mut ws, WAIT).await,
+        Err(Ending::Closed(
+            4404,
+            "Container 'no-such-thing' not found".into()
+        ))
+    );
+    let mut ws = agent
+        .ws(&ws_path("stats", "..%2F..%2Finfo", &token, ""))
+        .await;
+    assert!(matches!(
+        next_text(&mut ws, WAIT).await,
+        Err(Ending::Closed(4404, _))
+    ));
+    let c = Container::run(&[], &["wait"]);
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, "&tail=-3")).await;
+    let Err(Ending::Closed(code, reason)) = next_text(&mut ws, WAIT).await else {
+        panic!("expected a close")
+    };
+    assert_eq!(code, 1008);
+    assert!(reason.contains("greater than or equal to 0"), "{reason}");
+}
+
+#[tokio::test]
+async fn plain_http_on_a_stream_route_is_426() {
+    let agent = Agent::start(&[]).await;
+    let resp = agent.get("/api/v1/events/ws", None).await;
+    assert_eq!(resp.status, 426);
+    assert_eq!(resp.header("upgrade"), Some("websocket"));
+}
+
+#[tokio::test]
+async fn idle_peers_are_pinged_and_dead_ones_dropped() {
+    let agent = Agent::start(&[("WS_PING_INTERVAL", "1")]).await;
+    let token = agent.token().await;
+    // A live client answers pings (tungstenite does so while reading) and stays connected.
+    let quiet =
+        format!("/api/v1/events/ws?token={token}&type=container&container=no-such-container-ever");
+    let mut live = agent.ws(&quiet).await;
+    assert_eq!(
+        next_text(&mut live, Duration::from_millis(3500)).await,
+        Err(Ending::Silent)
+    );
+    // A client that never reads never answers: it is dropped after two silent intervals.
+    let mut dead = agent.ws(&quiet).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    use futures_util::StreamExt;
+    let mut pings = 0;
+    let ended = loop {
+        match tokio::time::timeout(WAIT, dead.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Ping(_)))) => pings += 1,
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_))) | Ok(None) => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(pings >= 1, "pings were sent");
+    assert!(ended, "the silent peer was dropped");
+}
+
+#[tokio::test]
+async fn shutdown_closes_streams_with_1001() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent.ws(&format!("/api/v1/events/ws?token={token}")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shutdown = tokio::spawn(agent.shutdown());
+    assert_eq!(
+        next_text(&mut ws, WAIT).await,
+        Err(Ending::Closed(1001, "Server shutting down".into()))
+    );
+    tokio::time::timeout(Duration::from_secs(10), shutdown)
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+}
