@@ -3,7 +3,7 @@
 CARGO ?= cargo
 TEST_LABEL := docker-agent-test
 
-.PHONY: run build release test check lint unit clean-test-containers
+.PHONY: run build release test check lint unit bench clean-test-containers
 
 run:
 	$(CARGO) run --release
@@ -35,3 +35,9 @@ unit:
 clean-test-containers:
 	@ids=$$(docker ps -aq --filter label=$(TEST_LABEL) 2>/dev/null); \
 	  if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi
+
+## Benchmarks against the real daemon (not part of `make test`); prints a markdown table.
+bench:
+	@bash tests/ensure-docker.sh
+	$(CARGO) bench --bench agent
+	@$(MAKE) -s clean-test-containers

@@ -95,13 +95,15 @@ impl Topic {
         }
     }
 
-    /// Queues `msg` for every subscriber; returns how many still listen.
-    fn publish(&self, msg: Utf8Bytes) -> usize {
+    /// Queues `msgs`, in order, for every subscriber under one lock, so each
+    /// subscriber wakes once per batch; returns how many still listen.
+    fn publish(&self, msgs: &[Utf8Bytes]) -> usize {
         let mut st = lock(&self.state);
-        let len = msg.len();
         if st.replay_max > 0 {
-            st.replay.push_back(msg.clone());
-            st.replay_bytes += len;
+            for msg in msgs {
+                st.replay.push_back(msg.clone());
+                st.replay_bytes += msg.len();
+            }
             while st.replay.len() > st.replay_max
                 || (st.replay_bytes > REPLAY_BYTES && st.replay.len() > 1)
             {
@@ -110,7 +112,7 @@ impl Topic {
                 }
             }
         }
-        st.subs.retain(|sub| offer(sub, &msg));
+        st.subs.retain(|sub| msgs.iter().all(|msg| offer(sub, msg)));
         st.subs.len()
     }
 
@@ -244,7 +246,13 @@ pub struct Publisher<K: Hash + Eq + Clone + Send + 'static> {
 impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
     /// Sends a message to every subscriber; returns how many still listen.
     pub fn publish(&self, msg: impl Into<Utf8Bytes>) -> usize {
-        self.topic.publish(msg.into())
+        self.topic.publish(&[msg.into()])
+    }
+
+    /// Sends several messages, in order, waking each subscriber once.
+    pub fn publish_all(&self, msgs: Vec<String>) -> usize {
+        let msgs: Vec<Utf8Bytes> = msgs.into_iter().map(Utf8Bytes::from).collect();
+        self.topic.publish(&msgs)
     }
 
     /// Ends the topic: every subscriber is closed with `close` after its

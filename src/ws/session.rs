@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages written before one flush.
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
 
 type Socket = WebSocketStream<TokioIo<Upgraded>>;
 

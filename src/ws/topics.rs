@@ -190,7 +190,9 @@ async fn pump_logs(app: Arc<App>, publisher: Pub, c: ContainerRef, opts: LogOpti
     loop {
         match follower.next_line().await {
             Ok(Some(line)) => {
-                publisher.publish(line);
+                let mut batch = vec![line];
+                follower.drain_ready(&mut batch);
+                publisher.publish_all(batch);
             }
             Ok(None) => break,
             Err(e) => return publisher.end(close_for(&e)),

@@ -1,0 +1,159 @@
+//! An agent served in-process on port 0 and a small HTTP client for it.
+
+use super::*;
+use docker_agent::app::App;
+use docker_agent::config::{Config, Vars};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{HeaderMap, Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An agent served in-process on 127.0.0.1:0, shut down when dropped.
+pub struct Agent {
+    pub addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+    stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// The settings every test agent starts from; `overrides` win.
+pub fn test_vars(overrides: &[(&str, &str)]) -> Vars {
+    let host = docker_host();
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("SECRET_KEY", SECRET),
+        ("API_PASSWORD", PASSWORD),
+        ("MCP_API_KEY", MCP_KEY),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("DOCKER_HOST", &host),
+    ];
+    pairs.extend_from_slice(overrides);
+    Vars::from_pairs(pairs)
+}
+
+impl Agent {
+    pub async fn start(overrides: &[(&str, &str)]) -> Agent {
+        let config = Config::from_vars(&test_vars(overrides)).expect("test config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = App::new(config);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(docker_agent::server::serve(listener, app, async {
+            let _ = rx.await;
+        }));
+        Agent {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+            stop: std::sync::Mutex::new(Some(tx)),
+            task: Some(task),
+        }
+    }
+
+    /// Tells the server to shut down (as SIGTERM would), without waiting.
+    pub fn begin_shutdown(&self) {
+        if let Some(tx) = self.stop.lock().unwrap().take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Signals shutdown and waits for the server to finish draining.
+    pub async fn shutdown(mut self) {
+        self.begin_shutdown();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = self
+            .client
+            .request(req.body(Full::new(Bytes::copy_from_slice(body))).unwrap())
+            .await
+            .expect("request failed");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.request(Method::GET, path, &headers, b"").await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>) -> Resp {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.request(Method::POST, path, &headers, b"").await
+    }
+
+    pub async fn login_as(&self, username: &str, password: &str) -> Resp {
+        let body = serde_json::json!({"username": username, "password": password}).to_string();
+        self.request(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// A valid token for the default user.
+    pub async fn token(&self) -> String {
+        let resp = self.login_as("admin", PASSWORD).await;
+        assert_eq!(resp.status, 200, "login: {:?}", resp.body);
+        resp.json()["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+    }
+}

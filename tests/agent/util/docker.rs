@@ -1,0 +1,145 @@
+//! The real daemon from the tests' side: the docker CLI, the locally built
+//! test image, and labelled containers that remove themselves.
+
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Every container a test creates carries this label (`make test` sweeps it too).
+pub const LABEL: &str = "docker-agent-test";
+
+/// Runs the docker CLI and returns its stdout; panics with its stderr on failure.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI must be installed");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The Docker socket the CLI and the agent both use.
+pub fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The test image, built once per source version from `fixtures/testbox`:
+/// compiled with `gcc -static` and imported from a tarball (no registry).
+pub fn image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let src = repo().join("fixtures/testbox/testbox.c");
+        let code = std::fs::read(&src).expect("fixtures/testbox/testbox.c");
+        let hash: String = Sha256::digest(&code)
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let tag = format!("docker-agent-testbox:{hash}");
+        if Command::new("docker")
+            .args(["image", "inspect", &tag])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return tag;
+        }
+        let dir = repo().join("target/testbox");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("testbox");
+        let status = Command::new("gcc")
+            .args(["-static", "-Os", "-s", "-o"])
+            .arg(&bin)
+            .arg(&src)
+            .status()
+            .expect("gcc is needed to build the test image");
+        assert!(status.success(), "building testbox failed");
+        let tar = dir.join("testbox.tar");
+        let status = Command::new("tar")
+            .arg("-C")
+            .arg(&dir)
+            .arg("-cf")
+            .arg(&tar)
+            .arg("testbox")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        docker(&[
+            "import",
+            "-c",
+            r#"ENTRYPOINT ["/testbox"]"#,
+            tar.to_str().unwrap(),
+            &tag,
+        ]);
+        tag
+    })
+}
+
+/// A unique, recognisable container name.
+pub fn unique_name(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "dat-{prefix}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        &docker_agent::random::token(4)[..4]
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "x")
+    )
+}
+
+/// A labelled test container, force-removed when dropped (even on panic).
+pub struct Container {
+    pub id: String,
+    pub name: String,
+}
+
+impl Container {
+    /// `docker run -d` with extra `docker` options, then testbox steps.
+    pub fn run(options: &[&str], steps: &[&str]) -> Container {
+        Container::new("run", &["-d"], options, steps)
+    }
+
+    /// `docker create`: exists but not started.
+    pub fn create(options: &[&str], steps: &[&str]) -> Container {
+        Container::new("create", &[], options, steps)
+    }
+
+    fn new(verb: &str, verb_opts: &[&str], options: &[&str], steps: &[&str]) -> Container {
+        let name = unique_name(verb);
+        let label = format!("{LABEL}=1");
+        let mut args = vec![verb];
+        args.extend_from_slice(verb_opts);
+        args.extend_from_slice(&["--name", &name, "--label", &label]);
+        args.extend_from_slice(options);
+        let image = image();
+        args.push(image);
+        args.extend_from_slice(steps);
+        let id = docker(&args);
+        Container { id, name }
+    }
+
+    /// `docker inspect --format` on this container.
+    pub fn inspect(&self, format: &str) -> String {
+        docker(&["inspect", "--format", format, &self.id])
+    }
+
+    pub fn status(&self) -> String {
+        self.inspect("{{.State.Status}}")
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.id]).output();
+    }
+}
