@@ -4,7 +4,7 @@
 //! container it creates is labelled and removed.
 
 #[allow(dead_code)]
-#[path = "../tests/agent/util/docker.rs"]
+#[path = "../../tests/agent/util/docker.rs"]
 mod docker;
 mod support;
 
