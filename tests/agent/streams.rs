@@ -113,6 +113,17 @@ async fn log_stream_options_tail_stream_and_timestamps() {
     );
     let next = next_text(&mut ws, WAIT).await.unwrap();
     assert!(next.ends_with(" line 1"), "{next}");
+
+    // `since` in the future: no history, only what comes next.
+    let later = format!("&since={}", now() + 3600);
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, &later)).await;
+    assert_eq!(
+        next_text(&mut ws, Duration::from_millis(500)).await,
+        Err(Ending::Silent)
+    );
+    let earlier = "&since=1970-01-02T00:00:00Z&tail=1&stream=stderr";
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, earlier)).await;
+    assert_eq!(next_text(&mut ws, WAIT).await.unwrap(), "problem");
 }
 
 #[tokio::test]
