@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::docker::Docker;
 use crate::http::cors::Cors;
 use crate::limit::Limiter;
+use crate::mcp::McpState;
 use crate::service::Service;
 use crate::ws::hub::Hub;
 use crate::ws::topics::StreamKey;
@@ -21,6 +22,8 @@ pub struct App {
     pub cors: Cors,
     /// Shared upstreams of the WebSocket streams.
     pub streams: Arc<Hub<StreamKey>>,
+    /// MCP sessions.
+    pub mcp: McpState,
     closing: watch::Sender<bool>,
     /// Long-lived stream tasks still running (WebSocket sessions).
     live: watch::Sender<usize>,
@@ -45,6 +48,7 @@ impl App {
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
             streams: Hub::new(),
+            mcp: McpState::new(),
             closing: watch::channel(false).0,
             live: watch::channel(0).0,
             config,

@@ -24,10 +24,17 @@ pub enum Error {
     DockerFailed(String),
     Validation(Vec<FieldError>),
     Unauthorized(&'static str),
+    Forbidden(&'static str),
     RouteNotFound,
+    /// An MCP session id that is unknown, ended or expired.
+    UnknownSession,
+    /// A bounded resource (sessions, in-flight requests) is full.
+    Busy(&'static str),
     MethodNotAllowed(&'static str),
     PayloadTooLarge(usize),
-    TooManyRequests { retry_after: u64 },
+    TooManyRequests {
+        retry_after: u64,
+    },
     BadRequest(String),
     UpgradeRequired,
     Internal,
@@ -80,7 +87,8 @@ impl Error {
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::ContainerNotFound(_) | Error::RouteNotFound => 404,
+            Error::ContainerNotFound(_) | Error::RouteNotFound | Error::UnknownSession => 404,
+            Error::Busy(_) => 503,
             Error::Conflict(_) => 409,
             Error::AmbiguousContainer(_) => 400,
             Error::DockerUnavailable => 503,
@@ -88,6 +96,7 @@ impl Error {
             Error::DockerFailed(_) => 502,
             Error::Validation(_) => 422,
             Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
             Error::MethodNotAllowed(_) => 405,
             Error::PayloadTooLarge(_) => 413,
             Error::TooManyRequests { .. } => 429,
@@ -123,8 +132,10 @@ impl Error {
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
-            Error::Unauthorized(m) => (*m).into(),
+            Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
             Error::RouteNotFound => "Not Found".into(),
+            Error::UnknownSession => "Could not find session".into(),
+            Error::Busy(m) => (*m).into(),
             Error::MethodNotAllowed(_) => "Method Not Allowed".into(),
             Error::PayloadTooLarge(limit) => {
                 format!("Request body too large (limit {} KiB)", limit / 1024)

@@ -1,6 +1,5 @@
 //! docker-agent: manage and watch a host's Docker containers remotely over
-//! REST and WebSocket streams (and, as it lands, MCP), from one small
-//! static binary.
+//! REST, WebSocket streams and MCP, from one small static binary.
 //!
 //! # Layout
 //! - [`config`]: settings from the environment and `.env`, validated once.
@@ -9,6 +8,7 @@
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
+//! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, legacy SSE and Streamable HTTP.
 //! - [`service`]: one method per Docker operation — the single path every surface takes.
 //! - [`docker`]: the hand-written Docker Engine API client and its decoders.
 //! - [`models`]: the contract's JSON shapes.
@@ -28,6 +28,7 @@ pub mod error;
 pub mod http;
 pub mod limit;
 pub mod logging;
+pub mod mcp;
 pub mod models;
 pub mod net;
 pub mod random;

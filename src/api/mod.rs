@@ -26,6 +26,8 @@ pub async fn dispatch(
     let s = &app.service;
     Ok(match route {
         Route::Login => return login::login(app, req).await,
+        // The pipeline hands MCP routes to `crate::mcp`; they never get here.
+        Route::Mcp | Route::McpSse | Route::McpMessages => return Err(Error::RouteNotFound),
         Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => {
             return crate::ws::accept(app, route, req);
         }

@@ -3,7 +3,7 @@
 //! as the error calls for), and a size-capped request body reader.
 
 use crate::error::Error;
-use http_body_util::combinators::BoxBody;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
@@ -12,13 +12,13 @@ use serde::Serialize;
 use std::convert::Infallible;
 
 /// The body type of every response (buffered or streaming).
-pub type Body = BoxBody<Bytes, Infallible>;
+pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 /// Largest request body accepted.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).boxed()
+    Full::new(bytes.into()).boxed_unsync()
 }
 
 pub fn empty() -> Body {

@@ -46,6 +46,13 @@ impl Cors {
         }
     }
 
+    /// Is `origin` listed by name (not merely allowed by `*`)?
+    pub fn lists(&self, origin: &str) -> bool {
+        self.origins
+            .iter()
+            .any(|o| o == origin.trim_end_matches('/'))
+    }
+
     /// Is a browser page from `origin` allowed?
     pub fn allows(&self, origin: &str) -> bool {
         self.any_origin || self.origins.iter().any(|o| o == origin)

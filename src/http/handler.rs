@@ -1,5 +1,6 @@
 //! The request pipeline, in order: request id and client address; CORS
-//! preflight; route (404/405); rate limit (429); token (401); the handler.
+//! preflight; route (404/405); rate limit (429); credential — JWT or MCP
+//! key — (401); the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line.
 //!
@@ -7,7 +8,8 @@
 //! for that request instead of a dropped connection.
 
 use super::body::{self, Body};
-use super::{request_id, router};
+use super::request_id;
+use super::router::{self, Guard};
 use crate::app::App;
 use crate::error::Error;
 use hyper::body::Incoming;
@@ -64,7 +66,7 @@ async fn respond(
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }
-    let route = router::resolve(req.method(), req.uri().path())?;
+    let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
     if let Some(class) = route.class() {
         app.limiter
             .check(client, class)
@@ -72,10 +74,15 @@ async fn respond(
                 retry_after: l.retry_after_secs(),
             })?;
     }
-    let claims = if route.needs_token() {
-        Some(app.auth.authorize(req.headers())?)
-    } else {
-        None
-    };
-    crate::api::dispatch(&app, route, req, claims).await
+    match route.guard() {
+        Guard::Token => {
+            let claims = app.auth.authorize(req.headers())?;
+            crate::api::dispatch(&app, route, req, Some(claims)).await
+        }
+        Guard::McpKey => {
+            crate::mcp::authorize(&app, &req)?;
+            crate::mcp::handle(&app, route, req, client).await
+        }
+        Guard::Open | Guard::StreamToken => crate::api::dispatch(&app, route, req, None).await,
+    }
 }

@@ -1,7 +1,8 @@
 //! The route table: one `match` on path segments, then the method check.
 //! Paths answer with and without a trailing slash; segments are
 //! percent-decoded (so `%2F` inside an id stays inside the id). Each route
-//! also says which rate-limit class it draws from and whether it needs a token.
+//! also says which rate-limit class it draws from and which credential
+//! guards it. The MCP routes exist only when `MCP_ENABLED`.
 
 use super::query::percent_decode;
 use crate::error::Error;
@@ -34,6 +35,25 @@ pub enum Route {
     LogsWs(String),
     StatsWs(String),
     EventsWs,
+    /// `/mcp`: Streamable HTTP, every protocol era.
+    Mcp,
+    /// `/mcp/sse`: the legacy HTTP+SSE stream.
+    McpSse,
+    /// `/mcp/messages/`: the legacy HTTP+SSE message endpoint.
+    McpMessages,
+}
+
+/// The credential a route demands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    Open,
+    /// A JWT as `Authorization: Bearer`, checked by the pipeline.
+    Token,
+    /// A JWT checked by the WebSocket session after the upgrade, so the
+    /// refusal is a readable close frame.
+    StreamToken,
+    /// `MCP_API_KEY`, checked by the MCP transports.
+    McpKey,
 }
 
 impl Route {
@@ -42,39 +62,48 @@ impl Route {
         match self {
             Route::Healthz => None,
             Route::Login => Some(Class::Login),
-            Route::AuthCheck => Some(Class::Overall),
+            Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages => {
+                Some(Class::Overall)
+            }
             Route::ContainerAction(..) => Some(Class::Action),
             _ => Some(Class::Read),
         }
     }
 
-    /// Whether the pipeline checks a bearer token. WebSocket routes check
-    /// theirs after the upgrade, to refuse with a readable close frame.
-    pub fn needs_token(&self) -> bool {
-        !matches!(self, Route::Login | Route::Healthz) && !self.is_websocket()
-    }
-
-    pub fn is_websocket(&self) -> bool {
-        matches!(self, Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs)
+    pub fn guard(&self) -> Guard {
+        match self {
+            Route::Login | Route::Healthz => Guard::Open,
+            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => Guard::StreamToken,
+            Route::Mcp | Route::McpSse | Route::McpMessages => Guard::McpKey,
+            _ => Guard::Token,
+        }
     }
 }
 
 /// Finds the route for `method` and `path`, or 404 / 405 (with `Allow`).
-pub fn resolve(method: &Method, path: &str) -> Result<Route, Error> {
-    let (route, allow) = match_path(path).ok_or(Error::RouteNotFound)?;
-    let wanted = if allow == "POST" {
-        Method::POST
-    } else {
-        Method::GET
+pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
+    let found = match path.strip_prefix("/mcp") {
+        Some(rest) if mcp => match_mcp(rest),
+        _ => match_api(path),
     };
-    if *method == wanted {
+    let (route, allow) = found.ok_or(Error::RouteNotFound)?;
+    if allow.split(", ").any(|m| m == method.as_str()) {
         Ok(route)
     } else {
         Err(Error::MethodNotAllowed(allow))
     }
 }
 
-fn match_path(path: &str) -> Option<(Route, &'static str)> {
+fn match_mcp(rest: &str) -> Option<(Route, &'static str)> {
+    match rest.strip_suffix('/').unwrap_or(rest) {
+        "" => Some((Route::Mcp, "POST, DELETE")),
+        "/sse" => Some((Route::McpSse, "GET")),
+        "/messages" => Some((Route::McpMessages, "POST")),
+        _ => None,
+    }
+}
+
+fn match_api(path: &str) -> Option<(Route, &'static str)> {
     let rest = path.strip_prefix(API_V1)?.strip_prefix('/')?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let segs: Vec<String> = rest.split('/').map(|s| percent_decode(s, false)).collect();
@@ -113,7 +142,31 @@ mod tests {
     use super::*;
 
     fn get(path: &str) -> Result<Route, Error> {
-        resolve(&Method::GET, path)
+        resolve(&Method::GET, path, true)
+    }
+
+    fn resolve_post(path: &str) -> Result<Route, Error> {
+        resolve(&Method::POST, path, true)
+    }
+
+    #[test]
+    fn mcp_routes_exist_only_when_enabled() {
+        assert_eq!(resolve_post("/mcp"), Ok(Route::Mcp));
+        assert_eq!(resolve(&Method::DELETE, "/mcp/", true), Ok(Route::Mcp));
+        assert_eq!(get("/mcp"), Err(Error::MethodNotAllowed("POST, DELETE")));
+        assert_eq!(get("/mcp/sse"), Ok(Route::McpSse));
+        assert_eq!(resolve_post("/mcp/messages/"), Ok(Route::McpMessages));
+        assert_eq!(resolve_post("/mcp/messages"), Ok(Route::McpMessages));
+        assert_eq!(
+            resolve(&Method::POST, "/mcp", false),
+            Err(Error::RouteNotFound)
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/mcp/sse", false),
+            Err(Error::RouteNotFound)
+        );
+        assert_eq!(get("/mcpx"), Err(Error::RouteNotFound));
+        assert_eq!(Route::Mcp.guard(), Guard::McpKey);
     }
 
     #[test]
@@ -140,7 +193,7 @@ mod tests {
             Ok(Route::Stats("abc123".into()))
         );
         assert_eq!(
-            resolve(&Method::POST, "/api/v1/containers/web/restart"),
+            resolve_post("/api/v1/containers/web/restart"),
             Ok(Route::ContainerAction("web".into(), Action::Restart))
         );
     }
@@ -159,7 +212,7 @@ mod tests {
             assert_eq!(get(p), Err(Error::RouteNotFound), "{p}");
         }
         assert_eq!(
-            resolve(&Method::POST, "/api/v1/containers/"),
+            resolve_post("/api/v1/containers/"),
             Err(Error::MethodNotAllowed("GET"))
         );
         assert_eq!(
@@ -167,7 +220,7 @@ mod tests {
             Err(Error::MethodNotAllowed("POST"))
         );
         assert_eq!(
-            resolve(&Method::DELETE, "/api/v1/containers/x"),
+            resolve(&Method::DELETE, "/api/v1/containers/x", true),
             Err(Error::MethodNotAllowed("GET"))
         );
     }
@@ -181,9 +234,12 @@ mod tests {
         );
         assert_eq!(Route::Images.class(), Some(Class::Read));
         assert_eq!(Route::Healthz.class(), None);
-        assert!(!Route::Login.needs_token() && !Route::Healthz.needs_token());
-        assert!(Route::Health.needs_token() && Route::AuthCheck.needs_token());
-        assert!(!Route::EventsWs.needs_token() && Route::EventsWs.class() == Some(Class::Read));
+        assert_eq!(Route::Login.guard(), Guard::Open);
+        assert_eq!(Route::Healthz.guard(), Guard::Open);
+        assert_eq!(Route::Health.guard(), Guard::Token);
+        assert_eq!(Route::AuthCheck.guard(), Guard::Token);
+        assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
+        assert_eq!(Route::EventsWs.class(), Some(Class::Read));
     }
 
     #[test]
@@ -196,7 +252,7 @@ mod tests {
         assert_eq!(get("/api/v1/stats/ws"), Ok(Route::Stats("ws".into())));
         assert_eq!(get("/api/v1/events/ws"), Ok(Route::EventsWs));
         assert_eq!(
-            resolve(&Method::POST, "/api/v1/events/ws"),
+            resolve_post("/api/v1/events/ws"),
             Err(Error::MethodNotAllowed("GET"))
         );
     }

@@ -1,0 +1,157 @@
+//! MCP (Model Context Protocol) for AI assistants, written in-house:
+//! JSON-RPC 2.0 over the legacy HTTP+SSE transport (`/mcp/sse`,
+//! `/mcp/messages/`) and over Streamable HTTP (`/mcp`) in both the
+//! handshake era (2025-03-26 … 2025-11-25) and the stateless 2026-07-28
+//! revision, which needs no sticky sessions behind a load balancer.
+//!
+//! - this module: admission (Origin, Host, API key) and transport routing;
+//! - [`jsonrpc`]: message parsing, limits and error codes;
+//! - [`protocol`]: what each method answers, per era;
+//! - [`tools`]: the ten Docker tools over the service layer;
+//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables.
+//!
+//! Admission, before anything is read: an `Origin` that is neither listed in
+//! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
+//! here); when bound to loopback, a `Host` that is not loopback gets 403
+//! (DNS rebinding); then `MCP_API_KEY` — as `Authorization: Bearer` or
+//! `?api_key=` — compared in constant time, else 401.
+
+pub mod jsonrpc;
+pub mod protocol;
+mod sessions;
+pub mod sse;
+pub mod streamable;
+pub mod tools;
+
+use crate::app::App;
+use crate::error::Error;
+use crate::http::body::Body;
+use crate::http::query::Query;
+use crate::http::router::Route;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap};
+use hyper::{Method, Request, Response};
+use sessions::Sessions;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sessions of both transports.
+pub struct McpState {
+    /// Handshake-era Streamable HTTP sessions: id → negotiated version.
+    pub streamable: Sessions<&'static str>,
+    /// Legacy HTTP+SSE sessions.
+    pub sse: Sessions<Arc<sse::SseSession>>,
+}
+
+/// Sessions idle this long expire.
+const SESSION_IDLE: Duration = Duration::from_secs(3600);
+
+impl McpState {
+    pub fn new() -> McpState {
+        McpState {
+            streamable: Sessions::new(1000, SESSION_IDLE),
+            sse: Sessions::new(100, SESSION_IDLE),
+        }
+    }
+}
+
+impl Default for McpState {
+    fn default() -> McpState {
+        McpState::new()
+    }
+}
+
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    }
+}
+
+fn is_loopback(name: &str) -> bool {
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Origin and Host rules (see the module doc).
+fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let same = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host);
+        if !same && !app.cors.lists(origin) {
+            return Err(Error::Forbidden("Origin not allowed"));
+        }
+    }
+    if is_loopback(host_name(&app.config.server.host)) && !is_loopback(host_name(host)) {
+        return Err(Error::Forbidden("Host not allowed"));
+    }
+    Ok(())
+}
+
+/// The key a client presents: the `Authorization` header (bearer or bare,
+/// as the original accepted) or `?api_key=`.
+fn presented_key(req: &Request<Incoming>) -> Option<String> {
+    if let Some(auth) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let key = crate::auth::bearer_token(req.headers()).unwrap_or(auth.trim());
+        return Some(key.to_string());
+    }
+    Query::parse(req.uri().query())
+        .get("api_key")
+        .map(str::to_string)
+}
+
+/// Admission for every MCP route: Origin, Host, then the API key.
+pub fn authorize(app: &App, req: &Request<Incoming>) -> Result<(), Error> {
+    check_origin_and_host(app, req.headers())?;
+    match presented_key(req) {
+        Some(key) if app.config.mcp.api_key.matches(&key) => Ok(()),
+        _ => Err(Error::Unauthorized("Invalid or missing MCP API key")),
+    }
+}
+
+/// Serves an admitted MCP request.
+pub async fn handle(
+    app: &Arc<App>,
+    route: Route,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> Result<Response<Body>, Error> {
+    match (route, req.method()) {
+        (Route::McpSse, _) => sse::open(app),
+        (Route::McpMessages, _) => sse::message(app, req, client).await,
+        (_, &Method::DELETE) => streamable::delete(app, req.headers()),
+        _ => streamable::post(app, req, client).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_and_loopback() {
+        assert_eq!(host_name("localhost:9000"), "localhost");
+        assert_eq!(host_name("[::1]:9000"), "::1");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+        assert!(
+            is_loopback("localhost")
+                && is_loopback("127.0.0.1")
+                && is_loopback("::1")
+                && is_loopback("127.8.9.1")
+        );
+        assert!(
+            !is_loopback("evil.example") && !is_loopback("0.0.0.0") && !is_loopback("10.0.0.1")
+        );
+    }
+}

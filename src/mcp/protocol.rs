@@ -1,0 +1,219 @@
+//! What the MCP methods answer, per protocol era.
+//!
+//! - **Handshake era** (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25):
+//!   `initialize` negotiates a version for the session; `ping` works.
+//! - **Modern era** (2026-07-28): stateless; every request carries its
+//!   version and capabilities in `params._meta`; `server/discover` describes
+//!   the server; every result carries `resultType`, and cacheable results
+//!   (`server/discover`, `tools/list`) carry `ttlMs` and `cacheScope`;
+//!   `initialize` and `ping` do not exist.
+//!
+//! Transports decide the era; this module only answers.
+
+use super::jsonrpc::{
+    self, INVALID_PARAMS, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Message, RpcError,
+};
+use super::tools;
+use crate::app::App;
+use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The stateless revision.
+pub const MODERN: &str = "2026-07-28";
+/// Handshake revisions, newest first.
+pub const HANDSHAKE: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// Every version served, newest first.
+pub const SUPPORTED: [&str; 5] = [
+    MODERN,
+    HANDSHAKE[0],
+    HANDSHAKE[1],
+    HANDSHAKE[2],
+    HANDSHAKE[3],
+];
+/// How long list results may be cached: the tool set changes only with a new binary.
+const TTL_MS: u64 = 3_600_000;
+
+/// The protocol era a request is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Era {
+    Handshake(&'static str),
+    Modern,
+}
+
+impl Era {
+    /// JSON-RPC batches exist in 2024-11-05 and 2025-03-26 only.
+    pub fn allows_batches(self) -> bool {
+        matches!(self, Era::Handshake("2024-11-05" | "2025-03-26"))
+    }
+}
+
+/// The handshake version to use for a client asking for `requested`.
+pub fn negotiate(requested: Option<&str>) -> &'static str {
+    HANDSHAKE
+        .iter()
+        .find(|v| Some(**v) == requested)
+        .copied()
+        .unwrap_or(HANDSHAKE[0])
+}
+
+/// A known handshake version, as a static string.
+pub fn handshake_version(v: &str) -> Option<&'static str> {
+    HANDSHAKE.iter().find(|h| **h == v).copied()
+}
+
+/// Who is asking, and in which era.
+pub struct Ctx<'a> {
+    pub app: &'a Arc<App>,
+    pub era: Era,
+    pub client: IpAddr,
+}
+
+fn server_info() -> Value {
+    json!({"name": "docker-agent", "title": "Docker Agent", "version": env!("CARGO_PKG_VERSION")})
+}
+
+const INSTRUCTIONS: &str = "Manage and inspect the Docker containers of one host. \
+Use list_containers to find containers (by id, id prefix or name), get_container_logs and \
+get_container_stats to inspect them, and start/stop/restart_container to act on them.";
+
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}})
+}
+
+/// Answers request `method`; `Err` is a JSON-RPC error.
+pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let modern = ctx.era == Era::Modern;
+    let result = match method {
+        "initialize" if !modern => initialize(params),
+        "ping" if !modern => json!({}),
+        "server/discover" => cacheable(json!({
+            "supportedVersions": SUPPORTED,
+            "capabilities": capabilities(),
+            "instructions": INSTRUCTIONS,
+            "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
+        })),
+        "tools/list" => cacheable(json!({"tools": tools::definitions()})),
+        "tools/call" => tools::call(ctx, params).await?,
+        _ => {
+            return Err(RpcError::new(
+                METHOD_NOT_FOUND,
+                format!("Method not found: {method}"),
+            ));
+        }
+    };
+    Ok(if modern { complete(result) } else { result })
+}
+
+/// The response to one message, if it needs one (notifications and client
+/// responses do not).
+pub async fn answer(ctx: &Ctx<'_>, msg: Message) -> Option<Value> {
+    match msg {
+        Message::Request { id, method, params } => {
+            Some(match handle(ctx, &method, &params).await {
+                Ok(result) => jsonrpc::result(&id, result),
+                Err(e) => e.response(&id),
+            })
+        }
+        Message::Invalid { id, error } => Some(error.response(&id)),
+        Message::Notification { .. } | Message::Response => None,
+    }
+}
+
+/// The response to a body: one answer, an array of answers for a batch
+/// (where the era allows batches), or nothing.
+pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Value> {
+    match incoming {
+        Incoming::Single(msg) => answer(ctx, msg).await,
+        Incoming::Batch(_) if !ctx.era.allows_batches() => {
+            let e = RpcError::new(
+                INVALID_REQUEST,
+                "Invalid Request: this protocol version does not allow batches",
+            );
+            Some(e.response(&Value::Null))
+        }
+        Incoming::Batch(msgs) => {
+            let mut out = Vec::new();
+            for msg in msgs {
+                out.extend(answer(ctx, msg).await);
+            }
+            (!out.is_empty()).then_some(Value::Array(out))
+        }
+    }
+}
+
+fn initialize(params: &Value) -> Value {
+    let requested = params.get("protocolVersion").and_then(Value::as_str);
+    json!({
+        "protocolVersion": negotiate(requested),
+        "capabilities": capabilities(),
+        "serverInfo": server_info(),
+        "instructions": INSTRUCTIONS,
+    })
+}
+
+/// Adds the modern era's cache hints (ignored by older clients).
+fn cacheable(mut result: Value) -> Value {
+    result["ttlMs"] = json!(TTL_MS);
+    result["cacheScope"] = json!("public");
+    result
+}
+
+fn complete(mut result: Value) -> Value {
+    result["resultType"] = json!("complete");
+    result
+}
+
+/// Checks the `_meta` a modern request must carry; returns its protocol version.
+pub fn modern_meta(params: &Value) -> Result<&str, RpcError> {
+    let meta = params.get("_meta").and_then(Value::as_object);
+    let version = meta
+        .and_then(|m| m.get("io.modelcontextprotocol/protocolVersion"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            RpcError::new(
+                INVALID_PARAMS,
+                "params._meta must carry io.modelcontextprotocol/protocolVersion",
+            )
+        })?;
+    if !meta.is_some_and(|m| {
+        m.get("io.modelcontextprotocol/clientCapabilities")
+            .is_some_and(Value::is_object)
+    }) {
+        return Err(RpcError::new(
+            INVALID_PARAMS,
+            "params._meta must carry io.modelcontextprotocol/clientCapabilities (an object)",
+        ));
+    }
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_negotiation_echoes_known_versions() {
+        assert_eq!(negotiate(Some("2024-11-05")), "2024-11-05");
+        assert_eq!(negotiate(Some("2025-06-18")), "2025-06-18");
+        assert_eq!(negotiate(Some("2099-01-01")), "2025-11-25");
+        assert_eq!(negotiate(None), "2025-11-25");
+    }
+
+    #[test]
+    fn batches_only_where_the_era_allows() {
+        assert!(Era::Handshake("2024-11-05").allows_batches());
+        assert!(Era::Handshake("2025-03-26").allows_batches());
+        assert!(!Era::Handshake("2025-06-18").allows_batches());
+        assert!(!Era::Modern.allows_batches());
+    }
+
+    #[test]
+    fn modern_meta_is_required() {
+        let good = json!({"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}});
+        assert_eq!(modern_meta(&good), Ok(MODERN));
+        assert!(modern_meta(&json!({})).is_err());
+        let no_caps = json!({"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN}});
+        assert_eq!(modern_meta(&no_caps).unwrap_err().code, INVALID_PARAMS);
+    }
+}

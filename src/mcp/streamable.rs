@@ -1,0 +1,394 @@
+//! The Streamable HTTP transport at `/mcp`, serving each request in the era
+//! it speaks.
+//!
+//! - A request whose `params._meta` carries a protocol version (or whose
+//!   `MCP-Protocol-Version` names a non-handshake version) is **modern**
+//!   (2026-07-28): stateless, no session; headers must mirror the body
+//!   (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, base64 sentinel
+//!   decoded) or it is 400 with -32020; an unsupported version is 400 with
+//!   -32022 listing ours; an unknown method is 404 with -32601.
+//! - `initialize` opens a **handshake-era** session (2025-03-26 …
+//!   2025-11-25): the answer carries `Mcp-Session-Id`; later requests must
+//!   echo it (missing: 400, unknown or ended: 404); an unsupported
+//!   `MCP-Protocol-Version` is 400 (absent means 2025-03-26); batches only
+//!   under 2025-03-26; `DELETE` ends the session.
+//!
+//! Notifications and client responses get `202` with no body; requests get
+//! `application/json`. `GET` is 405: the agent has nothing to push.
+
+use super::jsonrpc::{
+    self, HEADER_MISMATCH, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Message, RpcError,
+    UNSUPPORTED_PROTOCOL_VERSION,
+};
+use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
+use crate::app::App;
+use crate::error::Error;
+use crate::http::body::{self, Body};
+use base64::Engine;
+use hyper::body::Incoming as HyperBody;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A JSON-RPC answer with `status`, optionally naming the session.
+fn rpc(status: StatusCode, value: &Value, session: Option<&str>) -> Response<Body> {
+    let mut resp = body::json(status, value);
+    if let Some(v) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
+        resp.headers_mut().insert(SESSION_HEADER, v);
+    }
+    resp
+}
+
+fn accepted() -> Response<Body> {
+    let mut resp = Response::new(body::empty());
+    *resp.status_mut() = StatusCode::ACCEPTED;
+    resp
+}
+
+/// Reads a capped body from the request.
+pub async fn read_body(req: Request<HyperBody>) -> Result<(HeaderMap, hyper::body::Bytes), Error> {
+    let declared = header(req.headers(), "content-length").and_then(|v| v.parse().ok());
+    let (parts, incoming) = req.into_parts();
+    let bytes = body::read_limited(incoming, declared, jsonrpc::MAX_BODY).await?;
+    Ok((parts.headers, bytes))
+}
+
+/// `POST /mcp`.
+pub async fn post(
+    app: &Arc<App>,
+    req: Request<HyperBody>,
+    client: IpAddr,
+) -> Result<Response<Body>, Error> {
+    let (headers, bytes) = read_body(req).await?;
+    let incoming = match jsonrpc::parse(&bytes) {
+        Ok(i) => i,
+        Err(error) => return Ok(rpc(StatusCode::BAD_REQUEST, &error, None)),
+    };
+    let version_header = header(&headers, VERSION_HEADER);
+    let modern = |params: &Value| {
+        params
+            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+            .is_some()
+            || version_header.is_some_and(|v| protocol::handshake_version(v).is_none())
+    };
+    Ok(match incoming {
+        Incoming::Single(Message::Request { id, method, params }) if method == "initialize" => {
+            initialize(app, client, &id, &params).await
+        }
+        Incoming::Single(Message::Request { id, method, params }) if modern(&params) => {
+            let ctx = Ctx {
+                app,
+                era: Era::Modern,
+                client,
+            };
+            stateless(&ctx, &headers, &id, &method, &params).await
+        }
+        Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
+        other => handshake(app, client, &headers, other).await,
+    })
+}
+
+async fn initialize(app: &Arc<App>, client: IpAddr, id: &Value, params: &Value) -> Response<Body> {
+    let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
+    let Some(session) = app.mcp.streamable.insert(version) else {
+        let e = RpcError::new(
+            jsonrpc::INTERNAL_ERROR,
+            "Too many MCP sessions; try again later",
+        );
+        return rpc(StatusCode::SERVICE_UNAVAILABLE, &e.response(id), None);
+    };
+    let ctx = Ctx {
+        app,
+        era: Era::Handshake(version),
+        client,
+    };
+    let answer = protocol::answer(
+        &ctx,
+        Message::Request {
+            id: id.clone(),
+            method: "initialize".into(),
+            params: params.clone(),
+        },
+    )
+    .await;
+    rpc(StatusCode::OK, &answer.unwrap_or_default(), Some(&session))
+}
+
+async fn handshake(
+    app: &Arc<App>,
+    client: IpAddr,
+    headers: &HeaderMap,
+    incoming: Incoming,
+) -> Response<Body> {
+    let id = match &incoming {
+        Incoming::Single(Message::Request { id, .. } | Message::Invalid { id, .. }) => id.clone(),
+        _ => Value::Null,
+    };
+    let refuse = |status, message: String| {
+        rpc(
+            status,
+            &RpcError::new(INVALID_REQUEST, message).response(&id),
+            None,
+        )
+    };
+    if let Some(v) =
+        header(headers, VERSION_HEADER).filter(|v| protocol::handshake_version(v).is_none())
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Unsupported MCP-Protocol-Version {v:?}; supported: {}",
+                SUPPORTED.join(", ")
+            ),
+        );
+    }
+    let Some(session) = header(headers, SESSION_HEADER) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "Missing Mcp-Session-Id header: send initialize first".into(),
+        );
+    };
+    let Some(version) = app.mcp.streamable.get(session) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "Session not found: it ended or expired; initialize again".into(),
+        );
+    };
+    let ctx = Ctx {
+        app,
+        era: Era::Handshake(version),
+        client,
+    };
+    let invalid = match &incoming {
+        Incoming::Single(Message::Invalid { .. }) => true,
+        Incoming::Batch(_) => !ctx.era.allows_batches(),
+        _ => false,
+    };
+    match protocol::answer_all(&ctx, incoming).await {
+        None => accepted(),
+        Some(reply) if invalid => rpc(StatusCode::BAD_REQUEST, &reply, None),
+        Some(reply) => rpc(StatusCode::OK, &reply, None),
+    }
+}
+
+/// Decodes a header value that may use the `=?base64?…?=` sentinel.
+fn decode_sentinel(value: &str) -> Option<String> {
+    match value
+        .strip_prefix("=?base64?")
+        .and_then(|v| v.strip_suffix("?="))
+    {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        None => Some(value.to_string()),
+    }
+}
+
+/// The 2026-07-28 header ↔ body checks; `Err` is the refusal to send.
+fn check_modern_headers(
+    headers: &HeaderMap,
+    method: &str,
+    params: &Value,
+) -> Result<(), (StatusCode, RpcError)> {
+    let mismatch = |m: String| (StatusCode::BAD_REQUEST, RpcError::new(HEADER_MISMATCH, m));
+    let body_version = params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .and_then(Value::as_str);
+    let header_version = header(headers, VERSION_HEADER)
+        .ok_or_else(|| mismatch("Missing MCP-Protocol-Version header".into()))?;
+    if body_version != Some(header_version) {
+        return Err(mismatch(format!(
+            "Header mismatch: MCP-Protocol-Version {header_version:?} does not match params._meta protocol version {body_version:?}"
+        )));
+    }
+    if header_version != MODERN {
+        let e = RpcError::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
+            .with_data(json!({"supported": SUPPORTED, "requested": header_version}));
+        return Err((StatusCode::BAD_REQUEST, e));
+    }
+    match header(headers, "mcp-method") {
+        Some(m) if m == method => {}
+        other => {
+            return Err(mismatch(format!(
+                "Header mismatch: Mcp-Method {other:?} does not match body method {method:?}"
+            )));
+        }
+    }
+    let named = match method {
+        "tools/call" | "prompts/get" => params.get("name"),
+        "resources/read" => params.get("uri"),
+        _ => return Ok(()),
+    };
+    let body_name = named.and_then(Value::as_str);
+    let header_name = header(headers, "mcp-name").and_then(decode_sentinel);
+    if body_name.is_none() || header_name.as_deref() != body_name {
+        return Err(mismatch(format!(
+            "Header mismatch: Mcp-Name {header_name:?} does not match body value {body_name:?}"
+        )));
+    }
+    Ok(())
+}
+
+async fn stateless(
+    ctx: &Ctx<'_>,
+    headers: &HeaderMap,
+    id: &Value,
+    method: &str,
+    params: &Value,
+) -> Response<Body> {
+    let checked = check_modern_headers(headers, method, params).and_then(|()| {
+        protocol::modern_meta(params)
+            .map(drop)
+            .map_err(|e| (StatusCode::BAD_REQUEST, e))
+    });
+    if let Err((status, e)) = checked {
+        return rpc(status, &e.response(id), None);
+    }
+    match protocol::handle(ctx, method, params).await {
+        Ok(result) => rpc(StatusCode::OK, &jsonrpc::result(id, result), None),
+        Err(e) if e.code == METHOD_NOT_FOUND => rpc(StatusCode::NOT_FOUND, &e.response(id), None),
+        Err(e) => rpc(StatusCode::OK, &e.response(id), None),
+    }
+}
+
+/// `DELETE /mcp`: ends a handshake-era session.
+pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
+    let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
+    if app.mcp.streamable.remove(session) {
+        Ok(Response::new(body::empty()))
+    } else {
+        Err(Error::UnknownSession)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    fn params(version: &str, name: Option<&str>) -> Value {
+        let mut p = json!({"_meta": {"io.modelcontextprotocol/protocolVersion": version, "io.modelcontextprotocol/clientCapabilities": {}}});
+        if let Some(n) = name {
+            p["name"] = json!(n);
+        }
+        p
+    }
+
+    fn code(r: Result<(), (StatusCode, RpcError)>) -> (u16, i64) {
+        let (s, e) = r.unwrap_err();
+        (s.as_u16(), e.code)
+    }
+
+    #[test]
+    fn modern_headers_must_mirror_the_body() {
+        let good = headers(&[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "list_images"),
+        ]);
+        assert!(
+            check_modern_headers(&good, "tools/call", &params(MODERN, Some("list_images"))).is_ok()
+        );
+        let no_version = headers(&[("mcp-method", "tools/list")]);
+        assert_eq!(
+            code(check_modern_headers(
+                &no_version,
+                "tools/list",
+                &params(MODERN, None)
+            )),
+            (400, HEADER_MISMATCH)
+        );
+        let wrong_method = headers(&[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/list"),
+        ]);
+        assert_eq!(
+            code(check_modern_headers(
+                &wrong_method,
+                "tools/call",
+                &params(MODERN, Some("x"))
+            )),
+            (400, HEADER_MISMATCH)
+        );
+        let wrong_name = headers(&[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "other"),
+        ]);
+        assert_eq!(
+            code(check_modern_headers(
+                &wrong_name,
+                "tools/call",
+                &params(MODERN, Some("list_images"))
+            )),
+            (400, HEADER_MISMATCH)
+        );
+        let version_mismatch = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/list"),
+        ]);
+        assert_eq!(
+            code(check_modern_headers(
+                &version_mismatch,
+                "tools/list",
+                &params("2025-11-25", None)
+            )),
+            (400, HEADER_MISMATCH)
+        );
+    }
+
+    #[test]
+    fn unsupported_versions_are_named() {
+        let h = headers(&[
+            ("mcp-protocol-version", "1900-01-01"),
+            ("mcp-method", "tools/list"),
+        ]);
+        let (status, e) =
+            check_modern_headers(&h, "tools/list", &params("1900-01-01", None)).unwrap_err();
+        assert_eq!(
+            (status.as_u16(), e.code),
+            (400, UNSUPPORTED_PROTOCOL_VERSION)
+        );
+        assert_eq!(e.data.unwrap()["requested"], "1900-01-01");
+    }
+
+    #[test]
+    fn base64_sentinel_names_are_decoded() {
+        assert_eq!(
+            decode_sentinel("=?base64?SGVsbG8sIOS4lueVjA==?="),
+            Some("Hello, 世界".into())
+        );
+        assert_eq!(decode_sentinel("plain"), Some("plain".into()));
+        assert_eq!(decode_sentinel("=?base64?!!!?="), None);
+        let h = headers(&[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "=?base64?bGlzdF9pbWFnZXM=?="),
+        ]);
+        assert!(
+            check_modern_headers(&h, "tools/call", &params(MODERN, Some("list_images"))).is_ok()
+        );
+    }
+}
