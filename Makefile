@@ -16,7 +16,7 @@ release:
 
 ## Everything CI checks: formatting, lints, unit and integration tests against a real daemon.
 test: check
-	@bash tests/ensure-docker.sh
+	@bash tests/setup.sh
 	@$(MAKE) -s clean-test-containers
 	@status=0; $(CARGO) test || status=$$?; \
 	  $(MAKE) -s clean-test-containers; exit $$status
@@ -38,6 +38,6 @@ clean-test-containers:
 
 ## Benchmarks against the real daemon (not part of `make test`); prints a markdown table.
 bench:
-	@bash tests/ensure-docker.sh
+	@bash tests/setup.sh
 	$(CARGO) bench --bench agent
 	@$(MAKE) -s clean-test-containers

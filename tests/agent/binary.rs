@@ -216,6 +216,30 @@ fn configured_secrets_never_appear_in_output() {
         &format!("Authorization: Bearer {MCP_KEY}"),
         &format!("{base}/api/v1/containers/?api_key={MCP_KEY}"),
     ]);
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/mcp?api_key={MCP_KEY}"),
+        "-d",
+        ping,
+    ]);
+    curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/mcp"),
+        "-H",
+        &format!("Authorization: Bearer {MCP_KEY}"),
+        "-d",
+        ping,
+    ]);
+    curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/mcp/messages/?session_id=0123&api_key={MCP_KEY}"),
+        "-d",
+        ping,
+    ]);
     let (code, lines) = agent.terminate();
     assert_eq!(code, 0);
     let all = lines.join("\n");

@@ -5,6 +5,7 @@ mod auth;
 mod binary;
 mod containers;
 mod failures;
+mod mcp;
 mod pipeline;
 mod streams;
 mod util;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure everything the tests need is here: a Docker daemon that answers,
-# the docker CLI, gcc with a static libc (for the test image) and curl.
+# the docker CLI, gcc with a static libc (for the test image), curl, and the
+# official MCP Python SDK (the independent client of the MCP interop test).
 # As root on a Debian-like machine it installs what is missing and starts
 # dockerd itself; otherwise it says exactly what is missing.
 set -euo pipefail
@@ -10,16 +11,25 @@ log=${DOCKERD_LOG:-/tmp/docker-agent-dockerd.log}
 need_packages=()
 command -v gcc >/dev/null 2>&1 || need_packages+=(gcc libc6-dev)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-docker: missing ${need_packages[*]}; install them (needs root and apt-get)" >&2
+    echo "setup: missing ${need_packages[*]}; install them (needs root and apt-get)" >&2
     exit 1
   fi
-  echo "ensure-docker: installing ${need_packages[*]}"
+  echo "setup: installing ${need_packages[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+if ! python3 -c 'import mcp' >/dev/null 2>&1; then
+  echo "setup: installing the MCP Python SDK (tests/requirements.txt)"
+  pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$here/requirements.txt")
+  "${pip[@]}" || "${pip[@]}" --break-system-packages ||
+    { echo "setup: cannot install tests/requirements.txt with pip" >&2; exit 1; }
 fi
 
 if docker info >/dev/null 2>&1; then
@@ -27,11 +37,11 @@ if docker info >/dev/null 2>&1; then
 fi
 
 if [ "$(id -u)" != 0 ]; then
-  echo "ensure-docker: no Docker daemon answers and starting one needs root" >&2
+  echo "setup: no Docker daemon answers and starting one needs root" >&2
   exit 1
 fi
 
-echo "ensure-docker: starting dockerd (log: $log)"
+echo "setup: starting dockerd (log: $log)"
 nohup dockerd >"$log" 2>&1 &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
@@ -39,6 +49,6 @@ for _ in $(seq 1 60); do
   fi
   sleep 1
 done
-echo "ensure-docker: dockerd did not answer within 60 s; last lines of $log:" >&2
+echo "setup: dockerd did not answer within 60 s; last lines of $log:" >&2
 tail -n 20 "$log" >&2 || true
 exit 1

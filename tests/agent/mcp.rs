@@ -1,0 +1,826 @@
+//! MCP over real HTTP: admission, the JSON-RPC layer, both Streamable HTTP
+//! eras, the legacy SSE transport, the tools against real containers, and
+//! the official Python SDK as an independent client on every transport.
+
+use crate::util::*;
+use hyper::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const MODERN: &str = "2026-07-28";
+
+fn bearer() -> String {
+    format!("Bearer {MCP_KEY}")
+}
+
+/// POSTs a JSON-RPC body to `/mcp` with the key and extra headers.
+async fn post(agent: &Agent, body: &Value, headers: &[(&str, &str)]) -> Resp {
+    let auth = bearer();
+    let mut all = vec![
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    all.extend_from_slice(headers);
+    agent
+        .request(Method::POST, "/mcp", &all, body.to_string().as_bytes())
+        .await
+}
+
+fn meta() -> Value {
+    json!({"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}, "io.modelcontextprotocol/clientCapabilities": {}})
+}
+
+/// POSTs a raw body to `/mcp` with the key.
+async fn raw(agent: &Agent, body: &str) -> Resp {
+    let auth = bearer();
+    agent
+        .request(
+            Method::POST,
+            "/mcp",
+            &[("authorization", auth.as_str())],
+            body.as_bytes(),
+        )
+        .await
+}
+
+/// A stateless 2026-07-28 request with correct headers.
+async fn modern(agent: &Agent, method: &str, mut params: Value) -> Resp {
+    params["_meta"] = meta();
+    let name = params
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut headers = vec![("mcp-protocol-version", MODERN), ("mcp-method", method)];
+    if let Some(n) = name.as_deref() {
+        headers.push(("mcp-name", n));
+    }
+    post(
+        agent,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+        &headers,
+    )
+    .await
+}
+
+/// Opens a handshake-era session; returns its id.
+async fn initialize(agent: &Agent, version: &str) -> String {
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let resp = post(agent, &body, &[]).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["result"]["protocolVersion"], version);
+    resp.header("mcp-session-id")
+        .expect("a session id")
+        .to_string()
+}
+
+async fn in_session(agent: &Agent, session: &str, version: &str, body: &Value) -> Resp {
+    post(
+        agent,
+        body,
+        &[
+            ("mcp-session-id", session),
+            ("mcp-protocol-version", version),
+        ],
+    )
+    .await
+}
+
+fn call(id: u64, tool: &str, args: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}})
+}
+
+#[tokio::test]
+async fn the_api_key_is_required_in_header_or_query() {
+    let agent = Agent::start(&[]).await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+    for headers in [
+        vec![],
+        vec![("authorization", "Bearer wrong-key-wrong-key")],
+    ] {
+        let resp = agent
+            .request(Method::POST, "/mcp", &headers, body.as_bytes())
+            .await;
+        assert_eq!(resp.status, 401);
+        assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(
+            resp.json(),
+            json!({"detail": "Invalid or missing MCP API key"})
+        );
+    }
+    assert_eq!(
+        agent
+            .request(Method::GET, "/mcp/sse", &[], b"")
+            .await
+            .status,
+        401
+    );
+    let by_query = agent
+        .request(
+            Method::POST,
+            &format!("/mcp?api_key={MCP_KEY}"),
+            &[],
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        by_query.status, 400,
+        "admitted (then refused for lack of a session)"
+    );
+    let bare = agent
+        .request(
+            Method::POST,
+            "/mcp",
+            &[("authorization", MCP_KEY)],
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        bare.status, 400,
+        "a bare key in Authorization is accepted, as before"
+    );
+}
+
+#[tokio::test]
+async fn foreign_origins_and_hosts_are_refused() {
+    let agent = Agent::start(&[("CORS_ORIGINS", "https://inspector.example")]).await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let evil = post(&agent, &body, &[("origin", "https://evil.example")]).await;
+    assert_eq!(
+        (evil.status, evil.json()),
+        (403, json!({"detail": "Origin not allowed"}))
+    );
+    assert_eq!(
+        post(&agent, &body, &[("origin", "https://inspector.example")])
+            .await
+            .status,
+        400
+    );
+    let own = format!("http://{}", agent.addr);
+    assert_eq!(
+        post(&agent, &body, &[("origin", &own)]).await.status,
+        400,
+        "same origin is fine"
+    );
+    let rebinding = post(&agent, &body, &[("host", "attacker.example:9000")]).await;
+    assert_eq!(
+        (rebinding.status, rebinding.json()),
+        (403, json!({"detail": "Host not allowed"}))
+    );
+    let wildcard = Agent::start(&[]).await;
+    assert_eq!(
+        post(&wildcard, &body, &[("origin", "https://evil.example")])
+            .await
+            .status,
+        403,
+        "CORS * does not open MCP"
+    );
+}
+
+#[tokio::test]
+async fn mcp_can_be_turned_off() {
+    let agent = Agent::start(&[("MCP_ENABLED", "false")]).await;
+    assert_eq!(post(&agent, &json!({}), &[]).await.status, 404);
+    assert_eq!(
+        agent
+            .request(
+                Method::GET,
+                "/mcp/sse",
+                &[("authorization", &bearer())],
+                b""
+            )
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn json_rpc_errors_land_where_the_spec_puts_them() {
+    let agent = Agent::start(&[]).await;
+    let auth = bearer();
+    let parse = raw(&agent, "{oops").await;
+    assert_eq!(parse.status, 400);
+    assert_eq!(
+        parse.json(),
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}})
+    );
+    let invalid = raw(&agent, r#"{"jsonrpc":"1.0","id":9,"method":"ping"}"#).await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(
+        (
+            invalid.json()["id"].clone(),
+            invalid.json()["error"]["code"].clone()
+        ),
+        (json!(9), json!(-32600))
+    );
+    assert_eq!(raw(&agent, "[]").await.json()["error"]["code"], -32600);
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":{}0{}}}}}"#,
+        "[".repeat(80),
+        "]".repeat(80)
+    );
+    let resp = agent
+        .request(
+            Method::POST,
+            "/mcp",
+            &[("authorization", auth.as_str())],
+            deep.as_bytes(),
+        )
+        .await;
+    assert_eq!(resp.json()["error"]["code"], -32600);
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#,
+        "x".repeat(300 * 1024)
+    );
+    let resp = agent
+        .request(
+            Method::POST,
+            "/mcp",
+            &[("authorization", auth.as_str())],
+            huge.as_bytes(),
+        )
+        .await;
+    assert_eq!(resp.status, 413);
+
+    let session = initialize(&agent, "2025-06-18").await;
+    let unknown = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &json!({"jsonrpc": "2.0", "id": 5, "method": "nope/nothing"}),
+    )
+    .await;
+    assert_eq!(unknown.status, 200);
+    assert_eq!(unknown.json()["error"]["code"], -32601);
+    let note = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .await;
+    assert_eq!(
+        (note.status, note.body.len()),
+        (202, 0),
+        "notifications get no response"
+    );
+    let bad_params = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &call(6, "no_such_tool", json!({})),
+    )
+    .await;
+    assert_eq!(bad_params.json()["error"]["code"], -32602);
+    let bad_args = in_session(&agent, &session, "2025-06-18", &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "list_images", "arguments": [1]}})).await;
+    assert_eq!(bad_args.json()["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn handshake_sessions_follow_the_streamable_http_rules() {
+    let agent = Agent::start(&[]).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let missing = post(&agent, &ping, &[]).await;
+    assert_eq!(missing.status, 400, "a request without a session");
+    let unknown = post(
+        &agent,
+        &ping,
+        &[("mcp-session-id", "0123456789abcdef0123456789abcdef")],
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+
+    let session = initialize(&agent, "2025-11-25").await;
+    assert!(session.bytes().all(|b| b.is_ascii_graphic()));
+    let ok = in_session(&agent, &session, "2025-11-25", &ping).await;
+    assert_eq!((ok.status, ok.json()["result"].clone()), (200, json!({})));
+    assert_eq!(ok.header("content-type"), Some("application/json"));
+    let no_header = post(&agent, &ping, &[("mcp-session-id", &session)]).await;
+    assert_eq!(
+        no_header.status, 200,
+        "no MCP-Protocol-Version means 2025-03-26"
+    );
+    let bad_version = in_session(&agent, &session, "2024-01-01", &ping).await;
+    assert_eq!(bad_version.status, 400);
+
+    let get = agent
+        .request(Method::GET, "/mcp", &[("authorization", &bearer())], b"")
+        .await;
+    assert_eq!(
+        (get.status, get.header("allow")),
+        (405, Some("POST, DELETE"))
+    );
+    let delete = agent
+        .request(
+            Method::DELETE,
+            "/mcp",
+            &[("authorization", &bearer()), ("mcp-session-id", &session)],
+            b"",
+        )
+        .await;
+    assert_eq!(delete.status, 200);
+    assert_eq!(
+        in_session(&agent, &session, "2025-11-25", &ping)
+            .await
+            .status,
+        404,
+        "ended sessions are gone"
+    );
+    let again = agent
+        .request(
+            Method::DELETE,
+            "/mcp",
+            &[("authorization", &bearer()), ("mcp-session-id", &session)],
+            b"",
+        )
+        .await;
+    assert_eq!(again.status, 404);
+}
+
+#[tokio::test]
+async fn batches_only_where_the_protocol_version_allows_them() {
+    let agent = Agent::start(&[]).await;
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    ]);
+    let old = initialize(&agent, "2025-03-26").await;
+    let resp = in_session(&agent, &old, "2025-03-26", &batch).await;
+    assert_eq!(resp.status, 200);
+    let answers = resp.json();
+    assert_eq!(
+        answers.as_array().unwrap().len(),
+        2,
+        "one answer per request, none for the notification"
+    );
+    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), 10);
+    let new = initialize(&agent, "2025-06-18").await;
+    let refused = in_session(&agent, &new, "2025-06-18", &batch).await;
+    assert_eq!(
+        (refused.status, refused.json()["error"]["code"].clone()),
+        (400, json!(-32600))
+    );
+}
+
+#[tokio::test]
+async fn the_stateless_revision_is_served_without_sessions() {
+    let agent = Agent::start(&[]).await;
+    let discover = modern(&agent, "server/discover", json!({})).await;
+    assert_eq!(discover.status, 200);
+    assert_eq!(
+        discover.header("mcp-session-id"),
+        None,
+        "never mints a session"
+    );
+    let d = &discover.json()["result"];
+    assert_eq!(d["resultType"], "complete");
+    assert_eq!(d["supportedVersions"][0], MODERN);
+    assert!(
+        d["supportedVersions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("2024-11-05"))
+    );
+    assert!(d["ttlMs"].as_u64().is_some() && d["cacheScope"] == "public");
+    assert_eq!(
+        d["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "docker-agent"
+    );
+    assert!(d["capabilities"]["tools"].is_object());
+
+    let tools = modern(&agent, "tools/list", json!({})).await.json();
+    assert_eq!(tools["result"]["resultType"], "complete");
+    assert!(tools["result"]["ttlMs"].is_u64() && tools["result"]["cacheScope"].is_string());
+    let call = modern(
+        &agent,
+        "tools/call",
+        json!({"name": "docker_version", "arguments": {}}),
+    )
+    .await
+    .json();
+    assert_eq!(call["result"]["resultType"], "complete");
+    assert_eq!(call["result"]["isError"], false);
+    assert_eq!(
+        call["result"]["structuredContent"]["docker_version"],
+        docker(&["version", "--format", "{{.Server.Version}}"])
+    );
+
+    let ping = modern(&agent, "ping", json!({})).await;
+    assert_eq!(
+        (ping.status, ping.json()["error"]["code"].clone()),
+        (404, json!(-32601)),
+        "no ping in 2026-07-28"
+    );
+    let init_less = modern(&agent, "resources/list", json!({})).await;
+    assert_eq!(init_less.status, 404);
+}
+
+#[tokio::test]
+async fn stateless_headers_must_match_the_body() {
+    let agent = Agent::start(&[]).await;
+    let body = |method: &str, name: Option<&str>| {
+        let mut params = json!({"_meta": meta()});
+        if let Some(n) = name {
+            params["name"] = json!(n);
+            params["arguments"] = json!({});
+        }
+        json!({"jsonrpc": "2.0", "id": 4, "method": method, "params": params})
+    };
+    let code = |r: Resp| (r.status, r.json()["error"]["code"].clone());
+    let no_method = post(
+        &agent,
+        &body("tools/list", None),
+        &[("mcp-protocol-version", MODERN)],
+    )
+    .await;
+    assert_eq!(code(no_method), (400, json!(-32020)));
+    let wrong_name = post(
+        &agent,
+        &body("tools/call", Some("list_images")),
+        &[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "docker_health"),
+        ],
+    )
+    .await;
+    assert_eq!(code(wrong_name), (400, json!(-32020)));
+    let no_name = post(
+        &agent,
+        &body("tools/call", Some("list_images")),
+        &[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+        ],
+    )
+    .await;
+    assert_eq!(code(no_name), (400, json!(-32020)));
+    let encoded = post(
+        &agent,
+        &body("tools/call", Some("list_images")),
+        &[
+            ("mcp-protocol-version", MODERN),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "=?base64?bGlzdF9pbWFnZXM=?="),
+        ],
+    )
+    .await;
+    assert_eq!(encoded.status, 200, "base64 sentinel names are decoded");
+
+    let mut old = body("tools/list", None);
+    old["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("1900-01-01");
+    let unsupported = post(
+        &agent,
+        &old,
+        &[
+            ("mcp-protocol-version", "1900-01-01"),
+            ("mcp-method", "tools/list"),
+        ],
+    )
+    .await;
+    let e = unsupported.json()["error"].clone();
+    assert_eq!(
+        (unsupported.status, e["code"].clone()),
+        (400, json!(-32022))
+    );
+    assert_eq!(e["data"]["requested"], "1900-01-01");
+    assert_eq!(e["data"]["supported"][0], MODERN);
+    let mismatch = post(
+        &agent,
+        &body("tools/list", None),
+        &[
+            ("mcp-protocol-version", "2025-11-25"),
+            ("mcp-method", "tools/list"),
+        ],
+    )
+    .await;
+    assert_eq!(mismatch.status, 400);
+}
+
+#[tokio::test]
+async fn tools_act_on_real_containers_and_report_failures_as_results() {
+    let c = Container::run(&[], &["out:tool line", "wait"]);
+    let agent = Agent::start(&[]).await;
+    let session = initialize(&agent, "2025-06-18").await;
+    let run = |id: u64, tool: &'static str, args: Value| {
+        let (agent, session) = (&agent, session.clone());
+        async move {
+            in_session(agent, &session, "2025-06-18", &call(id, tool, args))
+                .await
+                .json()["result"]
+                .clone()
+        }
+    };
+    let listed = run(1, "list_containers", json!({})).await;
+    assert_eq!(listed["isError"], false);
+    assert!(
+        listed["structuredContent"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == c.name.as_str())
+    );
+    let text: Value = serde_json::from_str(listed["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert!(text.is_array(), "the text keeps the original's bare list");
+
+    let stopped = run(2, "stop_container", json!({"container_id": c.name})).await;
+    assert_eq!(stopped["structuredContent"]["status"], "stopped");
+    assert_eq!(c.status(), "exited");
+    let started = run(3, "start_container", json!({"container_id": c.id})).await;
+    assert_eq!(started["isError"], false);
+    assert_eq!(c.status(), "running");
+    let before = c.inspect("{{.State.StartedAt}}");
+    let restarted = run(
+        4,
+        "restart_container",
+        json!({"container_id": c.id, "timeout": 1}),
+    )
+    .await;
+    assert_eq!(restarted["structuredContent"]["status"], "restarted");
+    assert_ne!(c.inspect("{{.State.StartedAt}}"), before);
+
+    let logs = run(
+        5,
+        "get_container_logs",
+        json!({"container_id": c.id, "tail": 1}),
+    )
+    .await;
+    assert_eq!(logs["structuredContent"]["logs"], "tool line\n");
+    let stats = run(6, "get_container_stats", json!({"container_id": c.id})).await;
+    assert!(stats["structuredContent"]["memory_usage"].as_u64().unwrap() > 0);
+    let health = run(7, "docker_health", json!({})).await;
+    assert_eq!(health["structuredContent"]["docker_connected"], true);
+
+    for (args, needle) in [
+        (json!({"container_id": "no-such-container"}), "not found"),
+        (json!({}), "Missing required argument 'container_id'"),
+        (json!({"container_id": 42}), "must be a non-empty string"),
+    ] {
+        let r = run(8, "get_container", args).await;
+        assert_eq!(r["isError"], true);
+        assert!(
+            r["content"][0]["text"].as_str().unwrap().contains(needle),
+            "{r}"
+        );
+    }
+    let bad_timeout = run(
+        9,
+        "restart_container",
+        json!({"container_id": c.id, "timeout": 301}),
+    )
+    .await;
+    assert_eq!(bad_timeout["isError"], true);
+}
+
+#[tokio::test]
+async fn docker_errors_are_tool_errors_not_protocol_errors() {
+    let missing = temp_socket("mcp-missing");
+    let host = format!("unix://{}", missing.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let r = modern(
+        &agent,
+        "tools/call",
+        json!({"name": "list_containers", "arguments": {}}),
+    )
+    .await
+    .json();
+    assert_eq!(r["result"]["isError"], true);
+    assert!(
+        r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Docker service is unavailable")
+    );
+}
+
+/// Reads server-sent events from a streaming response.
+struct Events {
+    body: hyper::body::Incoming,
+    buf: String,
+}
+
+impl Events {
+    async fn next(&mut self) -> Option<(String, String)> {
+        use http_body_util::BodyExt;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if block.starts_with(':') {
+                    continue;
+                }
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                };
+                return Some((field("event:"), field("data:")));
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(20), self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buf.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+}
+
+async fn open_sse(agent: &Agent) -> Events {
+    use http_body_util::Empty;
+    use hyper_util::client::legacy::Client;
+    let client: Client<_, Empty<hyper::body::Bytes>> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let req = hyper::Request::get(agent.url("/mcp/sse"))
+        .header("authorization", bearer())
+        .body(Empty::new())
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    Events {
+        body: resp.into_body(),
+        buf: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn legacy_sse_transport_works_as_before() {
+    let agent = Agent::start(&[]).await;
+    let mut events = open_sse(&agent).await;
+    let (kind, endpoint) = events.next().await.unwrap();
+    assert_eq!(kind, "endpoint");
+    assert!(
+        endpoint.starts_with("/mcp/messages/?session_id="),
+        "{endpoint}"
+    );
+    let send = |body: Value| {
+        let (agent, endpoint) = (&agent, endpoint.clone());
+        async move {
+            agent
+                .request(
+                    Method::POST,
+                    &endpoint,
+                    &[("authorization", &bearer())],
+                    body.to_string().as_bytes(),
+                )
+                .await
+        }
+    };
+    let init = send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})).await;
+    assert_eq!(init.status, 202);
+    let (kind, data) = events.next().await.unwrap();
+    assert_eq!(kind, "message");
+    let answer: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(answer["result"]["protocolVersion"], "2024-11-05");
+    assert_eq!(
+        send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await
+            .status,
+        202
+    );
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await;
+    let (_, data) = events.next().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    assert_eq!(
+        send(json!("not json-rpc")).await.status,
+        202,
+        "invalid messages are answered on the stream"
+    );
+    let (_, data) = events.next().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["error"]["code"],
+        -32600
+    );
+    let garbage = agent
+        .request(
+            Method::POST,
+            &endpoint,
+            &[("authorization", &bearer())],
+            b"{nope",
+        )
+        .await;
+    assert_eq!(garbage.status, 400);
+
+    let auth = bearer();
+    let bad_id = agent
+        .request(
+            Method::POST,
+            "/mcp/messages/?session_id=xyz",
+            &[("authorization", &auth)],
+            b"{}",
+        )
+        .await;
+    assert_eq!(bad_id.status, 400);
+    let unknown = agent
+        .request(
+            Method::POST,
+            "/mcp/messages/?session_id=0123456789abcdef0123456789abcdef",
+            &[("authorization", &auth)],
+            b"{}",
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.json()),
+        (404, json!({"detail": "Could not find session"}))
+    );
+
+    drop(events);
+    let mut gone = false;
+    for _ in 0..50 {
+        if send(json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}))
+            .await
+            .status
+            == 404
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the session ends with its stream");
+}
+
+#[tokio::test]
+async fn sse_streams_end_on_shutdown() {
+    let agent = Agent::start(&[]).await;
+    let mut events = open_sse(&agent).await;
+    events.next().await.unwrap();
+    let shutdown = tokio::spawn(agent.shutdown());
+    assert_eq!(events.next().await, None, "the stream ends");
+    tokio::time::timeout(Duration::from_secs(10), shutdown)
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+}
+
+/// Runs the official Python SDK against the agent over `transport`.
+fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_interop.py");
+    let out = std::process::Command::new("python3")
+        .args([
+            script,
+            &format!("http://{}", agent.addr),
+            MCP_KEY,
+            transport,
+            container,
+        ])
+        .output()
+        .expect("python3 is needed for the MCP interoperability tests");
+    assert!(
+        out.status.success(),
+        "the Python MCP SDK client failed (install it with `pip install -r tests/requirements.txt`): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_works_over_every_transport() {
+    let c = Container::run(&[], &["out:from the sdk", "wait"]);
+    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
+    for (transport, version) in [
+        ("sse", "2025-11-25"),
+        ("legacy", "2025-11-25"),
+        ("modern", MODERN),
+    ] {
+        let seen = {
+            let (agent_ref, name) = (&agent, c.name.clone());
+            tokio::task::block_in_place(|| python_client(agent_ref, transport, &name))
+        };
+        assert_eq!(seen["protocol_version"], version, "{transport}");
+        assert_eq!(seen["tools"].as_array().unwrap().len(), 10, "{transport}");
+        assert_eq!(seen["tools"][0], "docker_health");
+        assert_eq!(
+            (seen["titles"].clone(), seen["output_schemas"].clone()),
+            (json!(true), json!(true))
+        );
+        assert!(
+            seen["listed"].as_array().unwrap().contains(&json!(c.name)),
+            "{transport}"
+        );
+        assert_eq!(seen["listed_text_is_array"], true);
+        assert_eq!(seen["detail_name"], c.name.as_str());
+        assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+        assert_eq!(seen["stopped"], json!([false, "stopped"]));
+        assert_eq!(seen["started"], json!([false, "started"]));
+        assert_eq!(seen["missing"][0], true);
+        assert!(seen["missing"][1].as_str().unwrap().contains("not found"));
+        assert_eq!(seen["bad_arg"][0], true);
+        assert_eq!(
+            c.status(),
+            "running",
+            "{transport}: the SDK's stop and start really happened"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+"""Drives docker-agent with the official MCP Python SDK over one transport.
+
+Usage: python3 mcp_interop.py BASE_URL API_KEY TRANSPORT CONTAINER
+TRANSPORT is sse (legacy HTTP+SSE), legacy (Streamable HTTP with the
+initialize handshake) or modern (stateless 2026-07-28). Prints one JSON
+object describing what the client saw; the Rust test checks it.
+"""
+
+import asyncio
+import json
+import sys
+
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+def text_of(result):
+    return "".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+async def exercise(client, container):
+    seen = {"protocol_version": client.protocol_version}
+    tools = await client.list_tools()
+    seen["tools"] = [t.name for t in tools.tools]
+    seen["titles"] = all(t.title for t in tools.tools)
+    seen["output_schemas"] = all(t.output_schema for t in tools.tools)
+    listed = await client.call_tool("list_containers", {"all": True})
+    seen["listed"] = [c["name"] for c in listed.structured_content["containers"]]
+    seen["listed_text_is_array"] = isinstance(json.loads(text_of(listed)), list)
+    detail = await client.call_tool("get_container", {"container_id": container})
+    seen["detail_name"] = detail.structured_content["name"]
+    logs = await client.call_tool("get_container_logs", {"container_id": container, "tail": 5})
+    seen["logs"] = logs.structured_content["logs"]
+    stopped = await client.call_tool("stop_container", {"container_id": container})
+    seen["stopped"] = [stopped.is_error, stopped.structured_content["status"]]
+    started = await client.call_tool("start_container", {"container_id": container})
+    seen["started"] = [started.is_error, started.structured_content["status"]]
+    missing = await client.call_tool("get_container", {"container_id": "no-such-container"})
+    seen["missing"] = [missing.is_error, text_of(missing)]
+    bad_arg = await client.call_tool("get_container_logs", {"container_id": container, "tail": "ten"})
+    seen["bad_arg"] = [bad_arg.is_error, text_of(bad_arg)]
+    return seen
+
+
+async def main(base, key, transport, container):
+    headers = {"Authorization": f"Bearer {key}"}
+    if transport == "sse":
+        source = sse_client(f"{base}/mcp/sse", headers=headers)
+        mode = "legacy"
+    else:
+        http = create_mcp_http_client(headers=headers)
+        source = streamable_http_client(f"{base}/mcp", http_client=http)
+        mode = "legacy" if transport == "legacy" else "auto"
+    async with Client(source, mode=mode) as client:
+        print(json.dumps(await exercise(client, container)))
+
+
+asyncio.run(main(*sys.argv[1:5]))
