@@ -21,7 +21,7 @@ use hyperlocal::UnixConnector;
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The newest API version we speak.
 pub const MAX_API: (u32, u32) = (1, 47);
@@ -73,6 +73,8 @@ pub struct Docker {
     base: String,
     /// The negotiated `/v1.NN` prefix, once known.
     version: Mutex<Option<Arc<str>>>,
+    /// When the daemon last answered; cleared when it cannot be reached.
+    answered: Mutex<Option<Instant>>,
     timeout: Duration,
 }
 
@@ -100,6 +102,7 @@ impl Docker {
             transport,
             base,
             version: Mutex::new(None),
+            answered: Mutex::new(None),
             timeout,
         }
     }
@@ -128,6 +131,8 @@ impl Docker {
             Transport::Unix(c) => c.request(req).await,
             Transport::Tcp(c) => c.request(req).await,
         };
+        let answered = result.is_ok().then(Instant::now);
+        *self.answered.lock().unwrap_or_else(|e| e.into_inner()) = answered;
         result.map_err(|e| {
             self.forget_version();
             DockerError::Unavailable(e.to_string())
@@ -136,6 +141,15 @@ impl Docker {
 
     fn forget_version(&self) {
         *self.version.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Whether the daemon answered some call within `within` (and nothing
+    /// failed to reach it since).
+    pub fn answered_within(&self, within: Duration) -> bool {
+        self.answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|t| t.elapsed() < within)
     }
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.

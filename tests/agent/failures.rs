@@ -238,3 +238,23 @@ async fn api_version_is_negotiated_with_newer_engines() {
     let engine_20_10 = api_path_used_with(r#"{"ApiVersion":"1.41","MinAPIVersion":"1.12"}"#).await;
     assert_eq!(engine_20_10, "GET /v1.41/containers/json?all=1 HTTP/1.1");
 }
+
+#[tokio::test]
+async fn the_open_health_probe_cannot_flood_the_daemon() {
+    let path = temp_socket("probe");
+    let proxy = DaemonProxy::start(&path);
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    for _ in 0..50 {
+        assert_eq!(
+            agent.get("/api/v1/healthz", None).await.json()["status"],
+            "ok"
+        );
+    }
+    let pings = proxy
+        .request_lines()
+        .iter()
+        .filter(|l| l.contains("/_ping"))
+        .count();
+    assert!((1..10).contains(&pings), "{pings} pings for 50 probes");
+}
