@@ -5,6 +5,7 @@
 //! - [`config`]: settings from the environment and `.env`, validated once.
 //! - [`app`]: the state shared by every request.
 //! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
+//! - [`healthcheck`]: the `docker-agent healthcheck` probe for shell-less images.
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod docker;
 pub mod error;
+pub mod healthcheck;
 pub mod http;
 pub mod limit;
 pub mod logging;

@@ -11,6 +11,9 @@ docker-agent — manage and watch this host's Docker containers over REST.
 
 USAGE:
     docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)
+    docker-agent healthcheck
+                            probe /api/v1/healthz on the configured port;
+                            exit 0 if healthy, 1 if not (for HEALTHCHECK)
     docker-agent --help     show this help
     docker-agent --version  show the version
 
@@ -32,6 +35,7 @@ See README.md for the full table.
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
+        Some("healthcheck") => healthcheck(),
         Some("-h" | "--help") => {
             print!("{HELP}");
             ExitCode::SUCCESS
@@ -71,6 +75,26 @@ fn serve() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docker-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn healthcheck() -> ExitCode {
+    use docker_agent::healthcheck::{probe, target};
+    let vars = docker_agent::config::Vars::from_process();
+    let port = match vars.number("PORT", 9000u16, 0, u16::MAX) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("docker-agent healthcheck: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = target(&vars.string("HOST", "0.0.0.0"), port);
+    match probe(addr, std::time::Duration::from_secs(3)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("docker-agent healthcheck: unhealthy: {why}");
             ExitCode::FAILURE
         }
     }

@@ -25,7 +25,7 @@ if [ ${#need_packages[@]} -gt 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
-if ! python3 -c 'import mcp' >/dev/null 2>&1; then
+if ! python3 -c 'import mcp, yaml' >/dev/null 2>&1; then
   echo "setup: installing the MCP Python SDK (tests/requirements.txt)"
   pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$here/requirements.txt")
   "${pip[@]}" || "${pip[@]}" --break-system-packages ||

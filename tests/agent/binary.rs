@@ -385,3 +385,44 @@ async fn sigterm_closes_streams_with_1001_and_exits_within_the_grace_period() {
         Err(Ending::Closed(1001, "Server shutting down".into()))
     );
 }
+
+#[test]
+fn the_healthcheck_subcommand_reports_health_by_exit_status() {
+    let dir = temp_dir("probe");
+    let check = |port: &str, host: &str| {
+        Command::new(env!("CARGO_BIN_EXE_docker-agent"))
+            .arg("healthcheck")
+            .current_dir(&dir)
+            .env_clear()
+            .env("PORT", port)
+            .env("HOST", host)
+            .status()
+            .unwrap()
+            .code()
+    };
+    let mut healthy = Process::spawn(&dir, &[("API_PASSWORD", PASSWORD)]);
+    let port = healthy.address().rsplit(':').next().unwrap().to_string();
+    assert_eq!(
+        check(&port, "0.0.0.0"),
+        Some(0),
+        "wildcard HOST is probed on loopback"
+    );
+    assert_eq!(check(&port, "127.0.0.1"), Some(0));
+    let (code, _) = healthy.terminate();
+    assert_eq!(code, 0);
+    assert_eq!(check(&port, "127.0.0.1"), Some(1), "nothing listening");
+
+    let missing = temp_socket("probe-missing");
+    let docker_host = format!("unix://{}", missing.display());
+    let mut degraded = Process::spawn(
+        &dir,
+        &[("API_PASSWORD", PASSWORD), ("DOCKER_HOST", &docker_host)],
+    );
+    let port = degraded.address().rsplit(':').next().unwrap().to_string();
+    assert_eq!(
+        check(&port, "127.0.0.1"),
+        Some(1),
+        "up but without Docker is unhealthy"
+    );
+    degraded.terminate();
+}

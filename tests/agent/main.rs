@@ -4,6 +4,7 @@
 mod auth;
 mod binary;
 mod containers;
+mod deploy;
 mod failures;
 mod mcp;
 mod pipeline;

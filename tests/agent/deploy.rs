@@ -1,0 +1,287 @@
+//! What users deploy: the FROM-scratch image (non-root, healthy, clean
+//! stop), the compose file, the Swarm stack (deployed on a one-node swarm)
+//! and the Kubernetes DaemonSet (checked field by field; no cluster here).
+
+use crate::util::*;
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+const IMAGE: &str = "docker-agent:latest";
+
+fn repo() -> &'static str {
+    env!("CARGO_MANIFEST_DIR")
+}
+
+/// Builds the image with `make image` unless it is already there.
+fn ensure_image() {
+    let have = Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        let status = Command::new("make")
+            .args(["-s", "image"])
+            .current_dir(repo())
+            .status()
+            .expect("make");
+        assert!(status.success(), "make image failed");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn socket_gid() -> String {
+    let socket = docker_host().trim_start_matches("unix://").to_string();
+    let out = Command::new("stat")
+        .args(["-c", "%g", &socket])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Polls `check` once a second, at most `secs` times.
+fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..secs {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A YAML file as JSON, read by PyYAML.
+fn yaml(path: &str) -> Value {
+    let script =
+        "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
+    let out = Command::new("python3")
+        .args(["-c", script, &format!("{}/{path}", repo())])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cannot parse {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_image_holds_only_the_binary_runs_non_root_and_stops_cleanly() {
+    ensure_image();
+    assert_eq!(
+        docker(&["image", "inspect", "-f", "{{len .RootFS.Layers}}", IMAGE]),
+        "1"
+    );
+    assert_eq!(
+        docker(&["image", "inspect", "-f", "{{.Config.User}}", IMAGE]),
+        "65532:65532"
+    );
+    let listing = Command::new("sh")
+        .args([
+            "-c",
+            &format!("docker save {IMAGE} | tar -xO --wildcards '*/layer.tar' | tar -t"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listing.stdout).trim(),
+        "docker-agent",
+        "nothing but the binary"
+    );
+
+    let port = free_port();
+    let name = unique_name("image");
+    let socket = docker_host().trim_start_matches("unix://").to_string();
+    let id = docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &format!("{LABEL}=1"),
+        "-v",
+        &format!("{socket}:/var/run/docker.sock"),
+        "--group-add",
+        &socket_gid(),
+        "-p",
+        &format!("127.0.0.1:{port}:9000"),
+        "-e",
+        &format!("API_PASSWORD={PASSWORD}"),
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges:true",
+        "--health-interval",
+        "1s",
+        IMAGE,
+    ]);
+    let c = Container { id, name };
+    eventually(60, "a healthy container", || {
+        c.inspect("{{.State.Health.Status}}") == "healthy"
+    });
+    let pid = c.inspect("{{.State.Pid}}");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uid.split_whitespace().skip(1).all(|u| u == "65532"),
+        "{uid}"
+    );
+
+    let base = format!("http://127.0.0.1:{port}");
+    let login = Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            &format!("{base}/api/v1/auth/login"),
+            "-d",
+            &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+        ])
+        .output()
+        .unwrap();
+    let token: Value = serde_json::from_slice(&login.stdout).unwrap();
+    let list = Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            &format!(
+                "Authorization: Bearer {}",
+                token["access_token"].as_str().unwrap()
+            ),
+            &format!("{base}/api/v1/containers/"),
+        ])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(
+        list["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == c.name.as_str()),
+        "it sees itself"
+    );
+
+    docker(&["stop", &c.id]);
+    assert_eq!(
+        c.inspect("{{.State.ExitCode}}"),
+        "0",
+        "exited on SIGTERM within the grace period (a kill would be 137)"
+    );
+}
+
+#[test]
+fn the_swarm_stack_deploys_and_becomes_healthy() {
+    ensure_image();
+    let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+    let ours = state == "inactive";
+    if ours {
+        docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    }
+    let stack = unique_name("stack").replace('-', "_");
+    let port = free_port().to_string();
+    let deploy = Command::new("docker")
+        .args([
+            "stack",
+            "deploy",
+            "-c",
+            &format!("{}/deploy/swarm-stack.yaml", repo()),
+            &stack,
+        ])
+        .envs([
+            ("DOCKER_GID", socket_gid()),
+            ("AGENT_PORT", port.clone()),
+            ("SECRET_KEY", SECRET.into()),
+            ("API_PASSWORD", PASSWORD.into()),
+            ("MCP_API_KEY", MCP_KEY.into()),
+        ])
+        .output()
+        .unwrap();
+    let healthy = deploy.status.success() && {
+        let filter = format!("label=com.docker.stack.namespace={stack}");
+        let mut ok = false;
+        for _ in 0..90 {
+            if docker(&["ps", "--filter", &filter, "--format", "{{.Status}}"]).contains("(healthy)")
+            {
+                ok = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        ok
+    };
+    let probe = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/api/v1/healthz")])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker")
+        .args(["stack", "rm", &stack])
+        .output();
+    if ours {
+        let _ = Command::new("docker")
+            .args(["swarm", "leave", "--force"])
+            .output();
+    }
+    assert!(
+        deploy.status.success(),
+        "stack deploy: {}",
+        String::from_utf8_lossy(&deploy.stderr)
+    );
+    assert!(healthy, "the global service's task became healthy");
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout),
+        r#"{"status":"ok","docker_connected":true}"#
+    );
+}
+
+#[test]
+fn the_kubernetes_daemonset_is_hardened_and_probed() {
+    let docs = yaml("deploy/kubernetes.yaml");
+    let ds = &docs[0];
+    assert_eq!(ds["kind"], "DaemonSet");
+    let pod = &ds["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(c[probe]["httpGet"]["path"], "/api/v1/healthz", "{probe}");
+        assert_eq!(c[probe]["httpGet"]["port"], 9000);
+    }
+    assert_eq!(
+        pod["volumes"][0]["hostPath"]["path"],
+        "/var/run/docker.sock"
+    );
+    assert_eq!(c["volumeMounts"][0]["mountPath"], "/var/run/docker.sock");
+}
+
+#[test]
+fn the_compose_file_has_safe_defaults() {
+    let compose = &yaml("compose.yaml")[0]["services"]["docker-agent"];
+    assert_eq!(compose["ports"][0], "127.0.0.1:9000:9000", "loopback only");
+    assert_eq!(compose["read_only"], true);
+    assert_eq!(compose["cap_drop"][0], "ALL");
+    assert_eq!(compose["security_opt"][0], "no-new-privileges:true");
+    assert!(
+        compose["group_add"][0]
+            .as_str()
+            .unwrap()
+            .contains("DOCKER_GID")
+    );
+    assert_eq!(
+        compose["volumes"][0],
+        "/var/run/docker.sock:/var/run/docker.sock"
+    );
+    assert_eq!(compose["env_file"][0], ".env");
+}
