@@ -61,7 +61,6 @@ clean-test-containers:
 	  if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi
 
 ## Benchmarks against the real daemon (not part of `make test`); prints a markdown table.
-bench:
-	@bash tests/setup.sh
-	$(CARGO) bench --bench agent
+bench: image
+	@ulimit -n 8192 2>/dev/null || true; $(CARGO) bench --bench agent
 	@$(MAKE) -s clean-test-containers

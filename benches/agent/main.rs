@@ -1,7 +1,8 @@
-//! `make bench`: measures the release agent against the real Docker daemon
-//! and prints one markdown table. Not a pass/fail test: every loop is
-//! bounded in count and time, everything runs on loopback, and every
-//! container it creates is labelled and removed.
+//! `make bench`: measures the release agent against the real Docker daemon,
+//! side by side with Docker's own socket where there is a direct
+//! equivalent, and prints one markdown table. Not a pass/fail test. Every
+//! loop is bounded in count and time, everything runs on loopback, and
+//! every container it creates is labelled and removed.
 
 #[allow(dead_code)]
 #[path = "../../tests/agent/util/docker.rs"]
@@ -10,11 +11,13 @@ mod support;
 
 use docker::Container;
 use futures_util::StreamExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::*;
 
 /// How long each throughput window lasts.
 const WINDOW: Duration = Duration::from_secs(4);
+/// Sequential requests per latency measurement.
+const SAMPLES: usize = 200;
 
 struct Table(Vec<[String; 3]>);
 
@@ -32,6 +35,18 @@ impl Table {
     }
 }
 
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn per_sec(n: u64) -> String {
+    format!("{:.0}", n as f64 / WINDOW.as_secs_f64())
+}
+
 async fn token(addr: &str) -> String {
     let out = std::process::Command::new("curl")
         .args([
@@ -46,6 +61,199 @@ async fn token(addr: &str) -> String {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["access_token"].as_str().unwrap().to_string()
+}
+
+fn sizes(table: &mut Table) {
+    let bin = agent_binary();
+    let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+    table.row(
+        "binary size",
+        mib(size),
+        format!("{} ({size} bytes)", bin.display()),
+    );
+    let image = std::process::Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Size}}", "docker-agent:latest"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok()
+        });
+    match image {
+        Some(bytes) => table.row(
+            "image size",
+            format!("{:.2} MB", bytes as f64 / 1e6),
+            format!("docker-agent:latest, {bytes} bytes"),
+        ),
+        None => table.row("image size", "n/a".into(), "run `make image` first".into()),
+    }
+}
+
+/// Spawn to the first `200` from `/healthz`, median of five starts (the
+/// agent logs that it listens only once its socket is bound).
+async fn cold_start(table: &mut Table) {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let agent = AgentProcess::start(&[]);
+        let mut conn = tcp(&agent.addr).await;
+        for _ in 0..500 {
+            if conn.get("/api/v1/healthz", None).await.0 == 200 {
+                break;
+            }
+        }
+        times.push(agent.started.elapsed());
+    }
+    times.sort();
+    table.row(
+        "cold start to first 200 on /healthz",
+        ms(times[2]),
+        format!("median of 5; fastest {}", ms(times[0])),
+    );
+}
+
+async fn memory(table: &mut Table) {
+    let agent = AgentProcess::start(&[]);
+    tcp(&agent.addr).await.get("/api/v1/healthz", None).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    table.row(
+        "idle RSS",
+        format!("{} KiB", agent.rss_kib()),
+        "after start and one request".into(),
+    );
+
+    let mut conns = Vec::new();
+    for _ in 0..1000 {
+        let mut c = tcp(&agent.addr).await;
+        c.get("/api/v1/healthz", None).await;
+        conns.push(c);
+    }
+    table.row(
+        "RSS with 1,000 idle keep-alive connections",
+        format!("{} KiB", agent.rss_kib()),
+        "each served one request and kept open".into(),
+    );
+    drop(conns);
+
+    let quiet = Container::run(&[], &["every:1000"]);
+    let token = token(&agent.addr).await;
+    let url = format!(
+        "ws://{}/api/v1/logs/ws/{}?token={token}",
+        agent.addr, quiet.id
+    );
+    let mut subs = Vec::new();
+    for _ in 0..100 {
+        subs.push(
+            tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    table.row(
+        "RSS with 100 WebSocket log subscribers",
+        format!("{} KiB", agent.rss_kib()),
+        "one container, shared upstream".into(),
+    );
+}
+
+async fn healthz_throughput(table: &mut Table) {
+    let agent = AgentProcess::start(&[]);
+    for concurrency in [1, 64] {
+        let (n, mut lat) = load(&agent.addr, "/api/v1/healthz", concurrency, WINDOW).await;
+        let (p50, p99) = percentiles(&mut lat);
+        table.row(
+            &format!("GET /healthz, concurrency {concurrency}"),
+            format!("{} req/s", per_sec(n as u64)),
+            format!("p50 {}, p99 {}", ms(p50), ms(p99)),
+        );
+    }
+}
+
+/// p50/p99 of the agent's route and of Docker's own endpoint, and their ratio.
+async fn side_by_side(
+    table: &mut Table,
+    what: &str,
+    agent: &AgentProcess,
+    token: &str,
+    ours: &str,
+    direct: &str,
+) {
+    let mut a = latencies(&mut tcp(&agent.addr).await, ours, Some(token), SAMPLES).await;
+    let mut d = latencies(&mut unix(&docker_socket()).await, direct, None, SAMPLES).await;
+    let ((a50, a99), (d50, d99)) = (percentiles(&mut a), percentiles(&mut d));
+    table.row(
+        what,
+        format!("p50 {}, p99 {}", ms(a50), ms(a99)),
+        format!(
+            "direct socket p50 {}, p99 {}; ratio {:.2}×",
+            ms(d50),
+            ms(d99),
+            a50.as_secs_f64() / d50.as_secs_f64()
+        ),
+    );
+}
+
+async fn container_list(table: &mut Table) {
+    let agent = AgentProcess::start(&[]);
+    let token = token(&agent.addr).await;
+    let mut made = Vec::new();
+    for total in [10, 100] {
+        while made.len() < total {
+            made.push(Container::create(&[], &["wait"]));
+        }
+        let what = format!("GET /containers/ with {total} containers");
+        side_by_side(
+            table,
+            &what,
+            &agent,
+            &token,
+            "/api/v1/containers/",
+            "/containers/json?all=1",
+        )
+        .await;
+    }
+}
+
+async fn logs_tail(table: &mut Table) {
+    let big = Container::run(&["--log-opt", "max-size=200m"], &["lines:1000000"]);
+    let _ = std::process::Command::new("docker")
+        .args(["wait", &big.id])
+        .output();
+    let agent = AgentProcess::start(&[]);
+    let token = token(&agent.addr).await;
+    let ours = format!("/api/v1/containers/{}/logs?tail=10000", big.id);
+    let direct = format!("/containers/{}/logs?stdout=1&stderr=1&tail=10000", big.id);
+    side_by_side(
+        table,
+        "GET /containers/{id}/logs?tail=10000, 1,000,000-line log",
+        &agent,
+        &token,
+        &ours,
+        &direct,
+    )
+    .await;
+}
+
+/// Lines of one direct follow of the Docker socket within [`WINDOW`], read
+/// by a lean single-threaded client on its own thread.
+async fn direct_lines(id: &str) -> u64 {
+    let path = format!("/containers/{id}/logs?follow=1&stdout=1&stderr=1&tail=0");
+    let reader = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let resp = unix(&docker_socket()).await.open(&path, None).await;
+            count_direct_lines(resp.into_body(), WINDOW).await
+        })
+    });
+    tokio::task::spawn_blocking(move || reader.join().unwrap())
+        .await
+        .unwrap()
 }
 
 /// Messages received by `clients` WebSocket subscribers within [`WINDOW`].
@@ -76,36 +284,6 @@ async fn ws_lines(addr: &str, path: &str, clients: usize) -> u64 {
     total
 }
 
-fn per_sec(n: u64) -> String {
-    format!("{:.0}", n as f64 / WINDOW.as_secs_f64())
-}
-
-/// Lines of one direct follow of the Docker socket within [`WINDOW`], read
-/// by a lean single-threaded client on its own thread.
-async fn direct_lines(id: &str) -> u64 {
-    let path = format!("/containers/{id}/logs?follow=1&stdout=1&stderr=1&tail=0");
-    let reader = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let resp = unix_get(&docker_socket(), &path).await;
-            count_direct_lines(resp.into_body(), WINDOW).await
-        })
-    });
-    tokio::task::spawn_blocking(move || reader.join().unwrap())
-        .await
-        .unwrap()
-}
-
-/// Lines received by `clients` WebSocket subscribers, and the agent's CPU time.
-async fn ws_round(agent: &AgentProcess, path: &str, clients: usize) -> (u64, Duration) {
-    let cpu0 = agent.cpu();
-    let lines = ws_lines(&agent.addr, path, clients).await;
-    (lines, agent.cpu() - cpu0)
-}
-
 async fn websocket_logs(table: &mut Table) {
     let flood = Container::run(
         &["--log-opt", "max-size=50m", "--log-opt", "max-file=2"],
@@ -120,34 +298,32 @@ async fn websocket_logs(table: &mut Table) {
     table.row(
         "logs: direct follow of the Docker socket",
         format!("{} lines/s", per_sec(direct)),
-        "baseline".into(),
+        "baseline (a container writing as fast as it can)".into(),
     );
-    let (one, cpu1) = ws_round(&agent, &path, 1).await;
+    let cpu = agent.cpu();
+    let one = ws_lines(&agent.addr, &path, 1).await;
+    let cpu_one = agent.cpu() - cpu;
     table.row(
         "logs: WebSocket, 1 subscriber",
         format!("{} lines/s", per_sec(one)),
         format!(
             "{:.0}% of direct; agent CPU {:.2} s per million lines",
             100.0 * one as f64 / direct.max(1) as f64,
-            cpu1.as_secs_f64() * 1e6 / one.max(1) as f64
+            cpu_one.as_secs_f64() * 1e6 / one.max(1) as f64
         ),
     );
-    let (fifty, cpu50) = ws_round(&agent, &path, 50).await;
+    let cpu = agent.cpu();
+    let fifty = ws_lines(&agent.addr, &path, 50).await;
+    let cpu_fifty = agent.cpu() - cpu;
     table.row(
         "logs: WebSocket, 50 subscribers (total)",
         format!("{} lines/s", per_sec(fifty)),
         format!(
             "{:.1}× one subscriber; agent CPU {:.2} s per million lines delivered; RSS {} KiB",
             fifty as f64 / one.max(1) as f64,
-            cpu50.as_secs_f64() * 1e6 / fifty.max(1) as f64,
+            cpu_fifty.as_secs_f64() * 1e6 / fifty.max(1) as f64,
             agent.rss_kib()
         ),
-    );
-    let again = direct_lines(&flood.id).await;
-    table.row(
-        "logs: direct follow again",
-        format!("{} lines/s", per_sec(again)),
-        "drift check".into(),
     );
 }
 
@@ -157,7 +333,20 @@ fn main() {
         .build()
         .unwrap();
     let mut table = Table(Vec::new());
-    println!("docker-agent benchmark (release build, real daemon, loopback)");
-    runtime.block_on(websocket_logs(&mut table));
+    let started = Instant::now();
+    println!(
+        "docker-agent benchmark: {} against the real daemon, loopback",
+        agent_binary().display()
+    );
+    sizes(&mut table);
+    runtime.block_on(async {
+        cold_start(&mut table).await;
+        memory(&mut table).await;
+        healthz_throughput(&mut table).await;
+        container_list(&mut table).await;
+        logs_tail(&mut table).await;
+        websocket_logs(&mut table).await;
+    });
     table.print();
+    println!("\n(finished in {:.0} s)", started.elapsed().as_secs_f64());
 }

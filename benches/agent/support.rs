@@ -1,25 +1,45 @@
 //! Benchmark plumbing: the release agent as a child process, /proc readings,
-//! a raw Docker socket client for the "direct" baselines, and timing helpers.
+//! keep-alive HTTP/1.1 connections over TCP (the agent) or the Unix socket
+//! (Docker directly, the baseline), a closed-loop load generator, and
+//! percentiles.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "bench-password-1";
+
+/// The binary under test: the static release build when `make release`
+/// made one, else this build's own.
+pub fn agent_binary() -> PathBuf {
+    let static_bin = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/static/docker-agent"
+    ));
+    if static_bin.exists() {
+        static_bin
+    } else {
+        PathBuf::from(env!("CARGO_BIN_EXE_docker-agent"))
+    }
+}
 
 /// The release agent, started with `env` on a free loopback port.
 pub struct AgentProcess {
     child: Child,
     pub addr: String,
+    /// Spawn to first line of output saying it listens.
+    pub started: Instant,
 }
 
 impl AgentProcess {
     pub fn start(env: &[(&str, &str)]) -> AgentProcess {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-agent"));
+        let mut cmd = Command::new(agent_binary());
         cmd.env_clear()
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
@@ -35,6 +55,7 @@ impl AgentProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let started = Instant::now();
         let mut child = cmd.spawn().expect("start docker-agent");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
@@ -45,7 +66,11 @@ impl AgentProcess {
             }
         };
         std::thread::spawn(move || for _ in lines {});
-        AgentProcess { child, addr }
+        AgentProcess {
+            child,
+            addr,
+            started,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -84,27 +109,119 @@ impl Drop for AgentProcess {
     }
 }
 
-/// A request over a fresh connection to a Unix socket (the Docker baseline).
-pub async fn unix_get(socket: &str, path: &str) -> Response<Incoming> {
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .expect("docker socket");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let req = Request::get(path)
-        .header("host", "docker")
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    sender.send_request(req).await.unwrap()
-}
-
 pub fn docker_socket() -> String {
     std::env::var("DOCKER_HOST")
         .unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
         .trim_start_matches("unix://")
         .to_string()
+}
+
+/// One keep-alive HTTP/1.1 connection.
+pub struct Conn(SendRequest<Empty<Bytes>>);
+
+async fn handshake<T>(io: T) -> Conn
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    Conn(sender)
+}
+
+/// A connection to the agent.
+pub async fn tcp(addr: &str) -> Conn {
+    handshake(tokio::net::TcpStream::connect(addr).await.expect("agent")).await
+}
+
+/// A connection to the Docker socket itself.
+pub async fn unix(path: &str) -> Conn {
+    handshake(
+        tokio::net::UnixStream::connect(path)
+            .await
+            .expect("docker socket"),
+    )
+    .await
+}
+
+impl Conn {
+    /// Sends a GET and returns the response head; the body is the caller's.
+    pub async fn open(&mut self, path: &str, token: Option<&str>) -> Response<Incoming> {
+        let mut req = Request::get(path).header("host", "localhost");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        self.0.ready().await.unwrap();
+        self.0
+            .send_request(req.body(Empty::new()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// A whole GET: status and body length.
+    pub async fn get(&mut self, path: &str, token: Option<&str>) -> (u16, usize) {
+        let resp = self.open(path, token).await;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, body.len())
+    }
+}
+
+/// Times `n` sequential GETs on one connection (after two warm-ups).
+pub async fn latencies(
+    conn: &mut Conn,
+    path: &str,
+    token: Option<&str>,
+    n: usize,
+) -> Vec<Duration> {
+    for _ in 0..2 {
+        assert_eq!(conn.get(path, token).await.0, 200, "{path}");
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        conn.get(path, token).await;
+        out.push(t.elapsed());
+    }
+    out
+}
+
+/// Closed-loop load: `concurrency` connections each sending GETs back to
+/// back for `window`. Returns requests done and every latency.
+pub async fn load(
+    addr: &str,
+    path: &str,
+    concurrency: usize,
+    window: Duration,
+) -> (usize, Vec<Duration>) {
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let mut conn = tcp(addr).await;
+        let path = path.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let end = Instant::now() + window;
+            while Instant::now() < end {
+                let t = Instant::now();
+                conn.get(&path, None).await;
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    (all.len(), all)
+}
+
+/// (p50, p99) of `samples`.
+pub fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.50), at(0.99))
 }
 
 /// Counts log lines in a multiplexed follow body for `window` (one timer for
