@@ -181,8 +181,20 @@ async fn side_by_side(
     ours: &str,
     direct: &str,
 ) {
-    let mut a = latencies(&mut tcp(&agent.addr).await, ours, Some(token), SAMPLES).await;
-    let mut d = latencies(&mut unix(&docker_socket()).await, direct, None, SAMPLES).await;
+    let (addr, ours, token, direct) = (
+        agent.addr.clone(),
+        ours.to_string(),
+        token.to_string(),
+        direct.to_string(),
+    );
+    let mut a = isolated(move || async move {
+        latencies(&mut tcp(&addr).await, &ours, Some(&token), SAMPLES).await
+    })
+    .await;
+    let mut d = isolated(move || async move {
+        latencies(&mut unix(&docker_socket()).await, &direct, None, SAMPLES).await
+    })
+    .await;
     let ((a50, a99), (d50, d99)) = (percentiles(&mut a), percentiles(&mut d));
     table.row(
         what,
@@ -238,22 +250,14 @@ async fn logs_tail(table: &mut Table) {
 }
 
 /// Lines of one direct follow of the Docker socket within [`WINDOW`], read
-/// by a lean single-threaded client on its own thread.
+/// by a lean single-threaded client.
 async fn direct_lines(id: &str) -> u64 {
     let path = format!("/containers/{id}/logs?follow=1&stdout=1&stderr=1&tail=0");
-    let reader = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let resp = unix(&docker_socket()).await.open(&path, None).await;
-            count_direct_lines(resp.into_body(), WINDOW).await
-        })
-    });
-    tokio::task::spawn_blocking(move || reader.join().unwrap())
-        .await
-        .unwrap()
+    isolated(move || async move {
+        let resp = unix(&docker_socket()).await.open(&path, None).await;
+        count_direct_lines(resp.into_body(), WINDOW).await
+    })
+    .await
 }
 
 /// Messages received by `clients` WebSocket subscribers within [`WINDOW`].

@@ -15,9 +15,12 @@ use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "bench-password-1";
 
-/// The binary under test: the static release build when `make release`
-/// made one, else this build's own.
+/// The binary under test: `$AGENT_BIN` if set (to compare builds), else the
+/// static release build when `make release` made one, else this build's own.
 pub fn agent_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("AGENT_BIN") {
+        return bin.into();
+    }
     let static_bin = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/target/static/docker-agent"
@@ -27,6 +30,27 @@ pub fn agent_binary() -> PathBuf {
     } else {
         PathBuf::from(env!("CARGO_BIN_EXE_docker-agent"))
     }
+}
+
+/// Runs the future `make` builds on a single-threaded runtime of its own
+/// thread, so a measuring client pays no cross-thread wake-ups and competes
+/// equally whichever side it measures.
+pub async fn isolated<T, F, Fut>(make: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(make())
+    });
+    tokio::task::spawn_blocking(move || thread.join().unwrap())
+        .await
+        .unwrap()
 }
 
 /// The release agent, started with `env` on a free loopback port.
@@ -49,8 +73,10 @@ impl AgentProcess {
             .env("RATE_LIMIT_ENABLED", "false")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        if let Ok(host) = std::env::var("DOCKER_HOST") {
-            cmd.env("DOCKER_HOST", host);
+        for pass in ["DOCKER_HOST", "TOKIO_WORKER_THREADS"] {
+            if let Ok(value) = std::env::var(pass) {
+                cmd.env(pass, value);
+            }
         }
         for (k, v) in env {
             cmd.env(k, v);

@@ -4,18 +4,20 @@
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line.
 //!
-//! The handler runs in its own task: a bug that panics becomes a JSON 500
-//! for that request instead of a dropped connection.
+//! A bug that panics in a handler becomes a JSON 500 for that request
+//! instead of a dropped connection (the panic is caught at this boundary).
 
 use super::body::{self, Body};
 use super::request_id;
 use super::router::{self, Guard};
 use crate::app::App;
 use crate::error::Error;
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ORIGIN};
 use hyper::{Request, Response};
 use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,7 +32,8 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
-    let result = tokio::spawn(respond(app.clone(), req, client))
+    let result = AssertUnwindSafe(respond(app.clone(), req, client))
+        .catch_unwind()
         .await
         .unwrap_or_else(|_| {
             log::error!(request_id = id.as_str(); "request handler panicked");
