@@ -6,7 +6,7 @@
 //! [`MAX_LOG_BYTES`] are kept (cut at a line start), so a container with
 //! huge lines cannot exhaust memory. Invalid UTF-8 is replaced, not dropped.
 
-use super::Service;
+use super::{Service, check_container_ref};
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::{DockerError, path};
 use crate::error::Error;
@@ -18,18 +18,23 @@ use hyper::body::Incoming;
 pub const MAX_LOG_BYTES: usize = 16 << 20;
 
 impl Service {
+    /// Asks for the container's mode (TTY or not) and its logs at once: the
+    /// answer's framing depends on the mode, which only inspect tells on
+    /// every API version.
     pub async fn logs(&self, id: &str, tail: u32) -> Result<ContainerLogs, Error> {
-        let info = self.inspect(id).await?;
+        check_container_ref(id)?;
         let tail_s = tail.to_string();
         let q = path::query(&[("stdout", "1"), ("stderr", "1"), ("tail", &tail_s)]);
         let docker = &self.docker;
+        let logs_path = path::container(id, &format!("/logs{q}"));
+        let (info, opened) = tokio::join!(self.inspect(id), docker.open(&logs_path));
+        let info = info?;
+        let resp = opened.map_err(|e| Error::for_container(e, id))?;
         let bytes = docker
-            .deadline(docker.timeout(), async {
-                let resp = docker
-                    .open(&path::container(&info.id, &format!("/logs{q}")))
-                    .await?;
-                collect(resp.into_body(), info.config.tty, MAX_LOG_BYTES).await
-            })
+            .deadline(
+                docker.timeout(),
+                collect(resp.into_body(), info.config.tty, MAX_LOG_BYTES),
+            )
             .await
             .map_err(|e| Error::for_container(e, id))?;
         Ok(ContainerLogs {
