@@ -55,7 +55,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+    if !(1..=12).contains(&month) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    if day < 1 || day > days_in_month(year, month as u32) {
         return None;
     }
     let mut rest = &s[19..];
@@ -69,6 +72,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let offset = parse_offset(rest)?;
     let days = days_from_civil(year, month as u32, day as u32);
     Some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
+}
+
+fn days_in_month(year: i64, month: u32) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Parses `Z` or `±HH:MM` into seconds east of UTC.
@@ -85,9 +97,14 @@ fn parse_offset(s: &str) -> Option<i64> {
         b'-' => -1,
         _ => return None,
     };
-    let h: i64 = s.get(1..3)?.parse().ok()?;
-    let m: i64 = s.get(4..6)?.parse().ok()?;
-    Some(sign * (h * 3600 + m * 60))
+    let two = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| i64::from(d[0] - b'0') * 10 + i64::from(d[1] - b'0'))
+    };
+    let (h, m) = (two(1..3)?, two(4..6)?);
+    (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
 /// Formats Unix time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds).
@@ -122,6 +139,7 @@ mod tests {
             Some(1_735_122_656)
         );
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), Some(-62_135_596_800));
+        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800));
     }
 
     #[test]
@@ -134,6 +152,13 @@ mod tests {
             "x024-12-25T10:30:56Z",
             "2024-12-25T10:30:56.Z",
             "2024-12-25T10:30:56+0200",
+            "2024-02-31T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-01-01T00:00:00+-1:00",
+            "2024-01-01T00:00:00++1:00",
+            "2024-01-01T00:00:00+99:99",
+            "2024-01-01T00:00:00+24:00",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

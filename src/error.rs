@@ -32,6 +32,7 @@ pub enum Error {
     Busy(&'static str),
     MethodNotAllowed(&'static str),
     PayloadTooLarge(usize),
+    RequestTimeout,
     TooManyRequests {
         retry_after: u64,
     },
@@ -99,6 +100,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::MethodNotAllowed(_) => 405,
             Error::PayloadTooLarge(_) => 413,
+            Error::RequestTimeout => 408,
             Error::TooManyRequests { .. } => 429,
             Error::BadRequest(_) => 400,
             Error::UpgradeRequired => 426,
@@ -137,6 +139,7 @@ impl Error {
             Error::UnknownSession => "Could not find session".into(),
             Error::Busy(m) => (*m).into(),
             Error::MethodNotAllowed(_) => "Method Not Allowed".into(),
+            Error::RequestTimeout => "Request body not received in time".into(),
             Error::PayloadTooLarge(limit) => {
                 format!("Request body too large (limit {} KiB)", limit / 1024)
             }

@@ -142,6 +142,28 @@ impl Limiter {
 
     /// Takes a token for `class` (and the overall bucket) or says how long to wait.
     pub fn check(&self, ip: IpAddr, class: Class) -> Result<(), Limited> {
+        let needed: &[usize] = match class {
+            Class::Overall => &[0],
+            Class::Login => &[0, 1],
+            Class::Action => &[0, 2],
+            Class::Read => &[0, 3],
+        };
+        self.take(ip, needed)
+    }
+
+    /// Takes a token from `class`'s own bucket only, for work inside a
+    /// request the overall bucket has already paid for (an MCP tool call).
+    pub fn check_class(&self, ip: IpAddr, class: Class) -> Result<(), Limited> {
+        let needed: &[usize] = match class {
+            Class::Overall => &[],
+            Class::Login => &[1],
+            Class::Action => &[2],
+            Class::Read => &[3],
+        };
+        self.take(ip, needed)
+    }
+
+    fn take(&self, ip: IpAddr, needed: &[usize]) -> Result<(), Limited> {
         if !self.enabled {
             return Ok(());
         }
@@ -154,12 +176,6 @@ impl Limiter {
             last_seen: now,
         });
         client.last_seen = now;
-        let needed: &[usize] = match class {
-            Class::Overall => &[0],
-            Class::Login => &[0, 1],
-            Class::Action => &[0, 2],
-            Class::Read => &[0, 3],
-        };
         let mut wait = Duration::ZERO;
         for &i in needed {
             client.buckets[i].refill(&rules[i], now);
@@ -310,6 +326,16 @@ mod tests {
         l.check(ip(1_000_000), Class::Read).unwrap();
         l.check(ip(1_000_001), Class::Read).unwrap();
         assert_eq!(l.tracked_clients(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn class_only_checks_leave_the_overall_bucket_alone() {
+        let l = Limiter::new(true, 1, Duration::from_secs(60));
+        for _ in 0..10 {
+            l.check_class(ip(1), Class::Action).unwrap();
+        }
+        assert!(l.check_class(ip(1), Class::Action).is_err());
+        l.check(ip(1), Class::Overall).unwrap();
     }
 
     #[tokio::test(start_paused = true)]

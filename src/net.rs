@@ -21,7 +21,17 @@ impl Cidr {
         };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Cidr { addr: ip, prefix })
+        if prefix > max {
+            return None;
+        }
+        // An IPv4-mapped block is written for IPv4 peers; peers are compared as IPv4.
+        match (ip, canonical(ip)) {
+            (IpAddr::V6(_), v4 @ IpAddr::V4(_)) if prefix >= 96 => Some(Cidr {
+                addr: v4,
+                prefix: prefix - 96,
+            }),
+            _ => Some(Cidr { addr: ip, prefix }),
+        }
     }
 
     /// Whether `ip` lies in this block (IPv4-mapped IPv6 matches IPv4 blocks).
@@ -98,6 +108,16 @@ mod tests {
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         assert!(Cidr::parse("fd00::/8").unwrap().contains(ip("fd12::1")));
         assert!(Cidr::parse("127.0.0.1").unwrap().contains(ip("127.0.0.1")));
+        assert!(
+            Cidr::parse("::ffff:10.0.0.1")
+                .unwrap()
+                .contains(ip("10.0.0.1"))
+        );
+        assert!(
+            Cidr::parse("::ffff:10.0.0.0/104")
+                .unwrap()
+                .contains(ip("::ffff:10.9.9.9"))
+        );
         for bad in ["", "10.0.0.0/33", "::/129", "nope", "10.0.0.0/x"] {
             assert_eq!(Cidr::parse(bad), None, "{bad}");
         }

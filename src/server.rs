@@ -15,9 +15,10 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 /// Read buffer per connection, which also caps the size of request headers.
 const MAX_BUF: usize = 64 * 1024;
@@ -43,8 +44,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             Ok(((stream, peer), permit)) => {
                 let (app, stop, done) = (app.clone(), stop_rx.clone(), done_tx.clone());
                 tokio::spawn(async move {
-                    connection(stream, peer, app, stop).await;
-                    drop((permit, done));
+                    connection(stream, peer, app, stop, ConnectionSlot::new(permit)).await;
+                    drop(done);
                 });
             }
             Err(e) => {
@@ -69,15 +70,34 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
+/// A connection's place under `MAX_CONNECTIONS`. Requests carry it so that
+/// a WebSocket upgrade can take the permit along: the stream then keeps
+/// counting as an open connection after hyper lets go of the socket.
+#[derive(Clone)]
+pub struct ConnectionSlot(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl ConnectionSlot {
+    fn new(permit: OwnedSemaphorePermit) -> ConnectionSlot {
+        ConnectionSlot(Arc::new(Mutex::new(Some(permit))))
+    }
+
+    /// Takes the permit (once) for something that outlives the HTTP connection.
+    pub fn take(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
+    slot: ConnectionSlot,
 ) {
     let _ = stream.set_nodelay(true);
     let header_timeout = app.config.server.header_read_timeout;
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(slot.clone());
         let app = app.clone();
         async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
     });

@@ -11,11 +11,8 @@ use hyper::{Request, Response};
 use serde_json::{Value, json};
 
 pub async fn login(app: &App, req: Request<Incoming>) -> Result<Response<Body>, Error> {
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
-    let bytes = body::read_limited(req.into_body(), declared, MAX_REQUEST_BODY).await?;
+    let deadline = app.config.server.header_read_timeout;
+    let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
     let (username, password) = credentials(&bytes)?;
     let token = app
         .auth

@@ -13,28 +13,31 @@ pub struct Vars {
 }
 
 impl Vars {
-    /// Builds from pairs; later pairs override earlier ones.
+    /// Builds from pairs; later pairs override earlier ones, except that an
+    /// empty value is no value (so `API_PASSWORD=` in the environment, as an
+    /// unset variable interpolated by compose gives, keeps the `.env` one).
     pub fn from_pairs<K: AsRef<str>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Vars {
         let mut map = HashMap::new();
         for (k, v) in pairs {
             let v = v.into();
-            let key = k.as_ref().to_ascii_uppercase();
-            if v.is_empty() {
-                map.remove(&key);
-            } else {
-                map.insert(key, v);
+            if !v.is_empty() {
+                map.insert(k.as_ref().to_ascii_uppercase(), v);
             }
         }
         Vars { map }
     }
 
-    /// `.env` in the working directory, then the process environment on top.
+    /// `.env` in the working directory, then the process environment on top
+    /// (variables that are not UTF-8 are none of ours and are skipped).
     pub fn from_process() -> Vars {
         let file = std::fs::read_to_string(".env").unwrap_or_default();
         let mut pairs = parse_dotenv(&file);
-        pairs.extend(std::env::vars());
+        pairs.extend(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        );
         Vars::from_pairs(pairs)
     }
 
@@ -172,9 +175,20 @@ mod tests {
 
     #[test]
     fn later_sources_win_and_keys_are_case_insensitive() {
-        let vars = Vars::from_pairs([("port", "1"), ("PORT", "2"), ("EMPTY", "x"), ("empty", "")]);
+        let vars = Vars::from_pairs([
+            ("port", "1"),
+            ("PORT", "2"),
+            ("EMPTY", "x"),
+            ("empty", ""),
+            ("NONE", ""),
+        ]);
         assert_eq!(vars.get("PORT"), Some("2"));
-        assert_eq!(vars.get("EMPTY"), None);
+        assert_eq!(
+            vars.get("EMPTY"),
+            Some("x"),
+            "an empty later value keeps the earlier one"
+        );
+        assert_eq!(vars.get("NONE"), None);
     }
 
     #[test]

@@ -160,8 +160,18 @@ impl Docker {
         body: Option<Vec<u8>>,
     ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
-        let resp = self.send(method, &format!("{prefix}{path}"), body).await?;
-        check_status(resp).await
+        let resp = self
+            .send(method.clone(), &format!("{prefix}{path}"), body.clone())
+            .await?;
+        match check_status(resp).await {
+            // The daemon was upgraded or downgraded under us: negotiate again, once.
+            Err(e) if e.is_version_mismatch() => {
+                self.forget_version();
+                let prefix = self.api_prefix().await?;
+                check_status(self.send(method, &format!("{prefix}{path}"), body).await?).await
+            }
+            other => other,
+        }
     }
 
     async fn api_prefix(&self) -> Result<Arc<str>, DockerError> {

@@ -23,6 +23,12 @@ impl DockerError {
         matches!(self, DockerError::Status { status: 404, .. })
     }
 
+    /// Docker refusing our API version ("client version 1.41 is too old").
+    pub fn is_version_mismatch(&self) -> bool {
+        matches!(self, DockerError::Status { status: 400, message }
+            if message.to_ascii_lowercase().contains("client version"))
+    }
+
     /// Docker's answer to an id prefix shared by several containers
     /// (a 500 on Engine 20.10, a 400 on newer engines).
     pub fn is_ambiguous_prefix(&self) -> bool {

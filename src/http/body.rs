@@ -7,9 +7,11 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
-use hyper::{Response, StatusCode};
+use hyper::http::request::Parts;
+use hyper::{Request, Response, StatusCode};
 use serde::Serialize;
 use std::convert::Infallible;
+use std::time::Duration;
 
 /// The body type of every response (buffered or streaming).
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -66,18 +68,29 @@ pub fn error(err: &Error) -> Response<Body> {
     resp
 }
 
-/// Reads a request body of at most `limit` bytes; larger is 413.
-pub async fn read_limited(
-    body: Incoming,
-    declared: Option<u64>,
+/// Reads a whole request of at most `limit` body bytes within `deadline`:
+/// larger is 413, slower is 408 (a client trickling a body cannot hold a
+/// connection slot forever).
+pub async fn read_request(
+    req: Request<Incoming>,
     limit: usize,
-) -> Result<Bytes, Error> {
+    deadline: Duration,
+) -> Result<(Parts, Bytes), Error> {
+    let declared: Option<u64> = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Error::PayloadTooLarge(limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Error::PayloadTooLarge(limit)),
-        Err(_) => Err(Error::BadRequest("Could not read the request body".into())),
+    let (parts, body) = req.into_parts();
+    let read = Limited::new(body, limit).collect();
+    match tokio::time::timeout(deadline, read).await {
+        Err(_) => Err(Error::RequestTimeout),
+        Ok(Ok(collected)) => Ok((parts, collected.to_bytes())),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(Error::PayloadTooLarge(limit))
+        }
+        Ok(Err(_)) => Err(Error::BadRequest("Could not read the request body".into())),
     }
 }

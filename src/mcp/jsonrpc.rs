@@ -23,6 +23,8 @@ pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 pub const MAX_DEPTH: usize = 64;
 /// Largest message body accepted.
 pub const MAX_BODY: usize = 256 * 1024;
+/// Most messages in one batch.
+pub const MAX_BATCH: usize = 32;
 
 /// A JSON-RPC error, before it is given an id.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +106,11 @@ pub fn parse(body: &[u8]) -> Result<Incoming, Value> {
         Value::Array(items) if items.is_empty() => Err(RpcError::new(
             INVALID_REQUEST,
             "Invalid Request: empty batch",
+        )
+        .response(&Value::Null)),
+        Value::Array(items) if items.len() > MAX_BATCH => Err(RpcError::new(
+            INVALID_REQUEST,
+            format!("Invalid Request: at most {MAX_BATCH} messages per batch"),
         )
         .response(&Value::Null)),
         Value::Array(items) => Ok(Incoming::Batch(items.into_iter().map(classify).collect())),
@@ -246,6 +253,14 @@ mod tests {
         assert!(matches!(items[1], Message::Notification { .. }));
         assert_eq!(code_of(&items[2]), INVALID_REQUEST);
         assert_eq!(parse(b"[]").unwrap_err()["error"]["code"], INVALID_REQUEST);
+        let big = format!(
+            "[{}]",
+            vec![r#"{"jsonrpc":"2.0","method":"n"}"#; MAX_BATCH + 1].join(",")
+        );
+        assert_eq!(
+            parse(big.as_bytes()).unwrap_err()["error"]["code"],
+            INVALID_REQUEST
+        );
     }
 
     #[test]

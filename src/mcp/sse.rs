@@ -123,7 +123,7 @@ pub async fn message(
         return Err(Error::BadRequest("Invalid session ID".into()));
     }
     let session = app.mcp.sse.get(id).ok_or(Error::UnknownSession)?;
-    let (_, bytes) = read_body(req).await?;
+    let (_, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
         Ok(i) => i,
         Err(error) => return Ok(body::json(StatusCode::BAD_REQUEST, &error)),

@@ -54,11 +54,13 @@ fn accepted() -> Response<Body> {
     resp
 }
 
-/// Reads a capped body from the request.
-pub async fn read_body(req: Request<HyperBody>) -> Result<(HeaderMap, hyper::body::Bytes), Error> {
-    let declared = header(req.headers(), "content-length").and_then(|v| v.parse().ok());
-    let (parts, incoming) = req.into_parts();
-    let bytes = body::read_limited(incoming, declared, jsonrpc::MAX_BODY).await?;
+/// Reads an MCP message: capped in size, and in time like any request.
+pub async fn read_body(
+    app: &App,
+    req: Request<HyperBody>,
+) -> Result<(HeaderMap, hyper::body::Bytes), Error> {
+    let deadline = app.config.server.header_read_timeout;
+    let (parts, bytes) = body::read_request(req, jsonrpc::MAX_BODY, deadline).await?;
     Ok((parts.headers, bytes))
 }
 
@@ -68,7 +70,7 @@ pub async fn post(
     req: Request<HyperBody>,
     client: IpAddr,
 ) -> Result<Response<Body>, Error> {
-    let (headers, bytes) = read_body(req).await?;
+    let (headers, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
         Ok(i) => i,
         Err(error) => return Ok(rpc(StatusCode::BAD_REQUEST, &error, None)),

@@ -356,7 +356,31 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value) -> Result<Value, RpcError> {
     })
 }
 
+/// Container actions draw from the action limit, everything else from the
+/// read limit, as the same operations do over REST.
+fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
+    let class = match name {
+        "start_container" | "stop_container" | "restart_container" => Class::Action,
+        _ => Class::Read,
+    };
+    ctx.app
+        .limiter
+        .check_class(ctx.client, class)
+        .map_err(|limited| {
+            let what = if class == Class::Action {
+                "container actions"
+            } else {
+                "requests"
+            };
+            format!(
+                "Too many {what}: retry after {} seconds.",
+                limited.retry_after_secs()
+            )
+        })
+}
+
 async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>) -> Outcome {
+    charge(ctx, name)?;
     let s = &ctx.app.service;
     match name {
         "docker_health" => outcome(Ok(s.enhanced_health().await)),
@@ -382,12 +406,6 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>) -> Outcome {
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", 10, 0, 300)?;
-            if let Err(limited) = ctx.app.limiter.check(ctx.client, Class::Action) {
-                let wait = limited.retry_after_secs();
-                return Err(format!(
-                    "Too many container actions: retry after {wait} seconds."
-                ));
-            }
             outcome(match action {
                 "start_container" => s.start(&id).await,
                 "stop_container" => s.stop(&id).await,

@@ -23,11 +23,16 @@ use crate::error::Error;
 
 pub struct Service {
     docker: Docker,
+    /// Turns for reading whole logs (see [`logs::CONCURRENT_READS`]).
+    log_reads: tokio::sync::Semaphore,
 }
 
 impl Service {
     pub fn new(docker: Docker) -> Service {
-        Service { docker }
+        Service {
+            docker,
+            log_reads: tokio::sync::Semaphore::new(logs::CONCURRENT_READS),
+        }
     }
 
     pub fn docker(&self) -> &Docker {

@@ -6,8 +6,8 @@
 //! `Utf8Bytes`, so a line sent to fifty subscribers exists once.
 //!
 //! Backpressure rule: the upstream never waits for a subscriber. Each
-//! subscriber has a bounded queue ([`QUEUE_MESSAGES`] messages and
-//! [`QUEUE_BYTES`] bytes); a subscriber whose queue is full is cut off —
+//! subscriber has a bounded queue ([`QUEUE_MESSAGES`] messages beyond the
+//! replay, and [`QUEUE_BYTES`] bytes); a subscriber whose queue is full is cut off —
 //! it receives what is already queued, then is closed with 1008 "client too
 //! slow". Fast subscribers are never delayed, and memory is bounded by the
 //! queues whatever the number of subscribers.
@@ -171,11 +171,12 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
                 (t, true)
             }
         };
-        let (tx, rx) = mpsc::channel(QUEUE_MESSAGES);
         let state = Arc::new(SubState::default());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
-        {
+        let rx = {
             let mut st = lock(&topic.state);
+            // Room for the whole replay on top of the live queue.
+            let (tx, rx) = mpsc::channel(QUEUE_MESSAGES + st.replay_max);
             let sub = Sub {
                 id,
                 tx,
@@ -186,7 +187,8 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
                 st.subs.push(sub);
             }
             st.members += 1;
-        }
+            rx
+        };
         drop(topics);
         if fresh {
             let handle = start(Publisher {
@@ -399,6 +401,25 @@ mod tests {
         assert_eq!(late.next().await, Next::Message("c".into()));
         lock(&pubs)[0].publish("d");
         assert_eq!(late.next().await, Next::Message("d".into()));
+    }
+
+    #[tokio::test]
+    async fn a_replay_longer_than_the_live_queue_is_delivered_whole() {
+        let (hub, started, pubs) = fixtures();
+        let replay = QUEUE_MESSAGES + 1000;
+        let _first = join(&hub, "k", replay, &started, &pubs);
+        for i in 0..replay {
+            lock(&pubs)[0].publish(format!("{i}"));
+        }
+        let mut late = join(&hub, "k", replay, &started, &pubs);
+        for i in 0..replay {
+            assert_eq!(late.next().await, Next::Message(format!("{i}").into()));
+        }
+        assert_eq!(
+            lock(&pubs)[0].publish("live"),
+            2,
+            "the late joiner was not cut off"
+        );
     }
 
     #[tokio::test]

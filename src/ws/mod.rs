@@ -20,6 +20,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::router::Route;
+use crate::server::ConnectionSlot;
 use base64::Engine;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -90,7 +91,12 @@ pub fn accept(
     let stream = session::StreamRequest::new(route, &req);
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (app, guard) = (app.clone(), app.track_stream());
+    let slot = req
+        .extensions()
+        .get::<ConnectionSlot>()
+        .and_then(ConnectionSlot::take);
     tokio::spawn(async move {
+        let _still_a_connection = slot;
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };

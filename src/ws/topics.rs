@@ -140,9 +140,11 @@ fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
 /// `since` as Docker takes it: Unix seconds, possibly fractional.
 fn unix_time(s: &str) -> Option<String> {
     let s = s.trim();
-    let numeric = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && s.matches('.').count() <= 1;
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let numeric = match s.split_once('.') {
+        Some((whole, frac)) => digits(whole) && digits(frac),
+        None => digits(s),
+    };
     if numeric {
         return Some(s.to_string());
     }
@@ -279,10 +281,11 @@ async fn pump_events(app: Arc<App>, publisher: Pub, filters: EventFilters) {
                 while let Ok(Some(raw)) = stream.next_value().await {
                     if let Ok(event) = serde_json::from_slice::<Value>(&raw) {
                         if let Some(t) = event.get("timeNano").and_then(Value::as_u64) {
+                            let next = t + 1;
                             since = Some(format!(
                                 "{}.{:09}",
-                                t / 1_000_000_000,
-                                t % 1_000_000_000 + 1
+                                next / 1_000_000_000,
+                                next % 1_000_000_000
                             ));
                         }
                         publisher.publish(String::from_utf8_lossy(&raw).into_owned());
@@ -340,6 +343,9 @@ mod tests {
             Some("1704067200.5")
         );
         for bad in [
+            "since=.",
+            "since=1.",
+            "since=.5",
             "tail=-1",
             "tail=x",
             "stream=stdin",

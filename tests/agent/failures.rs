@@ -209,16 +209,16 @@ async fn docker_over_tcp_works() {
     assert!(resp.json()["total"].is_u64());
 }
 
-async fn api_path_used_with(version_json: &'static str) -> String {
+async fn api_path_used_with(max: &str, min: &str) -> String {
     let path = temp_socket("engine");
-    let (seen, _daemon) = scripted_daemon(&path, version_json);
+    let engine = ScriptedEngine::start(&path, max, min);
     let host = format!("unix://{}", path.display());
     let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
     let token = agent.token().await;
     let resp = agent.get("/api/v1/containers/", Some(&token)).await;
     assert_eq!(resp.status, 200, "{:?}", resp.body);
     let _ = std::fs::remove_file(&path);
-    let lines = seen.lock().unwrap().clone();
+    let lines = engine.lines();
     assert_eq!(
         lines[0], "GET /version HTTP/1.1",
         "negotiates first, unversioned"
@@ -228,15 +228,40 @@ async fn api_path_used_with(version_json: &'static str) -> String {
 
 #[tokio::test]
 async fn api_version_is_negotiated_with_newer_engines() {
-    let newer =
-        api_path_used_with(r#"{"ApiVersion":"1.52","MinAPIVersion":"1.44","Version":"29.0.0"}"#)
-            .await;
+    let newer = api_path_used_with("1.52", "1.44").await;
     assert_eq!(newer, "GET /v1.47/containers/json?all=1 HTTP/1.1");
-    let raised_minimum =
-        api_path_used_with(r#"{"ApiVersion":"1.60","MinAPIVersion":"1.50"}"#).await;
+    let raised_minimum = api_path_used_with("1.60", "1.50").await;
     assert_eq!(raised_minimum, "GET /v1.50/containers/json?all=1 HTTP/1.1");
-    let engine_20_10 = api_path_used_with(r#"{"ApiVersion":"1.41","MinAPIVersion":"1.12"}"#).await;
+    let engine_20_10 = api_path_used_with("1.41", "1.12").await;
     assert_eq!(engine_20_10, "GET /v1.41/containers/json?all=1 HTTP/1.1");
+}
+
+#[tokio::test]
+async fn an_engine_upgrade_is_noticed_and_negotiated_again() {
+    let path = temp_socket("upgrade");
+    let engine = ScriptedEngine::start(&path, "1.41", "1.12");
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[("DOCKER_HOST", &host)]).await;
+    let token = agent.token().await;
+    assert_eq!(
+        agent.get("/api/v1/containers/", Some(&token)).await.status,
+        200
+    );
+    engine.set("1.52", "1.44");
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    let lines = engine.lines();
+    assert_eq!(
+        lines.last().unwrap(),
+        "GET /v1.47/containers/json?all=1 HTTP/1.1"
+    );
+    engine.set("1.41", "1.24");
+    assert_eq!(
+        agent.get("/api/v1/containers/", Some(&token)).await.status,
+        200,
+        "and a downgrade too"
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 #[tokio::test]

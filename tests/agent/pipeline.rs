@@ -293,3 +293,49 @@ async fn clients_that_never_finish_their_headers_are_cut_off() {
     assert!(read.is_ok(), "the agent closed the half-sent request");
     assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
 }
+
+#[tokio::test]
+async fn a_second_forwarded_for_line_cannot_hide_the_client() {
+    let agent = Agent::start(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let body = serde_json::json!({"username": "admin", "password": "wrong"}).to_string();
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let spoofed = format!("10.9.9.{i}");
+        let headers = [
+            ("x-forwarded-for", spoofed.as_str()),
+            ("x-forwarded-for", "203.0.113.7"),
+        ];
+        let resp = agent
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                &headers,
+                body.as_bytes(),
+            )
+            .await;
+        statuses.push(resp.status);
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 401, 401, 429],
+        "keyed on the address the proxy appended"
+    );
+}
+
+#[tokio::test]
+async fn a_trickled_request_body_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let agent = Agent::start(&[("HEADER_READ_TIMEOUT", "1")]).await;
+    let mut slow = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    slow.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"user",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "answered instead of waiting forever");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("Request body not received in time"));
+}

@@ -429,3 +429,29 @@ async fn shutdown_closes_streams_with_1001() {
         .expect("exits within the grace period")
         .unwrap();
 }
+
+#[tokio::test]
+async fn websocket_streams_count_as_open_connections() {
+    let agent = Agent::start(&[("MAX_CONNECTIONS", "2")]).await;
+    let token = agent.token().await;
+    let quiet =
+        format!("/api/v1/events/ws?token={token}&type=container&container=no-such-container-ever");
+    let _a = agent.ws(&quiet).await;
+    let _b = agent.ws(&quiet).await;
+    // Both slots are held by streams: a third connection is not served yet.
+    let waiting = tokio::time::timeout(
+        Duration::from_millis(500),
+        tokio_tungstenite::connect_async(format!("ws://{}{quiet}", agent.addr)),
+    )
+    .await;
+    assert!(waiting.is_err(), "a third connection waits for a free slot");
+    drop(_a);
+    let (third, _) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::connect_async(format!("ws://{}{quiet}", agent.addr)),
+    )
+    .await
+    .expect("served once a stream closed")
+    .unwrap();
+    drop(third);
+}

@@ -127,48 +127,114 @@ pub async fn tcp_daemon_proxy() -> (SocketAddr, JoinHandle<()>) {
     (addr, task)
 }
 
-/// A scripted "daemon" speaking just enough HTTP/1.1: `/version` answers
-/// `version_json`, everything else `[]`; every request line is recorded.
-/// For engine versions this host cannot run.
-pub fn scripted_daemon(
-    path: &Path,
-    version_json: &'static str,
-) -> (Arc<std::sync::Mutex<Vec<String>>>, JoinHandle<()>) {
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path).unwrap();
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let task = tokio::spawn(async move {
-        let mut conns = tokio::task::JoinSet::new();
-        while let Ok((mut conn, _)) = listener.accept().await {
-            let log = log.clone();
-            conns.spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = conn.read(&mut chunk).await {
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                        buf.drain(..end + 4);
-                        let line = head.lines().next().unwrap_or_default().to_string();
-                        let body = if line.contains(" /version ") { version_json } else { "[]" };
-                        log.lock().unwrap().push(line);
-                        let resp = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
-                        if conn.write_all(resp.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
+/// A scripted "daemon" speaking just enough HTTP/1.1 to stand in for engine
+/// versions this host cannot run: `/version` reports the current API range,
+/// a request on a version outside it gets Docker's 400 "client version …",
+/// anything else `[]`. Every request line is recorded; the range can be
+/// changed on the fly (an engine upgrade).
+pub struct ScriptedEngine {
+    pub seen: Arc<std::sync::Mutex<Vec<String>>>,
+    range: Arc<std::sync::Mutex<(String, String)>>,
+    task: JoinHandle<()>,
+}
+
+fn parse_version(v: &str) -> (u32, u32) {
+    let (a, b) = v.split_once('.').unwrap_or(("0", "0"));
+    (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+}
+
+/// The scripted engine's answer to one request line.
+fn scripted_answer(line: &str, max: &str, min: &str) -> (u16, String) {
+    if line.contains(" /version ") {
+        return (
+            200,
+            format!(r#"{{"ApiVersion":"{max}","MinAPIVersion":"{min}","Version":"scripted"}}"#),
+        );
+    }
+    let asked = line
+        .split(" /v")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    if !asked.is_empty() && parse_version(asked) < parse_version(min) {
+        return (
+            400,
+            format!(
+                r#"{{"message":"client version {asked} is too old. Minimum supported API version is {min}, please upgrade your client to a newer version"}}"#
+            ),
+        );
+    }
+    if !asked.is_empty() && parse_version(asked) > parse_version(max) {
+        return (
+            400,
+            format!(
+                r#"{{"message":"client version {asked} is too new. Maximum supported API version is {max}"}}"#
+            ),
+        );
+    }
+    (200, "[]".into())
+}
+
+impl ScriptedEngine {
+    pub fn start(path: &Path, max: &str, min: &str) -> ScriptedEngine {
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let range = Arc::new(std::sync::Mutex::new((max.to_string(), min.to_string())));
+        let (log, current) = (seen.clone(), range.clone());
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((conn, _)) = listener.accept().await {
+                conns.spawn(serve_scripted(conn, log.clone(), current.clone()));
+            }
+        });
+        ScriptedEngine { seen, range, task }
+    }
+
+    /// Changes the API range, as an engine upgrade would.
+    pub fn set(&self, max: &str, min: &str) {
+        *self.range.lock().unwrap() = (max.to_string(), min.to_string());
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ScriptedEngine {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_scripted(
+    mut conn: UnixStream,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+    range: Arc<std::sync::Mutex<(String, String)>>,
+) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = conn.read(&mut chunk).await {
+        if n == 0 {
+            break;
         }
-    });
-    (seen, task)
+        buf.extend_from_slice(&chunk[..n]);
+        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            let line = head.lines().next().unwrap_or_default().to_string();
+            let (max, min) = range.lock().unwrap().clone();
+            let (status, body) = scripted_answer(&line, &max, &min);
+            log.lock().unwrap().push(line);
+            let resp = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if conn.write_all(resp.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// A "daemon" that accepts connections and never answers.
