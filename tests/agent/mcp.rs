@@ -427,46 +427,52 @@ async fn stateless_headers_must_match_the_body() {
         }
         json!({"jsonrpc": "2.0", "id": 4, "method": method, "params": params})
     };
-    let code = |r: Resp| (r.status, r.json()["error"]["code"].clone());
-    let no_method = post(
-        &agent,
-        &body("tools/list", None),
-        &[("mcp-protocol-version", MODERN)],
-    )
-    .await;
-    assert_eq!(code(no_method), (400, json!(-32020)));
-    let wrong_name = post(
-        &agent,
-        &body("tools/call", Some("list_images")),
-        &[
-            ("mcp-protocol-version", MODERN),
-            ("mcp-method", "tools/call"),
-            ("mcp-name", "docker_health"),
-        ],
-    )
-    .await;
-    assert_eq!(code(wrong_name), (400, json!(-32020)));
-    let no_name = post(
-        &agent,
-        &body("tools/call", Some("list_images")),
-        &[
-            ("mcp-protocol-version", MODERN),
-            ("mcp-method", "tools/call"),
-        ],
-    )
-    .await;
-    assert_eq!(code(no_name), (400, json!(-32020)));
-    let encoded = post(
-        &agent,
-        &body("tools/call", Some("list_images")),
-        &[
-            ("mcp-protocol-version", MODERN),
-            ("mcp-method", "tools/call"),
-            ("mcp-name", "=?base64?bGlzdF9pbWFnZXM=?="),
-        ],
-    )
-    .await;
-    assert_eq!(encoded.status, 200, "base64 sentinel names are decoded");
+    let call = |name: &'static str| body("tools/call", Some(name));
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Value, Headers, u16); 4] = [
+        (
+            "no Mcp-Method",
+            body("tools/list", None),
+            &[("mcp-protocol-version", MODERN)],
+            400,
+        ),
+        (
+            "wrong Mcp-Name",
+            call("list_images"),
+            &[
+                ("mcp-protocol-version", MODERN),
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "docker_health"),
+            ],
+            400,
+        ),
+        (
+            "no Mcp-Name",
+            call("list_images"),
+            &[
+                ("mcp-protocol-version", MODERN),
+                ("mcp-method", "tools/call"),
+            ],
+            400,
+        ),
+        (
+            "base64 sentinel name",
+            call("list_images"),
+            &[
+                ("mcp-protocol-version", MODERN),
+                ("mcp-method", "tools/call"),
+                ("mcp-name", "=?base64?bGlzdF9pbWFnZXM=?="),
+            ],
+            200,
+        ),
+    ];
+    for (what, request, headers, status) in cases {
+        let resp = post(&agent, &request, headers).await;
+        assert_eq!(resp.status, status, "{what}");
+        if status == 400 {
+            assert_eq!(resp.json()["error"]["code"], -32020, "{what}");
+        }
+    }
 
     let mut old = body("tools/list", None);
     old["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("1900-01-01");
