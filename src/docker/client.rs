@@ -112,20 +112,11 @@ impl Docker {
         self.timeout
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<Response<Incoming>, DockerError> {
-        let mut req = Request::builder()
+    async fn send(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
+        let req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
-        }
-        let req = req
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .uri(format!("{}{path}", self.base))
+            .body(Full::new(Bytes::new()))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let result = match &self.transport {
             Transport::Unix(c) => c.request(req).await,
@@ -153,22 +144,17 @@ impl Docker {
     }
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<Response<Incoming>, DockerError> {
+    async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(method.clone(), &format!("{prefix}{path}"), body.clone())
+            .send(method.clone(), &format!("{prefix}{path}"))
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                check_status(self.send(method, &format!("{prefix}{path}"), body).await?).await
+                check_status(self.send(method, &format!("{prefix}{path}")).await?).await
             }
             other => other,
         }
@@ -183,7 +169,7 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(self.send(Method::GET, "/version", None).await?).await?;
+        let resp = check_status(self.send(Method::GET, "/version").await?).await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -194,7 +180,7 @@ impl Docker {
     /// GET a JSON document, within the default deadline.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
         self.deadline(self.timeout, async {
-            read_json(self.call(Method::GET, path, None).await?).await
+            read_json(self.call(Method::GET, path).await?).await
         })
         .await
     }
@@ -202,7 +188,7 @@ impl Docker {
     /// POST without a body; returns Docker's status (e.g. 204, or 304 "already so").
     pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
         self.deadline(deadline, async {
-            let resp = self.call(Method::POST, path, None).await?;
+            let resp = self.call(Method::POST, path).await?;
             let status = resp.status();
             drain(resp.into_body(), MAX_ERROR_BODY).await;
             Ok(status)
@@ -213,14 +199,14 @@ impl Docker {
     /// Opens a response whose body the caller reads incrementally (logs,
     /// streams). The deadline covers the response head only.
     pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
-        self.deadline(self.timeout, self.call(Method::GET, path, None))
+        self.deadline(self.timeout, self.call(Method::GET, path))
             .await
     }
 
     /// Is the daemon answering? (`GET /_ping`, unversioned.)
     pub async fn ping(&self) -> Result<(), DockerError> {
         self.deadline(self.timeout.min(Duration::from_secs(5)), async {
-            let resp = check_status(self.send(Method::GET, "/_ping", None).await?).await?;
+            let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
             drain(resp.into_body(), MAX_ERROR_BODY).await;
             Ok(())
         })

@@ -34,10 +34,6 @@ impl Service {
             log_reads: tokio::sync::Semaphore::new(logs::CONCURRENT_READS),
         }
     }
-
-    pub fn docker(&self) -> &Docker {
-        &self.docker
-    }
 }
 
 /// Refuses container references Docker could never hold — names are
