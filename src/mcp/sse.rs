@@ -5,7 +5,8 @@
 //! `message` event.
 //!
 //! Sessions are bounded in number and idle time (no message for an hour
-//! ends the stream); a comment line keeps the stream alive every 15 s; the
+//! ends the stream); a comment line keeps the stream alive every
+//! `WS_PING_INTERVAL` (30 s); the
 //! session is removed when its stream closes, and streams end on shutdown.
 //! Each session runs at most [`IN_FLIGHT`] requests at once and queues at
 //! most [`QUEUE`] answers.
@@ -25,14 +26,12 @@ use hyper::{Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 /// Requests one session may have in progress.
 pub const IN_FLIGHT: usize = 8;
 /// Answers one session may have waiting to be written.
 pub const QUEUE: usize = 64;
-const KEEPALIVE: Duration = Duration::from_secs(15);
 
 pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
@@ -71,9 +70,10 @@ pub fn open(app: &Arc<App>) -> Result<Response<Body>, Error> {
         .insert(session)
         .ok_or(Error::Busy("Too many MCP sessions; try again later"))?;
     let first = event("endpoint", &format!("/mcp/messages/?session_id={id}"));
+    let keepalive = app.config.server.ping_interval;
     let state = (
         rx,
-        tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE),
+        tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive),
         app.closing(),
         Cleanup {
             app: app.clone(),

@@ -758,6 +758,23 @@ async fn legacy_sse_transport_works_as_before() {
 }
 
 #[tokio::test]
+async fn idle_sse_streams_get_keep_alive_comments() {
+    use http_body_util::BodyExt;
+    let agent = Agent::start(&[("WS_PING_INTERVAL", "1")]).await;
+    let mut events = open_sse(&agent).await;
+    events.next().await.unwrap();
+    let mut raw = String::new();
+    while !raw.contains(": ping\n\n") {
+        let frame = tokio::time::timeout(Duration::from_secs(10), events.body.frame())
+            .await
+            .expect("a keep-alive within the interval")
+            .unwrap()
+            .unwrap();
+        raw.push_str(&String::from_utf8_lossy(&frame.into_data().unwrap()));
+    }
+}
+
+#[tokio::test]
 async fn sse_streams_end_on_shutdown() {
     let agent = Agent::start(&[]).await;
     let mut events = open_sse(&agent).await;
