@@ -288,6 +288,13 @@ async fn ws_lines(addr: &str, path: &str, clients: usize) -> u64 {
     total
 }
 
+/// Lines received by `clients` subscribers, and the agent's CPU time meanwhile.
+async fn ws_round(agent: &AgentProcess, path: &str, clients: usize) -> (u64, Duration) {
+    let cpu = agent.cpu();
+    let lines = ws_lines(&agent.addr, path, clients).await;
+    (lines, agent.cpu() - cpu)
+}
+
 async fn websocket_logs(table: &mut Table) {
     let flood = Container::run(
         &["--log-opt", "max-size=50m", "--log-opt", "max-file=2"],
@@ -304,9 +311,7 @@ async fn websocket_logs(table: &mut Table) {
         format!("{} lines/s", per_sec(direct)),
         "baseline (a container writing as fast as it can)".into(),
     );
-    let cpu = agent.cpu();
-    let one = ws_lines(&agent.addr, &path, 1).await;
-    let cpu_one = agent.cpu() - cpu;
+    let (one, cpu_one) = ws_round(&agent, &path, 1).await;
     table.row(
         "logs: WebSocket, 1 subscriber",
         format!("{} lines/s", per_sec(one)),
@@ -316,9 +321,7 @@ async fn websocket_logs(table: &mut Table) {
             cpu_one.as_secs_f64() * 1e6 / one.max(1) as f64
         ),
     );
-    let cpu = agent.cpu();
-    let fifty = ws_lines(&agent.addr, &path, 50).await;
-    let cpu_fifty = agent.cpu() - cpu;
+    let (fifty, cpu_fifty) = ws_round(&agent, &path, 50).await;
     table.row(
         "logs: WebSocket, 50 subscribers (total)",
         format!("{} lines/s", per_sec(fifty)),

@@ -30,6 +30,16 @@ fn meta() -> Value {
     json!({"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}, "io.modelcontextprotocol/clientCapabilities": {}})
 }
 
+/// `DELETE /mcp` for `session`.
+async fn end_session(agent: &Agent, session: &str) -> Resp {
+    let auth = bearer();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-session-id", session),
+    ];
+    agent.request(Method::DELETE, "/mcp", &headers, b"").await
+}
+
 /// POSTs a raw body to `/mcp` with the key.
 async fn raw(agent: &Agent, body: &str) -> Resp {
     let auth = bearer();
@@ -310,14 +320,7 @@ async fn handshake_sessions_follow_the_streamable_http_rules() {
         (get.status, get.header("allow")),
         (405, Some("POST, DELETE"))
     );
-    let delete = agent
-        .request(
-            Method::DELETE,
-            "/mcp",
-            &[("authorization", &bearer()), ("mcp-session-id", &session)],
-            b"",
-        )
-        .await;
+    let delete = end_session(&agent, &session).await;
     assert_eq!(delete.status, 200);
     assert_eq!(
         in_session(&agent, &session, "2025-11-25", &ping)
@@ -326,14 +329,7 @@ async fn handshake_sessions_follow_the_streamable_http_rules() {
         404,
         "ended sessions are gone"
     );
-    let again = agent
-        .request(
-            Method::DELETE,
-            "/mcp",
-            &[("authorization", &bearer()), ("mcp-session-id", &session)],
-            b"",
-        )
-        .await;
+    let again = end_session(&agent, &session).await;
     assert_eq!(again.status, 404);
 }
 
