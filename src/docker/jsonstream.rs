@@ -5,22 +5,62 @@
 //! Rather than trusting newlines, the splitter tracks nesting depth and
 //! string/escape state byte by byte, so it finds object boundaries however
 //! the input is chunked or formatted. Scan state persists across [`push`]es,
-//! so every byte is looked at once. Anything but whitespace between values,
-//! a stray closing bracket, or a value above [`MAX_VALUE`] is an error, never
-//! a panic or unbounded buffering.
+//! so every byte is looked at once. Anything but whitespace between values
+//! or a stray closing bracket is an error, never a panic.
+//!
+//! A value above [`MAX_VALUE`] (an event of a container with megabytes of
+//! labels) does not end the stream: it is scanned to its end without being
+//! kept, and returned as an [`Outline`] — its first and last bytes and its
+//! size — so the caller can summarise it and carry on. Buffering is bounded
+//! by `MAX_VALUE` plus one pushed chunk either way.
 //!
 //! [`push`]: JsonSplitter::push
 
 use std::fmt;
 
-/// Largest single JSON value accepted (a stats sample is ~2–5 KiB).
+/// Largest single JSON value kept whole (a stats sample is ~2–5 KiB).
 pub const MAX_VALUE: usize = 1 << 20;
+/// Bytes kept from each end of an oversized value.
+pub const OUTLINE_BYTES: usize = 4096;
+
+/// One value of the stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A complete value, up to [`MAX_VALUE`] bytes.
+    Whole(Vec<u8>),
+    /// A value too large to keep, outlined.
+    Oversized(Outline),
+}
+
+/// What is kept of an oversized value: its first and last
+/// [`OUTLINE_BYTES`] bytes and its total size.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub head: Vec<u8>,
+    pub tail: Vec<u8>,
+    pub size: usize,
+}
+
+impl Outline {
+    fn add(&mut self, b: u8) {
+        self.size += 1;
+        self.tail.push(b);
+        if self.tail.len() >= 2 * OUTLINE_BYTES {
+            self.tail.drain(..OUTLINE_BYTES);
+        }
+    }
+
+    fn finish(mut self) -> Outline {
+        let cut = self.tail.len().saturating_sub(OUTLINE_BYTES);
+        self.tail.drain(..cut);
+        self
+    }
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum JsonStreamError {
     /// A byte that cannot start a value between values.
     Unexpected(u8),
-    TooLarge,
     Truncated,
 }
 
@@ -28,7 +68,6 @@ impl fmt::Display for JsonStreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JsonStreamError::Unexpected(b) => write!(f, "unexpected byte 0x{b:02x} in JSON stream"),
-            JsonStreamError::TooLarge => write!(f, "JSON value exceeds {MAX_VALUE} bytes"),
             JsonStreamError::Truncated => f.write_str("JSON stream ended inside a value"),
         }
     }
@@ -46,6 +85,8 @@ pub struct JsonSplitter {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// The oversized value being skipped, if any.
+    skipping: Option<Outline>,
 }
 
 impl JsonSplitter {
@@ -58,7 +99,10 @@ impl JsonSplitter {
     }
 
     /// The next complete top-level value, `Ok(None)` if more bytes are needed.
-    pub fn next_value(&mut self) -> Result<Option<Vec<u8>>, JsonStreamError> {
+    pub fn next_value(&mut self) -> Result<Option<Value>, JsonStreamError> {
+        if self.skipping.is_some() {
+            return Ok(self.skip_on());
+        }
         while self.pos < self.buf.len() {
             let b = self.buf[self.pos];
             self.pos += 1;
@@ -78,10 +122,10 @@ impl JsonSplitter {
                 self.buf.drain(..self.pos);
                 self.pos = 0;
                 self.start = None;
-                return Ok(Some(value));
+                return Ok(Some(Value::Whole(value)));
             }
             if self.pos - start > MAX_VALUE {
-                return Err(JsonStreamError::TooLarge);
+                return Ok(self.start_skipping(start));
             }
         }
         if self.start.is_none() {
@@ -89,6 +133,41 @@ impl JsonSplitter {
             self.pos = 0;
         }
         Ok(None)
+    }
+
+    /// Gives up keeping the value at `start`: keeps its head, drops the rest.
+    fn start_skipping(&mut self, start: usize) -> Option<Value> {
+        let mut outline = Outline {
+            head: self.buf[start..start + OUTLINE_BYTES].to_vec(),
+            ..Outline::default()
+        };
+        for &b in &self.buf[start..self.pos] {
+            outline.add(b);
+        }
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        self.start = None;
+        self.skipping = Some(outline);
+        self.skip_on()
+    }
+
+    /// Scans on through an oversized value without keeping it.
+    fn skip_on(&mut self) -> Option<Value> {
+        let mut outline = self.skipping.take()?;
+        while self.pos < self.buf.len() {
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            outline.add(b);
+            if self.scan(b) {
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+                return Some(Value::Oversized(outline.finish()));
+            }
+        }
+        self.buf.clear();
+        self.pos = 0;
+        self.skipping = Some(outline);
+        None
     }
 
     /// Advances the string/depth state over `b`; true when the value closes.
@@ -116,7 +195,7 @@ impl JsonSplitter {
 
     /// At end of stream: an error if a value was left unfinished.
     pub fn finish(&self) -> Result<(), JsonStreamError> {
-        if self.start.is_some() {
+        if self.start.is_some() || self.skipping.is_some() {
             Err(JsonStreamError::Truncated)
         } else {
             Ok(())
@@ -153,6 +232,9 @@ mod tests {
             s.push(&input[last..cut]);
             last = cut;
             while let Some(v) = s.next_value()? {
+                let Value::Whole(v) = v else {
+                    panic!("small values are kept whole")
+                };
                 out.push(String::from_utf8(v).unwrap());
             }
         }
@@ -215,18 +297,35 @@ mod tests {
     }
 
     #[test]
-    fn huge_value_is_refused() {
+    fn a_huge_value_is_outlined_and_the_stream_goes_on() {
         let mut s = JsonSplitter::new();
-        s.push(b"{\"a\":\"");
+        let (head, end) = (
+            &b"{\"Type\":\"container\",\"a\":\""[..],
+            &b"\",\"timeNano\":42}"[..],
+        );
+        s.push(head);
         let chunk = vec![b'x'; 64 * 1024];
-        let mut result = Ok(None);
-        for _ in 0..20 {
+        let mut got = Vec::new();
+        for _ in 0..40 {
             s.push(&chunk);
-            result = s.next_value();
-            if result.is_err() {
-                break;
-            }
+            got.extend(s.next_value().unwrap());
+            assert!(s.buf.len() <= MAX_VALUE + chunk.len(), "bounded buffering");
         }
-        assert_eq!(result, Err(JsonStreamError::TooLarge));
+        assert!(got.is_empty());
+        s.push(end);
+        s.push(b"\n{\"next\":1}");
+        let Some(Value::Oversized(outline)) = s.next_value().unwrap() else {
+            panic!("expected an outline")
+        };
+        assert!(outline.head.starts_with(b"{\"Type\":\"container\""));
+        assert!(outline.tail.ends_with(b"\"timeNano\":42}"));
+        assert_eq!(outline.head.len(), OUTLINE_BYTES);
+        assert_eq!(outline.tail.len(), OUTLINE_BYTES);
+        assert_eq!(outline.size, head.len() + 40 * chunk.len() + end.len());
+        assert_eq!(
+            s.next_value().unwrap(),
+            Some(Value::Whole(b"{\"next\":1}".to_vec()))
+        );
+        s.finish().unwrap();
     }
 }

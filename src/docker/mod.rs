@@ -15,6 +15,7 @@ pub mod jsonstream;
 pub mod lines;
 pub mod models;
 pub mod path;
+pub mod resume;
 
 pub use client::{Docker, Endpoint};
 pub use error::DockerError;

@@ -9,9 +9,11 @@
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list.
 //! - [`system`]: ping, version, enhanced health.
-//! - [`streams`]: followed logs, stats and events for the WebSocket streams.
+//! - [`streams`]: followed logs, stats and events for the WebSocket streams;
+//!   [`follow`]: a followed log decoded into lines with resume positions.
 
 mod containers;
+pub mod follow;
 mod images;
 mod logs;
 pub mod stats;

@@ -3,15 +3,15 @@
 //! the response body only when asked, so a slow consumer slows the read
 //! instead of growing a buffer. No deadline applies once a stream is open.
 
+use super::follow::{LogDecoder, LogFollower};
 use super::{Service, check_container_ref};
-use crate::docker::frames::{FrameDecoder, StreamKind};
-use crate::docker::jsonstream::JsonSplitter;
-use crate::docker::lines::{LineSplitter, strip_timestamp};
+use crate::docker::jsonstream::{JsonSplitter, Value};
+use crate::docker::resume::{Position, since_for};
 use crate::docker::{DockerError, path};
 use crate::error::Error;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// A container as a stream needs it: its full id, whether it has a TTY,
 /// and whether it is running.
@@ -25,7 +25,8 @@ pub struct ContainerRef {
 /// What to follow in a container's log.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LogOptions {
-    pub tail: u32,
+    /// Lines of history to start with; `None` for all of it (`tail=all`).
+    pub tail: Option<u32>,
     /// Unix seconds (optionally fractional), as Docker takes it.
     pub since: Option<String>,
     pub timestamps: bool,
@@ -47,23 +48,32 @@ impl Service {
         })
     }
 
-    /// Follows a container's log (`follow=1`), from `tail` lines back.
+    /// Follows a container's log (`follow=1`): from `tail` lines back, or
+    /// resuming just after `from`. Docker is always asked for timestamps,
+    /// which name each entry for resuming; they are stripped unless asked for.
     pub async fn follow_logs(
         &self,
         c: &ContainerRef,
         opts: &LogOptions,
+        from: Option<Position>,
     ) -> Result<LogFollower, Error> {
         check_container_ref(&c.id)?;
         let flag = |b: bool| if b { "1" } else { "0" };
-        let tail = opts.tail.to_string();
+        let (tail, since) = match from.and_then(|p| p.after) {
+            Some(anchor) => ("all".to_string(), Some(since_for(anchor))),
+            None => (
+                opts.tail.map_or("all".into(), |t| t.to_string()),
+                opts.since.clone(),
+            ),
+        };
         let mut q = vec![
             ("follow", "1"),
             ("stdout", flag(opts.stdout)),
             ("stderr", flag(opts.stderr)),
             ("tail", tail.as_str()),
-            ("timestamps", flag(opts.timestamps)),
+            ("timestamps", "1"),
         ];
-        if let Some(since) = &opts.since {
+        if let Some(since) = &since {
             q.push(("since", since));
         }
         let url = path::container(&c.id, &format!("/logs{}", path::query(&q)));
@@ -72,16 +82,8 @@ impl Service {
             .open(&url)
             .await
             .map_err(|e| Error::for_container(e, &c.id))?;
-        Ok(LogFollower {
-            body: resp.into_body(),
-            tty: c.tty,
-            timestamps: opts.timestamps,
-            frames: FrameDecoder::new(),
-            out: LineSplitter::new(),
-            err: LineSplitter::new(),
-            ready: VecDeque::new(),
-            ended: false,
-        })
+        let decoder = LogDecoder::new(c.tty, opts.timestamps, from);
+        Ok(LogFollower::new(resp.into_body(), decoder))
     }
 
     /// Streams stats samples (`stream=1`), one JSON object per second.
@@ -95,7 +97,7 @@ impl Service {
         Ok(JsonStream::new(resp.into_body()))
     }
 
-    /// Streams daemon events matching `filters`, from `since` (Unix seconds) if given.
+    /// Streams daemon events matching `filters`, from `since` (`secs.nanos`) if given.
     pub async fn events(
         &self,
         filters: &EventFilters,
@@ -114,84 +116,13 @@ impl Service {
     }
 }
 
-fn read_error(e: hyper::Error) -> Error {
+pub(super) fn read_error(e: hyper::Error) -> Error {
     Error::from(DockerError::Unavailable(format!("stream interrupted: {e}")))
 }
 
-fn protocol(e: impl std::fmt::Display) -> Error {
-    Error::from(DockerError::Protocol(e.to_string()))
-}
-
-/// Lines of a followed log, in order, stdout and stderr each assembled on its own.
-pub struct LogFollower {
-    body: Incoming,
-    tty: bool,
-    timestamps: bool,
-    frames: FrameDecoder,
-    out: LineSplitter,
-    err: LineSplitter,
-    ready: VecDeque<String>,
-    ended: bool,
-}
-
-impl LogFollower {
-    /// The next line; `Ok(None)` when Docker ends the stream (the container stopped).
-    pub async fn next_line(&mut self) -> Result<Option<String>, Error> {
-        loop {
-            if let Some(line) = self.ready.pop_front() {
-                return Ok(Some(line));
-            }
-            if self.ended {
-                return Ok(None);
-            }
-            match self.body.frame().await {
-                Some(frame) => {
-                    if let Ok(data) = frame.map_err(read_error)?.into_data() {
-                        self.feed(&data)?;
-                    }
-                }
-                None => self.finish()?,
-            }
-        }
-    }
-
-    /// Takes every line that is already complete, without waiting.
-    pub fn drain_ready(&mut self, out: &mut Vec<String>) {
-        out.extend(self.ready.drain(..));
-    }
-
-    fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
-        let mut lines = Vec::new();
-        if self.tty {
-            self.out.push(data, &mut lines);
-        } else {
-            self.frames.push(data);
-            while let Some(frame) = self.frames.next_frame().map_err(protocol)? {
-                let splitter = match frame.stream {
-                    StreamKind::Stderr => &mut self.err,
-                    StreamKind::Daemon => {
-                        return Err(protocol(String::from_utf8_lossy(&frame.data)));
-                    }
-                    _ => &mut self.out,
-                };
-                let chunk = if self.timestamps && splitter.has_partial() {
-                    strip_timestamp(&frame.data)
-                } else {
-                    &frame.data
-                };
-                splitter.push(chunk, &mut lines);
-            }
-        }
-        self.ready.extend(lines);
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), Error> {
-        self.ended = true;
-        self.ready.extend(self.out.flush());
-        self.ready.extend(self.err.flush());
-        self.frames.finish().map_err(protocol)
-    }
+/// A stream Docker sent that cannot be decoded: the stream ends, with the reason.
+pub(super) fn protocol(e: impl std::fmt::Display) -> Error {
+    Error::DockerFailed(format!("corrupt stream from Docker: {e}"))
 }
 
 /// A stream of JSON objects (stats samples, events), one raw object at a time.
@@ -208,8 +139,8 @@ impl JsonStream {
         }
     }
 
-    /// The next object's bytes; `Ok(None)` at the end of the stream.
-    pub async fn next_value(&mut self) -> Result<Option<Vec<u8>>, Error> {
+    /// The next object (or an oversized one's outline); `Ok(None)` at the end of the stream.
+    pub async fn next_value(&mut self) -> Result<Option<Value>, Error> {
         loop {
             if let Some(v) = self.splitter.next_value().map_err(protocol)? {
                 return Ok(Some(v));

@@ -1,35 +1,94 @@
-//! Fan-out of upstream Docker streams to WebSocket subscribers.
+//! Fan-out of upstream Docker streams to WebSocket subscribers, without
+//! losing anyone's messages.
 //!
 //! One *topic* per (kind, container, options): the first subscriber starts
 //! its upstream task, later ones share it, and the last one to leave stops
 //! it (dropping the Docker connection). Messages are reference-counted
 //! `Utf8Bytes`, so a line sent to fifty subscribers exists once.
 //!
-//! Backpressure rule: the upstream never waits for a subscriber. Each
-//! subscriber has a bounded queue ([`QUEUE_MESSAGES`] messages beyond the
-//! replay, and [`QUEUE_BYTES`] bytes); a subscriber whose queue is full is cut off —
-//! it receives what is already queued, then is closed with 1008 "client too
-//! slow". Fast subscribers are never delayed, and memory is bounded by the
-//! queues whatever the number of subscribers.
+//! # The lossless rule
+//! Each subscriber has a bounded queue ([`Limits`]: messages and encoded
+//! bytes, and all queues together stay under [`TOTAL_BYTES`]). Each message
+//! of a resumable stream (logs, events) carries the [`Position`] just after
+//! it in Docker's log.
+//! - The upstream is paced by its **fastest** subscriber: a message goes to
+//!   every subscriber with room; when no subscriber has room the upstream
+//!   waits, reading nothing more from Docker, so Docker's own socket
+//!   backpressure holds the producer's lines in its log file, exactly as a
+//!   direct follow does.
+//! - A subscriber without room while another has some has fallen a whole
+//!   queue behind the fastest: it is **moved** to a topic of its own, whose
+//!   upstream is a new Docker follow resuming just after the last message
+//!   in its queue. It first receives what is queued, then the resumed
+//!   follow, paced by itself alone. Fast subscribers are never slowed.
+//! - Samples (stats, [`Overflow::Latest`]) are not resumed: a full queue
+//!   drops its oldest sample for the newest.
 //!
-//! A topic can replay its last few messages (the log tail, the latest stats
+//! So every subscriber gets every message, in order, exactly once, at its
+//! own speed; memory is bounded by the queues whatever the speeds; and the
+//! number of Docker follows stays one per topic while everyone keeps up.
+//!
+//! A topic can replay its last messages (the log tail, the latest stats
 //! sample) to late joiners, so everyone sharing an upstream sees the same
-//! lines.
+//! lines; a late joiner whose replay would be incomplete gets its own
+//! upstream instead.
 
+use crate::docker::resume::Position;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-/// Messages a subscriber may have queued.
-pub const QUEUE_MESSAGES: usize = 4096;
-/// Bytes a subscriber may have queued.
-pub const QUEUE_BYTES: usize = 4 << 20;
+/// Encoded bytes all subscriber queues together may hold.
+pub const TOTAL_BYTES: usize = 64 << 20;
 /// Bytes a topic keeps for replay.
 const REPLAY_BYTES: usize = 1 << 20;
+
+/// What happens to a message for a subscriber whose queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Move the subscriber to its own upstream resuming at its position.
+    Resume,
+    /// Drop the oldest queued message for the newest (samples).
+    Latest,
+}
+
+/// A subscriber queue's bounds and overflow rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub messages: usize,
+    pub bytes: usize,
+    pub overflow: Overflow,
+}
+
+/// One message and, for resumable streams, the position just after it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub msg: Utf8Bytes,
+    pub pos: Option<Position>,
+}
+
+impl Item {
+    pub fn new(msg: impl Into<Utf8Bytes>, pos: Option<Position>) -> Item {
+        Item {
+            msg: msg.into(),
+            pos,
+        }
+    }
+
+    /// Bytes this message takes on the wire: payload plus frame header.
+    fn size(&self) -> usize {
+        let n = self.msg.len();
+        n + match n {
+            0..126 => 2,
+            126..65_536 => 4,
+            _ => 10,
+        }
+    }
+}
 
 /// How a stream ends, as a WebSocket close code and reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,436 +106,400 @@ impl Close {
     }
 }
 
-/// What a subscriber and the upstream share.
-#[derive(Debug, Default)]
-struct SubState {
-    queued_bytes: AtomicUsize,
-    too_slow: AtomicBool,
-    end: Mutex<Option<Close>>,
-}
-
-struct Sub {
-    id: u64,
-    tx: mpsc::Sender<Utf8Bytes>,
-    state: Arc<SubState>,
-}
-
-struct TopicState {
-    subs: Vec<Sub>,
-    /// Subscriptions alive (including ones cut off but not yet dropped).
-    members: usize,
-    replay: VecDeque<Utf8Bytes>,
-    replay_bytes: usize,
-    replay_max: usize,
-    ended: bool,
-    upstream: Option<AbortHandle>,
-}
-
-pub struct Topic {
-    state: Mutex<TopicState>,
-}
+/// Starts a topic's upstream task — fresh (`None`) or resuming after a
+/// position — and returns the handle that stops it.
+pub type Starter<K> = Arc<dyn Fn(Publisher<K>, Option<Position>) -> AbortHandle + Send + Sync>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Topic {
-    fn new(replay_max: usize) -> Topic {
+/// A subscriber's queue, shared by its reader and its topic's publisher.
+#[derive(Default)]
+struct Queue {
+    items: VecDeque<Item>,
+    bytes: usize,
+    /// Position after the last message ever queued.
+    last_pos: Option<Position>,
+    end: Option<Close>,
+}
+
+struct Sub<K: Hash + Eq + Clone + Send + 'static> {
+    id: u64,
+    queue: Mutex<Queue>,
+    /// Wakes the reader.
+    ready: Notify,
+    /// The topic feeding this subscriber now (it changes when moved).
+    topic: Mutex<Arc<Topic<K>>>,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> Sub<K> {
+    fn has_room(&self, q: &Queue, item: &Item, limits: &Limits, total: &AtomicUsize) -> bool {
+        if q.items.is_empty() {
+            return true;
+        }
+        q.items.len() < limits.messages
+            && q.bytes + item.size() <= limits.bytes
+            && total.load(Ordering::Relaxed) + item.size() <= TOTAL_BYTES
+    }
+
+    fn push(&self, q: &mut Queue, item: Item, total: &AtomicUsize) {
+        let size = item.size();
+        q.bytes += size;
+        total.fetch_add(size, Ordering::Relaxed);
+        if item.pos.is_some() {
+            q.last_pos = item.pos;
+        }
+        q.items.push_back(item);
+    }
+
+    fn pop(&self, q: &mut Queue, total: &AtomicUsize) -> Option<Item> {
+        let item = q.items.pop_front()?;
+        q.bytes -= item.size();
+        total.fetch_sub(item.size(), Ordering::Relaxed);
+        Some(item)
+    }
+}
+
+struct TopicState<K: Hash + Eq + Clone + Send + 'static> {
+    subs: Vec<Arc<Sub<K>>>,
+    replay: VecDeque<Item>,
+    replay_bytes: usize,
+    /// False once the replay lost messages to its byte budget.
+    replay_complete: bool,
+    ended: bool,
+    upstream: Option<AbortHandle>,
+}
+
+/// One upstream and its subscribers.
+pub struct Topic<K: Hash + Eq + Clone + Send + 'static> {
+    state: Mutex<TopicState<K>>,
+    /// Signalled when a subscriber makes room.
+    room: Notify,
+    limits: Limits,
+    replay_max: usize,
+    starter: Starter<K>,
+    /// The hub key for shared topics; `None` for a moved subscriber's own.
+    key: Option<K>,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> Topic<K> {
+    fn new(key: Option<K>, limits: Limits, replay_max: usize, starter: Starter<K>) -> Topic<K> {
         Topic {
             state: Mutex::new(TopicState {
                 subs: Vec::new(),
-                members: 0,
                 replay: VecDeque::new(),
                 replay_bytes: 0,
-                replay_max,
+                replay_complete: true,
                 ended: false,
                 upstream: None,
             }),
+            room: Notify::new(),
+            limits,
+            replay_max,
+            starter,
+            key,
         }
     }
 
-    /// Queues `msgs`, in order, for every subscriber under one lock, so each
-    /// subscriber wakes once per batch; returns how many still listen.
-    fn publish(&self, msgs: &[Utf8Bytes]) -> usize {
-        let mut st = lock(&self.state);
-        if st.replay_max > 0 {
-            for msg in msgs {
-                st.replay.push_back(msg.clone());
-                st.replay_bytes += msg.len();
-            }
-            while st.replay.len() > st.replay_max
-                || (st.replay_bytes > REPLAY_BYTES && st.replay.len() > 1)
-            {
-                if let Some(old) = st.replay.pop_front() {
-                    st.replay_bytes -= old.len();
+    fn remember(&self, st: &mut TopicState<K>, item: &Item) {
+        if self.replay_max == 0 {
+            return;
+        }
+        st.replay.push_back(item.clone());
+        st.replay_bytes += item.msg.len();
+        while st.replay.len() > self.replay_max
+            || (st.replay_bytes > REPLAY_BYTES && st.replay.len() > 1)
+        {
+            if let Some(old) = st.replay.pop_front() {
+                st.replay_bytes -= old.msg.len();
+                if st.replay.len() < self.replay_max {
+                    st.replay_complete = false;
                 }
             }
         }
-        st.subs.retain(|sub| msgs.iter().all(|msg| offer(sub, msg)));
-        st.subs.len()
-    }
-
-    fn end(&self, close: &Close) {
-        let mut st = lock(&self.state);
-        st.ended = true;
-        for sub in st.subs.drain(..) {
-            *lock(&sub.state.end) = Some(close.clone());
-        }
     }
 }
 
-/// Queues `msg` for `sub` unless its queue is full; a full queue cuts it off.
-fn offer(sub: &Sub, msg: &Utf8Bytes) -> bool {
-    let queued = sub.state.queued_bytes.load(Ordering::Relaxed);
-    if queued + msg.len() <= QUEUE_BYTES && sub.tx.try_send(msg.clone()).is_ok() {
-        sub.state
-            .queued_bytes
-            .fetch_add(msg.len(), Ordering::Relaxed);
-        return true;
-    }
-    sub.state.too_slow.store(true, Ordering::Relaxed);
-    false
-}
-
-/// All topics, by key.
-pub struct Hub<K> {
-    topics: Mutex<HashMap<K, Arc<Topic>>>,
-    next_id: AtomicUsize,
+/// All shared topics, by key, and the byte count of every queue.
+pub struct Hub<K: Hash + Eq + Clone + Send + 'static> {
+    topics: Mutex<HashMap<K, Arc<Topic<K>>>>,
+    next_id: AtomicU64,
+    total: AtomicUsize,
+    /// Upstreams running now, shared and own (Docker follows open).
+    upstreams: AtomicUsize,
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
     pub fn new() -> Arc<Hub<K>> {
         Arc::new(Hub {
             topics: Mutex::new(HashMap::new()),
-            next_id: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            total: AtomicUsize::new(0),
+            upstreams: AtomicUsize::new(0),
         })
     }
 
-    /// Joins the topic for `key`, starting its upstream with `start` if it
-    /// has none. `start` gets the [`Publisher`] and returns the task to abort
-    /// when the last subscriber leaves.
+    /// Joins the topic for `key`, starting its upstream with `starter` if it
+    /// has none.
     pub fn subscribe(
         self: &Arc<Self>,
         key: K,
+        limits: Limits,
         replay_max: usize,
-        start: impl FnOnce(Publisher<K>) -> AbortHandle,
+        starter: Starter<K>,
     ) -> Subscription<K> {
         let mut topics = lock(&self.topics);
         let existing = topics.get(&key).filter(|t| !lock(&t.state).ended).cloned();
         let (topic, fresh) = match existing {
             Some(t) => (t, false),
             None => {
-                let t = Arc::new(Topic::new(replay_max));
-                topics.insert(key.clone(), t.clone());
+                let t = Arc::new(Topic::new(Some(key.clone()), limits, replay_max, starter));
+                topics.insert(key, t.clone());
                 (t, true)
             }
         };
-        let state = Arc::new(SubState::default());
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
-        let rx = {
+        let sub = Arc::new(Sub {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            queue: Mutex::new(Queue::default()),
+            ready: Notify::new(),
+            topic: Mutex::new(topic.clone()),
+        });
+        let joined = {
             let mut st = lock(&topic.state);
-            // Room for the whole replay on top of the live queue.
-            let (tx, rx) = mpsc::channel(QUEUE_MESSAGES + st.replay_max);
-            let sub = Sub {
-                id,
-                tx,
-                state: state.clone(),
-            };
-            let replayed = st.replay.iter().all(|m| offer(&sub, m));
-            if replayed {
-                st.subs.push(sub);
+            let whole = st.replay_complete;
+            if whole {
+                let mut q = lock(&sub.queue);
+                for item in &st.replay {
+                    sub.push(&mut q, item.clone(), &self.total);
+                }
+                drop(q);
+                st.subs.push(sub.clone());
             }
-            st.members += 1;
-            rx
+            whole
         };
         drop(topics);
         if fresh {
-            let handle = start(Publisher {
-                hub: self.clone(),
-                key: key.clone(),
-                topic: topic.clone(),
-            });
-            lock(&topic.state).upstream = Some(handle);
+            self.start(&topic, None);
+        } else if !joined {
+            // History the replay no longer holds: an upstream of its own from the start.
+            self.own_topic(&topic, &sub, None);
         }
         Subscription {
             hub: self.clone(),
-            key,
-            topic,
-            id,
-            rx,
-            state,
+            sub,
         }
     }
 
-    /// Topics with an upstream right now.
+    fn start(self: &Arc<Self>, topic: &Arc<Topic<K>>, from: Option<Position>) {
+        self.upstreams.fetch_add(1, Ordering::Relaxed);
+        let handle = (topic.starter)(
+            Publisher {
+                hub: self.clone(),
+                topic: topic.clone(),
+            },
+            from,
+        );
+        let mut st = lock(&topic.state);
+        if st.ended && st.subs.is_empty() {
+            handle.abort();
+        }
+        st.upstream = Some(handle);
+    }
+
+    /// Moves `sub` from `from` to a topic of its own resuming at `pos`.
+    /// The caller holds `from`'s state lock and has removed `sub` from it.
+    fn own_topic(self: &Arc<Self>, from: &Arc<Topic<K>>, sub: &Arc<Sub<K>>, pos: Option<Position>) {
+        let own = Arc::new(Topic::new(None, from.limits, 0, from.starter.clone()));
+        lock(&own.state).subs.push(sub.clone());
+        *lock(&sub.topic) = own.clone();
+        self.start(&own, pos);
+    }
+
+    /// Shared topics with an upstream right now.
     pub fn topic_count(&self) -> usize {
         lock(&self.topics).len()
     }
 
-    fn leave(&self, key: &K, topic: &Arc<Topic>, id: u64) {
-        let mut topics = lock(&self.topics);
-        let mut st = lock(&topic.state);
-        st.subs.retain(|s| s.id != id);
-        st.members -= 1;
-        if st.members == 0 {
-            if let Some(upstream) = st.upstream.take() {
-                upstream.abort();
-            }
-            st.ended = true;
-            drop(st);
-            if topics.get(key).is_some_and(|t| Arc::ptr_eq(t, topic)) {
-                topics.remove(key);
-            }
-        }
+    /// Upstream tasks running now (one Docker stream each), shared or own.
+    pub fn upstream_count(&self) -> usize {
+        self.upstreams.load(Ordering::Relaxed)
     }
 
-    fn forget(&self, key: &K, topic: &Arc<Topic>) {
-        let mut topics = lock(&self.topics);
-        if topics.get(key).is_some_and(|t| Arc::ptr_eq(t, topic)) {
-            topics.remove(key);
+    /// Encoded bytes queued for all subscribers.
+    pub fn queued_bytes(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    fn leave(&self, sub: &Arc<Sub<K>>) {
+        loop {
+            let topic = lock(&sub.topic).clone();
+            let mut topics = lock(&self.topics);
+            let mut st = lock(&topic.state);
+            if !Arc::ptr_eq(&lock(&sub.topic), &topic) {
+                continue; // moved meanwhile
+            }
+            st.subs.retain(|s| s.id != sub.id);
+            if st.subs.is_empty() {
+                if let Some(upstream) = st.upstream.take() {
+                    upstream.abort();
+                }
+                st.ended = true;
+                drop(st);
+                forget(&mut topics, &topic);
+            }
+            let mut q = lock(&sub.queue);
+            while sub.pop(&mut q, &self.total).is_some() {}
+            return;
         }
+    }
+}
+
+fn forget<K: Hash + Eq + Clone + Send + 'static>(
+    topics: &mut HashMap<K, Arc<Topic<K>>>,
+    topic: &Arc<Topic<K>>,
+) {
+    if let Some(key) = &topic.key
+        && topics.get(key).is_some_and(|t| Arc::ptr_eq(t, topic))
+    {
+        topics.remove(key);
     }
 }
 
 /// The upstream task's handle on its topic.
 pub struct Publisher<K: Hash + Eq + Clone + Send + 'static> {
     hub: Arc<Hub<K>>,
-    key: K,
-    topic: Arc<Topic>,
+    topic: Arc<Topic<K>>,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> Drop for Publisher<K> {
+    fn drop(&mut self) {
+        self.hub.upstreams.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
-    /// Sends a message to every subscriber; returns how many still listen.
-    pub fn publish(&self, msg: impl Into<Utf8Bytes>) -> usize {
-        self.topic.publish(&[msg.into()])
+    /// Delivers `items` in order under the lossless rule, waiting while no
+    /// subscriber has room; returns how many subscribers still listen.
+    pub async fn publish(&self, items: Vec<Item>) -> usize {
+        let mut items = items.into_iter().peekable();
+        loop {
+            {
+                let mut st = lock(&self.topic.state);
+                while let Some(item) = items.peek() {
+                    if st.subs.is_empty() {
+                        return 0;
+                    }
+                    if !self.offer(&mut st, item) {
+                        break;
+                    }
+                    let item = items.next().expect("peeked");
+                    self.topic.remember(&mut st, &item);
+                }
+                if items.peek().is_none() {
+                    return st.subs.len();
+                }
+            }
+            self.topic.room.notified().await;
+        }
     }
 
-    /// Sends several messages, in order, waking each subscriber once.
-    pub fn publish_all(&self, msgs: Vec<String>) -> usize {
-        let msgs: Vec<Utf8Bytes> = msgs.into_iter().map(Utf8Bytes::from).collect();
-        self.topic.publish(&msgs)
+    /// Offers one message to every subscriber; false if none has room (and
+    /// it must wait). Subscribers without room are moved or, for samples,
+    /// lose their oldest message.
+    fn offer(&self, st: &mut TopicState<K>, item: &Item) -> bool {
+        let (limits, total) = (&self.topic.limits, &self.hub.total);
+        let mut roomy = Vec::with_capacity(st.subs.len());
+        for sub in &st.subs {
+            let q = lock(&sub.queue);
+            roomy.push(sub.has_room(&q, item, limits, total));
+        }
+        let latest = limits.overflow == Overflow::Latest;
+        if !latest && !roomy.contains(&true) {
+            return false;
+        }
+        let mut kept = Vec::with_capacity(st.subs.len());
+        for (sub, room) in st.subs.drain(..).zip(roomy) {
+            let mut q = lock(&sub.queue);
+            if room || latest {
+                if !room {
+                    sub.pop(&mut q, total);
+                }
+                sub.push(&mut q, item.clone(), total);
+                drop(q);
+                sub.ready.notify_one();
+                kept.push(sub);
+            } else {
+                let pos = q.last_pos;
+                drop(q);
+                self.hub.own_topic(&self.topic, &sub, pos);
+            }
+        }
+        st.subs = kept;
+        true
     }
 
     /// Ends the topic: every subscriber is closed with `close` after its
     /// queue drains, and the next subscriber starts a fresh upstream.
     pub fn end(self, close: Close) {
-        self.topic.end(&close);
-        self.hub.forget(&self.key, &self.topic);
+        let mut topics = lock(&self.hub.topics);
+        let mut st = lock(&self.topic.state);
+        st.ended = true;
+        for sub in &st.subs {
+            lock(&sub.queue).end = Some(close.clone());
+            sub.ready.notify_one();
+        }
+        drop(st);
+        forget(&mut topics, &self.topic);
     }
 }
 
 /// One subscriber's end of a topic. Dropping it leaves the topic.
 pub struct Subscription<K: Hash + Eq + Clone + Send + 'static> {
     hub: Arc<Hub<K>>,
-    key: K,
-    topic: Arc<Topic>,
-    id: u64,
-    rx: mpsc::Receiver<Utf8Bytes>,
-    state: Arc<SubState>,
+    sub: Arc<Sub<K>>,
 }
 
 /// What a subscriber receives next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next {
-    Message(Utf8Bytes),
+    Messages(Vec<Utf8Bytes>),
     Closed(Close),
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Subscription<K> {
-    /// The next message, or how the stream closed.
-    pub async fn next(&mut self) -> Next {
-        match self.rx.recv().await {
-            Some(msg) => {
-                self.state
-                    .queued_bytes
-                    .fetch_sub(msg.len(), Ordering::Relaxed);
-                Next::Message(msg)
+    /// Up to `max` queued messages (waiting for at least one), or how the
+    /// stream closed once everything queued was taken.
+    pub async fn next(&mut self, max: usize) -> Next {
+        loop {
+            {
+                let mut q = lock(&self.sub.queue);
+                let mut batch = Vec::new();
+                while batch.len() < max {
+                    match self.sub.pop(&mut q, &self.hub.total) {
+                        Some(item) => batch.push(item.msg),
+                        None => break,
+                    }
+                }
+                if !batch.is_empty() {
+                    drop(q);
+                    lock(&self.sub.topic).room.notify_one();
+                    return Next::Messages(batch);
+                }
+                if let Some(close) = &q.end {
+                    return Next::Closed(close.clone());
+                }
             }
-            None => Next::Closed(self.closing()),
+            self.sub.ready.notified().await;
         }
-    }
-
-    /// A message already queued, without waiting.
-    pub fn try_next(&mut self) -> Option<Utf8Bytes> {
-        let msg = self.rx.try_recv().ok()?;
-        self.state
-            .queued_bytes
-            .fetch_sub(msg.len(), Ordering::Relaxed);
-        Some(msg)
-    }
-
-    fn closing(&self) -> Close {
-        if self.state.too_slow.load(Ordering::Relaxed) {
-            return Close::new(1008, "client too slow: fell too far behind the stream");
-        }
-        lock(&self.state.end)
-            .clone()
-            .unwrap_or_else(|| Close::new(1011, "stream ended"))
     }
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Drop for Subscription<K> {
     fn drop(&mut self) {
-        self.hub.leave(&self.key, &self.topic, self.id);
+        self.hub.leave(&self.sub);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use tokio::sync::oneshot;
-
-    type TestHub = Arc<Hub<&'static str>>;
-    type Publishers = Arc<Mutex<Vec<Publisher<&'static str>>>>;
-
-    /// Subscribes; the upstream (if started) hands its publisher to `publishers`.
-    fn join(
-        hub: &TestHub,
-        key: &'static str,
-        replay: usize,
-        started: &Arc<AtomicUsize>,
-        publishers: &Publishers,
-    ) -> Subscription<&'static str> {
-        let (started, publishers) = (started.clone(), publishers.clone());
-        hub.subscribe(key, replay, move |p| {
-            started.fetch_add(1, Ordering::SeqCst);
-            lock(&publishers).push(p);
-            let (_tx, rx) = oneshot::channel::<()>();
-            tokio::spawn(async move {
-                let _ = rx.await;
-            })
-            .abort_handle()
-        })
-    }
-
-    fn fixtures() -> (TestHub, Arc<AtomicUsize>, Publishers) {
-        (
-            Hub::new(),
-            Arc::new(AtomicUsize::new(0)),
-            Arc::new(Mutex::new(Vec::new())),
-        )
-    }
-
-    #[tokio::test]
-    async fn subscribers_share_one_upstream_per_key() {
-        let (hub, started, pubs) = fixtures();
-        let mut subs: Vec<_> = (0..50)
-            .map(|_| join(&hub, "logs:a", 0, &started, &pubs))
-            .collect();
-        let _other = join(&hub, "logs:b", 0, &started, &pubs);
-        assert_eq!(started.load(Ordering::SeqCst), 2);
-        assert_eq!(lock(&pubs)[0].publish("line 1"), 50);
-        for s in &mut subs {
-            assert_eq!(s.next().await, Next::Message("line 1".into()));
-        }
-    }
-
-    #[tokio::test]
-    async fn last_subscriber_leaving_stops_the_upstream() {
-        let (hub, started, pubs) = fixtures();
-        let a = join(&hub, "k", 0, &started, &pubs);
-        let b = join(&hub, "k", 0, &started, &pubs);
-        drop(a);
-        assert_eq!(hub.topic_count(), 1);
-        drop(b);
-        assert_eq!(hub.topic_count(), 0);
-        let _c = join(&hub, "k", 0, &started, &pubs);
-        assert_eq!(
-            started.load(Ordering::SeqCst),
-            2,
-            "a fresh upstream after everyone left"
-        );
-    }
-
-    #[tokio::test]
-    async fn late_joiners_get_the_replay() {
-        let (hub, started, pubs) = fixtures();
-        let _first = join(&hub, "k", 2, &started, &pubs);
-        for line in ["a", "b", "c"] {
-            lock(&pubs)[0].publish(line);
-        }
-        let mut late = join(&hub, "k", 2, &started, &pubs);
-        assert_eq!(late.next().await, Next::Message("b".into()));
-        assert_eq!(late.next().await, Next::Message("c".into()));
-        lock(&pubs)[0].publish("d");
-        assert_eq!(late.next().await, Next::Message("d".into()));
-    }
-
-    #[tokio::test]
-    async fn a_replay_longer_than_the_live_queue_is_delivered_whole() {
-        let (hub, started, pubs) = fixtures();
-        let replay = QUEUE_MESSAGES + 1000;
-        let _first = join(&hub, "k", replay, &started, &pubs);
-        for i in 0..replay {
-            lock(&pubs)[0].publish(format!("{i}"));
-        }
-        let mut late = join(&hub, "k", replay, &started, &pubs);
-        for i in 0..replay {
-            assert_eq!(late.next().await, Next::Message(format!("{i}").into()));
-        }
-        assert_eq!(
-            lock(&pubs)[0].publish("live"),
-            2,
-            "the late joiner was not cut off"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_stalled_subscriber_is_cut_off_without_delaying_others() {
-        let (hub, started, pubs) = fixtures();
-        let mut fast = join(&hub, "k", 0, &started, &pubs);
-        let mut stalled = join(&hub, "k", 0, &started, &pubs);
-        for i in 0..QUEUE_MESSAGES + 10 {
-            let listening = lock(&pubs)[0].publish(format!("m{i}"));
-            assert!(listening >= 1);
-            assert_eq!(fast.next().await, Next::Message(format!("m{i}").into()));
-        }
-        let mut got = 0;
-        let close = loop {
-            match stalled.next().await {
-                Next::Message(_) => got += 1,
-                Next::Closed(c) => break c,
-            }
-        };
-        assert_eq!(got, QUEUE_MESSAGES, "keeps what was queued, nothing more");
-        assert_eq!(close.code, 1008);
-    }
-
-    #[tokio::test]
-    async fn queues_are_bounded_in_bytes_too() {
-        let (hub, started, pubs) = fixtures();
-        let mut sub = join(&hub, "k", 0, &started, &pubs);
-        let big = "x".repeat(QUEUE_BYTES / 4 + 1);
-        for _ in 0..4 {
-            lock(&pubs)[0].publish(big.clone());
-        }
-        assert_eq!(
-            lock(&pubs)[0].publish("more"),
-            0,
-            "cut off at the byte budget"
-        );
-        let mut got = 0;
-        while let Next::Message(_) = sub.next().await {
-            got += 1;
-        }
-        assert_eq!(got, 3);
-    }
-
-    #[tokio::test]
-    async fn ending_a_topic_closes_subscribers_after_their_queue() {
-        let (hub, started, pubs) = fixtures();
-        let mut sub = join(&hub, "k", 0, &started, &pubs);
-        let publisher = lock(&pubs).pop().unwrap();
-        publisher.publish("last words");
-        publisher.end(Close::new(1000, "Container stopped"));
-        assert_eq!(sub.next().await, Next::Message("last words".into()));
-        assert_eq!(
-            sub.next().await,
-            Next::Closed(Close::new(1000, "Container stopped"))
-        );
-        assert_eq!(hub.topic_count(), 0);
-        let _fresh = join(&hub, "k", 0, &started, &pubs);
-        assert_eq!(started.load(Ordering::SeqCst), 2);
-    }
-}
+mod tests;

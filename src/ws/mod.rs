@@ -5,14 +5,18 @@
 //!   and hands the upgraded connection to a session task;
 //! - [`session`]: one client — token check (close 1008), subscription,
 //!   batching writes, ping/pong, shutdown (close 1001);
-//! - [`topics`]: what each stream publishes and the upstream task behind it;
-//! - [`hub`]: sharing one upstream among subscribers, with bounded queues.
+//! - [`topics`]: each stream's options, keys and queue rules;
+//! - [`pumps`] and [`events`]: the upstream tasks reading Docker;
+//! - [`hub`]: sharing one upstream among subscribers, losslessly, with
+//!   bounded queues.
 //!
 //! The token is checked after the upgrade, so a browser sees the refusal as
 //! a close frame with code 1008 and a readable reason rather than a failed
 //! handshake.
 
+mod events;
 pub mod hub;
+mod pumps;
 mod session;
 pub mod topics;
 

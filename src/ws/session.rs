@@ -3,10 +3,13 @@
 //!
 //! - The token comes from `?token=` or `Authorization: Bearer`; a missing,
 //!   invalid or expired one closes with 1008 and a readable reason.
-//! - Queued messages are written in batches and flushed once per batch; a
-//!   write that cannot complete within [`SEND_TIMEOUT`] drops the client.
-//! - A ping goes out every `WS_PING_INTERVAL` (30 s); a peer silent for
-//!   two intervals is considered dead and dropped.
+//! - Queued messages are written in batches and flushed once per batch. A
+//!   slow reader is never cut off: writing simply waits for it, and its
+//!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
+//! - A ping goes out every `WS_PING_INTERVAL` (30 s). Only a **dead** peer
+//!   is closed: one that for three intervals neither sent anything (no pong)
+//!   nor took any of the bytes we were waiting to write. It gets 1008 and a
+//!   reason.
 //! - On server shutdown the client gets close code 1001.
 
 use super::hub::{Close, Next};
@@ -15,24 +18,29 @@ use crate::app::App;
 use crate::auth::bearer_token;
 use crate::http::query::Query;
 use crate::http::router::Route;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::Request;
 use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages written before one flush.
 const BATCH: usize = 1024;
+/// Silent ping intervals after which a peer is presumed dead.
+const DEAD_AFTER_PINGS: u32 = 3;
 
 type Socket = WebSocketStream<TokioIo<Upgraded>>;
+type Sink = SplitSink<Socket, Message>;
 
 /// What a client asked for, captured from the upgrade request.
 pub struct StreamRequest {
@@ -56,76 +64,185 @@ impl StreamRequest {
     }
 }
 
-pub async fn run(app: Arc<App>, mut ws: Socket, req: StreamRequest) {
+pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
+    let (sink, stream) = ws.split();
+    let peer = Peer::new(sink, stream, app.config.server.ping_interval);
     let token = req.token.as_deref().filter(|t| !t.is_empty());
     let Some(token) = token else {
-        return close(ws, Close::new(1008, "Not authenticated")).await;
+        return peer.close(Close::new(1008, "Not authenticated")).await;
     };
     if app.auth.verify(token).is_err() {
-        return close(ws, Close::new(1008, "Invalid or expired token")).await;
+        return peer
+            .close(Close::new(1008, "Invalid or expired token"))
+            .await;
     }
-    let mut sub =
-        match topics::subscribe(&app, &req.route, Query::parse(req.query.as_deref())).await {
-            Ok(sub) => sub,
-            Err(refusal) => return close(ws, refusal).await,
-        };
+    let sub = topics::subscribe(&app, &req.route, Query::parse(req.query.as_deref())).await;
+    match sub {
+        Ok(sub) => forward(&app, peer, sub).await,
+        Err(refusal) => peer.close(refusal).await,
+    }
+}
+
+/// Forwards the subscription to the peer until one of them ends.
+async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub) {
     let mut closing = app.closing();
-    let every = app.config.server.ping_interval;
+    let mut gone = peer.gone.clone();
+    let every = peer.every;
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
-    let mut last_heard = Instant::now();
-    loop {
-        tokio::select! {
-            _ = async { closing.wait_for(|c| *c).await.map(drop) } => {
-                return close(ws, Close::new(1001, "Server shutting down")).await;
-            }
-            incoming = ws.next() => match incoming {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                Some(Ok(_)) => last_heard = Instant::now(),
+    let close = loop {
+        let step = tokio::select! {
+            _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
+            _ = async { gone.wait_for(|g| *g).await.map(drop) } => Err(Stop::Gone),
+            next = sub.next(BATCH) => match next {
+                Next::Messages(batch) => peer.write(batch.into_iter().map(Message::Text)).await,
+                Next::Closed(reason) => Err(Stop::Close(reason)),
             },
-            next = sub.next() => match next {
-                Next::Message(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        match sub.try_next() {
-                            Some(m) => batch.push(m),
-                            None => break,
-                        }
+            _ = ping.tick() => peer.ping().await,
+        };
+        match step {
+            Ok(()) => {}
+            Err(Stop::Gone) => return,
+            Err(Stop::Close(close)) => break close,
+        }
+    };
+    peer.close(close).await;
+}
+
+/// Why forwarding stops.
+enum Stop {
+    /// The peer left or the connection broke: nothing more to send.
+    Gone,
+    /// Close the connection with this frame.
+    Close(Close),
+}
+
+/// The client's side of the socket: the write half, and what the reader
+/// task (which answers pings and takes the peer's frames) last heard.
+struct Peer {
+    sink: Sink,
+    every: Duration,
+    heard: Arc<Mutex<Instant>>,
+    /// When a write we had to wait for last went through.
+    progress: Instant,
+    gone: watch::Receiver<bool>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Peer {
+    fn new(sink: Sink, stream: SplitStream<Socket>, every: Duration) -> Peer {
+        let heard = Arc::new(Mutex::new(Instant::now()));
+        let (gone_tx, gone) = watch::channel(false);
+        let reader = tokio::spawn(read_peer(stream, heard.clone(), gone_tx));
+        Peer {
+            sink,
+            every,
+            heard,
+            progress: Instant::now(),
+            gone,
+            reader,
+        }
+    }
+
+    /// How long the peer has shown no sign of life.
+    fn silent_for(&self) -> Duration {
+        let heard = *self.heard.lock().unwrap_or_else(|e| e.into_inner());
+        heard.max(self.progress).elapsed()
+    }
+
+    fn dead(&self) -> Option<Stop> {
+        let limit = self.every * DEAD_AFTER_PINGS;
+        (self.silent_for() > limit).then(|| {
+            let reason = format!(
+                "no reads and no pong for {} s: peer presumed dead",
+                limit.as_secs()
+            );
+            Stop::Close(Close::new(1008, reason))
+        })
+    }
+
+    async fn ping(&mut self) -> Result<(), Stop> {
+        if let Some(dead) = self.dead() {
+            return Err(dead);
+        }
+        self.write(std::iter::once(Message::Ping(Default::default())))
+            .await
+    }
+
+    /// Writes and flushes `messages`, waiting as long as the peer is alive.
+    async fn write(&mut self, messages: impl Iterator<Item = Message>) -> Result<(), Stop> {
+        for m in messages {
+            self.wait(|sink, cx| sink.poll_ready_unpin(cx)).await?;
+            self.sink.start_send_unpin(m).map_err(|_| Stop::Gone)?;
+        }
+        self.wait(|sink, cx| sink.poll_flush_unpin(cx)).await
+    }
+
+    /// Polls `op` to completion; gives up only when the peer is dead.
+    async fn wait(
+        &mut self,
+        mut op: impl FnMut(&mut Sink, &mut Context<'_>) -> Poll<Result<(), WsError>>,
+    ) -> Result<(), Stop> {
+        let mut blocked = false;
+        loop {
+            let sink = &mut self.sink;
+            let step = std::future::poll_fn(|cx| {
+                let r = op(sink, cx);
+                blocked |= r.is_pending();
+                r
+            });
+            match tokio::time::timeout(self.every, step).await {
+                Ok(Ok(())) => {
+                    if blocked {
+                        self.progress = Instant::now();
                     }
-                    if !send_batch(&mut ws, batch).await {
-                        return;
+                    return Ok(());
+                }
+                Ok(Err(_)) => return Err(Stop::Gone),
+                Err(_) => {
+                    if let Some(dead) = self.dead() {
+                        return Err(dead);
                     }
-                }
-                Next::Closed(reason) => return close(ws, reason).await,
-            },
-            _ = ping.tick() => {
-                if last_heard.elapsed() > every * 2 {
-                    log::info!("websocket peer stopped answering pings; dropping it");
-                    return;
-                }
-                if !send_batch_raw(&mut ws, vec![Message::Ping(Default::default())]).await {
-                    return;
                 }
             }
         }
     }
+
+    /// Sends a close frame and waits briefly for the peer's reply.
+    async fn close(mut self, close: Close) {
+        let frame = CloseFrame {
+            code: CloseCode::from(close.code),
+            reason: clip_reason(&close.reason).into(),
+        };
+        let polite = async {
+            self.sink.send(Message::Close(Some(frame))).await.ok()?;
+            self.gone.wait_for(|g| *g).await.map(drop).ok()?;
+            Some(())
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), polite).await;
+        self.reader.abort();
+    }
 }
 
-async fn send_batch(
-    ws: &mut Socket,
-    batch: Vec<tokio_tungstenite::tungstenite::Utf8Bytes>,
-) -> bool {
-    send_batch_raw(ws, batch.into_iter().map(Message::Text).collect()).await
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
-/// Writes and flushes `messages` within [`SEND_TIMEOUT`]; false if the client is gone or stalled.
-async fn send_batch_raw(ws: &mut Socket, messages: Vec<Message>) -> bool {
-    let write = async {
-        for m in messages {
-            ws.feed(m).await?;
+/// Takes the peer's frames (tungstenite answers its pings meanwhile),
+/// noting when each arrived; says `gone` when the peer closes or breaks.
+async fn read_peer(
+    mut stream: SplitStream<Socket>,
+    heard: Arc<Mutex<Instant>>,
+    gone: watch::Sender<bool>,
+) {
+    while let Some(Ok(msg)) = stream.next().await {
+        *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        if matches!(msg, Message::Close(_)) {
+            break;
         }
-        ws.flush().await
-    };
-    matches!(tokio::time::timeout(SEND_TIMEOUT, write).await, Ok(Ok(())))
+    }
+    gone.send_replace(true);
 }
 
 /// Clips a close reason to the 123 bytes a close frame allows.
@@ -135,20 +252,6 @@ fn clip_reason(reason: &str) -> String {
         end -= 1;
     }
     reason[..end].to_string()
-}
-
-/// Sends a close frame and waits briefly for the peer's reply.
-async fn close(mut ws: Socket, close: Close) {
-    let frame = CloseFrame {
-        code: CloseCode::from(close.code),
-        reason: clip_reason(&close.reason).into(),
-    };
-    let polite = async {
-        ws.close(Some(frame)).await.ok()?;
-        while let Some(Ok(_)) = ws.next().await {}
-        Some(())
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(2), polite).await;
 }
 
 #[cfg(test)]

@@ -1,32 +1,29 @@
-//! The three streams and the upstream task behind each topic.
+//! The three streams: their options, keys and queue rules, and how a
+//! subscriber joins one. The upstream tasks are in [`super::pumps`] (logs,
+//! stats) and [`super::events`].
 //!
-//! - **logs** (`?tail=50&since=&timestamps=false&stream=stdout|stderr`):
-//!   one text message per line; replays its tail to late joiners; closes
-//!   1000 "Container stopped" when Docker ends the follow because the
-//!   container stopped.
-//! - **stats**: one JSON message per Docker sample; replays the latest
-//!   sample; closes 1000 when the container stops.
+//! - **logs** (`?tail=50|all&since=&timestamps=false&stream=all|stdout|stderr`):
+//!   one text message per line, lossless (see [`super::hub`]); replays its
+//!   tail to late joiners; closes 1000 "Container stopped" when the
+//!   container stops and every line was delivered.
+//! - **stats**: one JSON message per Docker sample; a slow reader gets the
+//!   latest sample; replays the latest sample; closes 1000 when the
+//!   container stops.
 //! - **events** (`?type=&event=&container=&image=&label=&network=&volume=`,
-//!   repeated or comma-separated): each Docker event as one JSON message.
-//!   When the daemon goes away subscribers get an `agent`
-//!   `docker-disconnected` event, the task reconnects with backoff, resumes
-//!   from the last event's time, and announces `docker-reconnected`.
+//!   repeated or comma-separated): each Docker event as one JSON message,
+//!   lossless like logs.
 //!
 //! Refusals close with: 1008 bad parameters, 4404 unknown container, 4400
 //! ambiguous id, 1013 Docker unavailable, 1011 other Docker errors.
 
-use super::hub::{Close, Publisher, Subscription};
+use super::hub::{Close, Limits, Overflow, Publisher, Starter, Subscription};
+use super::{events, pumps};
 use crate::app::App;
-use crate::docker::models;
 use crate::error::Error;
 use crate::http::query::Query;
 use crate::http::router::Route;
-use crate::models::StatsSample;
-use crate::service::stats::figures;
-use crate::service::streams::{ContainerRef, EventFilters, LogOptions};
-use serde_json::{Value, json};
+use crate::service::streams::{EventFilters, LogOptions};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Identifies one shared upstream.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,7 +34,30 @@ pub enum StreamKey {
 }
 
 pub type Sub = Subscription<StreamKey>;
-type Pub = Publisher<StreamKey>;
+pub type Pub = Publisher<StreamKey>;
+
+/// Log lines: a queue of up to 4096 lines or 1 MiB, then the subscriber
+/// moves to its own follow.
+const LOG_LIMITS: Limits = Limits {
+    messages: 4096,
+    bytes: 1 << 20,
+    overflow: Overflow::Resume,
+};
+/// Events are few but must not be lost: Docker keeps only its last 256
+/// for resuming, so the queue is deep.
+const EVENT_LIMITS: Limits = Limits {
+    messages: 8192,
+    bytes: 4 << 20,
+    overflow: Overflow::Resume,
+};
+/// Stats: the latest sample only.
+const STATS_LIMITS: Limits = Limits {
+    messages: 1,
+    bytes: 1 << 20,
+    overflow: Overflow::Latest,
+};
+/// Lines a `tail=all` topic replays to late joiners at most (and 1 MiB).
+const REPLAY_ALL: usize = usize::MAX;
 
 /// Filters the events stream accepts, as Docker names them.
 const EVENT_FILTERS: [&str; 7] = [
@@ -64,41 +84,49 @@ pub fn close_for(e: &Error) -> Close {
 
 /// Validates the request, resolves the container and joins (or starts) its topic.
 pub async fn subscribe(app: &Arc<App>, route: &Route, mut q: Query) -> Result<Sub, Close> {
+    let refuse = |e: Error| close_for(&e);
+    let hub = app.streams.clone();
     match route {
         Route::LogsWs(id) => {
-            let opts = log_options(&mut q).map_err(|e| close_for(&e))?;
-            let c = app.service.resolve(id).await.map_err(|e| close_for(&e))?;
+            let opts = log_options(&mut q).map_err(refuse)?;
+            let c = app.service.resolve(id).await.map_err(refuse)?;
             let key = StreamKey::Logs(c.id.clone(), opts.clone());
-            let replay = opts.tail as usize;
+            let replay = opts.tail.map_or(REPLAY_ALL, |t| t as usize);
             let app = app.clone();
-            Ok(app.clone().streams.subscribe(key, replay, move |p| {
-                tokio::spawn(pump_logs(app, p, c, opts)).abort_handle()
-            }))
+            let starter: Starter<StreamKey> = Arc::new(move |p, from| {
+                let task = pumps::logs(app.clone(), p, c.clone(), opts.clone(), from);
+                tokio::spawn(task).abort_handle()
+            });
+            Ok(hub.subscribe(key, LOG_LIMITS, replay, starter))
         }
         Route::StatsWs(id) => {
-            q.finish().map_err(|e| close_for(&e))?;
-            let c = app.service.resolve(id).await.map_err(|e| close_for(&e))?;
+            q.finish().map_err(refuse)?;
+            let c = app.service.resolve(id).await.map_err(refuse)?;
+            let key = StreamKey::Stats(c.id.clone());
             let app = app.clone();
-            Ok(app
-                .clone()
-                .streams
-                .subscribe(StreamKey::Stats(c.id.clone()), 1, move |p| {
-                    tokio::spawn(pump_stats(app, p, c)).abort_handle()
-                }))
+            let starter: Starter<StreamKey> = Arc::new(move |p, _| {
+                tokio::spawn(pumps::stats(app.clone(), p, c.clone())).abort_handle()
+            });
+            Ok(hub.subscribe(key, STATS_LIMITS, 1, starter))
         }
         _ => {
-            let filters = event_filters(&q).map_err(|e| close_for(&e))?;
+            let filters = event_filters(&q).map_err(refuse)?;
             let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
-            let app = app.clone();
-            Ok(app.clone().streams.subscribe(key, 0, move |p| {
-                tokio::spawn(pump_events(app, p, filters)).abort_handle()
-            }))
+            let (app, since) = (app.clone(), crate::docker::resume::now_nanos());
+            let starter: Starter<StreamKey> = Arc::new(move |p, from| {
+                let task = events::pump(app.clone(), p, filters.clone(), since, from);
+                tokio::spawn(task).abort_handle()
+            });
+            Ok(hub.subscribe(key, EVENT_LIMITS, 0, starter))
         }
     }
 }
 
 fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
-    let tail = q.int("tail", 50, 0, 10_000) as u32;
+    let tail = match q.get("tail").map(str::trim) {
+        Some(all) if all.eq_ignore_ascii_case("all") => None,
+        _ => Some(q.int("tail", 50, 0, 10_000) as u32),
+    };
     let timestamps = q.bool("timestamps", false);
     let since = q.get("since").map(str::to_string);
     let which = q.get("stream").unwrap_or("all").to_ascii_lowercase();
@@ -106,7 +134,7 @@ fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
         Error::Validation(vec![crate::error::FieldError::query(name, kind, msg)])
     };
     let (stdout, stderr) = match which.as_str() {
-        "all" | "both" => (true, true),
+        "all" => (true, true),
         "stdout" => (true, false),
         "stderr" => (false, true),
         _ => {
@@ -184,131 +212,6 @@ fn event_filters(q: &Query) -> Result<EventFilters, Error> {
     Ok(filters)
 }
 
-async fn pump_logs(app: Arc<App>, publisher: Pub, c: ContainerRef, opts: LogOptions) {
-    let mut follower = match app.service.follow_logs(&c, &opts).await {
-        Ok(f) => f,
-        Err(e) => return publisher.end(close_for(&e)),
-    };
-    loop {
-        match follower.next_line().await {
-            Ok(Some(line)) => {
-                let mut batch = vec![line];
-                follower.drain_ready(&mut batch);
-                publisher.publish_all(batch);
-            }
-            Ok(None) => break,
-            Err(e) => return publisher.end(close_for(&e)),
-        }
-    }
-    publisher.end(after_stream(&app, &c.id, "Log stream interrupted; reconnect to resume").await);
-}
-
-/// Why a container's stream ended: it stopped (1000), or Docker went away.
-async fn after_stream(app: &App, id: &str, interrupted: &str) -> Close {
-    match app.service.resolve(id).await {
-        Ok(c) if !c.running => Close::new(1000, "Container stopped"),
-        Ok(_) => Close::new(1011, interrupted),
-        Err(Error::ContainerNotFound(_)) => Close::new(1000, "Container removed"),
-        Err(e) => close_for(&e),
-    }
-}
-
-/// Docker reports a stopped container's samples with a zero read time.
-const NOT_RUNNING: &str = "0001-01-01T00:00:00Z";
-
-async fn pump_stats(app: Arc<App>, publisher: Pub, c: ContainerRef) {
-    let mut stream = match app.service.stats_stream(&c).await {
-        Ok(s) => s,
-        Err(e) => return publisher.end(close_for(&e)),
-    };
-    loop {
-        let raw = match stream.next_value().await {
-            Ok(Some(raw)) => raw,
-            Ok(None) => break,
-            Err(e) => return publisher.end(close_for(&e)),
-        };
-        let Ok(sample) = serde_json::from_slice::<models::Stats>(&raw) else {
-            continue;
-        };
-        if sample.read == NOT_RUNNING || sample.read.is_empty() {
-            return publisher.end(Close::new(1000, "Container stopped"));
-        }
-        let msg = StatsSample {
-            figures: figures(&sample),
-            pids: sample.pids_stats.current.unwrap_or(0),
-            timestamp: sample.read,
-        };
-        publisher.publish(serde_json::to_string(&msg).unwrap_or_default());
-    }
-    publisher.end(after_stream(&app, &c.id, "Stats stream interrupted; reconnect to resume").await);
-}
-
-/// An event of our own, shaped like Docker's, for connection changes.
-fn agent_event(action: &str, reason: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    json!({
-        "Type": "agent",
-        "Action": action,
-        "Actor": {"ID": "docker-agent", "Attributes": {"reason": reason}},
-        "scope": "local",
-        "time": nanos / 1_000_000_000,
-        "timeNano": nanos,
-    })
-    .to_string()
-}
-
-/// Backoff between reconnection attempts.
-const RETRY_MIN: Duration = Duration::from_millis(250);
-const RETRY_MAX: Duration = Duration::from_secs(5);
-
-async fn pump_events(app: Arc<App>, publisher: Pub, filters: EventFilters) {
-    let mut since: Option<String> = None;
-    let mut down = false;
-    let mut retry = RETRY_MIN;
-    loop {
-        match app.service.events(&filters, since.as_deref()).await {
-            Ok(mut stream) => {
-                if down {
-                    publisher.publish(agent_event(
-                        "docker-reconnected",
-                        "Docker daemon is reachable again",
-                    ));
-                    down = false;
-                }
-                retry = RETRY_MIN;
-                while let Ok(Some(raw)) = stream.next_value().await {
-                    if let Ok(event) = serde_json::from_slice::<Value>(&raw) {
-                        if let Some(t) = event.get("timeNano").and_then(Value::as_u64) {
-                            let next = t + 1;
-                            since = Some(format!(
-                                "{}.{:09}",
-                                next / 1_000_000_000,
-                                next % 1_000_000_000
-                            ));
-                        }
-                        publisher.publish(String::from_utf8_lossy(&raw).into_owned());
-                    }
-                }
-            }
-            Err(e @ (Error::DockerFailed(_) | Error::Conflict(_))) => {
-                return publisher.end(Close::new(1008, e.message()));
-            }
-            Err(_) => {}
-        }
-        if !down {
-            publisher.publish(agent_event(
-                "docker-disconnected",
-                "Docker daemon connection lost; reconnecting",
-            ));
-            down = true;
-        }
-        tokio::time::sleep(retry).await;
-        retry = (retry * 2).min(RETRY_MAX);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,7 +222,7 @@ mod tests {
         assert_eq!(
             opts,
             LogOptions {
-                tail: 50,
+                tail: Some(50),
                 since: None,
                 timestamps: false,
                 stdout: true,
@@ -332,8 +235,14 @@ mod tests {
         .unwrap();
         assert_eq!(
             (opts.tail, opts.stdout, opts.stderr, opts.timestamps),
-            (5, false, true, true)
+            (Some(5), false, true, true)
         );
+        for all in ["tail=all", "tail=ALL"] {
+            assert_eq!(
+                log_options(&mut Query::parse(Some(all))).unwrap().tail,
+                None
+            );
+        }
         assert_eq!(opts.since.as_deref(), Some("1704067200"));
         assert_eq!(
             log_options(&mut Query::parse(Some("since=1704067200.5")))
@@ -349,6 +258,8 @@ mod tests {
             "tail=-1",
             "tail=x",
             "stream=stdin",
+            "stream=both",
+            "tail=some",
             "since=yesterday",
             "timestamps=sometimes",
         ] {
@@ -382,13 +293,5 @@ mod tests {
         );
         assert_eq!(close_for(&Error::DockerUnavailable).code, 1013);
         assert_eq!(close_for(&Error::DockerFailed("x".into())).code, 1011);
-    }
-
-    #[test]
-    fn agent_events_look_like_docker_events() {
-        let v: Value = serde_json::from_str(&agent_event("docker-disconnected", "why")).unwrap();
-        assert_eq!(v["Type"], "agent");
-        assert_eq!(v["Action"], "docker-disconnected");
-        assert!(v["timeNano"].as_u64().unwrap() > 0);
     }
 }

@@ -2,106 +2,8 @@
 //! refusing weak settings, secrets kept out of logs, SIGTERM handling.
 
 use crate::util::*;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A running agent process whose output is collected line by line.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Process {
-    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Process {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-agent"));
-        cmd.current_dir(dir)
-            .env_clear()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.env("DOCKER_HOST", docker_host())
-            .env("HOST", "127.0.0.1")
-            .env("PORT", "0");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        Process {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits (bounded) for a line containing `needle` and returns it.
-    fn wait_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
-            return l.clone();
-        }
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if line.contains(needle) {
-                return line;
-            }
-        }
-        panic!("no line containing {needle:?}; got {:#?}", self.seen);
-    }
-
-    /// The address from the "listening" log line.
-    fn address(&mut self) -> String {
-        let line = self.wait_line("docker-agent listening");
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        v["address"].as_str().unwrap().to_string()
-    }
-
-    /// Sends SIGTERM and returns the exit code and every output line.
-    fn terminate(mut self) -> (i32, Vec<String>) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let code = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status.code().unwrap_or(-1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "agent did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::thread::sleep(Duration::from_millis(100));
-        self.seen.extend(self.lines.try_iter());
-        (code, self.seen)
-    }
-
-    fn wait_exit(mut self) -> (i32, String) {
-        let status = self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        self.seen.extend(self.lines.try_iter());
-        (status.code().unwrap_or(-1), self.seen.join("\n"))
-    }
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(unique_name(name));
@@ -327,13 +229,7 @@ fn debug_mode_logs_readable_lines() {
             ("API_PASSWORD", PASSWORD),
         ],
     );
-    agent.wait_line("docker-agent listening");
-    let addr = agent
-        .seen
-        .iter()
-        .find(|l| l.contains("listening"))
-        .unwrap()
-        .clone();
+    let addr = agent.wait_line("docker-agent listening");
     let addr = addr
         .split("address=")
         .nth(1)

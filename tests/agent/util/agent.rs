@@ -74,6 +74,16 @@ impl Agent {
         }
     }
 
+    /// A client for an agent served elsewhere (a [`Process`]).
+    pub fn at(addr: SocketAddr) -> Agent {
+        Agent {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+            stop: std::sync::Mutex::new(None),
+            task: None,
+        }
+    }
+
     /// Tells the server to shut down (as SIGTERM would), without waiting.
     pub fn begin_shutdown(&self) {
         if let Some(tx) = self.stop.lock().unwrap().take() {

@@ -4,15 +4,18 @@
 //! - [`agent`]: an in-process agent on port 0 and an HTTP client.
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
+//! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
 pub mod docker;
 mod fakes;
+mod process;
 mod ws;
 
 pub use agent::*;
 pub use docker::*;
 pub use fakes::*;
+pub use process::*;
 pub use ws::*;
 
 use serde_json::Value;

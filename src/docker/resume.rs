@@ -1,0 +1,219 @@
+//! Resume points in Docker's logs and event log, so a stream can be picked
+//! up again exactly where it stopped: after a cut connection, a daemon
+//! restart, or when a slow subscriber moves to a follow of its own.
+//!
+//! Docker stamps every log entry (asked with `timestamps=1`) and every event
+//! (`timeNano`) with a nanosecond time, and accepts `since=<secs>.<nanos>`.
+//! An entry is named by its stamp and its rank among consecutive entries
+//! with that same stamp ([`EntryId`]). A [`Position`] says "after this
+//! entry, then skip this many decoded lines" — the line count covers lines
+//! completed after a partial line that started at the anchor (stdout and
+//! stderr are joined independently, so a pending partial line on one stream
+//! pins the resume point while the other stream's lines go on).
+//!
+//! To resume, ask Docker for `since = anchor − SLACK` (entries of stdout and
+//! stderr can be stamped a little out of file order), drop entries up to
+//! and including the anchor ([`Skipper`]), then drop `skip` lines. If the
+//! anchor is gone (log rotated away, event buffer overrun) the skipper gives
+//! up once entries are stamped past `anchor + SLACK` and says so.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How far before the anchor a resume asks Docker to start, in nanoseconds.
+pub const SLACK: u64 = 100_000_000;
+
+/// One log entry or event: its stamp and rank among equal stamps in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EntryId {
+    pub nanos: u64,
+    pub nth: u32,
+}
+
+/// Where a stream stands: after `after` (or from the stream's start when
+/// `None`), then `skip` more decoded lines already delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub after: Option<EntryId>,
+    pub skip: u64,
+}
+
+/// Names entries as they arrive: stamp plus rank within a run of equal stamps.
+#[derive(Debug, Default, Clone)]
+pub struct EntryCounter {
+    last: Option<EntryId>,
+}
+
+impl EntryCounter {
+    pub fn next(&mut self, nanos: u64) -> EntryId {
+        let nth = match self.last {
+            Some(prev) if prev.nanos == nanos => prev.nth + 1,
+            _ => 1,
+        };
+        let id = EntryId { nanos, nth };
+        self.last = Some(id);
+        id
+    }
+}
+
+/// What the [`Skipper`] says about one entry of a resumed stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Already delivered before the resume point.
+    Drop,
+    /// New: deliver it.
+    Keep,
+    /// The anchor never came: deliver from here, some entries may be missing.
+    Gap,
+}
+
+/// Drops the entries of a resumed stream up to and including its anchor.
+#[derive(Debug)]
+pub struct Skipper {
+    anchor: Option<EntryId>,
+}
+
+impl Skipper {
+    pub fn new(anchor: Option<EntryId>) -> Skipper {
+        Skipper { anchor }
+    }
+
+    pub fn check(&mut self, id: EntryId) -> Skip {
+        let Some(anchor) = self.anchor else {
+            return Skip::Keep;
+        };
+        if id == anchor {
+            self.anchor = None;
+            Skip::Drop
+        } else if id.nanos > anchor.nanos.saturating_add(SLACK) {
+            self.anchor = None;
+            Skip::Gap
+        } else {
+            Skip::Drop
+        }
+    }
+}
+
+/// `since` for resuming after `anchor`, as Docker takes it (`secs.nanos`).
+pub fn since_for(anchor: EntryId) -> String {
+    since_nanos(anchor.nanos.saturating_sub(SLACK))
+}
+
+/// A nanosecond Unix time as Docker's `since`/`until` value.
+pub fn since_nanos(nanos: u64) -> String {
+    format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Splits Docker's `RFC3339Nano ` prefix off a log entry: the stamp text,
+/// its Unix nanoseconds, and the rest. `None` if the entry has no stamp.
+pub fn split_stamp(entry: &[u8]) -> Option<(&str, u64, &[u8])> {
+    let head = &entry[..entry.len().min(40)];
+    let space = head.iter().position(|&b| b == b' ')?;
+    let stamp = std::str::from_utf8(&entry[..space]).ok()?;
+    let nanos = parse_nanos(stamp)?;
+    Some((stamp, nanos, &entry[space + 1..]))
+}
+
+/// Unix nanoseconds of an RFC 3339 time with up to nine fraction digits.
+pub fn parse_nanos(stamp: &str) -> Option<u64> {
+    let secs = crate::clock::parse_rfc3339(stamp)?;
+    let frac = match stamp.find('.') {
+        Some(dot) => {
+            let digits: String = stamp[dot + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.is_empty() || digits.len() > 9 {
+                return None;
+            }
+            format!("{digits:0<9}").parse::<u64>().ok()?
+        }
+        None => 0,
+    };
+    u64::try_from(secs)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_ranked_within_equal_stamps() {
+        let mut c = EntryCounter::default();
+        let ids: Vec<EntryId> = [5, 5, 6, 6, 6, 5].iter().map(|&n| c.next(n)).collect();
+        let ranks: Vec<u32> = ids.iter().map(|i| i.nth).collect();
+        assert_eq!(ranks, [1, 2, 1, 2, 3, 1]);
+    }
+
+    #[test]
+    fn the_skipper_drops_through_the_anchor_then_keeps() {
+        let anchor = EntryId {
+            nanos: 1_000,
+            nth: 2,
+        };
+        let mut s = Skipper::new(Some(anchor));
+        let mut c = EntryCounter::default();
+        let got: Vec<Skip> = [900, 1_000, 1_000, 1_000, 1_100]
+            .iter()
+            .map(|&n| s.check(c.next(n)))
+            .collect();
+        assert_eq!(
+            got,
+            [Skip::Drop, Skip::Drop, Skip::Drop, Skip::Keep, Skip::Keep]
+        );
+    }
+
+    #[test]
+    fn a_missing_anchor_is_a_gap_not_a_silent_stall() {
+        let mut s = Skipper::new(Some(EntryId {
+            nanos: 1_000,
+            nth: 1,
+        }));
+        assert_eq!(
+            s.check(EntryId {
+                nanos: 1_001,
+                nth: 1
+            }),
+            Skip::Drop
+        );
+        let far = EntryId {
+            nanos: 1_000 + SLACK + 1,
+            nth: 1,
+        };
+        assert_eq!(s.check(far), Skip::Gap);
+        assert_eq!(s.check(far), Skip::Keep);
+        assert_eq!(Skipper::new(None).check(far), Skip::Keep);
+    }
+
+    #[test]
+    fn stamps_parse_to_nanoseconds() {
+        let (stamp, nanos, rest) = split_stamp(b"2026-11-24T16:27:32.078684928Z hello").unwrap();
+        assert_eq!(stamp, "2026-11-24T16:27:32.078684928Z");
+        assert_eq!(nanos % 1_000_000_000, 78_684_928);
+        assert_eq!(rest, b"hello");
+        assert_eq!(parse_nanos("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
+        assert_eq!(parse_nanos("1970-01-01T00:00:02Z"), Some(2_000_000_000));
+        assert_eq!(split_stamp(b"no stamp here"), None);
+        assert_eq!(split_stamp(b""), None);
+        assert_eq!(parse_nanos("1970-01-01T00:00:01.1234567891Z"), None);
+    }
+
+    #[test]
+    fn since_is_seconds_dot_nanoseconds_before_the_anchor() {
+        assert_eq!(since_nanos(1_500_000_007), "1.500000007");
+        let anchor = EntryId {
+            nanos: 2_000_000_000,
+            nth: 1,
+        };
+        assert_eq!(since_for(anchor), "1.900000000");
+    }
+}
