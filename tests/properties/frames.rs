@@ -60,9 +60,12 @@ fn frames() -> impl Strategy<Value = Vec<(u8, Vec<u8>)>> {
 /// mixed with runs of arbitrary bytes.
 fn noise() -> impl Strategy<Value = Vec<u8>> {
     let length = prop_oneof![4 => 0u32..64, 1 => any::<u32>()];
-    let head = (0u8..6, any::<bool>(), length).prop_map(|(kind, padded, len)| {
+    let bad_padding = proptest::option::weighted(0.25, (1usize..4, 1u8..=255));
+    let head = (0u8..6, bad_padding, length).prop_map(|(kind, bad_padding, len)| {
         let mut h = header(kind, len);
-        h[2] = u8::from(!padded);
+        if let Some((at, byte)) = bad_padding {
+            h[at] = byte;
+        }
         h
     });
     let part = prop_oneof![head, prop::collection::vec(any::<u8>(), 0..24)];

@@ -44,14 +44,9 @@ fn is_json_space(b: &u8) -> bool {
 
 /// An array of copies of `item`, just over `MAX_VALUE` bytes long.
 fn oversized(item: &Value) -> Vec<u8> {
-    let item = serde_json::to_vec(item).unwrap();
-    let mut out = b"[".to_vec();
-    while out.len() <= MAX_VALUE {
-        out.extend_from_slice(&item);
-        out.push(b',');
-    }
-    out.extend_from_slice(b"0]");
-    out
+    let mut item = serde_json::to_vec(item).unwrap();
+    item.push(b',');
+    [b"[", &item.repeat(MAX_VALUE / item.len() + 1)[..], b"0]"].concat()
 }
 
 proptest! {

@@ -1,15 +1,20 @@
 //! JSON Web Tokens ([`JwtKeys`]): tokens signed by the `jsonwebtoken` oracle
 //! verify with ours and carry the same claims, and ours verify with the
-//! oracle; the time claims decide validity as documented; arbitrary strings,
+//! oracle; a header naming another algorithm is refused even with a good
+//! MAC; the time claims decide validity as documented; arbitrary strings,
 //! forged signatures, a changed byte or a cut anywhere in a valid token, and
 //! oversized tokens never verify — and nothing panics.
 
 use crate::json::{any_object, text};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use docker_agent::auth::jwt::{Algorithm, Claims, JwtError, JwtKeys, MAX_TOKEN_LEN};
+use hmac::{Hmac, Mac};
 use jsonwebtoken as oracle;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Value, json};
+use sha2::{Sha256, Sha384, Sha512};
 
 const NOW: i64 = 1_750_000_000;
 const ALGORITHMS: [(Algorithm, oracle::Algorithm); 3] = [
@@ -43,6 +48,27 @@ fn claims(extra: Value, sub: &str, exp: i64, nbf: Option<i64>) -> Value {
         claims["nbf"] = json!(nbf);
     }
     claims
+}
+
+/// A token whose header says `header_alg`, MAC'd with algorithm number
+/// `alg` — a signer independent of both libraries, free to lie in its header.
+fn hand_signed(alg: usize, header_alg: &Value, secret: &[u8], claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        B64.encode(json!({"alg": header_alg, "typ": "JWT"}).to_string()),
+        B64.encode(claims.to_string())
+    );
+    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &str) -> Vec<u8> {
+        let mut mac = <M as Mac>::new_from_slice(key).unwrap();
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+    let sig = match alg {
+        0 => mac::<Hmac<Sha256>>(secret, &input),
+        1 => mac::<Hmac<Sha384>>(secret, &input),
+        _ => mac::<Hmac<Sha512>>(secret, &input),
+    };
+    format!("{input}.{}", B64.encode(sig))
 }
 
 /// Strings shaped like tokens: three or so dot-separated base64url runs.
@@ -89,6 +115,28 @@ proptest! {
         };
         let verified = keys(other_alg, &other_secret).verify(&token, NOW);
         prop_assert_eq!(verified.is_ok(), alg == other_alg && change.is_none());
+    }
+
+    #[test]
+    fn a_header_naming_another_algorithm_is_refused_despite_a_good_mac(
+        alg in 0..3usize,
+        secret in secret(),
+        header_alg in prop_oneof![
+            Just(json!("none")),
+            Just(json!("HS256")),
+            Just(json!("HS512")),
+            Just(json!("hs256")),
+            Just(Value::Null),
+            text().prop_map(Value::from),
+        ],
+    ) {
+        let token = hand_signed(alg, &header_alg, &secret, &claims(json!({}), "ops", NOW + 60, None));
+        let want = if header_alg == ALGORITHMS[alg].0.name() {
+            Ok(Claims { sub: "ops".into(), exp: NOW + 60 })
+        } else {
+            Err(JwtError::WrongAlgorithm)
+        };
+        prop_assert_eq!(keys(alg, &secret).verify(&token, NOW), want);
     }
 
     #[test]
@@ -149,10 +197,9 @@ proptest! {
         sub in text(),
         forged in prop::collection::vec(any::<u8>(), 0..80),
     ) {
-        use base64::Engine;
         let token = keys(alg, &secret).sign(&sub, NOW, 60);
         let (input, _) = token.rsplit_once('.').unwrap();
-        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        let sig = B64.encode(forged);
         let verified = keys(alg, &secret).verify(&format!("{input}.{sig}"), NOW);
         prop_assert_eq!(verified, Err(JwtError::BadSignature));
     }
