@@ -1,5 +1,6 @@
-//! Input as a socket delivers it: cut into chunks at arbitrary points, and
-//! byte strings rich in the bytes a decoder cares about.
+//! Input as a socket delivers it: cut into chunks at arbitrary points, fed
+//! to a push-style decoder, and byte strings rich in the bytes a decoder
+//! cares about.
 
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -27,4 +28,29 @@ pub fn split<'a>(bytes: &'a [u8], cuts: &[Index]) -> Vec<&'a [u8]> {
 pub fn bytes_rich_in(significant: &'static [u8], max: usize) -> impl Strategy<Value = Vec<u8>> {
     let byte = prop_oneof![any::<u8>(), select(significant)];
     prop::collection::vec(byte, 0..max)
+}
+
+/// Feeds `chunks` to a push-style decoder, draining it after each, as a
+/// reader does: what it yields, then the error that stopped it or its
+/// end-of-stream verdict.
+pub fn drain<D, T, E>(
+    decoder: &mut D,
+    chunks: &[&[u8]],
+    push: fn(&mut D, &[u8]),
+    next: fn(&mut D) -> Result<Option<T>, E>,
+    finish: fn(&D) -> Result<(), E>,
+) -> (Vec<T>, Result<(), E>) {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        push(decoder, chunk);
+        loop {
+            match next(decoder) {
+                Ok(Some(item)) => out.push(item),
+                Ok(None) => break,
+                Err(e) => return (out, Err(e)),
+            }
+        }
+    }
+    let end = finish(decoder);
+    (out, end)
 }

@@ -3,7 +3,7 @@
 //! same frames and the same error whatever the chunking, never a panic; and
 //! a length above [`MAX_FRAME`] is refused as soon as its header arrives.
 
-use crate::chunks::{cuts, split};
+use crate::chunks::{cuts, drain, split};
 use docker_agent::docker::frames::{Frame, FrameDecoder, FrameError, MAX_FRAME, StreamKind};
 use proptest::prelude::*;
 
@@ -32,23 +32,15 @@ fn encode(frames: &[(u8, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// Everything a reader gets from `chunks`: the frames, then the error that
-/// stopped it or the end-of-stream verdict.
 fn decode(chunks: &[&[u8]]) -> (Vec<Frame>, Result<(), FrameError>) {
-    let mut decoder = FrameDecoder::new();
-    let mut frames = Vec::new();
-    for chunk in chunks {
-        decoder.push(chunk);
-        loop {
-            match decoder.next_frame() {
-                Ok(Some(frame)) => frames.push(frame),
-                Ok(None) => break,
-                Err(e) => return (frames, Err(e)),
-            }
-        }
-    }
-    let end = decoder.finish();
-    (frames, end)
+    let decoder = &mut FrameDecoder::new();
+    drain(
+        decoder,
+        chunks,
+        FrameDecoder::push,
+        FrameDecoder::next_frame,
+        FrameDecoder::finish,
+    )
 }
 
 fn frames() -> impl Strategy<Value = Vec<(u8, Vec<u8>)>> {

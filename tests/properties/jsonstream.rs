@@ -5,29 +5,21 @@
 //! value above [`MAX_VALUE`] is refused once the chunk that carries it past
 //! the cap has been pushed, so at most the cap plus one chunk is held.
 
-use crate::chunks::{bytes_rich_in, cuts, split};
+use crate::chunks::{bytes_rich_in, cuts, drain, split};
 use crate::json::{container, whitespace};
 use docker_agent::docker::jsonstream::{JsonSplitter, JsonStreamError, MAX_VALUE};
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// The values a reader gets from `chunks`, then the error that stopped it or
-/// the end-of-stream verdict.
 fn values(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Result<(), JsonStreamError>) {
-    let mut splitter = JsonSplitter::new();
-    let mut out = Vec::new();
-    for chunk in chunks {
-        splitter.push(chunk);
-        loop {
-            match splitter.next_value() {
-                Ok(Some(v)) => out.push(v),
-                Ok(None) => break,
-                Err(e) => return (out, Err(e)),
-            }
-        }
-    }
-    let end = splitter.finish();
-    (out, end)
+    let splitter = &mut JsonSplitter::new();
+    drain(
+        splitter,
+        chunks,
+        JsonSplitter::push,
+        JsonSplitter::next_value,
+        JsonSplitter::finish,
+    )
 }
 
 fn serialise(value: &Value, pretty: bool) -> Vec<u8> {
