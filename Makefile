@@ -3,7 +3,7 @@
 CARGO ?= cargo
 TEST_LABEL := docker-agent-test
 
-.PHONY: run build release image test check lint unit bench clean-test-containers
+.PHONY: run build release image test check lint unit fuzz bench clean-test-containers
 
 run:
 	$(CARGO) run --release
@@ -54,6 +54,11 @@ lint:
 ## Unit tests only (no Docker needed).
 unit:
 	$(CARGO) test --lib
+
+## The property tests (tests/properties/) with 100,000 cases each instead of
+## the few hundred `make test` runs; release build, no Docker needed.
+fuzz:
+	PROPTEST_CASES=100000 $(CARGO) test --release --test properties
 
 ## Removes any container a test run left behind (normally none: tests clean up after themselves).
 clean-test-containers:

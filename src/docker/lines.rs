@@ -15,6 +15,8 @@ pub const MAX_LINE: usize = 1 << 20;
 #[derive(Debug, Default)]
 pub struct LineSplitter {
     buf: Vec<u8>,
+    /// The current line has already been delivered in part (it passed `MAX_LINE`).
+    continued: bool,
 }
 
 impl LineSplitter {
@@ -31,7 +33,7 @@ impl LineSplitter {
     pub fn push(&mut self, mut data: &[u8], out: &mut Vec<String>) {
         while let Some(nl) = data.iter().position(|&b| b == b'\n') {
             self.append(&data[..nl], out);
-            out.push(finish_line(std::mem::take(&mut self.buf)));
+            out.extend(self.take_line());
             data = &data[nl + 1..];
         }
         self.append(data, out);
@@ -47,14 +49,22 @@ impl LineSplitter {
             let rest = self.buf.split_off(cut);
             out.push(String::from_utf8_lossy(&self.buf).into_owned());
             self.buf = rest;
+            self.continued = true;
         }
         self.buf.extend_from_slice(data);
     }
 
     /// At end of stream: the unterminated last line, if any.
     pub fn flush(&mut self) -> Option<String> {
-        self.has_partial()
-            .then(|| finish_line(std::mem::take(&mut self.buf)))
+        self.has_partial().then(|| self.take_line()).flatten()
+    }
+
+    /// Ends the current line: its last piece, unless all that is left is the
+    /// `\r` of a line whose content filled the pieces already delivered.
+    fn take_line(&mut self) -> Option<String> {
+        let line = std::mem::take(&mut self.buf);
+        let continued = std::mem::take(&mut self.continued);
+        (!continued || line != b"\r").then(|| finish_line(line))
     }
 }
 
@@ -144,6 +154,16 @@ mod tests {
         assert_eq!(out[0].len(), MAX_LINE - 1);
         assert_eq!(out[1], "étail");
         assert!(out.iter().all(|l| !l.contains('\u{fffd}')));
+    }
+
+    #[test]
+    fn crlf_after_a_line_of_exactly_the_cap_adds_no_empty_line() {
+        let line = "a".repeat(MAX_LINE);
+        let crlf = format!("{line}\r\nnext\n");
+        assert_eq!(lines(&[crlf.as_bytes()]), [line.clone(), "next".into()]);
+        let (head, tail) = crlf.as_bytes().split_at(MAX_LINE + 1);
+        assert_eq!(lines(&[head, tail]), [line.clone(), "next".into()]);
+        assert_eq!(lines(&[format!("{line}\r").as_bytes()]), [line]);
     }
 
     #[test]
