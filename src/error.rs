@@ -36,6 +36,10 @@ pub enum Error {
     TooManyRequests {
         retry_after: u64,
     },
+    /// The client already holds `MAX_CONNECTIONS_PER_CLIENT` connections.
+    TooManyConnections {
+        limit: usize,
+    },
     BadRequest(String),
     UpgradeRequired,
     Internal,
@@ -101,7 +105,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::PayloadTooLarge(_) => 413,
             Error::RequestTimeout => 408,
-            Error::TooManyRequests { .. } => 429,
+            Error::TooManyRequests { .. } | Error::TooManyConnections { .. } => 429,
             Error::BadRequest(_) => 400,
             Error::UpgradeRequired => 426,
             Error::Internal => 500,
@@ -144,6 +148,9 @@ impl Error {
                 format!("Request body too large (limit {} KiB)", limit / 1024)
             }
             Error::TooManyRequests { .. } => "Too many requests. Please slow down.".into(),
+            Error::TooManyConnections { limit } => format!(
+                "Too many open connections from your address (limit {limit}); close one and retry"
+            ),
             Error::BadRequest(m) => m.clone(),
             Error::UpgradeRequired => {
                 "This endpoint speaks WebSocket only; send an Upgrade: websocket request".into()
@@ -158,10 +165,19 @@ impl Error {
             Error::Validation(errors) => {
                 json!({"detail": errors.iter().map(FieldError::to_json).collect::<Vec<_>>()})
             }
-            Error::TooManyRequests { retry_after } => {
-                json!({"detail": self.message(), "retry_after": retry_after})
+            Error::TooManyRequests { .. } | Error::TooManyConnections { .. } => {
+                json!({"detail": self.message(), "retry_after": self.retry_after()})
             }
             _ => json!({"detail": self.message()}),
+        }
+    }
+
+    /// Seconds to wait before retrying, for `429`s.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyRequests { retry_after } => Some(*retry_after),
+            Error::TooManyConnections { .. } => Some(1),
+            _ => None,
         }
     }
 }
@@ -246,6 +262,16 @@ mod tests {
         let e = Error::TooManyRequests { retry_after: 12 };
         assert_eq!(e.status(), 429);
         assert_eq!(e.body()["retry_after"], 12);
+    }
+
+    #[test]
+    fn a_client_over_its_connection_cap_is_told_so() {
+        let e = Error::TooManyConnections { limit: 128 };
+        assert_eq!(e.status(), 429);
+        assert_eq!(
+            e.body(),
+            json!({"detail": "Too many open connections from your address (limit 128); close one and retry", "retry_after": 1})
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! `docker-agent healthcheck`: the container health probe, for images that
-//! have no shell and no curl. It asks `/api/v1/healthz` on the configured
-//! port over loopback and succeeds only for `200` with `"status":"ok"` (a
-//! running agent that cannot reach Docker is reported unhealthy).
+//! `docker-agent healthcheck`: the container health and readiness probe,
+//! for images that have no shell and no curl. It asks `/api/v1/healthz` on
+//! the configured port over loopback and succeeds only for `200` with
+//! `"status":"ok"`: a running agent that cannot reach Docker is reported
+//! unhealthy, with the reason the agent gives.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
@@ -41,10 +42,17 @@ pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<(), String> {
     if !status_line.starts_with("HTTP/1.1 200") {
         return Err(format!("unexpected answer: {status_line}"));
     }
-    if !answer.contains(r#""status":"ok""#) {
-        return Err("the agent is up but cannot reach Docker (degraded)".into());
+    judge(answer.split_once("\r\n\r\n").map_or("", |(_, body)| body))
+}
+
+/// Healthy only if the `/healthz` body says `ok`; otherwise its reason.
+fn judge(body: &str) -> Result<(), String> {
+    let health: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    if health["status"] == "ok" {
+        return Ok(());
     }
-    Ok(())
+    let why = health["docker_error"].as_str().unwrap_or("degraded");
+    Err(format!("the agent is up but cannot reach Docker: {why}"))
 }
 
 #[cfg(test)]
@@ -57,6 +65,16 @@ mod tests {
         assert_eq!(target("::", 9000), "[::1]:9000".parse().unwrap());
         assert_eq!(target("10.1.2.3", 80), "10.1.2.3:80".parse().unwrap());
         assert_eq!(target("localhost", 1), "127.0.0.1:1".parse().unwrap());
+    }
+
+    #[test]
+    fn degraded_answers_are_unhealthy_with_their_reason() {
+        assert_eq!(judge(r#"{"status":"ok","docker_connected":true}"#), Ok(()));
+        assert_eq!(
+            judge(r#"{"status":"degraded","docker_connected":false,"docker_error":"cannot open the Docker socket: permission denied"}"#),
+            Err("the agent is up but cannot reach Docker: cannot open the Docker socket: permission denied".into())
+        );
+        assert!(judge("not json").is_err());
     }
 
     #[test]

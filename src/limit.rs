@@ -115,13 +115,6 @@ impl Limited {
     }
 }
 
-fn client_key(ip: IpAddr) -> IpAddr {
-    match crate::net::canonical(ip) {
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        v4 => v4,
-    }
-}
-
 impl Limiter {
     pub fn new(enabled: bool, requests: u32, window: Duration) -> Limiter {
         let minute = Duration::from_secs(60);
@@ -171,10 +164,13 @@ impl Limiter {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients.make_room(now, self.longest_period());
         let rules = self.rules;
-        let client = clients.map.entry(client_key(ip)).or_insert_with(|| Client {
-            buckets: rules.map(|r| Bucket::full(&r, now)),
-            last_seen: now,
-        });
+        let client = clients
+            .map
+            .entry(crate::net::client_key(ip))
+            .or_insert_with(|| Client {
+                buckets: rules.map(|r| Bucket::full(&r, now)),
+                last_seen: now,
+            });
         client.last_seen = now;
         let mut wait = Duration::ZERO;
         for &i in needed {

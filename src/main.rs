@@ -1,5 +1,6 @@
 //! The `docker-agent` command: parse arguments, load and validate the
-//! configuration, print generated secrets once, then serve until SIGTERM.
+//! configuration, print generated secrets once, check once that Docker can
+//! be reached (warning, with the fix, if not), then serve until SIGTERM.
 #![forbid(unsafe_code)]
 
 use docker_agent::app::App;
@@ -13,7 +14,9 @@ USAGE:
     docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)
     docker-agent healthcheck
                             probe /api/v1/healthz on the configured port;
-                            exit 0 if healthy, 1 if not (for HEALTHCHECK)
+                            exit 0 if the agent is up and reaches Docker,
+                            1 if not, saying why (for HEALTHCHECK and
+                            readiness probes)
     docker-agent --help     show this help
     docker-agent --version  show the version
 
@@ -28,6 +31,9 @@ directory (the environment wins). Main variables:
     CORS_ORIGINS          comma-separated origins (*)
     RATE_LIMIT_ENABLED    true/false (true)
     TRUSTED_PROXIES       proxies whose X-Forwarded-For is believed
+    MAX_CONNECTIONS       open connections at once (2048)
+    MAX_CONNECTIONS_PER_CLIENT
+                          open connections per client address (128)
     DEBUG                 readable coloured logs instead of JSON (false)
 See README.md for the full table.
 ";
@@ -130,12 +136,10 @@ async fn run(config: Config) -> std::io::Result<()> {
         version = env!("CARGO_PKG_VERSION");
         "docker-agent listening"
     );
-    docker_agent::server::serve(
-        listener,
-        App::new(config),
-        docker_agent::signal::terminate(),
-    )
-    .await;
+    let app = App::new(config);
+    let check = app.clone();
+    tokio::spawn(async move { check.service.check_at_start().await });
+    docker_agent::server::serve(listener, app, docker_agent::signal::terminate()).await;
     log::info!("docker-agent stopped");
     Ok(())
 }

@@ -192,6 +192,10 @@ pub struct VersionInfo {
 pub struct Health {
     pub status: &'static str,
     pub docker_connected: bool,
+    /// Why Docker is unreachable (no path or address: the route is open);
+    /// absent when connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docker_error: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]

@@ -1,7 +1,8 @@
 //! Who is the client? Resolves the address that rate limits and access logs
 //! key on: the TCP peer, or — only when the peer is a trusted proxy listed in
 //! `TRUSTED_PROXIES` — the right-most untrusted address of `X-Forwarded-For`.
-//! Also holds the CIDR type those lists are written in.
+//! Also holds the CIDR type those lists are written in, and the key that
+//! per-client bounds (rate limits, connections, MCP sessions) count under.
 
 use std::net::IpAddr;
 
@@ -65,6 +66,16 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The key per-client bounds count under: IPv4 addresses as they are, IPv6
+/// by their /64 (one subscriber's allocation), so rotating addresses inside
+/// it mints no fresh allowance.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        v4 => v4,
+    }
+}
+
 /// The client address for a request from `peer` carrying `forwarded_for`
 /// (the raw `X-Forwarded-For` value, if any).
 ///
@@ -121,6 +132,14 @@ mod tests {
         for bad in ["", "10.0.0.0/33", "::/129", "nope", "10.0.0.0/x"] {
             assert_eq!(Cidr::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn clients_are_keyed_by_address_or_ipv6_slash_64() {
+        assert_eq!(client_key(ip("10.1.2.3")), ip("10.1.2.3"));
+        assert_eq!(client_key(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
+        assert_eq!(client_key(ip("2001:db8:0:1:aa::9")), ip("2001:db8:0:1::"));
+        assert_ne!(client_key(ip("2001:db8:0:2::1")), ip("2001:db8:0:1::"));
     }
 
     #[test]

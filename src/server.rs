@@ -1,50 +1,60 @@
-//! The accept loop: HTTP/1.1 with keep-alive on hyper, a cap on open
-//! connections (a semaphore permit is taken before `accept`, so excess
-//! clients wait in the kernel backlog instead of costing memory), a
-//! header-read timeout against slow-loris clients, and graceful shutdown.
+//! The accept loop: HTTP/1.1 with keep-alive on hyper, caps on open
+//! connections overall and per client ([`slots`]), a header-read timeout
+//! against slow-loris clients, a write deadline against clients that stop
+//! reading ([`write_deadline`]), and graceful shutdown.
 //!
 //! Shutdown: stop accepting, tell every connection to finish its in-flight
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
+mod slots;
+mod write_deadline;
+
+pub use slots::{ConnectionSlot, Held, OverClientCap};
+
 use crate::app::App;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use slots::{Admission, Slots};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
+use write_deadline::WriteDeadline;
 
 /// Read buffer per connection, which also caps the size of request headers.
 const MAX_BUF: usize = 64 * 1024;
 
 /// Serves `listener` until `shutdown` completes, then drains connections.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let permits = Arc::new(Semaphore::new(app.config.server.max_connections));
+    let slots = Slots::new(&app.config.server);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => tokio::select! {
+            slot = slots.vacancy() => match slot {
+                Some(slot) => tokio::select! {
                     _ = &mut shutdown => break,
-                    r = listener.accept() => r.map(|conn| (conn, p)),
+                    r = listener.accept() => r.map(|conn| (conn, slot)),
                 },
-                Err(_) => break,
+                None => break,
             },
         };
         match accepted {
-            Ok(((stream, peer), permit)) => {
+            Ok(((stream, peer), slot)) => {
+                // `None`: over its cap with no refusal turn free; dropping closes it.
+                let Some(admission) = slots.admit(slot, peer.ip()) else {
+                    continue;
+                };
                 let (app, stop, done) = (app.clone(), stop_rx.clone(), done_tx.clone());
                 tokio::spawn(async move {
-                    connection(stream, peer, app, stop, ConnectionSlot::new(permit)).await;
+                    connection(stream, peer, app, stop, admission).await;
                     drop(done);
                 });
             }
@@ -70,42 +80,28 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
 }
 
-/// A connection's place under `MAX_CONNECTIONS`. Requests carry it so that
-/// a WebSocket upgrade can take the permit along: the stream then keeps
-/// counting as an open connection after hyper lets go of the socket.
-#[derive(Clone)]
-pub struct ConnectionSlot(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
-
-impl ConnectionSlot {
-    fn new(permit: OwnedSemaphorePermit) -> ConnectionSlot {
-        ConnectionSlot(Arc::new(Mutex::new(Some(permit))))
-    }
-
-    /// Takes the permit (once) for something that outlives the HTTP connection.
-    pub fn take(&self) -> Option<OwnedSemaphorePermit> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
-
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
-    slot: ConnectionSlot,
+    admission: Admission,
 ) {
     let _ = stream.set_nodelay(true);
-    let header_timeout = app.config.server.header_read_timeout;
+    let server = &app.config.server;
+    let header_timeout = admission.header_timeout(server.header_read_timeout);
+    let io = TokioIo::new(WriteDeadline::new(stream, server.write_timeout));
+    let handler_app = app.clone();
     let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(slot.clone());
-        let app = app.clone();
+        admission.mark(&mut req);
+        let app = handler_app.clone();
         async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .max_buf_size(MAX_BUF)
-        .serve_connection(TokioIo::new(stream), svc)
+        .serve_connection(io, svc)
         .with_upgrades();
     tokio::pin!(conn);
     tokio::select! {

@@ -71,6 +71,8 @@ impl AgentProcess {
             .env("SECRET_KEY", "bench-secret-key-0123456789abcdef0123")
             .env("MCP_API_KEY", "bench-mcp-key-0123456789")
             .env("RATE_LIMIT_ENABLED", "false")
+            // The bench is one client opening a thousand connections.
+            .env("MAX_CONNECTIONS_PER_CLIENT", "2048")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         for pass in ["DOCKER_HOST", "TOKIO_WORKER_THREADS"] {

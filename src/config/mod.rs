@@ -58,12 +58,18 @@ pub struct ServerConfig {
     pub host: String,
     pub port: u16,
     pub max_connections: usize,
+    /// Connections one TCP peer may hold open (IPv6 peers by /64), so one
+    /// address cannot take every slot of `max_connections`.
+    pub max_connections_per_client: usize,
     /// Addresses whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<Cidr>,
     /// How long in-flight requests may run after SIGTERM.
     pub shutdown_grace: Duration,
     /// How long a client may take to send a request's headers (slow-loris guard).
     pub header_read_timeout: Duration,
+    /// How long a write to a client may make no progress before the
+    /// connection is dropped (a client that stops reading its answer).
+    pub write_timeout: Duration,
     /// How often WebSocket peers are pinged; two silent intervals drop them.
     pub ping_interval: Duration,
 }
@@ -109,6 +115,10 @@ pub struct McpConfig {
 }
 
 const GENERATE_HINT: &str = "generate one with: openssl rand -base64 32";
+
+/// `MAX_CONNECTIONS_PER_CLIENT` when unset (or `MAX_CONNECTIONS`, if lower):
+/// a sixteenth of the default global cap.
+pub const DEFAULT_CONNECTIONS_PER_CLIENT: usize = 128;
 
 impl Config {
     /// Loads from `.env` and the process environment.
@@ -156,13 +166,22 @@ fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    let max_connections = vars.number("MAX_CONNECTIONS", 2048, 1, 1_000_000)?;
+    let per_client = DEFAULT_CONNECTIONS_PER_CLIENT.min(max_connections);
     Ok(ServerConfig {
         host: vars.string("HOST", "0.0.0.0"),
         port: vars.number("PORT", 9000, 0, u16::MAX)?,
-        max_connections: vars.number("MAX_CONNECTIONS", 2048, 1, 1_000_000)?,
+        max_connections,
+        max_connections_per_client: vars.number(
+            "MAX_CONNECTIONS_PER_CLIENT",
+            per_client,
+            1,
+            max_connections,
+        )?,
         trusted_proxies,
         shutdown_grace: Duration::from_secs(vars.number("SHUTDOWN_TIMEOUT", 8, 0, 3600)?),
         header_read_timeout: Duration::from_secs(vars.number("HEADER_READ_TIMEOUT", 15, 1, 600)?),
+        write_timeout: Duration::from_secs(vars.number("WRITE_TIMEOUT", 30, 1, 3600)?),
         ping_interval: Duration::from_secs(vars.number("WS_PING_INTERVAL", 30, 1, 3600)?),
     })
 }
@@ -281,6 +300,33 @@ mod tests {
         assert_eq!(c.rate_limit.requests, 100);
         assert_eq!(c.cors.origins, ["*"]);
         assert!(c.mcp.enabled && c.rate_limit.enabled && !c.debug);
+        assert_eq!(c.server.max_connections, 2048);
+        assert_eq!(c.server.max_connections_per_client, 128);
+        assert_eq!(c.server.write_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_per_client_connection_cap_fits_under_the_global_one() {
+        let c = load(&[("MAX_CONNECTIONS", "50")]).unwrap();
+        assert_eq!(
+            c.server.max_connections_per_client, 50,
+            "default follows a lower cap"
+        );
+        let c = load(&[
+            ("MAX_CONNECTIONS", "50"),
+            ("MAX_CONNECTIONS_PER_CLIENT", "50"),
+        ])
+        .unwrap();
+        assert_eq!(c.server.max_connections_per_client, 50);
+        for bad in ["0", "51", "many"] {
+            let err = load(&[
+                ("MAX_CONNECTIONS", "50"),
+                ("MAX_CONNECTIONS_PER_CLIENT", bad),
+            ])
+            .unwrap_err();
+            assert_eq!(err.var, "MAX_CONNECTIONS_PER_CLIENT", "{bad}");
+            assert!(err.message.contains("between 1 and 50"), "{}", err.message);
+        }
     }
 
     #[test]
@@ -320,6 +366,8 @@ mod tests {
             ("DEBUG", "sometimes"),
             ("TRUSTED_PROXIES", "10.0.0.0/99"),
             ("DOCKER_HOST", "npipe:////./pipe/docker_engine"),
+            ("MAX_CONNECTIONS_PER_CLIENT", "4096"),
+            ("WRITE_TIMEOUT", "0"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

@@ -1,6 +1,12 @@
 //! The Docker Engine API transport: HTTP/1.1 over the Unix socket (or
-//! `tcp://`), a deadline on every call, bounded response bodies, and API
-//! version negotiation.
+//! `tcp://`), a deadline on every call, bounded response bodies, API
+//! version negotiation, and bounded concurrency.
+//!
+//! At most [`MAX_CALLS`] calls talk to the daemon at once — the size of the
+//! connection pool — so no burst of requests opens hundreds of daemon
+//! connections; a call waits for its turn within its own deadline. Health
+//! pings take no turn: concurrent pings share one in flight (see
+//! [`Docker::ping`]), so they add at most one connection.
 //!
 //! Negotiation asks the unversioned `/version` once and uses the highest
 //! version both sides speak (ours: [`MAX_API`]; never below the daemon's
@@ -9,7 +15,7 @@
 //! next call, so the agent recovers by itself after a daemon restart; the
 //! connection pool discards dead sockets on its own.
 
-use super::error::DockerError;
+use super::error::{DockerError, Unreachable};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::body::Incoming;
@@ -19,12 +25,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use hyperlocal::UnixConnector;
 use serde::de::DeserializeOwned;
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The newest API version we speak.
 pub const MAX_API: (u32, u32) = (1, 47);
+/// Calls to the daemon at once, and idle connections kept for them.
+pub const MAX_CALLS: usize = 16;
+/// Longest wait for a health ping.
+const PING_LIMIT: Duration = Duration::from_secs(5);
 /// Largest JSON body we read from Docker.
 pub const MAX_BODY: usize = 64 << 20;
 /// Largest error body we read from Docker.
@@ -61,6 +74,15 @@ impl Endpoint {
     }
 }
 
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Unix(path) => write!(f, "unix://{}", path.display()),
+            Endpoint::Tcp(authority) => write!(f, "tcp://{authority}"),
+        }
+    }
+}
+
 enum Transport {
     Unix(Client<UnixConnector, Full<Bytes>>),
     Tcp(Client<HttpConnector, Full<Bytes>>),
@@ -69,13 +91,33 @@ enum Transport {
 /// A handle on one Docker daemon, shared by every request.
 pub struct Docker {
     transport: Transport,
+    endpoint: Endpoint,
     /// `unix://<hex path>:0` or `http://host:port`, prefixed to every path.
     base: String,
     /// The negotiated `/v1.NN` prefix, once known.
     version: Mutex<Option<Arc<str>>>,
-    /// When the daemon last answered; cleared when it cannot be reached.
-    answered: Mutex<Option<Instant>>,
+    /// What the last attempt to reach the daemon gave.
+    reach: Mutex<Reach>,
+    /// Turns to talk to the daemon ([`MAX_CALLS`]).
+    turns: Semaphore,
+    pings: PingRounds,
     timeout: Duration,
+}
+
+/// The daemon's reachability, as the last request found it.
+enum Reach {
+    Unknown,
+    Answered(Instant),
+    Failed(Unreachable),
+}
+
+/// Single-flight pings: a caller that queues behind a running ping takes
+/// that ping's outcome instead of sending its own.
+struct PingRounds {
+    /// Pings completed so far.
+    finished: AtomicU64,
+    /// The turn to ping, and the last outcome.
+    last: tokio::sync::Mutex<Option<Result<(), DockerError>>>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -87,7 +129,7 @@ impl Docker {
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(16);
+            .pool_max_idle_per_host(MAX_CALLS);
         let (transport, base) = match endpoint {
             Endpoint::Unix(path) => (
                 Transport::Unix(builder.build(UnixConnector)),
@@ -100,9 +142,15 @@ impl Docker {
         };
         Docker {
             transport,
+            endpoint: endpoint.clone(),
             base,
             version: Mutex::new(None),
-            answered: Mutex::new(None),
+            reach: Mutex::new(Reach::Unknown),
+            turns: Semaphore::new(MAX_CALLS),
+            pings: PingRounds {
+                finished: AtomicU64::new(0),
+                last: tokio::sync::Mutex::new(None),
+            },
             timeout,
         }
     }
@@ -122,12 +170,17 @@ impl Docker {
             Transport::Unix(c) => c.request(req).await,
             Transport::Tcp(c) => c.request(req).await,
         };
-        let answered = result.is_ok().then(Instant::now);
-        *self.answered.lock().unwrap_or_else(|e| e.into_inner()) = answered;
-        result.map_err(|e| {
-            self.forget_version();
-            DockerError::Unavailable(e.to_string())
-        })
+        let (reach, result) = match result {
+            Ok(resp) => (Reach::Answered(Instant::now()), Ok(resp)),
+            Err(e) => {
+                self.forget_version();
+                let why = Unreachable::classify(&self.endpoint, &e);
+                let err = DockerError::Unavailable(why.to_string());
+                (Reach::Failed(why), Err(err))
+            }
+        };
+        *self.reach.lock().unwrap_or_else(|e| e.into_inner()) = reach;
+        result
     }
 
     fn forget_version(&self) {
@@ -137,10 +190,23 @@ impl Docker {
     /// Whether the daemon answered some call within `within` (and nothing
     /// failed to reach it since).
     pub fn answered_within(&self, within: Duration) -> bool {
-        self.answered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some_and(|t| t.elapsed() < within)
+        matches!(*self.reach.lock().unwrap_or_else(|e| e.into_inner()),
+            Reach::Answered(t) if t.elapsed() < within)
+    }
+
+    /// Why the daemon could not be reached, if the last attempt failed to.
+    pub fn unreachable(&self) -> Option<Unreachable> {
+        match &*self.reach.lock().unwrap_or_else(|e| e.into_inner()) {
+            Reach::Failed(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    /// A turn to talk to the daemon; waiting for it counts against the
+    /// caller's deadline like any other wait.
+    async fn turn(&self) -> Result<SemaphorePermit<'_>, DockerError> {
+        // The semaphore is never closed; a closed one would mean no turns at all.
+        self.turns.acquire().await.map_err(|_| DockerError::Timeout)
     }
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.
@@ -177,9 +243,11 @@ impl Docker {
         Ok(prefix)
     }
 
-    /// GET a JSON document, within the default deadline.
+    /// GET a JSON document, within the default deadline. The call's turn
+    /// lasts until the (bounded) body is read.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
         self.deadline(self.timeout, async {
+            let _turn = self.turn().await?;
             read_json(self.call(Method::GET, path).await?).await
         })
         .await
@@ -188,6 +256,7 @@ impl Docker {
     /// POST without a body; returns Docker's status (e.g. 204, or 304 "already so").
     pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
         self.deadline(deadline, async {
+            let _turn = self.turn().await?;
             let resp = self.call(Method::POST, path).await?;
             let status = resp.status();
             drain(resp.into_body(), MAX_ERROR_BODY).await;
@@ -197,20 +266,40 @@ impl Docker {
     }
 
     /// Opens a response whose body the caller reads incrementally (logs,
-    /// streams). The deadline covers the response head only.
+    /// followed logs, stats and events). The deadline covers the response
+    /// head only, and so does the call's turn: a long-lived stream holds a
+    /// connection but no turn, or a few hundred WebSocket subscribers would
+    /// starve every other call. (Streams are bounded by the connection cap
+    /// and shared between subscribers instead.)
     pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
-        self.deadline(self.timeout, self.call(Method::GET, path))
-            .await
-    }
-
-    /// Is the daemon answering? (`GET /_ping`, unversioned.)
-    pub async fn ping(&self) -> Result<(), DockerError> {
-        self.deadline(self.timeout.min(Duration::from_secs(5)), async {
-            let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
-            drain(resp.into_body(), MAX_ERROR_BODY).await;
-            Ok(())
+        self.deadline(self.timeout, async {
+            let _turn = self.turn().await?;
+            self.call(Method::GET, path).await
         })
         .await
+    }
+
+    /// Is the daemon answering? (`GET /_ping`, unversioned.) Concurrent
+    /// callers share one ping: whoever queues behind a ping in flight gets
+    /// its outcome, so a flood of health probes costs one request at a time.
+    pub async fn ping(&self) -> Result<(), DockerError> {
+        let seen = self.pings.finished.load(Ordering::SeqCst);
+        let mut last = self.pings.last.lock().await;
+        if self.pings.finished.load(Ordering::SeqCst) != seen {
+            if let Some(outcome) = last.clone() {
+                return outcome;
+            }
+        }
+        let outcome = self
+            .deadline(self.timeout.min(PING_LIMIT), async {
+                let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
+                drain(resp.into_body(), MAX_ERROR_BODY).await;
+                Ok(())
+            })
+            .await;
+        *last = Some(outcome.clone());
+        self.pings.finished.fetch_add(1, Ordering::SeqCst);
+        outcome
     }
 
     /// Runs `fut` within `limit`; a miss is [`DockerError::Timeout`].
@@ -309,6 +398,30 @@ mod tests {
         ] {
             assert_eq!(Endpoint::parse(bad), None, "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn connect_failures_name_the_socket_and_the_os_error() {
+        let missing = std::env::temp_dir().join(format!("no-daemon-{}.sock", std::process::id()));
+        let docker = Docker::new(&Endpoint::Unix(missing.clone()), Duration::from_secs(5));
+        let err = docker
+            .get_json::<serde_json::Value>("/info")
+            .await
+            .unwrap_err();
+        let why = docker.unreachable().expect("a reason");
+        assert_eq!(why.cause, crate::docker::error::Cause::NotFound);
+        assert_eq!(err, DockerError::Unavailable(why.to_string()));
+        assert!(why.to_string().contains(&missing.display().to_string()));
+        assert!(!docker.answered_within(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn endpoints_display_as_docker_host_values() {
+        assert_eq!(
+            Endpoint::Unix("/run/d.sock".into()).to_string(),
+            "unix:///run/d.sock"
+        );
+        assert_eq!(Endpoint::Tcp("h:2375".into()).to_string(), "tcp://h:2375");
     }
 
     #[test]

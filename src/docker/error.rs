@@ -3,8 +3,14 @@
 //! map them (404 → not found, 409 → conflict, ...). Messages here may hold
 //! internal detail (socket paths); they are logged, not sent to clients,
 //! except Docker's own message about the user's container.
+//!
+//! [`Unreachable`] says why the daemon could not be reached in terms an
+//! operator can act on: which socket or address, what the OS said
+//! (permission denied, not found, refused) and the usual fix.
 
+use super::Endpoint;
 use std::fmt;
+use std::io;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerError {
@@ -51,3 +57,173 @@ impl fmt::Display for DockerError {
 }
 
 impl std::error::Error for DockerError {}
+
+/// Why the daemon could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable {
+    pub endpoint: Endpoint,
+    pub cause: Cause,
+}
+
+/// What the OS said when the agent tried to reach the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    PermissionDenied,
+    NotFound,
+    Refused,
+    /// Anything else, as the innermost error put it.
+    Other(String),
+}
+
+impl Unreachable {
+    /// Classifies a failed request to `endpoint` by the first I/O error in
+    /// its chain of causes.
+    pub fn classify(endpoint: &Endpoint, err: &(dyn std::error::Error + 'static)) -> Unreachable {
+        let mut innermost = err;
+        while !innermost.is::<io::Error>() {
+            match innermost.source() {
+                Some(source) => innermost = source,
+                None => break,
+            }
+        }
+        let cause = match innermost.downcast_ref::<io::Error>().map(io::Error::kind) {
+            Some(io::ErrorKind::PermissionDenied) => Cause::PermissionDenied,
+            Some(io::ErrorKind::NotFound) => Cause::NotFound,
+            Some(io::ErrorKind::ConnectionRefused) => Cause::Refused,
+            _ => Cause::Other(innermost.to_string()),
+        };
+        Unreachable {
+            endpoint: endpoint.clone(),
+            cause,
+        }
+    }
+
+    /// The reason without the socket path or address, for the open health probe.
+    pub fn summary(&self) -> String {
+        let what = match (&self.endpoint, &self.cause) {
+            (Endpoint::Unix(_), Cause::PermissionDenied | Cause::NotFound | Cause::Refused) => {
+                "cannot open the Docker socket"
+            }
+            _ => "cannot reach the Docker daemon",
+        };
+        format!("{what}: {}", self.cause)
+    }
+
+    /// What usually fixes it.
+    fn fix(&self) -> String {
+        match (&self.endpoint, &self.cause) {
+            (Endpoint::Unix(path), Cause::PermissionDenied) => format!(
+                "run the agent in the socket's group (docker run --group-add $(stat -c %g {})) or set DOCKER_HOST",
+                path.display()
+            ),
+            (Endpoint::Unix(_), Cause::NotFound) => "start the Docker daemon, mount its socket \
+                 (docker run -v /var/run/docker.sock:/var/run/docker.sock) or set DOCKER_HOST"
+                .into(),
+            (Endpoint::Unix(_), Cause::Refused) => {
+                "no daemon is listening on it; start the Docker daemon or set DOCKER_HOST".into()
+            }
+            (Endpoint::Tcp(_), _) => {
+                "check that the daemon listens there or set DOCKER_HOST".into()
+            }
+            (Endpoint::Unix(_), Cause::Other(_)) => {
+                "check that the Docker daemon is running or set DOCKER_HOST".into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::PermissionDenied => f.write_str("permission denied"),
+            Cause::NotFound => f.write_str("not found"),
+            Cause::Refused => f.write_str("connection refused"),
+            Cause::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The full reason with the socket or address and the fix, for logs and
+/// for callers holding a token.
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.endpoint, &self.cause) {
+            (Endpoint::Unix(path), Cause::PermissionDenied | Cause::NotFound | Cause::Refused) => {
+                write!(f, "cannot open the Docker socket {}", path.display())?
+            }
+            (endpoint, _) => write!(f, "cannot reach the Docker daemon at {endpoint}")?,
+        }
+        write!(f, ": {} — {}", self.cause, self.fix())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unix(cause: Cause) -> Unreachable {
+        Unreachable {
+            endpoint: Endpoint::Unix("/run/d.sock".into()),
+            cause,
+        }
+    }
+
+    #[test]
+    fn the_os_error_is_found_in_the_chain_of_causes() {
+        #[derive(Debug)]
+        struct Wrapper(io::Error);
+        impl fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let endpoint = Endpoint::Unix("/run/d.sock".into());
+        let cases = [
+            (io::ErrorKind::PermissionDenied, Cause::PermissionDenied),
+            (io::ErrorKind::NotFound, Cause::NotFound),
+            (io::ErrorKind::ConnectionRefused, Cause::Refused),
+        ];
+        for (kind, cause) in cases {
+            let err = Wrapper(io::Error::from(kind));
+            assert_eq!(Unreachable::classify(&endpoint, &err).cause, cause);
+        }
+        let reset = Wrapper(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+        assert_eq!(
+            Unreachable::classify(&endpoint, &reset).cause,
+            Cause::Other("reset".into())
+        );
+    }
+
+    #[test]
+    fn messages_name_the_socket_the_os_error_and_the_fix() {
+        assert_eq!(
+            unix(Cause::PermissionDenied).to_string(),
+            "cannot open the Docker socket /run/d.sock: permission denied — run the agent in the \
+             socket's group (docker run --group-add $(stat -c %g /run/d.sock)) or set DOCKER_HOST"
+        );
+        assert_eq!(
+            unix(Cause::PermissionDenied).summary(),
+            "cannot open the Docker socket: permission denied"
+        );
+        let tcp = Unreachable {
+            endpoint: Endpoint::Tcp("10.0.0.5:2375".into()),
+            cause: Cause::Other("timed out".into()),
+        };
+        assert_eq!(
+            tcp.to_string(),
+            "cannot reach the Docker daemon at tcp://10.0.0.5:2375: timed out — check that the \
+             daemon listens there or set DOCKER_HOST"
+        );
+        assert_eq!(tcp.summary(), "cannot reach the Docker daemon: timed out");
+        for cause in [Cause::NotFound, Cause::Refused, Cause::Other("x".into())] {
+            let u = unix(cause);
+            assert!(u.to_string().contains("DOCKER_HOST"), "{u}");
+            assert!(!u.summary().contains("/run/d.sock"), "{}", u.summary());
+        }
+    }
+}

@@ -47,15 +47,21 @@ pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response<Body> {
 
 /// The JSON error response for `err`.
 pub fn error(err: &Error) -> Response<Body> {
+    error_with(err, &err.body())
+}
+
+/// The error response for `err` with `body` in place of its own (a detail
+/// that only the caller can fill in).
+pub fn error_with(err: &Error, body: &serde_json::Value) -> Response<Body> {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = json(status, &err.body());
+    let mut resp = json(status, body);
     let headers = resp.headers_mut();
+    if let Some(secs) = err.retry_after() {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     match err {
         Error::Unauthorized(_) => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        Error::TooManyRequests { retry_after } => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         Error::MethodNotAllowed(allow) => {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));

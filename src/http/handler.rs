@@ -1,8 +1,11 @@
-//! The request pipeline, in order: request id and client address; CORS
+//! The request pipeline, in order: request id and client address; the
+//! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`); CORS
 //! preflight; route (404/405); rate limit (429); credential — JWT or MCP
 //! key — (401); the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
-//! and `X-Process-Time`, and one access-log line.
+//! and `X-Process-Time`, and one access-log line; a `429` also gets
+//! `Connection: close`, so a refused client gives its connection back.
+//! A `503` for an unreachable daemon says why and how to fix it.
 //!
 //! A bug that panics in a handler becomes a JSON 500 for that request
 //! instead of a dropped connection (the panic is caught at this boundary).
@@ -12,10 +15,11 @@ use super::request_id;
 use super::router::{self, Guard};
 use crate::app::App;
 use crate::error::Error;
+use crate::server::OverClientCap;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ORIGIN};
-use hyper::{Request, Response};
+use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
+use hyper::{Request, Response, StatusCode};
 use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -48,7 +52,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
             log::error!(request_id = id.as_str(); "request handler panicked");
             Err(Error::Internal)
         });
-    let mut resp = result.unwrap_or_else(|e| body::error(&e));
+    let mut resp = result.unwrap_or_else(|e| error_response(&app, &e));
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+        resp.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
 
     let headers = resp.headers_mut();
     app.cors.decorate(origin.as_ref(), headers);
@@ -70,11 +78,24 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     resp
 }
 
+/// The error response, with the daemon's reason in a `503`'s detail.
+fn error_response(app: &App, e: &Error) -> Response<Body> {
+    match e {
+        Error::DockerUnavailable => {
+            body::error_with(e, &serde_json::json!({"detail": app.service.explain(e)}))
+        }
+        _ => body::error(e),
+    }
+}
+
 async fn respond(
     app: Arc<App>,
     req: Request<Incoming>,
     client: IpAddr,
 ) -> Result<Response<Body>, Error> {
+    if let Some(over) = req.extensions().get::<OverClientCap>() {
+        return Err(Error::TooManyConnections { limit: over.limit });
+    }
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }

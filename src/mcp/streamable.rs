@@ -11,7 +11,9 @@
 //!   2025-11-25): the answer carries `Mcp-Session-Id`; later requests must
 //!   echo it (missing: 400, unknown or ended: 404); an unsupported
 //!   `MCP-Protocol-Version` is 400 (absent means 2025-03-26); batches only
-//!   under 2025-03-26; `DELETE` ends the session.
+//!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded per
+//!   client ([`SESSIONS_PER_CLIENT`]) and overall; the least recently used
+//!   one makes room, so nobody is locked out.
 //!
 //! Notifications and client responses get `202` with no body; requests get
 //! `application/json`. `GET` is 405: the agent has nothing to push.
@@ -33,6 +35,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
+/// Handshake sessions one client may hold; its next `initialize` ends its
+/// least recently used one.
+pub const SESSIONS_PER_CLIENT: usize = 64;
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -101,13 +106,10 @@ pub async fn post(
 
 async fn initialize(app: &Arc<App>, client: IpAddr, id: &Value, params: &Value) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
-    let Some(session) = app.mcp.streamable.insert(version) else {
-        let e = RpcError::new(
-            jsonrpc::INTERNAL_ERROR,
-            "Too many MCP sessions; try again later",
-        );
-        return rpc(StatusCode::SERVICE_UNAVAILABLE, &e.response(id), None);
-    };
+    let session = app
+        .mcp
+        .streamable
+        .open(client, SESSIONS_PER_CLIENT, version);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),

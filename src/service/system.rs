@@ -1,24 +1,72 @@
-//! Daemon-wide information: reachability (`/healthz`), version, and the
-//! enhanced health object (`/health`), which reports a disconnected daemon
-//! as data (`status: "degraded"`) rather than as an error.
+//! Daemon-wide information: reachability (`/healthz`, and the check at
+//! start), version, and the enhanced health object (`/health`), which
+//! reports a disconnected daemon as data (`status: "degraded"`) rather than
+//! as an error. An unreachable daemon is explained: the open probe says what
+//! the OS said, callers with a token also get the socket and the fix.
 
 use super::Service;
-use crate::docker::models;
+use crate::docker::{DockerError, models};
 use crate::error::Error;
 use crate::models::{EnhancedHealth, Health, VersionInfo};
 use std::time::Duration;
 
 impl Service {
-    /// `ok` when the daemon answers, else `degraded`. A daemon that
-    /// answered any call in the last second counts without a new ping, so
-    /// this unauthenticated, unlimited probe cannot be used to flood the
-    /// daemon; a failure to reach it clears that at once.
+    /// `ok` when the daemon answers, else `degraded` with the reason. A
+    /// daemon that answered any call in the last second counts without a new
+    /// ping, and concurrent probes share one ping, so this unauthenticated,
+    /// unlimited probe cannot be used to flood the daemon; a failure to reach
+    /// it clears that at once.
     pub async fn health(&self) -> Health {
-        let connected =
-            self.docker.answered_within(Duration::from_secs(1)) || self.docker.ping().await.is_ok();
-        Health {
-            status: if connected { "ok" } else { "degraded" },
-            docker_connected: connected,
+        let reached = if self.docker.answered_within(Duration::from_secs(1)) {
+            Ok(())
+        } else {
+            self.docker.ping().await
+        };
+        match reached {
+            Ok(()) => Health {
+                status: "ok",
+                docker_connected: true,
+                docker_error: None,
+            },
+            Err(e) => Health {
+                status: "degraded",
+                docker_connected: false,
+                docker_error: Some(self.summary(&e)),
+            },
+        }
+    }
+
+    /// Why a ping failed, without the socket path or address.
+    fn summary(&self, e: &DockerError) -> String {
+        match e {
+            DockerError::Unavailable(_) => self.docker.unreachable().map_or_else(
+                || "cannot reach the Docker daemon".into(),
+                |why| why.summary(),
+            ),
+            DockerError::Timeout => "the Docker daemon did not answer in time".into(),
+            DockerError::Status { status, .. } => format!("the Docker daemon answered {status}"),
+            DockerError::Protocol(_) => "the Docker daemon's answer was unreadable".into(),
+        }
+    }
+
+    /// The message for `e`, with — for an unreachable daemon — the socket or
+    /// address, what the OS said and the fix (for callers with a token).
+    pub fn explain(&self, e: &Error) -> String {
+        match (e, self.docker.unreachable()) {
+            (Error::DockerUnavailable, Some(why)) => format!("{}: {why}", e.message()),
+            _ => e.message(),
+        }
+    }
+
+    /// Probes the daemon once at start and, if it cannot be reached, says
+    /// why and how to fix it. The agent serves anyway: the daemon may come later.
+    pub async fn check_at_start(&self) {
+        if let Err(e) = self.docker.ping().await {
+            let why = self
+                .docker
+                .unreachable()
+                .map_or_else(|| e.to_string(), |why| why.to_string());
+            log::warn!("{why}; serving anyway: Docker routes answer 503 until it can be reached");
         }
     }
 
@@ -61,7 +109,7 @@ impl Service {
                         err,
                         Error::DockerUnavailable | Error::DockerTimeout
                     ),
-                    error: Some(err.message()),
+                    error: Some(self.explain(&err)),
                     ..EnhancedHealth::default()
                 }
             }

@@ -2,6 +2,7 @@
 //! refusing weak settings, secrets kept out of logs, SIGTERM handling.
 
 use crate::util::*;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -320,5 +321,65 @@ fn the_healthcheck_subcommand_reports_health_by_exit_status() {
         Some(1),
         "up but without Docker is unhealthy"
     );
+    let why = healthcheck_output(&dir, &port);
+    assert!(
+        why.contains("cannot reach Docker: cannot open the Docker socket: not found"),
+        "{why}"
+    );
+    let warning = degraded.wait_line("cannot open the Docker socket");
+    assert!(
+        warning.contains(r#""level":"WARN""#)
+            && warning.contains(&format!("{}: not found", missing.display())),
+        "said at start: {warning}"
+    );
     degraded.terminate();
+}
+
+/// What `docker-agent healthcheck` prints for an agent on `port`.
+fn healthcheck_output(dir: &Path, port: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
+        .arg("healthcheck")
+        .current_dir(dir)
+        .env_clear()
+        .env("PORT", port)
+        .env("HOST", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_socket_the_agent_may_not_open_is_named_with_its_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("denied");
+    let socket = temp_socket("denied");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let docker_host = format!("unix://{}", socket.display());
+    let mut agent = Process::spawn_as_nobody(
+        &dir,
+        &[("API_PASSWORD", PASSWORD), ("DOCKER_HOST", &docker_host)],
+    );
+    let warning = agent.wait_line("cannot open the Docker socket");
+    let fix = format!(
+        "{0}: permission denied — run the agent in the socket's group \
+         (docker run --group-add $(stat -c %g {0})) or set DOCKER_HOST",
+        socket.display()
+    );
+    assert!(
+        warning.contains(r#""level":"WARN""#) && warning.contains(&fix),
+        "{warning}"
+    );
+    let base = format!("http://{}", agent.address());
+    assert_eq!(
+        curl(&[&format!("{base}/api/v1/healthz")]),
+        r#"{"status":"degraded","docker_connected":false,"docker_error":"cannot open the Docker socket: permission denied"}"#
+    );
+    let port = base.rsplit(':').next().unwrap();
+    let why = healthcheck_output(&dir, port);
+    assert!(why.contains("permission denied"), "{why}");
+    let (code, _) = agent.terminate();
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_file(&socket);
 }

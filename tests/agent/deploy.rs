@@ -255,10 +255,17 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
     assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
-    for probe in ["livenessProbe", "readinessProbe"] {
-        assert_eq!(c[probe]["httpGet"]["path"], "/api/v1/healthz", "{probe}");
-        assert_eq!(c[probe]["httpGet"]["port"], 9000);
-    }
+    // Liveness asks only whether the process answers (/healthz is 200 even
+    // when Docker is not); readiness runs the healthcheck subcommand, which
+    // fails while Docker is unreachable.
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/api/v1/healthz");
+    assert_eq!(c["livenessProbe"]["httpGet"]["port"], 9000);
+    assert!(c["readinessProbe"]["httpGet"].is_null());
+    assert_eq!(
+        c["readinessProbe"]["exec"]["command"],
+        serde_json::json!(["/docker-agent", "healthcheck"])
+    );
+    assert!(c["readinessProbe"]["timeoutSeconds"].as_u64().unwrap() >= 5);
     assert_eq!(
         pod["volumes"][0]["hostPath"]["path"],
         "/var/run/docker.sock"

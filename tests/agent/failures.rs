@@ -111,7 +111,15 @@ async fn docker_unavailable_is_503_and_healthz_degraded() {
     assert_eq!(healthz.status, 200);
     assert_eq!(
         healthz.json(),
-        json!({"status": "degraded", "docker_connected": false})
+        json!({"status": "degraded", "docker_connected": false,
+               "docker_error": "cannot open the Docker socket: not found"}),
+        "the open probe says why, without the path"
+    );
+    let detail = format!(
+        "Docker service is unavailable: cannot open the Docker socket {}: not found \
+         — start the Docker daemon, mount its socket \
+         (docker run -v /var/run/docker.sock:/var/run/docker.sock) or set DOCKER_HOST",
+        missing.display()
     );
     for path in [
         "/api/v1/containers/",
@@ -123,7 +131,7 @@ async fn docker_unavailable_is_503_and_healthz_degraded() {
         let resp = agent.get(path, Some(&token)).await;
         assert_eq!(
             (resp.status, resp.json()),
-            (503, json!({"detail": "Docker service is unavailable"})),
+            (503, json!({"detail": detail})),
             "{path}"
         );
     }
@@ -137,11 +145,56 @@ async fn docker_unavailable_is_503_and_healthz_degraded() {
     let health = agent.get("/api/v1/health", Some(&token)).await.json();
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["docker_connected"], false);
-    assert_eq!(health["error"], "Docker service is unavailable");
-    assert!(
-        !health.to_string().contains(missing.to_str().unwrap()),
-        "socket path must not leak"
+    assert_eq!(health["error"], detail.as_str());
+}
+
+/// The 503 detail and the open probe's reason for a daemon at `host`.
+async fn unreachable_reasons(host: &str) -> (String, String) {
+    let agent = Agent::start(&[("DOCKER_HOST", host)]).await;
+    let token = agent.token().await;
+    let resp = agent.get("/api/v1/containers/", Some(&token)).await;
+    assert_eq!(resp.status, 503);
+    let healthz = agent.get("/api/v1/healthz", None).await.json();
+    assert_eq!(healthz["docker_connected"], false);
+    (
+        resp.json()["detail"].as_str().unwrap().to_string(),
+        healthz["docker_error"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_socket_nobody_listens_on_is_connection_refused() {
+    let path = temp_socket("refused");
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let (detail, reason) = unreachable_reasons(&format!("unix://{}", path.display())).await;
+    assert_eq!(
+        detail,
+        format!(
+            "Docker service is unavailable: cannot open the Docker socket {}: connection refused \
+             — no daemon is listening on it; start the Docker daemon or set DOCKER_HOST",
+            path.display()
+        )
     );
+    assert_eq!(reason, "cannot open the Docker socket: connection refused");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn a_tcp_address_nobody_listens_on_is_connection_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (detail, reason) = unreachable_reasons(&format!("tcp://127.0.0.1:{port}")).await;
+    assert_eq!(
+        detail,
+        format!(
+            "Docker service is unavailable: cannot reach the Docker daemon at tcp://127.0.0.1:{port}: \
+             connection refused — check that the daemon listens there or set DOCKER_HOST"
+        )
+    );
+    assert_eq!(reason, "cannot reach the Docker daemon: connection refused");
 }
 
 #[tokio::test]
@@ -159,6 +212,10 @@ async fn hung_daemon_times_out_with_504() {
     );
     let healthz = agent.get("/api/v1/healthz", None).await.json();
     assert_eq!(healthz["status"], "degraded");
+    assert_eq!(
+        healthz["docker_error"],
+        "the Docker daemon did not answer in time"
+    );
     let _ = std::fs::remove_file(&path);
 }
 

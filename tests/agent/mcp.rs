@@ -333,6 +333,58 @@ async fn handshake_sessions_follow_the_streamable_http_rules() {
     assert_eq!(again.status, 404);
 }
 
+/// Opens a handshake-era session as `client` (behind the trusted proxy 127.0.0.1).
+async fn initialize_as(agent: &Agent, client: &str) -> String {
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let resp = post(agent, &body, &[("x-forwarded-for", client)]).await;
+    assert_eq!(resp.status, 200, "{client}: {:?}", resp.body);
+    resp.header("mcp-session-id").unwrap().to_string()
+}
+
+/// The status of a ping in `session` (which also marks it used).
+async fn ping_in(agent: &Agent, session: &str) -> u16 {
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    in_session(agent, session, "2025-11-25", &ping).await.status
+}
+
+#[tokio::test]
+async fn handshake_sessions_cannot_be_hoarded() {
+    const TABLE: usize = 1000;
+    let per_client = docker_agent::mcp::streamable::SESSIONS_PER_CLIENT;
+    let agent = Agent::start(&[
+        ("RATE_LIMIT_ENABLED", "false"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    // A client that reconnects without DELETE as many times as the table
+    // holds sessions keeps only its most recent ones...
+    let mut hoarded = Vec::new();
+    for _ in 0..TABLE {
+        hoarded.push(initialize_as(&agent, "198.51.100.1").await);
+    }
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - per_client - 1]).await, 404);
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
+    // ...and locks nobody else out.
+    let other = initialize_as(&agent, "198.51.100.2").await;
+
+    // Many clients filling the table: the least recently used session makes room.
+    let mut open = per_client + 1;
+    let mut n = 0;
+    while open < TABLE {
+        initialize_as(&agent, &format!("203.0.113.{}", n / per_client)).await;
+        (open, n) = (open + 1, n + 1);
+    }
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
+    initialize_as(&agent, "192.0.2.1").await;
+    assert_eq!(
+        ping_in(&agent, &hoarded[TABLE - per_client]).await,
+        404,
+        "the least recently used session was evicted"
+    );
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
+    assert_eq!(ping_in(&agent, &other).await, 200);
+}
+
 #[tokio::test]
 async fn batches_only_where_the_protocol_version_allows_them() {
     let agent = Agent::start(&[]).await;

@@ -2,16 +2,18 @@
 //! pretty with whitespace between, come back byte for byte however they are
 //! chunked; arbitrary bytes split the same whatever the chunking, never
 //! panic, and only whitespace ever lies between the values handed out; and a
-//! value above [`MAX_VALUE`] is refused once the chunk that carries it past
-//! the cap has been pushed, so at most the cap plus one chunk is held.
+//! value above [`MAX_VALUE`] comes back as an outline (its first and last
+//! bytes and its size) while the values around it come back whole.
 
 use crate::chunks::{bytes_rich_in, cuts, drain, split};
 use crate::json::{container, whitespace};
-use docker_agent::docker::jsonstream::{JsonSplitter, JsonStreamError, MAX_VALUE};
+use docker_agent::docker::jsonstream::{
+    JsonSplitter, JsonStreamError, MAX_VALUE, OUTLINE_BYTES, Outline, Value as Item,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn values(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Result<(), JsonStreamError>) {
+fn items(chunks: &[&[u8]]) -> (Vec<Item>, Result<(), JsonStreamError>) {
     let splitter = &mut JsonSplitter::new();
     drain(
         splitter,
@@ -20,6 +22,19 @@ fn values(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Result<(), JsonStreamError>) {
         JsonSplitter::next_value,
         JsonSplitter::finish,
     )
+}
+
+/// The values of small input, which all come back whole.
+fn values(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Result<(), JsonStreamError>) {
+    let (items, end) = items(chunks);
+    let whole = items
+        .into_iter()
+        .map(|i| match i {
+            Item::Whole(v) => v,
+            Item::Oversized(o) => panic!("{} bytes outlined", o.size),
+        })
+        .collect();
+    (whole, end)
 }
 
 fn serialise(value: &Value, pretty: bool) -> Vec<u8> {
@@ -77,38 +92,27 @@ proptest! {
     }
 
     #[test]
-    fn an_oversized_value_is_refused_once_the_cap_is_passed(
+    fn an_oversized_value_is_outlined_and_the_stream_goes_on(
         first in container(),
         item in container(),
+        last in container(),
         chunk in 512usize..65_536,
     ) {
         let first_text = serde_json::to_vec(&first).unwrap();
-        let mut stream = first_text.clone();
-        stream.push(b'\n');
-        let opens_at = stream.len();
-        stream.extend(oversized(&item));
-        let mut splitter = JsonSplitter::new();
-        let mut got = Vec::new();
-        let mut refused_at = None;
-        'feed: for (i, piece) in stream.chunks(chunk).enumerate() {
-            splitter.push(piece);
-            loop {
-                match splitter.next_value() {
-                    Ok(Some(v)) => got.push(v),
-                    Ok(None) => break,
-                    Err(e) => {
-                        refused_at = Some((e, (i * chunk + piece.len())));
-                        break 'feed;
-                    }
-                }
-            }
-        }
-        prop_assert_eq!(got, vec![first_text]);
-        let (error, pushed) = refused_at.expect("the oversized value is refused");
-        prop_assert_eq!(error, JsonStreamError::TooLarge);
-        prop_assert!(
-            pushed - opens_at <= MAX_VALUE + chunk,
-            "refused after {} bytes of the value", pushed - opens_at
+        let big = oversized(&item);
+        let last_text = serde_json::to_vec(&last).unwrap();
+        let stream = [&first_text[..], b"\n", &big, b" ", &last_text].concat();
+        let pieces: Vec<&[u8]> = stream.chunks(chunk).collect();
+        let (got, end) = items(&pieces);
+        prop_assert_eq!(end, Ok(()));
+        let outline = Outline {
+            head: big[..OUTLINE_BYTES].to_vec(),
+            tail: big[big.len() - OUTLINE_BYTES..].to_vec(),
+            size: big.len(),
+        };
+        prop_assert_eq!(
+            got,
+            vec![Item::Whole(first_text), Item::Oversized(outline), Item::Whole(last_text)]
         );
     }
 }

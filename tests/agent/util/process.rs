@@ -17,7 +17,19 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(dir: &Path, env: &[(&str, &str)]) -> Process {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_docker-agent"));
+        Process::spawn_with(Command::new(env!("CARGO_BIN_EXE_docker-agent")), dir, env)
+    }
+
+    /// Runs the agent as `nobody` with no groups (the tests run as root,
+    /// which file permissions do not stop).
+    pub fn spawn_as_nobody(dir: &Path, env: &[(&str, &str)]) -> Process {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_docker-agent"));
+        Process::spawn_with(cmd, dir, env)
+    }
+
+    fn spawn_with(mut cmd: Command, dir: &Path, env: &[(&str, &str)]) -> Process {
         cmd.current_dir(dir)
             .env_clear()
             .stdout(Stdio::piped())
