@@ -7,6 +7,7 @@ mod containers;
 mod deploy;
 mod failures;
 mod mcp;
+mod memory;
 mod pipeline;
 mod streams;
 mod util;
