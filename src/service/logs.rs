@@ -104,11 +104,12 @@ fn fit(mut text: String, limit: LogLimit) -> (String, bool) {
     let Some(keep_from) = over else {
         return (text, false);
     };
-    let start = match text[..keep_from].ends_with('\n') {
-        true => keep_from,
-        false => text[keep_from..]
+    let start = if text[..keep_from].ends_with('\n') {
+        keep_from
+    } else {
+        text[keep_from..]
             .find('\n')
-            .map_or(keep_from, |i| keep_from + i + 1),
+            .map_or(keep_from, |i| keep_from + i + 1)
     };
     text.drain(..start);
     (text, true)
