@@ -127,6 +127,10 @@ pub struct ContainerLogs {
     pub container_id: String,
     pub logs: String,
     pub tail: u32,
+    /// Older lines were left out to keep the answer within its size limit.
+    /// Not in the original contract: an added field, which clients that do
+    /// not know it ignore.
+    pub truncated: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -8,13 +8,21 @@ mod login;
 use crate::app::App;
 use crate::auth::jwt::Claims;
 use crate::error::Error;
-use crate::http::body::{Body, ok};
+use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
 use crate::http::router::{Action, Route};
 use crate::models::AuthCheck;
+use crate::service::logs::{LogLimit, MAX_LOG_BYTES};
 use hyper::body::Incoming;
-use hyper::{Request, Response};
+use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
+
+/// Log text in a REST answer: one JSON string of at most [`MAX_LOG_BYTES`].
+/// The body keeps the read's turn until it is written.
+const LOG_LIMIT: LogLimit = LogLimit {
+    bytes: MAX_LOG_BYTES,
+    cost: |c| body::escaped_len(c, 1),
+};
 
 pub async fn dispatch(
     app: &Arc<App>,
@@ -44,7 +52,8 @@ pub async fn dispatch(
         Route::ContainerLogs(id) => {
             let tail = q.int("tail", 100, 1, 10_000);
             q.finish()?;
-            ok(&s.logs(&id, tail as u32).await?)
+            let (logs, turn) = s.logs(&id, tail as u32, LOG_LIMIT).await?;
+            body::json_held(StatusCode::OK, &logs, turn)
         }
         Route::ContainerAction(id, action) => ok(&match action {
             Action::Start => s.start(&id).await?,

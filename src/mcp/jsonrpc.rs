@@ -18,6 +18,9 @@ pub const INTERNAL_ERROR: i64 = -32603;
 pub const HEADER_MISMATCH: i64 = -32020;
 /// The requested protocol version is not served here (2026-07-28).
 pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+/// A batch's answer reached [`MAX_RESPONSE`], so this request was not run
+/// (a server error of our own, in the range JSON-RPC leaves to servers).
+pub const RESPONSE_LIMIT: i64 = -32000;
 
 /// Deepest nesting accepted in a message.
 pub const MAX_DEPTH: usize = 64;
@@ -25,6 +28,10 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_BODY: usize = 256 * 1024;
 /// Most messages in one batch.
 pub const MAX_BATCH: usize = 32;
+/// Largest answer to one message or to a whole batch, counted as sent
+/// (compact JSON), beyond the ids it echoes: tool results are fitted to it
+/// and a batch stops running requests once it is used up.
+pub const MAX_RESPONSE: usize = 1 << 20;
 
 /// A JSON-RPC error, before it is given an id.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,13 +8,18 @@
 //!   (`server/discover`, `tools/list`) carry `ttlMs` and `cacheScope`;
 //!   `initialize` and `ping` do not exist.
 //!
-//! Transports decide the era; this module only answers.
+//! Transports decide the era; this module only answers, within
+//! [`MAX_RESPONSE`]: a single answer's tool result is fitted to it, and a
+//! batch runs its requests in order while enough of it is left, answering
+//! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
 use super::jsonrpc::{
-    self, INVALID_PARAMS, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Message, RpcError,
+    self, INVALID_PARAMS, INVALID_REQUEST, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND, Message,
+    RESPONSE_LIMIT, RpcError,
 };
 use super::tools;
 use crate::app::App;
+use crate::http::body::encoded_len;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -33,6 +38,12 @@ pub const SUPPORTED: [&str; 5] = [
 ];
 /// How long list results may be cached: the tool set changes only with a new binary.
 const TTL_MS: u64 = 3_600_000;
+/// Room for what wraps a result in its answer, `{"jsonrpc":"2.0","id":…,
+/// "result":…}` and the modern `"resultType"` (the id is counted apart).
+const WRAPPING: usize = 64;
+/// A batch runs its next request only while this much of [`MAX_RESPONSE`]
+/// is left: room for any answer but a tool's, which is fitted to what is left.
+const MIN_ROOM: usize = 16 * 1024;
 
 /// The protocol era a request is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +56,11 @@ impl Era {
     /// JSON-RPC batches exist in 2024-11-05 and 2025-03-26 only.
     pub fn allows_batches(self) -> bool {
         matches!(self, Era::Handshake("2024-11-05" | "2025-03-26"))
+    }
+
+    /// `structuredContent` and `outputSchema` exist from 2025-06-18.
+    pub fn has_structured_content(self) -> bool {
+        !matches!(self, Era::Handshake("2024-11-05" | "2025-03-26"))
     }
 }
 
@@ -83,6 +99,16 @@ fn capabilities() -> Value {
 
 /// Answers request `method`; `Err` is a JSON-RPC error.
 pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value, RpcError> {
+    handle_within(ctx, method, params, MAX_RESPONSE - WRAPPING).await
+}
+
+/// Answers request `method` with a tool result of at most `room` bytes.
+async fn handle_within(
+    ctx: &Ctx<'_>,
+    method: &str,
+    params: &Value,
+    room: usize,
+) -> Result<Value, RpcError> {
     let modern = ctx.era == Era::Modern;
     let result = match method {
         "initialize" if !modern => initialize(params),
@@ -93,8 +119,8 @@ pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value
             "instructions": INSTRUCTIONS,
             "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
         })),
-        "tools/list" => cacheable(json!({"tools": tools::definitions()})),
-        "tools/call" => tools::call(ctx, params).await?,
+        "tools/list" => cacheable(json!({"tools": tools::list(ctx.era)})),
+        "tools/call" => tools::call(ctx, params, room).await?,
         _ => {
             return Err(RpcError::new(
                 METHOD_NOT_FOUND,
@@ -108,9 +134,15 @@ pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value
 /// The response to one message, if it needs one (notifications and client
 /// responses do not).
 pub async fn answer(ctx: &Ctx<'_>, msg: Message) -> Option<Value> {
+    answer_within(ctx, msg, MAX_RESPONSE).await
+}
+
+/// [`answer`] in at most `budget` bytes, beyond the id it echoes.
+async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Value> {
     match msg {
         Message::Request { id, method, params } => {
-            Some(match handle(ctx, &method, &params).await {
+            let room = budget.saturating_sub(WRAPPING + encoded_len(&id));
+            Some(match handle_within(ctx, &method, &params, room).await {
                 Ok(result) => jsonrpc::result(&id, result),
                 Err(e) => e.response(&id),
             })
@@ -132,14 +164,36 @@ pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Value> {
             );
             Some(e.response(&Value::Null))
         }
-        Incoming::Batch(msgs) => {
-            let mut out = Vec::new();
-            for msg in msgs {
-                out.extend(answer(ctx, msg).await);
-            }
-            (!out.is_empty()).then_some(Value::Array(out))
+        Incoming::Batch(msgs) => answer_batch(ctx, msgs).await,
+    }
+}
+
+/// A batch's answers, in order, within [`MAX_RESPONSE`] (see the module doc).
+async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Value> {
+    let mut left = MAX_RESPONSE;
+    let mut out = Vec::new();
+    for msg in msgs {
+        let answer = match msg {
+            Message::Request { id, .. } if left < MIN_ROOM => Some(batch_full().response(&id)),
+            msg => answer_within(ctx, msg, left).await,
+        };
+        if let Some(answer) = answer {
+            left = left.saturating_sub(encoded_len(&answer));
+            out.push(answer);
         }
     }
+    (!out.is_empty()).then_some(Value::Array(out))
+}
+
+fn batch_full() -> RpcError {
+    RpcError::new(
+        RESPONSE_LIMIT,
+        format!(
+            "Batch response limit reached ({} KiB): this request was not run; send it again on its own",
+            MAX_RESPONSE / 1024
+        ),
+    )
+    .with_data(json!({"limit": MAX_RESPONSE}))
 }
 
 fn initialize(params: &Value) -> Value {
@@ -206,6 +260,39 @@ mod tests {
         assert!(Era::Handshake("2025-03-26").allows_batches());
         assert!(!Era::Handshake("2025-06-18").allows_batches());
         assert!(!Era::Modern.allows_batches());
+    }
+
+    #[test]
+    fn structured_content_from_2025_06_18() {
+        assert!(!Era::Handshake("2024-11-05").has_structured_content());
+        assert!(!Era::Handshake("2025-03-26").has_structured_content());
+        assert!(Era::Handshake("2025-06-18").has_structured_content());
+        assert!(Era::Handshake("2025-11-25").has_structured_content());
+        assert!(Era::Modern.has_structured_content());
+    }
+
+    #[test]
+    fn the_wrapping_of_a_result_fits_its_allowance() {
+        for id in [json!(1), json!("a-string-id"), json!(u64::MAX)] {
+            let answer = jsonrpc::result(&id, complete(json!({})));
+            let wrapping = encoded_len(&answer) - encoded_len(&id) - "{}".len();
+            assert!(wrapping <= WRAPPING, "{wrapping}");
+        }
+    }
+
+    #[test]
+    fn every_answer_but_a_tool_result_fits_the_least_room_a_batch_runs_with() {
+        for era in [
+            Era::Handshake("2024-11-05"),
+            Era::Handshake("2025-11-25"),
+            Era::Modern,
+        ] {
+            let listed = complete(cacheable(json!({"tools": tools::list(era)})));
+            assert!(encoded_len(&listed) + WRAPPING < MIN_ROOM, "{era:?}");
+        }
+        assert!(encoded_len(&initialize(&json!({}))) + WRAPPING < MIN_ROOM);
+        assert!(encoded_len(&batch_full().response(&json!(1))) < 512);
+        assert_eq!(batch_full().code, RESPONSE_LIMIT);
     }
 
     #[test]

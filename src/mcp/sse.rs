@@ -9,9 +9,12 @@
 //! `WS_PING_INTERVAL` (30 s); the
 //! session is removed when its stream closes, and streams end on shutdown.
 //! Each session runs at most [`IN_FLIGHT`] requests at once and queues at
-//! most [`QUEUE`] answers.
+//! most [`QUEUE`] answers and [`QUEUE_BYTES`] bytes. SSE clients are
+//! expected to read their stream: one whose queue is full is cut off — it
+//! gets an `error` event, its stream ends and the session is removed (later
+//! messages to it get 404), with a warning in the agent's log.
 
-use super::jsonrpc::{self, Incoming, Message};
+use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx, Era};
 use super::streamable::read_body;
 use crate::app::App;
@@ -24,20 +27,50 @@ use hyper::body::{Bytes, Frame, Incoming as HyperBody};
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use std::convert::Infallible;
+use std::fmt::Display;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 /// Requests one session may have in progress.
 pub const IN_FLIGHT: usize = 8;
 /// Answers one session may have waiting to be written.
 pub const QUEUE: usize = 64;
+/// Bytes of answers one session may have waiting: two of the largest.
+pub const QUEUE_BYTES: usize = 2 * MAX_RESPONSE;
 
 pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
     /// Negotiated by `initialize`; 2024-11-05 until then.
     version: Mutex<&'static str>,
     in_flight: Arc<Semaphore>,
+    /// Bytes sent into `tx` and not yet taken by the stream.
+    queued: AtomicUsize,
+    /// Set once the queue overflowed; `cut` then ends the stream.
+    cut_off: AtomicBool,
+    cut: Notify,
+}
+
+impl SseSession {
+    /// Queues an answer for the stream; false once the session is cut off
+    /// because its queue is full (the stream then ends when next polled).
+    fn offer(&self, bytes: Bytes) -> bool {
+        if self.cut_off.load(Ordering::Relaxed) {
+            return false;
+        }
+        let len = bytes.len();
+        let queued = self.queued.fetch_add(len, Ordering::Relaxed) + len;
+        if queued <= QUEUE_BYTES && self.tx.try_send(bytes).is_ok() {
+            return true;
+        }
+        self.queued.fetch_sub(len, Ordering::Relaxed);
+        if !self.cut_off.swap(true, Ordering::Relaxed) {
+            log::warn!(queue_bytes = QUEUE_BYTES, queue_messages = QUEUE; "mcp sse session cut off: its client is not reading the stream");
+            self.cut.notify_one();
+        }
+        false
+    }
 }
 
 /// Removes the session when its stream is dropped (client gone or shutdown).
@@ -52,8 +85,42 @@ impl Drop for Cleanup {
     }
 }
 
-fn event(name: &str, data: &str) -> Bytes {
+fn event(name: &str, data: impl Display) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+/// What a session's stream waits on.
+struct SessionStream {
+    rx: mpsc::Receiver<Bytes>,
+    session: Arc<SseSession>,
+    tick: tokio::time::Interval,
+    closing: watch::Receiver<bool>,
+    cleanup: Cleanup,
+    ended: bool,
+}
+
+impl SessionStream {
+    /// The next bytes to write: an answer, a keep-alive, or the event that
+    /// ends a cut-off session; `None` ends the stream.
+    async fn next(&mut self) -> Option<Bytes> {
+        if self.ended {
+            return None;
+        }
+        let app = &self.cleanup.app;
+        tokio::select! {
+            msg = self.rx.recv() => {
+                let bytes = msg?;
+                self.session.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+                Some(bytes)
+            }
+            _ = self.tick.tick() => (!app.mcp.sse.expired(&self.cleanup.id)).then(|| Bytes::from_static(b": ping\n\n")),
+            _ = self.session.cut.notified() => {
+                self.ended = true;
+                Some(event("error", format_args!("session ended: over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream")))
+            }
+            _ = async { self.closing.wait_for(|c| *c).await.map(drop) } => None,
+        }
+    }
 }
 
 /// `GET /mcp/sse`.
@@ -63,34 +130,31 @@ pub fn open(app: &Arc<App>) -> Result<Response<Body>, Error> {
         tx,
         version: Mutex::new("2024-11-05"),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+        queued: AtomicUsize::new(0),
+        cut_off: AtomicBool::new(false),
+        cut: Notify::new(),
     });
     let id = app
         .mcp
         .sse
-        .insert(session)
+        .insert(session.clone())
         .ok_or(Error::Busy("Too many MCP sessions; try again later"))?;
-    let first = event("endpoint", &format!("/mcp/messages/?session_id={id}"));
+    let first = event("endpoint", format_args!("/mcp/messages/?session_id={id}"));
     let keepalive = app.config.server.ping_interval;
-    let state = (
+    let state = SessionStream {
         rx,
-        tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive),
-        app.closing(),
-        Cleanup {
+        session,
+        tick: tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive),
+        closing: app.closing(),
+        cleanup: Cleanup {
             app: app.clone(),
             id,
         },
-    );
-    let rest = futures_util::stream::unfold(
-        state,
-        |(mut rx, mut tick, mut closing, cleanup)| async move {
-            let next = tokio::select! {
-                msg = rx.recv() => msg,
-                _ = tick.tick() => (!cleanup.app.mcp.sse.expired(&cleanup.id)).then(|| Bytes::from_static(b": ping\n\n")),
-                _ = async { closing.wait_for(|c| *c).await.map(drop) } => None,
-            };
-            next.map(|bytes| (bytes, (rx, tick, closing, cleanup)))
-        },
-    );
+        ended: false,
+    };
+    let rest = futures_util::stream::unfold(state, |mut stream| async move {
+        stream.next().await.map(|bytes| (bytes, stream))
+    });
     let frames = futures_util::stream::once(async { first })
         .chain(rest)
         .map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
@@ -140,7 +204,7 @@ pub async fn message(
                 protocol::negotiate(requested);
         }
     }
-    let app = app.clone();
+    let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
         let version = *session.version.lock().unwrap_or_else(|e| e.into_inner());
         let ctx = Ctx {
@@ -149,7 +213,9 @@ pub async fn message(
             client,
         };
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
-            let _ = session.tx.send(event("message", &reply.to_string())).await;
+            if !session.offer(event("message", reply)) {
+                app.mcp.sse.remove(&id);
+            }
         }
         drop(permit);
     });

@@ -8,14 +8,24 @@
 //! and a message a model can act on. Only protocol problems (unknown tool,
 //! `arguments` not an object) are JSON-RPC errors.
 //!
-//! The text content is what the original returned (pretty JSON of the
-//! result; lists as bare arrays, logs as a JSON string); `structuredContent`
-//! is always an object, matching `outputSchema`.
+//! A result is sent once where the protocol version allows it. Before
+//! 2025-06-18 there is no `structuredContent` (nor `outputSchema`): the text
+//! content alone carries the result, in the original's shape (lists as bare
+//! arrays, logs as a JSON string) as compact JSON. From 2025-06-18,
+//! `structuredContent` (an object matching `outputSchema`) comes with that
+//! text as the backwards-compatible copy the specification asks for.
+//!
+//! Every result fits the room its answer leaves ([`call`]): logs are cut to
+//! fit (flagged `truncated`), and any other result too large to send is
+//! replaced by a tool error saying so.
 
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
-use super::protocol::Ctx;
+use super::protocol::{Ctx, Era};
 use crate::error::Error;
+use crate::http::body::{encoded_len, escaped_len};
 use crate::limit::Class;
+use crate::models::ContainerLogs;
+use crate::service::logs::LogLimit;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -200,7 +210,7 @@ pub fn definitions() -> Vec<Value> {
                 &["container_id"],
             ),
             object(
-                json!({"container_id": {"type": "string"}, "logs": {"type": "string"}, "tail": {"type": "integer"}}),
+                json!({"container_id": {"type": "string"}, "logs": {"type": "string"}, "tail": {"type": "integer"}, "truncated": {"type": "boolean", "description": "Older lines were left out to fit the answer's size limit"}}),
                 &["container_id", "logs", "tail"],
             ),
             read(),
@@ -251,21 +261,79 @@ pub fn definitions() -> Vec<Value> {
     ]
 }
 
-/// A tool's outcome: text (the original's format) and the structured object.
-type Outcome = Result<(String, Value), String>;
-
-/// Text and structured content of a result whose text shows `shown` (the
-/// whole result, or the part the original printed). Text is serialised from
-/// the typed value, so fields keep their documented order.
-fn present<T: Serialize, S: Serialize + ?Sized>(whole: &T, shown: &S) -> Outcome {
-    let text = serde_json::to_string_pretty(shown).map_err(|e| e.to_string())?;
-    let structured = serde_json::to_value(whole).map_err(|e| e.to_string())?;
-    Ok((text, structured))
+/// `tools/list` for `era`: no `outputSchema` where results carry no
+/// `structuredContent` (a client validating one would expect the other).
+pub fn list(era: Era) -> Vec<Value> {
+    let mut tools = definitions();
+    if !era.has_structured_content() {
+        for tool in tools.iter_mut().filter_map(Value::as_object_mut) {
+            tool.remove("outputSchema");
+        }
+    }
+    tools
 }
 
-fn outcome<T: Serialize>(r: Result<T, Error>) -> Outcome {
+/// A tool's result object, or the message of a tool error.
+type Outcome = Result<Value, String>;
+
+/// A successful result in `era` (see the module doc): text showing `shown`
+/// (the whole result, or the part the original printed) and, from
+/// 2025-06-18, `whole` as `structuredContent`. Text is serialised from the
+/// typed value, so fields keep their documented order.
+fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) -> Outcome {
+    let text = serde_json::to_string(shown).map_err(|e| e.to_string())?;
+    let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
+    if era.has_structured_content() {
+        result["structuredContent"] = serde_json::to_value(whole).map_err(|e| e.to_string())?;
+    }
+    Ok(result)
+}
+
+fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> Outcome {
     let value = r.map_err(|e| explain(&e))?;
-    present(&value, &value)
+    present(era, &value, &value)
+}
+
+fn failure(message: &str) -> Value {
+    json!({"content": [{"type": "text", "text": message}], "isError": true})
+}
+
+/// Told in a second text block when lines were left out, for models (and
+/// clients before 2025-06-18) that do not see the `truncated` flag.
+const TRUNCATED_NOTE: &str = "Older log lines were left out to fit the size limit of this answer.";
+
+/// A logs result: the original's text, the structured object, and a note
+/// when lines were left out.
+fn present_logs(era: Era, logs: &ContainerLogs) -> Outcome {
+    let mut result = present(era, logs, &logs.logs)?;
+    if let (true, Some(content)) = (logs.truncated, result["content"].as_array_mut()) {
+        content.push(json!({"type": "text", "text": TRUNCATED_NOTE}));
+    }
+    Ok(result)
+}
+
+/// What the log text of a logs result may take so that the result fits in
+/// `room` bytes: what the rest of the result leaves (note included),
+/// counting each character where it appears — escaped once in
+/// `structuredContent`, and twice in the text, a JSON string held in a
+/// JSON string.
+fn log_limit(era: Era, id: &str, tail: u32, room: usize) -> LogLimit {
+    let empty = ContainerLogs {
+        container_id: id.to_string(),
+        logs: String::new(),
+        tail,
+        truncated: true,
+    };
+    let rest = present_logs(era, &empty).map_or(room, |r| encoded_len(&r));
+    let cost: fn(char) -> usize = if era.has_structured_content() {
+        |c| escaped_len(c, 1) + escaped_len(c, 2)
+    } else {
+        |c| escaped_len(c, 2)
+    };
+    LogLimit {
+        bytes: room.saturating_sub(rest),
+        cost,
+    }
 }
 
 /// The service error as a message with a next step for the model.
@@ -321,8 +389,8 @@ impl Args<'_> {
     }
 }
 
-/// `tools/call`: runs the named tool.
-pub async fn call(ctx: &Ctx<'_>, params: &Value) -> Result<Value, RpcError> {
+/// `tools/call`: runs the named tool; its result takes at most `room` bytes.
+pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcError> {
     let name = params
         .get("name")
         .and_then(Value::as_str)
@@ -345,15 +413,17 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value) -> Result<Value, RpcError> {
         ));
     }
     log::debug!(tool = name; "mcp tool call");
-    let outcome = run(ctx, name, &Args(args)).await;
-    Ok(match outcome {
-        Ok((text, structured)) => json!({
-            "content": [{"type": "text", "text": text}],
-            "structuredContent": structured,
-            "isError": false,
-        }),
-        Err(message) => json!({"content": [{"type": "text", "text": message}], "isError": true}),
-    })
+    let result = run(ctx, name, &Args(args), room)
+        .await
+        .unwrap_or_else(|message| failure(&message));
+    let size = encoded_len(&result);
+    if size <= room {
+        return Ok(result);
+    }
+    Ok(failure(&format!(
+        "The result of {name} is too large to send: {size} bytes, and this answer has room for {room}. \
+         Ask for less, or call it on its own rather than in a batch."
+    )))
 }
 
 /// Container actions draw from the action limit, everything else from the
@@ -379,38 +449,43 @@ fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
         })
 }
 
-async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>) -> Outcome {
+async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome {
     charge(ctx, name)?;
-    let s = &ctx.app.service;
+    let (s, era) = (&ctx.app.service, ctx.era);
     match name {
-        "docker_health" => outcome(Ok(s.enhanced_health().await)),
-        "docker_version" => outcome(s.version().await),
+        "docker_health" => outcome(era, Ok(s.enhanced_health().await)),
+        "docker_version" => outcome(era, s.version().await),
         "list_containers" => {
             let list = s
                 .list_containers(args.bool("all", true)?)
                 .await
                 .map_err(|e| explain(&e))?;
-            present(&list, &list.containers)
+            present(era, &list, &list.containers)
         }
-        "get_container" => outcome(s.container(&args.container_id()?).await),
+        "get_container" => outcome(era, s.container(&args.container_id()?).await),
         "get_container_logs" => {
-            let (id, tail) = (args.container_id()?, args.int("tail", 100, 1, 10_000)?);
-            let logs = s.logs(&id, tail as u32).await.map_err(|e| explain(&e))?;
-            present(&logs, &logs.logs)
+            let id = args.container_id()?;
+            let tail = args.int("tail", 100, 1, 10_000)? as u32;
+            let limit = log_limit(era, &id, tail, room);
+            let (logs, _turn) = s.logs(&id, tail, limit).await.map_err(|e| explain(&e))?;
+            present_logs(era, &logs)
         }
-        "get_container_stats" => outcome(s.stats(&args.container_id()?).await),
+        "get_container_stats" => outcome(era, s.stats(&args.container_id()?).await),
         "list_images" => {
             let list = s.list_images().await.map_err(|e| explain(&e))?;
-            present(&list, &list.images)
+            present(era, &list, &list.images)
         }
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", 10, 0, 300)?;
-            outcome(match action {
-                "start_container" => s.start(&id).await,
-                "stop_container" => s.stop(&id).await,
-                _ => s.restart(&id, timeout as u32).await,
-            })
+            outcome(
+                era,
+                match action {
+                    "start_container" => s.start(&id).await,
+                    "stop_container" => s.stop(&id).await,
+                    _ => s.restart(&id, timeout as u32).await,
+                },
+            )
         }
     }
 }
@@ -509,6 +584,55 @@ mod tests {
         assert_eq!(e.int("tail", 100, 1, 10_000), Ok(100));
         let float = json!({"tail": 5.0}).as_object().unwrap().clone();
         assert_eq!(Args(&float).int("tail", 100, 1, 10_000), Ok(5));
+    }
+
+    const OLD: Era = Era::Handshake("2025-03-26");
+    const NEW: Era = Era::Handshake("2025-06-18");
+
+    #[test]
+    fn output_schemas_are_listed_only_where_structured_content_exists() {
+        assert!(list(OLD).iter().all(|t| t.get("outputSchema").is_none()));
+        assert!(list(NEW).iter().all(|t| t["outputSchema"].is_object()));
+        assert_eq!(list(OLD).len(), definitions().len());
+    }
+
+    #[test]
+    fn a_result_is_sent_once_before_2025_06_18_and_compact_after() {
+        let version = json!({"api_version": "1.47", "docker_version": "28.2.2"});
+        let old = present(OLD, &version, &version).unwrap();
+        assert!(old.get("structuredContent").is_none());
+        assert_eq!(old["content"][0]["text"], version.to_string());
+        let new = present(NEW, &version, &version).unwrap();
+        assert_eq!(new["structuredContent"], version);
+        assert_eq!(
+            new["content"][0]["text"],
+            version.to_string(),
+            "compact JSON"
+        );
+        assert_eq!(new["isError"], false);
+    }
+
+    #[test]
+    fn the_log_limit_counts_every_byte_of_a_logs_result() {
+        let text = "plain\n\u{1}\u{1b}[0m \"q\" \\ \t🐳 é\r\n";
+        for era in [OLD, NEW] {
+            let room = 10_000;
+            let limit = log_limit(era, "web", 10, room);
+            let cost: usize = text.chars().map(limit.cost).sum();
+            for truncated in [true, false] {
+                let logs = ContainerLogs {
+                    container_id: "web".into(),
+                    logs: text.into(),
+                    tail: 10,
+                    truncated,
+                };
+                let size = encoded_len(&present_logs(era, &logs).unwrap());
+                assert!(size <= room - limit.bytes + cost, "{era:?}");
+                if truncated {
+                    assert_eq!(size, room - limit.bytes + cost, "{era:?}: exact");
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,9 +2,19 @@
 //!
 //! stdout and stderr arrive interleaved in Docker's multiplexed frames
 //! (decoded by [`crate::docker::frames`]) or, for TTY containers, as raw
-//! bytes. The body is read incrementally and only the last
-//! [`MAX_LOG_BYTES`] are kept (cut at a line start), so a container with
-//! huge lines cannot exhaust memory. Invalid UTF-8 is replaced, not dropped.
+//! bytes. Invalid UTF-8 is replaced, not dropped.
+//!
+//! The caller sets a [`LogLimit`]: how many bytes the text may take *once
+//! encoded* the way the caller sends it (a JSON string escapes a control
+//! character into six bytes). The body is read incrementally keeping only
+//! the last `limit.bytes` raw bytes (no character encodes smaller than it
+//! is), then the text is cut at a line start until its encoded size fits,
+//! and [`ContainerLogs::truncated`] says whether anything was left out.
+//!
+//! At most [`CONCURRENT_READS`] reads run at once. A read's turn is handed
+//! to the caller with the logs ([`LogTurn`]), to be kept until the answer
+//! has been written, so clients that never read their answers cannot make
+//! the agent hold more than that many of them.
 
 use super::{Service, check_container_ref};
 use crate::docker::frames::{FrameDecoder, StreamKind};
@@ -13,24 +23,38 @@ use crate::error::Error;
 use crate::models::ContainerLogs;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use tokio::sync::OwnedSemaphorePermit;
 
-/// Most log text returned by one call.
+/// Most bytes of log text in a REST answer, counted JSON-escaped.
 pub const MAX_LOG_BYTES: usize = 8 << 20;
-/// Log reads in progress at once; more wait their turn, so memory stays
-/// bounded (about 10 MiB each) however many clients ask.
+/// Log reads in progress at once (turns held until answers are written);
+/// more wait their turn, at most `DOCKER_TIMEOUT`, then get 503.
 pub const CONCURRENT_READS: usize = 8;
+
+/// One of the [`CONCURRENT_READS`] turns; the read's answer keeps it until written.
+pub type LogTurn = OwnedSemaphorePermit;
+
+/// How much log text a caller can take.
+#[derive(Debug, Clone, Copy)]
+pub struct LogLimit {
+    /// Bytes the text may take once encoded.
+    pub bytes: usize,
+    /// Bytes one character takes once encoded.
+    pub cost: fn(char) -> usize,
+}
 
 impl Service {
     /// Asks for the container's mode (TTY or not) and its logs at once: the
     /// answer's framing depends on the mode, which only inspect tells on
     /// every API version.
-    pub async fn logs(&self, id: &str, tail: u32) -> Result<ContainerLogs, Error> {
+    pub async fn logs(
+        &self,
+        id: &str,
+        tail: u32,
+        limit: LogLimit,
+    ) -> Result<(ContainerLogs, LogTurn), Error> {
         check_container_ref(id)?;
-        let _turn = self
-            .log_reads
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal)?;
+        let turn = self.log_turn().await?;
         let tail_s = tail.to_string();
         let q = path::query(&[("stdout", "1"), ("stderr", "1"), ("tail", &tail_s)]);
         let docker = &self.docker;
@@ -38,20 +62,57 @@ impl Service {
         let (info, opened) = tokio::join!(self.inspect(id), docker.open(&logs_path));
         let info = info?;
         let resp = opened.map_err(|e| Error::for_container(e, id))?;
-        let bytes = docker
+        let (bytes, trimmed) = docker
             .deadline(
                 docker.timeout(),
-                collect(resp.into_body(), info.config.tty, MAX_LOG_BYTES),
+                collect(resp.into_body(), info.config.tty, limit.bytes),
             )
             .await
             .map_err(|e| Error::for_container(e, id))?;
-        Ok(ContainerLogs {
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let (logs, cut) = fit(text, limit);
+        let logs = ContainerLogs {
             container_id: id.to_string(),
-            logs: String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            logs,
             tail,
-        })
+            truncated: trimmed || cut,
+        };
+        Ok((logs, turn))
     }
+
+    /// Waits for a turn to read logs, at most the Docker timeout.
+    async fn log_turn(&self) -> Result<LogTurn, Error> {
+        let wait = self.docker.timeout();
+        match tokio::time::timeout(wait, self.log_reads.clone().acquire_owned()).await {
+            Ok(turn) => turn.map_err(|_| Error::Internal),
+            Err(_) => Err(Error::Busy(
+                "Too many log reads in progress; try again later",
+            )),
+        }
+    }
+}
+
+/// Cuts the front of `text` until its encoded size fits `limit`, at a line
+/// start when there is one; says whether anything was cut.
+fn fit(mut text: String, limit: LogLimit) -> (String, bool) {
+    let mut size = 0;
+    let over = text.char_indices().rev().find_map(|(i, c)| {
+        size += (limit.cost)(c);
+        (size > limit.bytes).then_some(i + c.len_utf8())
+    });
+    let Some(keep_from) = over else {
+        return (text, false);
+    };
+    let start = if text[..keep_from].ends_with('\n') {
+        keep_from
+    } else {
+        text[keep_from..]
+            .find('\n')
+            .map_or(keep_from, |i| keep_from + i + 1)
+    };
+    text.drain(..start);
+    (text, true)
 }
 
 /// Keeps the last `cap` bytes pushed into it, starting at a line start
@@ -81,7 +142,8 @@ impl TailBuffer {
         }
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    /// The bytes kept, and whether any were dropped.
+    fn finish(mut self) -> (Vec<u8>, bool) {
         if self.buf.len() > self.cap {
             let excess = self.buf.len() - self.cap;
             self.buf.drain(..excess);
@@ -95,12 +157,17 @@ impl TailBuffer {
                 .map_or(0, |i| i + 1);
             self.buf.drain(..line_start);
         }
-        self.buf
+        (self.buf, self.trimmed)
     }
 }
 
-/// Reads a logs body: raw bytes for TTY containers, multiplexed frames otherwise.
-async fn collect(mut body: Incoming, tty: bool, cap: usize) -> Result<Vec<u8>, DockerError> {
+/// Reads a logs body (raw bytes for TTY containers, multiplexed frames
+/// otherwise), keeping the last `cap` bytes; says whether any were dropped.
+async fn collect(
+    mut body: Incoming,
+    tty: bool,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), DockerError> {
     let mut out = TailBuffer::new(cap);
     let mut decoder = FrameDecoder::new();
     while let Some(frame) = body.frame().await {
@@ -143,14 +210,14 @@ mod tests {
         for i in 0..100 {
             t.push(format!("l{i}\n").as_bytes());
         }
-        assert_eq!(t.finish(), b"l98\nl99\n");
+        assert_eq!(t.finish(), (b"l98\nl99\n".to_vec(), true));
     }
 
     #[test]
     fn tail_buffer_under_cap_is_untouched() {
         let mut t = TailBuffer::new(100);
         t.push(b"a\nb");
-        assert_eq!(t.finish(), b"a\nb");
+        assert_eq!(t.finish(), (b"a\nb".to_vec(), false));
     }
 
     #[test]
@@ -160,9 +227,57 @@ mod tests {
             for i in 0..n {
                 t.push(format!("l{i:02}\n").as_bytes());
             }
-            let out = String::from_utf8(t.finish()).unwrap();
+            let out = String::from_utf8(t.finish().0).unwrap();
             assert!(out.is_empty() || out.starts_with('l'), "{n}: {out:?}");
             assert!(out.len() <= 10);
         }
+    }
+
+    fn json(bytes: usize) -> LogLimit {
+        LogLimit {
+            bytes,
+            cost: |c| crate::http::body::escaped_len(c, 1),
+        }
+    }
+
+    #[test]
+    fn fitting_counts_encoded_bytes_and_cuts_at_a_line_start() {
+        // Each line is 14 bytes once escaped: two \u0001 (6 each) and \n (2).
+        let text = "\u{1}\u{1}\n".repeat(100);
+        let (kept, cut) = fit(text, json(100));
+        assert!(cut);
+        assert_eq!(kept, "\u{1}\u{1}\n".repeat(7));
+        let (kept, cut) = fit("a\"b\n🐳\n".into(), json(100));
+        assert_eq!((kept.as_str(), cut), ("a\"b\n🐳\n", false));
+    }
+
+    #[test]
+    fn fitted_text_never_encodes_past_the_limit() {
+        let lines = [
+            "plain\n",
+            "\u{1b}[1mbold\u{1b}[0m\n",
+            "\"quote\" \\ \t\n",
+            "🐳 é ✓\n",
+            "\u{0}\u{7}\r\n",
+        ];
+        let text: String = lines.iter().cycle().take(500).copied().collect();
+        for bytes in [0, 1, 7, 50, 333, 1000, 4096, 100_000] {
+            let (kept, cut) = fit(text.clone(), json(bytes));
+            let encoded = serde_json::to_string(&kept).unwrap().len() - 2;
+            assert!(encoded <= bytes, "{bytes}: {encoded}");
+            assert!(text.ends_with(&kept));
+            assert_eq!(cut, kept.len() < text.len());
+            let dropped = &text[..text.len() - kept.len()];
+            assert!(
+                dropped.is_empty() || dropped.ends_with('\n'),
+                "{bytes}: cut at a line start"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_line_longer_than_the_limit_keeps_its_end() {
+        let (kept, cut) = fit("x".repeat(10), json(4));
+        assert_eq!((kept.as_str(), cut), ("xxxx", true));
     }
 }

@@ -15,25 +15,28 @@
 mod containers;
 pub mod follow;
 mod images;
-mod logs;
+pub mod logs;
 pub mod stats;
 pub mod streams;
 mod system;
 
 use crate::docker::Docker;
 use crate::error::Error;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 pub struct Service {
     docker: Docker,
-    /// Turns for reading whole logs (see [`logs::CONCURRENT_READS`]).
-    log_reads: tokio::sync::Semaphore,
+    /// Turns for reading whole logs, kept until the answer is written
+    /// (see [`logs::CONCURRENT_READS`]).
+    log_reads: Arc<Semaphore>,
 }
 
 impl Service {
     pub fn new(docker: Docker) -> Service {
         Service {
             docker,
-            log_reads: tokio::sync::Semaphore::new(logs::CONCURRENT_READS),
+            log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),
         }
     }
 }

@@ -205,6 +205,56 @@ async fn logs_return_stdout_and_stderr_in_order_and_honour_tail() {
         .json();
     assert_eq!(tail["logs"], "line 4\nline 5\n");
     assert_eq!(tail["tail"], 2);
+    assert_eq!(tail["truncated"], false);
+}
+
+#[tokio::test]
+async fn logs_are_capped_by_their_size_once_json_encoded() {
+    use docker_agent::service::logs::MAX_LOG_BYTES;
+    // Twelve lines of 120,000 control characters: 1.4 MB as logged, 8.6 MB
+    // once JSON-escaped (each \u0001 takes six bytes).
+    let line = format!("out:{}", "\u{1}".repeat(120_000));
+    let mut steps = vec![line.as_str(); 12];
+    steps.extend(["out:last \"line\"", "wait"]);
+    let c = Container::run(&[], &steps);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let path = format!("/api/v1/containers/{}/logs?tail=10000", c.id);
+    let mut resp = agent.get(&path, Some(&token)).await;
+    for _ in 0..50 {
+        if resp.json()["logs"]
+            .as_str()
+            .unwrap()
+            .ends_with("last \"line\"\n")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        resp = agent.get(&path, Some(&token)).await;
+    }
+    assert!(
+        resp.body.len() <= MAX_LOG_BYTES + 1024,
+        "{} bytes sent",
+        resp.body.len()
+    );
+    assert_eq!(
+        resp.header("content-length"),
+        Some(resp.body.len().to_string().as_str())
+    );
+    let body = resp.json();
+    assert_eq!(body["truncated"], true);
+    let logs = body["logs"].as_str().unwrap();
+    assert!(
+        logs.ends_with("last \"line\"\n"),
+        "the newest lines are kept"
+    );
+    let lines: Vec<&str> = logs.lines().collect();
+    assert!(lines.len() > 2 && lines.len() < 13, "{} lines", lines.len());
+    let whole = "\u{1}".repeat(120_000);
+    assert!(
+        lines[..lines.len() - 1].iter().all(|l| *l == whole),
+        "only whole lines, cut at a line start"
+    );
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod failures;
 mod hostile;
 mod lossless;
 mod mcp;
+mod memory;
 mod pipeline;
 mod streams;
 mod util;

@@ -2,6 +2,7 @@
 //! eras, the legacy SSE transport, the tools against real containers, and
 //! the official Python SDK as an independent client on every transport.
 
+use crate::memory::wait_for_log;
 use crate::util::*;
 use hyper::Method;
 use serde_json::{Value, json};
@@ -894,4 +895,179 @@ async fn the_official_python_sdk_works_over_every_transport() {
             "{transport}: the SDK's stop and start really happened"
         );
     }
+}
+
+#[tokio::test]
+async fn a_tool_result_is_fitted_to_the_response_limit_and_flagged() {
+    use docker_agent::mcp::jsonrpc::MAX_RESPONSE;
+    // About 3 MB of logs, with a quote and a control character on every line.
+    let c = Container::run(&[], &["wide:3000", "out:\"last\"\u{1}", "wait"]);
+    let agent = Agent::start(&[]).await;
+    wait_for_log(&agent, &c.id, "\"last\"").await;
+    let session = initialize(&agent, "2025-06-18").await;
+    let args = json!({"container_id": c.id, "tail": 10000});
+    let resp = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &call(1, "get_container_logs", args),
+    )
+    .await;
+    assert!(
+        resp.body.len() <= MAX_RESPONSE,
+        "{} bytes sent",
+        resp.body.len()
+    );
+    let result = &resp.json()["result"];
+    assert_eq!(result["isError"], false);
+    let structured = &result["structuredContent"];
+    assert_eq!(structured["truncated"], true);
+    let logs = structured["logs"].as_str().unwrap();
+    assert!(
+        logs.ends_with("\"last\"\u{1}\n"),
+        "the newest lines are kept"
+    );
+    assert!(logs.starts_with("line "), "cut at a line start");
+    assert!(
+        resp.body.len() > MAX_RESPONSE - 64 * 1024,
+        "fitted, not cut short: {} bytes",
+        resp.body.len()
+    );
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert_eq!(text, serde_json::to_string(logs).unwrap(), "compact JSON");
+    assert!(
+        result["content"][1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("left out")
+    );
+
+    let small = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &call(
+            2,
+            "get_container_logs",
+            json!({"container_id": c.id, "tail": 1}),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(small["result"]["structuredContent"]["truncated"], false);
+}
+
+#[tokio::test]
+async fn before_2025_06_18_a_result_is_sent_once_as_text() {
+    let agent = Agent::start(&[]).await;
+    for version in ["2024-11-05", "2025-03-26"] {
+        let session = initialize(&agent, version).await;
+        let listed = in_session(
+            &agent,
+            &session,
+            version,
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        )
+        .await
+        .json();
+        let tools = listed["result"]["tools"].as_array().unwrap();
+        assert!(
+            tools.iter().all(|t| t.get("outputSchema").is_none()),
+            "{version}: no outputSchema without structuredContent"
+        );
+        let result = in_session(
+            &agent,
+            &session,
+            version,
+            &call(2, "docker_version", json!({})),
+        )
+        .await
+        .json()["result"]
+            .clone();
+        assert_eq!(result["isError"], false);
+        assert!(result.get("structuredContent").is_none(), "{version}");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            text.len(),
+            value.to_string().len(),
+            "{version}: compact JSON"
+        );
+        assert!(value["docker_version"].is_string());
+    }
+    let session = initialize(&agent, "2025-06-18").await;
+    let result = in_session(
+        &agent,
+        &session,
+        "2025-06-18",
+        &call(1, "docker_version", json!({})),
+    )
+    .await
+    .json()["result"]
+        .clone();
+    let text = result["content"][0]["text"].as_str().unwrap();
+    let structured = &result["structuredContent"];
+    assert_eq!(&serde_json::from_str::<Value>(text).unwrap(), structured);
+    assert_eq!(
+        text.len(),
+        structured.to_string().len(),
+        "compact, not pretty"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_answer_is_capped_and_later_requests_are_refused_in_order() {
+    use docker_agent::mcp::jsonrpc::{MAX_RESPONSE, RESPONSE_LIMIT};
+    // About 600 KB of logs: one answer fits, two do not.
+    let c = Container::run(&[], &["wide:600", "wait"]);
+    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
+    wait_for_log(&agent, &c.id, "line 600 ").await;
+    let session = initialize(&agent, "2025-03-26").await;
+    let logs = || json!({"container_id": c.id, "tail": 10000});
+    let mut batch: Vec<Value> = (1..=5)
+        .map(|id| call(id, "get_container_logs", logs()))
+        .collect();
+    batch.push(call(6, "stop_container", json!({"container_id": c.id})));
+    batch.push(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    batch.push(json!({"jsonrpc": "2.0", "id": "last", "method": "ping"}));
+    let resp = in_session(&agent, &session, "2025-03-26", &Value::Array(batch)).await;
+    assert_eq!(resp.status, 200);
+    assert!(
+        resp.body.len() <= MAX_RESPONSE + 8 * 512,
+        "{} bytes sent",
+        resp.body.len()
+    );
+    let answers = resp.json();
+    let answers = answers.as_array().unwrap();
+    let ids: Vec<Value> = answers.iter().map(|a| a["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        json!([1, 2, 3, 4, 5, 6, "last"])
+            .as_array()
+            .unwrap()
+            .clone()
+    );
+    let content = |i: usize| answers[i]["result"]["content"].as_array().unwrap().clone();
+    assert_eq!(content(0).len(), 1, "the whole log, no note");
+    let first: Value = serde_json::from_str(content(0)[0]["text"].as_str().unwrap()).unwrap();
+    assert!(first.as_str().unwrap().starts_with("line 1 "));
+    assert!(
+        content(1)[1]["text"].as_str().unwrap().contains("left out"),
+        "the second is fitted to what is left, with a note"
+    );
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["error"]["code"] == RESPONSE_LIMIT)
+        .collect();
+    assert!(refused.len() >= 3, "{answers:?}");
+    for a in &refused {
+        assert!(
+            a["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Batch response limit reached")
+        );
+    }
+    assert_eq!(answers[5]["error"]["code"], RESPONSE_LIMIT);
+    assert_eq!(c.status(), "running", "a refused request is not run");
 }
