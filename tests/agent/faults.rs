@@ -71,6 +71,39 @@ async fn list_status(agent: &Agent, token: &str) -> (u16, Value) {
     (resp.status, resp.json())
 }
 
+/// While Docker fails: REST answers `status` with `detail`, `/healthz`
+/// reports Docker degraded, and a log stream opened now closes 1013 with
+/// `detail` instead of waiting.
+async fn assert_docker_failing(agent: &Agent, token: &str, id: &str, status: u16, detail: &str) {
+    assert_eq!(
+        list_status(agent, token).await,
+        (status, json!({ "detail": detail }))
+    );
+    assert_eq!(
+        healthz(agent).await,
+        (
+            200,
+            json!({"status": "degraded", "docker_connected": false})
+        )
+    );
+    let mut ws = agent.ws(&logs_path(id, token, "&tail=0")).await;
+    assert_eq!(
+        next_text(&mut ws, GUARD).await,
+        Err(Ending::Closed(1013, detail.into()))
+    );
+}
+
+/// Once Docker is back: `/healthz` is ok and REST answers again.
+async fn assert_docker_back(agent: &Agent, token: &str) -> Value {
+    assert_eq!(
+        healthz(agent).await,
+        (200, json!({"status": "ok", "docker_connected": true}))
+    );
+    let (status, list) = list_status(agent, token).await;
+    assert_eq!(status, 200, "{list}");
+    list
+}
+
 #[tokio::test]
 async fn a_daemon_that_goes_away_is_503_at_once_then_recovers_without_a_restart() {
     let c = Container::run(&[], &["out:still here", "wait"]);
@@ -79,30 +112,10 @@ async fn a_daemon_that_goes_away_is_503_at_once_then_recovers_without_a_restart(
 
     proxy.set_down(true).await;
     // 503, not 504: a missing daemon is reported at once, not after the call timeout.
-    assert_eq!(
-        list_status(&agent, &token).await,
-        (503, json!({"detail": "Docker service is unavailable"}))
-    );
-    assert_eq!(
-        healthz(&agent).await,
-        (
-            200,
-            json!({"status": "degraded", "docker_connected": false})
-        )
-    );
-    let mut ws = agent.ws(&logs_path(&c.id, &token, "")).await;
-    assert_eq!(
-        next_text(&mut ws, GUARD).await,
-        Err(Ending::Closed(1013, "Docker service is unavailable".into()))
-    );
+    assert_docker_failing(&agent, &token, &c.id, 503, "Docker service is unavailable").await;
 
     proxy.set_down(false).await;
-    assert_eq!(
-        healthz(&agent).await,
-        (200, json!({"status": "ok", "docker_connected": true}))
-    );
-    let (status, list) = list_status(&agent, &token).await;
-    assert_eq!(status, 200, "{list}");
+    let list = assert_docker_back(&agent, &token).await;
     assert!(
         list["containers"]
             .as_array()
@@ -124,46 +137,25 @@ async fn a_stalled_daemon_times_out_instead_of_hanging_and_nothing_is_lost_after
     let last = contiguous_ticks(&mut open, 0, 3, "before the stall").await;
 
     proxy.stall(true);
-    assert_eq!(
-        list_status(&agent, &token).await,
-        (504, json!({"detail": "Docker did not respond in time"}))
-    );
-    assert_eq!(
-        healthz(&agent).await,
-        (
-            200,
-            json!({"status": "degraded", "docker_connected": false})
-        )
-    );
-    let mut refused = agent.ws(&logs_path(&c.id, &token, "&tail=0")).await;
-    assert_eq!(
-        next_text(&mut refused, GUARD).await,
-        Err(Ending::Closed(
-            1013,
-            "Docker did not respond in time".into()
-        ))
-    );
+    assert_docker_failing(&agent, &token, &c.id, 504, "Docker did not respond in time").await;
     // An events subscriber is told, rather than left waiting in silence.
     let mut events = agent
         .ws(&format!(
             "/api/v1/events/ws?token={token}&type=container&label={label}"
         ))
         .await;
-    let notice: Value =
-        serde_json::from_str(&next_text(&mut events, GUARD).await.unwrap()).unwrap();
+    let notice = next_event(&mut events).await;
     assert_eq!(
         (notice["Type"].as_str(), notice["Action"].as_str()),
         (Some("agent"), Some("docker-disconnected"))
     );
 
     proxy.stall(false);
-    let back: Value = serde_json::from_str(&next_text(&mut events, GUARD).await.unwrap()).unwrap();
-    assert_eq!(back["Action"], "docker-reconnected");
-    assert_eq!(list_status(&agent, &token).await.0, 200);
     assert_eq!(
-        healthz(&agent).await,
-        (200, json!({"status": "ok", "docker_connected": true}))
+        next_event(&mut events).await["Action"],
+        "docker-reconnected"
     );
+    assert_docker_back(&agent, &token).await;
     // The stream opened before the stall goes on where it stopped: the
     // stall held Docker's bytes back, and they all arrive, in order.
     contiguous_ticks(&mut open, last, 60, "across the stall").await;
@@ -211,12 +203,17 @@ async fn a_log_follow_cut_mid_stream_resumes_without_loss_or_duplicates() {
     contiguous_ticks(&mut ws, last, 40, "after the cut").await;
 }
 
+async fn next_event(ws: &mut Ws) -> Value {
+    let text = next_text(ws, GUARD).await;
+    serde_json::from_str(text.as_deref().unwrap()).unwrap()
+}
+
 /// Container events (`Action`, container id) until `last` arrives; the
 /// agent's own connection notices are skipped.
 async fn container_events_until(ws: &mut Ws, last: (&str, &str)) -> Vec<(String, String)> {
     let mut seen: Vec<(String, String)> = Vec::new();
     loop {
-        let event: Value = serde_json::from_str(&next_text(ws, GUARD).await.unwrap()).unwrap();
+        let event = next_event(ws).await;
         if event["Type"] != "container" {
             continue;
         }

@@ -184,7 +184,8 @@ impl Drop for DaemonProxy {
 /// oldest first (HTTP/1.1 answers in order).
 type Asked = Arc<Mutex<VecDeque<String>>>;
 
-/// Forwards one agent connection to the daemon, both ways, until either side ends.
+/// Forwards one agent connection to the daemon, both ways, until both
+/// directions have ended or the connection is cut.
 async fn proxy_connection(down: UnixStream, upstream: String, shared: Arc<Shared>) {
     let Ok(up) = UnixStream::connect(&upstream).await else {
         return;
@@ -198,12 +199,13 @@ async fn proxy_connection(down: UnixStream, upstream: String, shared: Arc<Shared
         shared: shared.clone(),
     };
     let mut responses = Responses::new(asked, shared.clone());
-    tokio::join!(
-        pump(down_r, up_w, shared.stalled.subscribe(), |d| requests
-            .scan(d)),
-        pump(up_r, down_w, shared.stalled.subscribe(), |d| responses
-            .scan(d)),
-    );
+    let to_daemon = pump(down_r, up_w, shared.stalled.subscribe(), |d| {
+        requests.scan(d);
+    });
+    let to_agent = pump(up_r, down_w, shared.stalled.subscribe(), |d| {
+        responses.scan(d);
+    });
+    tokio::join!(to_daemon, to_agent);
 }
 
 /// Copies bytes one way. `inspect` sees (and may alter) each read before it
