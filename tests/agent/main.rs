@@ -6,6 +6,7 @@ mod binary;
 mod containers;
 mod deploy;
 mod failures;
+mod faults;
 mod hostile;
 mod lossless;
 mod mcp;
