@@ -217,17 +217,26 @@ async fn events_subscribers_are_told_about_a_daemon_restart_and_the_stream_resum
         (Some("agent"), Some("docker-disconnected"))
     );
 
+    // No event was delivered yet: one during the outage is still not lost.
+    docker(&["start", &c.id]);
     let _proxy = DaemonProxy::start(&path);
     let back: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
     assert_eq!(back["Action"], "docker-reconnected");
-    docker(&["start", &c.id]);
-    loop {
+    let event: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+    assert_eq!(
+        (&event["Action"], &event["id"]),
+        (&"start".into(), &c.id.clone().into())
+    );
+    docker(&["stop", "-t", "1", &c.id]);
+    let mut after = Vec::new();
+    while after.last() != Some(&"stop".to_string()) {
         let event: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
-        if event["Action"] == "start" {
-            assert_eq!(event["id"], c.id);
-            break;
-        }
+        after.push(event["Action"].as_str().unwrap().to_string());
     }
+    assert!(
+        !after.contains(&"start".to_string()),
+        "no repeat: {after:?}"
+    );
 }
 
 #[tokio::test]
@@ -452,4 +461,47 @@ async fn websocket_streams_count_as_open_connections() {
     .expect("served once a stream closed")
     .unwrap();
     drop(third);
+}
+
+#[tokio::test]
+async fn an_event_too_large_to_keep_is_summarised_and_the_stream_goes_on() {
+    let label = unique_name("huge");
+    let file = std::env::temp_dir().join(format!("{label}.labels"));
+    let mut labels = format!("{label}=1\n");
+    // 1.2 MB of labels, in values under the CLI's 64 KiB line limit.
+    for i in 0..24 {
+        labels.push_str(&format!("big{i}={}\n", "x".repeat(50_000)));
+    }
+    std::fs::write(&file, labels).unwrap();
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws(&format!(
+            "/api/v1/events/ws?token={token}&type=container&event=create&label={label}"
+        ))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let huge = Container::create(&["--label-file", file.to_str().unwrap()], &["wait"]);
+    let small = Container::create(&["--label", &format!("{label}=1")], &["wait"]);
+    let _ = std::fs::remove_file(&file);
+
+    let first: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+    assert_eq!(
+        (&first["Type"], &first["Action"]),
+        (&"container".into(), &"create".into())
+    );
+    assert_eq!(first["id"], huge.id);
+    let note = first["Actor"]["Attributes"]["docker-agent.truncated"]
+        .as_str()
+        .unwrap_or_else(|| panic!("summarised: {first}"));
+    assert!(note.starts_with("event of "), "{note}");
+    assert!(first["timeNano"].as_u64().is_some());
+    let next: Value = serde_json::from_str(&next_text(&mut ws, WAIT).await.unwrap()).unwrap();
+    assert_eq!(next["id"], small.id, "the stream goes on: {next}");
+    assert_eq!(next["Actor"]["Attributes"][label.as_str()], "1");
+    assert_eq!(
+        next_text(&mut ws, Duration::from_millis(500)).await,
+        Err(Ending::Silent),
+        "no disconnect notice, no repeat"
+    );
 }
