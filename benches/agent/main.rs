@@ -250,49 +250,90 @@ async fn logs_tail(table: &mut Table) {
 }
 
 /// Lines of one direct follow of the Docker socket within [`WINDOW`], read
-/// by a lean single-threaded client.
-async fn direct_lines(id: &str) -> u64 {
+/// by a lean single-threaded client at `pace`.
+async fn direct_lines(id: &str, pace: Pace) -> u64 {
     let path = format!("/containers/{id}/logs?follow=1&stdout=1&stderr=1&tail=0");
     isolated(move || async move {
         let resp = unix(&docker_socket()).await.open(&path, None).await;
-        count_direct_lines(resp.into_body(), WINDOW).await
+        count_direct_lines(resp.into_body(), WINDOW, pace).await
     })
     .await
 }
 
-/// Messages received by `clients` WebSocket subscribers within [`WINDOW`].
-async fn ws_lines(addr: &str, path: &str, clients: usize) -> u64 {
+/// Messages received within [`WINDOW`] by one WebSocket subscriber per pace.
+async fn ws_lines(addr: &str, path: &str, paces: &[Pace]) -> Vec<u64> {
     let mut sockets = Vec::new();
-    for _ in 0..clients {
+    for _ in paces {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}"))
             .await
             .unwrap();
         sockets.push(ws);
     }
-    let readers = sockets.into_iter().map(|mut ws| {
-        tokio::spawn(async move {
-            let mut n = 0u64;
-            let read = async {
-                while let Some(Ok(msg)) = ws.next().await {
-                    n += u64::from(msg.is_text());
-                }
-            };
-            let _ = tokio::time::timeout(WINDOW, read).await;
-            n
-        })
-    });
-    let mut total = 0;
+    let readers = sockets
+        .into_iter()
+        .zip(paces.to_vec())
+        .map(|(mut ws, pace)| {
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                let read = async {
+                    let pacer = Pacer::new(pace).await;
+                    while let Some(Ok(msg)) = ws.next().await {
+                        n += u64::from(msg.is_text());
+                        if n % 256 == 0 {
+                            pacer.read(n).await;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(WINDOW, read).await;
+                n
+            })
+        });
+    let mut counts = Vec::new();
     for r in readers {
-        total += r.await.unwrap();
+        counts.push(r.await.unwrap());
     }
-    total
+    counts
 }
 
-/// Lines received by `clients` subscribers, and the agent's CPU time meanwhile.
+/// Lines received by `clients` unpaced subscribers, and the agent's CPU time meanwhile.
 async fn ws_round(agent: &AgentProcess, path: &str, clients: usize) -> (u64, Duration) {
     let cpu = agent.cpu();
-    let lines = ws_lines(&agent.addr, path, clients).await;
-    (lines, agent.cpu() - cpu)
+    let lines = ws_lines(&agent.addr, path, &vec![Pace::UNPACED; clients]).await;
+    (lines.iter().sum(), agent.cpu() - cpu)
+}
+
+/// Equal terms: the same slow reader on a direct follow and on the agent.
+async fn paced_side_by_side(table: &mut Table, id: &str, addr: &str, path: &str) {
+    const BROWSER: u64 = 20_000;
+    let direct = direct_lines(id, Pace::at(BROWSER)).await;
+    let ours = ws_lines(addr, path, &[Pace::at(BROWSER)]).await[0];
+    table.row(
+        "logs: one reader paced at 20,000 lines/s, direct / WebSocket",
+        format!("{} / {} lines/s", per_sec(direct), per_sec(ours)),
+        format!(
+            "{:.0}% of direct, same reader",
+            100.0 * ours as f64 / direct.max(1) as f64
+        ),
+    );
+}
+
+/// The lossless cases: a fast reader alone, then beside a slow and a stalled one.
+async fn lossless_rows(table: &mut Table, addr: &str, path: &str) {
+    let alone = ws_lines(addr, path, &[Pace::UNPACED]).await[0];
+    let stalled = Pace {
+        stall: WINDOW / 2,
+        ..Pace::UNPACED
+    };
+    let mixed = ws_lines(addr, path, &[Pace::UNPACED, Pace::at(5_000), stalled]).await;
+    table.row(
+        "logs, lossless: fast reader alone / beside a slow and a stalled one",
+        format!("{} / {} lines/s", per_sec(alone), per_sec(mixed[0])),
+        format!(
+            "slow (5,000 lines/s) got {} lines/s, stalled-then-resumed {} lines/s; nobody cut off",
+            per_sec(mixed[1]),
+            per_sec(mixed[2])
+        ),
+    );
 }
 
 async fn websocket_logs(table: &mut Table) {
@@ -305,7 +346,7 @@ async fn websocket_logs(table: &mut Table) {
     let path = format!("/api/v1/logs/ws/{}?token={token}&tail=0", flood.id);
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let direct = direct_lines(&flood.id).await;
+    let direct = direct_lines(&flood.id, Pace::UNPACED).await;
     table.row(
         "logs: direct follow of the Docker socket",
         format!("{} lines/s", per_sec(direct)),
@@ -332,6 +373,8 @@ async fn websocket_logs(table: &mut Table) {
             agent.rss_kib()
         ),
     );
+    paced_side_by_side(table, &flood.id, &agent.addr, &path).await;
+    lossless_rows(table, &agent.addr, &path).await;
 }
 
 fn main() {

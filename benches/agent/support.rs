@@ -252,18 +252,66 @@ pub fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
     (at(0.50), at(0.99))
 }
 
+/// How a benchmark reader reads: as fast as it can, or at most `Some(n)`
+/// lines a second (a browser-speed client), after an optional stall.
+#[derive(Clone, Copy)]
+pub struct Pace {
+    pub rate: Option<u64>,
+    pub stall: Duration,
+}
+
+impl Pace {
+    pub const UNPACED: Pace = Pace {
+        rate: None,
+        stall: Duration::ZERO,
+    };
+
+    pub fn at(rate: u64) -> Pace {
+        Pace {
+            rate: Some(rate),
+            ..Pace::UNPACED
+        }
+    }
+}
+
+/// Keeps a reader to its [`Pace`]: call [`Pacer::read`] after each batch of lines.
+pub struct Pacer {
+    pace: Pace,
+    start: std::time::Instant,
+}
+
+impl Pacer {
+    pub async fn new(pace: Pace) -> Pacer {
+        tokio::time::sleep(pace.stall).await;
+        Pacer {
+            pace,
+            start: std::time::Instant::now(),
+        }
+    }
+
+    /// Waits until `lines` read so far are due at this pace.
+    pub async fn read(&self, lines: u64) {
+        if let Some(rate) = self.pace.rate {
+            let due = Duration::from_secs_f64(lines as f64 / rate as f64);
+            tokio::time::sleep(due.saturating_sub(self.start.elapsed())).await;
+        }
+    }
+}
+
 /// Counts log lines in a multiplexed follow body for `window` (one timer for
-/// the whole window, not one per frame, so the reader stays cheap).
-pub async fn count_direct_lines(mut body: Incoming, window: Duration) -> u64 {
+/// the whole window, not one per frame, so the reader stays cheap), read at `pace`.
+pub async fn count_direct_lines(mut body: Incoming, window: Duration, pace: Pace) -> u64 {
     let mut decoder = docker_agent::docker::frames::FrameDecoder::new();
     let mut lines = 0u64;
     let count = async {
+        let pacer = Pacer::new(pace).await;
         while let Some(Ok(frame)) = body.frame().await {
             if let Ok(data) = frame.into_data() {
                 decoder.push(&data);
                 while let Ok(Some(f)) = decoder.next_frame() {
                     lines += f.data.iter().filter(|&&b| b == b'\n').count() as u64;
                 }
+                pacer.read(lines).await;
             }
         }
     };
