@@ -21,6 +21,9 @@
 //!   upstream is a new Docker follow resuming just after the last message
 //!   in its queue. It first receives what is queued, then the resumed
 //!   follow, paced by itself alone. Fast subscribers are never slowed.
+//! - A moved subscriber that catches up — its own upstream publishes the
+//!   same position the shared one last did — rejoins the shared topic and
+//!   its own Docker follow closes.
 //! - Samples (stats, [`Overflow::Latest`]) are not resumed: a full queue
 //!   drops its oldest sample for the newest.
 //!
@@ -169,6 +172,8 @@ struct TopicState<K: Hash + Eq + Clone + Send + 'static> {
     replay_complete: bool,
     ended: bool,
     upstream: Option<AbortHandle>,
+    /// Position after the last message published.
+    last_pos: Option<Position>,
 }
 
 /// One upstream and its subscribers.
@@ -181,10 +186,18 @@ pub struct Topic<K: Hash + Eq + Clone + Send + 'static> {
     starter: Starter<K>,
     /// The hub key for shared topics; `None` for a moved subscriber's own.
     key: Option<K>,
+    /// For a moved subscriber's own topic: the shared topic it may rejoin.
+    home: Option<Arc<Topic<K>>>,
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Topic<K> {
-    fn new(key: Option<K>, limits: Limits, replay_max: usize, starter: Starter<K>) -> Topic<K> {
+    fn new(
+        key: Option<K>,
+        home: Option<Arc<Topic<K>>>,
+        limits: Limits,
+        replay_max: usize,
+        starter: Starter<K>,
+    ) -> Topic<K> {
         Topic {
             state: Mutex::new(TopicState {
                 subs: Vec::new(),
@@ -193,12 +206,14 @@ impl<K: Hash + Eq + Clone + Send + 'static> Topic<K> {
                 replay_complete: true,
                 ended: false,
                 upstream: None,
+                last_pos: None,
             }),
             room: Notify::new(),
             limits,
             replay_max,
             starter,
             key,
+            home,
         }
     }
 
@@ -254,7 +269,13 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
         let (topic, fresh) = match existing {
             Some(t) => (t, false),
             None => {
-                let t = Arc::new(Topic::new(Some(key.clone()), limits, replay_max, starter));
+                let t = Arc::new(Topic::new(
+                    Some(key.clone()),
+                    None,
+                    limits,
+                    replay_max,
+                    starter,
+                ));
                 topics.insert(key, t.clone());
                 (t, true)
             }
@@ -310,7 +331,9 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
     /// Moves `sub` from `from` to a topic of its own resuming at `pos`.
     /// The caller holds `from`'s state lock and has removed `sub` from it.
     fn own_topic(self: &Arc<Self>, from: &Arc<Topic<K>>, sub: &Arc<Sub<K>>, pos: Option<Position>) {
-        let own = Arc::new(Topic::new(None, from.limits, 0, from.starter.clone()));
+        let home = from.home.clone().unwrap_or_else(|| from.clone());
+        let own = Topic::new(None, Some(home), from.limits, 0, from.starter.clone());
+        let own = Arc::new(own);
         lock(&own.state).subs.push(sub.clone());
         *lock(&sub.topic) = own.clone();
         self.start(&own, pos);
@@ -394,10 +417,17 @@ impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
                         break;
                     }
                     let item = items.next().expect("peeked");
+                    if item.pos.is_some() {
+                        st.last_pos = item.pos;
+                    }
                     self.topic.remember(&mut st, &item);
                 }
                 if items.peek().is_none() {
-                    return st.subs.len();
+                    return if self.rejoin(&mut st) {
+                        0
+                    } else {
+                        st.subs.len()
+                    };
                 }
             }
             self.topic.room.notified().await;
@@ -436,6 +466,28 @@ impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
             }
         }
         st.subs = kept;
+        true
+    }
+
+    /// A moved subscriber's own upstream that has caught up with the shared
+    /// one (both just published the same position) hands its subscriber
+    /// back and stops: true if it did.
+    fn rejoin(&self, st: &mut TopicState<K>) -> bool {
+        let Some(home) = &self.topic.home else {
+            return false;
+        };
+        let at = st.last_pos.filter(|p| p.skip == 0);
+        if st.subs.len() != 1 || at.is_none() {
+            return false;
+        }
+        let mut hs = lock(&home.state);
+        if hs.ended || hs.last_pos != at {
+            return false;
+        }
+        let sub = st.subs.pop().expect("one subscriber");
+        *lock(&sub.topic) = home.clone();
+        hs.subs.push(sub);
+        st.ended = true;
         true
     }
 

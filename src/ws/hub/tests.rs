@@ -230,3 +230,25 @@ async fn ending_a_topic_closes_subscribers_after_their_queue() {
     let _fresh = join(&hub, "k", SMALL, 0, &s);
     assert_eq!(lock(&s).len(), 2);
 }
+
+#[tokio::test]
+async fn a_moved_subscriber_that_catches_up_rejoins_the_shared_upstream() {
+    let (hub, s) = (Hub::new(), Started::default());
+    let mut fast = join(&hub, "k", SMALL, 0, &s);
+    let mut slow = join(&hub, "k", SMALL, 0, &s);
+    let p = publisher(&s, 0);
+    for i in 0..10 {
+        p.publish(items(i..i + 1)).await;
+        assert_eq!(texts(&mut fast, 1).await, [format!("m{i}")]);
+    }
+    assert_eq!(texts(&mut slow, 4).await, names(0..4));
+    let own = publisher(&s, 1);
+    assert_eq!(own.publish(items(4..8)).await, 1, "still behind");
+    assert_eq!(texts(&mut slow, 4).await, names(4..8));
+    assert_eq!(own.publish(items(8..10)).await, 0, "caught up: handed back");
+    drop(own);
+    assert_eq!(hub.upstream_count(), 1, "its own Docker follow is gone");
+    assert_eq!(p.publish(items(10..11)).await, 2, "both share again");
+    assert_eq!(texts(&mut slow, 3).await, names(8..11));
+    assert_eq!(texts(&mut fast, 1).await, ["m10"]);
+}
