@@ -381,6 +381,14 @@ async fn unknown_containers_and_bad_options_close_with_a_reason() {
     };
     assert_eq!(code, 1008);
     assert!(reason.contains("greater than or equal to 0"), "{reason}");
+    let mut ws = agent
+        .ws(&ws_path("logs", &c.id, &token, "&stream=both"))
+        .await;
+    let Err(Ending::Closed(code, reason)) = next_text(&mut ws, WAIT).await else {
+        panic!("expected a close")
+    };
+    assert_eq!(code, 1008);
+    assert!(reason.contains("'stdout', 'stderr' or 'all'"), "{reason}");
 }
 
 #[tokio::test]
