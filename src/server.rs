@@ -25,6 +25,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use write_deadline::WriteDeadline;
+pub use write_deadline::WriteLimit;
 
 /// Read buffer per connection, which also caps the size of request headers.
 const MAX_BUF: usize = 64 * 1024;
@@ -90,10 +91,12 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     let server = &app.config.server;
     let header_timeout = admission.header_timeout(server.header_read_timeout);
-    let io = TokioIo::new(WriteDeadline::new(stream, server.write_timeout));
+    let limit = WriteLimit::new(server.write_timeout);
+    let io = TokioIo::new(WriteDeadline::new(stream, limit.clone()));
     let handler_app = app.clone();
     let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         admission.mark(&mut req);
+        req.extensions_mut().insert(limit.clone());
         let app = handler_app.clone();
         async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
     });

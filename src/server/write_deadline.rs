@@ -3,24 +3,47 @@
 //! connection, so a client that stops reading cannot hold its connection —
 //! and the answer buffered for it — forever. Only a stalled write is timed;
 //! an idle connection with nothing to send is the header timeout's business.
-//! WebSocket and SSE streams run over the same wrapper after an upgrade.
+//! WebSocket and SSE streams run over the same wrapper after an upgrade; a
+//! WebSocket session raises its connection's [`WriteLimit`], since it tells
+//! a slow reader from a dead one itself (pings and pongs).
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
+/// A connection's write deadline, shared with its requests so an upgrade
+/// can change it.
+#[derive(Clone, Debug)]
+pub struct WriteLimit(Arc<AtomicU64>);
+
+impl WriteLimit {
+    pub fn new(limit: Duration) -> WriteLimit {
+        WriteLimit(Arc::new(AtomicU64::new(limit.as_millis() as u64)))
+    }
+
+    pub fn set(&self, limit: Duration) {
+        self.0.store(limit.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_millis(self.0.load(Ordering::Relaxed))
+    }
+}
+
 pub struct WriteDeadline<T> {
     io: T,
-    limit: Duration,
+    limit: WriteLimit,
     /// Running while a write is stalled.
     stalled: Option<Pin<Box<Sleep>>>,
 }
 
 impl<T> WriteDeadline<T> {
-    pub fn new(io: T, limit: Duration) -> WriteDeadline<T> {
+    pub fn new(io: T, limit: WriteLimit) -> WriteDeadline<T> {
         WriteDeadline {
             io,
             limit,
@@ -34,7 +57,7 @@ impl<T> WriteDeadline<T> {
             self.stalled = None;
             return poll;
         }
-        let limit = self.limit;
+        let limit = self.limit.get();
         let timer = self
             .stalled
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
@@ -100,7 +123,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stalled_write_fails_after_the_limit() {
         let (ours, mut theirs) = tokio::io::duplex(16);
-        let mut io = WriteDeadline::new(ours, Duration::from_secs(5));
+        let mut io = WriteDeadline::new(ours, WriteLimit::new(Duration::from_secs(5)));
         io.write_all(&[0; 16]).await.unwrap();
         let err = io.write_all(&[0; 1]).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
@@ -111,7 +134,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_slow_reader_that_keeps_reading_is_never_cut_off() {
         let (ours, mut theirs) = tokio::io::duplex(16);
-        let mut io = WriteDeadline::new(ours, Duration::from_secs(5));
+        let mut io = WriteDeadline::new(ours, WriteLimit::new(Duration::from_secs(5)));
         let reader = tokio::spawn(async move {
             let mut chunk = [0; 16];
             let mut total = 0;

@@ -24,7 +24,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::router::Route;
-use crate::server::ConnectionSlot;
+use crate::server::{ConnectionSlot, WriteLimit};
 use base64::Engine;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -92,6 +92,10 @@ pub fn accept(
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
     let key = upgrade_key(req.headers())?;
+    if let Some(limit) = req.extensions().get::<WriteLimit>() {
+        // The session closes dead peers itself; this is only the backstop.
+        limit.set(session::dead_after(app.config.server.ping_interval) * 2);
+    }
     let stream = session::StreamRequest::new(route, &req);
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (app, guard) = (app.clone(), app.track_stream());

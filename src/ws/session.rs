@@ -83,6 +83,11 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     }
 }
 
+/// How long a peer may show no sign of life before it counts as dead.
+pub fn dead_after(ping_interval: Duration) -> Duration {
+    ping_interval * DEAD_AFTER_PINGS
+}
+
 /// Forwards the subscription to the peer until one of them ends.
 async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub) {
     let mut closing = app.closing();
@@ -150,7 +155,7 @@ impl Peer {
     }
 
     fn dead(&self) -> Option<Stop> {
-        let limit = self.every * DEAD_AFTER_PINGS;
+        let limit = dead_after(self.every);
         (self.silent_for() > limit).then(|| {
             let reason = format!(
                 "no reads and no pong for {} s: peer presumed dead",

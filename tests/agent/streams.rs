@@ -517,3 +517,17 @@ async fn an_event_too_large_to_keep_is_summarised_and_the_stream_goes_on() {
         "no disconnect notice, no repeat"
     );
 }
+
+#[tokio::test]
+async fn a_stream_reader_pausing_past_the_write_timeout_is_not_cut_off() {
+    // 2 s write timeout, but a peer only counts as dead after 3 × 2 s pings.
+    let agent = Agent::start(&[("WRITE_TIMEOUT", "2"), ("WS_PING_INTERVAL", "2")]).await;
+    let c = Container::run(&[], &["sleep:1500", "wide:20000", "wait"]);
+    let token = agent.token().await;
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, "&tail=0")).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for i in 1..=20_000 {
+        let line = next_text(&mut ws, WAIT).await.unwrap();
+        assert!(line.starts_with(&format!("line {i} ")), "line {i}");
+    }
+}
