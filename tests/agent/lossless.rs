@@ -105,9 +105,10 @@ async fn a_browser_speed_reader_gets_all_of_a_million_lines_written_at_full_spee
     let ws = agent
         .ws(&format!("/api/v1/logs/ws/{}?token={token}&tail=all", c.id))
         .await;
-    read_numbered(ws, N, Pace::LinesPerSec(20_000)).await;
+    let took = read_numbered(ws, N, Pace::LinesPerSec(20_000)).await;
     sampler.abort();
     let peak = peak.load(Ordering::Relaxed);
+    eprintln!("{N} lines in {took:?}; agent RSS peak {peak} KiB");
     assert!(peak < RSS_BOUND_KIB, "agent RSS peaked at {peak} KiB");
 }
 
