@@ -75,13 +75,22 @@ impl Tally {
         self.other.lock().unwrap().push(what);
     }
 
-    fn counts(&self) -> (u64, u64, usize) {
-        let other = self.other.lock().unwrap().len();
-        (
-            self.ok.load(Ordering::Relaxed),
-            self.limited.load(Ordering::Relaxed),
-            other,
-        )
+    fn ok(&self) -> u64 {
+        self.ok.load(Ordering::Relaxed)
+    }
+
+    /// "N (a x 200, b x 429, c other)".
+    fn summary(&self) -> String {
+        let (ok, limited) = (self.ok(), self.limited.load(Ordering::Relaxed));
+        let other = self.other.lock().unwrap().len() as u64;
+        let total = ok + limited + other;
+        format!("{total} ({ok} x 200, {limited} x 429, {other} other)")
+    }
+
+    /// Panics with the first few answers that were neither 200 nor 429.
+    fn assert_only_200_and_429(&self) {
+        let other = self.other.lock().unwrap();
+        assert!(other.is_empty(), "{:?}", &other[..other.len().min(10)]);
     }
 }
 
@@ -108,7 +117,7 @@ async fn status_of(http: &Http, req: Request<Full<Bytes>>) -> Result<u16, String
 }
 
 /// One keep-alive client: a request a second over the read routes, until
-/// `end` or `cap` requests.
+/// `end` or `READS_PER_CLIENT` requests.
 async fn reader(tally: Arc<Tally>, http: Http, auth: String, urls: Vec<String>, end: Instant) {
     let n = urls.len();
     let mut i = 0;
@@ -131,10 +140,9 @@ fn forwarded(n: usize) -> String {
 
 /// Logins from the trusted proxy on behalf of `worker`'s share of the
 /// forwarded addresses, six rounds over all of them at most.
-async fn flood(tally: Arc<Tally>, worker: usize, base: String, end: Instant) -> u64 {
+async fn flood(tally: Arc<Tally>, worker: usize, base: String, end: Instant) {
     let http = client_from("127.0.0.1".parse().unwrap());
     let body = serde_json::json!({"username": "admin", "password": PASSWORD}).to_string();
-    let mut sent = 0;
     for n in (worker..FLOOD_ADDRESSES * 6).step_by(FLOOD_WORKERS) {
         if Instant::now() >= end {
             break;
@@ -147,9 +155,7 @@ async fn flood(tally: Arc<Tally>, worker: usize, base: String, end: Instant) -> 
             .body(Full::new(Bytes::from(body.clone())))
             .unwrap();
         tally.record("login", status_of(&http, req).await);
-        sent += 1;
     }
-    sent
 }
 
 /// What one subscriber read.
@@ -256,7 +262,7 @@ async fn soak_mixed_load_stays_correct_and_returns_to_baseline() {
     let duration = soak_duration();
     let end = Instant::now() + duration;
     let base = format!("http://{addr}");
-    let tally = Arc::new(Tally::default());
+    let (reads, logins) = (Arc::new(Tally::default()), Arc::new(Tally::default()));
 
     let mut subscribers = Vec::new();
     for i in 0..SUBSCRIBERS {
@@ -283,7 +289,7 @@ async fn soak_mixed_load_stays_correct_and_returns_to_baseline() {
             .parse()
             .unwrap();
         let (http, auth) = (client_from(source), format!("Bearer {token}"));
-        let tally = tally.clone();
+        let tally = reads.clone();
         readers.push(tokio::spawn(async move {
             // Spread the first requests over a second.
             tokio::time::sleep(Duration::from_millis(i as u64)).await;
@@ -291,15 +297,14 @@ async fn soak_mixed_load_stays_correct_and_returns_to_baseline() {
         }));
     }
     let floods: Vec<_> = (0..FLOOD_WORKERS)
-        .map(|w| tokio::spawn(flood(tally.clone(), w, base.clone(), end)))
+        .map(|w| tokio::spawn(flood(logins.clone(), w, base.clone(), end)))
         .collect();
 
     for r in readers {
         r.await.unwrap();
     }
-    let mut logins = 0;
     for f in floods {
-        logins += f.await.unwrap();
+        f.await.unwrap();
     }
     let mut delivered = Vec::new();
     for s in subscribers {
@@ -321,28 +326,23 @@ async fn soak_mixed_load_stays_correct_and_returns_to_baseline() {
     .await;
     let after_fds = Fds::of(&process);
 
-    let (ok, limited, other) = tally.counts();
     let lines: u64 = delivered.iter().map(|l| l.count).sum();
     let slow_lines: u64 = delivered.iter().step_by(5).map(|l| l.count).sum();
     let fewest = delivered.iter().map(|l| l.count).min().unwrap();
     eprintln!(
-        "soak {}s: {} requests ({ok} x 200, {limited} x 429, {other} other), of them {logins} \
-         logins from {} forwarded addresses; {READERS} readers, {SUBSCRIBERS} subscribers got \
+        "soak {}s: {READERS} readers made {} requests; the login flood from {FLOOD_ADDRESSES} \
+         forwarded addresses made {}; {SUBSCRIBERS} subscribers got \
          {lines} lines ({slow_lines} by the {} slow ones, fewest {fewest}); RSS idle {idle_rss} \
          KiB, peak {peak} KiB, after {after_rss} KiB (bound {rss_bound}); fds idle {idle_fds:?}, \
          after {after_fds:?}",
         duration.as_secs(),
-        ok + limited + other as u64,
-        (logins as usize).min(FLOOD_ADDRESSES),
+        reads.summary(),
+        logins.summary(),
         SUBSCRIBERS / 5,
     );
-    let others = tally.other.lock().unwrap();
-    assert!(
-        others.is_empty(),
-        "only 200s and 429s: {:?}",
-        &others[..others.len().min(10)]
-    );
-    assert!(ok > 0, "some requests served");
+    reads.assert_only_200_and_429();
+    logins.assert_only_200_and_429();
+    assert!(reads.ok() > 0 && logins.ok() > 0, "some requests served");
     assert!(
         rss_back || !shipped,
         "RSS {after_rss} KiB stayed above {rss_bound} KiB"
