@@ -3,7 +3,7 @@
 CARGO ?= cargo
 TEST_LABEL := docker-agent-test
 
-.PHONY: run build release image test check lint unit fuzz bench clean-test-containers
+.PHONY: run build release image test check lint unit fuzz bench soak clean-test-containers
 
 run:
 	$(CARGO) run --release
@@ -42,7 +42,7 @@ test: check
 	@bash tests/setup.sh
 	@$(MAKE) -s image
 	@$(MAKE) -s clean-test-containers
-	@status=0; $(CARGO) test || status=$$?; \
+	@status=0; AGENT_BIN=$(abspath $(STATIC_BIN)) $(CARGO) test || status=$$?; \
 	  $(MAKE) -s clean-test-containers; exit $$status
 
 check: lint
@@ -59,6 +59,13 @@ unit:
 ## the few hundred `make test` runs; release build, no Docker needed.
 fuzz:
 	PROPTEST_CASES=100000 $(CARGO) test --release --test properties
+
+## The load-and-soak test for 60 s instead of the 20 s `make test` runs, against
+## the static release binary; prints its figures.
+soak: release
+	@bash tests/setup.sh
+	@ulimit -n 8192 2>/dev/null || true; AGENT_BIN=$(abspath $(STATIC_BIN)) SOAK_SECS=60 \
+	  $(CARGO) test --release --test agent soak -- --nocapture
 
 ## Removes any container a test run left behind (normally none: tests clean up after themselves).
 clean-test-containers:

@@ -10,7 +10,6 @@
 use crate::util::*;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,15 +24,6 @@ async fn guarded<T>(what: &str, fut: impl Future<Output = T>) -> T {
     tokio::time::timeout(GUARD, fut)
         .await
         .unwrap_or_else(|_| panic!("no progress: {what}"))
-}
-
-/// A TCP connection to `to` from the loopback address `source` (127.0.0.0/8).
-async fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket
-        .bind(SocketAddr::new(source.parse().unwrap(), 0))
-        .unwrap();
-    socket.connect(to).await.unwrap()
 }
 
 /// A response read off a raw connection.

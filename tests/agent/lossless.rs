@@ -12,7 +12,7 @@ use docker_agent::docker::client::{Docker, Endpoint};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -78,21 +78,6 @@ fn spawn_agent(socket: &str) -> (Process, Agent) {
     (process, Agent::at(addr))
 }
 
-/// Samples the process's RSS every 200 ms until dropped; keeps the peak.
-fn watch_rss(process: &Process) -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
-    let peak = Arc::new(AtomicU64::new(process.rss_kib()));
-    let (pid, max) = (process.pid(), peak.clone());
-    let task = tokio::spawn(async move {
-        loop {
-            if let Some(kib) = rss_of(pid) {
-                max.fetch_max(kib, Ordering::Relaxed);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-    (peak, task)
-}
-
 fn follows(proxy: &DaemonProxy) -> usize {
     proxy
         .request_lines()
@@ -106,7 +91,7 @@ async fn a_browser_speed_reader_gets_all_of_a_million_lines_written_at_full_spee
     const N: u64 = 1_000_000;
     let c = Container::run(&[], &[&format!("lines:{N}"), "wait"]);
     let (process, agent) = spawn_agent(&docker_host());
-    let (peak, sampler) = watch_rss(&process);
+    let (peak, sampler) = process.watch_rss();
     let token = agent.token().await;
     let ws = agent
         .ws(&format!("/api/v1/logs/ws/{}?token={token}&tail=all", c.id))
@@ -127,7 +112,7 @@ async fn fast_slow_and_stalled_readers_of_one_container_all_get_every_line() {
     let path = temp_socket("lossless");
     let proxy = DaemonProxy::start(&path);
     let (process, agent) = spawn_agent(&format!("unix://{}", path.display()));
-    let (peak, sampler) = watch_rss(&process);
+    let (peak, sampler) = process.watch_rss();
     let token = agent.token().await;
     let url = format!("/api/v1/logs/ws/{}?token={token}&tail=all", c.id);
     let mut readers = Vec::new();

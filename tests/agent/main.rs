@@ -12,5 +12,6 @@ mod lossless;
 mod mcp;
 mod memory;
 mod pipeline;
+mod soak;
 mod streams;
 mod util;

@@ -162,6 +162,15 @@ impl Agent {
     }
 }
 
+/// A TCP connection to `to` from the loopback address `source` (127.0.0.0/8).
+pub async fn connect_from(source: &str, to: SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(source.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(to).await.unwrap()
+}
+
 impl Drop for Agent {
     fn drop(&mut self) {
         self.begin_shutdown();

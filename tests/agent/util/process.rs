@@ -5,7 +5,8 @@ use super::*;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 /// A running agent process whose output is collected line by line.
@@ -18,6 +19,15 @@ pub struct Process {
 impl Process {
     pub fn spawn(dir: &Path, env: &[(&str, &str)]) -> Process {
         Process::spawn_with(Command::new(env!("CARGO_BIN_EXE_docker-agent")), dir, env)
+    }
+
+    /// Runs `$AGENT_BIN` if set (the shipped static build, say), else the
+    /// binary this test run built.
+    pub fn spawn_chosen(dir: &Path, env: &[(&str, &str)]) -> Process {
+        match std::env::var_os("AGENT_BIN") {
+            Some(bin) => Process::spawn_with(Command::new(bin), dir, env),
+            None => Process::spawn(dir, env),
+        }
     }
 
     /// Runs the agent as `nobody` with no groups (the tests run as root,
@@ -124,6 +134,49 @@ impl Process {
     /// Resident memory now, in KiB.
     pub fn rss_kib(&self) -> u64 {
         rss_of(self.pid()).expect("the agent is running")
+    }
+
+    /// Open file descriptors now (entries of `/proc/<pid>/fd`).
+    pub fn open_fds(&self) -> usize {
+        self.fd_links().len()
+    }
+
+    /// How many of the open descriptors are Unix-domain sockets.
+    pub fn open_unix_sockets(&self) -> usize {
+        let table = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
+        let unix: std::collections::HashSet<&str> = table
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(6))
+            .collect();
+        self.fd_links()
+            .iter()
+            .filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']'))
+            .filter(|inode| unix.contains(inode))
+            .count()
+    }
+
+    fn fd_links(&self) -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("the agent is running")
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Samples RSS every 200 ms until the task is aborted; keeps the peak.
+    pub fn watch_rss(&self) -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+        let peak = Arc::new(AtomicU64::new(self.rss_kib()));
+        let (pid, max) = (self.pid(), peak.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                if let Some(kib) = rss_of(pid) {
+                    max.fetch_max(kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        (peak, task)
     }
 }
 

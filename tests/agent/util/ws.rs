@@ -37,6 +37,18 @@ impl Agent {
         ws
     }
 
+    /// Opens a WebSocket to `path` from the loopback address `source`.
+    pub async fn ws_from(&self, source: &str, path: &str) -> Ws {
+        let stream = connect_from(source, self.addr).await;
+        let url = format!("ws://{}{path}", self.addr);
+        let plain = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+        let (ws, resp) = tokio_tungstenite::client_async(url, plain)
+            .await
+            .expect("websocket handshake");
+        assert_eq!(resp.status(), 101);
+        ws
+    }
+
     pub async fn ws(&self, path: &str) -> Ws {
         self.ws_with(path, &[]).await
     }
