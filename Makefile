@@ -42,7 +42,8 @@ test: check
 	@bash tests/setup.sh
 	@$(MAKE) -s image
 	@$(MAKE) -s clean-test-containers
-	@status=0; AGENT_BIN=$(abspath $(STATIC_BIN)) $(CARGO) test || status=$$?; \
+	@status=0; ulimit -n 8192 2>/dev/null || true; \
+	  AGENT_BIN=$(abspath $(STATIC_BIN)) $(CARGO) test || status=$$?; \
 	  $(MAKE) -s clean-test-containers; exit $$status
 
 check: lint

@@ -128,6 +128,7 @@ impl Docker {
     pub fn new(endpoint: &Endpoint, timeout: Duration) -> Docker {
         let mut builder = Client::builder(TokioExecutor::new());
         builder
+            .pool_timer(hyper_util::rt::TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(MAX_CALLS);
         let (transport, base) = match endpoint {
