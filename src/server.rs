@@ -95,7 +95,12 @@ async fn connection(
     let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         admission.mark(&mut req);
         let app = handler_app.clone();
-        async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
+        // Boxed: hyper keeps room for one request future in every
+        // connection, idle or not, and the pipeline's future is kilobytes;
+        // boxed, an idle connection holds a pointer instead.
+        Box::pin(
+            async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) },
+        )
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
