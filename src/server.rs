@@ -98,7 +98,12 @@ async fn connection(
         admission.mark(&mut req);
         req.extensions_mut().insert(limit.clone());
         let app = handler_app.clone();
-        async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) }
+        // Boxed: hyper keeps room for one request future in every
+        // connection, idle or not, and the pipeline's future is kilobytes;
+        // boxed, an idle connection holds a pointer instead.
+        Box::pin(
+            async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) },
+        )
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

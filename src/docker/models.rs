@@ -30,7 +30,9 @@ pub struct Info {
     pub ncpu: i64,
 }
 
-/// One entry of `GET /containers/json`.
+/// One entry of `GET /containers/json`: only the fields the list shows
+/// (everything else in Docker's entry — labels, mounts, network settings —
+/// is skipped while parsing instead of being built and thrown away).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct ContainerSummary {
@@ -40,7 +42,6 @@ pub struct ContainerSummary {
     pub state: String,
     pub created: i64,
     pub ports: Vec<Port>,
-    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
