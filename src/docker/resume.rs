@@ -123,16 +123,17 @@ pub fn split_stamp(entry: &[u8]) -> Option<(&str, u64, &[u8])> {
 /// Unix nanoseconds of an RFC 3339 time with up to nine fraction digits.
 pub fn parse_nanos(stamp: &str) -> Option<u64> {
     let secs = crate::clock::parse_rfc3339(stamp)?;
-    let frac = match stamp.find('.') {
-        Some(dot) => {
-            let digits: String = stamp[dot + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
+    let frac = match stamp.get(19..).and_then(|r| r.strip_prefix('.')) {
+        Some(digits) => {
+            let digits =
+                &digits.as_bytes()[..digits.bytes().take_while(u8::is_ascii_digit).count()];
             if digits.is_empty() || digits.len() > 9 {
                 return None;
             }
-            format!("{digits:0<9}").parse::<u64>().ok()?
+            let n = digits
+                .iter()
+                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            n * 10u64.pow(9 - digits.len() as u32)
         }
         None => 0,
     };

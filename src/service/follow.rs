@@ -66,6 +66,8 @@ pub struct LogDecoder {
     prev: Option<EntryId>,
     lines_total: u64,
     ready: VecDeque<LogLine>,
+    /// Reused for the lines of each entry.
+    scratch: Vec<String>,
     ended: bool,
 }
 
@@ -118,6 +120,7 @@ impl LogDecoder {
             prev: None,
             lines_total: 0,
             ready: VecDeque::new(),
+            scratch: Vec::new(),
             ended: false,
         }
     }
@@ -167,14 +170,14 @@ impl LogDecoder {
 
     /// One stamped entry of stdout (lane 0) or stderr (lane 1).
     fn entry(&mut self, lane: usize, raw: &[u8]) {
+        let fallback;
         let (stamp, nanos, content) = match split_stamp(raw) {
-            Some((s, n, c)) => (s.to_string(), n, c),
+            Some(parts) => parts,
             // Unstamped (never seen from Docker): part of the previous entry's time.
-            None => (
-                self.lanes[lane].stamp.clone(),
-                self.prev.map_or(0, |p| p.nanos),
-                raw,
-            ),
+            None => {
+                fallback = self.lanes[lane].stamp.clone();
+                (fallback.as_str(), self.prev.map_or(0, |p| p.nanos), raw)
+            }
         };
         let id = self.ids.next(nanos);
         match self.skipper.check(id) {
@@ -194,21 +197,17 @@ impl LogDecoder {
         };
         self.seq += 1;
         self.prev = Some(id);
-        self.split(lane, start, &stamp, content);
+        self.split(lane, start, stamp, content);
     }
 
     /// Joins `content` into `lane`'s lines and queues each completed line.
     fn split(&mut self, lane: usize, start: Mark, stamp: &str, content: &[u8]) {
+        let mut lines = std::mem::take(&mut self.scratch);
         let l = &mut self.lanes[lane];
         let had_partial = l.splitter.has_partial();
-        let mut lines = Vec::new();
         l.splitter.push(content, &mut lines);
         let partial_after = l.splitter.has_partial();
-        let first_stamp = if had_partial {
-            l.stamp.clone()
-        } else {
-            stamp.to_string()
-        };
+        let first_stamp = (self.timestamps && had_partial).then(|| l.stamp.clone());
         if partial_after && (!had_partial || !lines.is_empty()) {
             l.pending = Some(start);
             l.stamp = stamp.to_string();
@@ -217,7 +216,7 @@ impl LogDecoder {
         }
         let other = self.lanes[1 - lane].pending;
         let count = lines.len();
-        for (i, line) in lines.into_iter().enumerate() {
+        for (i, line) in lines.drain(..).enumerate() {
             self.lines_total += 1;
             let own = if i + 1 < count || partial_after {
                 start
@@ -232,9 +231,13 @@ impl LogDecoder {
                 Some(o) if o.seq < own.seq => o,
                 _ => own,
             };
-            let stamp = if i == 0 { first_stamp.as_str() } else { stamp };
+            let stamp = match (i, &first_stamp) {
+                (0, Some(first)) => first.as_str(),
+                _ => stamp,
+            };
             self.emit(line, stamp, mark);
         }
+        self.scratch = lines;
     }
 
     fn emit(&mut self, line: String, stamp: &str, mark: Mark) {
