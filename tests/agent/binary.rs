@@ -184,6 +184,14 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
     let cases = [
         ("SECRET_KEY", "short", "at least 32 characters"),
         ("MCP_API_KEY", "short", "at least 16 characters"),
+        ("API_PASSWORD", "x", "at least 12 characters"),
+        (
+            "API_PASSWORD",
+            "your_secure_password",
+            "well-known placeholder",
+        ),
+        ("SECRET_KEY", &"a".repeat(36), "too predictable"),
+        ("MCP_API_KEY", "abcabcabcabcabcabc", "too predictable"),
         ("ALGORITHM", "none", "HS256, HS384 or HS512"),
         ("RATE_LIMIT_REQUESTS", "lots", "whole number"),
         ("PORT", "99999", "whole number"),
@@ -192,7 +200,114 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
         let (code, out) = Process::spawn(&dir, &[(var, value)]).wait_exit();
         assert_eq!(code, 2, "{var}={value}: {out}");
         assert!(out.contains(var) && out.contains(hint), "{var}: {out}");
+        let secret = var.ends_with("KEY") || var.ends_with("PASSWORD");
+        assert!(
+            !secret || value.len() < 3 || !out.contains(value),
+            "a secret is not echoed: {out}"
+        );
     }
+}
+
+/// The HTTP status of a POST to the agent's `/mcp` with `key`.
+fn mcp_status(base: &str, key: &str) -> String {
+    curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        &format!("{base}/mcp"),
+        "-H",
+        &format!("Authorization: Bearer {key}"),
+        "-d",
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+    ])
+}
+
+#[test]
+fn secrets_are_read_from_files_without_their_trailing_newline() {
+    let dir = temp_dir("secret-files");
+    for (name, content) in [
+        ("key", format!("{SECRET}\n")),
+        ("password", format!("{PASSWORD}\r\n")),
+        ("mcp", format!("{MCP_KEY}\n")),
+    ] {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut agent = Process::spawn(
+        &dir,
+        &[
+            ("SECRET_KEY_FILE", &path("key")),
+            ("API_PASSWORD_FILE", &path("password")),
+            ("MCP_API_KEY_FILE", &path("mcp")),
+        ],
+    );
+    let base = format!("http://{}", agent.address());
+    let login = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+    ]);
+    assert!(login.contains("access_token"), "{login}");
+    let forged = oracle_token(
+        jsonwebtoken::Algorithm::HS256,
+        &serde_json::json!({"sub": "admin", "exp": now() + 60}),
+        SECRET.as_bytes(),
+    );
+    let images = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &format!("Authorization: Bearer {forged}"),
+        &format!("{base}/api/v1/images"),
+    ]);
+    assert_eq!(
+        images, "200",
+        "a token signed with the file's key is accepted"
+    );
+    assert_ne!(mcp_status(&base, MCP_KEY), "401");
+    assert_eq!(mcp_status(&base, &format!("{MCP_KEY}x")), "401");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    assert!(!lines.join("\n").contains("generated"), "{lines:?}");
+}
+
+#[test]
+fn a_secret_set_twice_or_in_an_unreadable_file_stops_the_start() {
+    let dir = temp_dir("secret-file-errors");
+    let file = dir.join("password");
+    std::fs::write(&file, "root-only-password-content\n").unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let both = [("API_PASSWORD", PASSWORD), ("API_PASSWORD_FILE", &file)];
+    let (code, out) = Process::spawn(&dir, &both).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("set either API_PASSWORD or API_PASSWORD_FILE, not both"),
+        "{out}"
+    );
+    let (code, out) = Process::spawn(&dir, &[("MCP_API_KEY_FILE", "/nonexistent/mcp")]).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("MCP_API_KEY_FILE") && out.contains("No such file or directory"),
+        "{out}"
+    );
+    // Mode 0600, owned by root: the unprivileged agent may not read it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, out) = Process::spawn_as_nobody(&dir, &[("API_PASSWORD_FILE", &file)]).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("API_PASSWORD_FILE") && out.contains("Permission denied"),
+        "{out}"
+    );
+    assert!(!out.contains("root-only-password-content"), "{out}");
 }
 
 #[test]
