@@ -498,3 +498,58 @@ fn a_socket_the_agent_may_not_open_is_named_with_its_fix() {
     assert_eq!(code, 0);
     let _ = std::fs::remove_file(&socket);
 }
+
+#[tokio::test]
+async fn rust_log_trace_never_writes_stream_payloads_or_tokens() {
+    let marker = unique_name("payload-marker");
+    let c = Container::run(&[], &[&format!("out:{marker}"), "wait"]);
+    let dir = temp_dir("trace");
+    let mut agent = Process::spawn(&dir, &[("API_PASSWORD", PASSWORD), ("RUST_LOG", "trace")]);
+    let agent_at = Agent::at(agent.address().parse().unwrap());
+    let token = agent_at.token().await;
+    let refused = agent_at.get("/api/v1/images", Some("not-a-token")).await;
+    assert_eq!(
+        refused.status, 401,
+        "logs a DEBUG record of the agent's own"
+    );
+    let mut ws = agent_at
+        .ws(&format!("/api/v1/logs/ws/{}?token={token}", c.id))
+        .await;
+    let got = next_text(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert!(got.contains(&marker), "{got}");
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::text(format!(
+        "client says {marker}"
+    )))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, lines) = tokio::task::spawn_blocking(move || agent.terminate())
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    let hex: String = marker.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        lines.iter().any(|l| l.contains(r#""level":"DEBUG""#)),
+        "RUST_LOG=trace is honoured for the agent's own records: {all}"
+    );
+    for secret in [marker.as_str(), hex.as_str(), token.as_str()] {
+        assert!(!all.contains(secret), "{secret} reached the log:\n{all}");
+    }
+}
+
+#[test]
+fn debug_lines_are_plain_text_in_a_pipe() {
+    let dir = temp_dir("colour");
+    let mut agent = Process::spawn(&dir, &[("DEBUG", "true"), ("API_PASSWORD", PASSWORD)]);
+    agent.wait_line("docker-agent listening");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    assert!(all.contains("INFO"), "{all}");
+    assert!(
+        !all.contains('\x1b'),
+        "no colour codes outside a terminal: {all:?}"
+    );
+}
