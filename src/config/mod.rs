@@ -276,12 +276,42 @@ fn secret(
 }
 
 fn cors_section(vars: &Vars) -> Result<CorsConfig, ConfigError> {
+    let origins = vars.list("CORS_ORIGINS", &["*"])?;
+    if let Some(bad) = origins.iter().find(|o| *o != "*" && !is_origin(o)) {
+        return Err(ConfigError::new(
+            "CORS_ORIGINS",
+            format!(
+                "{bad:?} is not an origin; write scheme://host[:port], e.g. https://dash.example.com, or *"
+            ),
+        ));
+    }
     Ok(CorsConfig {
-        origins: vars.list("CORS_ORIGINS", &["*"])?,
+        origins,
         allow_credentials: vars.bool("CORS_ALLOW_CREDENTIALS", true)?,
         allow_methods: vars.list("CORS_ALLOW_METHODS", &["*"])?,
         allow_headers: vars.list("CORS_ALLOW_HEADERS", &["*"])?,
     })
+}
+
+/// Whether `s` is an origin as browsers send it: `scheme://host[:port]`
+/// (a trailing `/` tolerated), with no path, query, fragment or user.
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.trim_end_matches('/').split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && !p.contains(']') => (h, Some(p)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && !host
+            .chars()
+            .any(|c| c.is_whitespace() || "/?#@\\".contains(c));
+    scheme_ok && host_ok && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 fn rate_limit_section(vars: &Vars) -> Result<RateLimitConfig, ConfigError> {
@@ -392,11 +422,31 @@ mod tests {
             ("DOCKER_HOST", "npipe:////./pipe/docker_engine"),
             ("MAX_CONNECTIONS_PER_CLIENT", "4096"),
             ("WRITE_TIMEOUT", "0"),
+            ("CORS_ORIGINS", "not-a-url"),
+            ("CORS_ORIGINS", "https://ok.example, dash.example"),
+            ("CORS_ORIGINS", "https://dash.example/app"),
+            ("CORS_ORIGINS", "https://dash.example:http"),
+            ("CORS_ORIGINS", "null"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, *var, "{var}={value}");
             assert!(!err.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        for good in [
+            "*",
+            "https://dash.example",
+            "https://dash.example/",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+            "http://[::1]",
+            "chrome-extension://abcdef",
+        ] {
+            assert!(load(&[("CORS_ORIGINS", good)]).is_ok(), "{good}");
         }
     }
 

@@ -192,6 +192,7 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
         ),
         ("SECRET_KEY", &"a".repeat(36), "too predictable"),
         ("MCP_API_KEY", "abcabcabcabcabcabc", "too predictable"),
+        ("CORS_ORIGINS", "not-a-url", "is not an origin"),
         ("ALGORITHM", "none", "HS256, HS384 or HS512"),
         ("RATE_LIMIT_REQUESTS", "lots", "whole number"),
         ("PORT", "99999", "whole number"),
