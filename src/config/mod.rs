@@ -3,8 +3,8 @@
 //! product keeps its name; the loader is split by section and takes a
 //! [`Vars`] map so tests never touch the real environment.
 //!
-//! Secrets may also come from files (`SECRET_KEY_FILE`, ...; see
-//! [`secrets`]). Missing secrets are generated (zero-config start) and
+//! Secrets may also come from files (`SECRET_KEY_FILE`, ...; see the
+//! `secrets` module). Missing secrets are generated (zero-config start) and
 //! reported in [`Config::generated`] so `main` can print them once. An
 //! explicitly weak or malformed value stops the start with a message naming
 //! the variable.
