@@ -1,21 +1,25 @@
 //! Log output through `log` + `env_logger`: one JSON object per line in
 //! production (`time`, `level`, `message`, then the record's key-values —
 //! for requests `request_id`, `method`, `path`, `status`, `duration_ms`,
-//! `client`), readable coloured lines with `DEBUG=true`.
+//! `client`), readable lines with `DEBUG=true` (coloured only when stdout
+//! is a terminal and `NO_COLOR` is unset, so files and pipes get plain text).
 //!
 //! Nothing secret reaches this module: requests are logged by path only
 //! (never the query string, where `token=` and `api_key=` travel), and no
-//! header or body is ever logged.
+//! header or body is ever logged. Other crates log at most at `info`
+//! whatever `RUST_LOG` says: at `debug`/`trace` the WebSocket and HTTP
+//! libraries would write whole frames and requests (container log lines,
+//! client messages, tokens in query strings).
 
 use log::kv::{self, VisitSource};
 use serde_json::{Map, Value};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 /// Installs the logger (once; later calls are ignored).
 pub fn init(debug: bool, mcp_debug: bool) {
-    let color = debug && std::env::var_os("NO_COLOR").is_none();
+    let color = debug && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let mut builder = env_logger::Builder::new();
     builder.filter_level(if debug {
         log::LevelFilter::Debug
@@ -37,7 +41,39 @@ pub fn init(debug: bool, mcp_debug: bool) {
         };
         writeln!(buf, "{line}")
     });
-    let _ = builder.try_init();
+    let logger = Capped(builder.build());
+    let max = logger.0.filter();
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(max);
+    }
+}
+
+/// Most verbose level a record from another crate may have.
+const FOREIGN_MAX: log::Level = log::Level::Info;
+
+/// The configured logger, with other crates' records capped at [`FOREIGN_MAX`].
+struct Capped(env_logger::Logger);
+
+/// Whether a record from `target` at `level` may be written at all.
+fn within_cap(target: &str, level: log::Level) -> bool {
+    let ours = target == "access" || target.split("::").next() == Some("docker_agent");
+    ours || level <= FOREIGN_MAX
+}
+
+impl log::Log for Capped {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        within_cap(metadata.target(), metadata.level()) && self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        if within_cap(record.target(), record.level()) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
 }
 
 /// One access-log record for a finished request.
@@ -188,6 +224,19 @@ mod tests {
         assert_eq!(v["path"], "/x");
         assert_eq!(v["duration_ms"], 1.5);
         assert!(v["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn other_crates_are_capped_at_info() {
+        use log::Level::{Debug, Info, Trace, Warn};
+        assert!(within_cap("docker_agent::ws::hub", Trace));
+        assert!(within_cap("docker_agent", Debug));
+        assert!(within_cap("access", Info));
+        for target in ["tungstenite::protocol", "hyper::proto::h1", "mio", "h2"] {
+            assert!(within_cap(target, Info) && within_cap(target, Warn));
+            assert!(!within_cap(target, Debug) && !within_cap(target, Trace));
+        }
+        assert!(!within_cap("docker_agent_evil", Trace));
     }
 
     #[test]

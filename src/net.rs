@@ -4,6 +4,7 @@
 //! Also holds the CIDR type those lists are written in, and the key that
 //! per-client bounds (rate limits, connections, MCP sessions) count under.
 
+use hyper::header::HeaderMap;
 use std::net::IpAddr;
 
 /// An address block such as `10.0.0.0/8`, `::1/128` or a single address.
@@ -76,22 +77,29 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client address for a request from `peer` carrying `forwarded_for`
-/// (the raw `X-Forwarded-For` value, if any).
+/// The client address for a request from `peer` with these `headers`.
 ///
-/// Only when `peer` is trusted is the header read, right to left, skipping
-/// addresses that are themselves trusted proxies: the first untrusted entry
-/// is the client. A malformed entry stops the walk at the last good hop,
-/// so a client cannot spoof its way past the proxy that appended it.
-pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
+/// Only when `peer` is trusted is `X-Forwarded-For` read: every line, the
+/// last one first, each right to left, skipping addresses that are
+/// themselves trusted proxies: the first untrusted entry is the client.
+/// Entries are parsed from the raw bytes one by one, so bytes that are not
+/// text in one entry cannot hide the entries a proxy appended after it. A
+/// malformed entry stops the walk at the last good hop, so a client cannot
+/// spoof its way past the proxy that appended it.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
     let peer = canonical(peer);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    let Some(header) = forwarded_for.filter(|_| is_trusted(peer)) else {
+    if !is_trusted(peer) {
         return peer;
-    };
+    }
+    let entries = headers
+        .get_all(FORWARDED_FOR)
+        .iter()
+        .rev()
+        .flat_map(|line| line.as_bytes().rsplit(|&b| b == b','));
     let mut client = peer;
-    for hop in header.rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+    for entry in entries {
+        let Some(ip) = parse_entry(entry) else {
             break;
         };
         client = canonical(ip);
@@ -100,6 +108,13 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) ->
         }
     }
     client
+}
+
+const FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// One `X-Forwarded-For` entry: an address between optional blanks.
+fn parse_entry(entry: &[u8]) -> Option<IpAddr> {
+    std::str::from_utf8(entry).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -142,11 +157,22 @@ mod tests {
         assert_ne!(client_key(ip("2001:db8:0:2::1")), ip("2001:db8:0:1::"));
     }
 
+    fn forwarded(lines: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for line in lines {
+            h.append(
+                FORWARDED_FOR,
+                hyper::header::HeaderValue::from_bytes(line).unwrap(),
+            );
+        }
+        h
+    }
+
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
         let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
         assert_eq!(
-            client_ip(ip("1.2.3.4"), Some("5.6.7.8"), &trusted),
+            client_ip(ip("1.2.3.4"), &forwarded(&[b"5.6.7.8"]), &trusted),
             ip("1.2.3.4")
         );
     }
@@ -154,14 +180,31 @@ mod tests {
     #[test]
     fn forwarded_for_is_walked_from_the_right_past_trusted_hops() {
         let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
-        let got = client_ip(ip("10.0.0.2"), Some("6.6.6.6, 5.6.7.8, 10.0.0.9"), &trusted);
-        assert_eq!(got, ip("5.6.7.8"));
+        let h = forwarded(&[b"6.6.6.6, 5.6.7.8, 10.0.0.9"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &h, &trusted), ip("5.6.7.8"));
+        let lines = forwarded(&[b"6.6.6.6", b"5.6.7.8, 10.0.0.9"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &lines, &trusted), ip("5.6.7.8"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]
     fn malformed_forwarded_entries_stop_the_walk() {
         let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
-        let got = client_ip(ip("10.0.0.2"), Some("1.1.1.1, garbage"), &trusted);
-        assert_eq!(got, ip("10.0.0.2"));
+        let h = forwarded(&[b"1.1.1.1, garbage"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &h, &trusted), ip("10.0.0.2"));
+        let h = forwarded(&[b"1.1.1.1, \xff\xfe, 10.0.0.7"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &h, &trusted), ip("10.0.0.7"));
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_cannot_hide_the_appended_entry() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let h = forwarded(&[b"\xff\xfe, 203.0.113.7"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &h, &trusted), ip("203.0.113.7"));
+        let h = forwarded(&[b"\xff\xfe", b"203.0.113.7"]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &h, &trusted), ip("203.0.113.7"));
     }
 }

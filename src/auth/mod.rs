@@ -80,7 +80,7 @@ mod tests {
 
     fn auth() -> Auth {
         let cfg = Config::from_vars(&Vars::from_pairs([
-            ("API_PASSWORD", "pw-123"),
+            ("API_PASSWORD", "ops-password-123"),
             ("API_USERNAME", "ops"),
         ]))
         .unwrap();
@@ -90,12 +90,12 @@ mod tests {
     #[test]
     fn login_needs_both_username_and_password() {
         let a = auth();
-        let token = a.login("ops", "pw-123").unwrap();
+        let token = a.login("ops", "ops-password-123").unwrap();
         assert_eq!(token.token_type, "bearer");
         assert_eq!(token.expires_in, 1800);
         assert_eq!(a.verify(&token.access_token).unwrap().sub, "ops");
-        assert!(a.login("ops", "pw-1234").is_none());
-        assert!(a.login("admin", "pw-123").is_none());
+        assert!(a.login("ops", "ops-password-1234").is_none());
+        assert!(a.login("admin", "ops-password-123").is_none());
         assert!(a.login("", "").is_none());
     }
 

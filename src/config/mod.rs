@@ -3,10 +3,13 @@
 //! product keeps its name; the loader is split by section and takes a
 //! [`Vars`] map so tests never touch the real environment.
 //!
-//! Missing secrets are generated (zero-config start) and reported in
-//! [`Config::generated`] so `main` can print them once. An explicitly weak or
-//! malformed value stops the start with a message naming the variable.
+//! Secrets may also come from files (`SECRET_KEY_FILE`, ...; see the
+//! `secrets` module). Missing secrets are generated (zero-config start) and
+//! reported in [`Config::generated`] so `main` can print them once. An
+//! explicitly weak or malformed value stops the start with a message naming
+//! the variable.
 
+mod secrets;
 mod source;
 
 pub use source::{Vars, parse_dotenv};
@@ -15,6 +18,7 @@ use crate::auth::jwt::Algorithm;
 use crate::auth::secret::Secret;
 use crate::docker::Endpoint;
 use crate::net::Cidr;
+use secrets::{GENERATE_HINT, SecretVar};
 use std::fmt;
 use std::time::Duration;
 
@@ -114,7 +118,10 @@ pub struct McpConfig {
     pub debug: bool,
 }
 
-const GENERATE_HINT: &str = "generate one with: openssl rand -base64 32";
+/// Shortest accepted `API_PASSWORD`, in characters.
+pub const MIN_PASSWORD: usize = 12;
+/// Longest accepted `API_PASSWORD`, in characters.
+pub const MAX_PASSWORD: usize = 100;
 
 /// `MAX_CONNECTIONS_PER_CLIENT` when unset (or `MAX_CONNECTIONS`, if lower):
 /// a sixteenth of the default global cap.
@@ -203,16 +210,7 @@ fn docker_section(vars: &Vars) -> Result<DockerConfig, ConfigError> {
 }
 
 fn auth_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<AuthConfig, ConfigError> {
-    let secret_key = match vars.get("SECRET_KEY") {
-        Some(k) if k.len() < 32 || k == "changeme" => {
-            return Err(ConfigError::new(
-                "SECRET_KEY",
-                format!("must be at least 32 characters; {GENERATE_HINT}"),
-            ));
-        }
-        Some(k) => Secret::new(k),
-        None => generate("SECRET_KEY", 32, generated),
-    };
+    let secret_key = secret(vars, SECRET_KEY, 32, usize::MAX, generated)?;
     let alg = vars.string("ALGORITHM", "HS256");
     let algorithm = Algorithm::parse(&alg).ok_or_else(|| {
         ConfigError::new(
@@ -221,16 +219,7 @@ fn auth_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<AuthCo
         )
     })?;
     let minutes: u64 = vars.number("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 525_600)?;
-    let password = match vars.get("API_PASSWORD") {
-        Some(p) if p.len() > 100 => {
-            return Err(ConfigError::new(
-                "API_PASSWORD",
-                "must be at most 100 characters".into(),
-            ));
-        }
-        Some(p) => Secret::new(p),
-        None => generate("API_PASSWORD", 18, generated),
-    };
+    let password = secret(vars, API_PASSWORD, MIN_PASSWORD, MAX_PASSWORD, generated)?;
     Ok(AuthConfig {
         secret_key,
         algorithm,
@@ -240,13 +229,89 @@ fn auth_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<AuthCo
     })
 }
 
+const SECRET_KEY: SecretVar = SecretVar {
+    name: "SECRET_KEY",
+    file: "SECRET_KEY_FILE",
+    generate: 32,
+};
+const API_PASSWORD: SecretVar = SecretVar {
+    name: "API_PASSWORD",
+    file: "API_PASSWORD_FILE",
+    generate: 18,
+};
+const MCP_API_KEY: SecretVar = SecretVar {
+    name: "MCP_API_KEY",
+    file: "MCP_API_KEY_FILE",
+    generate: 32,
+};
+
+/// A configured secret, checked for length (in characters) and strength, or
+/// a generated one (`var.generate` random bytes as URL-safe text).
+fn secret(
+    vars: &Vars,
+    var: SecretVar,
+    min: usize,
+    max: usize,
+    generated: &mut Vec<&'static str>,
+) -> Result<Secret, ConfigError> {
+    let Some(value) = secrets::read(vars, var)? else {
+        generated.push(var.name);
+        return Ok(Secret::new(crate::random::token(var.generate)));
+    };
+    let chars = value.chars().count();
+    if chars < min {
+        return Err(ConfigError::new(
+            var.name,
+            format!("must be at least {min} characters; {GENERATE_HINT}"),
+        ));
+    }
+    if chars > max {
+        return Err(ConfigError::new(
+            var.name,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    secrets::check_strength(var.name, &value)?;
+    Ok(Secret::new(value))
+}
+
 fn cors_section(vars: &Vars) -> Result<CorsConfig, ConfigError> {
+    let origins = vars.list("CORS_ORIGINS", &["*"])?;
+    if let Some(bad) = origins.iter().find(|o| *o != "*" && !is_origin(o)) {
+        return Err(ConfigError::new(
+            "CORS_ORIGINS",
+            format!(
+                "{bad:?} is not an origin; write scheme://host[:port], e.g. https://dash.example.com, or *"
+            ),
+        ));
+    }
     Ok(CorsConfig {
-        origins: vars.list("CORS_ORIGINS", &["*"])?,
+        origins,
         allow_credentials: vars.bool("CORS_ALLOW_CREDENTIALS", true)?,
         allow_methods: vars.list("CORS_ALLOW_METHODS", &["*"])?,
         allow_headers: vars.list("CORS_ALLOW_HEADERS", &["*"])?,
     })
+}
+
+/// Whether `s` is an origin as browsers send it: `scheme://host[:port]`
+/// (a trailing `/` tolerated), with no path, query, fragment or user.
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.trim_end_matches('/').split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && !p.contains(']') => (h, Some(p)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && !host
+            .chars()
+            .any(|c| c.is_whitespace() || "/?#@\\".contains(c));
+    scheme_ok && host_ok && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 fn rate_limit_section(vars: &Vars) -> Result<RateLimitConfig, ConfigError> {
@@ -258,26 +323,11 @@ fn rate_limit_section(vars: &Vars) -> Result<RateLimitConfig, ConfigError> {
 }
 
 fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConfig, ConfigError> {
-    let api_key = match vars.get("MCP_API_KEY") {
-        Some(k) if k.len() < 16 => {
-            return Err(ConfigError::new(
-                "MCP_API_KEY",
-                format!("must be at least 16 characters; {GENERATE_HINT}"),
-            ));
-        }
-        Some(k) => Secret::new(k),
-        None => generate("MCP_API_KEY", 32, generated),
-    };
     Ok(McpConfig {
         enabled: vars.bool("MCP_ENABLED", true)?,
-        api_key,
+        api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
     })
-}
-
-fn generate(name: &'static str, bytes: usize, generated: &mut Vec<&'static str>) -> Secret {
-    generated.push(name);
-    Secret::new(crate::random::token(bytes))
 }
 
 #[cfg(test)]
@@ -332,8 +382,8 @@ mod tests {
     #[test]
     fn explicit_values_are_used() {
         let c = load(&[
-            ("SECRET_KEY", &"k".repeat(40)),
-            ("API_PASSWORD", "pw"),
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-key"),
+            ("API_PASSWORD", "a-long-password"),
             ("MCP_API_KEY", "0123456789abcdef"),
             ("ALGORITHM", "HS512"),
             ("HOST", "::1"),
@@ -357,6 +407,10 @@ mod tests {
             ("SECRET_KEY", "short"),
             ("SECRET_KEY", "changeme"),
             ("MCP_API_KEY", "tooshort"),
+            ("API_PASSWORD", "eleven-char"),
+            ("API_PASSWORD", "changeme"),
+            ("SECRET_KEY", &"a".repeat(36)),
+            ("MCP_API_KEY", "your-mcp-api-key-at-least-16-chars"),
             ("ALGORITHM", "none"),
             ("ALGORITHM", "RS256"),
             ("PORT", "http"),
@@ -368,11 +422,31 @@ mod tests {
             ("DOCKER_HOST", "npipe:////./pipe/docker_engine"),
             ("MAX_CONNECTIONS_PER_CLIENT", "4096"),
             ("WRITE_TIMEOUT", "0"),
+            ("CORS_ORIGINS", "not-a-url"),
+            ("CORS_ORIGINS", "https://ok.example, dash.example"),
+            ("CORS_ORIGINS", "https://dash.example/app"),
+            ("CORS_ORIGINS", "https://dash.example:http"),
+            ("CORS_ORIGINS", "null"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, *var, "{var}={value}");
             assert!(!err.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        for good in [
+            "*",
+            "https://dash.example",
+            "https://dash.example/",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+            "http://[::1]",
+            "chrome-extension://abcdef",
+        ] {
+            assert!(load(&[("CORS_ORIGINS", good)]).is_ok(), "{good}");
         }
     }
 

@@ -111,7 +111,9 @@ impl Cors {
             return;
         }
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value(origin));
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        if !varies_by_origin(h) {
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
         if self.credentials {
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
@@ -119,6 +121,16 @@ impl Cors {
             );
         }
     }
+}
+
+/// Whether `Vary` already names `Origin` (a preflight answer is decorated
+/// again on its way out; the header must not repeat).
+fn varies_by_origin(h: &HeaderMap) -> bool {
+    h.get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("origin"))
 }
 
 fn value(s: &str) -> HeaderValue {
@@ -179,6 +191,9 @@ mod tests {
         );
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
         assert_eq!(h[header::VARY], "Origin");
+        let mut again = resp.headers().clone();
+        c.decorate(Some(&value("https://dash.example")), &mut again);
+        assert_eq!(again.get_all(header::VARY).iter().count(), 1, "{again:?}");
         assert!(
             h[header::ACCESS_CONTROL_ALLOW_METHODS]
                 .to_str()

@@ -28,20 +28,8 @@ use std::time::Instant;
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
     let id = request_id::pick(req.headers());
-    // Every X-Forwarded-For line, in order: some proxies add a line rather
-    // than extend the first, and the first may be the client's own.
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .map(|v| v.to_str().unwrap_or("unreadable"))
-        .collect();
-    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
-    let client = crate::net::client_ip(
-        peer.ip(),
-        forwarded.as_deref(),
-        &app.config.server.trusted_proxies,
-    );
+    let client =
+        crate::net::client_ip(peer.ip(), req.headers(), &app.config.server.trusted_proxies);
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 

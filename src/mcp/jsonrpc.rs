@@ -6,8 +6,17 @@
 //! -32700 with `id: null`; JSON that is not a valid message (wrong
 //! `jsonrpc`, no `method`, an `id` that is neither string nor number,
 //! `params` that is neither object nor array, an empty batch) is -32600.
+//!
+//! An id is kept as the client wrote it ([`Id`]) and echoed byte for byte:
+//! parsed into a number, `18446744073709551616` would come back as
+//! `1.8446744073709552e19` and `1e400` would not parse at all.
 
-use serde_json::{Value, json};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::fmt;
 
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
@@ -55,26 +64,122 @@ impl RpcError {
         self
     }
 
-    /// The error response for request `id` (`null` when unknown).
-    pub fn response(&self, id: &Value) -> Value {
+    /// The error response for request `id` ([`Id::null`] when unknown).
+    pub fn response(&self, id: &Id) -> Reply {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(data) = &self.data {
             error["data"] = data.clone();
         }
-        json!({"jsonrpc": "2.0", "id": id, "error": error})
+        Reply {
+            id: id.clone(),
+            outcome: Outcome::Error(error),
+        }
     }
 }
 
 /// A success response.
-pub fn result(id: &Value, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
+pub fn result(id: &Id, result: Value) -> Reply {
+    Reply {
+        id: id.clone(),
+        outcome: Outcome::Result(result),
+    }
+}
+
+/// A request id exactly as the client wrote it: a string or a number.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Id(Box<RawValue>);
+
+impl Id {
+    /// `null`, the id of an answer to a message whose id is unknown.
+    pub fn null() -> Id {
+        Id(RawValue::NULL.to_owned())
+    }
+
+    /// The id's JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// `raw` if it is a string or a number (the only kinds of id).
+    fn usable(raw: &RawValue) -> Option<Id> {
+        let first = raw.get().bytes().next()?;
+        (first == b'"' || first == b'-' || first.is_ascii_digit()).then(|| Id(raw.to_owned()))
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// One answer: `{"jsonrpc":"2.0","id":…,"result":…}` or `…"error":…}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub id: Id,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Result(Value),
+    Error(Value),
+}
+
+impl Serialize for Reply {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("jsonrpc", "2.0")?;
+        map.serialize_entry("id", &self.id)?;
+        match &self.outcome {
+            Outcome::Result(v) => map.serialize_entry("result", v)?,
+            Outcome::Error(v) => map.serialize_entry("error", v)?,
+        }
+        map.end()
+    }
+}
+
+/// What a body gets back: one reply, or a batch's replies in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    One(Reply),
+    Batch(Vec<Reply>),
+}
+
+impl Serialize for Answer {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::One(reply) => reply.serialize(s),
+            Answer::Batch(replies) => {
+                let mut seq = s.serialize_seq(Some(replies.len()))?;
+                for r in replies {
+                    seq.serialize_element(r)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
 }
 
 /// One classified message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Request {
-        id: Value,
+        id: Id,
         method: String,
         params: Value,
     },
@@ -86,7 +191,7 @@ pub enum Message {
     Response,
     /// Not a valid message: answer with this error, to this id.
     Invalid {
-        id: Value,
+        id: Id,
         error: RpcError,
     },
 }
@@ -98,92 +203,140 @@ pub enum Incoming {
     Batch(Vec<Message>),
 }
 
+/// A message's members, the id kept as written; `None` for a message that
+/// is not an object.
+type Members<'a> = Option<(Option<&'a RawValue>, Map<String, Value>)>;
+
 /// Parses a body; `Err` is the complete error response to send back.
-pub fn parse(body: &[u8]) -> Result<Incoming, Value> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| RpcError::new(PARSE_ERROR, "Parse error").response(&Value::Null))?;
-    if depth(&value) > MAX_DEPTH {
-        let e = RpcError::new(
-            INVALID_REQUEST,
-            format!("Invalid Request: nested deeper than {MAX_DEPTH}"),
-        );
-        return Err(e.response(&Value::Null));
+pub fn parse(body: &[u8]) -> Result<Incoming, Reply> {
+    let parse_error = || RpcError::new(PARSE_ERROR, "Parse error").response(&Id::null());
+    let text = std::str::from_utf8(body).map_err(|_| parse_error())?;
+    let raw: &RawValue = serde_json::from_str(text).map_err(|_| parse_error())?;
+    let invalid = |why: String| RpcError::new(INVALID_REQUEST, why).response(&Id::null());
+    if depth(raw.get()) > MAX_DEPTH {
+        return Err(invalid(format!(
+            "Invalid Request: nested deeper than {MAX_DEPTH}"
+        )));
     }
-    match value {
-        Value::Array(items) if items.is_empty() => Err(RpcError::new(
-            INVALID_REQUEST,
-            "Invalid Request: empty batch",
-        )
-        .response(&Value::Null)),
-        Value::Array(items) if items.len() > MAX_BATCH => Err(RpcError::new(
-            INVALID_REQUEST,
-            format!("Invalid Request: at most {MAX_BATCH} messages per batch"),
-        )
-        .response(&Value::Null)),
-        Value::Array(items) => Ok(Incoming::Batch(items.into_iter().map(classify).collect())),
-        other => Ok(Incoming::Single(classify(other))),
+    let batch = raw.get().starts_with('[');
+    let items: Vec<&RawValue> = if batch {
+        serde_json::from_str(raw.get()).map_err(|_| parse_error())?
+    } else {
+        vec![raw]
+    };
+    let messages: Vec<Members> = items
+        .into_iter()
+        .map(members)
+        .collect::<Result<_, _>>()
+        .map_err(|_| parse_error())?;
+    match messages.len() {
+        0 if batch => Err(invalid("Invalid Request: empty batch".into())),
+        n if n > MAX_BATCH => Err(invalid(format!(
+            "Invalid Request: at most {MAX_BATCH} messages per batch"
+        ))),
+        _ if batch => Ok(Incoming::Batch(
+            messages.into_iter().map(classify).collect(),
+        )),
+        _ => Ok(Incoming::Single(
+            messages
+                .into_iter()
+                .map(classify)
+                .next()
+                .unwrap_or_else(|| invalid_message(Id::null(), "a message must be an object")),
+        )),
     }
 }
 
-/// How deeply `v` nests arrays and objects (iterative: no recursion on input).
-fn depth(v: &Value) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(v, 1usize)];
-    while let Some((v, d)) = stack.pop() {
-        deepest = deepest.max(d);
-        match v {
-            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
-            Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
-            _ => {}
+/// Splits a message into its raw id and its other members (parsed).
+fn members(raw: &RawValue) -> Result<Members<'_>, serde_json::Error> {
+    if !raw.get().starts_with('{') {
+        return Ok(None);
+    }
+    let mut all: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+    let id = all.remove("id");
+    let rest = all
+        .into_iter()
+        .map(|(k, v)| Ok((k, serde_json::from_str(v.get())?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    Ok(Some((id, rest)))
+}
+
+/// How deeply JSON `text` nests, a value inside a container counting one
+/// level deeper (`1` and `[]` are 1, `[1]` is 2); a scan, not recursion.
+fn depth(text: &str) -> usize {
+    let (mut level, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'[' | b'{' => {
+                level += 1;
+                deepest = deepest.max(level);
+            }
+            b']' | b'}' => level = level.saturating_sub(1),
+            b',' | b':' | b' ' | b'\t' | b'\r' | b'\n' => {}
+            other => {
+                in_string = other == b'"';
+                deepest = deepest.max(level + 1);
+            }
         }
     }
     deepest
 }
 
-fn invalid(id: Value, why: &str) -> Message {
+fn invalid_message(id: Id, why: &str) -> Message {
     Message::Invalid {
         id,
         error: RpcError::new(INVALID_REQUEST, format!("Invalid Request: {why}")),
     }
 }
 
-fn classify(v: Value) -> Message {
-    let Value::Object(mut m) = v else {
-        return invalid(Value::Null, "a message must be an object");
+fn classify(members: Members) -> Message {
+    let Some((id, mut m)) = members else {
+        return invalid_message(Id::null(), "a message must be an object");
     };
-    let id = m.remove("id");
-    let usable_id = match &id {
-        Some(i @ (Value::String(_) | Value::Number(_))) => i.clone(),
-        _ => Value::Null,
-    };
+    let usable_id = id.and_then(Id::usable);
+    let echo = usable_id.clone().unwrap_or_else(Id::null);
     if m.get("jsonrpc") != Some(&json!("2.0")) {
-        return invalid(usable_id, "jsonrpc must be \"2.0\"");
+        return invalid_message(echo, "jsonrpc must be \"2.0\"");
     }
     let params = m.remove("params").unwrap_or(Value::Null);
     if !matches!(params, Value::Null | Value::Object(_) | Value::Array(_)) {
-        return invalid(usable_id, "params must be an object or an array");
+        return invalid_message(echo, "params must be an object or an array");
     }
-    match (m.remove("method"), id) {
-        (Some(Value::String(method)), None) => Message::Notification { method, params },
-        (Some(Value::String(method)), Some(i @ (Value::String(_) | Value::Number(_)))) => {
-            Message::Request {
-                id: i,
-                method,
-                params,
-            }
+    match (m.remove("method"), id, usable_id) {
+        (Some(Value::String(method)), None, _) => Message::Notification { method, params },
+        (Some(Value::String(method)), Some(_), Some(id)) => Message::Request { id, method, params },
+        (Some(Value::String(_)), Some(_), None) => {
+            invalid_message(Id::null(), "id must be a string or a number")
         }
-        (Some(Value::String(_)), Some(_)) => {
-            invalid(Value::Null, "id must be a string or a number")
+        (Some(_), _, _) => invalid_message(echo, "method must be a string"),
+        (None, Some(_), _) if m.contains_key("result") || m.contains_key("error") => {
+            Message::Response
         }
-        (Some(_), _) => invalid(usable_id, "method must be a string"),
-        (None, Some(_)) if m.contains_key("result") || m.contains_key("error") => Message::Response,
-        (None, _) => invalid(usable_id, "missing method"),
+        (None, _, _) => invalid_message(echo, "missing method"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(text: &str) -> Id {
+        serde_json::from_str(text).unwrap()
+    }
+
+    fn as_json(r: &Reply) -> Value {
+        serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap()
+    }
 
     fn single(s: &str) -> Message {
         match parse(s.as_bytes()) {
@@ -204,7 +357,7 @@ mod tests {
         assert_eq!(
             single(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
             Message::Request {
-                id: json!(1),
+                id: id("1"),
                 method: "tools/list".into(),
                 params: Value::Null
             }
@@ -224,9 +377,11 @@ mod tests {
 
     #[test]
     fn unparseable_json_is_a_parse_error_with_null_id() {
-        let err = parse(b"{not json").unwrap_err();
-        assert_eq!(err["error"]["code"], PARSE_ERROR);
-        assert_eq!(err["id"], Value::Null);
+        for bad in [&b"{not json"[..], b"\xff", b"{\"a\":1e400}"] {
+            let err = as_json(&parse(bad).unwrap_err());
+            assert_eq!(err["error"]["code"], PARSE_ERROR);
+            assert_eq!(err["id"], Value::Null);
+        }
     }
 
     #[test]
@@ -246,7 +401,11 @@ mod tests {
         let Message::Invalid { id, .. } = single(r#"{"jsonrpc":"1.0","id":7,"method":"x"}"#) else {
             panic!()
         };
-        assert_eq!(id, json!(7), "a readable id is kept");
+        assert_eq!(
+            id,
+            super::Id(RawValue::from_string("7".into()).unwrap()),
+            "a readable id is kept"
+        );
     }
 
     #[test]
@@ -259,13 +418,16 @@ mod tests {
         assert!(matches!(items[0], Message::Request { .. }));
         assert!(matches!(items[1], Message::Notification { .. }));
         assert_eq!(code_of(&items[2]), INVALID_REQUEST);
-        assert_eq!(parse(b"[]").unwrap_err()["error"]["code"], INVALID_REQUEST);
+        assert_eq!(
+            as_json(&parse(b"[]").unwrap_err())["error"]["code"],
+            INVALID_REQUEST
+        );
         let big = format!(
             "[{}]",
             vec![r#"{"jsonrpc":"2.0","method":"n"}"#; MAX_BATCH + 1].join(",")
         );
         assert_eq!(
-            parse(big.as_bytes()).unwrap_err()["error"]["code"],
+            as_json(&parse(big.as_bytes()).unwrap_err())["error"]["code"],
             INVALID_REQUEST
         );
     }
@@ -274,7 +436,7 @@ mod tests {
     fn deep_nesting_is_refused_without_recursion() {
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(
-            parse(deep.as_bytes()).unwrap_err()["error"]["code"],
+            as_json(&parse(deep.as_bytes()).unwrap_err())["error"]["code"],
             INVALID_REQUEST
         );
         let ok = format!(
@@ -289,8 +451,35 @@ mod tests {
     fn error_responses_carry_data_when_given() {
         let e = RpcError::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
             .with_data(json!({"supported": ["2026-07-28"], "requested": "1900-01-01"}));
-        let r = e.response(&json!(3));
+        let r = as_json(&e.response(&id("3")));
         assert_eq!(r["id"], 3);
         assert_eq!(r["error"]["data"]["requested"], "1900-01-01");
+    }
+
+    #[test]
+    fn ids_are_echoed_as_written() {
+        for written in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1e400",
+            "1.50",
+            "7",
+            r#""\u0041b""#,
+        ] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id": {written} ,"method":"x"}}"#);
+            let Message::Request { id, .. } = single(&body) else {
+                panic!("{body}")
+            };
+            let reply = serde_json::to_string(&result(&id, json!({}))).unwrap();
+            assert_eq!(
+                reply,
+                format!(r#"{{"jsonrpc":"2.0","id":{written},"result":{{}}}}"#)
+            );
+        }
+        let Message::Invalid { id, .. } = single(r#"{"jsonrpc":"2.0","id":true,"method":"x"}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(id, Id::null(), "an id of another kind is not echoed");
     }
 }

@@ -14,8 +14,8 @@
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
 use super::jsonrpc::{
-    self, INVALID_PARAMS, INVALID_REQUEST, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND, Message,
-    RESPONSE_LIMIT, RpcError,
+    self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
+    Message, RESPONSE_LIMIT, Reply, RpcError,
 };
 use super::tools;
 use crate::app::App;
@@ -133,12 +133,12 @@ async fn handle_within(
 
 /// The response to one message, if it needs one (notifications and client
 /// responses do not).
-pub async fn answer(ctx: &Ctx<'_>, msg: Message) -> Option<Value> {
+pub async fn answer(ctx: &Ctx<'_>, msg: Message) -> Option<Reply> {
     answer_within(ctx, msg, MAX_RESPONSE).await
 }
 
 /// [`answer`] in at most `budget` bytes, beyond the id it echoes.
-async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Value> {
+async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Reply> {
     match msg {
         Message::Request { id, method, params } => {
             let room = budget.saturating_sub(WRAPPING + encoded_len(&id));
@@ -154,22 +154,22 @@ async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Val
 
 /// The response to a body: one answer, an array of answers for a batch
 /// (where the era allows batches), or nothing.
-pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Value> {
+pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Answer> {
     match incoming {
-        Incoming::Single(msg) => answer(ctx, msg).await,
+        Incoming::Single(msg) => answer(ctx, msg).await.map(Answer::One),
         Incoming::Batch(_) if !ctx.era.allows_batches() => {
             let e = RpcError::new(
                 INVALID_REQUEST,
                 "Invalid Request: this protocol version does not allow batches",
             );
-            Some(e.response(&Value::Null))
+            Some(Answer::One(e.response(&Id::null())))
         }
         Incoming::Batch(msgs) => answer_batch(ctx, msgs).await,
     }
 }
 
 /// A batch's answers, in order, within [`MAX_RESPONSE`] (see the module doc).
-async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Value> {
+async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Answer> {
     let mut left = MAX_RESPONSE;
     let mut out = Vec::new();
     for msg in msgs {
@@ -182,7 +182,7 @@ async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Value> {
             out.push(answer);
         }
     }
-    (!out.is_empty()).then_some(Value::Array(out))
+    (!out.is_empty()).then_some(Answer::Batch(out))
 }
 
 fn batch_full() -> RpcError {
@@ -273,7 +273,8 @@ mod tests {
 
     #[test]
     fn the_wrapping_of_a_result_fits_its_allowance() {
-        for id in [json!(1), json!("a-string-id"), json!(u64::MAX)] {
+        for id in ["1", r#""a-string-id""#, "18446744073709551615"] {
+            let id: Id = serde_json::from_str(id).unwrap();
             let answer = jsonrpc::result(&id, complete(json!({})));
             let wrapping = encoded_len(&answer) - encoded_len(&id) - "{}".len();
             assert!(wrapping <= WRAPPING, "{wrapping}");
@@ -291,7 +292,7 @@ mod tests {
             assert!(encoded_len(&listed) + WRAPPING < MIN_ROOM, "{era:?}");
         }
         assert!(encoded_len(&initialize(&json!({}))) + WRAPPING < MIN_ROOM);
-        assert!(encoded_len(&batch_full().response(&json!(1))) < 512);
+        assert!(encoded_len(&batch_full().response(&Id::null())) < 512);
         assert_eq!(batch_full().code, RESPONSE_LIMIT);
     }
 

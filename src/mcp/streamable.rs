@@ -19,7 +19,7 @@
 //! `application/json`. `GET` is 405: the agent has nothing to push.
 
 use super::jsonrpc::{
-    self, HEADER_MISMATCH, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Message, RpcError,
+    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, RpcError,
     UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
@@ -45,7 +45,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// A JSON-RPC answer with `status`, optionally naming the session.
-fn rpc(status: StatusCode, value: &Value, session: Option<&str>) -> Response<Body> {
+fn rpc(status: StatusCode, value: &impl serde::Serialize, session: Option<&str>) -> Response<Body> {
     let mut resp = body::json(status, value);
     if let Some(v) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
         resp.headers_mut().insert(SESSION_HEADER, v);
@@ -104,7 +104,7 @@ pub async fn post(
     })
 }
 
-async fn initialize(app: &Arc<App>, client: IpAddr, id: &Value, params: &Value) -> Response<Body> {
+async fn initialize(app: &Arc<App>, client: IpAddr, id: &Id, params: &Value) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let session = app
         .mcp
@@ -124,7 +124,7 @@ async fn initialize(app: &Arc<App>, client: IpAddr, id: &Value, params: &Value) 
         },
     )
     .await;
-    rpc(StatusCode::OK, &answer.unwrap_or_default(), Some(&session))
+    rpc(StatusCode::OK, &answer, Some(&session))
 }
 
 async fn handshake(
@@ -135,7 +135,7 @@ async fn handshake(
 ) -> Response<Body> {
     let id = match &incoming {
         Incoming::Single(Message::Request { id, .. } | Message::Invalid { id, .. }) => id.clone(),
-        _ => Value::Null,
+        _ => Id::null(),
     };
     let refuse = |status, message: String| {
         rpc(
@@ -248,7 +248,7 @@ fn check_modern_headers(
 async fn stateless(
     ctx: &Ctx<'_>,
     headers: &HeaderMap,
-    id: &Value,
+    id: &Id,
     method: &str,
     params: &Value,
 ) -> Response<Body> {

@@ -184,6 +184,15 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
     let cases = [
         ("SECRET_KEY", "short", "at least 32 characters"),
         ("MCP_API_KEY", "short", "at least 16 characters"),
+        ("API_PASSWORD", "x", "at least 12 characters"),
+        (
+            "API_PASSWORD",
+            "your_secure_password",
+            "well-known placeholder",
+        ),
+        ("SECRET_KEY", &"a".repeat(36), "too predictable"),
+        ("MCP_API_KEY", "abcabcabcabcabcabc", "too predictable"),
+        ("CORS_ORIGINS", "not-a-url", "is not an origin"),
         ("ALGORITHM", "none", "HS256, HS384 or HS512"),
         ("RATE_LIMIT_REQUESTS", "lots", "whole number"),
         ("PORT", "99999", "whole number"),
@@ -192,7 +201,114 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
         let (code, out) = Process::spawn(&dir, &[(var, value)]).wait_exit();
         assert_eq!(code, 2, "{var}={value}: {out}");
         assert!(out.contains(var) && out.contains(hint), "{var}: {out}");
+        let secret = var.ends_with("KEY") || var.ends_with("PASSWORD");
+        assert!(
+            !secret || value.len() < 3 || !out.contains(value),
+            "a secret is not echoed: {out}"
+        );
     }
+}
+
+/// The HTTP status of a POST to the agent's `/mcp` with `key`.
+fn mcp_status(base: &str, key: &str) -> String {
+    curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        &format!("{base}/mcp"),
+        "-H",
+        &format!("Authorization: Bearer {key}"),
+        "-d",
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+    ])
+}
+
+#[test]
+fn secrets_are_read_from_files_without_their_trailing_newline() {
+    let dir = temp_dir("secret-files");
+    for (name, content) in [
+        ("key", format!("{SECRET}\n")),
+        ("password", format!("{PASSWORD}\r\n")),
+        ("mcp", format!("{MCP_KEY}\n")),
+    ] {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut agent = Process::spawn(
+        &dir,
+        &[
+            ("SECRET_KEY_FILE", &path("key")),
+            ("API_PASSWORD_FILE", &path("password")),
+            ("MCP_API_KEY_FILE", &path("mcp")),
+        ],
+    );
+    let base = format!("http://{}", agent.address());
+    let login = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+    ]);
+    assert!(login.contains("access_token"), "{login}");
+    let forged = oracle_token(
+        jsonwebtoken::Algorithm::HS256,
+        &serde_json::json!({"sub": "admin", "exp": now() + 60}),
+        SECRET.as_bytes(),
+    );
+    let images = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &format!("Authorization: Bearer {forged}"),
+        &format!("{base}/api/v1/images"),
+    ]);
+    assert_eq!(
+        images, "200",
+        "a token signed with the file's key is accepted"
+    );
+    assert_ne!(mcp_status(&base, MCP_KEY), "401");
+    assert_eq!(mcp_status(&base, &format!("{MCP_KEY}x")), "401");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    assert!(!lines.join("\n").contains("generated"), "{lines:?}");
+}
+
+#[test]
+fn a_secret_set_twice_or_in_an_unreadable_file_stops_the_start() {
+    let dir = temp_dir("secret-file-errors");
+    let file = dir.join("password");
+    std::fs::write(&file, "root-only-password-content\n").unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let both = [("API_PASSWORD", PASSWORD), ("API_PASSWORD_FILE", &file)];
+    let (code, out) = Process::spawn(&dir, &both).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("set either API_PASSWORD or API_PASSWORD_FILE, not both"),
+        "{out}"
+    );
+    let (code, out) = Process::spawn(&dir, &[("MCP_API_KEY_FILE", "/nonexistent/mcp")]).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("MCP_API_KEY_FILE") && out.contains("No such file or directory"),
+        "{out}"
+    );
+    // Mode 0600, owned by root: the unprivileged agent may not read it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, out) = Process::spawn_as_nobody(&dir, &[("API_PASSWORD_FILE", &file)]).wait_exit();
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("API_PASSWORD_FILE") && out.contains("Permission denied"),
+        "{out}"
+    );
+    assert!(!out.contains("root-only-password-content"), "{out}");
 }
 
 #[test]
@@ -277,10 +393,14 @@ async fn sigterm_closes_streams_with_1001_and_exits_within_the_grace_period() {
         started.elapsed() < Duration::from_secs(5),
         "exited within the grace period"
     );
-    assert_eq!(
-        next_text(&mut ws, Duration::from_secs(5)).await,
-        Err(Ending::Closed(1001, "Server shutting down".into()))
-    );
+    // Events of containers other tests start meanwhile may come first.
+    let ending = loop {
+        match next_text(&mut ws, Duration::from_secs(5)).await {
+            Ok(_) => continue,
+            Err(ending) => break ending,
+        }
+    };
+    assert_eq!(ending, Ending::Closed(1001, "Server shutting down".into()));
 }
 
 #[test]
@@ -382,4 +502,69 @@ fn a_socket_the_agent_may_not_open_is_named_with_its_fix() {
     let (code, _) = agent.terminate();
     assert_eq!(code, 0);
     let _ = std::fs::remove_file(&socket);
+}
+
+#[tokio::test]
+async fn rust_log_trace_never_writes_stream_payloads_or_tokens() {
+    let marker = unique_name("payload-marker");
+    let c = Container::run(&[], &[&format!("out:{marker}"), "wait"]);
+    let dir = temp_dir("trace");
+    let mut agent = Process::spawn(&dir, &[("API_PASSWORD", PASSWORD), ("RUST_LOG", "trace")]);
+    let agent_at = Agent::at(agent.address().parse().unwrap());
+    let token = agent_at.token().await;
+    let refused = agent_at.get("/api/v1/images", Some("not-a-token")).await;
+    assert_eq!(
+        refused.status, 401,
+        "logs a DEBUG record of the agent's own"
+    );
+    let mut ws = agent_at
+        .ws(&format!("/api/v1/logs/ws/{}?token={token}", c.id))
+        .await;
+    let got = next_text(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert!(got.contains(&marker), "{got}");
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::text(format!(
+        "client says {marker}"
+    )))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, lines) = tokio::task::spawn_blocking(move || agent.terminate())
+        .await
+        .unwrap();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    let hex: String = marker.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        lines.iter().any(|l| l.contains(r#""level":"DEBUG""#)),
+        "RUST_LOG=trace is honoured for the agent's own records: {all}"
+    );
+    for secret in [marker.as_str(), hex.as_str(), token.as_str()] {
+        assert!(!all.contains(secret), "{secret} reached the log:\n{all}");
+    }
+}
+
+#[test]
+fn debug_lines_are_plain_text_in_a_pipe() {
+    let dir = temp_dir("colour");
+    let mut agent = Process::spawn(&dir, &[("DEBUG", "true"), ("API_PASSWORD", PASSWORD)]);
+    let addr = agent.wait_line("docker-agent listening");
+    let addr = addr
+        .split("address=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    curl(&[&format!("http://{addr}/api/v1/healthz")]);
+    agent.wait_line("/api/v1/healthz");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    let all = lines.join("\n");
+    assert!(all.contains("INFO"), "{all}");
+    assert!(
+        !all.contains('\x1b'),
+        "no colour codes outside a terminal: {all:?}"
+    );
 }

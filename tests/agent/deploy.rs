@@ -189,6 +189,15 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
     }
     let stack = unique_name("stack").replace('-', "_");
     let port = free_port().to_string();
+    let secrets = std::env::temp_dir().join(&stack);
+    std::fs::create_dir_all(&secrets).unwrap();
+    for (name, value) in [
+        ("secret_key", SECRET),
+        ("api_password", PASSWORD),
+        ("mcp_api_key", MCP_KEY),
+    ] {
+        std::fs::write(secrets.join(name), format!("{value}\n")).unwrap();
+    }
     let deploy = Command::new("docker")
         .args([
             "stack",
@@ -200,9 +209,7 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
         .envs([
             ("DOCKER_GID", socket_gid()),
             ("AGENT_PORT", port.clone()),
-            ("SECRET_KEY", SECRET.into()),
-            ("API_PASSWORD", PASSWORD.into()),
-            ("MCP_API_KEY", MCP_KEY.into()),
+            ("SECRETS_DIR", secrets.to_string_lossy().into_owned()),
         ])
         .output()
         .unwrap();
@@ -223,9 +230,21 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
         .args(["-s", &format!("http://127.0.0.1:{port}/api/v1/healthz")])
         .output()
         .unwrap();
+    let login = Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            &format!("http://127.0.0.1:{port}/api/v1/auth/login"),
+            "-d",
+            &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+        ])
+        .output()
+        .unwrap();
     let _ = Command::new("docker")
         .args(["stack", "rm", &stack])
         .output();
+    let _ = std::fs::remove_dir_all(&secrets);
     if ours {
         let _ = Command::new("docker")
             .args(["swarm", "leave", "--force"])
@@ -240,6 +259,11 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
     assert_eq!(
         String::from_utf8_lossy(&probe.stdout),
         r#"{"status":"ok","docker_connected":true}"#
+    );
+    let login = String::from_utf8_lossy(&login.stdout);
+    assert!(
+        login.contains("access_token"),
+        "the password came from its Swarm secret: {login}"
     );
 }
 
@@ -271,6 +295,33 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
         "/var/run/docker.sock"
     );
     assert_eq!(c["volumeMounts"][0]["mountPath"], "/var/run/docker.sock");
+    // Secrets arrive as files from the Secret, never as environment values.
+    assert!(c["envFrom"].is_null(), "no secret in the environment");
+    assert_eq!(pod["volumes"][1]["secret"]["secretName"], "docker-agent");
+    assert_eq!(pod["volumes"][1]["secret"]["defaultMode"], 0o440);
+    assert_eq!(pod["securityContext"]["fsGroup"], 65532);
+    let mount = &c["volumeMounts"][1];
+    assert_eq!(mount["name"], pod["volumes"][1]["name"]);
+    assert_eq!(mount["readOnly"], true);
+    let dir = mount["mountPath"].as_str().unwrap();
+    let env: Vec<(String, String)> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().into(),
+                e["value"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for secret in ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY"] {
+        assert!(
+            env.contains(&(format!("{secret}_FILE"), format!("{dir}/{secret}"))),
+            "{secret}_FILE names the Secret's key in the mount: {env:?}"
+        );
+        assert!(env.iter().all(|(name, _)| name != secret), "{env:?}");
+    }
 }
 
 #[test]
@@ -290,5 +341,26 @@ fn the_compose_file_has_safe_defaults() {
         compose["volumes"][0],
         "/var/run/docker.sock:/var/run/docker.sock"
     );
-    assert_eq!(compose["env_file"][0], ".env");
+    assert_eq!(compose["env_file"][0]["path"], ".env");
+    assert_eq!(compose["env_file"][0]["required"], false);
+    let top = &yaml("compose.yaml")[0]["secrets"];
+    for (var, secret) in [
+        ("SECRET_KEY", "secret_key"),
+        ("API_PASSWORD", "api_password"),
+        ("MCP_API_KEY", "mcp_api_key"),
+    ] {
+        assert_eq!(
+            compose["environment"][format!("{var}_FILE")],
+            format!("/run/secrets/{secret}")
+        );
+        assert!(compose["environment"][var].is_null(), "{var} not inline");
+        assert!(
+            compose["secrets"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(secret)),
+            "{secret} given to the service"
+        );
+        assert_eq!(top[secret]["file"], format!("./secrets/{secret}"));
+    }
 }

@@ -1071,3 +1071,31 @@ async fn a_batch_answer_is_capped_and_later_requests_are_refused_in_order() {
     assert_eq!(answers[5]["error"]["code"], RESPONSE_LIMIT);
     assert_eq!(c.status(), "running", "a refused request is not run");
 }
+
+#[tokio::test]
+async fn request_ids_are_echoed_verbatim() {
+    let agent = Agent::start(&[]).await;
+    for id in [
+        "18446744073709551616",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "1e400",
+        "1.50",
+        "\"big-18446744073709551616\"",
+    ] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
+        );
+        let resp = raw(&agent, &body).await;
+        assert_eq!(resp.status, 200, "{id}");
+        let text = String::from_utf8_lossy(&resp.body);
+        assert!(text.contains(&format!(r#""id":{id},"#)), "{id}: {text}");
+        let invalid = raw(
+            &agent,
+            &format!(r#"{{"jsonrpc":"1.0","id":{id},"method":"ping"}}"#),
+        )
+        .await;
+        let text = String::from_utf8_lossy(&invalid.body);
+        assert!(text.contains(&format!(r#""id":{id},"#)), "{id}: {text}");
+    }
+}

@@ -210,7 +210,11 @@ async fn cors_listed_origins_get_credentials_and_others_are_refused() {
         Some("https://ops.example")
     );
     assert_eq!(ok.header("access-control-allow-credentials"), Some("true"));
-    assert_eq!(ok.header("vary"), Some("Origin"));
+    assert_eq!(
+        ok.headers.get_all("vary").iter().collect::<Vec<_>>(),
+        ["Origin"],
+        "Vary: Origin once"
+    );
     let refused = preflight(&agent, "https://evil.example").await;
     assert_eq!(refused.status, 400);
     assert_eq!(refused.json(), json!({"detail": "Disallowed CORS origin"}));
@@ -338,4 +342,43 @@ async fn a_trickled_request_body_is_cut_off_with_408() {
     let text = String::from_utf8_lossy(&buf);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("Request body not received in time"));
+}
+
+/// A failed login sent over a fresh connection with `forwarded` as the raw
+/// bytes of one `X-Forwarded-For` line; the response's status.
+async fn login_with_raw_forwarded_for(agent: &Agent, forwarded: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = json!({"username": "admin", "password": "wrong"}).to_string();
+    let mut req = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nX-Forwarded-For: ".to_vec();
+    req.extend_from_slice(forwarded);
+    req.extend_from_slice(
+        format!(
+            "\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let mut s = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    s.write_all(&req).await.unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let head = String::from_utf8_lossy(&answer);
+    head.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_text_cannot_hide_the_client_behind_the_proxy() {
+    let agent = Agent::start(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    for _ in 0..5 {
+        assert_eq!(
+            login_with_raw_forwarded_for(&agent, b"203.0.113.7").await,
+            401
+        );
+    }
+    // The client sent `X-Forwarded-For: \xff`; its proxy appended its address.
+    assert_eq!(
+        login_with_raw_forwarded_for(&agent, b"\xff\xfe, 203.0.113.7").await,
+        429,
+        "still keyed on the address the proxy appended"
+    );
 }

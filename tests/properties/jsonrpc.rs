@@ -8,7 +8,7 @@
 use crate::chunks::bytes_rich_in;
 use crate::json::{any_object, text, value, whitespace};
 use docker_agent::mcp::jsonrpc::{
-    INVALID_REQUEST, Incoming, MAX_BATCH, MAX_DEPTH, Message, PARSE_ERROR, parse,
+    INVALID_REQUEST, Id, Incoming, MAX_BATCH, MAX_DEPTH, Message, PARSE_ERROR, Reply, parse,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -44,7 +44,7 @@ fn message() -> impl Strategy<Value = (Members, Message)> {
         ];
         let params_value = params.clone().unwrap_or(Value::Null);
         let want = Message::Request {
-            id,
+            id: id_of(&id),
             method,
             params: params_value,
         };
@@ -90,14 +90,19 @@ fn write(members: &Members, gap: &str, pretty: bool) -> String {
     format!("{gap}{{{}}}{gap}", members.join(","))
 }
 
+/// The id the parser keeps for `v`, written compactly.
+fn id_of(v: &Value) -> Id {
+    serde_json::from_str(&v.to_string()).unwrap()
+}
+
 /// What the module documents for an object with these members.
 fn classify(m: &Map<String, Value>) -> Message {
     let id = m.get("id");
     let usable_id = match id {
-        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
-        _ => Value::Null,
+        Some(id @ (Value::String(_) | Value::Number(_))) => id_of(id),
+        _ => Id::null(),
     };
-    let invalid = |id: Value| Message::Invalid {
+    let invalid = |id: Id| Message::Invalid {
         id,
         error: docker_agent::mcp::jsonrpc::RpcError::new(INVALID_REQUEST, ""),
     };
@@ -172,10 +177,14 @@ fn same(got: &Message, want: &Message) -> bool {
 }
 
 /// The shape every parse result must have, whatever the input.
-fn well_formed(result: &Result<Incoming, Value>) -> bool {
+fn well_formed(result: &Result<Incoming, Reply>) -> bool {
     let message_ok = |m: &Message| match m {
         Message::Invalid { id, error } => {
-            error.code == INVALID_REQUEST && (id.is_null() || id.is_string() || id.is_number())
+            let text = id.as_str();
+            error.code == INVALID_REQUEST
+                && (text == "null"
+                    || text
+                        .starts_with(['"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']))
         }
         _ => true,
     };
@@ -183,6 +192,7 @@ fn well_formed(result: &Result<Incoming, Value>) -> bool {
         Ok(Incoming::Single(m)) => message_ok(m),
         Ok(Incoming::Batch(ms)) => (1..=MAX_BATCH).contains(&ms.len()) && ms.iter().all(message_ok),
         Err(e) => {
+            let e = as_json(e);
             let code = &e["error"]["code"];
             e["jsonrpc"] == "2.0"
                 && e["id"].is_null()
@@ -192,11 +202,16 @@ fn well_formed(result: &Result<Incoming, Value>) -> bool {
     }
 }
 
-fn code(result: &Result<Incoming, Value>) -> Option<i64> {
+fn code(result: &Result<Incoming, Reply>) -> Option<i64> {
     result
         .as_ref()
         .err()
-        .and_then(|e| e["error"]["code"].as_i64())
+        .and_then(|e| as_json(e)["error"]["code"].as_i64())
+}
+
+/// An error reply as JSON.
+fn as_json(reply: &Reply) -> Value {
+    serde_json::from_str(&serde_json::to_string(reply).unwrap()).unwrap()
 }
 
 proptest! {

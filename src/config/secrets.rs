@@ -1,0 +1,201 @@
+//! The three secrets (`SECRET_KEY`, `API_PASSWORD`, `MCP_API_KEY`): where
+//! they come from and what makes one too weak to start with.
+//!
+//! Each may be given inline or, for Docker and Kubernetes secrets, as a file
+//! named by `<NAME>_FILE` (never both); the file's trailing newline is not
+//! part of the secret. A known placeholder or a low-entropy value — fewer
+//! than [`MIN_DISTINCT`] different characters, or one shorter string
+//! repeated — stops the start. Errors name the variable, never the value.
+
+use super::{ConfigError, Vars};
+use std::io::Read;
+
+/// Fewest different characters a secret may use.
+pub const MIN_DISTINCT: usize = 6;
+/// Largest secret file read (a secret is short; anything bigger is a mistake).
+const MAX_FILE: u64 = 4096;
+
+/// Placeholders from the original product's documentation and common defaults.
+const KNOWN_DEFAULTS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "password",
+    "secret",
+    "admin",
+    "your_secure_password",
+    "your-secret-key-at-least-32-characters",
+    "your-mcp-api-key-at-least-16-chars",
+    "your_mcp_api_key",
+];
+
+/// How to make a good secret (hex, so it needs no URL-encoding in a query).
+pub const GENERATE_HINT: &str = "generate one with: openssl rand -hex 32";
+
+/// A secret variable and its `_FILE` twin.
+#[derive(Clone, Copy)]
+pub struct SecretVar {
+    pub name: &'static str,
+    pub file: &'static str,
+    /// Random bytes generated when neither is set.
+    pub generate: usize,
+}
+
+/// The secret's value from `name` or from the file `name_FILE` points at;
+/// `None` when neither is set.
+pub fn read(vars: &Vars, var: SecretVar) -> Result<Option<String>, ConfigError> {
+    match (vars.get(var.name), vars.get(var.file)) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            var.file,
+            format!("set either {} or {}, not both", var.name, var.file),
+        )),
+        (Some(v), None) => Ok(Some(v.to_string())),
+        (None, Some(path)) => read_file(var, path).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+fn read_file(var: SecretVar, path: &str) -> Result<String, ConfigError> {
+    let fail = |why: String| ConfigError::new(var.file, format!("cannot read {path:?}: {why}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(fail(format!("larger than {MAX_FILE} bytes")));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        return Err(fail("the file is empty".into()));
+    }
+    Ok(value.to_string())
+}
+
+/// Refuses a known placeholder or a low-entropy value, naming `var`.
+pub fn check_strength(var: &'static str, value: &str) -> Result<(), ConfigError> {
+    let weak = |why: &str| Err(ConfigError::new(var, format!("{why}; {GENERATE_HINT}")));
+    if KNOWN_DEFAULTS.iter().any(|d| d.eq_ignore_ascii_case(value)) {
+        return weak("is a well-known placeholder");
+    }
+    let mut distinct: Vec<char> = value.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < MIN_DISTINCT {
+        return weak(&format!(
+            "is too predictable (fewer than {MIN_DISTINCT} different characters)"
+        ));
+    }
+    if is_repetition(value) {
+        return weak("is too predictable (one shorter string repeated)");
+    }
+    Ok(())
+}
+
+/// Whether `s` is some shorter string repeated end to end (`abcabcabc`).
+fn is_repetition(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=b.len() / 2).any(|p| b.len() % p == 0 && b.chunks(p).all(|c| c == &b[..p]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: SecretVar = SecretVar {
+        name: "SECRET_KEY",
+        file: "SECRET_KEY_FILE",
+        generate: 32,
+    };
+
+    fn temp_file(name: &str, content: &[u8]) -> String {
+        let path = std::env::temp_dir().join(format!(
+            "docker-agent-secret-{}-{name}",
+            crate::random::token(8)
+        ));
+        std::fs::write(&path, content).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_secret_file_is_read_without_its_trailing_newline() {
+        for (content, want) in [
+            (&b"s3cret-value\n"[..], "s3cret-value"),
+            (b"s3cret-value\r\n", "s3cret-value"),
+            (b"s3cret-value", "s3cret-value"),
+            (b"with space \n", "with space "),
+        ] {
+            let path = temp_file("ok", content);
+            let vars = Vars::from_pairs([("SECRET_KEY_FILE", path.as_str())]);
+            assert_eq!(read(&vars, KEY).unwrap().as_deref(), Some(want));
+            std::fs::remove_file(path).unwrap();
+        }
+        assert_eq!(read(&Vars::default(), KEY).unwrap(), None);
+    }
+
+    #[test]
+    fn both_forms_or_a_bad_file_stop_the_start() {
+        let path = temp_file("both", b"abc\n");
+        let both = Vars::from_pairs([("SECRET_KEY", "x"), ("SECRET_KEY_FILE", path.as_str())]);
+        let err = read(&both, KEY).unwrap_err();
+        assert_eq!(err.var, "SECRET_KEY_FILE");
+        assert!(
+            err.message.contains("SECRET_KEY or SECRET_KEY_FILE"),
+            "{err}"
+        );
+        let missing = Vars::from_pairs([("SECRET_KEY_FILE", "/nonexistent/key")]);
+        let err = read(&missing, KEY).unwrap_err().to_string();
+        assert!(
+            err.contains("SECRET_KEY_FILE") && err.contains("No such file"),
+            "{err}"
+        );
+        let empty_path = temp_file("empty", b"\n");
+        let empty = Vars::from_pairs([("SECRET_KEY_FILE", empty_path.as_str())]);
+        assert!(read(&empty, KEY).unwrap_err().message.contains("empty"));
+        let big_path = temp_file("big", &[b'k'; 5000]);
+        let big = Vars::from_pairs([("SECRET_KEY_FILE", big_path.as_str())]);
+        assert!(read(&big, KEY).unwrap_err().message.contains("larger"));
+        for p in [path, empty_path, big_path] {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+
+    #[test]
+    fn placeholders_and_low_entropy_values_are_weak() {
+        for weak in [
+            "changeme",
+            "ChangeMe",
+            "your_secure_password",
+            &"a".repeat(36),
+            "abababababababababababababababababab",
+            "abcdefgabcdefgabcdefgabcdefgabcdefg",
+            "1212343412123434",
+        ] {
+            let err = check_strength("API_PASSWORD", weak).unwrap_err();
+            assert_eq!(err.var, "API_PASSWORD");
+            assert!(!err.message.contains(weak), "{err}");
+        }
+        for strong in [
+            "test-password-1",
+            "correct horse battery staple",
+            "0123456789abcdef",
+        ] {
+            assert!(check_strength("API_PASSWORD", strong).is_ok(), "{strong}");
+        }
+    }
+
+    #[test]
+    fn generated_secrets_are_strong_and_url_safe() {
+        for bytes in [18, 32] {
+            for _ in 0..200 {
+                let t = crate::random::token(bytes);
+                assert!(check_strength("SECRET_KEY", &t).is_ok(), "{t}");
+                assert!(
+                    t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                    "{t}"
+                );
+            }
+        }
+    }
+}
