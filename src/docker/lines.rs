@@ -6,8 +6,8 @@
 //! until `\n`. A trailing `\r` is dropped (CRLF, TTY output). Invalid UTF-8
 //! is replaced with U+FFFD, never dropped. Lines longer than [`MAX_LINE`] are
 //! delivered in pieces of at most that size, cut on a character boundary, so
-//! memory stays bounded. With timestamps on, Docker prefixes every partial
-//! chunk; [`strip_timestamp`] removes the prefix from continuation chunks.
+//! memory stays bounded. Docker's timestamps are taken off each entry before
+//! it gets here (see [`crate::service::follow`]).
 
 /// Longest line delivered in one piece.
 pub const MAX_LINE: usize = 1 << 20;
@@ -94,20 +94,6 @@ fn char_boundary(buf: &[u8]) -> usize {
     len
 }
 
-/// Strips a leading `RFC3339Nano ` timestamp from a chunk, if it has one.
-pub fn strip_timestamp(chunk: &[u8]) -> &[u8] {
-    let head = &chunk[..chunk.len().min(40)];
-    match head.iter().position(|&b| b == b' ') {
-        Some(i)
-            if std::str::from_utf8(&chunk[..i])
-                .is_ok_and(|ts| crate::clock::parse_rfc3339(ts).is_some()) =>
-        {
-            &chunk[i + 1..]
-        }
-        _ => chunk,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,16 +150,5 @@ mod tests {
         let (head, tail) = crlf.as_bytes().split_at(MAX_LINE + 1);
         assert_eq!(lines(&[head, tail]), [line.clone(), "next".into()]);
         assert_eq!(lines(&[format!("{line}\r").as_bytes()]), [line]);
-    }
-
-    #[test]
-    fn timestamps_are_stripped_only_when_present() {
-        assert_eq!(
-            strip_timestamp(b"2026-11-24T16:27:32.078684928Z xxx"),
-            b"xxx"
-        );
-        assert_eq!(strip_timestamp(b"plain text here"), b"plain text here");
-        assert_eq!(strip_timestamp(b"nospace"), b"nospace");
-        assert_eq!(strip_timestamp(b""), b"");
     }
 }

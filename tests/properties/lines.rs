@@ -1,13 +1,15 @@
-//! Log line assembly ([`LineSplitter`], [`strip_timestamp`]): lines come
+//! Log line assembly ([`LineSplitter`], [`split_stamp`]): lines come
 //! back as splitting the whole input at `\n` gives them — one trailing `\r`
 //! dropped, invalid UTF-8 replaced, an unterminated tail flushed — however
 //! the input is chunked; a line above [`MAX_LINE`] comes back in pieces of
 //! at most the cap, cut on character boundaries, that join up to the line;
-//! and a Docker timestamp prefix is stripped, nothing else.
+//! and a Docker timestamp prefix is split off, with its nanoseconds, and
+//! nothing else.
 
 use crate::chunks::{bytes_rich_in, cuts, split};
 use crate::json::text;
-use docker_agent::docker::lines::{LineSplitter, MAX_LINE, strip_timestamp};
+use docker_agent::docker::lines::{LineSplitter, MAX_LINE};
+use docker_agent::docker::resume::split_stamp;
 use proptest::prelude::*;
 
 /// The lines a reader gets from `chunks`, and whether a line was left open
@@ -65,7 +67,8 @@ fn around_the_cap() -> impl Strategy<Value = usize> {
 
 /// Docker's RFC3339Nano: a fraction of up to nine digits, `Z` or an offset.
 fn timestamp() -> impl Strategy<Value = String> {
-    let date = (0u32..=9999, 1u32..=12, 1u32..=28);
+    // Docker stamps are after 1970; nanoseconds in a u64 reach to 2554.
+    let date = (1970u32..=2500, 1u32..=12, 1u32..=28);
     let time = (0u32..24, 0u32..60, 0u32..=60);
     let fraction = prop_oneof![Just(String::new()), "\\.[0-9]{1,9}"];
     let zone = prop_oneof![
@@ -113,19 +116,27 @@ proptest! {
     }
 
     #[test]
-    fn docker_timestamps_are_stripped(ts in timestamp(), rest in log_bytes()) {
+    fn docker_timestamps_are_split_off_with_their_nanoseconds(ts in timestamp(), rest in log_bytes()) {
         let chunk = [ts.as_bytes(), b" ", &rest].concat();
-        prop_assert_eq!(strip_timestamp(&chunk), &rest[..]);
+        let (stamp, nanos, after) = split_stamp(&chunk).expect("a stamp");
+        prop_assert_eq!(stamp, ts.as_str());
+        prop_assert_eq!(after, &rest[..]);
+        let secs = docker_agent::clock::parse_rfc3339(&ts).unwrap() as u64;
+        let frac: String = ts.split_once('.').map_or(String::new(), |(_, f)| {
+            f.chars().take_while(char::is_ascii_digit).collect()
+        });
+        let frac: u64 = format!("{frac:0<9}").parse().unwrap();
+        prop_assert_eq!(nanos, secs * 1_000_000_000 + frac);
     }
 
     #[test]
-    fn stripping_removes_at_most_a_first_word(chunk in log_bytes()) {
-        let rest = strip_timestamp(&chunk);
-        prop_assert!(chunk.ends_with(rest));
-        let removed = &chunk[..chunk.len() - rest.len()];
-        if !removed.is_empty() {
+    fn splitting_removes_at_most_a_first_word(chunk in log_bytes()) {
+        if let Some((stamp, _, rest)) = split_stamp(&chunk) {
+            prop_assert!(chunk.ends_with(rest));
+            let removed = &chunk[..chunk.len() - rest.len()];
             prop_assert!(removed.len() <= 40);
             prop_assert_eq!(removed.iter().position(|&b| b == b' '), Some(removed.len() - 1));
+            prop_assert_eq!(&removed[..removed.len() - 1], stamp.as_bytes());
         }
     }
 }
