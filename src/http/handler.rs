@@ -1,5 +1,7 @@
 //! The request pipeline, in order: request id and client address; the
-//! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`); CORS
+//! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`);
+//! header size (431 past [`MAX_HEADER_BYTES`]; hyper itself answers 431 past
+//! 100 fields); CORS
 //! preflight; route (404/405); rate limit (429); credential — JWT or MCP
 //! key — (401); the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
@@ -24,6 +26,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Most bytes of request header fields (names, values and their `: ` and
+/// line ends) a request may carry.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
@@ -76,6 +82,18 @@ fn error_response(app: &App, e: &Error) -> Response<Body> {
     }
 }
 
+/// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
+fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
+    let total: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if total > MAX_HEADER_BYTES {
+        return Err(Error::HeadersTooLarge(MAX_HEADER_BYTES));
+    }
+    Ok(())
+}
+
 async fn respond(
     app: Arc<App>,
     req: Request<Incoming>,
@@ -84,6 +102,7 @@ async fn respond(
     if let Some(over) = req.extensions().get::<OverClientCap>() {
         return Err(Error::TooManyConnections { limit: over.limit });
     }
+    check_header_size(req.headers())?;
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }

@@ -74,21 +74,35 @@ fn is_loopback(name: &str) -> bool {
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Origin and Host rules (see the module doc).
-fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
-    let host = headers
+fn host(headers: &HeaderMap) -> &str {
+    headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        let same = origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority == host);
-        if !same && !app.cors.lists(origin) {
-            return Err(Error::Forbidden("Origin not allowed"));
-        }
+        .unwrap_or("")
+}
+
+/// The Origin rule, shared with the WebSocket routes: no `Origin` (not a
+/// browser), the agent's own origin, or one listed in `CORS_ORIGINS` (`*`
+/// does not count); anything else is 403.
+pub fn check_origin(app: &App, headers: &HeaderMap) -> Result<(), Error> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("");
+    let same = origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority == host(headers));
+    if same || app.cors.lists(origin) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("Origin not allowed"))
     }
+}
+
+/// Origin and Host rules (see the module doc).
+fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
+    check_origin(app, headers)?;
+    let host = host(headers);
     if is_loopback(host_name(&app.config.server.host)) && !is_loopback(host_name(host)) {
         return Err(Error::Forbidden("Host not allowed"));
     }

@@ -382,3 +382,63 @@ async fn bytes_that_are_not_text_cannot_hide_the_client_behind_the_proxy() {
         "still keyed on the address the proxy appended"
     );
 }
+
+#[tokio::test]
+async fn request_headers_over_16_kib_or_100_fields_are_431() {
+    let agent = Agent::start(&[]).await;
+    let under = "a".repeat(15 * 1024);
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &[("x-big", &under)], b"")
+        .await;
+    assert_eq!(resp.status, 200, "15 KiB of headers is fine");
+    let over = "a".repeat(17 * 1024);
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &[("x-big", &over)], b"")
+        .await;
+    assert_eq!(resp.status, 431);
+    assert_eq!(
+        resp.json()["detail"],
+        "Request headers too large (limit 16 KiB and 100 fields)"
+    );
+    let names: Vec<String> = (0..101).map(|i| format!("x-field-{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &many, b"")
+        .await;
+    assert_eq!(resp.status, 431, "101 fields");
+}
+
+#[tokio::test]
+async fn a_single_oversized_header_is_never_served() {
+    let agent = Agent::start(&[]).await;
+    // Before the fix, one read could overshoot the buffer: 96 KiB was served.
+    for kib in [17, 40, 96] {
+        let answer = raw_request_with_header(&agent, kib * 1024).await;
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{kib} KiB refused (431 or reset), got: {}",
+            answer.lines().next().unwrap_or("")
+        );
+    }
+}
+
+/// Sends a GET with one `x-big` header of `len` bytes over a fresh
+/// connection; returns what came back (empty if the connection was reset).
+async fn raw_request_with_header(agent: &Agent, len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let head = format!(
+        "GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-big: {}\r\n\r\n",
+        "a".repeat(len)
+    );
+    // The agent may stop reading part-way: write errors are expected.
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(head.as_bytes()).await;
+        wr
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
+    let _ = writer.await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
