@@ -120,7 +120,7 @@ async fn respond(
             crate::api::dispatch(&app, route, req, Some(claims)).await
         }
         Guard::McpKey => {
-            crate::mcp::authorize(&app, &req)?;
+            crate::mcp::authorize(&app, &route, &req)?;
             crate::mcp::handle(&app, route, req, client).await
         }
         Guard::Open | Guard::StreamToken => crate::api::dispatch(&app, route, req, None).await,

@@ -14,7 +14,8 @@
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
 //! here); when bound to loopback, a `Host` that is not loopback gets 403
 //! (DNS rebinding); then `MCP_API_KEY` — as `Authorization: Bearer` or
-//! `?api_key=` — compared in constant time, else 401.
+//! `?api_key=` — compared in constant time, else 401. A legacy SSE message
+//! with no key at all is admitted by the live session it names.
 
 pub mod jsonrpc;
 pub mod protocol;
@@ -125,11 +126,15 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Admission for every MCP route: Origin, Host, then the API key.
-pub fn authorize(app: &App, req: &Request<Incoming>) -> Result<(), Error> {
+/// Admission for every MCP route: Origin, Host, then the API key. A legacy
+/// SSE message that presents no key is admitted by the live session it
+/// names, which only a request with the key could open (clients given
+/// `/mcp/sse?api_key=` POST to the bare endpoint the stream announced).
+pub fn authorize(app: &App, route: &Route, req: &Request<Incoming>) -> Result<(), Error> {
     check_origin_and_host(app, req.headers())?;
     match presented_key(req) {
         Some(key) if app.config.mcp.api_key.matches(&key) => Ok(()),
+        None if *route == Route::McpMessages && sse::names_live_session(app, req) => Ok(()),
         _ => Err(Error::Unauthorized("Invalid or missing MCP API key")),
     }
 }
