@@ -3,7 +3,8 @@
 //! header size (431 past [`MAX_HEADER_BYTES`]; hyper itself answers 431 past
 //! 100 fields); CORS
 //! preflight; route (404/405); rate limit (429); credential — JWT or MCP
-//! key — (401); the handler.
+//! key — (401; failed logins and MCP keys are counted, see
+//! [`crate::limit`]); the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line; a `429` also gets
 //! `Connection: close`, so a refused client gives its connection back.
@@ -108,21 +109,19 @@ async fn respond(
     }
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
     if let Some(class) = route.class() {
-        app.limiter
-            .check(client, class)
-            .map_err(|l| Error::TooManyRequests {
-                retry_after: l.retry_after_secs(),
-            })?;
+        app.limiter.check(client, class)?;
     }
     match route.guard() {
         Guard::Token => {
             let claims = app.auth.authorize(req.headers())?;
-            crate::api::dispatch(&app, route, req, Some(claims)).await
+            crate::api::dispatch(&app, route, req, client, Some(claims)).await
         }
         Guard::McpKey => {
-            crate::mcp::authorize(&app, &route, &req)?;
+            crate::mcp::authorize(&app, &route, &req, client)?;
             crate::mcp::handle(&app, route, req, client).await
         }
-        Guard::Open | Guard::StreamToken => crate::api::dispatch(&app, route, req, None).await,
+        Guard::Open | Guard::StreamToken => {
+            crate::api::dispatch(&app, route, req, client, None).await
+        }
     }
 }

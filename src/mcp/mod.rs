@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::query::Query;
 use crate::http::router::Route;
+use crate::limit::Credential;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response};
@@ -130,12 +131,25 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
 /// SSE message that presents no key is admitted by the live session it
 /// names, which only a request with the key could open (clients given
 /// `/mcp/sse?api_key=` POST to the bare endpoint the stream announced).
-pub fn authorize(app: &App, route: &Route, req: &Request<Incoming>) -> Result<(), Error> {
+/// A wrong or missing key counts as a failed credential ([`crate::limit`]).
+pub fn authorize(
+    app: &App,
+    route: &Route,
+    req: &Request<Incoming>,
+    client: IpAddr,
+) -> Result<(), Error> {
     check_origin_and_host(app, req.headers())?;
-    match presented_key(req) {
+    let key = presented_key(req);
+    if key.is_none() && *route == Route::McpMessages && sse::names_live_session(app, req) {
+        return Ok(());
+    }
+    app.limiter.may_try(client, Credential::McpKey)?;
+    match key {
         Some(key) if app.config.mcp.api_key.matches(&key) => Ok(()),
-        None if *route == Route::McpMessages && sse::names_live_session(app, req) => Ok(()),
-        _ => Err(Error::Unauthorized("Invalid or missing MCP API key")),
+        _ => {
+            app.limiter.failed(client, Credential::McpKey);
+            Err(Error::Unauthorized("Invalid or missing MCP API key"))
+        }
     }
 }
 

@@ -442,3 +442,45 @@ async fn raw_request_with_header(agent: &Agent, len: usize) -> String {
     let _ = writer.await;
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+#[tokio::test]
+async fn past_50_failed_logins_a_minute_recent_failers_are_held_back_and_others_are_not() {
+    let agent = Agent::start(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    assert_eq!(login_from(&agent, "198.51.100.1").await, 401);
+    // Sixty more addresses, one failure each: more than the global budget of
+    // 50, with room for what refills while the test runs. Each gets its try.
+    for n in 10..70 {
+        assert_eq!(login_from(&agent, &format!("198.51.100.{n}")).await, 401);
+    }
+    assert_eq!(
+        login_from(&agent, "198.51.100.10").await,
+        429,
+        "a second guess waits"
+    );
+    let right = json!({"username": "admin", "password": PASSWORD}).to_string();
+    let login = |from: &'static str| {
+        let (agent, body) = (&agent, right.clone());
+        async move {
+            agent
+                .request(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    &[("x-forwarded-for", from)],
+                    body.as_bytes(),
+                )
+                .await
+        }
+    };
+    let held = login("198.51.100.1").await;
+    assert_eq!(
+        held.status, 429,
+        "failed recently, with its own budget left"
+    );
+    let retry: u64 = held.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        login("198.51.100.99").await.status,
+        200,
+        "an address with no recent failure is not locked out"
+    );
+}
