@@ -110,7 +110,11 @@ async fn rate_limits_can_be_turned_off() {
 }
 
 async fn login_from(agent: &Agent, forwarded_for: &str) -> u16 {
-    let body = json!({"username": "admin", "password": "wrong"}).to_string();
+    login_with_from(agent, "wrong", forwarded_for).await.status
+}
+
+async fn login_with_from(agent: &Agent, password: &str, forwarded_for: &str) -> Resp {
+    let body = json!({"username": "admin", "password": password}).to_string();
     agent
         .request(
             Method::POST,
@@ -119,7 +123,6 @@ async fn login_from(agent: &Agent, forwarded_for: &str) -> u16 {
             body.as_bytes(),
         )
         .await
-        .status
 }
 
 #[tokio::test]
@@ -457,20 +460,7 @@ async fn past_50_failed_logins_a_minute_recent_failers_are_held_back_and_others_
         429,
         "a second guess waits"
     );
-    let right = json!({"username": "admin", "password": PASSWORD}).to_string();
-    let login = |from: &'static str| {
-        let (agent, body) = (&agent, right.clone());
-        async move {
-            agent
-                .request(
-                    Method::POST,
-                    "/api/v1/auth/login",
-                    &[("x-forwarded-for", from)],
-                    body.as_bytes(),
-                )
-                .await
-        }
-    };
+    let login = |from| login_with_from(&agent, PASSWORD, from);
     let held = login("198.51.100.1").await;
     assert_eq!(
         held.status, 429,
