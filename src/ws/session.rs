@@ -107,6 +107,8 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Insta
     let mut gone = peer.gone.clone();
     let every = peer.every;
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
+    let expired = tokio::time::sleep_until(expires);
+    tokio::pin!(expired);
     let close = loop {
         let step = tokio::select! {
             _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
@@ -116,7 +118,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Insta
                 Next::Closed(reason) => Err(Stop::Close(reason)),
             },
             _ = ping.tick() => peer.ping().await,
-            _ = tokio::time::sleep_until(expires) => Err(Stop::Close(Close::new(1008, "token expired"))),
+            _ = &mut expired => Err(Stop::Close(Close::new(1008, "token expired"))),
         };
         match step {
             Ok(()) => {}
