@@ -32,6 +32,8 @@ pub enum Error {
     Busy(&'static str),
     MethodNotAllowed(&'static str),
     PayloadTooLarge(usize),
+    /// Request headers over this many bytes in total.
+    HeadersTooLarge(usize),
     RequestTimeout,
     TooManyRequests {
         retry_after: u64,
@@ -104,6 +106,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::MethodNotAllowed(_) => 405,
             Error::PayloadTooLarge(_) => 413,
+            Error::HeadersTooLarge(_) => 431,
             Error::RequestTimeout => 408,
             Error::TooManyRequests { .. } | Error::TooManyConnections { .. } => 429,
             Error::BadRequest(_) => 400,
@@ -147,6 +150,10 @@ impl Error {
             Error::PayloadTooLarge(limit) => {
                 format!("Request body too large (limit {} KiB)", limit / 1024)
             }
+            Error::HeadersTooLarge(limit) => format!(
+                "Request headers too large (limit {} KiB and 100 fields)",
+                limit / 1024
+            ),
             Error::TooManyRequests { .. } => "Too many requests. Please slow down.".into(),
             Error::TooManyConnections { limit } => format!(
                 "Too many open connections from your address (limit {limit}); close one and retry"

@@ -6,6 +6,18 @@
 //! draws from. A request passes only if every bucket it needs has a token,
 //! and only then are tokens taken.
 //!
+//! Failed credentials — a wrong login or a wrong or missing MCP API key —
+//! are counted too. A wrong MCP key takes a token from the client's login
+//! bucket, so the key can be guessed no faster than the password (5/min):
+//! a client that failed within the last minute and has an empty login
+//! bucket gets 429 before its key is compared (successful logins alone
+//! never hold back an MCP client). Across all clients, [`FAILURES_PER_MINUTE`] failures fill a
+//! global budget; while it is spent, a client that itself failed within the
+//! last minute gets 429 before its credential is compared, while clients
+//! with no recent failure are not held back. This slows a guesser spread
+//! over many addresses to one guess per address per minute without letting
+//! it lock everyone else out (see the README's Security model).
+//!
 //! IPv6 clients are keyed by their /64 (one subscriber's allocation), so an
 //! attacker cannot mint fresh buckets by rotating addresses inside it.
 //! Memory is bounded: idle clients (every bucket refilled) are swept when the
@@ -20,7 +32,25 @@ use tokio::time::Instant;
 
 /// Upper bound on tracked clients (about 100 bytes each).
 pub const MAX_CLIENTS: usize = 10_000;
+/// Failed credentials per minute, all clients together, before clients
+/// that failed recently are held back.
+pub const FAILURES_PER_MINUTE: u32 = 50;
+/// How long a failure marks a client as a recent failer.
+const FAILURE_MEMORY: Duration = Duration::from_secs(60);
+const FAILURE_RULE: Rule = Rule {
+    capacity: FAILURES_PER_MINUTE as f64,
+    period: FAILURE_MEMORY,
+};
 const MIN_SWEEP: usize = 256;
+
+/// Which credential a request presents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// `/auth/login`, whose route already drew from the login bucket.
+    Password,
+    /// `MCP_API_KEY`: a failure draws from the login bucket.
+    McpKey,
+}
 
 /// Which class bucket a route draws from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +116,7 @@ struct Client {
     /// Overall, login, action, read.
     buckets: [Bucket; 4],
     last_seen: Instant,
+    last_failure: Option<Instant>,
 }
 
 /// The limiter shared by every connection.
@@ -100,6 +131,8 @@ pub struct Limiter {
 struct Clients {
     map: HashMap<IpAddr, Client>,
     sweep_at: usize,
+    /// Failed credentials, all clients together.
+    failures: Bucket,
 }
 
 /// A refused request: how long until it would pass.
@@ -112,6 +145,14 @@ impl Limited {
     /// Whole seconds for `Retry-After` (rounded up, at least 1).
     pub fn retry_after_secs(&self) -> u64 {
         (self.retry_after.as_secs_f64().ceil() as u64).max(1)
+    }
+}
+
+impl From<Limited> for crate::error::Error {
+    fn from(l: Limited) -> Self {
+        crate::error::Error::TooManyRequests {
+            retry_after: l.retry_after_secs(),
+        }
     }
 }
 
@@ -129,6 +170,7 @@ impl Limiter {
             clients: Mutex::new(Clients {
                 map: HashMap::new(),
                 sweep_at: MIN_SWEEP,
+                failures: Bucket::full(&FAILURE_RULE, Instant::now()),
             }),
         }
     }
@@ -156,34 +198,87 @@ impl Limiter {
         self.take(ip, needed)
     }
 
+    /// Whether `ip` may present `credential` now (see the module doc);
+    /// takes nothing.
+    pub fn may_try(&self, ip: IpAddr, credential: Credential) -> Result<(), Limited> {
+        self.with_client(ip, |client, failures, now| {
+            let forgotten = client.last_failure.map_or(Duration::ZERO, |failed| {
+                (failed + FAILURE_MEMORY).saturating_duration_since(now)
+            });
+            if forgotten.is_zero() {
+                return Ok(());
+            }
+            failures.refill(&FAILURE_RULE, now);
+            let mut wait = failures.wait(&FAILURE_RULE).min(forgotten);
+            if credential == Credential::McpKey {
+                client.buckets[1].refill(&self.rules[1], now);
+                wait = wait.max(client.buckets[1].wait(&self.rules[1]));
+            }
+            if wait.is_zero() {
+                Ok(())
+            } else {
+                Err(Limited { retry_after: wait })
+            }
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// Counts a failed `credential` from `ip`.
+    pub fn failed(&self, ip: IpAddr, credential: Credential) {
+        self.with_client(ip, |client, failures, now| {
+            if credential == Credential::McpKey {
+                client.buckets[1].refill(&self.rules[1], now);
+                client.buckets[1].tokens = (client.buckets[1].tokens - 1.0).max(0.0);
+            }
+            failures.refill(&FAILURE_RULE, now);
+            failures.tokens = (failures.tokens - 1.0).max(0.0);
+            client.last_failure = Some(now);
+        });
+    }
+
     fn take(&self, ip: IpAddr, needed: &[usize]) -> Result<(), Limited> {
+        let rules = self.rules;
+        self.with_client(ip, |client, _, now| {
+            let mut wait = Duration::ZERO;
+            for &i in needed {
+                client.buckets[i].refill(&rules[i], now);
+                wait = wait.max(client.buckets[i].wait(&rules[i]));
+            }
+            if !wait.is_zero() {
+                return Err(Limited { retry_after: wait });
+            }
+            for &i in needed {
+                client.buckets[i].tokens -= 1.0;
+            }
+            Ok(())
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// Runs `f` on `ip`'s entry (made if new) and the global failure bucket;
+    /// `None` from a disabled limiter, which runs nothing.
+    fn with_client<R>(
+        &self,
+        ip: IpAddr,
+        f: impl FnOnce(&mut Client, &mut Bucket, Instant) -> R,
+    ) -> Option<R> {
         if !self.enabled {
-            return Ok(());
+            return None;
         }
         let now = Instant::now();
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients.make_room(now, self.longest_period());
         let rules = self.rules;
-        let client = clients
-            .map
+        let Clients { map, failures, .. } = &mut *clients;
+        let client = map
             .entry(crate::net::client_key(ip))
             .or_insert_with(|| Client {
                 buckets: rules.map(|r| Bucket::full(&r, now)),
                 last_seen: now,
+                last_failure: None,
             });
         client.last_seen = now;
-        let mut wait = Duration::ZERO;
-        for &i in needed {
-            client.buckets[i].refill(&rules[i], now);
-            wait = wait.max(client.buckets[i].wait(&rules[i]));
-        }
-        if !wait.is_zero() {
-            return Err(Limited { retry_after: wait });
-        }
-        for &i in needed {
-            client.buckets[i].tokens -= 1.0;
-        }
-        Ok(())
+        Some(f(client, failures, now))
     }
 
     fn longest_period(&self) -> Duration {
@@ -335,10 +430,68 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn wrong_mcp_keys_draw_from_the_login_bucket() {
+        let l = limiter();
+        for _ in 0..5 {
+            l.may_try(ip(1), Credential::McpKey).unwrap();
+            l.failed(ip(1), Credential::McpKey);
+        }
+        let err = l.may_try(ip(1), Credential::McpKey).unwrap_err();
+        assert_eq!(err.retry_after_secs(), 12);
+        assert!(l.check(ip(1), Class::Login).is_err(), "one budget");
+        l.may_try(ip(2), Credential::McpKey).unwrap();
+        tokio::time::advance(Duration::from_secs(12)).await;
+        l.may_try(ip(1), Credential::McpKey).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn logins_alone_never_hold_back_an_mcp_client() {
+        let l = limiter();
+        for _ in 0..5 {
+            l.check(ip(1), Class::Login).unwrap();
+        }
+        l.may_try(ip(1), Credential::McpKey).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_global_budget_holds_back_recent_failers_only() {
+        let l = limiter();
+        l.failed(ip(1), Credential::Password);
+        for n in 0..FAILURES_PER_MINUTE {
+            l.failed(ip(100 + n), Credential::Password);
+        }
+        let err = l.may_try(ip(1), Credential::Password).unwrap_err();
+        assert_eq!(
+            err.retry_after_secs(),
+            2,
+            "until the budget has a failure to spare"
+        );
+        l.may_try(ip(2), Credential::Password).unwrap();
+        tokio::time::advance(Duration::from_secs(2)).await;
+        l.may_try(ip(1), Credential::Password).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_is_forgotten_after_a_minute() {
+        let l = limiter();
+        for n in 0..=FAILURES_PER_MINUTE {
+            l.failed(ip(n), Credential::Password);
+        }
+        for _ in 0..200 {
+            l.failed(ip(1000), Credential::Password);
+            tokio::time::advance(Duration::from_millis(300)).await;
+        }
+        assert!(l.may_try(ip(1000), Credential::Password).is_err());
+        l.may_try(ip(0), Credential::Password).unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn disabled_limiter_allows_everything() {
         let l = Limiter::new(false, 1, Duration::from_secs(60));
         for _ in 0..100 {
             l.check(ip(1), Class::Login).unwrap();
+            l.failed(ip(1), Credential::McpKey);
+            l.may_try(ip(1), Credential::McpKey).unwrap();
         }
     }
 }

@@ -1,7 +1,8 @@
 """Drives docker-agent with the official MCP Python SDK over one transport.
 
 Usage: python3 mcp_interop.py BASE_URL API_KEY TRANSPORT CONTAINER
-TRANSPORT is sse (legacy HTTP+SSE), legacy (Streamable HTTP with the
+TRANSPORT is sse (legacy HTTP+SSE), sse-query (the same with the key only
+in `?api_key=`), legacy (Streamable HTTP with the
 initialize handshake) or modern (stateless 2026-07-28). Prints one JSON
 object describing what the client saw; the Rust test checks it.
 """
@@ -49,6 +50,10 @@ async def main(base, key, transport, container):
     if transport == "sse":
         source = sse_client(f"{base}/mcp/sse", headers=headers)
         mode = "legacy"
+    elif transport == "sse-query":
+        # The key only in the URL, as documented: the message POSTs carry none.
+        source = sse_client(f"{base}/mcp/sse?api_key={key}")
+        mode = "legacy"
     else:
         http = create_mcp_http_client(headers=headers)
         source = streamable_http_client(f"{base}/mcp", http_client=http)
@@ -57,4 +62,4 @@ async def main(base, key, transport, container):
         print(json.dumps(await exercise(client, container)))
 
 
-asyncio.run(main(*sys.argv[1:5]))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:5]), timeout=60))

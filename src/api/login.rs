@@ -1,23 +1,31 @@
 //! `POST /auth/login`: validates `{"username", "password"}` as the original
 //! did (strings of 1–100 characters, FastAPI's 422 shape for every bad
-//! field) and exchanges them for a token. The submitted values are never
+//! field) and exchanges them for a token. A wrong pair counts as a failed
+//! credential ([`crate::limit`]). The submitted values are never
 //! echoed back or logged.
 
 use crate::app::App;
 use crate::error::{Error, FieldError};
 use crate::http::body::{self, Body, MAX_REQUEST_BODY};
+use crate::limit::Credential;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
+use std::net::IpAddr;
 
-pub async fn login(app: &App, req: Request<Incoming>) -> Result<Response<Body>, Error> {
+pub async fn login(
+    app: &App,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> Result<Response<Body>, Error> {
     let deadline = app.config.server.header_read_timeout;
     let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
     let (username, password) = credentials(&bytes)?;
-    let token = app
-        .auth
-        .login(&username, &password)
-        .ok_or(Error::Unauthorized("Invalid username or password"))?;
+    app.limiter.may_try(client, Credential::Password)?;
+    let Some(token) = app.auth.login(&username, &password) else {
+        app.limiter.failed(client, Credential::Password);
+        return Err(Error::Unauthorized("Invalid username or password"));
+    };
     Ok(body::ok(&token))
 }
 

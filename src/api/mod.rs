@@ -28,12 +28,13 @@ pub async fn dispatch(
     app: &Arc<App>,
     route: Route,
     req: Request<Incoming>,
+    client: std::net::IpAddr,
     claims: Option<Claims>,
 ) -> Result<Response<Body>, Error> {
     let mut q = Query::parse(req.uri().query());
     let s = &app.service;
     Ok(match route {
-        Route::Login => return login::login(app, req).await,
+        Route::Login => return login::login(app, req, client).await,
         // The pipeline hands MCP routes to `crate::mcp`; they never get here.
         Route::Mcp | Route::McpSse | Route::McpMessages => return Err(Error::RouteNotFound),
         Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => {

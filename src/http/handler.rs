@@ -1,7 +1,10 @@
 //! The request pipeline, in order: request id and client address; the
-//! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`); CORS
+//! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`);
+//! header size (431 past [`MAX_HEADER_BYTES`]; hyper itself answers 431 past
+//! 100 fields); CORS
 //! preflight; route (404/405); rate limit (429); credential — JWT or MCP
-//! key — (401); the handler.
+//! key — (401; failed logins and MCP keys are counted, see
+//! [`crate::limit`]); the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line; a `429` also gets
 //! `Connection: close`, so a refused client gives its connection back.
@@ -24,6 +27,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Most bytes of request header fields (names, values and their `: ` and
+/// line ends) a request may carry.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
@@ -76,6 +83,18 @@ fn error_response(app: &App, e: &Error) -> Response<Body> {
     }
 }
 
+/// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
+fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
+    let total: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if total > MAX_HEADER_BYTES {
+        return Err(Error::HeadersTooLarge(MAX_HEADER_BYTES));
+    }
+    Ok(())
+}
+
 async fn respond(
     app: Arc<App>,
     req: Request<Incoming>,
@@ -84,26 +103,25 @@ async fn respond(
     if let Some(over) = req.extensions().get::<OverClientCap>() {
         return Err(Error::TooManyConnections { limit: over.limit });
     }
+    check_header_size(req.headers())?;
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
     if let Some(class) = route.class() {
-        app.limiter
-            .check(client, class)
-            .map_err(|l| Error::TooManyRequests {
-                retry_after: l.retry_after_secs(),
-            })?;
+        app.limiter.check(client, class)?;
     }
     match route.guard() {
         Guard::Token => {
             let claims = app.auth.authorize(req.headers())?;
-            crate::api::dispatch(&app, route, req, Some(claims)).await
+            crate::api::dispatch(&app, route, req, client, Some(claims)).await
         }
         Guard::McpKey => {
-            crate::mcp::authorize(&app, &req)?;
+            crate::mcp::authorize(&app, &route, &req, client)?;
             crate::mcp::handle(&app, route, req, client).await
         }
-        Guard::Open | Guard::StreamToken => crate::api::dispatch(&app, route, req, None).await,
+        Guard::Open | Guard::StreamToken => {
+            crate::api::dispatch(&app, route, req, client, None).await
+        }
     }
 }

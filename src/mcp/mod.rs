@@ -14,7 +14,8 @@
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
 //! here); when bound to loopback, a `Host` that is not loopback gets 403
 //! (DNS rebinding); then `MCP_API_KEY` — as `Authorization: Bearer` or
-//! `?api_key=` — compared in constant time, else 401.
+//! `?api_key=` — compared in constant time, else 401. A legacy SSE message
+//! with no key at all is admitted by the live session it names.
 
 pub mod jsonrpc;
 pub mod protocol;
@@ -28,6 +29,7 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::query::Query;
 use crate::http::router::Route;
+use crate::limit::Credential;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response};
@@ -74,21 +76,35 @@ fn is_loopback(name: &str) -> bool {
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Origin and Host rules (see the module doc).
-fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
-    let host = headers
+fn host(headers: &HeaderMap) -> &str {
+    headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        let same = origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority == host);
-        if !same && !app.cors.lists(origin) {
-            return Err(Error::Forbidden("Origin not allowed"));
-        }
+        .unwrap_or("")
+}
+
+/// The Origin rule, shared with the WebSocket routes: no `Origin` (not a
+/// browser), the agent's own origin, or one listed in `CORS_ORIGINS` (`*`
+/// does not count); anything else is 403.
+pub fn check_origin(app: &App, headers: &HeaderMap) -> Result<(), Error> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("");
+    let same = origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority == host(headers));
+    if same || app.cors.lists(origin) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("Origin not allowed"))
     }
+}
+
+/// Origin and Host rules (see the module doc).
+fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
+    check_origin(app, headers)?;
+    let host = host(headers);
     if is_loopback(host_name(&app.config.server.host)) && !is_loopback(host_name(host)) {
         return Err(Error::Forbidden("Host not allowed"));
     }
@@ -111,12 +127,29 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Admission for every MCP route: Origin, Host, then the API key.
-pub fn authorize(app: &App, req: &Request<Incoming>) -> Result<(), Error> {
+/// Admission for every MCP route: Origin, Host, then the API key. A legacy
+/// SSE message that presents no key is admitted by the live session it
+/// names, which only a request with the key could open (clients given
+/// `/mcp/sse?api_key=` POST to the bare endpoint the stream announced).
+/// A wrong or missing key counts as a failed credential ([`crate::limit`]).
+pub fn authorize(
+    app: &App,
+    route: &Route,
+    req: &Request<Incoming>,
+    client: IpAddr,
+) -> Result<(), Error> {
     check_origin_and_host(app, req.headers())?;
-    match presented_key(req) {
+    let key = presented_key(req);
+    if key.is_none() && *route == Route::McpMessages && sse::names_live_session(app, req) {
+        return Ok(());
+    }
+    app.limiter.may_try(client, Credential::McpKey)?;
+    match key {
         Some(key) if app.config.mcp.api_key.matches(&key) => Ok(()),
-        _ => Err(Error::Unauthorized("Invalid or missing MCP API key")),
+        _ => {
+            app.limiter.failed(client, Credential::McpKey);
+            Err(Error::Unauthorized("Invalid or missing MCP API key"))
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 //! served it: `GET /mcp/sse` opens a stream whose first event, `endpoint`,
 //! names `/mcp/messages/?session_id=<id>`; the client POSTs each message
 //! there, gets `202 Accepted`, and the answer arrives on the stream as a
-//! `message` event.
+//! `message` event. The session id admits the client's POSTs when they
+//! carry no key: clients given `/mcp/sse?api_key=` post to the bare
+//! endpoint (a key they do present must still match).
 //!
 //! Sessions are bounded in number and idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
@@ -171,6 +173,14 @@ pub fn open(app: &Arc<App>) -> Result<Response<Body>, Error> {
 
 fn is_session_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether `req` names a live session (`?session_id=`): its credential,
+/// since opening one took the API key.
+pub fn names_live_session(app: &App, req: &Request<HyperBody>) -> bool {
+    Query::parse(req.uri().query())
+        .get("session_id")
+        .is_some_and(|id| is_session_id(id) && !app.mcp.sse.expired(id))
 }
 
 /// `POST /mcp/messages/?session_id=…`.

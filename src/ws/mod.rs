@@ -10,9 +10,12 @@
 //! - [`hub`]: sharing one upstream among subscribers, losslessly, with
 //!   bounded queues.
 //!
+//! The `Origin` is checked before the upgrade, by the rule MCP uses (none,
+//! the agent's own, or one listed in `CORS_ORIGINS`; else 403), so a page
+//! on another site cannot open a stream with a token it got hold of.
 //! The token is checked after the upgrade, so a browser sees the refusal as
 //! a close frame with code 1008 and a readable reason rather than a failed
-//! handshake.
+//! handshake; a stream closes with 1008 when its token expires.
 
 mod events;
 pub mod hub;
@@ -92,6 +95,7 @@ pub fn accept(
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
     let key = upgrade_key(req.headers())?;
+    crate::mcp::check_origin(app, req.headers())?;
     if let Some(limit) = req.extensions().get::<WriteLimit>() {
         // The session closes dead peers itself; this is only the backstop.
         limit.set(session::dead_after(app.config.server.ping_interval) * 2);

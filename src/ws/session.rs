@@ -2,7 +2,9 @@
 //! until the stream, the client or the server ends.
 //!
 //! - The token comes from `?token=` or `Authorization: Bearer`; a missing,
-//!   invalid or expired one closes with 1008 and a readable reason.
+//!   invalid or expired one closes with 1008 and a readable reason, and so
+//!   does an open stream when its token's `exp` passes ("token expired").
+//!   An empty `?token=` counts as absent, so it cannot hide a valid header.
 //! - Queued messages are written in batches and flushed once per batch. A
 //!   slow reader is never cut off: writing simply waits for it, and its
 //!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
@@ -54,6 +56,7 @@ impl StreamRequest {
         let query = req.uri().query().map(str::to_string);
         let from_query = Query::parse(query.as_deref())
             .get("token")
+            .filter(|t| !t.is_empty())
             .map(str::to_string);
         let token = from_query.or_else(|| bearer_token(req.headers()).map(str::to_string));
         StreamRequest {
@@ -71,14 +74,14 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let Some(token) = token else {
         return peer.close(Close::new(1008, "Not authenticated")).await;
     };
-    if app.auth.verify(token).is_err() {
+    let Ok(claims) = app.auth.verify(token) else {
         return peer
             .close(Close::new(1008, "Invalid or expired token"))
             .await;
-    }
+    };
     let sub = topics::subscribe(&app, &req.route, Query::parse(req.query.as_deref())).await;
     match sub {
-        Ok(sub) => forward(&app, peer, sub).await,
+        Ok(sub) => forward(&app, peer, sub, expiry(claims.exp)).await,
         Err(refusal) => peer.close(refusal).await,
     }
 }
@@ -88,12 +91,24 @@ pub fn dead_after(ping_interval: Duration) -> Duration {
     ping_interval * DEAD_AFTER_PINGS
 }
 
-/// Forwards the subscription to the peer until one of them ends.
-async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub) {
+/// The instant a token expiring at `exp` (Unix seconds) stops being valid.
+fn expiry(exp: i64) -> Instant {
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(exp.max(0) as u64);
+    let left = at
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    Instant::now() + left
+}
+
+/// Forwards the subscription to the peer until one of them ends or the
+/// token expires.
+async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Instant) {
     let mut closing = app.closing();
     let mut gone = peer.gone.clone();
     let every = peer.every;
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
+    let expired = tokio::time::sleep_until(expires);
+    tokio::pin!(expired);
     let close = loop {
         let step = tokio::select! {
             _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
@@ -103,6 +118,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub) {
                 Next::Closed(reason) => Err(Stop::Close(reason)),
             },
             _ = ping.tick() => peer.ping().await,
+            _ = &mut expired => Err(Stop::Close(Close::new(1008, "token expired"))),
         };
         match step {
             Ok(()) => {}

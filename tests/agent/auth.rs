@@ -194,3 +194,42 @@ async fn tokens_from_a_mainstream_jwt_library_are_accepted() {
     .unwrap();
     assert_eq!(decoded.claims["sub"], "admin");
 }
+
+#[tokio::test]
+async fn mcp_key_guesses_are_limited_like_logins() {
+    let agent = Agent::start(&[]).await;
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).to_string();
+    let with_key = |key: &'static str| {
+        let (agent, init) = (&agent, init.clone());
+        async move {
+            let auth = format!("Bearer {key}");
+            agent
+                .request(
+                    hyper::Method::POST,
+                    "/mcp",
+                    &[
+                        ("authorization", auth.as_str()),
+                        ("content-type", "application/json"),
+                        ("accept", "application/json, text/event-stream"),
+                    ],
+                    init.as_bytes(),
+                )
+                .await
+        }
+    };
+    assert_eq!(with_key(MCP_KEY).await.status, 200, "the right key passes");
+    for _ in 0..5 {
+        assert_eq!(with_key("guess").await.status, 401);
+    }
+    let refused = with_key(MCP_KEY).await;
+    assert_eq!(
+        refused.status, 429,
+        "after five failures even the right key waits: no oracle"
+    );
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(
+        agent.login_as("admin", PASSWORD).await.status,
+        429,
+        "one budget with the password"
+    );
+}

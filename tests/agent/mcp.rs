@@ -1099,3 +1099,59 @@ async fn request_ids_are_echoed_verbatim() {
         assert!(text.contains(&format!(r#""id":{id},"#)), "{id}: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_query() {
+    let c = Container::run(&[], &["out:from the sdk", "wait"]);
+    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
+    let seen = {
+        let (agent_ref, name) = (&agent, c.name.clone());
+        tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
+    };
+    assert_eq!(seen["protocol_version"], "2025-11-25");
+    assert_eq!(seen["tools"].as_array().unwrap().len(), 10);
+    assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
+    assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+}
+
+#[tokio::test]
+async fn a_live_sse_session_admits_keyless_messages_but_not_a_wrong_key() {
+    let agent = Agent::start(&[]).await;
+    let mut events = open_sse(&agent).await;
+    let (_, endpoint) = events.next().await.unwrap();
+    let ping = json!({"jsonrpc": "2.0", "id": 7, "method": "ping"}).to_string();
+    let keyless = agent
+        .request(Method::POST, &endpoint, &[], ping.as_bytes())
+        .await;
+    assert_eq!(keyless.status, 202, "the session admits it");
+    let (kind, data) = events.next().await.unwrap();
+    assert_eq!(kind, "message");
+    assert_eq!(serde_json::from_str::<Value>(&data).unwrap()["id"], 7);
+    let wrong = agent
+        .request(
+            Method::POST,
+            &endpoint,
+            &[("authorization", "Bearer not-the-key")],
+            ping.as_bytes(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "a presented key must match");
+    let wrong_query = agent
+        .request(
+            Method::POST,
+            &format!("{endpoint}&api_key=not-the-key"),
+            &[],
+            ping.as_bytes(),
+        )
+        .await;
+    assert_eq!(wrong_query.status, 401);
+    let unknown = agent
+        .request(
+            Method::POST,
+            "/mcp/messages/?session_id=0123456789abcdef0123456789abcdef",
+            &[],
+            ping.as_bytes(),
+        )
+        .await;
+    assert_eq!(unknown.status, 401, "no live session, no key");
+}

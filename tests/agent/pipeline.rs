@@ -110,7 +110,11 @@ async fn rate_limits_can_be_turned_off() {
 }
 
 async fn login_from(agent: &Agent, forwarded_for: &str) -> u16 {
-    let body = json!({"username": "admin", "password": "wrong"}).to_string();
+    login_with_from(agent, "wrong", forwarded_for).await.status
+}
+
+async fn login_with_from(agent: &Agent, password: &str, forwarded_for: &str) -> Resp {
+    let body = json!({"username": "admin", "password": password}).to_string();
     agent
         .request(
             Method::POST,
@@ -119,7 +123,6 @@ async fn login_from(agent: &Agent, forwarded_for: &str) -> u16 {
             body.as_bytes(),
         )
         .await
-        .status
 }
 
 #[tokio::test]
@@ -380,5 +383,94 @@ async fn bytes_that_are_not_text_cannot_hide_the_client_behind_the_proxy() {
         login_with_raw_forwarded_for(&agent, b"\xff\xfe, 203.0.113.7").await,
         429,
         "still keyed on the address the proxy appended"
+    );
+}
+
+#[tokio::test]
+async fn request_headers_over_16_kib_or_100_fields_are_431() {
+    let agent = Agent::start(&[]).await;
+    let under = "a".repeat(15 * 1024);
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &[("x-big", &under)], b"")
+        .await;
+    assert_eq!(resp.status, 200, "15 KiB of headers is fine");
+    let over = "a".repeat(17 * 1024);
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &[("x-big", &over)], b"")
+        .await;
+    assert_eq!(resp.status, 431);
+    assert_eq!(
+        resp.json()["detail"],
+        "Request headers too large (limit 16 KiB and 100 fields)"
+    );
+    let names: Vec<String> = (0..101).map(|i| format!("x-field-{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let resp = agent
+        .request(Method::GET, "/api/v1/healthz", &many, b"")
+        .await;
+    assert_eq!(resp.status, 431, "101 fields");
+}
+
+#[tokio::test]
+async fn a_single_oversized_header_is_never_served() {
+    let agent = Agent::start(&[]).await;
+    // Before the fix, one read could overshoot the buffer: 96 KiB was served.
+    for kib in [17, 40, 96] {
+        let answer = raw_request_with_header(&agent, kib * 1024).await;
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{kib} KiB refused (431 or reset), got: {}",
+            answer.lines().next().unwrap_or("")
+        );
+    }
+}
+
+/// Sends a GET with one `x-big` header of `len` bytes over a fresh
+/// connection; returns what came back (empty if the connection was reset).
+async fn raw_request_with_header(agent: &Agent, len: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let head = format!(
+        "GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-big: {}\r\n\r\n",
+        "a".repeat(len)
+    );
+    // The agent may stop reading part-way: write errors are expected.
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(head.as_bytes()).await;
+        wr
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
+    let _ = writer.await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn past_50_failed_logins_a_minute_recent_failers_are_held_back_and_others_are_not() {
+    let agent = Agent::start(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    assert_eq!(login_from(&agent, "198.51.100.1").await, 401);
+    // Sixty more addresses, one failure each: more than the global budget of
+    // 50, with room for what refills while the test runs. Each gets its try.
+    for n in 10..70 {
+        assert_eq!(login_from(&agent, &format!("198.51.100.{n}")).await, 401);
+    }
+    assert_eq!(
+        login_from(&agent, "198.51.100.10").await,
+        429,
+        "a second guess waits"
+    );
+    let login = |from| login_with_from(&agent, PASSWORD, from);
+    let held = login("198.51.100.1").await;
+    assert_eq!(
+        held.status, 429,
+        "failed recently, with its own budget left"
+    );
+    let retry: u64 = held.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        login("198.51.100.99").await.status,
+        200,
+        "an address with no recent failure is not locked out"
     );
 }

@@ -531,3 +531,68 @@ async fn a_stream_reader_pausing_past_the_write_timeout_is_not_cut_off() {
         assert!(line.starts_with(&format!("line {i} ")), "line {i}");
     }
 }
+
+#[tokio::test]
+async fn a_stream_closes_with_1008_when_its_token_expires() {
+    let agent = Agent::start(&[]).await;
+    let short = oracle_token(
+        jsonwebtoken::Algorithm::HS256,
+        &serde_json::json!({"sub": "admin", "exp": now() + 2}),
+        SECRET.as_bytes(),
+    );
+    let quiet = "type=container&container=no-such-container-ever";
+    let mut ws = agent
+        .ws(&format!("/api/v1/events/ws?token={short}&{quiet}"))
+        .await;
+    assert_eq!(
+        next_text(&mut ws, Duration::from_secs(10)).await,
+        Err(Ending::Closed(1008, "token expired".into()))
+    );
+}
+
+#[tokio::test]
+async fn an_empty_query_token_does_not_hide_a_bearer_header() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws_with(
+            "/api/v1/events/ws?token=&type=container&container=no-such-container-ever",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(
+        next_text(&mut ws, Duration::from_millis(500)).await,
+        Err(Ending::Silent),
+        "the bearer header authenticates the stream"
+    );
+}
+
+#[tokio::test]
+async fn websocket_upgrades_refuse_unlisted_origins_with_403() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let agent = Agent::start(&[("CORS_ORIGINS", "https://dash.example")]).await;
+    let token = agent.token().await;
+    let path = format!("/api/v1/events/ws?token={token}&type=container&container=no-such");
+    let mut req = format!("ws://{}{path}", agent.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 403);
+        }
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    // A listed origin and no origin at all (a non-browser client) pass.
+    let mut listed = agent
+        .ws_with(&path, &[("origin", "https://dash.example")])
+        .await;
+    let mut bare = agent.ws(&path).await;
+    for ws in [&mut listed, &mut bare] {
+        assert_eq!(
+            next_text(ws, Duration::from_millis(300)).await,
+            Err(Ending::Silent)
+        );
+    }
+}
