@@ -74,12 +74,6 @@ while True:
         print("text", flush=True)
 "#;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .current_dir(dir)
@@ -261,6 +255,63 @@ fn login(base: &str, ca: &str) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
+/// An agent serving a certificate signed by a fresh CA, with short ping intervals.
+struct Served {
+    agent: Process,
+    dir: PathBuf,
+    ca: String,
+    cert: String,
+    key: String,
+    port: String,
+}
+
+impl Served {
+    fn start(name: &str, serial: &str) -> Served {
+        let dir = temp_dir(name);
+        make_ca(&dir, "ca");
+        make_leaf(&dir, "ca", "server", serial, "serverAuth");
+        let (cert, key) = (path(&dir, "server.pem"), path(&dir, "server.key"));
+        let env = [
+            ("TLS_CERT_FILE", cert.as_str()),
+            ("TLS_KEY_FILE", key.as_str()),
+            ("API_PASSWORD", PASSWORD),
+            ("WS_PING_INTERVAL", "1"),
+        ];
+        let mut agent = Process::spawn(&dir, &env);
+        let port = port_of(&agent.address());
+        Served {
+            agent,
+            ca: path(&dir, "ca.pem"),
+            dir,
+            cert,
+            key,
+            port,
+        }
+    }
+
+    /// Its directory, CA file, certificate, key and port.
+    fn files(&self) -> (PathBuf, String, String, String, String) {
+        let s = self;
+        (
+            s.dir.clone(),
+            s.ca.clone(),
+            s.cert.clone(),
+            s.key.clone(),
+            s.port.clone(),
+        )
+    }
+
+    /// A WSS events stream, open and pinged once.
+    fn stream(&self) -> Lines {
+        let token = login(&format!("https://localhost:{}", self.port), &self.ca);
+        let path = format!("/api/v1/events/ws?token={token}");
+        let wss = Lines::python(WSS_PY, &["127.0.0.1", &self.port, &self.ca, &path]);
+        assert_eq!(wss.next(), "HTTP/1.1 101 Switching Protocols");
+        assert_eq!(wss.next(), "ping", "the stream runs over TLS");
+        wss
+    }
+}
+
 /// Waits (bounded) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -272,43 +323,16 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
-    let dir = temp_dir("tls-basic");
-    make_ca(&dir, "ca");
-    make_leaf(&dir, "ca", "server", "1001", "serverAuth");
-    let (ca, cert, key) = (
-        path(&dir, "ca.pem"),
-        path(&dir, "server.pem"),
-        path(&dir, "server.key"),
-    );
-    let mut agent = Process::spawn(
-        &dir,
-        &[
-            ("TLS_CERT_FILE", &cert),
-            ("TLS_KEY_FILE", &key),
-            ("API_PASSWORD", PASSWORD),
-            ("WS_PING_INTERVAL", "1"),
-        ],
-    );
-    let address = agent.address();
-    let port = port_of(&address);
+    let served = Served::start("tls-basic", "1001");
+    let (dir, ca, cert, key, port) = served.files();
     let base = format!("https://localhost:{port}");
 
     let (code, body) = curl(&["--cacert", &ca, &format!("{base}/api/v1/healthz")]);
     assert_eq!(code, 0);
     assert!(body.contains(r#""status":"ok""#), "{body}");
 
-    let token = login(&base, &ca);
-    let wss = Lines::python(
-        WSS_PY,
-        &[
-            "127.0.0.1",
-            &port,
-            &ca,
-            &format!("/api/v1/events/ws?token={token}"),
-        ],
-    );
-    assert_eq!(wss.next(), "HTTP/1.1 101 Switching Protocols");
-    assert_eq!(wss.next(), "ping", "the stream runs over TLS");
+    let wss = served.stream();
+    assert_eq!(wss.next(), "ping");
 
     let (code, stderr) = healthcheck(
         &dir,
@@ -323,7 +347,7 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     assert!(body.starts_with("HTTP/1.1 400"), "{body}");
     assert!(body.contains("This port speaks HTTPS"), "{body}");
     // Not HTTP and not TLS: closed without an answer.
-    let mut raw = std::net::TcpStream::connect(&address).unwrap();
+    let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     std::io::Write::write_all(&mut raw, b"\x00\x01garbage\r\n\r\n").unwrap();
     let mut buf = Vec::new();
@@ -359,26 +383,17 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     let (code, body) = curl(&["--cacert", &ca, &url]);
     assert_ne!(code, 0, "no client certificate: refused");
     assert!(body.is_empty(), "{body}");
-    let (code, body) = curl(&[
-        "--cacert",
-        &ca,
-        "--cert",
-        &path(&dir, "stranger.pem"),
-        "--key",
-        &path(&dir, "stranger.key"),
-        &url,
-    ]);
+    let as_client = |who: &str| {
+        let (cert, key) = (
+            path(&dir, &format!("{who}.pem")),
+            path(&dir, &format!("{who}.key")),
+        );
+        curl(&["--cacert", &ca, "--cert", &cert, "--key", &key, &url])
+    };
+    let (code, body) = as_client("stranger");
     assert_ne!(code, 0, "a certificate from another CA: refused");
     assert!(body.is_empty(), "{body}");
-    let (code, body) = curl(&[
-        "--cacert",
-        &ca,
-        "--cert",
-        &path(&dir, "client.pem"),
-        "--key",
-        &path(&dir, "client.key"),
-        &url,
-    ]);
+    let (code, body) = as_client("client");
     assert_eq!(code, 0);
     assert!(body.contains(r#""status":"ok""#), "{body}");
 
@@ -388,38 +403,11 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
 
 #[test]
 fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
-    let dir = temp_dir("tls-rotate");
-    make_ca(&dir, "ca");
-    make_leaf(&dir, "ca", "server", "3001", "serverAuth");
-    let (ca, cert, key) = (
-        path(&dir, "ca.pem"),
-        path(&dir, "server.pem"),
-        path(&dir, "server.key"),
-    );
-    let mut agent = Process::spawn(
-        &dir,
-        &[
-            ("TLS_CERT_FILE", &cert),
-            ("TLS_KEY_FILE", &key),
-            ("API_PASSWORD", PASSWORD),
-            ("WS_PING_INTERVAL", "1"),
-        ],
-    );
-    let port = port_of(&agent.address());
+    let mut served = Served::start("tls-rotate", "3001");
+    let (dir, ca, cert, key, port) = served.files();
     let serial = || python(SERIAL_PY, &["127.0.0.1", &port, &ca]);
     assert_eq!(serial(), "3001");
-    let token = login(&format!("https://localhost:{port}"), &ca);
-    let wss = Lines::python(
-        WSS_PY,
-        &[
-            "127.0.0.1",
-            &port,
-            &ca,
-            &format!("/api/v1/events/ws?token={token}"),
-        ],
-    );
-    assert_eq!(wss.next(), "HTTP/1.1 101 Switching Protocols");
-    assert_eq!(wss.next(), "ping");
+    let wss = served.stream();
 
     // Renewal as certbot does it: new files in place, no signal.
     let rotate = |serial: &str| {
@@ -435,14 +423,14 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
 
     rotate("3003");
     Command::new("kill")
-        .args(["-HUP", &agent.pid().to_string()])
+        .args(["-HUP", &served.agent.pid().to_string()])
         .status()
         .unwrap();
-    agent.wait_line(r#""trigger":"SIGHUP""#);
+    served.agent.wait_line(r#""trigger":"SIGHUP""#);
     assert_eq!(serial(), "3003");
 
     std::fs::write(&cert, "not a certificate").unwrap();
-    agent.wait_line("TLS reload failed");
+    served.agent.wait_line("TLS reload failed");
     assert_eq!(
         serial(),
         "3003",
