@@ -2,16 +2,12 @@
 //! for images that have no shell and no curl. It asks `/api/v1/healthz` on
 //! the configured port over loopback and succeeds only for `200` with
 //! `"status":"ok"`: a running agent that cannot reach Docker is reported
-//! unhealthy, with the reason the agent gives. When the agent serves TLS
-//! the probe speaks TLS too ([`crate::tls::probe`] says what it checks).
+//! unhealthy, with the reason the agent gives. It speaks plain HTTP even
+//! when the agent serves TLS: a TLS port answers this one request in plain
+//! text from loopback (see [`crate::tls`]).
 
-use crate::config::Vars;
-use rustls::ClientConfig;
-use rustls::pki_types::ServerName;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Where to probe: the configured host, or loopback when it listens on all addresses.
@@ -25,29 +21,9 @@ pub fn target(host: &str, port: u16) -> SocketAddr {
     SocketAddr::new(ip, port)
 }
 
-/// The TLS client to probe with when the agent's settings turn TLS on.
-pub fn tls_client(vars: &Vars) -> Result<Option<Arc<ClientConfig>>, String> {
-    let cert = vars.get("TLS_CERT_FILE").filter(|v| !v.is_empty());
-    if cert.is_none() && !vars.bool("TLS_AUTO", false).map_err(|e| e.to_string())? {
-        return Ok(None);
-    }
-    let mutual = vars
-        .get("TLS_CLIENT_CA_FILE")
-        .is_some_and(|v| !v.is_empty());
-    let identity = match (cert, vars.get("TLS_KEY_FILE")) {
-        (Some(cert), Some(key)) if mutual => Some((Path::new(cert), Path::new(key))),
-        _ => None,
-    };
-    crate::tls::probe::client_config(identity).map(Some)
-}
-
-/// Probes `addr` (over TLS with `tls`); `Err` says why it is unhealthy.
-pub fn probe(
-    addr: SocketAddr,
-    timeout: Duration,
-    tls: Option<Arc<ClientConfig>>,
-) -> Result<(), String> {
-    let stream = TcpStream::connect_timeout(&addr, timeout)
+/// Probes `addr`; `Err` says why it is unhealthy.
+pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<(), String> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream
         .set_read_timeout(Some(timeout))
@@ -55,18 +31,6 @@ pub fn probe(
     stream
         .set_write_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    match tls {
-        None => exchange(stream),
-        Some(config) => {
-            let name = ServerName::IpAddress(addr.ip().into());
-            let client = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
-            exchange(rustls::StreamOwned::new(client, stream))
-        }
-    }
-}
-
-/// Sends the probe request and judges the answer.
-fn exchange(mut stream: impl Read + Write) -> Result<(), String> {
     stream
         .write_all(b"GET /api/v1/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .map_err(|e| format!("cannot send the probe: {e}"))?;
@@ -122,6 +86,6 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        assert!(probe(target("127.0.0.1", port), Duration::from_secs(1), None).is_err());
+        assert!(probe(target("127.0.0.1", port), Duration::from_secs(1)).is_err());
     }
 }

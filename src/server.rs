@@ -14,7 +14,7 @@ mod write_deadline;
 pub use slots::{ConnectionSlot, Held, OverClientCap};
 
 use crate::app::App;
-use crate::tls::Tls;
+use crate::tls::{Accepted, Tls};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -104,15 +104,18 @@ async fn connection(
     let limit = WriteLimit::new(server.write_timeout);
     let Some(tls) = tls else {
         let io = WriteDeadline::new(stream, limit.clone());
-        return http(io, peer, app, stop, admission, limit, header_timeout).await;
+        return http(io, peer, app, stop, admission, limit, false).await;
     };
     // The handshake counts against the header-read timeout.
-    if let Some(io) = tls.accept(stream, &limit, header_timeout, peer).await {
-        http(io, peer, app, stop, admission, limit, header_timeout).await;
+    match tls.accept(stream, &limit, header_timeout, peer).await {
+        Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, false).await,
+        Some(Accepted::Plain(io)) => http(io, peer, app, stop, admission, limit, true).await,
+        None => {}
     }
 }
 
-/// Serves HTTP/1.1 (with upgrades) on an established connection.
+/// Serves HTTP/1.1 (with upgrades) on an established connection; with
+/// `plain_on_tls`, only what [`crate::tls::plain_allowed`] lets through.
 async fn http(
     io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     peer: SocketAddr,
@@ -120,8 +123,9 @@ async fn http(
     mut stop: watch::Receiver<bool>,
     admission: Admission,
     limit: WriteLimit,
-    header_timeout: Duration,
+    plain_on_tls: bool,
 ) {
+    let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
     let io = TokioIo::new(io);
     let handler_app = app.clone();
     let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -131,9 +135,12 @@ async fn http(
         // Boxed: hyper keeps room for one request future in every
         // connection, idle or not, and the pipeline's future is kilobytes;
         // boxed, an idle connection holds a pointer instead.
-        Box::pin(
-            async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) },
-        )
+        Box::pin(async move {
+            if plain_on_tls && !crate::tls::plain_allowed(&req, peer) {
+                return Ok(crate::tls::https_only());
+            }
+            Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await)
+        })
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -6,10 +6,15 @@
 //! The configuration sits behind a `RwLock<Arc<_>>`: a reload swaps the
 //! `Arc`, new connections take the new one, open connections keep theirs.
 //! A reload that fails keeps the previous configuration and logs why.
+//!
+//! Plain text on the TLS port gets a short `400` and is closed — except
+//! `GET /api/v1/healthz` from a loopback peer, which is answered, so that
+//! `docker-agent healthcheck` needs no TLS client (which would cost the
+//! binary a second TLS state machine); a local process could reach the
+//! agent over TLS as well, and the probe sends no credentials.
 
 mod auto;
 mod material;
-pub mod probe;
 mod validity;
 mod watch;
 
@@ -23,13 +28,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 /// What a client speaking plain HTTP to the TLS port is told.
-const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\
-Content-Length: 46\r\nConnection: close\r\n\r\nThis port speaks HTTPS: use https:// (wss://)\n";
+const HTTPS_ONLY: &str = "This port speaks HTTPS: use https:// (wss://)\n";
+
+/// The only request a loopback peer may make in plain text.
+const HEALTH_PROBE: &str = "/api/v1/healthz";
 
 /// The first byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
@@ -52,6 +58,30 @@ impl Files {
     fn load(&self) -> Result<Arc<ServerConfig>, MaterialError> {
         material::from_files(&self.cert, &self.key, self.client_ca.as_deref())
     }
+}
+
+/// An accepted connection: TLS, or plain HTTP (which [`plain_allowed`] filters).
+pub enum Accepted {
+    Tls(Box<TlsStream<WriteDeadline<TcpStream>>>),
+    Plain(WriteDeadline<TcpStream>),
+}
+
+/// Whether a plain-text request may be served on the TLS port: only the
+/// health probe, and only from a loopback peer.
+pub fn plain_allowed<B>(req: &hyper::Request<B>, peer: SocketAddr) -> bool {
+    peer.ip().to_canonical().is_loopback()
+        && req.method() == hyper::Method::GET
+        && req.uri().path() == HEALTH_PROBE
+}
+
+/// The answer to any other plain-text request on the TLS port.
+pub fn https_only() -> hyper::Response<crate::http::body::Body> {
+    let mut response = hyper::Response::new(crate::http::body::full(HTTPS_ONLY));
+    *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, "text/plain".parse().unwrap());
+    headers.insert(hyper::header::CONNECTION, "close".parse().unwrap());
+    response
 }
 
 /// What starting TLS produced: the listener side, and for a generated
@@ -110,29 +140,25 @@ impl Tls {
     }
 
     /// Runs the handshake on an accepted connection within `timeout`; `None`
-    /// when it fails (a plain HTTP request gets a short 400 first).
+    /// when it fails. A connection that starts like an HTTP request is
+    /// handed back as plain text.
     pub async fn accept(
         &self,
         stream: TcpStream,
         limit: &WriteLimit,
         timeout: Duration,
         peer: SocketAddr,
-    ) -> Option<TlsStream<WriteDeadline<TcpStream>>> {
+    ) -> Option<Accepted> {
         let acceptor = tokio_rustls::TlsAcceptor::from(self.current());
         let handshake = async {
             let mut first = [0u8; 1];
             stream.peek(&mut first).await.ok()?;
-            if first[0] != TLS_HANDSHAKE {
-                if first[0].is_ascii_uppercase() {
-                    let mut stream = WriteDeadline::new(stream, limit.clone());
-                    let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
-                    let _ = stream.shutdown().await;
-                }
-                return None;
-            }
             let io = WriteDeadline::new(stream, limit.clone());
+            if first[0] != TLS_HANDSHAKE {
+                return first[0].is_ascii_uppercase().then_some(Accepted::Plain(io));
+            }
             match acceptor.accept(io).await {
-                Ok(tls) => Some(tls),
+                Ok(tls) => Some(Accepted::Tls(Box::new(tls))),
                 Err(e) => {
                     log::debug!(peer = peer.to_string().as_str(), error = e.to_string().as_str(); "TLS handshake failed");
                     None
@@ -163,10 +189,20 @@ impl Tls {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn the_plain_http_answer_has_the_length_it_says() {
-        let text = std::str::from_utf8(super::PLAIN_HTTP_ANSWER).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains(&format!("Content-Length: {}", body.len())));
+    fn plain_text_serves_only_the_loopback_health_probe() {
+        let get = |path: &str| hyper::Request::get(path).body(()).unwrap();
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
+        let remote: SocketAddr = "10.0.0.7:5000".parse().unwrap();
+        assert!(plain_allowed(&get("/api/v1/healthz"), local));
+        assert!(plain_allowed(&get("/api/v1/healthz"), mapped));
+        assert!(!plain_allowed(&get("/api/v1/healthz"), remote));
+        assert!(!plain_allowed(&get("/api/v1/containers/"), local));
+        let post = hyper::Request::post("/api/v1/healthz").body(()).unwrap();
+        assert!(!plain_allowed(&post, local));
+        assert_eq!(https_only().status(), 400);
     }
 }

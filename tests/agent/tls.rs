@@ -184,15 +184,14 @@ fn port_of(address: &str) -> String {
     address.rsplit(':').next().unwrap().to_string()
 }
 
-/// Runs `docker-agent healthcheck` against `port` with the TLS settings `env`.
-fn healthcheck(dir: &Path, port: &str, env: &[(&str, &str)]) -> (i32, String) {
+/// Runs `docker-agent healthcheck` against `port`.
+fn healthcheck(dir: &Path, port: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
         .arg("healthcheck")
         .current_dir(dir)
         .env_clear()
         .env("HOST", "127.0.0.1")
         .env("PORT", port)
-        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -255,7 +254,8 @@ fn login(base: &str, ca: &str) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
-/// An agent serving a certificate signed by a fresh CA, with short ping intervals.
+/// An agent on every address serving a certificate signed by a fresh CA,
+/// with short ping intervals.
 struct Served {
     agent: Process,
     dir: PathBuf,
@@ -276,6 +276,7 @@ impl Served {
             ("TLS_KEY_FILE", key.as_str()),
             ("API_PASSWORD", PASSWORD),
             ("WS_PING_INTERVAL", "1"),
+            ("HOST", "0.0.0.0"),
         ];
         let mut agent = Process::spawn(&dir, &env);
         let port = port_of(&agent.address());
@@ -312,6 +313,18 @@ impl Served {
     }
 }
 
+/// An IPv4 address of this machine other than loopback.
+fn non_loopback_ipv4() -> Option<String> {
+    let out = Command::new("hostname").arg("-I").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_string)
+}
+
 /// Waits (bounded) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -324,7 +337,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[test]
 fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     let served = Served::start("tls-basic", "1001");
-    let (dir, ca, cert, key, port) = served.files();
+    let (dir, ca, _, _, port) = served.files();
     let base = format!("https://localhost:{port}");
 
     let (code, body) = curl(&["--cacert", &ca, &format!("{base}/api/v1/healthz")]);
@@ -334,18 +347,28 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     let wss = served.stream();
     assert_eq!(wss.next(), "ping");
 
-    let (code, stderr) = healthcheck(
-        &dir,
-        &port,
-        &[("TLS_CERT_FILE", &cert), ("TLS_KEY_FILE", &key)],
+    let (code, stderr) = healthcheck(&dir, &port);
+    assert_eq!(
+        code, 0,
+        "the probe is answered in plain text from loopback: {stderr}"
     );
-    assert_eq!(code, 0, "{stderr}");
-    let (code, _) = healthcheck(&dir, &port, &[]);
-    assert_eq!(code, 1, "a plain-text probe of a TLS port is unhealthy");
-
-    let (_, body) = curl(&["-i", &format!("http://127.0.0.1:{port}/api/v1/healthz")]);
+    let (_, body) = curl(&["-i", &format!("http://127.0.0.1:{port}/api/v1/containers/")]);
     assert!(body.starts_with("HTTP/1.1 400"), "{body}");
     assert!(body.contains("This port speaks HTTPS"), "{body}");
+    let ip = non_loopback_ipv4().expect("a non-loopback address on this machine");
+    let (_, body) = curl(&["-i", &format!("http://{ip}:{port}/api/v1/healthz")]);
+    assert!(
+        body.starts_with("HTTP/1.1 400"),
+        "not even the probe from elsewhere: {body}"
+    );
+    let (code, _) = curl(&[
+        "--cacert",
+        &ca,
+        "--resolve",
+        &format!("localhost:{port}:{ip}"),
+        &format!("{base}/api/v1/healthz"),
+    ]);
+    assert_eq!(code, 0, "HTTPS from elsewhere works");
     // Not HTTP and not TLS: closed without an answer.
     let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
     raw.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -355,6 +378,11 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     assert!(buf.is_empty(), "{buf:?}");
     let (code, _) = curl(&["--cacert", &ca, &format!("{base}/api/v1/healthz")]);
     assert_eq!(code, 0, "still serving after the bad clients");
+    let (_, lines) = served.agent.terminate();
+    assert!(
+        !lines.iter().any(|l| l.contains("listening without TLS")),
+        "TLS on every address is not an exposure"
+    );
 }
 
 #[test]
@@ -362,8 +390,7 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     let dir = temp_dir("tls-mutual");
     make_ca(&dir, "ca");
     make_ca(&dir, "other");
-    // The server's certificate may also serve as a client one: the healthcheck presents it.
-    make_leaf(&dir, "ca", "server", "2001", "serverAuth,clientAuth");
+    make_leaf(&dir, "ca", "server", "2001", "serverAuth");
     make_leaf(&dir, "ca", "client", "2002", "clientAuth");
     make_leaf(&dir, "other", "stranger", "2003", "clientAuth");
     let (ca, cert, key) = (
@@ -397,14 +424,14 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     assert_eq!(code, 0);
     assert!(body.contains(r#""status":"ok""#), "{body}");
 
-    let (code, stderr) = healthcheck(&dir, &port, &tls);
+    let (code, stderr) = healthcheck(&dir, &port);
     assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]
 fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
     let mut served = Served::start("tls-rotate", "3001");
-    let (dir, ca, cert, key, port) = served.files();
+    let (dir, ca, cert, _, port) = served.files();
     let serial = || python(SERIAL_PY, &["127.0.0.1", &port, &ca]);
     assert_eq!(serial(), "3001");
     let wss = served.stream();
@@ -437,11 +464,7 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
         "a broken file keeps the previous certificate"
     );
     assert_eq!(wss.next(), "ping");
-    let (code, stderr) = healthcheck(
-        &dir,
-        &port,
-        &[("TLS_CERT_FILE", &cert), ("TLS_KEY_FILE", &key)],
-    );
+    let (code, stderr) = healthcheck(&dir, &port);
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -527,7 +550,7 @@ fn tls_auto_prints_the_fingerprint_of_the_certificate_it_serves() {
     assert_eq!(printed.len(), 64, "{line}");
     let port = port_of(&agent.address());
     assert_eq!(python(FINGERPRINT_PY, &["127.0.0.1", &port]), printed);
-    let (code, stderr) = healthcheck(&dir, &port, &[("TLS_AUTO", "true")]);
+    let (code, stderr) = healthcheck(&dir, &port);
     assert_eq!(code, 0, "{stderr}");
     let (_, lines) = agent.terminate();
     assert_eq!(
