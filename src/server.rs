@@ -14,7 +14,7 @@ mod write_deadline;
 pub use slots::{ConnectionSlot, Held, OverClientCap};
 
 use crate::app::App;
-use crate::tls::{Accepted, Tls};
+use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -104,18 +104,20 @@ async fn connection(
     let limit = WriteLimit::new(server.write_timeout);
     let Some(tls) = tls else {
         let io = WriteDeadline::new(stream, limit.clone());
-        return http(io, peer, app, stop, admission, limit, false).await;
+        return http(io, peer, app, stop, admission, limit, None).await;
     };
     // The handshake counts against the header-read timeout.
     match tls.accept(stream, &limit, header_timeout, peer).await {
-        Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, false).await,
-        Some(Accepted::Plain(io)) => http(io, peer, app, stop, admission, limit, true).await,
+        Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, None).await,
+        Some(Accepted::Plain(io, plain)) => {
+            http(io, peer, app, stop, admission, limit, Some(plain)).await
+        }
         None => {}
     }
 }
 
-/// Serves HTTP/1.1 (with upgrades) on an established connection; with
-/// `plain_on_tls`, only what [`crate::tls::plain_allowed`] lets through.
+/// Serves HTTP/1.1 (with upgrades) on an established connection; plain
+/// text on the TLS port (`plain_on_tls`) gets only what [`Plain`] allows.
 async fn http(
     io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     peer: SocketAddr,
@@ -123,7 +125,7 @@ async fn http(
     mut stop: watch::Receiver<bool>,
     admission: Admission,
     limit: WriteLimit,
-    plain_on_tls: bool,
+    plain_on_tls: Option<Plain>,
 ) {
     let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
     let io = TokioIo::new(io);
@@ -136,7 +138,7 @@ async fn http(
         // connection, idle or not, and the pipeline's future is kilobytes;
         // boxed, an idle connection holds a pointer instead.
         Box::pin(async move {
-            if plain_on_tls && !crate::tls::plain_allowed(&req, peer) {
+            if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
                 return Ok(crate::tls::https_only());
             }
             Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await)

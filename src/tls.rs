@@ -8,7 +8,8 @@
 //! A reload that fails keeps the previous configuration and logs why.
 //!
 //! Plain text on the TLS port gets a short `400` and is closed — except
-//! `GET /api/v1/healthz` from a loopback peer, which is answered, so that
+//! `GET /api/v1/healthz` from this host (a loopback peer, or one whose
+//! address is the one it connected to), which is answered, so that
 //! `docker-agent healthcheck` needs no TLS client (which would cost the
 //! binary a second TLS state machine); a local process could reach the
 //! agent over TLS as well, and the probe sends no credentials.
@@ -34,7 +35,7 @@ use tokio_rustls::server::TlsStream;
 /// What a client speaking plain HTTP to the TLS port is told.
 const HTTPS_ONLY: &str = "This port speaks HTTPS: use https:// (wss://)\n";
 
-/// The only request a loopback peer may make in plain text.
+/// The only request a peer on this host may make in plain text.
 const HEALTH_PROBE: &str = "/api/v1/healthz";
 
 /// The first byte of a TLS handshake record.
@@ -60,18 +61,31 @@ impl Files {
     }
 }
 
-/// An accepted connection: TLS, or plain HTTP (which [`plain_allowed`] filters).
+/// An accepted connection: TLS, or plain HTTP (which [`Plain`] filters).
 pub enum Accepted {
     Tls(Box<TlsStream<WriteDeadline<TcpStream>>>),
-    Plain(WriteDeadline<TcpStream>),
+    Plain(WriteDeadline<TcpStream>, Plain),
 }
 
-/// Whether a plain-text request may be served on the TLS port: only the
-/// health probe, and only from a loopback peer.
-pub fn plain_allowed<B>(req: &hyper::Request<B>, peer: SocketAddr) -> bool {
-    peer.ip().to_canonical().is_loopback()
-        && req.method() == hyper::Method::GET
-        && req.uri().path() == HEALTH_PROBE
+/// A plain-text connection to the TLS port, and whether it comes from this host.
+#[derive(Clone, Copy, Debug)]
+pub struct Plain {
+    pub this_host: bool,
+}
+
+impl Plain {
+    /// Of a connection from `peer` to `local`.
+    pub fn between(peer: SocketAddr, local: SocketAddr) -> Plain {
+        let peer = peer.ip().to_canonical();
+        Plain {
+            this_host: peer.is_loopback() || peer == local.ip().to_canonical(),
+        }
+    }
+
+    /// Whether `req` may be served: only the health probe, only from this host.
+    pub fn allows<B>(self, req: &hyper::Request<B>) -> bool {
+        self.this_host && req.method() == hyper::Method::GET && req.uri().path() == HEALTH_PROBE
+    }
 }
 
 /// The answer to any other plain-text request on the TLS port.
@@ -129,6 +143,11 @@ impl Tls {
             .clone()
     }
 
+    /// Whether the certificate comes from files (and can be reloaded).
+    pub fn from_files(&self) -> bool {
+        self.files.is_some()
+    }
+
     /// Reads the files again; on success new connections use them.
     pub fn reload(&self) -> Result<(), MaterialError> {
         let Some(files) = &self.files else {
@@ -153,10 +172,14 @@ impl Tls {
         let handshake = async {
             let mut first = [0u8; 1];
             stream.peek(&mut first).await.ok()?;
-            let io = WriteDeadline::new(stream, limit.clone());
             if first[0] != TLS_HANDSHAKE {
-                return first[0].is_ascii_uppercase().then_some(Accepted::Plain(io));
+                let plain = Plain::between(peer, stream.local_addr().ok()?);
+                let io = WriteDeadline::new(stream, limit.clone());
+                return first[0]
+                    .is_ascii_uppercase()
+                    .then_some(Accepted::Plain(io, plain));
             }
+            let io = WriteDeadline::new(stream, limit.clone());
             match acceptor.accept(io).await {
                 Ok(tls) => Some(Accepted::Tls(Box::new(tls))),
                 Err(e) => {
@@ -192,17 +215,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_text_serves_only_the_loopback_health_probe() {
+    fn plain_text_serves_only_the_health_probe_from_this_host() {
         let get = |path: &str| hyper::Request::get(path).body(()).unwrap();
-        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
-        let remote: SocketAddr = "10.0.0.7:5000".parse().unwrap();
-        assert!(plain_allowed(&get("/api/v1/healthz"), local));
-        assert!(plain_allowed(&get("/api/v1/healthz"), mapped));
-        assert!(!plain_allowed(&get("/api/v1/healthz"), remote));
-        assert!(!plain_allowed(&get("/api/v1/containers/"), local));
-        let post = hyper::Request::post("/api/v1/healthz").body(()).unwrap();
-        assert!(!plain_allowed(&post, local));
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let public = addr("10.0.0.5:9000");
+        let from = |peer: &str| Plain::between(addr(peer), public);
+        for peer in ["127.0.0.1:5000", "[::ffff:127.0.0.1]:5000", "10.0.0.5:6000"] {
+            assert!(from(peer).allows(&get("/api/v1/healthz")), "{peer}");
+        }
+        assert!(!from("10.0.0.7:5000").allows(&get("/api/v1/healthz")));
+        let local = from("127.0.0.1:5000");
+        assert!(!local.allows(&get("/api/v1/containers/")));
+        assert!(!local.allows(&hyper::Request::post("/api/v1/healthz").body(()).unwrap()));
         assert_eq!(https_only().status(), 400);
     }
 }

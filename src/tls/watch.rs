@@ -13,8 +13,12 @@ use tokio::signal::unix::{SignalKind, signal};
 /// How often the files are checked for a change.
 const POLL: Duration = Duration::from_secs(2);
 
-/// Reloads `tls` when its files change or on SIGHUP; runs until the process ends.
+/// Reloads `tls` when its files change or on SIGHUP; runs until the
+/// process ends. A generated certificate has nothing to reload.
 pub async fn watch(tls: Arc<Tls>) {
+    if !tls.from_files() {
+        return;
+    }
     let mut hangup = match signal(SignalKind::hangup()) {
         Ok(s) => Some(s),
         Err(e) => {

@@ -182,13 +182,13 @@ fn port_of(address: &str) -> String {
     address.rsplit(':').next().unwrap().to_string()
 }
 
-/// Runs `docker-agent healthcheck` against `port`.
-fn healthcheck(dir: &Path, port: &str) -> (i32, String) {
+/// Runs `docker-agent healthcheck` against `host` and `port`.
+fn healthcheck(dir: &Path, host: &str, port: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
         .arg("healthcheck")
         .current_dir(dir)
         .env_clear()
-        .env("HOST", "127.0.0.1")
+        .env("HOST", host)
         .env("PORT", port)
         .output()
         .unwrap();
@@ -345,7 +345,7 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     let wss = served.stream();
     assert_eq!(wss.next(), "ping");
 
-    let (code, stderr) = healthcheck(&dir, &port);
+    let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(
         code, 0,
         "the probe is answered in plain text from loopback: {stderr}"
@@ -354,11 +354,10 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     assert!(body.starts_with("HTTP/1.1 400"), "{body}");
     assert!(body.contains("This port speaks HTTPS"), "{body}");
     let ip = non_loopback_ipv4().expect("a non-loopback address on this machine");
-    let (_, body) = curl(&["-i", &format!("http://{ip}:{port}/api/v1/healthz")]);
-    assert!(
-        body.starts_with("HTTP/1.1 400"),
-        "not even the probe from elsewhere: {body}"
-    );
+    let (code, stderr) = healthcheck(&dir, &ip, &port);
+    assert_eq!(code, 0, "HOST set to this host's address: {stderr}");
+    let (_, body) = curl(&["-i", &format!("http://{ip}:{port}/api/v1/containers/")]);
+    assert!(body.starts_with("HTTP/1.1 400"), "{body}");
     let (code, _) = curl(&[
         "--cacert",
         &ca,
@@ -422,7 +421,7 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     assert_eq!(code, 0);
     assert!(body.contains(r#""status":"ok""#), "{body}");
 
-    let (code, stderr) = healthcheck(&dir, &port);
+    let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -462,7 +461,7 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
         "a broken file keeps the previous certificate"
     );
     assert_eq!(wss.next(), "ping");
-    let (code, stderr) = healthcheck(&dir, &port);
+    let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -548,7 +547,7 @@ fn tls_auto_prints_the_fingerprint_of_the_certificate_it_serves() {
     assert_eq!(printed.len(), 64, "{line}");
     let port = port_of(&agent.address());
     assert_eq!(python(FINGERPRINT_PY, &["127.0.0.1", &port]), printed);
-    let (code, stderr) = healthcheck(&dir, &port);
+    let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(code, 0, "{stderr}");
     let (_, lines) = agent.terminate();
     assert_eq!(
