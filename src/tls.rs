@@ -48,7 +48,6 @@ pub struct Tls {
     files: Option<Files>,
 }
 
-#[derive(Clone)]
 struct Files {
     cert: PathBuf,
     key: PathBuf,
@@ -93,8 +92,10 @@ pub fn https_only() -> hyper::Response<crate::http::body::Body> {
     let mut response = hyper::Response::new(crate::http::body::full(HTTPS_ONLY));
     *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
     let headers = response.headers_mut();
-    headers.insert(hyper::header::CONTENT_TYPE, "text/plain".parse().unwrap());
-    headers.insert(hyper::header::CONNECTION, "close".parse().unwrap());
+    let text = hyper::header::HeaderValue::from_static("text/plain");
+    headers.insert(hyper::header::CONTENT_TYPE, text);
+    let close = hyper::header::HeaderValue::from_static("close");
+    headers.insert(hyper::header::CONNECTION, close);
     response
 }
 
