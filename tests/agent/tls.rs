@@ -590,3 +590,29 @@ fn plain_text_on_a_reachable_address_warns_and_require_tls_refuses() {
     );
     assert!(!output.contains("docker-agent listening"), "{output}");
 }
+
+#[test]
+fn unusable_tls_files_stop_the_start_naming_the_variable() {
+    let dir = temp_dir("tls-unusable");
+    make_ca(&dir, "ca");
+    make_leaf(&dir, "ca", "a", "4001", "serverAuth");
+    make_leaf(&dir, "ca", "b", "4002", "serverAuth");
+    let cases = [
+        (
+            path(&dir, "missing.pem"),
+            path(&dir, "a.key"),
+            "TLS_CERT_FILE",
+        ),
+        (path(&dir, "a.pem"), path(&dir, "a.pem"), "TLS_KEY_FILE"),
+        (path(&dir, "a.pem"), path(&dir, "b.key"), "TLS_KEY_FILE"),
+    ];
+    for (cert, key, var) in cases {
+        let agent = Process::spawn(&dir, &[("TLS_CERT_FILE", &cert), ("TLS_KEY_FILE", &key)]);
+        let (code, output) = agent.wait_exit();
+        assert_eq!(code, 2, "{output}");
+        assert!(
+            output.contains(&format!("invalid configuration: {var}")),
+            "{output}"
+        );
+    }
+}
