@@ -12,7 +12,8 @@ build:
 	$(CARGO) build
 
 ## A fully static, stripped x86_64 binary in target/static/docker-agent: the
-## musl target when it can be had, else glibc with crt-static.
+## musl target when it can be had (with musl-gcc, from Debian's musl-tools,
+## for ring's C and assembly), else glibc with crt-static.
 STATIC_BIN := target/static/docker-agent
 MUSL := x86_64-unknown-linux-musl
 GNU := x86_64-unknown-linux-gnu
@@ -20,11 +21,11 @@ GNU := x86_64-unknown-linux-gnu
 release:
 	@rustup target add $(MUSL) >/dev/null 2>&1 || true
 	@mkdir -p target/static
-	@if rustup target list --installed 2>/dev/null | grep -qx $(MUSL); then \
-	  RUSTFLAGS="-C relocation-model=static" $(CARGO) build --release --target $(MUSL) && \
+	@if rustup target list --installed 2>/dev/null | grep -qx $(MUSL) && command -v musl-gcc >/dev/null; then \
+	  CC_x86_64_unknown_linux_musl=musl-gcc RUSTFLAGS="-C relocation-model=static" $(CARGO) build --release --target $(MUSL) && \
 	  cp target/$(MUSL)/release/docker-agent $(STATIC_BIN); \
 	else \
-	  echo "release: the musl target is not available; building glibc with crt-static"; \
+	  echo "release: the musl target or musl-gcc (apt-get install musl-tools) is missing; building glibc with crt-static"; \
 	  RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" $(CARGO) build --release --target $(GNU) && \
 	  cp target/$(GNU)/release/docker-agent $(STATIC_BIN); \
 	fi

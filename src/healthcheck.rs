@@ -2,7 +2,9 @@
 //! for images that have no shell and no curl. It asks `/api/v1/healthz` on
 //! the configured port over loopback and succeeds only for `200` with
 //! `"status":"ok"`: a running agent that cannot reach Docker is reported
-//! unhealthy, with the reason the agent gives.
+//! unhealthy, with the reason the agent gives. It speaks plain HTTP even
+//! when the agent serves TLS: a TLS port answers this one request in plain
+//! text from loopback (see [`crate::tls`]).
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};

@@ -5,6 +5,7 @@
 //! - [`config`]: settings from the environment and `.env`, validated once.
 //! - [`app`]: the state shared by every request.
 //! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
+//! - [`tls`]: HTTPS/WSS: certificates from files (reloaded) or generated, mutual TLS.
 //! - [`healthcheck`]: the `docker-agent healthcheck` probe for shell-less images.
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
@@ -37,4 +38,5 @@ pub mod random;
 pub mod server;
 pub mod service;
 pub mod signal;
+pub mod tls;
 pub mod ws;

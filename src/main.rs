@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 use docker_agent::app::App;
-use docker_agent::config::Config;
+use docker_agent::config::{Config, is_loopback};
+use docker_agent::tls::Tls;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 const HELP: &str = "\
 docker-agent — manage and watch this host's Docker containers over REST.
@@ -23,6 +25,12 @@ USAGE:
 Configuration comes from the environment and a .env file in the working
 directory (the environment wins). Main variables:
     HOST, PORT            where to listen (0.0.0.0, 9000)
+    TLS_CERT_FILE, TLS_KEY_FILE
+                          PEM certificate chain and key: serve HTTPS/WSS
+                          (reloaded when the files change or on SIGHUP)
+    TLS_CLIENT_CA_FILE    require client certificates signed by this CA
+    TLS_AUTO              true: generate a self-signed certificate (false)
+    REQUIRE_TLS           true: refuse plain text on a non-loopback HOST
     DOCKER_HOST           unix:///var/run/docker.sock or tcp://host:port
     API_USERNAME          login name (admin)
     API_PASSWORD          login password (generated and printed if unset)
@@ -67,6 +75,20 @@ fn serve() -> ExitCode {
     };
     docker_agent::logging::init(config.debug, config.mcp.debug);
     announce_generated(&config);
+    let tls = match Tls::start(&config.tls, &config.server.host) {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!(
+                "docker-agent: invalid configuration: {}: {}",
+                e.var, e.message
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(fingerprint) = tls.as_ref().and_then(|t| t.fingerprint.as_ref()) {
+        eprintln!("docker-agent: TLS certificate SHA-256 fingerprint: {fingerprint}");
+    }
+    warn_if_exposed(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,7 +99,7 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(run(config, tls.map(|t| t.tls))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docker-agent: {e}");
@@ -126,7 +148,19 @@ fn announce_generated(config: &Config) {
     }
 }
 
-async fn run(config: Config) -> std::io::Result<()> {
+/// Warns that a plain-text listener reachable from other machines exposes
+/// credentials, and how to fix it (`REQUIRE_TLS=true` refuses to start instead).
+fn warn_if_exposed(config: &Config) {
+    let host = &config.server.host;
+    if config.tls.enabled() || is_loopback(host) {
+        return;
+    }
+    log::warn!(host = host.as_str();
+        "listening without TLS on an address other machines can reach: passwords, tokens and API keys cross the network in clear text. \
+Fix: set TLS_CERT_FILE and TLS_KEY_FILE (or TLS_AUTO=true), or listen on HOST=127.0.0.1 behind a TLS reverse proxy; REQUIRE_TLS=true refuses this start");
+}
+
+async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
     let addr = config.bind_addr();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -139,7 +173,10 @@ async fn run(config: Config) -> std::io::Result<()> {
     let app = App::new(config);
     let check = app.clone();
     tokio::spawn(async move { check.service.check_at_start().await });
-    docker_agent::server::serve(listener, app, docker_agent::signal::terminate()).await;
+    if let Some(tls) = &tls {
+        tokio::spawn(docker_agent::tls::watch(tls.clone()));
+    }
+    docker_agent::server::serve(listener, app, tls, docker_agent::signal::terminate()).await;
     log::info!("docker-agent stopped");
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The accept loop: HTTP/1.1 with keep-alive on hyper, caps on open
 //! connections overall and per client ([`slots`]), a header-read timeout
 //! against slow-loris clients, a write deadline against clients that stop
-//! reading ([`write_deadline`]), and graceful shutdown.
+//! reading ([`write_deadline`]), TLS when configured (the handshake and
+//! certificates live in [`crate::tls`]), and graceful shutdown.
 //!
 //! Shutdown: stop accepting, tell every connection to finish its in-flight
 //! request and close, and every WebSocket stream to close with 1001 (through
@@ -13,6 +14,7 @@ mod write_deadline;
 pub use slots::{ConnectionSlot, Held, OverClientCap};
 
 use crate::app::App;
+use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,18 +24,24 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use write_deadline::WriteDeadline;
-pub use write_deadline::WriteLimit;
+pub use write_deadline::{WriteDeadline, WriteLimit};
 
 /// Read buffer per connection. hyper checks it before each read, so one read
 /// can overshoot it: at this size no request head past about 64 KiB is ever
 /// buffered. The pipeline answers 431 past 16 KiB of headers.
 const MAX_BUF: usize = 32 * 1024;
 
-/// Serves `listener` until `shutdown` completes, then drains connections.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+/// Serves `listener` (over TLS when `tls` is set) until `shutdown`
+/// completes, then drains connections.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    tls: Option<Arc<Tls>>,
+    shutdown: impl Future<Output = ()>,
+) {
     let slots = Slots::new(&app.config.server);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -56,8 +64,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                     continue;
                 };
                 let (app, stop, done) = (app.clone(), stop_rx.clone(), done_tx.clone());
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    connection(stream, peer, app, stop, admission).await;
+                    connection(stream, peer, app, stop, admission, tls).await;
                     drop(done);
                 });
             }
@@ -87,14 +96,41 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     admission: Admission,
+    tls: Option<Arc<Tls>>,
 ) {
     let _ = stream.set_nodelay(true);
     let server = &app.config.server;
     let header_timeout = admission.header_timeout(server.header_read_timeout);
     let limit = WriteLimit::new(server.write_timeout);
-    let io = TokioIo::new(WriteDeadline::new(stream, limit.clone()));
+    let Some(tls) = tls else {
+        let io = WriteDeadline::new(stream, limit.clone());
+        return http(io, peer, app, stop, admission, limit, None).await;
+    };
+    // The handshake counts against the header-read timeout.
+    match tls.accept(stream, &limit, header_timeout, peer).await {
+        Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, None).await,
+        Some(Accepted::Plain(io, plain)) => {
+            http(io, peer, app, stop, admission, limit, Some(plain)).await
+        }
+        None => {}
+    }
+}
+
+/// Serves HTTP/1.1 (with upgrades) on an established connection; plain
+/// text on the TLS port (`plain_on_tls`) gets only what [`Plain`] allows.
+async fn http(
+    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    peer: SocketAddr,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    admission: Admission,
+    limit: WriteLimit,
+    plain_on_tls: Option<Plain>,
+) {
+    let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
+    let io = TokioIo::new(io);
     let handler_app = app.clone();
     let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         admission.mark(&mut req);
@@ -103,9 +139,12 @@ async fn connection(
         // Boxed: hyper keeps room for one request future in every
         // connection, idle or not, and the pipeline's future is kilobytes;
         // boxed, an idle connection holds a pointer instead.
-        Box::pin(
-            async move { Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await) },
-        )
+        Box::pin(async move {
+            if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
+                return Ok(crate::tls::https_only());
+            }
+            Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await)
+        })
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure everything the tests need is here: a Docker daemon that answers,
-# the docker CLI, gcc with a static libc (for the test image), curl, and the
+# the docker CLI, gcc with a static libc (for the test image), curl, openssl
+# (certificates for the TLS tests), musl-gcc (ring's C code in `make release`), and the
 # official MCP Python SDK (the independent client of the MCP interop test).
 # As root on a Debian-like machine it installs what is missing and starts
 # dockerd itself; otherwise it says exactly what is missing.
@@ -11,6 +12,8 @@ log=${DOCKERD_LOG:-/tmp/docker-agent-dockerd.log}
 need_packages=()
 command -v gcc >/dev/null 2>&1 || need_packages+=(gcc libc6-dev)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
 

@@ -11,8 +11,10 @@
 
 mod secrets;
 mod source;
+mod tls;
 
 pub use source::{Vars, parse_dotenv};
+pub use tls::{TlsConfig, TlsSource, is_loopback};
 
 use crate::auth::jwt::Algorithm;
 use crate::auth::secret::Secret;
@@ -53,6 +55,7 @@ pub struct Config {
     pub cors: CorsConfig,
     pub rate_limit: RateLimitConfig,
     pub mcp: McpConfig,
+    pub tls: TlsConfig,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -136,10 +139,12 @@ impl Config {
     /// Loads from an explicit map (tests, embedding).
     pub fn from_vars(vars: &Vars) -> Result<Config, ConfigError> {
         let mut generated = Vec::new();
+        let server = server_section(vars)?;
         Ok(Config {
             app_name: vars.string("APP_NAME", "Docker Agent"),
             debug: vars.bool("DEBUG", false)?,
-            server: server_section(vars)?,
+            tls: tls::section(vars, &server.host)?,
+            server,
             docker: docker_section(vars)?,
             auth: auth_section(vars, &mut generated)?,
             cors: cors_section(vars)?,

@@ -6,12 +6,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// A blocking HTTP/1.1 exchange over a fresh connection (`curl` stands in as an independent client).
 fn curl(args: &[&str]) -> String {
     let out = Command::new("curl")

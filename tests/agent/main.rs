@@ -14,4 +14,5 @@ mod memory;
 mod pipeline;
 mod soak;
 mod streams;
+mod tls;
 mod util;

@@ -63,7 +63,7 @@ impl Agent {
         let addr = listener.local_addr().unwrap();
         let app = App::new(config);
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(docker_agent::server::serve(listener, app, async {
+        let task = tokio::spawn(docker_agent::server::serve(listener, app, None, async {
             let _ = rx.await;
         }));
         Agent {

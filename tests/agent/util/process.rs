@@ -187,6 +187,13 @@ impl Drop for Process {
     }
 }
 
+/// A fresh directory under the system's temporary one (an agent's working directory).
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique_name(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Resident memory of process `pid` in KiB (from `/proc/<pid>/status`).
 pub fn rss_of(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -1,0 +1,149 @@
+//! TLS settings: where the certificate comes from (`TLS_CERT_FILE` and
+//! `TLS_KEY_FILE`, or `TLS_AUTO`), whether clients must present one signed
+//! by `TLS_CLIENT_CA_FILE`, and whether listening in plain text on a
+//! non-loopback address is refused (`REQUIRE_TLS`). The files themselves are
+//! read by [`crate::tls`], which also reloads them.
+
+use super::{ConfigError, Vars};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Plain HTTP and WebSocket.
+    Off,
+    /// PEM files, reloaded when they change.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A self-signed certificate generated at start.
+    Auto,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub source: TlsSource,
+    /// PEM bundle of the CA(s) client certificates must be signed by (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.source != TlsSource::Off
+    }
+}
+
+/// Reads and cross-checks the TLS variables for an agent listening on `host`.
+pub fn section(vars: &Vars, host: &str) -> Result<TlsConfig, ConfigError> {
+    let path = |name: &str| vars.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let auto = vars.bool("TLS_AUTO", false)?;
+    let source = match (path("TLS_CERT_FILE"), path("TLS_KEY_FILE"), auto) {
+        (Some(_), _, true) | (_, Some(_), true) => {
+            return Err(ConfigError::new(
+                "TLS_AUTO",
+                "set either TLS_AUTO=true or TLS_CERT_FILE and TLS_KEY_FILE, not both".into(),
+            ));
+        }
+        (Some(cert), Some(key), false) => TlsSource::Files { cert, key },
+        (Some(_), None, false) => return Err(missing("TLS_KEY_FILE", "TLS_CERT_FILE")),
+        (None, Some(_), false) => return Err(missing("TLS_CERT_FILE", "TLS_KEY_FILE")),
+        (None, None, true) => TlsSource::Auto,
+        (None, None, false) => TlsSource::Off,
+    };
+    let client_ca = path("TLS_CLIENT_CA_FILE");
+    if client_ca.is_some() && source == TlsSource::Off {
+        return Err(ConfigError::new(
+            "TLS_CLIENT_CA_FILE",
+            "mutual TLS needs TLS: set TLS_CERT_FILE and TLS_KEY_FILE, or TLS_AUTO=true".into(),
+        ));
+    }
+    if vars.bool("REQUIRE_TLS", false)? && source == TlsSource::Off && !is_loopback(host) {
+        return Err(ConfigError::new(
+            "REQUIRE_TLS",
+            format!(
+                "HOST={host} is reachable from other machines but TLS is off; set TLS_CERT_FILE \
+                 and TLS_KEY_FILE (or TLS_AUTO=true), or listen on 127.0.0.1 behind a TLS proxy"
+            ),
+        ));
+    }
+    Ok(TlsConfig { source, client_ca })
+}
+
+fn missing(var: &'static str, other: &str) -> ConfigError {
+    ConfigError::new(var, format!("{other} is set: set {var} too (PEM)"))
+}
+
+/// Whether `host` only accepts connections from this machine.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)], host: &str) -> Result<TlsConfig, ConfigError> {
+        section(&Vars::from_pairs(pairs.iter().copied()), host)
+    }
+
+    #[test]
+    fn files_auto_or_off() {
+        assert_eq!(load(&[], "0.0.0.0").unwrap().source, TlsSource::Off);
+        assert_eq!(
+            load(&[("TLS_AUTO", "true")], "0.0.0.0").unwrap().source,
+            TlsSource::Auto
+        );
+        let c = load(
+            &[
+                ("TLS_CERT_FILE", "/c.pem"),
+                ("TLS_KEY_FILE", "/k.pem"),
+                ("TLS_CLIENT_CA_FILE", "/ca.pem"),
+            ],
+            "0.0.0.0",
+        )
+        .unwrap();
+        assert_eq!(
+            c.source,
+            TlsSource::Files {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            }
+        );
+        assert_eq!(c.client_ca, Some("/ca.pem".into()));
+    }
+
+    #[test]
+    fn inconsistent_settings_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("TLS_CERT_FILE", "/c.pem")], "TLS_KEY_FILE"),
+            (&[("TLS_KEY_FILE", "/k.pem")], "TLS_CERT_FILE"),
+            (
+                &[
+                    ("TLS_CERT_FILE", "/c"),
+                    ("TLS_KEY_FILE", "/k"),
+                    ("TLS_AUTO", "true"),
+                ],
+                "TLS_AUTO",
+            ),
+            (&[("TLS_CLIENT_CA_FILE", "/ca.pem")], "TLS_CLIENT_CA_FILE"),
+            (&[("TLS_AUTO", "maybe")], "TLS_AUTO"),
+            (&[("REQUIRE_TLS", "true")], "REQUIRE_TLS"),
+        ];
+        for (pairs, var) in cases {
+            assert_eq!(load(pairs, "0.0.0.0").unwrap_err().var, *var, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn require_tls_allows_loopback_and_tls() {
+        for host in ["127.0.0.1", "::1", "[::1]", "localhost"] {
+            assert!(load(&[("REQUIRE_TLS", "true")], host).is_ok(), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "10.1.2.3", "agent.example"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        assert!(load(&[("REQUIRE_TLS", "true"), ("TLS_AUTO", "true")], "0.0.0.0").is_ok());
+    }
+}

@@ -1,0 +1,233 @@
+//! HTTPS and WSS on the agent's port: the current rustls configuration,
+//! the handshake of each accepted connection (bounded by the header-read
+//! timeout, so a client that never finishes it cannot hold a slot), and
+//! reloading certificates without a restart ([`watch`]).
+//!
+//! The configuration sits behind a `RwLock<Arc<_>>`: a reload swaps the
+//! `Arc`, new connections take the new one, open connections keep theirs.
+//! A reload that fails keeps the previous configuration and logs why.
+//!
+//! Plain text on the TLS port gets a short `400` and is closed — except
+//! `GET /api/v1/healthz` from this host (a loopback peer, or one whose
+//! address is the one it connected to), which is answered, so that
+//! `docker-agent healthcheck` needs no TLS client (which would cost the
+//! binary a second TLS state machine); a local process could reach the
+//! agent over TLS as well, and the probe sends no credentials.
+
+mod auto;
+mod material;
+mod validity;
+mod watch;
+
+pub use material::MaterialError;
+pub use watch::watch;
+
+use crate::config::{TlsConfig, TlsSource};
+use crate::server::{WriteDeadline, WriteLimit};
+use rustls::ServerConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+
+/// What a client speaking plain HTTP to the TLS port is told.
+const HTTPS_ONLY: &str = "This port speaks HTTPS: use https:// (wss://)\n";
+
+/// The only request a peer on this host may make in plain text.
+const HEALTH_PROBE: &str = "/api/v1/healthz";
+
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// The TLS side of the listener.
+pub struct Tls {
+    current: RwLock<Arc<ServerConfig>>,
+    /// The files to reload from; `None` for a generated certificate.
+    files: Option<Files>,
+}
+
+struct Files {
+    cert: PathBuf,
+    key: PathBuf,
+    client_ca: Option<PathBuf>,
+}
+
+impl Files {
+    fn load(&self) -> Result<Arc<ServerConfig>, MaterialError> {
+        material::from_files(&self.cert, &self.key, self.client_ca.as_deref())
+    }
+}
+
+/// An accepted connection: TLS, or plain HTTP (which [`Plain`] filters).
+pub enum Accepted {
+    Tls(Box<TlsStream<WriteDeadline<TcpStream>>>),
+    Plain(WriteDeadline<TcpStream>, Plain),
+}
+
+/// A plain-text connection to the TLS port, and whether it comes from this host.
+#[derive(Clone, Copy, Debug)]
+pub struct Plain {
+    pub this_host: bool,
+}
+
+impl Plain {
+    /// Of a connection from `peer` to `local`.
+    pub fn between(peer: SocketAddr, local: SocketAddr) -> Plain {
+        let peer = peer.ip().to_canonical();
+        Plain {
+            this_host: peer.is_loopback() || peer == local.ip().to_canonical(),
+        }
+    }
+
+    /// Whether `req` may be served: only the health probe, only from this host.
+    pub fn allows<B>(self, req: &hyper::Request<B>) -> bool {
+        self.this_host && req.method() == hyper::Method::GET && req.uri().path() == HEALTH_PROBE
+    }
+}
+
+/// The answer to any other plain-text request on the TLS port.
+pub fn https_only() -> hyper::Response<crate::http::body::Body> {
+    let mut response = hyper::Response::new(crate::http::body::full(HTTPS_ONLY));
+    *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    let text = hyper::header::HeaderValue::from_static("text/plain");
+    headers.insert(hyper::header::CONTENT_TYPE, text);
+    let close = hyper::header::HeaderValue::from_static("close");
+    headers.insert(hyper::header::CONNECTION, close);
+    response
+}
+
+/// What starting TLS produced: the listener side, and for a generated
+/// certificate its fingerprint (to print once).
+pub struct Started {
+    pub tls: Arc<Tls>,
+    pub fingerprint: Option<String>,
+}
+
+impl Tls {
+    /// Loads the configured certificate (or generates one); `None` when TLS is off.
+    pub fn start(config: &TlsConfig, host: &str) -> Result<Option<Started>, MaterialError> {
+        let client_ca = config.client_ca.as_deref();
+        let (server, files, fingerprint) = match &config.source {
+            TlsSource::Off => return Ok(None),
+            TlsSource::Files { cert, key } => {
+                let files = Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: client_ca.map(PathBuf::from),
+                };
+                (files.load()?, Some(files), None)
+            }
+            TlsSource::Auto => {
+                let made = auto::generate(host).map_err(|message| MaterialError {
+                    var: "TLS_AUTO",
+                    message,
+                })?;
+                let fingerprint = auto::fingerprint(&made.cert);
+                let server = material::build(vec![made.cert], made.key, client_ca)?;
+                (server, None, Some(fingerprint))
+            }
+        };
+        let tls = Arc::new(Tls {
+            current: RwLock::new(server),
+            files,
+        });
+        Ok(Some(Started { tls, fingerprint }))
+    }
+
+    fn current(&self) -> Arc<ServerConfig> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether the certificate comes from files (and can be reloaded).
+    pub fn from_files(&self) -> bool {
+        self.files.is_some()
+    }
+
+    /// Reads the files again; on success new connections use them.
+    pub fn reload(&self) -> Result<(), MaterialError> {
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
+        let server = files.load()?;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = server;
+        Ok(())
+    }
+
+    /// Runs the handshake on an accepted connection within `timeout`; `None`
+    /// when it fails. A connection that starts like an HTTP request is
+    /// handed back as plain text.
+    pub async fn accept(
+        &self,
+        stream: TcpStream,
+        limit: &WriteLimit,
+        timeout: Duration,
+        peer: SocketAddr,
+    ) -> Option<Accepted> {
+        let acceptor = tokio_rustls::TlsAcceptor::from(self.current());
+        let handshake = async {
+            let mut first = [0u8; 1];
+            stream.peek(&mut first).await.ok()?;
+            if first[0] != TLS_HANDSHAKE {
+                let plain = Plain::between(peer, stream.local_addr().ok()?);
+                let io = WriteDeadline::new(stream, limit.clone());
+                return first[0]
+                    .is_ascii_uppercase()
+                    .then_some(Accepted::Plain(io, plain));
+            }
+            let io = WriteDeadline::new(stream, limit.clone());
+            match acceptor.accept(io).await {
+                Ok(tls) => Some(Accepted::Tls(Box::new(tls))),
+                Err(e) => {
+                    log::debug!(peer = peer.to_string().as_str(), error = e.to_string().as_str(); "TLS handshake failed");
+                    None
+                }
+            }
+        };
+        tokio::time::timeout(timeout, handshake)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The reload stamps of the files (for [`watch`]); empty for a generated certificate.
+    fn stamp(&self) -> Vec<Option<(std::time::SystemTime, u64)>> {
+        let Some(f) = &self.files else {
+            return Vec::new();
+        };
+        [Some(&f.cert), Some(&f.key), f.client_ca.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let m = std::fs::metadata(p).ok()?;
+                Some((m.modified().ok()?, m.len()))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_serves_only_the_health_probe_from_this_host() {
+        let get = |path: &str| hyper::Request::get(path).body(()).unwrap();
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let public = addr("10.0.0.5:9000");
+        let from = |peer: &str| Plain::between(addr(peer), public);
+        for peer in ["127.0.0.1:5000", "[::ffff:127.0.0.1]:5000", "10.0.0.5:6000"] {
+            assert!(from(peer).allows(&get("/api/v1/healthz")), "{peer}");
+        }
+        assert!(!from("10.0.0.7:5000").allows(&get("/api/v1/healthz")));
+        let local = from("127.0.0.1:5000");
+        assert!(!local.allows(&get("/api/v1/containers/")));
+        assert!(!local.allows(&hyper::Request::post("/api/v1/healthz").body(()).unwrap()));
+        assert_eq!(https_only().status(), 400);
+    }
+}

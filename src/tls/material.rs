@@ -1,0 +1,113 @@
+//! Builds the rustls server configuration from PEM files (certificate
+//! chain, private key, optional client CA bundle for mutual TLS) or from a
+//! generated certificate, with the `ring` provider, and warns when the
+//! served certificate is expired or not yet valid.
+
+use super::validity;
+use crate::clock::unix_now;
+use rustls::ServerConfig;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// A TLS setting that cannot be used, with the variable it came from.
+#[derive(Debug)]
+pub struct MaterialError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn fail(var: &'static str, path: &Path, why: impl std::fmt::Display) -> MaterialError {
+    MaterialError {
+        var,
+        message: format!("{}: {why}", path.display()),
+    }
+}
+
+/// The crypto provider every TLS object of the agent uses.
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Reads the PEM certificate chain and key (and client CA) and builds a config.
+pub fn from_files(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, MaterialError> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| fail("TLS_CERT_FILE", cert, e))?;
+    if chain.is_empty() {
+        return Err(fail("TLS_CERT_FILE", cert, "no CERTIFICATE block"));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| fail("TLS_KEY_FILE", key, e))?;
+    build(chain, key_der, client_ca)
+}
+
+/// A config for `chain` and `key`, asking for client certificates signed by
+/// `client_ca` when set.
+pub fn build(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, MaterialError> {
+    let provider = provider();
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| MaterialError {
+            var: "TLS_CERT_FILE",
+            message: e.to_string(),
+        })?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
+            for ca in certs {
+                roots
+                    .add(ca)
+                    .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    warn_if_not_valid(&chain[0]);
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| MaterialError {
+            var: "TLS_KEY_FILE",
+            message: format!("the key does not fit the certificate: {e}"),
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Logs a warning naming the date when the leaf certificate is outside its validity.
+fn warn_if_not_valid(leaf: &CertificateDer<'_>) {
+    let Some(v) = validity::of(leaf) else {
+        log::warn!("cannot read the TLS certificate's validity period");
+        return;
+    };
+    let now = unix_now() as i64;
+    let date = |secs: i64| {
+        let at = UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+        crate::clock::format_rfc3339_millis(at)
+    };
+    if v.not_after < now {
+        log::warn!(not_after = date(v.not_after).as_str();
+            "the TLS certificate has EXPIRED: clients will refuse it; renew it (the agent reloads the files when they change, or on SIGHUP)");
+    } else if v.not_before > now {
+        log::warn!(not_before = date(v.not_before).as_str();
+            "the TLS certificate is not valid yet: clients will refuse it until then");
+    }
+}
