@@ -340,15 +340,7 @@ fn debug_mode_logs_readable_lines() {
             ("API_PASSWORD", PASSWORD),
         ],
     );
-    let addr = agent.wait_line("docker-agent listening");
-    let addr = addr
-        .split("address=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let addr = agent.plain_address();
     curl(&[&format!("http://{addr}/api/v1/healthz")]);
     let line = agent.wait_line("GET /api/v1/healthz 200");
     assert!(!line.starts_with('{'), "{line}");
@@ -542,15 +534,7 @@ async fn rust_log_trace_never_writes_stream_payloads_or_tokens() {
 fn debug_lines_are_plain_text_in_a_pipe() {
     let dir = temp_dir("colour");
     let mut agent = Process::spawn(&dir, &[("DEBUG", "true"), ("API_PASSWORD", PASSWORD)]);
-    let addr = agent.wait_line("docker-agent listening");
-    let addr = addr
-        .split("address=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let addr = agent.plain_address();
     curl(&[&format!("http://{addr}/api/v1/healthz")]);
     agent.wait_line("/api/v1/healthz");
     let (code, lines) = agent.terminate();

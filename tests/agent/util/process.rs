@@ -95,6 +95,13 @@ impl Process {
         v["address"].as_str().unwrap().to_string()
     }
 
+    /// The address from the readable (`DEBUG=true`) "listening" line.
+    pub fn plain_address(&mut self) -> String {
+        let line = self.wait_line("docker-agent listening");
+        let after = line.split("address=").nth(1).expect("an address= field");
+        after.split_whitespace().next().unwrap().to_string()
+    }
+
     /// Sends SIGTERM and returns the exit code and every output line.
     pub fn terminate(mut self) -> (i32, Vec<String>) {
         Command::new("kill")
