@@ -165,6 +165,7 @@ async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    let stop = docker_agent::signal::terminate();
     log::info!(
         address = listener.local_addr()?.to_string().as_str(),
         version = env!("CARGO_PKG_VERSION");
@@ -176,7 +177,7 @@ async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
     if let Some(tls) = &tls {
         tokio::spawn(docker_agent::tls::watch(tls.clone()));
     }
-    docker_agent::server::serve(listener, app, tls, docker_agent::signal::terminate()).await;
+    docker_agent::server::serve(listener, app, tls, stop).await;
     log::info!("docker-agent stopped");
     Ok(())
 }

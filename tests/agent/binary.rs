@@ -546,3 +546,16 @@ fn debug_lines_are_plain_text_in_a_pipe() {
         "no colour codes outside a terminal: {all:?}"
     );
 }
+
+#[test]
+fn sigterm_right_after_listening_stops_gracefully() {
+    let dir = temp_dir("early-term");
+    let mut agent = Process::spawn(&dir, &[("API_PASSWORD", PASSWORD)]);
+    agent.wait_line("docker-agent listening");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0, "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("SIGTERM received")),
+        "{lines:#?}"
+    );
+}
