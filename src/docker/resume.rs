@@ -17,8 +17,6 @@
 //! anchor is gone (log rotated away, event buffer overrun) the skipper gives
 //! up once entries are stamped past `anchor + SLACK` and says so.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// How far before the anchor a resume asks Docker to start, in nanoseconds.
 pub const SLACK: u64 = 100_000_000;
 
@@ -101,13 +99,6 @@ pub fn since_for(anchor: EntryId) -> String {
 /// A nanosecond Unix time as Docker's `since`/`until` value.
 pub fn since_nanos(nanos: u64) -> String {
     format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000)
-}
-
-/// Nanoseconds since the Unix epoch, now.
-pub fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Splits Docker's `RFC3339Nano ` prefix off a log entry: the stamp text,

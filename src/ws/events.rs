@@ -165,7 +165,7 @@ fn notice(action: &str, pos: Option<Position>) -> Item {
         "docker-reconnected" => "Docker daemon is reachable again",
         _ => "Docker no longer holds some events this stream missed",
     };
-    let nanos = crate::docker::resume::now_nanos();
+    let nanos = crate::clock::unix_now_nanos();
     let event = json!({
         "Type": "agent",
         "Action": action,

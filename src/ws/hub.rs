@@ -136,29 +136,31 @@ struct Sub<K: Hash + Eq + Clone + Send + 'static> {
     topic: Mutex<Arc<Topic<K>>>,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> Sub<K> {
-    fn has_room(&self, q: &Queue, item: &Item, limits: &Limits, total: &AtomicUsize) -> bool {
-        if q.items.is_empty() {
+impl Queue {
+    /// An empty queue always takes one message, so every reader progresses.
+    fn has_room(&self, item: &Item, limits: &Limits, total: &AtomicUsize) -> bool {
+        if self.items.is_empty() {
             return true;
         }
-        q.items.len() < limits.messages
-            && q.bytes + item.size() <= limits.bytes
+        self.items.len() < limits.messages
+            && self.bytes + item.size() <= limits.bytes
             && total.load(Ordering::Relaxed) + item.size() <= TOTAL_BYTES
     }
 
-    fn push(&self, q: &mut Queue, item: Item, total: &AtomicUsize) {
+    /// Queues `item`, counting its bytes here and in the hub's `total`.
+    fn push(&mut self, item: Item, total: &AtomicUsize) {
         let size = item.size();
-        q.bytes += size;
+        self.bytes += size;
         total.fetch_add(size, Ordering::Relaxed);
         if item.pos.is_some() {
-            q.last_pos = item.pos;
+            self.last_pos = item.pos;
         }
-        q.items.push_back(item);
+        self.items.push_back(item);
     }
 
-    fn pop(&self, q: &mut Queue, total: &AtomicUsize) -> Option<Item> {
-        let item = q.items.pop_front()?;
-        q.bytes -= item.size();
+    fn pop(&mut self, total: &AtomicUsize) -> Option<Item> {
+        let item = self.items.pop_front()?;
+        self.bytes -= item.size();
         total.fetch_sub(item.size(), Ordering::Relaxed);
         Some(item)
     }
@@ -292,7 +294,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
             if whole {
                 let mut q = lock(&sub.queue);
                 for item in &st.replay {
-                    sub.push(&mut q, item.clone(), &self.total);
+                    q.push(item.clone(), &self.total);
                 }
                 drop(q);
                 st.subs.push(sub.clone());
@@ -372,7 +374,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
                 forget(&mut topics, &topic);
             }
             let mut q = lock(&sub.queue);
-            while sub.pop(&mut q, &self.total).is_some() {}
+            while q.pop(&self.total).is_some() {}
             return;
         }
     }
@@ -442,7 +444,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
         let mut roomy = Vec::with_capacity(st.subs.len());
         for sub in &st.subs {
             let q = lock(&sub.queue);
-            roomy.push(sub.has_room(&q, item, limits, total));
+            roomy.push(q.has_room(item, limits, total));
         }
         let latest = limits.overflow == Overflow::Latest;
         if !latest && !roomy.contains(&true) {
@@ -453,9 +455,9 @@ impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
             let mut q = lock(&sub.queue);
             if room || latest {
                 if !room {
-                    sub.pop(&mut q, total);
+                    q.pop(total);
                 }
-                sub.push(&mut q, item.clone(), total);
+                q.push(item.clone(), total);
                 drop(q);
                 sub.ready.notify_one();
                 kept.push(sub);
@@ -528,7 +530,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Subscription<K> {
                 let mut q = lock(&self.sub.queue);
                 let mut batch = Vec::new();
                 while batch.len() < max {
-                    match self.sub.pop(&mut q, &self.hub.total) {
+                    match q.pop(&self.hub.total) {
                         Some(item) => batch.push(item.msg),
                         None => break,
                     }

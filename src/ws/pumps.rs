@@ -11,8 +11,9 @@
 use super::hub::{Close, Item};
 use super::topics::{Pub, close_for};
 use crate::app::App;
+use crate::clock::unix_now_nanos;
 use crate::docker::models;
-use crate::docker::resume::{Position, now_nanos, since_nanos};
+use crate::docker::resume::{Position, since_nanos};
 use crate::error::Error;
 use crate::models::StatsSample;
 use crate::service::stats::figures;
@@ -38,7 +39,7 @@ pub async fn logs(
     opts: LogOptions,
     from: Option<Position>,
 ) {
-    let started = now_nanos();
+    let started = unix_now_nanos();
     let mut pos = from;
     let mut retry = RETRY_MIN;
     let mut first = true;

@@ -112,7 +112,7 @@ pub async fn subscribe(app: &Arc<App>, route: &Route, mut q: Query) -> Result<Su
         _ => {
             let filters = event_filters(&q).map_err(refuse)?;
             let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
-            let (app, since) = (app.clone(), crate::docker::resume::now_nanos());
+            let (app, since) = (app.clone(), crate::clock::unix_now_nanos());
             let starter: Starter<StreamKey> = Arc::new(move |p, from| {
                 let task = events::pump(app.clone(), p, filters.clone(), since, from);
                 tokio::spawn(task).abort_handle()

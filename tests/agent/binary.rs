@@ -6,14 +6,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A blocking HTTP/1.1 exchange over a fresh connection (`curl` stands in as an independent client).
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "20"])
-        .args(args)
-        .output()
-        .expect("curl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// A blocking HTTP/1.1 exchange over a fresh connection (`curl` stands in as
+/// an independent client): the body.
+fn curl_body(args: &[&str]) -> String {
+    curl(args).1
 }
 
 #[test]
@@ -27,7 +23,7 @@ fn zero_config_start_prints_generated_secrets_once_and_never_logs_them() {
     assert!(password.len() >= 16 && mcp_key.len() >= 32);
     let base = format!("http://{}", agent.address());
 
-    let login = curl(&[
+    let login = curl_body(&[
         "-X",
         "POST",
         &format!("{base}/api/v1/auth/login"),
@@ -40,16 +36,16 @@ fn zero_config_start_prints_generated_secrets_once_and_never_logs_them() {
         .as_str()
         .unwrap()
         .to_string();
-    let check = curl(&[
+    let check = curl_body(&[
         "-H",
         &format!("Authorization: Bearer {token}"),
         &format!("{base}/api/v1/auth/check"),
     ]);
     assert!(check.contains(r#""authenticated":true"#), "{check}");
-    curl(&[&format!(
+    curl_body(&[&format!(
         "{base}/api/v1/containers/?token={token}&api_key={mcp_key}"
     )]);
-    curl(&[&format!("{base}/api/v1/nope?password={password}")]);
+    curl_body(&[&format!("{base}/api/v1/nope?password={password}")]);
 
     let (code, lines) = agent.terminate();
     assert_eq!(code, 0, "clean exit on SIGTERM");
@@ -101,27 +97,27 @@ fn configured_secrets_never_appear_in_output() {
         ],
     );
     let base = format!("http://{}", agent.address());
-    curl(&[
+    curl_body(&[
         "-X",
         "POST",
         &format!("{base}/api/v1/auth/login"),
         "-d",
         &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
     ]);
-    curl(&[
+    curl_body(&[
         "-H",
         &format!("Authorization: Bearer {MCP_KEY}"),
         &format!("{base}/api/v1/containers/?api_key={MCP_KEY}"),
     ]);
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
-    curl(&[
+    curl_body(&[
         "-X",
         "POST",
         &format!("{base}/mcp?api_key={MCP_KEY}"),
         "-d",
         ping,
     ]);
-    curl(&[
+    curl_body(&[
         "-X",
         "POST",
         &format!("{base}/mcp"),
@@ -130,7 +126,7 @@ fn configured_secrets_never_appear_in_output() {
         "-d",
         ping,
     ]);
-    curl(&[
+    curl_body(&[
         "-X",
         "POST",
         &format!("{base}/mcp/messages/?session_id=0123&api_key={MCP_KEY}"),
@@ -156,7 +152,7 @@ fn dotenv_is_read_and_the_environment_wins() {
     .unwrap();
     let mut agent = Process::spawn(&dir, &[("API_USERNAME", "from-env")]);
     let base = format!("http://{}", agent.address());
-    let ok = curl(&[
+    let ok = curl_body(&[
         "-X",
         "POST",
         &format!("{base}/api/v1/auth/login"),
@@ -205,7 +201,7 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
 
 /// The HTTP status of a POST to the agent's `/mcp` with `key`.
 fn mcp_status(base: &str, key: &str) -> String {
-    curl(&[
+    curl_body(&[
         "-o",
         "/dev/null",
         "-w",
@@ -240,7 +236,7 @@ fn secrets_are_read_from_files_without_their_trailing_newline() {
         ],
     );
     let base = format!("http://{}", agent.address());
-    let login = curl(&[
+    let login = curl_body(&[
         "-X",
         "POST",
         &format!("{base}/api/v1/auth/login"),
@@ -253,7 +249,7 @@ fn secrets_are_read_from_files_without_their_trailing_newline() {
         &serde_json::json!({"sub": "admin", "exp": now() + 60}),
         SECRET.as_bytes(),
     );
-    let images = curl(&[
+    let images = curl_body(&[
         "-o",
         "/dev/null",
         "-w",
@@ -341,7 +337,7 @@ fn debug_mode_logs_readable_lines() {
         ],
     );
     let addr = agent.plain_address();
-    curl(&[&format!("http://{addr}/api/v1/healthz")]);
+    curl_body(&[&format!("http://{addr}/api/v1/healthz")]);
     let line = agent.wait_line("GET /api/v1/healthz 200");
     assert!(!line.starts_with('{'), "{line}");
     let (code, _) = agent.terminate();
@@ -356,7 +352,7 @@ async fn sigterm_closes_streams_with_1001_and_exits_within_the_grace_period() {
         &[("API_PASSWORD", PASSWORD), ("SHUTDOWN_TIMEOUT", "5")],
     );
     let addr = agent.address();
-    let login = curl(&[
+    let login = curl_body(&[
         "-X",
         "POST",
         &format!("http://{addr}/api/v1/auth/login"),
@@ -443,16 +439,9 @@ fn the_healthcheck_subcommand_reports_health_by_exit_status() {
 
 /// What `docker-agent healthcheck` prints for an agent on `port`.
 fn healthcheck_output(dir: &Path, port: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
-        .arg("healthcheck")
-        .current_dir(dir)
-        .env_clear()
-        .env("PORT", port)
-        .env("HOST", "127.0.0.1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let (code, stderr) = healthcheck(dir, "127.0.0.1", port);
+    assert_eq!(code, 1);
+    stderr
 }
 
 #[test]
@@ -479,7 +468,7 @@ fn a_socket_the_agent_may_not_open_is_named_with_its_fix() {
     );
     let base = format!("http://{}", agent.address());
     assert_eq!(
-        curl(&[&format!("{base}/api/v1/healthz")]),
+        curl_body(&[&format!("{base}/api/v1/healthz")]),
         r#"{"status":"degraded","docker_connected":false,"docker_error":"cannot open the Docker socket: permission denied"}"#
     );
     let port = base.rsplit(':').next().unwrap();
@@ -535,7 +524,7 @@ fn debug_lines_are_plain_text_in_a_pipe() {
     let dir = temp_dir("colour");
     let mut agent = Process::spawn(&dir, &[("DEBUG", "true"), ("API_PASSWORD", PASSWORD)]);
     let addr = agent.plain_address();
-    curl(&[&format!("http://{addr}/api/v1/healthz")]);
+    curl_body(&[&format!("http://{addr}/api/v1/healthz")]);
     agent.wait_line("/api/v1/healthz");
     let (code, lines) = agent.terminate();
     assert_eq!(code, 0);

@@ -6,10 +6,8 @@
 //! refusal for plain text on a reachable address.
 
 use crate::util::*;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Prints the serial of the certificate served (verified against a CA file).
@@ -73,16 +71,7 @@ while True:
 "#;
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(Command::new("openssl").current_dir(dir).args(args));
 }
 
 const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
@@ -149,29 +138,7 @@ fn make_leaf(dir: &Path, ca: &str, name: &str, serial: &str, eku: &str) {
 }
 
 fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// `curl` over HTTPS: (exit code, body).
-fn curl(args: &[&str]) -> (i32, String) {
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "20"])
-        .args(args)
-        .output()
-        .expect("curl");
-    let body = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap_or(-1), body)
+    run_ok(Command::new("python3").arg("-c").arg(script).args(args))
 }
 
 fn path(dir: &Path, file: &str) -> String {
@@ -182,58 +149,11 @@ fn port_of(address: &str) -> String {
     address.rsplit(':').next().unwrap().to_string()
 }
 
-/// Runs `docker-agent healthcheck` against `host` and `port`.
-fn healthcheck(dir: &Path, host: &str, port: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
-        .arg("healthcheck")
-        .current_dir(dir)
-        .env_clear()
-        .env("HOST", host)
-        .env("PORT", port)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code().unwrap_or(-1), stderr)
-}
-
-/// A child process whose output lines arrive on a channel.
-struct Lines {
-    child: Child,
-    rx: mpsc::Receiver<String>,
-}
-
-impl Lines {
-    fn python(script: &str, args: &[&str]) -> Lines {
-        let mut child = Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Lines { child, rx }
-    }
-
-    /// The next line (bounded wait).
-    fn next(&self) -> String {
-        self.rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a line from the client")
-    }
-}
-
-impl Drop for Lines {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A Python client whose stdout lines are read one by one.
+fn python_lines(script: &str, args: &[&str]) -> Process {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c").arg(script).args(args).stdout(Stdio::piped());
+    Process::from_command(cmd)
 }
 
 fn login(base: &str, ca: &str) -> String {
@@ -301,12 +221,12 @@ impl Served {
     }
 
     /// A WSS events stream, open and pinged once.
-    fn stream(&self) -> Lines {
+    fn stream(&self) -> Process {
         let token = login(&format!("https://localhost:{}", self.port), &self.ca);
         let path = format!("/api/v1/events/ws?token={token}");
-        let wss = Lines::python(WSS_PY, &["127.0.0.1", &self.port, &self.ca, &path]);
-        assert_eq!(wss.next(), "HTTP/1.1 101 Switching Protocols");
-        assert_eq!(wss.next(), "ping", "the stream runs over TLS");
+        let mut wss = python_lines(WSS_PY, &["127.0.0.1", &self.port, &self.ca, &path]);
+        assert_eq!(wss.next_line(), "HTTP/1.1 101 Switching Protocols");
+        assert_eq!(wss.next_line(), "ping", "the stream runs over TLS");
         wss
     }
 }
@@ -342,8 +262,8 @@ fn https_wss_and_the_healthcheck_work_and_plain_http_is_turned_away() {
     assert_eq!(code, 0);
     assert!(body.contains(r#""status":"ok""#), "{body}");
 
-    let wss = served.stream();
-    assert_eq!(wss.next(), "ping");
+    let mut wss = served.stream();
+    assert_eq!(wss.next_line(), "ping");
 
     let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(
@@ -431,7 +351,7 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
     let (dir, ca, cert, _, port) = served.files();
     let serial = || python(SERIAL_PY, &["127.0.0.1", &port, &ca]);
     assert_eq!(serial(), "3001");
-    let wss = served.stream();
+    let mut wss = served.stream();
 
     // Renewal as certbot does it: new files in place, no signal.
     let rotate = |serial: &str| {
@@ -442,7 +362,7 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
     rotate("3002");
     eventually("the new certificate is served", || serial() == "3002");
     for _ in 0..3 {
-        assert_eq!(wss.next(), "ping", "the open stream continues");
+        assert_eq!(wss.next_line(), "ping", "the open stream continues");
     }
 
     rotate("3003");
@@ -460,7 +380,7 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
         "3003",
         "a broken file keeps the previous certificate"
     );
-    assert_eq!(wss.next(), "ping");
+    assert_eq!(wss.next_line(), "ping");
     let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(code, 0, "{stderr}");
 }

@@ -12,13 +12,18 @@ pub const LABEL: &str = "docker-agent-test";
 
 /// Runs the docker CLI and returns its stdout; panics with its stderr on failure.
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
+    run_ok(Command::new("docker").args(args))
+}
+
+/// Runs a command that must succeed (the docker CLI, openssl, a Python
+/// client) and returns its stdout, trimmed; panics with its stderr otherwise.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
         .output()
-        .expect("the docker CLI must be installed");
+        .unwrap_or_else(|e| panic!("{cmd:?} must be installed: {e}"));
     assert!(
         out.status.success(),
-        "docker {args:?} failed: {}",
+        "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()

@@ -2,17 +2,20 @@
 //!
 //! - [`docker`]: the docker CLI, the locally built test image, self-removing containers.
 //! - [`agent`]: an in-process agent on port 0 and an HTTP client.
+//! - [`clients`]: `curl` and the `healthcheck` subcommand, independent clients.
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
+mod clients;
 pub mod docker;
 mod fakes;
 mod process;
 mod ws;
 
 pub use agent::*;
+pub use clients::*;
 pub use docker::*;
 pub use fakes::*;
 pub use process::*;

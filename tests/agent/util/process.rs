@@ -1,8 +1,8 @@
-//! The real `docker-agent` binary as a child process: its output lines,
-//! its address, its memory and open files, and how it exits.
+//! The real `docker-agent` binary (or another program) as a child process:
+//! its output lines, its address, its memory and open files, and how it exits.
 
 use super::*;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,12 +50,23 @@ impl Process {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Process::from_command(cmd)
+    }
+
+    /// Runs `cmd`, collecting the lines of whichever of its stdout and
+    /// stderr it pipes.
+    pub fn from_command(mut cmd: Command) -> Process {
         let mut child = cmd.spawn().unwrap();
         let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        for stream in stdout.into_iter().chain(stderr) {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -68,6 +79,16 @@ impl Process {
             lines,
             seen: Vec::new(),
         }
+    }
+
+    /// The next output line (bounded wait).
+    pub fn next_line(&mut self) -> String {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a line from the process");
+        self.seen.push(line.clone());
+        line
     }
 
     /// Waits (bounded) for a line containing `needle` and returns it.

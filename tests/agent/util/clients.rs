@@ -1,0 +1,31 @@
+//! Clients independent of the tests' own HTTP code: `curl`, and the
+//! agent's `healthcheck` subcommand as an orchestrator runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+/// `curl -s` with a 20 s limit: (exit code, body).
+pub fn curl(args: &[&str]) -> (i32, String) {
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), body)
+}
+
+/// Runs `docker-agent healthcheck` in `dir` against `host` and `port`:
+/// (exit code, stderr).
+pub fn healthcheck(dir: &Path, host: &str, port: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
+        .arg("healthcheck")
+        .current_dir(dir)
+        .env_clear()
+        .env("HOST", host)
+        .env("PORT", port)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), stderr)
+}
