@@ -11,8 +11,6 @@ use std::time::Duration;
 
 /// The agents' Docker call timeout, in seconds (`DOCKER_TIMEOUT`).
 const CALL_TIMEOUT: &str = "2";
-/// The longest any single wait may last before the test calls it a hang.
-
 /// A proxy to the real daemon and an agent that reaches Docker only through it.
 async fn agent_behind_proxy(name: &str) -> (DaemonProxy, Agent, String) {
     let proxy = DaemonProxy::start(&temp_socket(name));

@@ -5,6 +5,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// The longest any single wait may last before the test calls it a hang.
 pub const GUARD: Duration = Duration::from_secs(30);
 
 pub async fn guarded<T>(what: &str, fut: impl Future<Output = T>) -> T {
