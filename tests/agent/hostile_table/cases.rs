@@ -195,7 +195,7 @@ fn bad_tokens() -> Vec<(&'static str, String, &'static str)> {
     let hs256 = r#"{"alg":"HS256","typ":"JWT"}"#;
     let claims = json!({"sub": "admin", "iat": now, "exp": now + 600}).to_string();
     let public_looking = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
-    let hs384 = jsonwebtoken::Algorithm::HS384;
+    let (hs384, hs512) = (jsonwebtoken::Algorithm::HS384, jsonwebtoken::Algorithm::HS512);
     let valid_then = |suffix: &str| format!("{}{suffix}", hs(hs256, &claims, key));
     vec![
         ("alg none, no signature", unsigned(r#"{"alg":"none","typ":"JWT"}"#, &claims), BAD_TOKEN),
@@ -203,6 +203,7 @@ fn bad_tokens() -> Vec<(&'static str, String, &'static str)> {
         ("RS256 header, MAC keyed with a public key", hs(r#"{"alg":"RS256","typ":"JWT"}"#, &claims, public_looking.as_bytes()), BAD_TOKEN),
         ("RS256 header, MAC keyed with the real key", hs(r#"{"alg":"RS256","typ":"JWT"}"#, &claims, key), BAD_TOKEN),
         ("HS384 when HS256 is configured", oracle_token(hs384, &json!({"sub": "admin", "exp": now + 600}), key), BAD_TOKEN),
+        ("HS512 when HS256 is configured", oracle_token(hs512, &json!({"sub": "admin", "exp": now + 600}), key), BAD_TOKEN),
         ("signature of another key", hs(hs256, &claims, b"another-key-another-key-another-key"), BAD_TOKEN),
         ("missing exp", hs(hs256, &json!({"sub": "admin", "iat": now}).to_string(), key), BAD_TOKEN),
         ("exp as a string", hs(hs256, &json!({"sub": "admin", "exp": (now + 600).to_string()}).to_string(), key), BAD_TOKEN),
@@ -217,6 +218,7 @@ fn bad_tokens() -> Vec<(&'static str, String, &'static str)> {
         ("a fourth part", valid_then(".e30"), BAD_TOKEN),
         ("two parts", "eyJhbGciOiJIUzI1NiJ9.e30".to_string(), BAD_TOKEN),
         ("10 KB token", format!("{}.{}.sig", "a".repeat(5000), "b".repeat(5000)), BAD_TOKEN),
+        ("10 KB without a dot", "a".repeat(10_000), BAD_TOKEN),
         ("empty token", String::new(), NO_TOKEN),
     ]
 }
@@ -279,6 +281,8 @@ fn tricks() -> Vec<(&'static str, String)> {
         ("%00", "a%00b"),
         ("..", ".."),
         ("%2e%2e", "%2e%2e"),
+        ("%2E%2E", "%2E%2E"),
+        ("leading %2F", "%2Fcontainers%2Fjson"),
         ("overlong UTF-8 %c0%af", "..%c0%af..%c0%afversion"),
         ("%ff", "%ff"),
         ("double-encoded %252F", "..%252F..%252Fversion"),

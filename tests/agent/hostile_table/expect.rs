@@ -1,6 +1,8 @@
 //! The answers a hostile case may get, each checked against what came
-//! back. Every check also holds the rules common to all rows: no 5xx and
-//! at most the answers the case allows.
+//! back. Every check also holds the rules common to all rows: no 5xx, at
+//! most the answers the case allows, `WWW-Authenticate: Bearer` on every
+//! 401, and `X-Request-ID` on every answer the agent's pipeline wrote (a
+//! JSON body; the HTTP layer's own refusals carry neither).
 
 use super::wire::{Answer, Outcome};
 use serde_json::Value;
@@ -40,9 +42,7 @@ pub enum Expect {
 impl Expect {
     /// `Ok` if `seen` is what this expectation allows.
     pub fn check(&self, seen: &Outcome) -> Result<(), String> {
-        if let Some(a) = seen.answers.iter().find(|a| a.status >= 500) {
-            return Err(format!("a {} answer", a.status));
-        }
+        seen.answers.iter().try_for_each(common)?;
         match self {
             Expect::Detail(status, detail) => {
                 let body = one_json(seen, *status)?;
@@ -70,6 +70,23 @@ impl Expect {
             Expect::WsIgnored if seen.pong && seen.close.is_none() => Ok(()),
             Expect::WsIgnored => Err(format!("the stream ended: {:?}", seen.close)),
         }
+    }
+}
+
+fn common(a: &Answer) -> Result<(), String> {
+    let has = |name: &str| a.headers.iter().any(|(k, v)| k == name && !v.is_empty());
+    if a.status >= 500 {
+        Err(format!("a {} answer", a.status))
+    } else if a.status == 401
+        && !a
+            .headers
+            .contains(&("www-authenticate".into(), "Bearer".into()))
+    {
+        Err("a 401 without WWW-Authenticate: Bearer".into())
+    } else if a.body.starts_with(b"{") && !has("x-request-id") {
+        Err(format!("a {} answer without X-Request-ID", a.status))
+    } else {
+        Ok(())
     }
 }
 

@@ -24,6 +24,8 @@ const PING: &[u8] = b"still there?";
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// Header names lower-cased, values as sent.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -90,17 +92,24 @@ async fn raw(stream: TcpStream, first: Vec<u8>, then: Vec<u8>) -> Outcome {
 fn answers(mut bytes: &[u8]) -> Vec<Answer> {
     let mut found = Vec::new();
     while let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-        let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+        let head = String::from_utf8_lossy(&bytes[..end]);
         let rest = &bytes[end + 4..];
         let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let len = head
+        let headers: Vec<(String, String)> = head
             .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let len = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(rest.len())
             .min(rest.len());
         found.push(Answer {
             status,
+            headers,
             body: rest[..len].to_vec(),
         });
         bytes = &rest[len..];
@@ -128,8 +137,13 @@ async fn websocket(
         Ok((ws, _)) => ws,
         Err(WsError::Http(resp)) => {
             let body = resp.body().clone().unwrap_or_default();
+            let headers = resp.headers().iter().map(|(k, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (k.as_str().to_string(), value)
+            });
             let answer = Answer {
                 status: resp.status().as_u16(),
+                headers: headers.collect(),
                 body: body.clone(),
             };
             return Outcome {
