@@ -6,7 +6,8 @@
 //! Each row, sent from a loopback address of its own (so rate limits and
 //! the per-client connection cap never blur one row into the next), must
 //! get exactly the answer it is owed ([`expect`]): a clear 4xx, a JSON-RPC
-//! error, a WebSocket close code, or a closed connection — never a 5xx,
+//! error, a WebSocket close code, a closed connection, or (for a message a
+//! stream has no use for) being ignored — never a 5xx,
 //! and never a secret (password, signing key, MCP key, issued token) in
 //! what comes back. Each row has a generous hang guard; nothing is timed.
 //! After the whole table the agent must still answer `/healthz`, Docker
@@ -43,21 +44,7 @@ async fn every_hostile_case_is_refused_cleanly_and_the_agent_stays_up() {
     let secrets = [PASSWORD, SECRET, MCP_KEY, keys.token.as_str()];
 
     let table = cases::table(&keys);
-    let mut failures = Vec::new();
-    for (i, case) in table.iter().enumerate() {
-        let source = source_address(i);
-        let exchange = wire::exchange(addr, &source, &case.send);
-        let verdict = match tokio::time::timeout(GUARD, exchange).await {
-            Err(_) => Err(format!("neither answered nor closed within {GUARD:?}")),
-            Ok(seen) => case
-                .expect
-                .check(&seen)
-                .and_then(|()| no_secret("the answer", &seen.bytes, &secrets)),
-        };
-        if let Err(why) = verdict {
-            failures.push(format!("{}: {why}", case.name));
-        }
-    }
+    let mut failures = run(&table, addr, &secrets).await;
     eprintln!("hostile cases: {}", table.len());
 
     let healthz = Agent::at(addr).get("/api/v1/healthz", None).await;
@@ -82,6 +69,26 @@ async fn every_hostile_case_is_refused_cleanly_and_the_agent_stays_up() {
         table.len(),
         failures.join("\n")
     );
+}
+
+/// Runs every case, each from its own address; what went wrong, by case.
+async fn run(table: &[cases::Case], addr: SocketAddr, secrets: &[&str]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (i, case) in table.iter().enumerate() {
+        let source = source_address(i);
+        let exchange = wire::exchange(addr, &source, &case.send);
+        let verdict = match tokio::time::timeout(GUARD, exchange).await {
+            Err(_) => Err(format!("neither answered nor closed within {GUARD:?}")),
+            Ok(seen) => case
+                .expect
+                .check(&seen)
+                .and_then(|()| no_secret("the answer", &seen.bytes, secrets)),
+        };
+        if let Err(why) = verdict {
+            failures.push(format!("{}: {why}", case.name));
+        }
+    }
+    failures
 }
 
 /// A valid token and a live MCP session (2025-03-26, which has batches).
