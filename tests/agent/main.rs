@@ -8,6 +8,7 @@ mod deploy;
 mod failures;
 mod faults;
 mod hostile;
+mod hostile_table;
 mod keepalive;
 mod lossless;
 mod mcp;
