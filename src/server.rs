@@ -109,8 +109,10 @@ async fn connection(
         let io = WriteDeadline::new(stream, limit.clone());
         return http(io, peer, app, stop, admission, limit, None).await;
     };
-    // The handshake counts against the header-read timeout.
-    match tls.accept(stream, &limit, header_timeout, peer).await {
+    // The handshake counts against the header-read timeout. Boxed: the
+    // handshake's state is kilobytes, and every connection's task would
+    // otherwise keep room for it.
+    match Box::pin(tls.accept(stream, &limit, header_timeout, peer)).await {
         Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, None).await,
         Some(Accepted::Plain(io, plain)) => {
             http(io, peer, app, stop, admission, limit, Some(plain)).await
