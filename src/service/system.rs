@@ -1,13 +1,15 @@
 //! Daemon-wide information: reachability (`/healthz`, and the check at
 //! start), version, and the enhanced health object (`/health`), which
 //! reports a disconnected daemon as data (`status: "degraded"`) rather than
-//! as an error. An unreachable daemon is explained: the open probe says what
+//! as an error, and the access policy in force (modes, scope, roles). An unreachable daemon is explained: the open probe says what
 //! the OS said, callers with a token also get the socket and the fix.
 
 use super::Service;
+use super::access::summary_facts;
 use crate::docker::{DockerError, models};
 use crate::error::Error;
 use crate::models::{EnhancedHealth, Health, VersionInfo};
+use crate::policy::{Caller, Op};
 use std::time::Duration;
 
 impl Service {
@@ -70,7 +72,8 @@ impl Service {
         }
     }
 
-    pub async fn version(&self) -> Result<VersionInfo, Error> {
+    pub async fn version(&self, caller: &Caller) -> Result<VersionInfo, Error> {
+        self.permit(caller, Op::Version)?;
         let v: models::Version = self.docker.get_json("/version").await?;
         Ok(VersionInfo {
             api_version: v.api_version,
@@ -80,39 +83,65 @@ impl Service {
         })
     }
 
-    /// Version and counts from two concurrent Docker calls.
-    pub async fn enhanced_health(&self) -> EnhancedHealth {
-        let (version, info) = tokio::join!(
+    /// Version and counts from concurrent Docker calls, and the policy in
+    /// force. Under a scope the counts are of the containers in scope.
+    pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
+        self.permit(caller, Op::Health)?;
+        let (version, info, scoped) = tokio::join!(
             self.docker.get_json::<models::Version>("/version"),
             self.docker.get_json::<models::Info>("/info"),
+            self.scoped_counts(),
         );
-        match (version, info) {
-            (Ok(v), Ok(i)) => EnhancedHealth {
-                status: "ok",
-                docker_connected: true,
-                docker_version: Some(v.version),
-                api_version: Some(v.api_version),
-                os: Some(v.os),
-                arch: Some(v.arch),
-                containers_running: Some(i.containers_running),
-                containers_total: Some(i.containers),
-                images_total: Some(i.images),
-                memory_total: Some(i.mem_total),
-                cpus: Some(i.ncpu),
-                error: None,
-            },
-            (Err(e), _) | (_, Err(e)) => {
-                let err = Error::from(e);
+        let (read_only, mcp_read_only) = self.policy.modes();
+        let policy = EnhancedHealth {
+            read_only,
+            mcp_read_only,
+            scope: self.policy.scope_report(),
+            roles: self.policy.roles_report(),
+            ..EnhancedHealth::default()
+        };
+        Ok(match (version, info, scoped) {
+            (Ok(v), Ok(i), Ok(counts)) => {
+                let (running, total) = counts.unwrap_or((i.containers_running, i.containers));
                 EnhancedHealth {
-                    status: "degraded",
-                    docker_connected: !matches!(
-                        err,
-                        Error::DockerUnavailable | Error::DockerTimeout
-                    ),
-                    error: Some(self.explain(&err)),
-                    ..EnhancedHealth::default()
+                    status: "ok",
+                    docker_connected: true,
+                    docker_version: Some(v.version),
+                    api_version: Some(v.api_version),
+                    os: Some(v.os),
+                    arch: Some(v.arch),
+                    containers_running: Some(running),
+                    containers_total: Some(total),
+                    images_total: Some(i.images),
+                    memory_total: Some(i.mem_total),
+                    cpus: Some(i.ncpu),
+                    ..policy
                 }
             }
+            (Err(e), _, _) | (_, Err(e), _) => self.degraded(Error::from(e), policy),
+            (_, _, Err(e)) => self.degraded(e, policy),
+        })
+    }
+
+    fn degraded(&self, err: Error, policy: EnhancedHealth) -> EnhancedHealth {
+        EnhancedHealth {
+            status: "degraded",
+            docker_connected: !matches!(err, Error::DockerUnavailable | Error::DockerTimeout),
+            error: Some(self.explain(&err)),
+            ..policy
         }
+    }
+
+    /// `(running, total)` containers in scope; `None` without a scope.
+    async fn scoped_counts(&self) -> Result<Option<(i64, i64)>, Error> {
+        if !self.policy.scoped() {
+            return Ok(None);
+        }
+        let all = self.all_containers().await?;
+        let seen = all.iter().filter(|c| self.policy.sees(summary_facts(c)));
+        let (running, total) = seen.fold((0, 0), |(r, t), c| {
+            (r + i64::from(c.state == "running"), t + 1)
+        });
+        Ok(Some((running, total)))
     }
 }
