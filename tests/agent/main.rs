@@ -12,6 +12,8 @@ mod lossless;
 mod mcp;
 mod memory;
 mod pipeline;
+mod policy;
+mod roles;
 mod soak;
 mod streams;
 mod tls;

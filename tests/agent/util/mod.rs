@@ -5,12 +5,14 @@
 //! - [`clients`]: `curl` and the `healthcheck` subcommand, independent clients.
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
+//! - [`mcp`]: stateless MCP calls with the MCP key or a scoped token.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
 mod clients;
 pub mod docker;
 mod fakes;
+mod mcp;
 mod process;
 mod ws;
 
@@ -18,6 +20,7 @@ pub use agent::*;
 pub use clients::*;
 pub use docker::*;
 pub use fakes::*;
+pub use mcp::*;
 pub use process::*;
 pub use ws::*;
 
