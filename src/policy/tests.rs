@@ -25,6 +25,22 @@ fn policy(pairs: &[(&str, &str)], own: Option<&str>) -> Policy {
     Policy::new(&config.policy, own.map(str::to_string))
 }
 
+/// A tokens file of its own holding `entries` (name, role, token).
+fn tokens_file(entries: &[(&str, Role, &str)]) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("docker-agent-tokens-{}", crate::random::token(8)));
+    write_tokens(&path, entries);
+    path
+}
+
+fn write_tokens(path: &std::path::Path, entries: &[(&str, Role, &str)]) {
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|(name, role, token)| tokens::line(name, *role, token))
+        .collect();
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
 fn caller(role: Role, surface: Surface) -> Caller {
     Caller {
         subject: "someone".into(),
@@ -165,23 +181,14 @@ fn the_agent_refuses_to_stop_or_restart_its_own_container() {
 #[test]
 fn identities_and_their_roles() {
     let token = tokens::generate();
-    let path =
-        std::env::temp_dir().join(format!("docker-agent-policy-{}", crate::random::token(8)));
-    std::fs::write(&path, tokens::line("assistant", Role::Read, &token)).unwrap();
-    let p = policy(
-        &[
-            ("API_TOKENS_FILE", path.to_str().unwrap()),
-            ("API_ROLE", "operate"),
-            ("MCP_ROLE", "read"),
-            ("SECRET_KEY", "0123456789abcdef0123456789abcdef-key"),
-        ],
-        None,
-    );
-    let config = Config::from_vars(&Vars::from_pairs([(
-        "SECRET_KEY",
-        "0123456789abcdef0123456789abcdef-key",
-    )]))
-    .unwrap();
+    let path = tokens_file(&[("assistant", Role::Read, &token)]);
+    let vars = [
+        ("API_TOKENS_FILE", path.to_str().unwrap()),
+        ("API_ROLE", "operate"),
+        ("MCP_ROLE", "read"),
+    ];
+    let config = Config::from_vars(&Vars::from_pairs(vars)).unwrap();
+    let p = Policy::new(&config.policy, None);
     let auth = Auth::new(&config.auth);
     let jwt = auth.issue("admin");
     let login = p.identify(&auth, &jwt, Surface::Rest).unwrap();
@@ -224,16 +231,8 @@ fn identities_and_their_roles() {
 
 #[tokio::test]
 async fn a_reload_that_removes_a_token_completes_its_revocation() {
-    let token = tokens::generate();
-    let path =
-        std::env::temp_dir().join(format!("docker-agent-revoke-{}", crate::random::token(8)));
-    let keep = tokens::generate();
-    let both = format!(
-        "{}\n{}\n",
-        tokens::line("gone", Role::Read, &token),
-        tokens::line("kept", Role::Read, &keep)
-    );
-    std::fs::write(&path, &both).unwrap();
+    let (token, keep) = (tokens::generate(), tokens::generate());
+    let path = tokens_file(&[("gone", Role::Read, &token), ("kept", Role::Read, &keep)]);
     let p = std::sync::Arc::new(policy(&[("API_TOKENS_FILE", path.to_str().unwrap())], None));
     let gone = p.token_caller(&token, Surface::Ws).unwrap();
     let kept = p.token_caller(&keep, Surface::Ws).unwrap();
@@ -249,7 +248,7 @@ async fn a_reload_that_removes_a_token_completes_its_revocation() {
         !gone_task.is_finished(),
         "an unchanged file revokes nothing"
     );
-    std::fs::write(&path, tokens::line("kept", Role::Read, &keep)).unwrap();
+    write_tokens(&path, &[("kept", Role::Read, &keep)]);
     p.reload_tokens().unwrap();
     std::fs::remove_file(&path).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), gone_task)
@@ -263,9 +262,7 @@ async fn a_reload_that_removes_a_token_completes_its_revocation() {
 #[test]
 fn health_reports_the_policy_without_secrets() {
     let token = tokens::generate();
-    let path =
-        std::env::temp_dir().join(format!("docker-agent-report-{}", crate::random::token(8)));
-    std::fs::write(&path, tokens::line("ci", Role::Read, &token)).unwrap();
+    let path = tokens_file(&[("ci", Role::Read, &token)]);
     let p = policy(
         &[
             ("API_TOKENS_FILE", path.to_str().unwrap()),

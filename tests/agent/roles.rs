@@ -47,6 +47,14 @@ async fn act(agent: &Agent, token: &str, action: &str, c: &Container) -> Resp {
         .await
 }
 
+/// Each container action over REST is `403` with the detail `why` gives for it.
+async fn refused(agent: &Agent, token: &str, c: &Container, why: impl Fn(&str) -> String) {
+    for action in ACTIONS {
+        let resp = act(agent, token, action, c).await;
+        assert_eq!((resp.status, detail(&resp)), (403, why(action)), "{action}");
+    }
+}
+
 #[tokio::test]
 async fn a_read_token_may_look_and_follow_but_not_act_on_any_surface() {
     let c = Container::run(&[], &["every:100"]);
@@ -72,14 +80,10 @@ async fn a_read_token_may_look_and_follow_but_not_act_on_any_surface() {
     ] {
         assert_eq!(agent.get(&path, Some(&reader)).await.status, 200, "{path}");
     }
-    for action in ACTIONS {
-        let resp = act(&agent, &reader, action, &c).await;
-        assert_eq!(resp.status, 403, "{action}");
-        assert_eq!(
-            detail(&resp),
-            format!("Role 'read' does not allow '{action}': it needs the 'operate' role")
-        );
-    }
+    refused(&agent, &reader, &c, |action| {
+        format!("Role 'read' does not allow '{action}': it needs the 'operate' role")
+    })
+    .await;
 
     let query = format!("/api/v1/logs/ws/{}?token={reader}", c.name);
     let mut by_query = agent.ws(&query).await;
@@ -182,14 +186,10 @@ async fn read_only_refuses_every_change_on_every_surface() {
     let c = Container::run(&[], &["wait"]);
     let agent = Agent::start(&[("READ_ONLY", "true")]).await;
     let jwt = agent.token().await;
-    for action in ACTIONS {
-        let resp = act(&agent, &jwt, action, &c).await;
-        assert_eq!(resp.status, 403, "{action}");
-        assert_eq!(
-            detail(&resp),
-            format!("The agent is read-only (READ_ONLY=true): '{action}' is refused")
-        );
-    }
+    refused(&agent, &jwt, &c, |action| {
+        format!("The agent is read-only (READ_ONLY=true): '{action}' is refused")
+    })
+    .await;
     let listed = agent.mcp_tool_names(MCP_KEY).await;
     assert_eq!(listed.len(), 7, "{listed:?}");
     for tool in ACTION_TOOLS {
