@@ -18,7 +18,7 @@ mod source;
 mod tls;
 
 pub use policy::PolicyConfig;
-pub use source::{Vars, parse_dotenv};
+pub use source::{Vars, parse_dotenv, read_text};
 pub use tls::{TlsConfig, TlsSource, is_loopback};
 
 use crate::auth::jwt::Algorithm;

@@ -54,8 +54,7 @@ fn action_output() -> Value {
 }
 
 fn health_output() -> Value {
-    let mut props = json!({"status": {"type": "string", "enum": ["ok", "degraded"]}, "docker_connected": {"type": "boolean"},
-        "read_only": {"type": "boolean"}, "mcp_read_only": {"type": "boolean"}, "scope": {"type": "object"}, "roles": {"type": "object"}});
+    let mut props = json!({"status": {"type": "string", "enum": ["ok", "degraded"]}, "docker_connected": {"type": "boolean"}});
     for s in ["docker_version", "api_version", "os", "arch", "error"] {
         props[s] = nullable("string");
     }

@@ -381,14 +381,14 @@ impl Policy {
 
     /// The roles in force, as `/health` reports them (token names, never hashes).
     pub fn roles_report(&self) -> RolesReport {
+        let mut tokens = std::collections::BTreeMap::new();
+        for e in self.tokens().entries() {
+            tokens.insert(e.name.clone(), e.role.name());
+        }
         RolesReport {
             login: self.login_role.name(),
             mcp: self.mcp_role.name(),
-            tokens: self
-                .tokens()
-                .entries()
-                .map(|e| (e.name.clone(), e.role.name()))
-                .collect(),
+            tokens,
         }
     }
 }

@@ -24,9 +24,9 @@ fn is_hex(s: &str, len: usize) -> bool {
 /// The id in the source of the `/etc/hostname` bind mount.
 pub fn from_mountinfo(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let (root, mount_point) = (fields.get(3)?, fields.get(4)?);
-        if *mount_point != "/etc/hostname" {
+        let mut fields = line.split(' ').skip(3);
+        let (root, mount_point) = (fields.next()?, fields.next()?);
+        if mount_point != "/etc/hostname" {
             return None;
         }
         let mut parts = root.split('/');

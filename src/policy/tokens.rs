@@ -11,7 +11,6 @@
 use super::Role;
 use crate::auth::secret::same_digest;
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::Path;
 
 /// What every generated token starts with, so it is told apart from a JWT.
@@ -98,14 +97,8 @@ impl TokenSet {
     /// Reads and parses the file at `path`; the error names the line.
     pub fn load(path: &Path) -> Result<TokenSet, String> {
         let fail = |why: String| format!("{}: {why}", path.display());
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        let text = crate::config::read_text(path, MAX_FILE)
             .map_err(|e| fail(format!("cannot read it: {e}")))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(fail(format!("larger than {MAX_FILE} bytes")));
-        }
-        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
         TokenSet::parse(&text).map_err(fail)
     }
 

@@ -83,65 +83,61 @@ impl Service {
         })
     }
 
-    /// Version and counts from concurrent Docker calls, and the policy in
-    /// force. Under a scope the counts are of the containers in scope.
+    /// Version and counts from two concurrent Docker calls (under a scope,
+    /// the counts are of the containers in scope), and the policy in force.
     pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
         self.permit(caller, Op::Health)?;
-        let (version, info, scoped) = tokio::join!(
+        let (version, info) = tokio::join!(
             self.docker.get_json::<models::Version>("/version"),
             self.docker.get_json::<models::Info>("/info"),
-            self.scoped_counts(),
         );
-        let (read_only, mcp_read_only) = self.policy.modes();
-        let policy = EnhancedHealth {
-            read_only,
-            mcp_read_only,
-            scope: self.policy.scope_report(),
-            roles: self.policy.roles_report(),
-            ..EnhancedHealth::default()
+        let mut health = match (version, info) {
+            (Ok(v), Ok(i)) => EnhancedHealth {
+                status: "ok",
+                docker_connected: true,
+                docker_version: Some(v.version),
+                api_version: Some(v.api_version),
+                os: Some(v.os),
+                arch: Some(v.arch),
+                containers_running: Some(i.containers_running),
+                containers_total: Some(i.containers),
+                images_total: Some(i.images),
+                memory_total: Some(i.mem_total),
+                cpus: Some(i.ncpu),
+                ..EnhancedHealth::default()
+            },
+            (Err(e), _) | (_, Err(e)) => self.degraded(Error::from(e)),
         };
-        Ok(match (version, info, scoped) {
-            (Ok(v), Ok(i), Ok(counts)) => {
-                let (running, total) = counts.unwrap_or((i.containers_running, i.containers));
-                EnhancedHealth {
-                    status: "ok",
-                    docker_connected: true,
-                    docker_version: Some(v.version),
-                    api_version: Some(v.api_version),
-                    os: Some(v.os),
-                    arch: Some(v.arch),
-                    containers_running: Some(running),
-                    containers_total: Some(total),
-                    images_total: Some(i.images),
-                    memory_total: Some(i.mem_total),
-                    cpus: Some(i.ncpu),
-                    ..policy
+        if health.status == "ok" && self.policy.scoped() {
+            match self.scoped_counts().await {
+                Ok((running, total)) => {
+                    health.containers_running = Some(running);
+                    health.containers_total = Some(total);
                 }
+                Err(e) => health = self.degraded(e),
             }
-            (Err(e), _, _) | (_, Err(e), _) => self.degraded(Error::from(e), policy),
-            (_, _, Err(e)) => self.degraded(e, policy),
-        })
+        }
+        (health.read_only, health.mcp_read_only) = self.policy.modes();
+        health.scope = self.policy.scope_report();
+        health.roles = self.policy.roles_report();
+        Ok(health)
     }
 
-    fn degraded(&self, err: Error, policy: EnhancedHealth) -> EnhancedHealth {
+    fn degraded(&self, err: Error) -> EnhancedHealth {
         EnhancedHealth {
             status: "degraded",
             docker_connected: !matches!(err, Error::DockerUnavailable | Error::DockerTimeout),
             error: Some(self.explain(&err)),
-            ..policy
+            ..EnhancedHealth::default()
         }
     }
 
-    /// `(running, total)` containers in scope; `None` without a scope.
-    async fn scoped_counts(&self) -> Result<Option<(i64, i64)>, Error> {
-        if !self.policy.scoped() {
-            return Ok(None);
-        }
+    /// `(running, total)` containers in scope.
+    async fn scoped_counts(&self) -> Result<(i64, i64), Error> {
         let all = self.all_containers().await?;
         let seen = all.iter().filter(|c| self.policy.sees(summary_facts(c)));
-        let (running, total) = seen.fold((0, 0), |(r, t), c| {
+        Ok(seen.fold((0, 0), |(r, t), c| {
             (r + i64::from(c.state == "running"), t + 1)
-        });
-        Ok(Some((running, total)))
+        }))
     }
 }
