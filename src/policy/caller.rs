@@ -13,16 +13,6 @@ pub enum Surface {
     Mcp,
 }
 
-impl Surface {
-    pub fn name(self) -> &'static str {
-        match self {
-            Surface::Rest => "rest",
-            Surface::Ws => "ws",
-            Surface::Mcp => "mcp",
-        }
-    }
-}
-
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
