@@ -1,6 +1,6 @@
 //! The shared state every request sees: configuration, the service layer
-//! over the Docker client, auth, the rate limiter, CORS rules, and the
-//! shutdown signal long-lived streams listen to.
+//! over the Docker client, the access policy, auth, the rate limiter, CORS
+//! rules, and the shutdown signal long-lived streams listen to.
 
 use crate::auth::Auth;
 use crate::config::Config;
@@ -8,6 +8,7 @@ use crate::docker::Docker;
 use crate::http::cors::Cors;
 use crate::limit::Limiter;
 use crate::mcp::McpState;
+use crate::policy::Policy;
 use crate::service::Service;
 use crate::ws::hub::Hub;
 use crate::ws::topics::StreamKey;
@@ -17,6 +18,8 @@ use tokio::sync::watch;
 pub struct App {
     pub config: Config,
     pub service: Service,
+    /// Who may do what: consulted by the service, and asked who a credential is.
+    pub policy: Arc<Policy>,
     pub auth: Auth,
     pub limiter: Limiter,
     pub cors: Cors,
@@ -39,11 +42,19 @@ impl Drop for StreamGuard {
 }
 
 impl App {
+    /// The app for `config`, in the container the agent finds itself in.
     pub fn new(config: Config) -> Arc<App> {
+        App::in_container(config, crate::policy::own::detect())
+    }
+
+    /// The app for `config`, told which container it runs in (`own`).
+    pub fn in_container(config: Config, own: Option<String>) -> Arc<App> {
         let docker = Docker::new(&config.docker.endpoint, config.docker.timeout);
         let rl = &config.rate_limit;
+        let policy = Arc::new(Policy::new(&config.policy, own));
         Arc::new(App {
-            service: Service::new(docker),
+            service: Service::new(docker, policy.clone()),
+            policy,
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),

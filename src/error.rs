@@ -25,6 +25,10 @@ pub enum Error {
     Validation(Vec<FieldError>),
     Unauthorized(&'static str),
     Forbidden(&'static str),
+    /// The policy refuses the caller this operation (role, read-only mode).
+    Denied(String),
+    /// A stop or restart of the container the agent runs in.
+    OwnContainer(String),
     RouteNotFound,
     /// An MCP session id that is unknown, ended or expired.
     UnknownSession,
@@ -96,14 +100,14 @@ impl Error {
         match self {
             Error::ContainerNotFound(_) | Error::RouteNotFound | Error::UnknownSession => 404,
             Error::Busy(_) => 503,
-            Error::Conflict(_) => 409,
+            Error::Conflict(_) | Error::OwnContainer(_) => 409,
             Error::AmbiguousContainer(_) => 400,
             Error::DockerUnavailable => 503,
             Error::DockerTimeout => 504,
             Error::DockerFailed(_) => 502,
             Error::Validation(_) => 422,
             Error::Unauthorized(_) => 401,
-            Error::Forbidden(_) => 403,
+            Error::Forbidden(_) | Error::Denied(_) => 403,
             Error::MethodNotAllowed(_) => 405,
             Error::PayloadTooLarge(_) => 413,
             Error::HeadersTooLarge(_) => 431,
@@ -142,6 +146,11 @@ impl Error {
                 .collect::<Vec<_>>()
                 .join("; "),
             Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
+            Error::Denied(m) => m.clone(),
+            Error::OwnContainer(id) => format!(
+                "Container '{}' runs this agent: stopping or restarting it through the agent would cut the agent off; use docker on the host",
+                clip(id, MAX_ECHO)
+            ),
             Error::RouteNotFound => "Not Found".into(),
             Error::UnknownSession => "Could not find session".into(),
             Error::Busy(m) => (*m).into(),
@@ -291,6 +300,19 @@ mod tests {
         assert_eq!(
             e.body(),
             json!({"detail": [{"type": "greater_than_equal", "loc": ["query", "tail"], "msg": "Input should be greater than or equal to 1"}]})
+        );
+    }
+
+    #[test]
+    fn policy_refusals_are_403_and_409() {
+        assert_eq!(Error::Denied("no".into()).status(), 403);
+        assert_eq!(Error::Denied("no".into()).body(), json!({"detail": "no"}));
+        let own = Error::OwnContainer("agent".into());
+        assert_eq!(own.status(), 409);
+        assert!(
+            own.message().contains("'agent' runs this agent"),
+            "{}",
+            own.message()
         );
     }
 

@@ -12,6 +12,7 @@
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
 //! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, legacy SSE and Streamable HTTP.
 //! - [`service`]: one method per Docker operation — the single path every surface takes.
+//! - [`policy`]: roles, scoped tokens, container scope, read-only modes — every access decision.
 //! - [`docker`]: the hand-written Docker Engine API client and its decoders.
 //! - [`models`]: the contract's JSON shapes.
 //! - [`auth`]: in-house JWT, login, bearer tokens, constant-time secrets.
@@ -34,6 +35,7 @@ pub mod logging;
 pub mod mcp;
 pub mod models;
 pub mod net;
+pub mod policy;
 pub mod random;
 pub mod server;
 pub mod service;

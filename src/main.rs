@@ -1,6 +1,7 @@
 //! The `docker-agent` command: parse arguments, load and validate the
 //! configuration, print generated secrets once, check once that Docker can
 //! be reached (warning, with the fix, if not), then serve until SIGTERM.
+//! `token new` makes a scoped API token; `healthcheck` probes a running agent.
 #![forbid(unsafe_code)]
 
 use docker_agent::app::App;
@@ -19,6 +20,10 @@ USAGE:
                             exit 0 if the agent is up and reaches Docker,
                             1 if not, saying why (for HEALTHCHECK and
                             readiness probes)
+    docker-agent token new --name NAME --role read|operate|admin
+                            make a scoped API token: prints the token
+                            alone on line 1 and the line to add to
+                            API_TOKENS_FILE on line 2
     docker-agent --help     show this help
     docker-agent --version  show the version
 
@@ -36,6 +41,13 @@ directory (the environment wins). Main variables:
     API_PASSWORD          login password (generated and printed if unset)
     SECRET_KEY            JWT signing key, >= 32 chars (generated if unset)
     MCP_API_KEY           MCP key, >= 16 chars (generated and printed if unset)
+    API_TOKENS_FILE       scoped API tokens, one `NAME ROLE SHA256HEX` a line
+                          (reloaded on SIGHUP)
+    API_ROLE, MCP_ROLE    role of the login and of the MCP key (admin)
+    SCOPE_LABEL, SCOPE_NAMES, EXCLUDE_LABEL
+                          which containers the agent shows and touches
+    READ_ONLY, MCP_READ_ONLY
+                          true: refuse every change (on MCP only)
     CORS_ORIGINS          comma-separated origins (*)
     RATE_LIMIT_ENABLED    true/false (true)
     TRUSTED_PROXIES       proxies whose X-Forwarded-For is believed
@@ -50,6 +62,7 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => serve(),
         Some("healthcheck") => healthcheck(),
+        Some("token") => token(std::env::args().skip(2).collect()),
         Some("-h" | "--help") => {
             print!("{HELP}");
             ExitCode::SUCCESS
@@ -128,6 +141,39 @@ fn healthcheck() -> ExitCode {
     }
 }
 
+/// `token new --name N --role R`: a new scoped token on line 1 of stdout,
+/// its tokens-file line on line 2.
+fn token(args: Vec<String>) -> ExitCode {
+    use docker_agent::policy::{Role, tokens};
+    let usage = "usage: docker-agent token new --name NAME --role read|operate|admin";
+    let (mut name, mut role) = (None, None);
+    let mut rest = args.iter().map(String::as_str);
+    let parsed = rest.next() == Some("new")
+        && std::iter::from_fn(|| Some((rest.next()?, rest.next()))).all(|(flag, value)| {
+            match (flag, value) {
+                ("--name", Some(v)) => name.replace(v).is_none(),
+                ("--role", Some(v)) => role.replace(v).is_none(),
+                _ => false,
+            }
+        });
+    let (Some(name), Some(role), true) = (name, role, parsed) else {
+        eprintln!("docker-agent token: {usage}");
+        return ExitCode::from(2);
+    };
+    if let Err(e) = tokens::check_name(name) {
+        eprintln!("docker-agent token: {e}");
+        return ExitCode::from(2);
+    }
+    let Some(role) = Role::parse(role) else {
+        eprintln!("docker-agent token: role {role:?} is not read, operate or admin");
+        return ExitCode::from(2);
+    };
+    let token = tokens::generate();
+    println!("{token}");
+    println!("{}", tokens::line(name, role, &token));
+    ExitCode::SUCCESS
+}
+
 /// Prints generated login password and MCP key once, on stderr, outside the log stream.
 fn announce_generated(config: &Config) {
     for name in &config.generated {
@@ -166,12 +212,16 @@ async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let stop = docker_agent::signal::terminate();
+    let app = App::new(config);
+    let reload = docker_agent::policy::reload::on_hangup(app.policy.clone());
     log::info!(
         address = listener.local_addr()?.to_string().as_str(),
         version = env!("CARGO_PKG_VERSION");
         "docker-agent listening"
     );
-    let app = App::new(config);
+    if let Some(reload) = reload {
+        tokio::spawn(reload);
+    }
     let check = app.clone();
     tokio::spawn(async move { check.service.check_at_start().await });
     if let Some(tls) = &tls {

@@ -216,4 +216,25 @@ pub struct EnhancedHealth {
     pub memory_total: Option<i64>,
     pub cpus: Option<i64>,
     pub error: Option<String>,
+    /// Added to the original's fields: the access policy in force.
+    pub read_only: bool,
+    pub mcp_read_only: bool,
+    pub scope: ScopeReport,
+    pub roles: RolesReport,
+}
+
+/// The container scope in force (`null` and `[]` when unset).
+#[derive(Debug, Serialize, Default)]
+pub struct ScopeReport {
+    pub label: Option<String>,
+    pub names: Vec<String>,
+    pub exclude_label: Option<String>,
+}
+
+/// The roles in force: the login's, the MCP key's, and each scoped token's by name.
+#[derive(Debug, Serialize, Default)]
+pub struct RolesReport {
+    pub login: &'static str,
+    pub mcp: &'static str,
+    pub tokens: BTreeMap<String, &'static str>,
 }

@@ -1,5 +1,7 @@
 //! Authentication: the login check (constant-time on username and
-//! password), token issue and verification, and bearer extraction.
+//! password), token issue and verification, and bearer extraction. Which
+//! credential names which caller (JWT, scoped token, MCP key) is
+//! [`crate::policy::Policy::identify`]'s business.
 //!
 //! - [`jwt`]: HS256/384/512 tokens written in-house.
 //! - [`secret`]: the `Secret` wrapper and constant-time comparison.
@@ -65,12 +67,6 @@ impl Auth {
                 Error::Unauthorized("Invalid or expired token")
             })
     }
-
-    /// The claims of the request's bearer token, or 401.
-    pub fn authorize(&self, headers: &HeaderMap) -> Result<Claims, Error> {
-        let token = bearer_token(headers).ok_or(Error::Unauthorized("Not authenticated"))?;
-        self.verify(token)
-    }
 }
 
 #[cfg(test)]
@@ -112,13 +108,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_and_bad_tokens_are_401() {
-        let a = auth();
-        assert_eq!(a.authorize(&HeaderMap::new()).unwrap_err().status(), 401);
-        let mut h = HeaderMap::new();
-        h.insert("authorization", "Bearer nope".parse().unwrap());
+    fn bad_tokens_are_401() {
         assert_eq!(
-            a.authorize(&h).unwrap_err(),
+            auth().verify("nope").unwrap_err(),
             Error::Unauthorized("Invalid or expired token")
         );
     }

@@ -1,8 +1,9 @@
 //! Secrets: a wrapper that never prints its value, and constant-time equality.
 //!
 //! Equality hashes both sides with HMAC-SHA256 under a per-process random key
-//! and compares the digests with a branch-free fold, so neither the content
-//! nor the length of the configured secret leaks through timing.
+//! and compares the digests with a branch-free fold ([`same_digest`], also
+//! used for API token hashes), so neither the content nor the length of the
+//! configured secret leaks through timing.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -50,9 +51,14 @@ fn digest(data: &[u8]) -> [u8; 32] {
 
 /// Constant-time equality of two byte strings of any lengths.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let (da, db) = (digest(a), digest(b));
-    da.iter()
-        .zip(db.iter())
+    same_digest(&digest(a), &digest(b))
+}
+
+/// Constant-time equality of two digests (fixed length, so nothing leaks
+/// through it either).
+pub fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter()
+        .zip(b.iter())
         .fold(0u8, |acc, (x, y)| acc | (x ^ y))
         == 0
 }

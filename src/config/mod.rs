@@ -3,17 +3,22 @@
 //! product keeps its name; the loader is split by section and takes a
 //! [`Vars`] map so tests never touch the real environment.
 //!
+//! Access settings (scoped tokens, roles, scope, read-only modes) are the
+//! `policy` section's.
+//!
 //! Secrets may also come from files (`SECRET_KEY_FILE`, ...; see the
 //! `secrets` module). Missing secrets are generated (zero-config start) and
 //! reported in [`Config::generated`] so `main` can print them once. An
 //! explicitly weak or malformed value stops the start with a message naming
 //! the variable.
 
+mod policy;
 mod secrets;
 mod source;
 mod tls;
 
-pub use source::{Vars, parse_dotenv};
+pub use policy::PolicyConfig;
+pub use source::{Vars, parse_dotenv, read_text};
 pub use tls::{TlsConfig, TlsSource, is_loopback};
 
 use crate::auth::jwt::Algorithm;
@@ -56,6 +61,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub mcp: McpConfig,
     pub tls: TlsConfig,
+    /// Tokens, roles, scope and read-only modes.
+    pub policy: PolicyConfig,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -150,6 +157,7 @@ impl Config {
             cors: cors_section(vars)?,
             rate_limit: rate_limit_section(vars)?,
             mcp: mcp_section(vars, &mut generated)?,
+            policy: policy::section(vars)?,
             generated,
         })
     }

@@ -8,7 +8,6 @@
 //! repeated — stops the start. Errors name the variable, never the value.
 
 use super::{ConfigError, Vars};
-use std::io::Read;
 
 /// Fewest different characters a secret may use.
 pub const MIN_DISTINCT: usize = 6;
@@ -57,14 +56,7 @@ pub fn read(vars: &Vars, var: SecretVar) -> Result<Option<String>, ConfigError> 
 
 fn read_file(var: SecretVar, path: &str) -> Result<String, ConfigError> {
     let fail = |why: String| ConfigError::new(var.file, format!("cannot read {path:?}: {why}"));
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(fail(format!("larger than {MAX_FILE} bytes")));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+    let text = super::source::read_text(std::path::Path::new(path), MAX_FILE).map_err(fail)?;
     let value = text.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
         return Err(fail("the file is empty".into()));

@@ -31,8 +31,9 @@ pub struct Info {
 }
 
 /// One entry of `GET /containers/json`: only the fields the list shows
-/// (everything else in Docker's entry — labels, mounts, network settings —
-/// is skipped while parsing instead of being built and thrown away).
+/// and the labels the scope reads (everything else in Docker's entry —
+/// mounts, network settings — is skipped while parsing instead of being
+/// built and thrown away).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct ContainerSummary {
@@ -42,6 +43,7 @@ pub struct ContainerSummary {
     pub state: String,
     pub created: i64,
     pub ports: Vec<Port>,
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

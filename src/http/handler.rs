@@ -2,9 +2,9 @@
 //! connection cap (429 for a client over `MAX_CONNECTIONS_PER_CLIENT`);
 //! header size (431 past [`MAX_HEADER_BYTES`]; hyper itself answers 431 past
 //! 100 fields); CORS
-//! preflight; route (404/405); rate limit (429); credential — JWT or MCP
-//! key — (401; failed logins and MCP keys are counted, see
-//! [`crate::limit`]); the handler.
+//! preflight; route (404/405); rate limit (429); credential — a JWT or a
+//! scoped API token, or the MCP key — (401; failed logins and MCP keys are
+//! counted, see [`crate::limit`]), which names the caller; the handler.
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line; a `429` also gets
 //! `Connection: close`, so a refused client gives its connection back.
@@ -17,7 +17,9 @@ use super::body::{self, Body};
 use super::request_id;
 use super::router::{self, Guard};
 use crate::app::App;
+use crate::auth::bearer_token;
 use crate::error::Error;
+use crate::policy::Surface;
 use crate::server::OverClientCap;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
@@ -113,12 +115,14 @@ async fn respond(
     }
     match route.guard() {
         Guard::Token => {
-            let claims = app.auth.authorize(req.headers())?;
-            crate::api::dispatch(&app, route, req, client, Some(claims)).await
+            let token =
+                bearer_token(req.headers()).ok_or(Error::Unauthorized("Not authenticated"))?;
+            let caller = app.policy.identify(&app.auth, token, Surface::Rest)?;
+            crate::api::dispatch(&app, route, req, client, Some(caller)).await
         }
         Guard::McpKey => {
-            crate::mcp::authorize(&app, &route, &req, client)?;
-            crate::mcp::handle(&app, route, req, client).await
+            let caller = crate::mcp::authorize(&app, &route, &req, client)?;
+            crate::mcp::handle(&app, route, req, client, caller).await
         }
         Guard::Open | Guard::StreamToken => {
             crate::api::dispatch(&app, route, req, client, None).await

@@ -12,6 +12,33 @@ use hyper::Method;
 /// The REST API's prefix.
 pub const API_V1: &str = "/api/v1";
 
+/// Every route as `(method, path template)`, `{id}` standing for a
+/// container reference: the route table as data, which the policy test
+/// walks row by row. A new route belongs here too (a unit test below checks
+/// that each row resolves to the route it names).
+pub const ROUTES: [(&str, &str); 20] = [
+    ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/auth/check"),
+    ("GET", "/api/v1/containers/"),
+    ("GET", "/api/v1/containers/{id}"),
+    ("GET", "/api/v1/containers/{id}/logs"),
+    ("POST", "/api/v1/containers/{id}/start"),
+    ("POST", "/api/v1/containers/{id}/stop"),
+    ("POST", "/api/v1/containers/{id}/restart"),
+    ("GET", "/api/v1/stats/{id}"),
+    ("GET", "/api/v1/images/"),
+    ("GET", "/api/v1/version"),
+    ("GET", "/api/v1/healthz"),
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/logs/ws/{id}"),
+    ("GET", "/api/v1/stats/ws/{id}"),
+    ("GET", "/api/v1/events/ws"),
+    ("POST", "/mcp"),
+    ("DELETE", "/mcp"),
+    ("GET", "/mcp/sse"),
+    ("POST", "/mcp/messages/"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Start,
@@ -240,6 +267,45 @@ mod tests {
         assert_eq!(Route::AuthCheck.guard(), Guard::Token);
         assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
         assert_eq!(Route::EventsWs.class(), Some(Class::Read));
+    }
+
+    /// The template of each kind of route: a new kind fails to compile
+    /// here until it has one, which must then be a row of [`ROUTES`].
+    fn template(route: &Route) -> &'static str {
+        match route {
+            Route::Login => "/api/v1/auth/login",
+            Route::AuthCheck => "/api/v1/auth/check",
+            Route::Containers => "/api/v1/containers/",
+            Route::Container(_) => "/api/v1/containers/{id}",
+            Route::ContainerLogs(_) => "/api/v1/containers/{id}/logs",
+            Route::ContainerAction(_, Action::Start) => "/api/v1/containers/{id}/start",
+            Route::ContainerAction(_, Action::Stop) => "/api/v1/containers/{id}/stop",
+            Route::ContainerAction(_, Action::Restart) => "/api/v1/containers/{id}/restart",
+            Route::Stats(_) => "/api/v1/stats/{id}",
+            Route::Images => "/api/v1/images/",
+            Route::Version => "/api/v1/version",
+            Route::Healthz => "/api/v1/healthz",
+            Route::Health => "/api/v1/health",
+            Route::LogsWs(_) => "/api/v1/logs/ws/{id}",
+            Route::StatsWs(_) => "/api/v1/stats/ws/{id}",
+            Route::EventsWs => "/api/v1/events/ws",
+            Route::Mcp => "/mcp",
+            Route::McpSse => "/mcp/sse",
+            Route::McpMessages => "/mcp/messages/",
+        }
+    }
+
+    #[test]
+    fn every_row_of_the_table_resolves_to_the_route_it_names() {
+        for (method, path) in ROUTES {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let route = resolve(&method, &path.replace("{id}", "web"), true).unwrap();
+            assert_eq!(template(&route), path);
+            if path.contains("{id}") {
+                let id = resolve(&method, &path.replace("{id}", "a%2Fb"), true).unwrap();
+                assert_ne!(id, route, "{path}: the id is carried");
+            }
+        }
     }
 
     #[test]

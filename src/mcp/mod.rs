@@ -7,15 +7,17 @@
 //! - this module: admission (Origin, Host, API key) and transport routing;
 //! - [`jsonrpc`]: message parsing, limits and error codes;
 //! - [`protocol`]: what each method answers, per era;
-//! - [`tools`]: the ten Docker tools over the service layer;
+//! - [`tools`]: the ten Docker tools over the service layer, listed to each
+//!   caller as its role and the read-only modes allow;
 //! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables.
 //!
 //! Admission, before anything is read: an `Origin` that is neither listed in
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
 //! here); when bound to loopback, a `Host` that is not loopback gets 403
-//! (DNS rebinding); then `MCP_API_KEY` — as `Authorization: Bearer` or
-//! `?api_key=` — compared in constant time, else 401. A legacy SSE message
-//! with no key at all is admitted by the live session it names.
+//! (DNS rebinding); then `MCP_API_KEY` or a scoped API token — as
+//! `Authorization: Bearer` or `?api_key=` — compared in constant time, else
+//! 401. A legacy SSE message with no key at all is admitted by the live
+//! session it names.
 
 pub mod jsonrpc;
 pub mod protocol;
@@ -30,6 +32,7 @@ use crate::http::body::Body;
 use crate::http::query::Query;
 use crate::http::router::Route;
 use crate::limit::Credential;
+use crate::policy::Caller;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response};
@@ -127,44 +130,47 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Admission for every MCP route: Origin, Host, then the API key. A legacy
-/// SSE message that presents no key is admitted by the live session it
-/// names, which only a request with the key could open (clients given
-/// `/mcp/sse?api_key=` POST to the bare endpoint the stream announced).
-/// A wrong or missing key counts as a failed credential ([`crate::limit`]).
+/// Admission for every MCP route: Origin, Host, then the credential — the
+/// API key or a scoped API token — which names the caller. A legacy SSE
+/// message that presents no key is admitted by the live session it names,
+/// as the caller who opened it (clients given `/mcp/sse?api_key=` POST to
+/// the bare endpoint the stream announced), while that caller's token is
+/// still in force. A wrong or missing key counts as a failed credential
+/// ([`crate::limit`]).
 pub fn authorize(
     app: &App,
     route: &Route,
     req: &Request<Incoming>,
     client: IpAddr,
-) -> Result<(), Error> {
+) -> Result<Caller, Error> {
     check_origin_and_host(app, req.headers())?;
     let key = presented_key(req);
-    if key.is_none() && *route == Route::McpMessages && sse::names_live_session(app, req) {
-        return Ok(());
-    }
-    app.limiter.may_try(client, Credential::McpKey)?;
-    match key {
-        Some(key) if app.config.mcp.api_key.matches(&key) => Ok(()),
-        _ => {
-            app.limiter.failed(client, Credential::McpKey);
-            Err(Error::Unauthorized("Invalid or missing MCP API key"))
+    if key.is_none() && *route == Route::McpMessages {
+        if let Some(caller) = sse::session_caller(app, req) {
+            return Ok(caller);
         }
     }
+    app.limiter.may_try(client, Credential::McpKey)?;
+    let caller = key.and_then(|key| app.policy.mcp_caller(&app.config.mcp.api_key, &key));
+    caller.ok_or_else(|| {
+        app.limiter.failed(client, Credential::McpKey);
+        Error::Unauthorized("Invalid or missing MCP API key")
+    })
 }
 
-/// Serves an admitted MCP request.
+/// Serves an admitted MCP request for `caller`.
 pub async fn handle(
     app: &Arc<App>,
     route: Route,
     req: Request<Incoming>,
     client: IpAddr,
+    caller: Caller,
 ) -> Result<Response<Body>, Error> {
     match (route, req.method()) {
-        (Route::McpSse, _) => sse::open(app),
-        (Route::McpMessages, _) => sse::message(app, req, client).await,
+        (Route::McpSse, _) => sse::open(app, caller),
+        (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
         (_, &Method::DELETE) => streamable::delete(app, req.headers()),
-        _ => streamable::post(app, req, client).await,
+        _ => streamable::post(app, req, client, &caller).await,
     }
 }
 

@@ -5,7 +5,8 @@
 //! - **Modern era** (2026-07-28): stateless; every request carries its
 //!   version and capabilities in `params._meta`; `server/discover` describes
 //!   the server; every result carries `resultType`, and cacheable results
-//!   (`server/discover`, `tools/list`) carry `ttlMs` and `cacheScope`;
+//!   (`server/discover`, `tools/list`) carry `ttlMs` and `cacheScope`
+//!   (`private` for `tools/list`, which depends on the caller's role);
 //!   `initialize` and `ping` do not exist.
 //!
 //! Transports decide the era; this module only answers, within
@@ -20,6 +21,7 @@ use super::jsonrpc::{
 use super::tools;
 use crate::app::App;
 use crate::http::body::encoded_len;
+use crate::policy::Caller;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -78,11 +80,12 @@ pub fn handshake_version(v: &str) -> Option<&'static str> {
     HANDSHAKE.iter().find(|h| **h == v).copied()
 }
 
-/// Who is asking, and in which era.
+/// Who is asking, from where, and in which era.
 pub struct Ctx<'a> {
     pub app: &'a Arc<App>,
     pub era: Era,
     pub client: IpAddr,
+    pub caller: &'a Caller,
 }
 
 fn server_info() -> Value {
@@ -113,13 +116,19 @@ async fn handle_within(
     let result = match method {
         "initialize" if !modern => initialize(params),
         "ping" if !modern => json!({}),
-        "server/discover" => cacheable(json!({
-            "supportedVersions": SUPPORTED,
-            "capabilities": capabilities(),
-            "instructions": INSTRUCTIONS,
-            "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
-        })),
-        "tools/list" => cacheable(json!({"tools": tools::list(ctx.era)})),
+        "server/discover" => cacheable(
+            json!({
+                "supportedVersions": SUPPORTED,
+                "capabilities": capabilities(),
+                "instructions": INSTRUCTIONS,
+                "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
+            }),
+            "public",
+        ),
+        "tools/list" => {
+            let may = |op| ctx.app.service.may(ctx.caller, op);
+            cacheable(json!({"tools": tools::list(ctx.era, &may)}), "private")
+        }
         "tools/call" => tools::call(ctx, params, room).await?,
         _ => {
             return Err(RpcError::new(
@@ -206,10 +215,12 @@ fn initialize(params: &Value) -> Value {
     })
 }
 
-/// Adds the modern era's cache hints (ignored by older clients).
-fn cacheable(mut result: Value) -> Value {
+/// Adds the modern era's cache hints (ignored by older clients): `public`
+/// for what every caller gets alike, `private` for what depends on who asks
+/// (the tools a caller's role allows).
+fn cacheable(mut result: Value, scope: &str) -> Value {
     result["ttlMs"] = json!(TTL_MS);
-    result["cacheScope"] = json!("public");
+    result["cacheScope"] = json!(scope);
     result
 }
 
@@ -288,7 +299,10 @@ mod tests {
             Era::Handshake("2025-11-25"),
             Era::Modern,
         ] {
-            let listed = complete(cacheable(json!({"tools": tools::list(era)})));
+            let listed = complete(cacheable(
+                json!({"tools": tools::list(era, &|_| true)}),
+                "private",
+            ));
             assert!(encoded_len(&listed) + WRAPPING < MIN_ROOM, "{era:?}");
         }
         assert!(encoded_len(&initialize(&json!({}))) + WRAPPING < MIN_ROOM);

@@ -3,8 +3,10 @@
 //! names `/mcp/messages/?session_id=<id>`; the client POSTs each message
 //! there, gets `202 Accepted`, and the answer arrives on the stream as a
 //! `message` event. The session id admits the client's POSTs when they
-//! carry no key: clients given `/mcp/sse?api_key=` post to the bare
-//! endpoint (a key they do present must still match).
+//! carry no key, as the caller who opened it: clients given
+//! `/mcp/sse?api_key=` post to the bare endpoint (a key they do present
+//! must still match, and a session opened with a scoped token stops
+//! admitting once the token is removed).
 //!
 //! Sessions are bounded in number and idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
@@ -23,6 +25,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::query::Query;
+use crate::policy::Caller;
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming as HyperBody};
@@ -44,6 +47,8 @@ pub const QUEUE_BYTES: usize = 2 * MAX_RESPONSE;
 
 pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
+    /// Who opened the session: the caller of its keyless messages.
+    caller: Caller,
     /// Negotiated by `initialize`; 2024-11-05 until then.
     version: Mutex<&'static str>,
     in_flight: Arc<Semaphore>,
@@ -125,11 +130,12 @@ impl SessionStream {
     }
 }
 
-/// `GET /mcp/sse`.
-pub fn open(app: &Arc<App>) -> Result<Response<Body>, Error> {
+/// `GET /mcp/sse`, opened by `caller`.
+pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let session = Arc::new(SseSession {
         tx,
+        caller,
         version: Mutex::new("2024-11-05"),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         queued: AtomicUsize::new(0),
@@ -175,19 +181,22 @@ fn is_session_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Whether `req` names a live session (`?session_id=`): its credential,
-/// since opening one took the API key.
-pub fn names_live_session(app: &App, req: &Request<HyperBody>) -> bool {
-    Query::parse(req.uri().query())
-        .get("session_id")
-        .is_some_and(|id| is_session_id(id) && !app.mcp.sse.expired(id))
+/// The caller of the live session `req` names (`?session_id=`): its
+/// credential, since opening one took the API key or a token — `None` once
+/// that token was removed from the tokens file.
+pub fn session_caller(app: &App, req: &Request<HyperBody>) -> Option<Caller> {
+    let query = Query::parse(req.uri().query());
+    let id = query.get("session_id").filter(|id| is_session_id(id))?;
+    let session = app.mcp.sse.get(id)?;
+    app.policy.refresh(&session.caller)
 }
 
-/// `POST /mcp/messages/?session_id=…`.
+/// `POST /mcp/messages/?session_id=…`, from `caller`.
 pub async fn message(
     app: &Arc<App>,
     req: Request<HyperBody>,
     client: IpAddr,
+    caller: Caller,
 ) -> Result<Response<Body>, Error> {
     let query = Query::parse(req.uri().query());
     let id = query
@@ -221,6 +230,7 @@ pub async fn message(
             app: &app,
             era: Era::Handshake(version),
             client,
+            caller: &caller,
         };
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {

@@ -26,6 +26,7 @@ use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
+use crate::policy::Caller;
 use base64::Engine;
 use hyper::body::Incoming as HyperBody;
 use hyper::header::{HeaderMap, HeaderValue};
@@ -69,11 +70,12 @@ pub async fn read_body(
     Ok((parts.headers, bytes))
 }
 
-/// `POST /mcp`.
+/// `POST /mcp`, from `caller`.
 pub async fn post(
     app: &Arc<App>,
     req: Request<HyperBody>,
     client: IpAddr,
+    caller: &Caller,
 ) -> Result<Response<Body>, Error> {
     let (headers, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
@@ -89,22 +91,29 @@ pub async fn post(
     };
     Ok(match incoming {
         Incoming::Single(Message::Request { id, method, params }) if method == "initialize" => {
-            initialize(app, client, &id, &params).await
+            initialize(app, client, caller, &id, &params).await
         }
         Incoming::Single(Message::Request { id, method, params }) if modern(&params) => {
             let ctx = Ctx {
                 app,
                 era: Era::Modern,
                 client,
+                caller,
             };
             stateless(&ctx, &headers, &id, &method, &params).await
         }
         Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
-        other => handshake(app, client, &headers, other).await,
+        other => handshake(app, client, caller, &headers, other).await,
     })
 }
 
-async fn initialize(app: &Arc<App>, client: IpAddr, id: &Id, params: &Value) -> Response<Body> {
+async fn initialize(
+    app: &Arc<App>,
+    client: IpAddr,
+    caller: &Caller,
+    id: &Id,
+    params: &Value,
+) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let session = app
         .mcp
@@ -114,6 +123,7 @@ async fn initialize(app: &Arc<App>, client: IpAddr, id: &Id, params: &Value) -> 
         app,
         era: Era::Handshake(version),
         client,
+        caller,
     };
     let answer = protocol::answer(
         &ctx,
@@ -130,6 +140,7 @@ async fn initialize(app: &Arc<App>, client: IpAddr, id: &Id, params: &Value) -> 
 async fn handshake(
     app: &Arc<App>,
     client: IpAddr,
+    caller: &Caller,
     headers: &HeaderMap,
     incoming: Incoming,
 ) -> Response<Body> {
@@ -171,6 +182,7 @@ async fn handshake(
         app,
         era: Era::Handshake(version),
         client,
+        caller,
     };
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,

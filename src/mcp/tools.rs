@@ -25,6 +25,7 @@ use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::limit::Class;
 use crate::models::ContainerLogs;
+use crate::policy::Op;
 use crate::service::logs::LogLimit;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -261,10 +262,29 @@ pub fn definitions() -> Vec<Value> {
     ]
 }
 
-/// `tools/list` for `era`: no `outputSchema` where results carry no
-/// `structuredContent` (a client validating one would expect the other).
-pub fn list(era: Era) -> Vec<Value> {
+/// The operation a tool performs, for the policy.
+fn op_of(name: &str) -> Op {
+    match name {
+        "docker_health" => Op::Health,
+        "docker_version" => Op::Version,
+        "list_containers" => Op::ListContainers,
+        "get_container" => Op::Inspect,
+        "get_container_logs" => Op::Logs,
+        "get_container_stats" => Op::Stats,
+        "list_images" => Op::ListImages,
+        "start_container" => Op::Start,
+        "stop_container" => Op::Stop,
+        _ => Op::Restart,
+    }
+}
+
+/// `tools/list` for `era`, with only the tools whose operation `may`
+/// allows (a read-only mode or a `read` role hides the container actions);
+/// no `outputSchema` where results carry no `structuredContent` (a client
+/// validating one would expect the other).
+pub fn list(era: Era, may: &dyn Fn(Op) -> bool) -> Vec<Value> {
     let mut tools = definitions();
+    tools.retain(|t| t["name"].as_str().is_some_and(|n| may(op_of(n))));
     if !era.has_structured_content() {
         for tool in tools.iter_mut().filter_map(Value::as_object_mut) {
             tool.remove("outputSchema");
@@ -429,9 +449,10 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
 /// Container actions draw from the action limit, everything else from the
 /// read limit, as the same operations do over REST.
 fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
-    let class = match name {
-        "start_container" | "stop_container" | "restart_container" => Class::Action,
-        _ => Class::Read,
+    let class = if op_of(name).mutates() {
+        Class::Action
+    } else {
+        Class::Read
     };
     ctx.app
         .limiter
@@ -451,28 +472,28 @@ fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
 
 async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome {
     charge(ctx, name)?;
-    let (s, era) = (&ctx.app.service, ctx.era);
+    let (s, era, c) = (&ctx.app.service, ctx.era, ctx.caller);
     match name {
-        "docker_health" => outcome(era, Ok(s.enhanced_health().await)),
-        "docker_version" => outcome(era, s.version().await),
+        "docker_health" => outcome(era, s.enhanced_health(c).await),
+        "docker_version" => outcome(era, s.version(c).await),
         "list_containers" => {
             let list = s
-                .list_containers(args.bool("all", true)?)
+                .list_containers(c, args.bool("all", true)?)
                 .await
                 .map_err(|e| explain(&e))?;
             present(era, &list, &list.containers)
         }
-        "get_container" => outcome(era, s.container(&args.container_id()?).await),
+        "get_container" => outcome(era, s.container(c, &args.container_id()?).await),
         "get_container_logs" => {
             let id = args.container_id()?;
             let tail = args.int("tail", 100, 1, 10_000)? as u32;
             let limit = log_limit(era, &id, tail, room);
-            let (logs, _turn) = s.logs(&id, tail, limit).await.map_err(|e| explain(&e))?;
+            let (logs, _turn) = s.logs(c, &id, tail, limit).await.map_err(|e| explain(&e))?;
             present_logs(era, &logs)
         }
-        "get_container_stats" => outcome(era, s.stats(&args.container_id()?).await),
+        "get_container_stats" => outcome(era, s.stats(c, &args.container_id()?).await),
         "list_images" => {
-            let list = s.list_images().await.map_err(|e| explain(&e))?;
+            let list = s.list_images(c).await.map_err(|e| explain(&e))?;
             present(era, &list, &list.images)
         }
         action => {
@@ -481,9 +502,9 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             outcome(
                 era,
                 match action {
-                    "start_container" => s.start(&id).await,
-                    "stop_container" => s.stop(&id).await,
-                    _ => s.restart(&id, timeout as u32).await,
+                    "start_container" => s.start(c, &id).await,
+                    "stop_container" => s.stop(c, &id).await,
+                    _ => s.restart(c, &id, timeout as u32).await,
                 },
             )
         }
@@ -591,9 +612,40 @@ mod tests {
 
     #[test]
     fn output_schemas_are_listed_only_where_structured_content_exists() {
-        assert!(list(OLD).iter().all(|t| t.get("outputSchema").is_none()));
-        assert!(list(NEW).iter().all(|t| t["outputSchema"].is_object()));
-        assert_eq!(list(OLD).len(), definitions().len());
+        let all = |_| true;
+        assert!(
+            list(OLD, &all)
+                .iter()
+                .all(|t| t.get("outputSchema").is_none())
+        );
+        assert!(
+            list(NEW, &all)
+                .iter()
+                .all(|t| t["outputSchema"].is_object())
+        );
+        assert_eq!(list(OLD, &all).len(), definitions().len());
+    }
+
+    #[test]
+    fn only_the_tools_the_policy_allows_are_listed() {
+        let reads = |op: Op| !op.mutates();
+        let names: Vec<Value> = list(NEW, &reads)
+            .iter()
+            .map(|t| t["name"].clone())
+            .collect();
+        assert_eq!(names.len(), 7);
+        for action in ["start_container", "stop_container", "restart_container"] {
+            assert!(!names.contains(&json!(action)), "{action}");
+            assert!(op_of(action).mutates(), "{action}");
+        }
+        for t in definitions() {
+            let name = t["name"].as_str().unwrap();
+            assert_eq!(
+                op_of(name).mutates(),
+                t["annotations"]["readOnlyHint"] == false,
+                "{name}: the operation and the read-only hint agree"
+            );
+        }
     }
 
     #[test]

@@ -1,30 +1,43 @@
-//! Containers: list (one Docker call), inspect, and the start/stop/restart
-//! actions. "Already started" and "already stopped" (Docker's 304) are
-//! successes, as in the original.
+//! Containers: list (one Docker call, filtered to the scope), inspect, and
+//! the start/stop/restart actions. "Already started" and "already stopped"
+//! (Docker's 304) are successes, as in the original.
 
+use super::access::summary_facts;
 use super::{Service, check_container_ref, image_display};
 use crate::docker::{models, path};
 use crate::error::Error;
 use crate::models::*;
+use crate::policy::{Caller, Op};
 use std::time::Duration;
 
 /// Docker's default grace period for `stop`.
 pub const STOP_TIMEOUT: u32 = 10;
 
 impl Service {
-    pub async fn list_containers(&self, all: bool) -> Result<ContainerList, Error> {
+    /// The containers in scope.
+    pub async fn list_containers(
+        &self,
+        caller: &Caller,
+        all: bool,
+    ) -> Result<ContainerList, Error> {
+        self.permit(caller, Op::ListContainers)?;
         let q = path::query(&[("all", if all { "1" } else { "0" })]);
         let raw: Vec<models::ContainerSummary> = self
             .docker
             .get_json(&format!("/containers/json{q}"))
             .await?;
-        let containers: Vec<ContainerSummary> = raw.into_iter().map(summary).collect();
+        let containers: Vec<ContainerSummary> = raw
+            .into_iter()
+            .filter(|c| self.policy.sees(summary_facts(c)))
+            .map(summary)
+            .collect();
         Ok(ContainerList {
             total: containers.len(),
             containers,
         })
     }
 
+    /// Inspects a reference as Docker resolves it, without asking the policy.
     pub(super) async fn inspect(&self, id: &str) -> Result<models::ContainerInspect, Error> {
         check_container_ref(id)?;
         self.docker
@@ -33,41 +46,49 @@ impl Service {
             .map_err(|e| Error::for_container(e, id))
     }
 
-    pub async fn container(&self, id: &str) -> Result<ContainerDetail, Error> {
-        Ok(detail(self.inspect(id).await?))
+    pub async fn container(&self, caller: &Caller, id: &str) -> Result<ContainerDetail, Error> {
+        Ok(detail(self.admit(caller, Op::Inspect, id).await?))
     }
 
-    pub async fn start(&self, id: &str) -> Result<ContainerAction, Error> {
-        self.act(id, "/start", Duration::ZERO).await?;
+    pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        self.act(caller, Op::Start, id, "/start", Duration::ZERO)
+            .await?;
         Ok(action(id, "started"))
     }
 
-    pub async fn stop(&self, id: &str) -> Result<ContainerAction, Error> {
-        self.act(
-            id,
-            &format!("/stop?t={STOP_TIMEOUT}"),
-            Duration::from_secs(STOP_TIMEOUT.into()),
-        )
-        .await?;
+    pub async fn stop(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        let grace = Duration::from_secs(STOP_TIMEOUT.into());
+        let suffix = format!("/stop?t={STOP_TIMEOUT}");
+        self.act(caller, Op::Stop, id, &suffix, grace).await?;
         Ok(action(id, "stopped"))
     }
 
-    pub async fn restart(&self, id: &str, timeout: u32) -> Result<ContainerAction, Error> {
-        self.act(
-            id,
-            &format!("/restart?t={timeout}"),
-            Duration::from_secs(timeout.into()),
-        )
-        .await?;
+    pub async fn restart(
+        &self,
+        caller: &Caller,
+        id: &str,
+        timeout: u32,
+    ) -> Result<ContainerAction, Error> {
+        let grace = Duration::from_secs(timeout.into());
+        let suffix = format!("/restart?t={timeout}");
+        self.act(caller, Op::Restart, id, &suffix, grace).await?;
         Ok(action(id, "restarted"))
     }
 
-    /// POSTs an action, allowing Docker `grace` on top of the usual deadline.
-    async fn act(&self, id: &str, suffix: &str, grace: Duration) -> Result<(), Error> {
-        check_container_ref(id)?;
+    /// Admits `op` on `id`, then POSTs the action to the container's full
+    /// id, allowing Docker `grace` on top of the usual deadline.
+    async fn act(
+        &self,
+        caller: &Caller,
+        op: Op,
+        id: &str,
+        suffix: &str,
+        grace: Duration,
+    ) -> Result<(), Error> {
+        let c = self.admit(caller, op, id).await?;
         let deadline = self.docker.timeout() + grace;
         self.docker
-            .post(&path::container(id, suffix), deadline)
+            .post(&path::container(&c.id, suffix), deadline)
             .await
             .map(drop)
             .map_err(|e| Error::for_container(e, id))

@@ -1,13 +1,16 @@
 //! Images: the list, with ids shortened and untagged `<none>` names dropped
-//! as the original did.
+//! as the original did. Images are the host's, not any container's: the
+//! container scope does not filter them.
 
 use super::{Service, short_image_id};
 use crate::docker::models;
 use crate::error::Error;
 use crate::models::{ImageList, ImageSummary};
+use crate::policy::{Caller, Op};
 
 impl Service {
-    pub async fn list_images(&self) -> Result<ImageList, Error> {
+    pub async fn list_images(&self, caller: &Caller) -> Result<ImageList, Error> {
+        self.permit(caller, Op::ListImages)?;
         let raw: Vec<models::ImageSummary> = self.docker.get_json("/images/json").await?;
         let images: Vec<ImageSummary> = raw
             .into_iter()

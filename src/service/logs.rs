@@ -21,6 +21,7 @@ use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::{DockerError, path};
 use crate::error::Error;
 use crate::models::ContainerLogs;
+use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::OwnedSemaphorePermit;
@@ -44,24 +45,26 @@ pub struct LogLimit {
 }
 
 impl Service {
-    /// Asks for the container's mode (TTY or not) and its logs at once: the
-    /// answer's framing depends on the mode, which only inspect tells on
-    /// every API version.
+    /// Admits the read (inspect tells the container's mode, TTY or not, on
+    /// which the answer's framing depends), then reads the logs by full id.
     pub async fn logs(
         &self,
+        caller: &Caller,
         id: &str,
         tail: u32,
         limit: LogLimit,
     ) -> Result<(ContainerLogs, LogTurn), Error> {
         check_container_ref(id)?;
         let turn = self.log_turn().await?;
+        let info = self.admit(caller, Op::Logs, id).await?;
         let tail_s = tail.to_string();
         let q = path::query(&[("stdout", "1"), ("stderr", "1"), ("tail", &tail_s)]);
         let docker = &self.docker;
-        let logs_path = path::container(id, &format!("/logs{q}"));
-        let (info, opened) = tokio::join!(self.inspect(id), docker.open(&logs_path));
-        let info = info?;
-        let resp = opened.map_err(|e| Error::for_container(e, id))?;
+        let logs_path = path::container(&info.id, &format!("/logs{q}"));
+        let resp = docker
+            .open(&logs_path)
+            .await
+            .map_err(|e| Error::for_container(e, id))?;
         let (bytes, trimmed) = docker
             .deadline(
                 docker.timeout(),

@@ -1,9 +1,10 @@
 //! The service layer: one method per Docker operation, returning the
 //! contract's shapes. REST handlers, WebSocket streams and MCP tools all call
-//! these and nothing else, so policy that must hold on every surface
-//! (validation of container references today; label scoping, read-only mode
-//! and auditing next) lives in exactly one place.
+//! these and nothing else, passing who is calling, so policy that must hold
+//! on every surface (container references, roles, scope, read-only modes)
+//! lives in exactly one place.
 //!
+//! - [`access`]: resolving a reference within the scope, and asking the policy.
 //! - [`containers`]: list, inspect, start/stop/restart.
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
@@ -12,6 +13,7 @@
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
 
+mod access;
 mod containers;
 pub mod follow;
 mod images;
@@ -22,20 +24,23 @@ mod system;
 
 use crate::docker::Docker;
 use crate::error::Error;
+use crate::policy::Policy;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 pub struct Service {
     docker: Docker,
+    policy: Arc<Policy>,
     /// Turns for reading whole logs, kept until the answer is written
     /// (see [`logs::CONCURRENT_READS`]).
     log_reads: Arc<Semaphore>,
 }
 
 impl Service {
-    pub fn new(docker: Docker) -> Service {
+    pub fn new(docker: Docker, policy: Arc<Policy>) -> Service {
         Service {
             docker,
+            policy,
             log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),
         }
     }

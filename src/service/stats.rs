@@ -8,18 +8,19 @@
 //! - network = sum over interfaces; block I/O = sum of `read`/`write` ops
 //!   (either case: cgroup v1 says `Read`, v2 says `read`).
 
-use super::{Service, check_container_ref};
+use super::Service;
 use crate::docker::{models, path};
 use crate::error::Error;
 use crate::models::{ContainerStats, StatsFigures};
+use crate::policy::{Caller, Op};
 
 impl Service {
     /// One sample (`stream=false`: Docker waits for two readings so CPU % is real).
-    pub async fn stats(&self, id: &str) -> Result<ContainerStats, Error> {
-        check_container_ref(id)?;
+    pub async fn stats(&self, caller: &Caller, id: &str) -> Result<ContainerStats, Error> {
+        let c = self.admit(caller, Op::Stats, id).await?;
         let raw: models::Stats = self
             .docker
-            .get_json(&path::container(id, "/stats?stream=false"))
+            .get_json(&path::container(&c.id, "/stats?stream=false"))
             .await
             .map_err(|e| Error::for_container(e, id))?;
         Ok(ContainerStats {

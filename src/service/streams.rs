@@ -9,6 +9,7 @@ use crate::docker::jsonstream::{JsonSplitter, Value};
 use crate::docker::resume::{Position, since_for};
 use crate::docker::{DockerError, path};
 use crate::error::Error;
+use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
@@ -20,6 +21,14 @@ pub struct ContainerRef {
     pub id: String,
     pub tty: bool,
     pub running: bool,
+}
+
+fn container_ref(c: crate::docker::models::ContainerInspect) -> ContainerRef {
+    ContainerRef {
+        id: c.id,
+        tty: c.config.tty,
+        running: c.state.running,
+    }
 }
 
 /// What to follow in a container's log.
@@ -38,14 +47,20 @@ pub struct LogOptions {
 pub type EventFilters = BTreeMap<String, Vec<String>>;
 
 impl Service {
-    /// Resolves an id, prefix or name to the container's full id and mode.
-    pub async fn resolve(&self, id: &str) -> Result<ContainerRef, Error> {
-        let c = self.inspect(id).await?;
-        Ok(ContainerRef {
-            id: c.id,
-            tty: c.config.tty,
-            running: c.state.running,
-        })
+    /// Admits `caller` to follow (`op`) the container `id` names (id,
+    /// prefix or name), resolved to its full id and mode.
+    pub async fn follow_target(
+        &self,
+        caller: &Caller,
+        op: Op,
+        id: &str,
+    ) -> Result<ContainerRef, Error> {
+        self.admit(caller, op, id).await.map(container_ref)
+    }
+
+    /// A followed container's current state, by the full id it was admitted with.
+    pub async fn recheck(&self, full_id: &str) -> Result<ContainerRef, Error> {
+        self.inspect(full_id).await.map(container_ref)
     }
 
     /// Follows a container's log (`follow=1`): from `tail` lines back, or

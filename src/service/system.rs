@@ -1,13 +1,15 @@
 //! Daemon-wide information: reachability (`/healthz`, and the check at
 //! start), version, and the enhanced health object (`/health`), which
 //! reports a disconnected daemon as data (`status: "degraded"`) rather than
-//! as an error. An unreachable daemon is explained: the open probe says what
+//! as an error, and the access policy in force (modes, scope, roles). An unreachable daemon is explained: the open probe says what
 //! the OS said, callers with a token also get the socket and the fix.
 
 use super::Service;
+use super::access::summary_facts;
 use crate::docker::{DockerError, models};
 use crate::error::Error;
 use crate::models::{EnhancedHealth, Health, VersionInfo};
+use crate::policy::{Caller, Op};
 use std::time::Duration;
 
 impl Service {
@@ -70,7 +72,8 @@ impl Service {
         }
     }
 
-    pub async fn version(&self) -> Result<VersionInfo, Error> {
+    pub async fn version(&self, caller: &Caller) -> Result<VersionInfo, Error> {
+        self.permit(caller, Op::Version)?;
         let v: models::Version = self.docker.get_json("/version").await?;
         Ok(VersionInfo {
             api_version: v.api_version,
@@ -80,13 +83,15 @@ impl Service {
         })
     }
 
-    /// Version and counts from two concurrent Docker calls.
-    pub async fn enhanced_health(&self) -> EnhancedHealth {
+    /// Version and counts from two concurrent Docker calls (under a scope,
+    /// the counts are of the containers in scope), and the policy in force.
+    pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
+        self.permit(caller, Op::Health)?;
         let (version, info) = tokio::join!(
             self.docker.get_json::<models::Version>("/version"),
             self.docker.get_json::<models::Info>("/info"),
         );
-        match (version, info) {
+        let mut health = match (version, info) {
             (Ok(v), Ok(i)) => EnhancedHealth {
                 status: "ok",
                 docker_connected: true,
@@ -99,20 +104,40 @@ impl Service {
                 images_total: Some(i.images),
                 memory_total: Some(i.mem_total),
                 cpus: Some(i.ncpu),
-                error: None,
+                ..EnhancedHealth::default()
             },
-            (Err(e), _) | (_, Err(e)) => {
-                let err = Error::from(e);
-                EnhancedHealth {
-                    status: "degraded",
-                    docker_connected: !matches!(
-                        err,
-                        Error::DockerUnavailable | Error::DockerTimeout
-                    ),
-                    error: Some(self.explain(&err)),
-                    ..EnhancedHealth::default()
+            (Err(e), _) | (_, Err(e)) => self.degraded(Error::from(e)),
+        };
+        if health.status == "ok" && self.policy.scoped() {
+            match self.scoped_counts().await {
+                Ok((running, total)) => {
+                    health.containers_running = Some(running);
+                    health.containers_total = Some(total);
                 }
+                Err(e) => health = self.degraded(e),
             }
         }
+        (health.read_only, health.mcp_read_only) = self.policy.modes();
+        health.scope = self.policy.scope_report();
+        health.roles = self.policy.roles_report();
+        Ok(health)
+    }
+
+    fn degraded(&self, err: Error) -> EnhancedHealth {
+        EnhancedHealth {
+            status: "degraded",
+            docker_connected: !matches!(err, Error::DockerUnavailable | Error::DockerTimeout),
+            error: Some(self.explain(&err)),
+            ..EnhancedHealth::default()
+        }
+    }
+
+    /// `(running, total)` containers in scope.
+    async fn scoped_counts(&self) -> Result<(i64, i64), Error> {
+        let all = self.all_containers().await?;
+        let seen = all.iter().filter(|c| self.policy.sees(summary_facts(c)));
+        Ok(seen.fold((0, 0), |(r, t), c| {
+            (r + i64::from(c.state == "running"), t + 1)
+        }))
     }
 }

@@ -14,6 +14,10 @@
 //! delivered as a summary — its type, action, ids and time, with the
 //! attribute `docker-agent.truncated` giving its size — and the stream goes
 //! on past it.
+//!
+//! Under a container scope, events about out-of-scope containers are left
+//! out ([`crate::service::Service::shows_event`]) after being counted, so
+//! resume positions stay those of Docker's event log.
 
 use super::hub::{Close, Item};
 use super::pumps::{RETRY_MAX, RETRY_MIN};
@@ -54,7 +58,7 @@ pub async fn pump(
                 (down, retry) = (false, RETRY_MIN);
                 let (mut ids, mut skipper) = (EntryCounter::default(), Skipper::new(anchor));
                 while let Ok(Some(value)) = stream.next_value().await {
-                    let Some((msg, nanos)) = event_message(value) else {
+                    let Some((msg, nanos, event)) = event_message(value) else {
                         continue;
                     };
                     let id = ids.next(nanos);
@@ -64,12 +68,14 @@ pub async fn pump(
                         Skip::Gap => items.push(notice("events-missed", pos)),
                         Skip::Keep => {}
                     }
-                    pos = Some(Position {
-                        after: Some(id),
-                        skip: 0,
-                    });
-                    items.push(Item::new(msg, pos));
-                    if publisher.publish(items).await == 0 {
+                    if app.service.shows_event(&event).await {
+                        pos = Some(Position {
+                            after: Some(id),
+                            skip: 0,
+                        });
+                        items.push(Item::new(msg, pos));
+                    }
+                    if !items.is_empty() && publisher.publish(items).await == 0 {
                         return;
                     }
                 }
@@ -94,20 +100,20 @@ pub async fn pump(
     }
 }
 
-/// An event as sent to subscribers, and its `timeNano`.
-fn event_message(value: Json) -> Option<(String, u64)> {
+/// An event as sent to subscribers, its `timeNano`, and its JSON (which the scope reads).
+fn event_message(value: Json) -> Option<(String, u64, Value)> {
     match value {
         Json::Whole(raw) => {
             let event: Value = serde_json::from_slice(&raw).ok()?;
             let nanos = event.get("timeNano").and_then(Value::as_u64)?;
-            Some((String::from_utf8_lossy(&raw).into_owned(), nanos))
+            Some((String::from_utf8_lossy(&raw).into_owned(), nanos, event))
         }
         Json::Oversized(outline) => summary(&outline),
     }
 }
 
 /// A summary of an event too large to keep, from its first and last bytes.
-fn summary(outline: &Outline) -> Option<(String, u64)> {
+fn summary(outline: &Outline) -> Option<(String, u64, Value)> {
     let nanos = number_field(&outline.tail, "timeNano")?;
     let text = |name| string_field(&outline.head, name);
     let event = json!({
@@ -124,7 +130,7 @@ fn summary(outline: &Outline) -> Option<(String, u64)> {
         "time": nanos / 1_000_000_000,
         "timeNano": nanos,
     });
-    Some((event.to_string(), nanos))
+    Some((event.to_string(), nanos, event))
 }
 
 /// The first string value of `"name":` in a fragment of JSON.
@@ -201,7 +207,7 @@ mod tests {
             tail: raw.as_bytes()[raw.len() - 4096..].to_vec(),
             size: raw.len(),
         };
-        let (msg, nanos) = summary(&outline).unwrap();
+        let (msg, nanos, _) = summary(&outline).unwrap();
         assert_eq!(nanos, 7_000_000_123);
         let v: Value = serde_json::from_str(&msg).unwrap();
         assert_eq!(

@@ -108,7 +108,7 @@ fn since_start(opts: &LogOptions, started: u64) -> LogOptions {
 async fn after_follow(app: &App, id: &str, clean: bool) -> After {
     let mut retry = RETRY_MIN;
     loop {
-        match app.service.resolve(id).await {
+        match app.service.recheck(id).await {
             Ok(c) if c.running || !clean => return After::Reopen,
             Ok(_) => return After::End(Close::new(1000, "Container stopped")),
             Err(Error::ContainerNotFound(_)) => {

@@ -1,10 +1,12 @@
 //! One WebSocket client: authenticate, subscribe, then forward messages
 //! until the stream, the client or the server ends.
 //!
-//! - The token comes from `?token=` or `Authorization: Bearer`; a missing,
-//!   invalid or expired one closes with 1008 and a readable reason, and so
-//!   does an open stream when its token's `exp` passes ("token expired").
-//!   An empty `?token=` counts as absent, so it cannot hide a valid header.
+//! - The token (a login JWT or a scoped API token) comes from `?token=` or
+//!   `Authorization: Bearer`; a missing, invalid or expired one closes with
+//!   1008 and a readable reason, and so does an open stream when its JWT's
+//!   `exp` passes ("token expired") or its scoped token is removed from the
+//!   tokens file ("token revoked"). An empty `?token=` counts as absent, so
+//!   it cannot hide a valid header.
 //! - Queued messages are written in batches and flushed once per batch. A
 //!   slow reader is never cut off: writing simply waits for it, and its
 //!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
@@ -25,6 +27,7 @@ use crate::app::App;
 use crate::auth::bearer_token;
 use crate::http::query::Query;
 use crate::http::router::Route;
+use crate::policy::{Caller, Surface};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::Request;
@@ -80,14 +83,14 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let Some(token) = token else {
         return peer.close(Close::new(1008, "Not authenticated")).await;
     };
-    let Ok(claims) = app.auth.verify(token) else {
+    let Ok(caller) = app.policy.identify(&app.auth, token, Surface::Ws) else {
         return peer
             .close(Close::new(1008, "Invalid or expired token"))
             .await;
     };
-    let sub = topics::subscribe(&app, &req.route, Query::parse(req.query.as_deref())).await;
-    match sub {
-        Ok(sub) => forward(&app, peer, sub, expiry(claims.exp)).await,
+    let query = Query::parse(req.query.as_deref());
+    match topics::subscribe(&app, &caller, &req.route, query).await {
+        Ok(sub) => forward(&app, peer, sub, &caller).await,
         Err(refusal) => peer.close(refusal).await,
     }
 }
@@ -106,15 +109,22 @@ fn expiry(exp: i64) -> Instant {
     Instant::now() + left
 }
 
-/// Forwards the subscription to the peer until one of them ends or the
-/// token expires.
-async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Instant) {
+/// Forwards the subscription to the peer until one of them ends, or the
+/// caller's token expires or is revoked.
+async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Caller) {
     let mut closing = app.closing();
     let mut gone = peer.gone.clone();
     let every = peer.every;
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
-    let expired = tokio::time::sleep_until(expires);
-    tokio::pin!(expired);
+    let expires = caller.expires().map(expiry);
+    let expired = async {
+        match expires {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    let revoked = app.policy.revoked(caller);
+    tokio::pin!(expired, revoked);
     let close = loop {
         let step = tokio::select! {
             _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
@@ -125,6 +135,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Insta
             },
             _ = ping.tick() => peer.ping().await,
             _ = &mut expired => Err(Stop::Close(Close::new(1008, "token expired"))),
+            _ = &mut revoked => Err(Stop::Close(Close::new(1008, "token revoked: it is no longer in API_TOKENS_FILE"))),
         };
         match step {
             Ok(()) => {}

@@ -13,8 +13,9 @@
 //!   repeated or comma-separated): each Docker event as one JSON message,
 //!   lossless like logs.
 //!
-//! Refusals close with: 1008 bad parameters, 4404 unknown container, 4400
-//! ambiguous id, 1013 Docker unavailable, 1011 other Docker errors.
+//! Refusals close with: 1008 bad parameters or a policy refusal, 4404
+//! unknown (or out-of-scope) container, 4400 ambiguous id, 1013 Docker
+//! unavailable, 1011 other Docker errors.
 
 use super::hub::{Close, Limits, Overflow, Publisher, Starter, Subscription};
 use super::{events, pumps};
@@ -22,6 +23,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::query::Query;
 use crate::http::router::Route;
+use crate::policy::{Caller, Op};
 use crate::service::streams::{EventFilters, LogOptions};
 use std::sync::Arc;
 
@@ -75,21 +77,31 @@ pub fn close_for(e: &Error) -> Close {
     let code = match e {
         Error::ContainerNotFound(_) => 4404,
         Error::AmbiguousContainer(_) => 4400,
-        Error::Validation(_) | Error::BadRequest(_) => 1008,
+        Error::Validation(_) | Error::BadRequest(_) | Error::Denied(_) => 1008,
         Error::DockerUnavailable | Error::DockerTimeout => 1013,
         _ => 1011,
     };
     Close::new(code, e.message())
 }
 
-/// Validates the request, resolves the container and joins (or starts) its topic.
-pub async fn subscribe(app: &Arc<App>, route: &Route, mut q: Query) -> Result<Sub, Close> {
+/// Validates the request, admits `caller` (resolving the container) and
+/// joins (or starts) its topic.
+pub async fn subscribe(
+    app: &Arc<App>,
+    caller: &Caller,
+    route: &Route,
+    mut q: Query,
+) -> Result<Sub, Close> {
     let refuse = |e: Error| close_for(&e);
     let hub = app.streams.clone();
+    let s = &app.service;
     match route {
         Route::LogsWs(id) => {
             let opts = log_options(&mut q).map_err(refuse)?;
-            let c = app.service.resolve(id).await.map_err(refuse)?;
+            let c = s
+                .follow_target(caller, Op::FollowLogs, id)
+                .await
+                .map_err(refuse)?;
             let key = StreamKey::Logs(c.id.clone(), opts.clone());
             let replay = opts.tail.map_or(REPLAY_ALL, |t| t as usize);
             let app = app.clone();
@@ -101,7 +113,10 @@ pub async fn subscribe(app: &Arc<App>, route: &Route, mut q: Query) -> Result<Su
         }
         Route::StatsWs(id) => {
             q.finish().map_err(refuse)?;
-            let c = app.service.resolve(id).await.map_err(refuse)?;
+            let c = s
+                .follow_target(caller, Op::FollowStats, id)
+                .await
+                .map_err(refuse)?;
             let key = StreamKey::Stats(c.id.clone());
             let app = app.clone();
             let starter: Starter<StreamKey> = Arc::new(move |p, _| {
@@ -111,6 +126,7 @@ pub async fn subscribe(app: &Arc<App>, route: &Route, mut q: Query) -> Result<Su
         }
         _ => {
             let filters = event_filters(&q).map_err(refuse)?;
+            s.permit(caller, Op::Events).map_err(refuse)?;
             let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
             let (app, since) = (app.clone(), crate::clock::unix_now_nanos());
             let starter: Starter<StreamKey> = Arc::new(move |p, from| {

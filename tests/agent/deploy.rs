@@ -1,6 +1,7 @@
-//! What users deploy: the FROM-scratch image (non-root, healthy, clean
-//! stop), the compose file, the Swarm stack (deployed on a one-node swarm)
-//! and the Kubernetes DaemonSet (checked field by field; no cluster here).
+//! What users deploy: the FROM-scratch image (non-root, healthy, refusing
+//! to stop itself, clean stop), the compose file, the Swarm stack
+//! (deployed on a one-node swarm) and the Kubernetes DaemonSet (checked
+//! field by field; no cluster here).
 
 use crate::util::*;
 use serde_json::Value;
@@ -74,7 +75,7 @@ fn yaml(path: &str) -> Value {
 }
 
 #[test]
-fn the_image_holds_only_the_binary_runs_non_root_and_stops_cleanly() {
+fn the_image_holds_only_the_binary_runs_non_root_refuses_to_stop_itself_and_stops_cleanly() {
     ensure_image();
     assert_eq!(
         docker(&["image", "inspect", "-f", "{{len .RootFS.Layers}}", IMAGE]),
@@ -149,16 +150,12 @@ fn the_image_holds_only_the_binary_runs_non_root_and_stops_cleanly() {
         .output()
         .unwrap();
     let token: Value = serde_json::from_slice(&login.stdout).unwrap();
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        token["access_token"].as_str().unwrap()
+    );
     let list = Command::new("curl")
-        .args([
-            "-s",
-            "-H",
-            &format!(
-                "Authorization: Bearer {}",
-                token["access_token"].as_str().unwrap()
-            ),
-            &format!("{base}/api/v1/containers/"),
-        ])
+        .args(["-s", "-H", &bearer, &format!("{base}/api/v1/containers/")])
         .output()
         .unwrap();
     let list: Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -170,6 +167,17 @@ fn the_image_holds_only_the_binary_runs_non_root_and_stops_cleanly() {
             .any(|x| x["name"] == c.name.as_str()),
         "it sees itself"
     );
+    let stop_itself = Command::new("curl")
+        .args(["-s", "-w", " %{http_code}", "-X", "POST", "-H", &bearer])
+        .arg(format!("{base}/api/v1/containers/{}/stop", c.name))
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&stop_itself.stdout);
+    assert!(
+        answer.ends_with(" 409") && answer.contains("runs this agent"),
+        "it found its own container and refuses to stop it: {answer}"
+    );
+    assert_eq!(c.status(), "running");
 
     docker(&["stop", &c.id]);
     assert_eq!(

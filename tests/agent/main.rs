@@ -14,6 +14,8 @@ mod lossless;
 mod mcp;
 mod memory;
 mod pipeline;
+mod policy;
+mod roles;
 mod soak;
 mod streams;
 mod tls;

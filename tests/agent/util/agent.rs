@@ -59,9 +59,13 @@ pub fn test_vars(overrides: &[(&str, &str)]) -> Vars {
 impl Agent {
     pub async fn start(overrides: &[(&str, &str)]) -> Agent {
         let config = Config::from_vars(&test_vars(overrides)).expect("test config");
+        Agent::serve(App::new(config)).await
+    }
+
+    /// Serves `app` (built by the test, say in a given container).
+    pub async fn serve(app: std::sync::Arc<App>) -> Agent {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = App::new(config);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(docker_agent::server::serve(listener, app, None, async {
             let _ = rx.await;

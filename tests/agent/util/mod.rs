@@ -6,12 +6,14 @@
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
 //! - [`raw`]: HTTP/1.1 written and read by hand on a TCP socket.
+//! - [`mcp`]: stateless MCP calls with the MCP key or a scoped token.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
 mod clients;
 pub mod docker;
 mod fakes;
+mod mcp;
 mod process;
 mod raw;
 mod ws;
@@ -20,6 +22,7 @@ pub use agent::*;
 pub use clients::*;
 pub use docker::*;
 pub use fakes::*;
+pub use mcp::*;
 pub use process::*;
 pub use raw::*;
 pub use ws::*;

@@ -1,0 +1,136 @@
+//! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
+//! a bad line stops the start), the roles of the login and the MCP key
+//! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
+//! `EXCLUDE_LABEL`) and the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`).
+//! What they mean is [`crate::policy`]'s business.
+
+use super::{ConfigError, Vars};
+use crate::policy::scope::{LabelRule, check_glob};
+use crate::policy::{Role, Scope, TokenSet};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    pub tokens_file: Option<PathBuf>,
+    /// The tokens the file held at start.
+    pub tokens: TokenSet,
+    pub login_role: Role,
+    pub mcp_role: Role,
+    pub scope: Scope,
+    pub read_only: bool,
+    pub mcp_read_only: bool,
+}
+
+pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
+    let tokens_file = vars.get("API_TOKENS_FILE").map(PathBuf::from);
+    let tokens = match &tokens_file {
+        Some(path) => TokenSet::load(path).map_err(|e| ConfigError::new("API_TOKENS_FILE", e))?,
+        None => TokenSet::default(),
+    };
+    Ok(PolicyConfig {
+        tokens_file,
+        tokens,
+        login_role: role(vars, "API_ROLE")?,
+        mcp_role: role(vars, "MCP_ROLE")?,
+        scope: scope(vars)?,
+        read_only: vars.bool("READ_ONLY", false)?,
+        mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
+    })
+}
+
+fn role(vars: &Vars, var: &'static str) -> Result<Role, ConfigError> {
+    let Some(value) = vars.get(var) else {
+        return Ok(Role::Admin);
+    };
+    Role::parse(value.trim()).ok_or_else(|| {
+        ConfigError::new(
+            var,
+            format!("{value:?} is not a role; use read, operate or admin"),
+        )
+    })
+}
+
+fn label(vars: &Vars, var: &'static str) -> Result<Option<LabelRule>, ConfigError> {
+    vars.get(var)
+        .map(|v| LabelRule::parse(v).map_err(|e| ConfigError::new(var, e)))
+        .transpose()
+}
+
+fn scope(vars: &Vars) -> Result<Scope, ConfigError> {
+    let names = vars.list("SCOPE_NAMES", &[])?;
+    if let Some(e) = names.iter().find_map(|n| check_glob(n).err()) {
+        return Err(ConfigError::new("SCOPE_NAMES", e));
+    }
+    Ok(Scope {
+        label: label(vars, "SCOPE_LABEL")?,
+        names,
+        exclude: label(vars, "EXCLUDE_LABEL")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<PolicyConfig, ConfigError> {
+        section(&Vars::from_pairs(pairs.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_leave_everything_open_to_admins() {
+        let c = load(&[]).unwrap();
+        assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
+        assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
+        assert!(c.tokens.is_empty() && c.tokens_file.is_none());
+    }
+
+    #[test]
+    fn settings_are_read() {
+        let c = load(&[
+            ("API_ROLE", "operate"),
+            ("MCP_ROLE", "read"),
+            ("SCOPE_LABEL", "agent.expose=true"),
+            ("SCOPE_NAMES", "web-*, db"),
+            ("EXCLUDE_LABEL", "private"),
+            ("READ_ONLY", "true"),
+            ("MCP_READ_ONLY", "yes"),
+        ])
+        .unwrap();
+        assert_eq!((c.login_role, c.mcp_role), (Role::Operate, Role::Read));
+        assert_eq!(c.scope.names, ["web-*", "db"]);
+        assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
+        assert_eq!(c.scope.exclude.unwrap().to_string(), "private");
+        assert!(c.read_only && c.mcp_read_only);
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        for (var, value) in [
+            ("API_ROLE", "root"),
+            ("MCP_ROLE", "Admin"),
+            ("SCOPE_LABEL", "=true"),
+            ("EXCLUDE_LABEL", "a b"),
+            ("SCOPE_NAMES", "web/*"),
+            ("READ_ONLY", "sometimes"),
+            ("API_TOKENS_FILE", "/nonexistent/tokens"),
+        ] {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn a_bad_tokens_line_names_the_file_and_the_line() {
+        let path =
+            std::env::temp_dir().join(format!("docker-agent-tokens-{}", crate::random::token(8)));
+        std::fs::write(&path, "# ok\nci read nothex\n").unwrap();
+        let err = load(&[("API_TOKENS_FILE", path.to_str().unwrap())]).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(err.var, "API_TOKENS_FILE");
+        let shown = err.to_string();
+        assert!(
+            shown.contains(path.to_str().unwrap()) && shown.contains("line 2: the hash"),
+            "{shown}"
+        );
+    }
+}

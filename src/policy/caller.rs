@@ -1,0 +1,43 @@
+//! Who is calling: the subject (login user, token name or `mcp`), its role,
+//! the surface it came through, and the credential it proved itself with —
+//! which says how long it lasts (a JWT's `exp`) or how it can be revoked (a
+//! scoped token's hash, looked up again when the tokens file is reloaded).
+
+use super::Role;
+
+/// The surface a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Rest,
+    Ws,
+    Mcp,
+}
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A JWT from the login, valid until `expires` (Unix seconds).
+    Login { expires: i64 },
+    /// A scoped token, by its SHA-256 (what the tokens file holds).
+    Token([u8; 32]),
+    /// `MCP_API_KEY`.
+    McpKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub role: Role,
+    pub surface: Surface,
+    pub credential: Credential,
+}
+
+impl Caller {
+    /// When the credential stops being valid (Unix seconds), if it expires.
+    pub fn expires(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Login { expires } => Some(expires),
+            Credential::Token(_) | Credential::McpKey => None,
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! The access policy: who may do what to which container. Every decision —
+//! role, read-only mode, container scope, the agent's own container — is
+//! made by [`Policy::decide`], which the service layer asks before each
+//! Docker operation, whatever the surface (REST, WebSocket, MCP). A new
+//! operation gets the policy by naming its [`Op`].
+//!
+//! - [`caller`]: who is asking, through which surface, with which credential;
+//! - [`tokens`]: the scoped API tokens file (`API_TOKENS_FILE`);
+//! - [`scope`]: `SCOPE_LABEL`, `SCOPE_NAMES`, `EXCLUDE_LABEL`, globs;
+//! - [`own`]: finding the container the agent runs in;
+//! - [`reload`]: reloading the tokens file on SIGHUP.
+//!
+//! Roles: `read` may list, inspect, read logs and stats, follow streams and
+//! events, and read health; `operate` may also start, stop and restart;
+//! `admin` may do everything, including operations added later. An
+//! out-of-scope container is refused exactly as a missing one is (404, or
+//! the surface's "not found"), so nothing tells the two apart.
+
+pub mod caller;
+pub mod own;
+pub mod reload;
+pub mod scope;
+pub mod tokens;
+
+pub use caller::{Caller, Credential, Surface};
+pub use scope::{Labels, Scope, Sight};
+pub use tokens::TokenSet;
+
+use crate::auth::Auth;
+use crate::auth::secret::Secret;
+use crate::config::PolicyConfig;
+use crate::error::Error;
+use crate::models::{RolesReport, ScopeReport};
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Read,
+    Operate,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "read" => Some(Role::Read),
+            "operate" => Some(Role::Operate),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Operate => "operate",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// An operation the policy decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ListContainers,
+    Inspect,
+    Logs,
+    Stats,
+    ListImages,
+    Version,
+    Health,
+    FollowLogs,
+    FollowStats,
+    Events,
+    Start,
+    Stop,
+    Restart,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::ListContainers => "list_containers",
+            Op::Inspect => "inspect",
+            Op::Logs => "logs",
+            Op::Stats => "stats",
+            Op::ListImages => "list_images",
+            Op::Version => "version",
+            Op::Health => "health",
+            Op::FollowLogs => "follow_logs",
+            Op::FollowStats => "follow_stats",
+            Op::Events => "events",
+            Op::Start => "start",
+            Op::Stop => "stop",
+            Op::Restart => "restart",
+        }
+    }
+
+    /// The least role allowed to do it.
+    pub fn needs(self) -> Role {
+        if self.mutates() {
+            Role::Operate
+        } else {
+            Role::Read
+        }
+    }
+
+    /// Whether it changes anything (refused in read-only mode).
+    pub fn mutates(self) -> bool {
+        matches!(self, Op::Start | Op::Stop | Op::Restart)
+    }
+
+    /// Whether it would take the container down (refused on the agent's own).
+    fn interrupts(self) -> bool {
+        matches!(self, Op::Stop | Op::Restart)
+    }
+}
+
+/// A container as the policy sees it.
+#[derive(Clone, Copy)]
+pub struct Facts<'a> {
+    /// The full id.
+    pub id: &'a str,
+    /// The name, without the leading `/`.
+    pub name: &'a str,
+    pub labels: &'a dyn Labels,
+}
+
+/// Why an operation was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    OutOfScope,
+    ReadOnly,
+    McpReadOnly,
+    Role { has: Role, needs: Role },
+    OwnContainer,
+}
+
+/// One decision: who, what, on which container, and the refusal if any.
+pub struct Decision<'a> {
+    pub caller: &'a Caller,
+    pub op: Op,
+    pub container: Option<Facts<'a>>,
+    pub refusal: Option<Refusal>,
+}
+
+impl Decision<'_> {
+    pub fn allowed(&self) -> bool {
+        self.refusal.is_none()
+    }
+
+    /// The refusal as every surface reports it; `reference` is the
+    /// container as the caller named it (an out-of-scope one is "not found").
+    pub fn check(&self, reference: &str) -> Result<(), Error> {
+        let op = self.op.name();
+        match self.refusal {
+            None => Ok(()),
+            Some(Refusal::OutOfScope) => Err(Error::ContainerNotFound(reference.to_string())),
+            Some(Refusal::ReadOnly) => Err(Error::Denied(format!(
+                "The agent is read-only (READ_ONLY=true): '{op}' is refused"
+            ))),
+            Some(Refusal::McpReadOnly) => Err(Error::Denied(format!(
+                "MCP is read-only (MCP_READ_ONLY=true): '{op}' is refused"
+            ))),
+            Some(Refusal::Role { has, needs }) => Err(Error::Denied(format!(
+                "Role '{}' does not allow '{op}': it needs the '{}' role",
+                has.name(),
+                needs.name()
+            ))),
+            Some(Refusal::OwnContainer) => Err(Error::OwnContainer(reference.to_string())),
+        }
+    }
+}
+
+pub struct Policy {
+    read_only: bool,
+    mcp_read_only: bool,
+    login_role: Role,
+    mcp_role: Role,
+    scope: Scope,
+    /// The container the agent runs in (full or short id).
+    own: Option<String>,
+    tokens_file: Option<PathBuf>,
+    tokens: RwLock<Arc<TokenSet>>,
+    /// Bumped at each reload of the tokens file.
+    generation: watch::Sender<u64>,
+}
+
+impl Policy {
+    pub fn new(config: &PolicyConfig, own: Option<String>) -> Policy {
+        if let Some(id) = &own {
+            log::info!(container = id.as_str(); "running in a container: the agent refuses to stop or restart it");
+        }
+        Policy {
+            read_only: config.read_only,
+            mcp_read_only: config.mcp_read_only,
+            login_role: config.login_role,
+            mcp_role: config.mcp_role,
+            scope: config.scope.clone(),
+            own,
+            tokens_file: config.tokens_file.clone(),
+            tokens: RwLock::new(Arc::new(config.tokens.clone())),
+            generation: watch::channel(0).0,
+        }
+    }
+
+    /// The one place every decision is made: may `caller` do `op` (to
+    /// `container`, when it names one)? Scope first, so an out-of-scope
+    /// container is refused as missing whatever else holds; then the
+    /// read-only modes, the role, and the agent's own container.
+    pub fn decide<'a>(
+        &self,
+        caller: &'a Caller,
+        op: Op,
+        container: Option<Facts<'a>>,
+    ) -> Decision<'a> {
+        let refusal = if container.is_some_and(|c| !self.sees(c)) {
+            Some(Refusal::OutOfScope)
+        } else if op.mutates() && self.read_only {
+            Some(Refusal::ReadOnly)
+        } else if op.mutates() && self.mcp_read_only && caller.surface == Surface::Mcp {
+            Some(Refusal::McpReadOnly)
+        } else if caller.role < op.needs() {
+            Some(Refusal::Role {
+                has: caller.role,
+                needs: op.needs(),
+            })
+        } else if op.interrupts() && container.is_some_and(|c| self.is_own(c.id)) {
+            Some(Refusal::OwnContainer)
+        } else {
+            None
+        };
+        Decision {
+            caller,
+            op,
+            container,
+            refusal,
+        }
+    }
+
+    /// Whether a container is in scope.
+    pub fn sees(&self, c: Facts<'_>) -> bool {
+        self.scope.admits(c.name, c.labels)
+    }
+
+    /// Whether any scope rule is set.
+    pub fn scoped(&self) -> bool {
+        self.scope.active()
+    }
+
+    /// Where a Docker event stands with the scope.
+    pub fn sight(&self, event: &serde_json::Value) -> Sight {
+        self.scope.sight(event)
+    }
+
+    fn is_own(&self, id: &str) -> bool {
+        self.own.as_deref().is_some_and(|own| id.starts_with(own))
+    }
+
+    fn tokens(&self) -> Arc<TokenSet> {
+        self.tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The caller presenting `credential` (a bearer value or `?token=`): a
+    /// scoped token (`dat_…`), else a login JWT; 401 otherwise.
+    pub fn identify(
+        &self,
+        auth: &Auth,
+        credential: &str,
+        surface: Surface,
+    ) -> Result<Caller, Error> {
+        if tokens::looks_like(credential) {
+            return self
+                .token_caller(credential, surface)
+                .ok_or(Error::Unauthorized("Invalid or expired token"));
+        }
+        let claims = auth.verify(credential)?;
+        Ok(Caller {
+            subject: claims.sub,
+            role: self.login_role,
+            surface,
+            credential: Credential::Login {
+                expires: claims.exp,
+            },
+        })
+    }
+
+    /// The MCP caller presenting `presented`: the MCP key, or a scoped token.
+    pub fn mcp_caller(&self, key: &Secret, presented: &str) -> Option<Caller> {
+        if key.matches(presented) {
+            return Some(Caller {
+                subject: "mcp".into(),
+                role: self.mcp_role,
+                surface: Surface::Mcp,
+                credential: Credential::McpKey,
+            });
+        }
+        self.token_caller(presented, Surface::Mcp)
+    }
+
+    fn token_caller(&self, presented: &str, surface: Surface) -> Option<Caller> {
+        if !tokens::looks_like(presented) {
+            return None;
+        }
+        let hash = tokens::digest(presented);
+        let set = self.tokens();
+        let entry = set.holding(&hash)?;
+        Some(Caller {
+            subject: entry.name.clone(),
+            role: entry.role,
+            surface,
+            credential: Credential::Token(hash),
+        })
+    }
+
+    /// `caller` as the current tokens file has it: `None` once its token
+    /// was removed (other credentials are unaffected by reloads).
+    pub fn refresh(&self, caller: &Caller) -> Option<Caller> {
+        let Credential::Token(hash) = &caller.credential else {
+            return Some(caller.clone());
+        };
+        let set = self.tokens();
+        let entry = set.holding(hash)?;
+        Some(Caller {
+            subject: entry.name.clone(),
+            role: entry.role,
+            ..caller.clone()
+        })
+    }
+
+    /// Completes when `caller`'s token is removed by a reload (never for
+    /// other credentials).
+    pub async fn revoked(&self, caller: &Caller) {
+        let mut changes = self.generation.subscribe();
+        loop {
+            if changes.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+            if self.refresh(caller).is_none() {
+                return;
+            }
+        }
+    }
+
+    /// Reads the tokens file again; on error the tokens in force stay.
+    /// Returns how many tokens are now in force.
+    pub fn reload_tokens(&self) -> Result<usize, String> {
+        let Some(path) = &self.tokens_file else {
+            return Ok(self.tokens().len());
+        };
+        let set = TokenSet::load(path)?;
+        let count = set.len();
+        *self.tokens.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        self.generation.send_modify(|g| *g += 1);
+        Ok(count)
+    }
+
+    /// Whether a tokens file is configured (and so reloaded on SIGHUP).
+    pub fn has_tokens_file(&self) -> bool {
+        self.tokens_file.is_some()
+    }
+
+    /// The modes, as `/health` reports them: `(read_only, mcp_read_only)`.
+    pub fn modes(&self) -> (bool, bool) {
+        (self.read_only, self.mcp_read_only)
+    }
+
+    /// The scope rules, as `/health` reports them.
+    pub fn scope_report(&self) -> ScopeReport {
+        ScopeReport {
+            label: self.scope.label.as_ref().map(ToString::to_string),
+            names: self.scope.names.clone(),
+            exclude_label: self.scope.exclude.as_ref().map(ToString::to_string),
+        }
+    }
+
+    /// The roles in force, as `/health` reports them (token names, never hashes).
+    pub fn roles_report(&self) -> RolesReport {
+        let mut tokens = std::collections::BTreeMap::new();
+        for e in self.tokens().entries() {
+            tokens.insert(e.name.clone(), e.role.name());
+        }
+        RolesReport {
+            login: self.login_role.name(),
+            mcp: self.mcp_role.name(),
+            tokens,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,290 @@
+//! The role table and the order of [`Policy::decide`]'s checks.
+
+use super::*;
+use crate::config::{Config, Vars};
+use std::collections::BTreeMap;
+
+const EVERY_OP: [Op; 13] = [
+    Op::ListContainers,
+    Op::Inspect,
+    Op::Logs,
+    Op::Stats,
+    Op::ListImages,
+    Op::Version,
+    Op::Health,
+    Op::FollowLogs,
+    Op::FollowStats,
+    Op::Events,
+    Op::Start,
+    Op::Stop,
+    Op::Restart,
+];
+
+fn policy(pairs: &[(&str, &str)], own: Option<&str>) -> Policy {
+    let config = Config::from_vars(&Vars::from_pairs(pairs.iter().copied())).unwrap();
+    Policy::new(&config.policy, own.map(str::to_string))
+}
+
+/// A tokens file of its own holding `entries` (name, role, token).
+fn tokens_file(entries: &[(&str, Role, &str)]) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("docker-agent-tokens-{}", crate::random::token(8)));
+    write_tokens(&path, entries);
+    path
+}
+
+fn write_tokens(path: &std::path::Path, entries: &[(&str, Role, &str)]) {
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|(name, role, token)| tokens::line(name, *role, token))
+        .collect();
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+fn caller(role: Role, surface: Surface) -> Caller {
+    Caller {
+        subject: "someone".into(),
+        role,
+        surface,
+        credential: Credential::McpKey,
+    }
+}
+
+const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn container<'a>(name: &'a str, labels: &'a BTreeMap<String, String>) -> Option<Facts<'a>> {
+    Some(Facts {
+        id: ID,
+        name,
+        labels,
+    })
+}
+
+#[test]
+fn the_role_table() {
+    let p = policy(&[], None);
+    for op in EVERY_OP {
+        let allowed = |role| p.decide(&caller(role, Surface::Rest), op, None).allowed();
+        assert!(allowed(Role::Admin), "admin may {op:?}");
+        assert!(allowed(Role::Operate), "operate may {op:?}");
+        assert_eq!(allowed(Role::Read), !op.mutates(), "read and {op:?}");
+    }
+    let mutating: Vec<&str> = EVERY_OP
+        .iter()
+        .filter(|op| op.mutates())
+        .map(|op| op.name())
+        .collect();
+    assert_eq!(mutating, ["start", "stop", "restart"]);
+}
+
+#[test]
+fn a_role_refusal_names_the_role_and_the_action() {
+    let p = policy(&[], None);
+    let reader = caller(Role::Read, Surface::Mcp);
+    let d = p.decide(&reader, Op::Stop, None);
+    assert_eq!(
+        d.refusal,
+        Some(Refusal::Role {
+            has: Role::Read,
+            needs: Role::Operate
+        })
+    );
+    let e = d.check("web").unwrap_err();
+    assert_eq!(e.status(), 403);
+    assert_eq!(
+        e.message(),
+        "Role 'read' does not allow 'stop': it needs the 'operate' role"
+    );
+}
+
+#[test]
+fn read_only_modes_refuse_every_change_and_mcp_read_only_only_on_mcp() {
+    let ro = policy(&[("READ_ONLY", "true")], None);
+    let mcp_ro = policy(&[("MCP_READ_ONLY", "true")], None);
+    for op in EVERY_OP {
+        for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
+            let admin = caller(Role::Admin, surface);
+            assert_eq!(ro.decide(&admin, op, None).allowed(), !op.mutates());
+            let on_mcp = surface == Surface::Mcp;
+            assert_eq!(
+                mcp_ro.decide(&admin, op, None).allowed(),
+                !(op.mutates() && on_mcp),
+                "{op:?} over {surface:?}"
+            );
+        }
+    }
+    let admin = caller(Role::Admin, Surface::Rest);
+    let e = ro
+        .decide(&admin, Op::Restart, None)
+        .check("web")
+        .unwrap_err();
+    assert_eq!(e.status(), 403);
+    assert!(e.message().contains("READ_ONLY=true"), "{}", e.message());
+    let e = mcp_ro
+        .decide(&caller(Role::Admin, Surface::Mcp), Op::Start, None)
+        .check("web")
+        .unwrap_err();
+    assert!(
+        e.message().contains("MCP_READ_ONLY=true"),
+        "{}",
+        e.message()
+    );
+}
+
+#[test]
+fn out_of_scope_is_refused_as_missing_before_anything_else() {
+    let p = policy(
+        &[("SCOPE_LABEL", "expose=yes"), ("READ_ONLY", "true")],
+        None,
+    );
+    let none = BTreeMap::new();
+    let exposed: BTreeMap<String, String> = [("expose".into(), "yes".into())].into();
+    let reader = caller(Role::Read, Surface::Rest);
+    for op in EVERY_OP {
+        let d = p.decide(&reader, op, container("web", &none));
+        assert_eq!(d.refusal, Some(Refusal::OutOfScope), "{op:?}");
+        assert_eq!(
+            d.check("web").unwrap_err(),
+            crate::error::Error::ContainerNotFound("web".into()),
+            "the very error of a missing container"
+        );
+        let inside = p.decide(&reader, op, container("web", &exposed));
+        assert_eq!(inside.allowed(), !op.mutates(), "{op:?}");
+    }
+}
+
+#[test]
+fn the_agent_refuses_to_stop_or_restart_its_own_container() {
+    let none = BTreeMap::new();
+    let admin = caller(Role::Admin, Surface::Rest);
+    for own in [ID, &ID[..12]] {
+        let p = policy(&[], Some(own));
+        for op in EVERY_OP {
+            let d = p.decide(&admin, op, container("agent", &none));
+            let refused = matches!(op, Op::Stop | Op::Restart);
+            assert_eq!(d.refusal == Some(Refusal::OwnContainer), refused, "{op:?}");
+        }
+        let e = p
+            .decide(&admin, Op::Stop, container("agent", &none))
+            .check("agent")
+            .unwrap_err();
+        assert_eq!(e.status(), 409);
+    }
+    let elsewhere = policy(&[], Some("fedcba987654"));
+    assert!(
+        elsewhere
+            .decide(&admin, Op::Stop, container("web", &none))
+            .allowed()
+    );
+}
+
+#[test]
+fn identities_and_their_roles() {
+    let token = tokens::generate();
+    let path = tokens_file(&[("assistant", Role::Read, &token)]);
+    let vars = [
+        ("API_TOKENS_FILE", path.to_str().unwrap()),
+        ("API_ROLE", "operate"),
+        ("MCP_ROLE", "read"),
+    ];
+    let config = Config::from_vars(&Vars::from_pairs(vars)).unwrap();
+    let p = Policy::new(&config.policy, None);
+    let auth = Auth::new(&config.auth);
+    let jwt = auth.issue("admin");
+    let login = p.identify(&auth, &jwt, Surface::Rest).unwrap();
+    assert_eq!(
+        (login.subject.as_str(), login.role),
+        ("admin", Role::Operate)
+    );
+    assert!(login.expires().is_some());
+    let scoped = p.identify(&auth, &token, Surface::Ws).unwrap();
+    assert_eq!(
+        (scoped.subject.as_str(), scoped.role),
+        ("assistant", Role::Read)
+    );
+    assert_eq!(scoped.expires(), None);
+    assert!(
+        p.identify(&auth, &tokens::generate(), Surface::Rest)
+            .is_err()
+    );
+    assert!(p.identify(&auth, "dat_", Surface::Rest).is_err());
+    let key = Secret::new("the-mcp-key-0123456789");
+    let mcp = p.mcp_caller(&key, "the-mcp-key-0123456789").unwrap();
+    assert_eq!((mcp.subject.as_str(), mcp.role), ("mcp", Role::Read));
+    assert_eq!(p.mcp_caller(&key, &token).unwrap().subject, "assistant");
+    assert!(
+        p.mcp_caller(&key, &jwt).is_none(),
+        "a login JWT is not an MCP credential"
+    );
+
+    // Removing the line revokes the token; a bad file keeps the tokens in force.
+    std::fs::write(&path, "broken line\n").unwrap();
+    assert!(p.reload_tokens().unwrap_err().contains("line 1"));
+    assert!(p.refresh(&scoped).is_some());
+    std::fs::write(&path, "# nobody\n").unwrap();
+    assert_eq!(p.reload_tokens(), Ok(0));
+    std::fs::remove_file(&path).unwrap();
+    assert!(p.refresh(&scoped).is_none());
+    assert_eq!(p.refresh(&login).as_ref(), Some(&login));
+    assert!(p.identify(&auth, &token, Surface::Rest).is_err());
+}
+
+#[tokio::test]
+async fn a_reload_that_removes_a_token_completes_its_revocation() {
+    let (token, keep) = (tokens::generate(), tokens::generate());
+    let path = tokens_file(&[("gone", Role::Read, &token), ("kept", Role::Read, &keep)]);
+    let p = std::sync::Arc::new(policy(&[("API_TOKENS_FILE", path.to_str().unwrap())], None));
+    let gone = p.token_caller(&token, Surface::Ws).unwrap();
+    let kept = p.token_caller(&keep, Surface::Ws).unwrap();
+    let watch = |c: Caller| {
+        let p = p.clone();
+        tokio::spawn(async move { p.revoked(&c).await })
+    };
+    let (gone_task, kept_task) = (watch(gone), watch(kept));
+    tokio::task::yield_now().await;
+    p.reload_tokens().unwrap();
+    tokio::task::yield_now().await;
+    assert!(
+        !gone_task.is_finished(),
+        "an unchanged file revokes nothing"
+    );
+    write_tokens(&path, &[("kept", Role::Read, &keep)]);
+    p.reload_tokens().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), gone_task)
+        .await
+        .expect("revoked")
+        .unwrap();
+    assert!(!kept_task.is_finished());
+    kept_task.abort();
+}
+
+#[test]
+fn health_reports_the_policy_without_secrets() {
+    let token = tokens::generate();
+    let path = tokens_file(&[("ci", Role::Read, &token)]);
+    let p = policy(
+        &[
+            ("API_TOKENS_FILE", path.to_str().unwrap()),
+            ("SCOPE_LABEL", "expose=yes"),
+            ("SCOPE_NAMES", "web-*"),
+            ("MCP_READ_ONLY", "true"),
+        ],
+        None,
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(p.modes(), (false, true));
+    let scope = serde_json::to_value(p.scope_report()).unwrap();
+    assert_eq!(
+        scope,
+        serde_json::json!({"label": "expose=yes", "names": ["web-*"], "exclude_label": null})
+    );
+    let roles = serde_json::to_string(&p.roles_report()).unwrap();
+    assert_eq!(
+        roles,
+        r#"{"login":"admin","mcp":"admin","tokens":{"ci":"read"}}"#
+    );
+    let line = tokens::line("ci", Role::Read, &token);
+    let hash = line.rsplit(' ').next().unwrap();
+    assert!(!roles.contains(&hash[..16]) && !roles.contains(&token[4..20]));
+}

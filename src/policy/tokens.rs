@@ -1,0 +1,275 @@
+//! Scoped API tokens: the `API_TOKENS_FILE` format, lookup, and making new
+//! ones (`docker-agent token new`).
+//!
+//! One token a line, `NAME ROLE SHA256HEX`; `#` starts a comment and blank
+//! lines are skipped. The file holds only the SHA-256 of each token: a
+//! token is 32 random bytes (`dat_` and 64 hex digits, URL-safe), so unlike
+//! a password it cannot be guessed or brute-forced from its hash, and a
+//! plain fast hash is enough. A presented token is hashed once and compared
+//! with every entry in constant time, whichever matches.
+
+use super::Role;
+use crate::auth::secret::same_digest;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// What every generated token starts with, so it is told apart from a JWT.
+pub const PREFIX: &str = "dat_";
+/// Most tokens a file may list.
+pub const MAX_TOKENS: usize = 1000;
+/// Largest tokens file read.
+const MAX_FILE: u64 = 256 * 1024;
+/// Longest token name.
+pub const MAX_NAME: usize = 64;
+
+/// One line of the file.
+#[derive(Clone)]
+pub struct Entry {
+    pub name: String,
+    pub role: Role,
+    hash: [u8; 32],
+}
+
+/// The tokens in force. `Debug` shows names and roles, never hashes.
+#[derive(Clone, Default)]
+pub struct TokenSet {
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|e| (&e.name, e.role.name())))
+            .finish()
+    }
+}
+
+/// SHA-256 of a token, as the file stores it.
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Whether a presented credential is meant as a scoped token (not a JWT or an MCP key).
+pub fn looks_like(credential: &str) -> bool {
+    credential.starts_with(PREFIX)
+}
+
+/// A new token: the prefix and 32 random bytes in hex.
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    crate::random::fill(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{PREFIX}{hex}")
+}
+
+/// The file line for `token` under `name` with `role`.
+pub fn line(name: &str, role: Role, token: &str) -> String {
+    let hex: String = digest(token).iter().map(|b| format!("{b:02x}")).collect();
+    format!("{name} {} {hex}", role.name())
+}
+
+/// A token name: 1 to [`MAX_NAME`] letters, digits, `.`, `_` or `-`.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok && !name.is_empty() && name.len() <= MAX_NAME {
+        Ok(())
+    } else {
+        Err(format!(
+            "name {name:?} must be 1 to {MAX_NAME} letters, digits, '.', '_' or '-'"
+        ))
+    }
+}
+
+fn parse_hash(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+impl TokenSet {
+    /// Reads and parses the file at `path`; the error names the line.
+    pub fn load(path: &Path) -> Result<TokenSet, String> {
+        let fail = |why: String| format!("{}: {why}", path.display());
+        let text = crate::config::read_text(path, MAX_FILE)
+            .map_err(|e| fail(format!("cannot read it: {e}")))?;
+        TokenSet::parse(&text).map_err(fail)
+    }
+
+    /// Parses the file's text; the error says which line and why.
+    pub fn parse(text: &str) -> Result<TokenSet, String> {
+        let mut entries: Vec<(usize, Entry)> = Vec::new();
+        for (n, raw) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
+            let content = raw.split('#').next().unwrap_or("");
+            let fields: Vec<&str> = content.split_whitespace().collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let entry = parse_line(&fields).map_err(|why| format!("line {n}: {why}"))?;
+            if let Some((first, _)) = entries.iter().find(|(_, e)| e.name == entry.name) {
+                return Err(format!(
+                    "line {n}: the name {:?} is already used on line {first}",
+                    entry.name
+                ));
+            }
+            if let Some((first, e)) = entries.iter().find(|(_, e)| e.hash == entry.hash) {
+                return Err(format!(
+                    "line {n}: the same token as {:?} on line {first}; generate a new one",
+                    e.name
+                ));
+            }
+            if entries.len() == MAX_TOKENS {
+                return Err(format!("line {n}: more than {MAX_TOKENS} tokens"));
+            }
+            entries.push((n, entry));
+        }
+        Ok(TokenSet {
+            entries: entries.into_iter().map(|(_, e)| e).collect(),
+        })
+    }
+
+    /// The entry whose token is `presented`, compared in constant time with
+    /// every entry.
+    pub fn find(&self, presented: &str) -> Option<&Entry> {
+        self.holding(&digest(presented))
+    }
+
+    /// The entry whose hash is `hash` (constant time over all entries).
+    pub fn holding(&self, hash: &[u8; 32]) -> Option<&Entry> {
+        let mut found = None;
+        for e in &self.entries {
+            if same_digest(&e.hash, hash) {
+                found = Some(e);
+            }
+        }
+        found
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn parse_line(fields: &[&str]) -> Result<Entry, String> {
+    let [name, role, hash] = fields else {
+        return Err(format!(
+            "expected NAME ROLE SHA256HEX, found {} field(s)",
+            fields.len()
+        ));
+    };
+    check_name(name)?;
+    let role =
+        Role::parse(role).ok_or_else(|| format!("role {role:?} is not read, operate or admin"))?;
+    let hash = parse_hash(hash).ok_or_else(|| {
+        "the hash must be 64 hex digits, the SHA-256 of the token (docker-agent token new prints the line)".to_string()
+    })?;
+    Ok(Entry {
+        name: name.to_string(),
+        role,
+        hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    #[test]
+    fn a_generated_token_round_trips_through_its_line() {
+        let token = generate();
+        assert_eq!(token.len(), PREFIX.len() + 64);
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        );
+        assert!(looks_like(&token));
+        let set = TokenSet::parse(&line("ci", Role::Read, &token)).unwrap();
+        let e = set.find(&token).expect("the printed line admits the token");
+        assert_eq!((e.name.as_str(), e.role), ("ci", Role::Read));
+        assert!(set.find(&generate()).is_none());
+        assert!(set.find("").is_none());
+        assert_ne!(generate(), token);
+    }
+
+    #[test]
+    fn comments_blank_lines_and_upper_case_hex_are_accepted() {
+        let text = format!(
+            "# tokens\n\n  ci read {HASH}   # the CI job\nops   operate\t{}\n",
+            HASH.to_uppercase().replace('9', "8")
+        );
+        let set = TokenSet::parse(&text).unwrap();
+        let got: Vec<(&str, Role)> = set.entries().map(|e| (e.name.as_str(), e.role)).collect();
+        assert_eq!(got, [("ci", Role::Read), ("ops", Role::Operate)]);
+        assert_eq!(format!("{set:?}"), r#"{"ci": "read", "ops": "operate"}"#);
+        assert!(TokenSet::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_lines_are_refused_with_their_number() {
+        let other = HASH.replace('9', "7");
+        let cases = [
+            (
+                format!("ci read {HASH} extra"),
+                "line 1: expected NAME ROLE",
+            ),
+            (format!("\nci boss {HASH}"), "line 2: role \"boss\""),
+            ("ci read abc".to_string(), "line 1: the hash must be 64 hex"),
+            (format!("ci read {}", &HASH[..63]), "line 1: the hash"),
+            (format!("ci read {}g", &HASH[..63]), "line 1: the hash"),
+            (format!("c/i read {HASH}"), "line 1: name \"c/i\""),
+            (
+                format!("ci read {HASH}\nci admin {other}"),
+                "line 2: the name \"ci\" is already used on line 1",
+            ),
+            (
+                format!("ci read {HASH}\n# x\nops admin {HASH}"),
+                "line 3: the same token as \"ci\" on line 1",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = TokenSet::parse(&text).unwrap_err();
+            assert!(err.starts_with(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_file_is_bounded() {
+        let many: String = (0..=MAX_TOKENS)
+            .map(|i| format!("t{i} read {:064x}\n", i + 1))
+            .collect();
+        let err = TokenSet::parse(&many).unwrap_err();
+        assert!(err.contains("more than 1000 tokens"), "{err}");
+        let err = TokenSet::load(Path::new("/nonexistent/tokens")).unwrap_err();
+        assert!(
+            err.starts_with("/nonexistent/tokens: cannot read it"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn names_are_checked() {
+        for ok in ["ci", "assistant.read-only_2", &"n".repeat(MAX_NAME)] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "é", "x#y", &"n".repeat(MAX_NAME + 1)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Admission: every service method asks here before touching Docker, and
+//! here the policy decides ([`crate::policy::Policy::decide`]) — the one
+//! hook where a decision can also be recorded.
+//!
+//! A container reference (full id, id prefix or name) is resolved as Docker
+//! would resolve it if only the containers in scope existed: a name or
+//! prefix that Docker resolves to an out-of-scope container, or finds
+//! ambiguous because of one, is resolved again among the containers in
+//! scope. So an out-of-scope container changes no answer, not even which
+//! container a prefix means. The operation then acts on the resolved full
+//! id, so a name cannot be moved to another container between the check
+//! and the action.
+
+use super::Service;
+use crate::docker::models::{ContainerInspect, ContainerSummary};
+use crate::error::Error;
+use crate::policy::{Caller, Facts, Labels, Op, Sight};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn labels(l: Option<&BTreeMap<String, String>>) -> &dyn Labels {
+    match l {
+        Some(l) => l,
+        None => &(),
+    }
+}
+
+/// What the policy sees of an inspected container.
+pub fn facts(c: &ContainerInspect) -> Facts<'_> {
+    Facts {
+        id: &c.id,
+        name: c.name.trim_start_matches('/'),
+        labels: labels(c.config.labels.as_ref()),
+    }
+}
+
+/// What the policy sees of a container in Docker's list.
+pub fn summary_facts(c: &ContainerSummary) -> Facts<'_> {
+    Facts {
+        id: &c.id,
+        name: c.names.first().map_or("", |n| n.trim_start_matches('/')),
+        labels: labels(c.labels.as_ref()),
+    }
+}
+
+impl Service {
+    /// May `caller` do `op`, which names no container? Else the refusal.
+    pub fn permit(&self, caller: &Caller, op: Op) -> Result<(), Error> {
+        self.policy.decide(caller, op, None).check("")
+    }
+
+    /// Whether `caller` may do `op` at all (MCP lists only the tools a caller may call).
+    pub fn may(&self, caller: &Caller, op: Op) -> bool {
+        self.policy.decide(caller, op, None).allowed()
+    }
+
+    /// Resolves `reference` within the scope and asks whether `caller` may
+    /// `op` it: the container, or the refusal (404 when out of scope).
+    pub(super) async fn admit(
+        &self,
+        caller: &Caller,
+        op: Op,
+        reference: &str,
+    ) -> Result<ContainerInspect, Error> {
+        let c = self.find(reference).await?;
+        self.policy
+            .decide(caller, op, Some(facts(&c)))
+            .check(reference)?;
+        Ok(c)
+    }
+
+    /// The container `reference` means among those in scope.
+    async fn find(&self, reference: &str) -> Result<ContainerInspect, Error> {
+        let found = self.inspect(reference).await;
+        if !self.policy.scoped() {
+            return found;
+        }
+        match found {
+            Ok(c) if self.policy.sees(facts(&c)) => Ok(c),
+            Ok(_) | Err(Error::AmbiguousContainer(_)) => self.find_by_prefix(reference).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The one container in scope whose id starts with `reference`.
+    async fn find_by_prefix(&self, reference: &str) -> Result<ContainerInspect, Error> {
+        let all = self.all_containers().await?;
+        let mut hits = all
+            .iter()
+            .filter(|c| c.id.starts_with(reference) && self.policy.sees(summary_facts(c)));
+        let only = match (hits.next(), hits.next()) {
+            (Some(c), None) => c,
+            (None, _) => return Err(Error::ContainerNotFound(reference.to_string())),
+            (Some(_), Some(_)) => return Err(Error::AmbiguousContainer(reference.to_string())),
+        };
+        match self.inspect(&only.id).await {
+            Err(Error::ContainerNotFound(_)) => {
+                Err(Error::ContainerNotFound(reference.to_string()))
+            }
+            other => other,
+        }
+    }
+
+    /// Every container Docker has, running or not (with names and labels).
+    pub(super) async fn all_containers(&self) -> Result<Vec<ContainerSummary>, Error> {
+        Ok(self.docker.get_json("/containers/json?all=1").await?)
+    }
+
+    /// Whether an event may be shown under the scope; one that names a
+    /// container without describing it is shown only while that container
+    /// exists and is in scope.
+    pub async fn shows_event(&self, event: &Value) -> bool {
+        match self.policy.sight(event) {
+            Sight::Shown => true,
+            Sight::Hidden => false,
+            Sight::Ask(id) => self
+                .inspect(&id)
+                .await
+                .is_ok_and(|c| self.policy.sees(facts(&c))),
+        }
+    }
+}
