@@ -1,7 +1,8 @@
 //! The shared state every request sees: configuration, the service layer
-//! over the Docker client, auth, the rate limiter, CORS rules, and the
-//! shutdown signal long-lived streams listen to.
+//! over the Docker client, auth, the rate limiter, CORS rules, the audit
+//! trail, and the shutdown signal long-lived streams listen to.
 
+use crate::audit::Audit;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::docker::Docker;
@@ -20,6 +21,8 @@ pub struct App {
     pub auth: Auth,
     pub limiter: Limiter,
     pub cors: Cors,
+    /// Where logins, refusals and actions are recorded.
+    pub audit: Audit,
     /// Shared upstreams of the WebSocket streams.
     pub streams: Arc<Hub<StreamKey>>,
     /// MCP sessions.
@@ -47,6 +50,7 @@ impl App {
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
+            audit: Audit::new(config.audit_log.as_ref()),
             streams: Hub::new(),
             mcp: McpState::new(),
             closing: watch::channel(false).0,

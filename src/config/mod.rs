@@ -9,10 +9,12 @@
 //! explicitly weak or malformed value stops the start with a message naming
 //! the variable.
 
+mod audit;
 mod secrets;
 mod source;
 mod tls;
 
+pub use audit::AuditLog;
 pub use source::{Vars, parse_dotenv};
 pub use tls::{TlsConfig, TlsSource, is_loopback};
 
@@ -56,6 +58,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub mcp: McpConfig,
     pub tls: TlsConfig,
+    /// `AUDIT_LOG`, opened: where the audit trail is also appended.
+    pub audit_log: Option<AuditLog>,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -150,6 +154,7 @@ impl Config {
             cors: cors_section(vars)?,
             rate_limit: rate_limit_section(vars)?,
             mcp: mcp_section(vars, &mut generated)?,
+            audit_log: audit::section(vars)?,
             generated,
         })
     }

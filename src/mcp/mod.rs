@@ -15,7 +15,8 @@
 //! here); when bound to loopback, a `Host` that is not loopback gets 403
 //! (DNS rebinding); then `MCP_API_KEY` — as `Authorization: Bearer` or
 //! `?api_key=` — compared in constant time, else 401. A legacy SSE message
-//! with no key at all is admitted by the live session it names.
+//! with no key at all is admitted by the live session it names. Every
+//! refused admission is recorded in the audit trail (`mcp.auth`).
 
 pub mod jsonrpc;
 pub mod protocol;
@@ -25,6 +26,7 @@ pub mod streamable;
 pub mod tools;
 
 use crate::app::App;
+use crate::audit::{self, Action, Surface};
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::query::Query;
@@ -127,17 +129,26 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Admission for every MCP route: Origin, Host, then the API key. A legacy
-/// SSE message that presents no key is admitted by the live session it
-/// names, which only a request with the key could open (clients given
-/// `/mcp/sse?api_key=` POST to the bare endpoint the stream announced).
-/// A wrong or missing key counts as a failed credential ([`crate::limit`]).
+/// Admission for every MCP route (see [`admit`]); a refusal is recorded in
+/// the audit trail.
 pub fn authorize(
     app: &App,
     route: &Route,
     req: &Request<Incoming>,
     client: IpAddr,
 ) -> Result<(), Error> {
+    admit(app, route, req, client).inspect_err(|e| {
+        let ctx = audit::Context::of(req);
+        app.audit.refused(&ctx, Surface::Mcp, Action::McpAuth, e);
+    })
+}
+
+/// Origin, Host, then the API key. A legacy SSE message that presents no
+/// key is admitted by the live session it names, which only a request with
+/// the key could open (clients given `/mcp/sse?api_key=` POST to the bare
+/// endpoint the stream announced). A wrong or missing key counts as a
+/// failed credential ([`crate::limit`]).
+fn admit(app: &App, route: &Route, req: &Request<Incoming>, client: IpAddr) -> Result<(), Error> {
     check_origin_and_host(app, req.headers())?;
     let key = presented_key(req);
     if key.is_none() && *route == Route::McpMessages && sse::names_live_session(app, req) {

@@ -5,6 +5,7 @@
 //!   invalid or expired one closes with 1008 and a readable reason, and so
 //!   does an open stream when its token's `exp` passes ("token expired").
 //!   An empty `?token=` counts as absent, so it cannot hide a valid header.
+//!   A refused token is recorded in the audit trail.
 //! - Queued messages are written in batches and flushed once per batch. A
 //!   slow reader is never cut off: writing simply waits for it, and its
 //!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
@@ -17,7 +18,9 @@
 use super::hub::{Close, Next};
 use super::topics;
 use crate::app::App;
+use crate::audit::{self, Action, Surface};
 use crate::auth::bearer_token;
+use crate::error::Error;
 use crate::http::query::Query;
 use crate::http::router::Route;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -49,6 +52,7 @@ pub struct StreamRequest {
     route: Route,
     token: Option<String>,
     query: Option<String>,
+    audit: audit::Context,
 }
 
 impl StreamRequest {
@@ -63,6 +67,7 @@ impl StreamRequest {
             route,
             token,
             query,
+            audit: audit::Context::of(req),
         }
     }
 }
@@ -71,13 +76,16 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let (sink, stream) = ws.split();
     let peer = Peer::new(sink, stream, app.config.server.ping_interval);
     let token = req.token.as_deref().filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return peer.close(Close::new(1008, "Not authenticated")).await;
-    };
-    let Ok(claims) = app.auth.verify(token) else {
-        return peer
-            .close(Close::new(1008, "Invalid or expired token"))
-            .await;
+    let verified = token.map_or(Err(Error::Unauthorized("Not authenticated")), |t| {
+        app.auth.verify(t)
+    });
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(e) => {
+            app.audit
+                .refused(&req.audit, Surface::Ws, Action::StreamOpen, &e);
+            return peer.close(Close::new(1008, e.message())).await;
+        }
     };
     let sub = topics::subscribe(&app, &req.route, Query::parse(req.query.as_deref())).await;
     match sub {
