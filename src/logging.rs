@@ -128,7 +128,9 @@ fn fields(record: &log::Record) -> Map<String, Value> {
     f.0
 }
 
-fn json_line(record: &log::Record) -> String {
+/// A record as one JSON object: `time`, `level`, `target`, `message`, then
+/// its key-values.
+pub(crate) fn json_line(record: &log::Record) -> String {
     let time = crate::clock::format_rfc3339_millis(SystemTime::now());
     let mut line = format!(
         r#"{{"time":"{time}","level":"{}","target":{},"message":{}"#,

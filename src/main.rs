@@ -179,7 +179,7 @@ async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
         tokio::spawn(docker_agent::tls::watch(tls.clone()));
     }
     docker_agent::server::serve(listener, app.clone(), tls, stop).await;
-    app.audit.close().await;
+    app.audit.close();
     log::info!("docker-agent stopped");
     Ok(())
 }

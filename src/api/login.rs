@@ -7,7 +7,7 @@
 //! the wrong field). The submitted values are never echoed back or logged.
 
 use crate::app::App;
-use crate::audit::{Action, Context, Subject, Surface};
+use crate::audit::{Action, Context, Record, Subject, Surface};
 use crate::error::{Error, FieldError};
 use crate::http::body::{self, Body, MAX_REQUEST_BODY};
 use crate::limit::Credential;
@@ -22,7 +22,7 @@ pub async fn login(
     req: Request<Incoming>,
     client: IpAddr,
 ) -> Result<Response<Body>, Error> {
-    let ctx = Context::of(&req);
+    let ctx = req.extensions().get::<Context>().cloned();
     let deadline = app.config.server.header_read_timeout;
     let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
     let (username, password) = credentials(&bytes)?;
@@ -32,7 +32,7 @@ pub async fn login(
     } else {
         Subject::Anonymous
     };
-    let record = ctx.record(Surface::Rest, Action::Login, subject);
+    let record = Record::new(ctx.as_ref(), Surface::Rest, Action::Login, subject);
     app.audit.record(record.outcome(&token));
     Ok(body::ok(&token?))
 }

@@ -2,60 +2,78 @@
 //!
 //! A [`Context`] is made once per request by the pipeline (request id,
 //! client address after `TRUSTED_PROXIES`, start instant) and travels in the
-//! request's extensions; whoever decides an outcome turns it into a
-//! [`Record`] with `ctx.record(surface, action, subject)`, adds the
-//! container and the outcome, and hands it to [`super::Audit::record`].
+//! request's extensions; whoever decides an outcome makes a [`Record`] from
+//! it with `Record::new(ctx, surface, action, subject)`, adds the container
+//! and the outcome, and hands it to [`super::Audit::record`].
 //!
-//! Free text that a client can influence (user and token names, container
-//! references, reasons) is clipped, and everything is escaped by serde_json,
-//! so no value can forge a second line. Nothing secret has a field here:
-//! no token, password, key, header or query string.
+//! A record is written as key-values of a `log` record (see
+//! [`super::Audit::record`]), so the log's JSON formatter writes both the
+//! log line and the file's line, and stamps the time. Free text that a
+//! client can influence (user and token names, container references,
+//! reasons) is clipped, and every value is escaped by serde_json there, so
+//! no value can forge a second line. Nothing secret has a field here: no
+//! token, password, key, header or query string.
 
 use crate::error::{Error, clip};
-use serde::{Serialize, Serializer};
+use log::kv;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// Longest name, container reference or reason kept in a record.
 pub const MAX_TEXT: usize = 128;
 
 /// Where a request came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     Rest,
     Ws,
     Mcp,
 }
 
+impl Surface {
+    pub fn name(self) -> &'static str {
+        match self {
+            Surface::Rest => "rest",
+            Surface::Ws => "ws",
+            Surface::Mcp => "mcp",
+        }
+    }
+}
+
 /// What was attempted. The names are stable: tools and alerts key on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// `POST /api/v1/auth/login`.
-    #[serde(rename = "login")]
     Login,
     /// A REST route's bearer token.
-    #[serde(rename = "auth.token")]
     Token,
     /// Opening a WebSocket stream (its `Origin`, then its token).
-    #[serde(rename = "stream.open")]
     StreamOpen,
     /// Admission to MCP (`Origin`, `Host`, then the API key).
-    #[serde(rename = "mcp.auth")]
     McpAuth,
     /// Reserved for the records of actions on containers.
-    #[serde(rename = "container.start")]
     ContainerStart,
-    #[serde(rename = "container.stop")]
     ContainerStop,
-    #[serde(rename = "container.restart")]
     ContainerRestart,
 }
 
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Token => "auth.token",
+            Action::StreamOpen => "stream.open",
+            Action::McpAuth => "mcp.auth",
+            Action::ContainerStart => "container.start",
+            Action::ContainerStop => "container.stop",
+            Action::ContainerRestart => "container.restart",
+        }
+    }
+}
+
 /// How it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Done.
     Ok,
@@ -68,6 +86,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+
     /// The outcome an error stands for.
     pub fn of(e: &Error) -> Outcome {
         match e.status() {
@@ -100,12 +127,6 @@ impl fmt::Display for Subject {
     }
 }
 
-impl Serialize for Subject {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 /// The request a record is about.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -122,43 +143,11 @@ impl Context {
             started,
         }
     }
-
-    /// The context the pipeline attached to `req` (an unknown client if none was).
-    pub fn of<B>(req: &hyper::Request<B>) -> Context {
-        req.extensions()
-            .get::<Context>()
-            .cloned()
-            .unwrap_or_else(|| {
-                let id = crate::http::request_id::pick(req.headers());
-                Context::new(id, Ipv4Addr::UNSPECIFIED.into(), Instant::now())
-            })
-    }
-
-    /// A record of `action` by `subject`, ending now, successful unless
-    /// [`Record::outcome`] or [`Record::refusal`] says otherwise.
-    pub fn record(&self, surface: Surface, action: Action, subject: Subject) -> Record {
-        let ms = self.started.elapsed().as_secs_f64() * 1e3;
-        Record {
-            time: crate::clock::format_rfc3339_millis(SystemTime::now()),
-            request_id: self.request_id.clone(),
-            subject,
-            client: self.client,
-            surface,
-            action,
-            container_id: None,
-            container_name: None,
-            result: Outcome::Ok,
-            reason: None,
-            duration_ms: (ms * 100.0).round() / 100.0,
-        }
-    }
 }
 
-/// One line of the audit trail.
-#[derive(Debug, Clone, Serialize)]
+/// One record of the audit trail.
+#[derive(Debug, Clone)]
 pub struct Record {
-    /// RFC 3339, UTC, milliseconds.
-    pub time: String,
     pub request_id: String,
     pub subject: Subject,
     pub client: IpAddr,
@@ -172,6 +161,37 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of `action` by `subject` in the request `ctx` (`None`
+    /// outside the pipeline: no id, an unknown client), ending now,
+    /// successful unless [`Record::outcome`] or [`Record::refusal`] says
+    /// otherwise.
+    pub fn new(
+        ctx: Option<&Context>,
+        surface: Surface,
+        action: Action,
+        subject: Subject,
+    ) -> Record {
+        let (request_id, client, ms) = ctx.map_or_else(
+            || (String::new(), Ipv4Addr::UNSPECIFIED.into(), 0.0),
+            |c| {
+                let ms = c.started.elapsed().as_secs_f64() * 1e3;
+                (c.request_id.clone(), c.client, ms)
+            },
+        );
+        Record {
+            request_id,
+            subject,
+            client,
+            surface,
+            action,
+            container_id: None,
+            container_name: None,
+            result: Outcome::Ok,
+            reason: None,
+            duration_ms: (ms * 100.0).round() / 100.0,
+        }
+    }
+
     /// The container acted on.
     pub fn container(mut self, id: &str, name: Option<&str>) -> Record {
         self.container_id = Some(clip(id, MAX_TEXT));
@@ -193,12 +213,36 @@ impl Record {
         self.reason = Some(clip(&e.message(), MAX_TEXT));
         self
     }
+
+    /// The record's fields as key-values, named as documented; empty
+    /// fields are `None` and left out.
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+        [
+            Some(("request_id", self.request_id.as_str().into())),
+            Some(("subject", kv::Value::from_display(&self.subject))),
+            Some(("client", kv::Value::from_display(&self.client))),
+            Some(("surface", self.surface.name().into())),
+            Some(("action", self.action.name().into())),
+            text("container_id", &self.container_id),
+            text("container_name", &self.container_name),
+            Some(("result", self.result.name().into())),
+            text("reason", &self.reason),
+            Some(("duration_ms", self.duration_ms.into())),
+        ]
+    }
+}
+
+/// A field's name and value.
+pub type Pair<'a> = (&'static str, kv::Value<'a>);
+
+/// An optional text field.
+fn text<'a>(name: &'static str, value: &'a Option<String>) -> Option<Pair<'a>> {
+    value.as_deref().map(|v| (name, kv::Value::from(v)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
     use std::time::Duration;
 
     fn ctx() -> Context {
@@ -209,56 +253,60 @@ mod tests {
         )
     }
 
-    fn json_of(r: &Record) -> Value {
-        serde_json::to_value(r).unwrap()
+    fn record(surface: Surface, action: Action, subject: Subject) -> Record {
+        Record::new(Some(&ctx()), surface, action, subject)
+    }
+
+    /// Each present field's name and value as text.
+    fn texts(r: &Record) -> Vec<(&'static str, String)> {
+        r.pairs()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect()
     }
 
     #[test]
-    fn a_record_carries_every_documented_field() {
-        let r = ctx()
-            .record(
-                Surface::Rest,
-                Action::ContainerStop,
-                Subject::User("admin".into()),
-            )
-            .container("4f1c0ffee", Some("web"));
-        let v = json_of(&r);
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    fn a_record_names_every_field_and_leaves_empty_ones_out() {
+        let r = record(
+            Surface::Rest,
+            Action::ContainerStop,
+            Subject::User("admin".into()),
+        );
+        let ms = r.duration_ms;
+        assert!((12.0..1000.0).contains(&ms), "{ms}");
         assert_eq!(
-            keys,
+            texts(&r.clone().container("4f1c0ffee", Some("web"))),
             [
-                "action",
-                "client",
-                "container_id",
-                "container_name",
-                "duration_ms",
-                "reason",
-                "request_id",
-                "result",
-                "subject",
-                "surface",
-                "time"
+                ("request_id", "req-1".into()),
+                ("subject", "user:admin".into()),
+                ("client", "203.0.113.9".into()),
+                ("surface", "rest".into()),
+                ("action", "container.stop".into()),
+                ("container_id", "4f1c0ffee".into()),
+                ("container_name", "web".into()),
+                ("result", "ok".into()),
+                ("duration_ms", ms.to_string()),
             ]
         );
-        assert_eq!(v["action"], "container.stop");
-        assert_eq!(v["client"], "203.0.113.9");
-        assert_eq!(v["container_id"], "4f1c0ffee");
-        assert_eq!(v["container_name"], "web");
-        assert_eq!(v["request_id"], "req-1");
-        assert_eq!(v["result"], "ok");
-        assert_eq!(v["reason"], Value::Null);
-        assert_eq!(v["subject"], "user:admin");
-        assert_eq!(v["surface"], "rest");
-        assert!(v["duration_ms"].as_f64().unwrap() >= 12.0);
-        let time = v["time"].as_str().unwrap();
-        assert_eq!(time.len(), "2024-12-25T10:30:56.789Z".len(), "{time}");
-        assert!(crate::clock::parse_rfc3339(time).is_some(), "{time}");
+        let names: Vec<&str> = texts(&r).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            names,
+            [
+                "request_id",
+                "subject",
+                "client",
+                "surface",
+                "action",
+                "result",
+                "duration_ms"
+            ]
+        );
     }
 
     #[test]
     fn the_vocabulary_is_spelled_as_documented() {
-        let names = |v: Value| v.as_str().unwrap().to_string();
-        let surfaces = [Surface::Rest, Surface::Ws, Surface::Mcp].map(|s| names(json!(s)));
+        let surfaces = [Surface::Rest, Surface::Ws, Surface::Mcp].map(Surface::name);
         assert_eq!(surfaces, ["rest", "ws", "mcp"]);
         let actions = [
             Action::Login,
@@ -269,7 +317,7 @@ mod tests {
             Action::ContainerStop,
             Action::ContainerRestart,
         ]
-        .map(|a| names(json!(a)));
+        .map(Action::name);
         assert_eq!(
             actions,
             [
@@ -288,44 +336,58 @@ mod tests {
             Subject::Mcp,
             Subject::Anonymous,
         ]
-        .map(|s| names(json!(s)));
+        .map(|s| s.to_string());
         assert_eq!(subjects, ["user:ops", "token:ci-bot", "mcp", "anonymous"]);
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::Denied,
+            Outcome::Refused,
+            Outcome::Failed,
+        ]
+        .map(Outcome::name);
+        assert_eq!(outcomes, ["ok", "denied", "refused", "failed"]);
     }
 
     #[test]
     fn errors_become_outcomes_with_their_message() {
         let cases = [
-            (Error::Unauthorized("Invalid or expired token"), "denied"),
-            (Error::Forbidden("Origin not allowed"), "denied"),
-            (Error::TooManyRequests { retry_after: 3 }, "refused"),
-            (Error::Conflict("is the agent itself".into()), "refused"),
-            (Error::DockerUnavailable, "failed"),
+            (
+                Error::Unauthorized("Invalid or expired token"),
+                Outcome::Denied,
+            ),
+            (Error::Forbidden("Origin not allowed"), Outcome::Denied),
+            (Error::TooManyRequests { retry_after: 3 }, Outcome::Refused),
+            (
+                Error::Conflict("is the agent itself".into()),
+                Outcome::Refused,
+            ),
+            (Error::DockerUnavailable, Outcome::Failed),
         ];
         for (e, want) in cases {
-            let r = ctx().record(Surface::Mcp, Action::McpAuth, Subject::Anonymous);
-            let v = json_of(&r.outcome(&Err::<(), _>(e.clone())));
-            assert_eq!(v["result"], want, "{e:?}");
-            assert_eq!(v["reason"], e.message(), "{e:?}");
+            let r = record(Surface::Mcp, Action::McpAuth, Subject::Anonymous);
+            let r = r.outcome(&Err::<(), _>(e.clone()));
+            assert_eq!(r.result, want, "{e:?}");
+            assert_eq!(r.reason, Some(e.message()), "{e:?}");
         }
-        let ok = ctx().record(Surface::Ws, Action::StreamOpen, Subject::Mcp);
-        assert_eq!(json_of(&ok.outcome(&Ok::<(), Error>(())))["result"], "ok");
+        let ok = record(Surface::Ws, Action::StreamOpen, Subject::Mcp);
+        let ok = ok.outcome(&Ok::<(), Error>(()));
+        assert_eq!((ok.result, ok.reason), (Outcome::Ok, None));
     }
 
     #[test]
-    fn client_text_cannot_forge_a_line_and_is_clipped() {
-        let forged = "web\n{\"action\":\"login\",\"result\":\"ok\"}\r\u{2028}\"}";
-        let r = ctx()
-            .record(
-                Surface::Rest,
-                Action::ContainerRestart,
-                Subject::User(forged.into()),
-            )
-            .container(&"x".repeat(10_000), Some(forged));
-        let line = serde_json::to_string(&r).unwrap();
-        assert!(!line.contains('\n') && !line.contains('\r'), "{line}");
-        let back: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(back["container_name"], forged);
-        assert_eq!(back["subject"], format!("user:{forged}"));
-        assert!(line.len() < 1024, "{} bytes", line.len());
+    fn outside_the_pipeline_the_request_is_unknown() {
+        let r = Record::new(None, Surface::Rest, Action::Login, Subject::Anonymous);
+        assert_eq!((r.request_id.as_str(), r.duration_ms), ("", 0.0));
+        assert_eq!(r.client, IpAddr::from(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn client_text_is_clipped() {
+        let long = "é".repeat(1000);
+        let r = record(Surface::Rest, Action::Login, Subject::User(long.clone()))
+            .container(&long, Some(&long));
+        for (name, text) in texts(&r) {
+            assert!(text.chars().count() <= MAX_TEXT + 6, "{name}: {text}");
+        }
     }
 }

@@ -5,8 +5,9 @@
 
 use super::{ConfigError, Vars};
 use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The audit file, open for appending.
@@ -30,37 +31,34 @@ pub fn section(vars: &Vars) -> Result<Option<AuditLog>, ConfigError> {
     let Some(path) = vars.get("AUDIT_LOG").map(PathBuf::from) else {
         return Ok(None);
     };
-    let fail = |why: String| ConfigError::new("AUDIT_LOG", format!("{}: {why}", path.display()));
-    let dir = match path.parent() {
-        Some(dir) if dir != Path::new("") => dir,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(fail(format!(
-            "the directory {} does not exist; create it or choose another path",
-            dir.display()
-        )));
-    }
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
         .open(&path)
-        .map_err(|e| fail(format!("cannot open it for appending: {e}")))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file".into()));
+        .and_then(|file| Ok((file.metadata()?.permissions().mode(), file)));
+    match opened {
+        Ok((mode, file)) => Ok(Some(AuditLog {
+            path,
+            file: Arc::new(file),
+            mode: mode & 0o777,
+        })),
+        Err(e) => {
+            let why = if e.kind() == ErrorKind::NotFound {
+                "its directory does not exist; create it or choose another path".into()
+            } else {
+                format!("cannot open it for appending: {e}")
+            };
+            let message = format!("{}: {why}", path.display());
+            Err(ConfigError::new("AUDIT_LOG", message))
+        }
     }
-    Ok(Some(AuditLog {
-        mode: meta.permissions().mode() & 0o777,
-        file: Arc::new(file),
-        path,
-    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn temp_dir() -> PathBuf {
         let dir =

@@ -91,8 +91,8 @@ fn error_response(app: &App, e: &Error) -> Response<Body> {
 
 /// Records a REST request turned away before its handler ran.
 fn refused(app: &App, req: &Request<Incoming>, action: Action, e: &Error) {
-    let ctx = audit::Context::of(req);
-    app.audit.refused(&ctx, Surface::Rest, action, e);
+    app.audit
+        .refused(req.extensions().get(), Surface::Rest, action, e);
 }
 
 /// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].

@@ -26,7 +26,7 @@ pub mod streamable;
 pub mod tools;
 
 use crate::app::App;
-use crate::audit::{self, Action, Surface};
+use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::query::Query;
@@ -138,8 +138,8 @@ pub fn authorize(
     client: IpAddr,
 ) -> Result<(), Error> {
     admit(app, route, req, client).inspect_err(|e| {
-        let ctx = audit::Context::of(req);
-        app.audit.refused(&ctx, Surface::Mcp, Action::McpAuth, e);
+        let ctx = req.extensions().get();
+        app.audit.refused(ctx, Surface::Mcp, Action::McpAuth, e);
     })
 }
 

@@ -25,7 +25,7 @@ mod session;
 pub mod topics;
 
 use crate::app::App;
-use crate::audit::{self, Action, Surface};
+use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::router::Route;
@@ -98,8 +98,8 @@ pub fn accept(
 ) -> Result<Response<Body>, Error> {
     let key = upgrade_key(req.headers())?;
     crate::mcp::check_origin(app, req.headers()).inspect_err(|e| {
-        let ctx = audit::Context::of(&req);
-        app.audit.refused(&ctx, Surface::Ws, Action::StreamOpen, e);
+        let ctx = req.extensions().get();
+        app.audit.refused(ctx, Surface::Ws, Action::StreamOpen, e);
     })?;
     if let Some(limit) = req.extensions().get::<WriteLimit>() {
         // The session closes dead peers itself; this is only the backstop.

@@ -52,7 +52,8 @@ pub struct StreamRequest {
     route: Route,
     token: Option<String>,
     query: Option<String>,
-    audit: audit::Context,
+    /// The request's audit context, for a refused token.
+    audit: Option<audit::Context>,
 }
 
 impl StreamRequest {
@@ -67,7 +68,7 @@ impl StreamRequest {
             route,
             token,
             query,
-            audit: audit::Context::of(req),
+            audit: req.extensions().get().cloned(),
         }
     }
 }
@@ -82,8 +83,8 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let claims = match verified {
         Ok(claims) => claims,
         Err(e) => {
-            app.audit
-                .refused(&req.audit, Surface::Ws, Action::StreamOpen, &e);
+            let ctx = req.audit.as_ref();
+            app.audit.refused(ctx, Surface::Ws, Action::StreamOpen, &e);
             return peer.close(Close::new(1008, e.message())).await;
         }
     };

@@ -340,7 +340,7 @@ async fn records_reach_the_audit_log_target_and_a_loose_file_is_reported() {
     ];
     let mut agent = Process::spawn(&dir, &env);
     let warning = agent.wait_line("AUDIT_LOG is readable or writable by other users");
-    assert!(warning.contains("\"mode\":\"644\""), "{warning}");
+    assert!(warning.contains("(mode 644)"), "{warning}");
     let client = Agent::at(agent.address().parse().unwrap());
     assert_eq!(client.login_as("admin", "a-wrong-guess").await.status, 401);
     let line = agent.wait_line(r#""target":"audit""#);
