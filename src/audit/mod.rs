@@ -3,9 +3,9 @@
 //!
 //! Every record goes to the log under the target [`TARGET`] (`audit`, at
 //! `info`, so `RUST_LOG` can route it) and, with `AUDIT_LOG`, is also
-//! appended to that file as one compact line, written by a thread of its
-//! own through a bounded queue ([`file`]) so recording never waits on the
-//! disk. Today the trail records every login and every refused credential:
+//! appended to that file as the same compact line, written by a blocking
+//! task of its own through a bounded queue ([`file`]) so recording never
+//! waits on the disk. Today the trail records every login and every refused credential:
 //! a wrong login, a missing, invalid or expired bearer token, a WebSocket
 //! upgrade refused for its `Origin` or token, an MCP request refused for
 //! its `Origin`, `Host` or key. Each is recorded by one call where that
