@@ -8,6 +8,7 @@
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
+mod park;
 mod slots;
 mod write_deadline;
 
@@ -16,15 +17,15 @@ pub use slots::{ConnectionSlot, Held, OverClientCap};
 use crate::app::App;
 use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use park::{Activity, Parkable, Parked, Socket, Tracked};
 use slots::{Admission, Slots};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 pub use write_deadline::{WriteDeadline, WriteLimit};
@@ -120,8 +121,11 @@ async fn connection(
 
 /// Serves HTTP/1.1 (with upgrades) on an established connection; plain
 /// text on the TLS port (`plain_on_tls`) gets only what [`Plain`] allows.
-async fn http(
-    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+/// Between requests the socket is parked outside hyper ([`park`]); a
+/// parked connection that stays quiet for the header-read timeout is closed,
+/// as hyper would close it.
+async fn http<T: Socket>(
+    io: T,
     peer: SocketAddr,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
@@ -130,33 +134,123 @@ async fn http(
     plain_on_tls: Option<Plain>,
 ) {
     let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
-    let io = TokioIo::new(io);
-    let handler_app = app.clone();
-    let svc = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        admission.mark(&mut req);
-        req.extensions_mut().insert(limit.clone());
-        let app = handler_app.clone();
-        // Boxed: hyper keeps room for one request future in every
-        // connection, idle or not, and the pipeline's future is kilobytes;
-        // boxed, an idle connection holds a pointer instead.
-        Box::pin(async move {
-            if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
-                return Ok(crate::tls::https_only());
-            }
-            Ok::<_, Infallible>(crate::http::handler::handle(app, req, peer).await)
-        })
-    });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_BUF)
-        .serve_connection(io, svc)
-        .with_upgrades();
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = stop.wait_for(|s| *s) => {}
+    let activity = Arc::new(Activity::default());
+    let conn = Connection {
+        app,
+        peer,
+        admission: Arc::new(admission),
+        limit,
+        plain_on_tls,
+        activity,
+        header_timeout,
+    };
+    let mut parked = Parked::new(io);
+    loop {
+        // Boxed: a parked connection holds a pointer-sized future, not room
+        // for hyper's.
+        let Some(p) = Box::pin(conn.round(parked, &mut stop)).await else {
+            return;
+        };
+        parked = p;
+        tokio::select! {
+            r = parked.readable() => if r.is_err() { return },
+            _ = tokio::time::sleep(header_timeout) => return,
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
-    conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+}
+
+/// What every round of one connection shares.
+struct Connection {
+    app: Arc<App>,
+    peer: SocketAddr,
+    admission: Arc<Admission>,
+    limit: WriteLimit,
+    plain_on_tls: Option<Plain>,
+    activity: Arc<Activity>,
+    header_timeout: Duration,
+}
+
+impl Connection {
+    /// Serves requests until the connection closes (`None`) or parks.
+    async fn round<T: Socket>(
+        &self,
+        parked: Parked<T>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<Parked<T>> {
+        let io = TokioIo::new(Parkable::new(parked, self.activity.clone()));
+        let mut conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout)
+            .max_buf_size(MAX_BUF)
+            .serve_connection(io, self.service())
+            .with_upgrades();
+        let ended = tokio::select! {
+            r = &mut conn => Some(r),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(ended) = ended else {
+            Pin::new(&mut conn).graceful_shutdown();
+            let _ = conn.await;
+            return None;
+        };
+        // Parking ends hyper's connection as if the client closed; a partly
+        // read pipelined request makes that an "incomplete message".
+        if ended.is_err_and(|e| !e.is_incomplete_message()) {
+            return None;
+        }
+        let parts = conn.into_parts()?;
+        parts.io.into_inner().into_parked(parts.read_buf)
+    }
+
+    fn service(&self) -> Requests {
+        Requests {
+            app: self.app.clone(),
+            peer: self.peer,
+            admission: self.admission.clone(),
+            limit: self.limit.clone(),
+            plain_on_tls: self.plain_on_tls,
+            activity: self.activity.clone(),
+        }
+    }
+}
+
+/// The service of one round: every request goes through the pipeline
+/// ([`crate::http::handler`]) with its connection's standing attached.
+struct Requests {
+    app: Arc<App>,
+    peer: SocketAddr,
+    admission: Arc<Admission>,
+    limit: WriteLimit,
+    plain_on_tls: Option<Plain>,
+    activity: Arc<Activity>,
+}
+
+type Answer = hyper::Response<Tracked<crate::http::body::Body>>;
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests {
+    type Response = Answer;
+    type Error = Infallible;
+    // Boxed: hyper keeps room for one request future in every connection,
+    // and the pipeline's future is kilobytes.
+    type Future = Pin<Box<dyn Future<Output = Result<Answer, Infallible>> + Send>>;
+
+    fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        let guard = self.activity.begin();
+        self.admission.mark(&mut req);
+        req.extensions_mut().insert(self.limit.clone());
+        let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.plain_on_tls);
+        let activity = self.activity.clone();
+        Box::pin(async move {
+            let resp = if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
+                crate::tls::https_only()
+            } else {
+                crate::http::handler::handle(app, req, peer).await
+            };
+            if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS {
+                activity.upgraded();
+            }
+            Ok(resp.map(|body| Tracked::new(body, guard)))
+        })
+    }
 }

@@ -51,6 +51,10 @@ impl<T> WriteDeadline<T> {
         }
     }
 
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
+
     /// Passes progress through; a stall past the limit becomes an error.
     fn watch<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
         if poll.is_ready() {

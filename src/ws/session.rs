@@ -14,6 +14,11 @@
 //!   nor took any of the bytes we were waiting to write. It gets 1008 and a
 //!   reason.
 //! - On server shutdown the client gets close code 1001.
+//! - Clients need send nothing but control frames; their messages are read
+//!   and ignored. One that breaks the protocol gets a close frame saying
+//!   how instead of a silent disconnect: 1009 for a message over 64 KiB,
+//!   1007 for text that is not UTF-8, 1002 for anything else. A client's
+//!   own close frame is answered before the connection ends.
 
 use super::hub::{Close, Next};
 use super::topics;
@@ -35,6 +40,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -121,7 +127,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Insta
     let close = loop {
         let step = tokio::select! {
             _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
-            _ = async { gone.wait_for(|g| *g).await.map(drop) } => Err(Stop::Gone),
+            stop = departure(&mut gone) => Err(stop),
             next = sub.next(BATCH) => match next {
                 Next::Messages(batch) => peer.write(batch.into_iter().map(Message::Text)).await,
                 Next::Closed(reason) => Err(Stop::Close(reason)),
@@ -131,11 +137,19 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, expires: Insta
         };
         match step {
             Ok(()) => {}
-            Err(Stop::Gone) => return,
+            Err(Stop::Gone) => return peer.finish().await,
             Err(Stop::Close(close)) => break close,
         }
     };
     peer.close(close).await;
+}
+
+/// Waits until the peer's side ends, and says what is owed to it.
+async fn departure(gone: &mut watch::Receiver<Option<Departure>>) -> Stop {
+    match gone.wait_for(Option::is_some).await.map(|d| d.clone()) {
+        Ok(Some(Departure::Broke(close))) => Stop::Close(close),
+        _ => Stop::Gone,
+    }
 }
 
 /// Why forwarding stops.
@@ -154,14 +168,14 @@ struct Peer {
     heard: Arc<Mutex<Instant>>,
     /// When a write we had to wait for last went through.
     progress: Instant,
-    gone: watch::Receiver<bool>,
+    gone: watch::Receiver<Option<Departure>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
 impl Peer {
     fn new(sink: Sink, stream: SplitStream<Socket>, every: Duration) -> Peer {
         let heard = Arc::new(Mutex::new(Instant::now()));
-        let (gone_tx, gone) = watch::channel(false);
+        let (gone_tx, gone) = watch::channel(None);
         let reader = tokio::spawn(read_peer(stream, heard.clone(), gone_tx));
         Peer {
             sink,
@@ -245,11 +259,17 @@ impl Peer {
         };
         let polite = async {
             self.sink.send(Message::Close(Some(frame))).await.ok()?;
-            self.gone.wait_for(|g| *g).await.map(drop).ok()?;
+            self.gone.wait_for(Option::is_some).await.map(drop).ok()?;
             Some(())
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), polite).await;
         self.reader.abort();
+    }
+
+    /// Sends what the socket still owes a peer that left (the answer to
+    /// its close frame), briefly: the connection may be gone already.
+    async fn finish(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.sink.flush()).await;
     }
 }
 
@@ -259,20 +279,53 @@ impl Drop for Peer {
     }
 }
 
+/// How the peer's side of the connection ended.
+#[derive(Debug, Clone)]
+enum Departure {
+    /// It closed, or the connection broke: nothing is owed but the answer
+    /// to its close frame, if it sent one.
+    Left,
+    /// It broke the protocol or a limit: it gets a close frame saying how.
+    Broke(Close),
+}
+
 /// Takes the peer's frames (tungstenite answers its pings meanwhile),
-/// noting when each arrived; says `gone` when the peer closes or breaks.
+/// noting when each arrived; says how the peer left when its frames end.
 async fn read_peer(
     mut stream: SplitStream<Socket>,
     heard: Arc<Mutex<Instant>>,
-    gone: watch::Sender<bool>,
+    gone: watch::Sender<Option<Departure>>,
 ) {
-    while let Some(Ok(msg)) = stream.next().await {
-        *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        if matches!(msg, Message::Close(_)) {
-            break;
+    let departure = loop {
+        match stream.next().await {
+            Some(Ok(msg)) => {
+                *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+                if matches!(msg, Message::Close(_)) {
+                    break Departure::Left;
+                }
+            }
+            Some(Err(e)) => break broken(&e),
+            None => break Departure::Left,
         }
-    }
-    gone.send_replace(true);
+    };
+    gone.send_replace(Some(departure));
+}
+
+/// What a peer whose frames failed with `e` is owed: a close frame for a
+/// message too big, text that is not UTF-8 or a protocol violation;
+/// nothing for a connection that merely ended.
+fn broken(e: &WsError) -> Departure {
+    let close = match e {
+        WsError::Capacity(_) => Close::new(
+            1009,
+            format!("message too big (limit {} KiB)", super::MAX_INCOMING / 1024),
+        ),
+        WsError::Utf8(_) => Close::new(1007, "text message is not UTF-8"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return Departure::Left,
+        WsError::Protocol(p) => Close::new(1002, format!("protocol error: {p}")),
+        _ => return Departure::Left,
+    };
+    Departure::Broke(close)
 }
 
 /// Clips a close reason to the 123 bytes a close frame allows.
@@ -294,5 +347,39 @@ mod tests {
         let long = "é".repeat(100);
         let clipped = clip_reason(&long);
         assert!(clipped.len() <= 123 && clipped.len() >= 122);
+    }
+
+    fn owed(e: WsError) -> Option<(u16, String)> {
+        match broken(&e) {
+            Departure::Broke(c) => Some((c.code, c.reason)),
+            Departure::Left => None,
+        }
+    }
+
+    #[test]
+    fn a_peer_that_breaks_the_rules_is_told_how() {
+        use tokio_tungstenite::tungstenite::error::CapacityError;
+        let too_long = CapacityError::MessageTooLong {
+            size: 70_000,
+            max_size: 65_536,
+        };
+        assert_eq!(
+            owed(WsError::Capacity(too_long)),
+            Some((1009, "message too big (limit 64 KiB)".into()))
+        );
+        assert_eq!(
+            owed(WsError::Utf8("\u{fffd}".into())),
+            Some((1007, "text message is not UTF-8".into()))
+        );
+        let unmasked = owed(WsError::Protocol(ProtocolError::UnmaskedFrameFromClient));
+        assert_eq!(unmasked.map(|(code, _)| code), Some(1002));
+        assert_eq!(
+            owed(WsError::Protocol(
+                ProtocolError::ResetWithoutClosingHandshake
+            )),
+            None,
+            "a peer that just went away is owed nothing"
+        );
+        assert_eq!(owed(WsError::ConnectionClosed), None);
     }
 }

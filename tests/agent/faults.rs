@@ -11,9 +11,6 @@ use std::time::Duration;
 
 /// The agents' Docker call timeout, in seconds (`DOCKER_TIMEOUT`).
 const CALL_TIMEOUT: &str = "2";
-/// The longest any single wait may last before the test calls it a hang.
-const GUARD: Duration = Duration::from_secs(30);
-
 /// A proxy to the real daemon and an agent that reaches Docker only through it.
 async fn agent_behind_proxy(name: &str) -> (DaemonProxy, Agent, String) {
     let proxy = DaemonProxy::start(&temp_socket(name));
@@ -26,13 +23,6 @@ async fn agent_behind_proxy(name: &str) -> (DaemonProxy, Agent, String) {
     .await;
     let token = agent.token().await;
     (proxy, agent, token)
-}
-
-/// `fut`'s output; a panic naming `what` if it hangs past [`GUARD`].
-async fn unhung<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    tokio::time::timeout(GUARD, fut)
-        .await
-        .unwrap_or_else(|_| panic!("{what} hung"))
 }
 
 fn logs_path(id: &str, token: &str, extra: &str) -> String {
@@ -58,12 +48,12 @@ async fn contiguous_ticks(ws: &mut Ws, mut last: u64, count: u64, when: &str) ->
 }
 
 async fn healthz(agent: &Agent) -> (u16, Value) {
-    let resp = unhung("/healthz", agent.get("/api/v1/healthz", None)).await;
+    let resp = guarded("/healthz", agent.get("/api/v1/healthz", None)).await;
     (resp.status, resp.json())
 }
 
 async fn list_status(agent: &Agent, token: &str) -> (u16, Value) {
-    let resp = unhung(
+    let resp = guarded(
         "container list",
         agent.get("/api/v1/containers/", Some(token)),
     )
@@ -179,7 +169,7 @@ async fn a_corrupt_log_frame_ends_that_stream_with_a_reason_and_nothing_else() {
     let last = tick(&next_text(&mut good_ws, GUARD).await.unwrap());
 
     proxy.corrupt_next_log_frame(&bad.id);
-    let (lines, end) = unhung("the corrupted stream", read_all(&mut bad_ws, GUARD)).await;
+    let (lines, end) = guarded("the corrupted stream", read_all(&mut bad_ws, GUARD)).await;
     for line in &lines {
         tick(line);
     }
@@ -242,7 +232,7 @@ async fn an_events_stream_resumes_without_loss_or_duplicates_across_cuts() {
             "/api/v1/events/ws?token={token}&type=container&event=start,stop&label={label}"
         ))
         .await;
-    unhung("the events subscription", async {
+    guarded("the events subscription", async {
         while !proxy.request_lines().iter().any(|l| l.contains("/events?")) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -9,6 +9,8 @@ mod deploy;
 mod failures;
 mod faults;
 mod hostile;
+mod hostile_table;
+mod keepalive;
 mod lossless;
 mod mcp;
 mod memory;

@@ -288,20 +288,6 @@ async fn connections_beyond_max_connections_wait_for_a_free_slot() {
 }
 
 #[tokio::test]
-async fn clients_that_never_finish_their_headers_are_cut_off() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let agent = Agent::start(&[("HEADER_READ_TIMEOUT", "1")]).await;
-    let mut slow = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
-    slow.write_all(b"GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\n")
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
-    assert!(read.is_ok(), "the agent closed the half-sent request");
-    assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
-}
-
-#[tokio::test]
 async fn a_second_forwarded_for_line_cannot_hide_the_client() {
     let agent = Agent::start(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
     let body = serde_json::json!({"username": "admin", "password": "wrong"}).to_string();
@@ -327,24 +313,6 @@ async fn a_second_forwarded_for_line_cannot_hide_the_client() {
         [401, 401, 401, 401, 401, 429],
         "keyed on the address the proxy appended"
     );
-}
-
-#[tokio::test]
-async fn a_trickled_request_body_is_cut_off_with_408() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let agent = Agent::start(&[("HEADER_READ_TIMEOUT", "1")]).await;
-    let mut slow = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
-    slow.write_all(
-        b"POST /api/v1/auth/login HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"user",
-    )
-    .await
-    .unwrap();
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
-    assert!(read.is_ok(), "answered instead of waiting forever");
-    let text = String::from_utf8_lossy(&buf);
-    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(text.contains("Request body not received in time"));
 }
 
 /// A failed login sent over a fresh connection with `forwarded` as the raw
@@ -409,41 +377,6 @@ async fn request_headers_over_16_kib_or_100_fields_are_431() {
         .request(Method::GET, "/api/v1/healthz", &many, b"")
         .await;
     assert_eq!(resp.status, 431, "101 fields");
-}
-
-#[tokio::test]
-async fn a_single_oversized_header_is_never_served() {
-    let agent = Agent::start(&[]).await;
-    // Before the fix, one read could overshoot the buffer: 96 KiB was served.
-    for kib in [17, 40, 96] {
-        let answer = raw_request_with_header(&agent, kib * 1024).await;
-        assert!(
-            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
-            "{kib} KiB refused (431 or reset), got: {}",
-            answer.lines().next().unwrap_or("")
-        );
-    }
-}
-
-/// Sends a GET with one `x-big` header of `len` bytes over a fresh
-/// connection; returns what came back (empty if the connection was reset).
-async fn raw_request_with_header(agent: &Agent, len: usize) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let stream = tokio::net::TcpStream::connect(agent.addr).await.unwrap();
-    let (mut rd, mut wr) = stream.into_split();
-    let head = format!(
-        "GET /api/v1/healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-big: {}\r\n\r\n",
-        "a".repeat(len)
-    );
-    // The agent may stop reading part-way: write errors are expected.
-    let writer = tokio::spawn(async move {
-        let _ = wr.write_all(head.as_bytes()).await;
-        wr
-    });
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
-    let _ = writer.await;
-    String::from_utf8_lossy(&answer).into_owned()
 }
 
 #[tokio::test]

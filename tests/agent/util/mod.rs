@@ -5,6 +5,7 @@
 //! - [`clients`]: `curl` and the `healthcheck` subcommand, independent clients.
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
+//! - [`raw`]: HTTP/1.1 written and read by hand on a TCP socket.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
@@ -12,6 +13,7 @@ mod clients;
 pub mod docker;
 mod fakes;
 mod process;
+mod raw;
 mod ws;
 
 pub use agent::*;
@@ -19,6 +21,7 @@ pub use clients::*;
 pub use docker::*;
 pub use fakes::*;
 pub use process::*;
+pub use raw::*;
 pub use ws::*;
 
 use serde_json::Value;
