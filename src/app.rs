@@ -1,7 +1,8 @@
 //! The shared state every request sees: configuration, the service layer
 //! over the Docker client, the access policy, auth, the rate limiter, CORS
-//! rules, and the shutdown signal long-lived streams listen to.
+//! rules, the audit trail, and the shutdown signal long-lived streams listen to.
 
+use crate::audit::Audit;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::docker::Docker;
@@ -23,6 +24,8 @@ pub struct App {
     pub auth: Auth,
     pub limiter: Limiter,
     pub cors: Cors,
+    /// Where logins, refusals and actions are recorded.
+    pub audit: Arc<Audit>,
     /// Shared upstreams of the WebSocket streams.
     pub streams: Arc<Hub<StreamKey>>,
     /// MCP sessions.
@@ -52,12 +55,14 @@ impl App {
         let docker = Docker::new(&config.docker.endpoint, config.docker.timeout);
         let rl = &config.rate_limit;
         let policy = Arc::new(Policy::new(&config.policy, own));
+        let audit = Arc::new(Audit::new(config.audit_log.as_ref()));
         Arc::new(App {
-            service: Service::new(docker, policy.clone()),
+            service: Service::new(docker, policy.clone(), audit.clone()),
             policy,
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
+            audit,
             streams: Hub::new(),
             mcp: McpState::new(),
             closing: watch::channel(false).0,

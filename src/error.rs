@@ -77,7 +77,8 @@ impl FieldError {
     }
 }
 
-fn clip(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -16,6 +16,7 @@
 //! - [`docker`]: the hand-written Docker Engine API client and its decoders.
 //! - [`models`]: the contract's JSON shapes.
 //! - [`auth`]: in-house JWT, login, bearer tokens, constant-time secrets.
+//! - [`audit`]: the audit trail: one JSON record per login, refusal or action.
 //! - [`limit`]: token-bucket rate limiter; [`net`]: client address and trusted proxies.
 //! - [`error`]: the error type and its status/JSON mapping.
 //! - [`logging`]: JSON or coloured log lines; [`clock`]: RFC 3339; [`random`]: ids and secrets.
@@ -23,6 +24,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -3,6 +3,8 @@
 //! for requests `request_id`, `method`, `path`, `status`, `duration_ms`,
 //! `client`), readable lines with `DEBUG=true` (coloured only when stdout
 //! is a terminal and `NO_COLOR` is unset, so files and pipes get plain text).
+//! Audit records ([`crate::audit`]) come through here too, at `info` under
+//! the target `audit`, with their fields as key-values.
 //!
 //! Nothing secret reaches this module: requests are logged by path only
 //! (never the query string, where `token=` and `api_key=` travel), and no
@@ -56,7 +58,9 @@ struct Capped(env_logger::Logger);
 
 /// Whether a record from `target` at `level` may be written at all.
 fn within_cap(target: &str, level: log::Level) -> bool {
-    let ours = target == "access" || target.split("::").next() == Some("docker_agent");
+    let ours = target == "access"
+        || target == crate::audit::TARGET
+        || target.split("::").next() == Some("docker_agent");
     ours || level <= FOREIGN_MAX
 }
 
@@ -124,7 +128,9 @@ fn fields(record: &log::Record) -> Map<String, Value> {
     f.0
 }
 
-fn json_line(record: &log::Record) -> String {
+/// A record as one JSON object: `time`, `level`, `target`, `message`, then
+/// its key-values.
+pub(crate) fn json_line(record: &log::Record) -> String {
     let time = crate::clock::format_rfc3339_millis(SystemTime::now());
     let mut line = format!(
         r#"{{"time":"{time}","level":"{}","target":{},"message":{}"#,
@@ -232,6 +238,7 @@ mod tests {
         assert!(within_cap("docker_agent::ws::hub", Trace));
         assert!(within_cap("docker_agent", Debug));
         assert!(within_cap("access", Info));
+        assert!(within_cap("audit", Info) && within_cap("audit", Trace));
         for target in ["tungstenite::protocol", "hyper::proto::h1", "mio", "h2"] {
             assert!(within_cap(target, Info) && within_cap(target, Warn));
             assert!(!within_cap(target, Debug) && !within_cap(target, Trace));

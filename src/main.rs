@@ -54,6 +54,7 @@ directory (the environment wins). Main variables:
     MAX_CONNECTIONS       open connections at once (2048)
     MAX_CONNECTIONS_PER_CLIENT
                           open connections per client address (128)
+    AUDIT_LOG             also append the audit trail to this file (0600)
     DEBUG                 readable coloured logs instead of JSON (false)
 See README.md for the full table.
 ";
@@ -227,7 +228,8 @@ async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
     if let Some(tls) = &tls {
         tokio::spawn(docker_agent::tls::watch(tls.clone()));
     }
-    docker_agent::server::serve(listener, app, tls, stop).await;
+    docker_agent::server::serve(listener, app.clone(), tls, stop).await;
+    app.audit.close();
     log::info!("docker-agent stopped");
     Ok(())
 }

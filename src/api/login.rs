@@ -1,13 +1,17 @@
 //! `POST /auth/login`: validates `{"username", "password"}` as the original
 //! did (strings of 1–100 characters, FastAPI's 422 shape for every bad
 //! field) and exchanges them for a token. A wrong pair counts as a failed
-//! credential ([`crate::limit`]). The submitted values are never
-//! echoed back or logged.
+//! credential ([`crate::limit`]). Every attempt with a well-formed body is
+//! recorded in the audit trail: as `user:NAME` when the name is the login
+//! user, else as `anonymous` (an unknown name may be a password typed in
+//! the wrong field). The submitted values are never echoed back or logged.
 
 use crate::app::App;
+use crate::audit::{Action, Context, Record, Subject, Surface};
 use crate::error::{Error, FieldError};
 use crate::http::body::{self, Body, MAX_REQUEST_BODY};
 use crate::limit::Credential;
+use crate::models::Token;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
@@ -18,15 +22,28 @@ pub async fn login(
     req: Request<Incoming>,
     client: IpAddr,
 ) -> Result<Response<Body>, Error> {
+    let ctx = req.extensions().get::<Context>().cloned();
     let deadline = app.config.server.header_read_timeout;
     let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
     let (username, password) = credentials(&bytes)?;
-    app.limiter.may_try(client, Credential::Password)?;
-    let Some(token) = app.auth.login(&username, &password) else {
-        app.limiter.failed(client, Credential::Password);
-        return Err(Error::Unauthorized("Invalid username or password"));
+    let token = attempt(app, client, &username, &password);
+    let subject = if app.auth.is_user(&username) {
+        Subject::User(username)
+    } else {
+        Subject::Anonymous
     };
-    Ok(body::ok(&token))
+    let record = Record::new(ctx.as_ref(), Surface::Rest, Action::Login, subject);
+    app.audit.record(record.outcome(&token));
+    Ok(body::ok(&token?))
+}
+
+/// The token for a login the limiter lets through and the credentials match.
+fn attempt(app: &App, client: IpAddr, username: &str, password: &str) -> Result<Token, Error> {
+    app.limiter.may_try(client, Credential::Password)?;
+    app.auth.login(username, password).ok_or_else(|| {
+        app.limiter.failed(client, Credential::Password);
+        Error::Unauthorized("Invalid username or password")
+    })
 }
 
 /// Parses and validates the login body.

@@ -52,6 +52,11 @@ impl Auth {
         })
     }
 
+    /// Whether `username` is the login user (in constant time).
+    pub fn is_user(&self, username: &str) -> bool {
+        ct_eq(self.username.as_bytes(), username.as_bytes())
+    }
+
     /// Signs a token for `sub` from now.
     pub fn issue(&self, sub: &str) -> String {
         self.keys
@@ -93,6 +98,7 @@ mod tests {
         assert!(a.login("ops", "ops-password-1234").is_none());
         assert!(a.login("admin", "ops-password-123").is_none());
         assert!(a.login("", "").is_none());
+        assert!(a.is_user("ops") && !a.is_user("admin") && !a.is_user("ops "));
     }
 
     #[test]

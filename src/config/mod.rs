@@ -12,11 +12,13 @@
 //! explicitly weak or malformed value stops the start with a message naming
 //! the variable.
 
+mod audit;
 mod policy;
 mod secrets;
 mod source;
 mod tls;
 
+pub use audit::AuditLog;
 pub use policy::PolicyConfig;
 pub use source::{Vars, parse_dotenv, read_text};
 pub use tls::{TlsConfig, TlsSource, is_loopback};
@@ -63,6 +65,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Tokens, roles, scope and read-only modes.
     pub policy: PolicyConfig,
+    /// `AUDIT_LOG`, opened: where the audit trail is also appended.
+    pub audit_log: Option<AuditLog>,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -158,6 +162,7 @@ impl Config {
             rate_limit: rate_limit_section(vars)?,
             mcp: mcp_section(vars, &mut generated)?,
             policy: policy::section(vars)?,
+            audit_log: audit::section(vars)?,
             generated,
         })
     }

@@ -4,7 +4,11 @@
 //! 100 fields); CORS
 //! preflight; route (404/405); rate limit (429); credential — a JWT or a
 //! scoped API token, or the MCP key — (401; failed logins and MCP keys are
-//! counted, see [`crate::limit`]), which names the caller; the handler.
+//! counted, see [`crate::limit`]), which names the caller; the handler. The
+//! request's [`audit::Context`] rides in its extensions; a refused bearer
+//! token and a rate-limited login are recorded in the audit trail here (the
+//! other refusals where they are decided: login, WebSocket and MCP
+//! admission, and the policy).
 //! Every response, errors included, then gets CORS headers, `X-Request-ID`
 //! and `X-Process-Time`, and one access-log line; a `429` also gets
 //! `Connection: close`, so a refused client gives its connection back.
@@ -15,8 +19,9 @@
 
 use super::body::{self, Body};
 use super::request_id;
-use super::router::{self, Guard};
+use super::router::{self, Guard, Route};
 use crate::app::App;
+use crate::audit::{self, Action};
 use crate::auth::bearer_token;
 use crate::error::Error;
 use crate::policy::Surface;
@@ -34,11 +39,13 @@ use std::time::Instant;
 /// line ends) a request may carry.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
     let id = request_id::pick(req.headers());
     let client =
         crate::net::client_ip(peer.ip(), req.headers(), &app.config.server.trusted_proxies);
+    req.extensions_mut()
+        .insert(audit::Context::new(id.clone(), client, started));
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
@@ -85,6 +92,12 @@ fn error_response(app: &App, e: &Error) -> Response<Body> {
     }
 }
 
+/// Records a REST request turned away before its handler ran.
+fn refused(app: &App, req: &Request<Incoming>, action: Action, e: &Error) {
+    app.audit
+        .refused(req.extensions().get(), Surface::Rest, action, e);
+}
+
 /// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
 fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
     let total: usize = headers
@@ -111,13 +124,22 @@ async fn respond(
     }
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
     if let Some(class) = route.class() {
-        app.limiter.check(client, class)?;
+        app.limiter
+            .check(client, class)
+            .map_err(Error::from)
+            .inspect_err(|e| {
+                if route == Route::Login {
+                    refused(&app, &req, Action::Login, e);
+                }
+            })?;
     }
     match route.guard() {
         Guard::Token => {
-            let token =
-                bearer_token(req.headers()).ok_or(Error::Unauthorized("Not authenticated"))?;
-            let caller = app.policy.identify(&app.auth, token, Surface::Rest)?;
+            let caller = bearer_token(req.headers())
+                .ok_or(Error::Unauthorized("Not authenticated"))
+                .and_then(|token| app.policy.identify(&app.auth, token, Surface::Rest))
+                .map(|caller| caller.at(req.extensions().get()))
+                .inspect_err(|e| refused(&app, &req, Action::Token, e))?;
             crate::api::dispatch(&app, route, req, client, Some(caller)).await
         }
         Guard::McpKey => {

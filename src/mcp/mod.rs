@@ -17,7 +17,8 @@
 //! (DNS rebinding); then `MCP_API_KEY` or a scoped API token — as
 //! `Authorization: Bearer` or `?api_key=` — compared in constant time, else
 //! 401. A legacy SSE message with no key at all is admitted by the live
-//! session it names.
+//! session it names. Every refused admission is recorded in the audit trail
+//! (`mcp.auth`).
 
 pub mod jsonrpc;
 pub mod protocol;
@@ -27,6 +28,7 @@ pub mod streamable;
 pub mod tools;
 
 use crate::app::App;
+use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::query::Query;
@@ -130,14 +132,30 @@ fn presented_key(req: &Request<Incoming>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Admission for every MCP route: Origin, Host, then the credential — the
-/// API key or a scoped API token — which names the caller. A legacy SSE
-/// message that presents no key is admitted by the live session it names,
-/// as the caller who opened it (clients given `/mcp/sse?api_key=` POST to
-/// the bare endpoint the stream announced), while that caller's token is
-/// still in force. A wrong or missing key counts as a failed credential
-/// ([`crate::limit`]).
+/// Admission for every MCP route (see [`admit`]); a refusal is recorded in
+/// the audit trail.
 pub fn authorize(
+    app: &App,
+    route: &Route,
+    req: &Request<Incoming>,
+    client: IpAddr,
+) -> Result<Caller, Error> {
+    let admitted = admit(app, route, req, client);
+    admitted
+        .map(|c| c.at(req.extensions().get()))
+        .inspect_err(|e| {
+            let ctx = req.extensions().get();
+            app.audit.refused(ctx, Surface::Mcp, Action::McpAuth, e);
+        })
+}
+
+/// Origin, Host, then the credential — the API key or a scoped API token —
+/// which names the caller. A legacy SSE message that presents no key is
+/// admitted by the live session it names, as the caller who opened it
+/// (clients given `/mcp/sse?api_key=` POST to the bare endpoint the stream
+/// announced), while that caller's token is still in force. A wrong or
+/// missing key counts as a failed credential ([`crate::limit`]).
+fn admit(
     app: &App,
     route: &Route,
     req: &Request<Incoming>,

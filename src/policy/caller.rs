@@ -4,6 +4,7 @@
 //! scoped token's hash, looked up again when the tokens file is reloaded).
 
 use super::Role;
+use crate::audit::{Context, Subject};
 
 /// The surface a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +12,16 @@ pub enum Surface {
     Rest,
     Ws,
     Mcp,
+}
+
+impl Surface {
+    pub fn name(self) -> &'static str {
+        match self {
+            Surface::Rest => "rest",
+            Surface::Ws => "ws",
+            Surface::Mcp => "mcp",
+        }
+    }
 }
 
 /// How the caller proved who it is.
@@ -30,9 +41,26 @@ pub struct Caller {
     pub role: Role,
     pub surface: Surface,
     pub credential: Credential,
+    /// The request it made, for the audit trail.
+    pub context: Option<Context>,
 }
 
 impl Caller {
+    /// The caller, making the request `context` describes.
+    pub fn at(mut self, context: Option<&Context>) -> Caller {
+        self.context = context.cloned();
+        self
+    }
+
+    /// Who it is, as the audit trail names it.
+    pub fn subject(&self) -> Subject {
+        match self.credential {
+            Credential::Login { .. } => Subject::User(self.subject.clone()),
+            Credential::Token(_) => Subject::Token(self.subject.clone()),
+            Credential::McpKey => Subject::Mcp,
+        }
+    }
+
     /// When the credential stops being valid (Unix seconds), if it expires.
     pub fn expires(&self) -> Option<i64> {
         match self.credential {

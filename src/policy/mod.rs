@@ -287,6 +287,7 @@ impl Policy {
             credential: Credential::Login {
                 expires: claims.exp,
             },
+            context: None,
         })
     }
 
@@ -298,6 +299,7 @@ impl Policy {
                 role: self.mcp_role,
                 surface: Surface::Mcp,
                 credential: Credential::McpKey,
+                context: None,
             });
         }
         self.token_caller(presented, Surface::Mcp)
@@ -315,6 +317,7 @@ impl Policy {
             role: entry.role,
             surface,
             credential: Credential::Token(hash),
+            context: None,
         })
     }
 

@@ -47,6 +47,7 @@ fn caller(role: Role, surface: Surface) -> Caller {
         role,
         surface,
         credential: Credential::McpKey,
+        context: None,
     }
 }
 

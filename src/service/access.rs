@@ -12,9 +12,10 @@
 //! and the action.
 
 use super::Service;
+use crate::audit::{Action, Record};
 use crate::docker::models::{ContainerInspect, ContainerSummary};
 use crate::error::Error;
-use crate::policy::{Caller, Facts, Labels, Op, Sight};
+use crate::policy::{Caller, Decision, Facts, Labels, Op, Sight};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -43,10 +44,25 @@ pub fn summary_facts(c: &ContainerSummary) -> Facts<'_> {
     }
 }
 
+/// An audit record of `caller` doing `op` (on `container`).
+fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Record {
+    let r = Record::new(
+        caller.context.as_ref(),
+        caller.surface,
+        Action::Op(op),
+        caller.subject(),
+    );
+    match container {
+        Some(c) => r.container(c.id, Some(c.name)),
+        None => r,
+    }
+}
+
 impl Service {
     /// May `caller` do `op`, which names no container? Else the refusal.
     pub fn permit(&self, caller: &Caller, op: Op) -> Result<(), Error> {
-        self.policy.decide(caller, op, None).check("")
+        let decision = self.policy.decide(caller, op, None);
+        self.recorded(&decision, decision.check(""))
     }
 
     /// Whether `caller` may do `op` at all (MCP lists only the tools a caller may call).
@@ -62,22 +78,57 @@ impl Service {
         op: Op,
         reference: &str,
     ) -> Result<ContainerInspect, Error> {
-        let c = self.find(reference).await?;
-        self.policy
-            .decide(caller, op, Some(facts(&c)))
-            .check(reference)?;
+        let c = self.find(caller, op, reference).await?;
+        let decision = self.policy.decide(caller, op, Some(facts(&c)));
+        self.recorded(&decision, decision.check(reference))?;
         Ok(c)
     }
 
-    /// The container `reference` means among those in scope.
-    async fn find(&self, reference: &str) -> Result<ContainerInspect, Error> {
+    /// `checked`, with a refusal recorded in the audit trail.
+    fn recorded(&self, decision: &Decision, checked: Result<(), Error>) -> Result<(), Error> {
+        if let Err(e) = &checked {
+            self.audit
+                .record(record(decision.caller, decision.op, decision.container).refusal(e));
+        }
+        checked
+    }
+
+    /// Records the outcome of `op` on `c`, an action that changes it.
+    pub(super) fn record_action<T>(
+        &self,
+        caller: &Caller,
+        op: Op,
+        c: &ContainerInspect,
+        result: &Result<T, Error>,
+    ) {
+        self.audit
+            .record(record(caller, op, Some(facts(c))).outcome(result));
+    }
+
+    /// The container `reference` means among those in scope. When it
+    /// means an out-of-scope one and nothing in scope, the refusal is
+    /// recorded (the caller is told "not found", as for a missing one).
+    async fn find(
+        &self,
+        caller: &Caller,
+        op: Op,
+        reference: &str,
+    ) -> Result<ContainerInspect, Error> {
         let found = self.inspect(reference).await;
         if !self.policy.scoped() {
             return found;
         }
         match found {
             Ok(c) if self.policy.sees(facts(&c)) => Ok(c),
-            Ok(_) | Err(Error::AmbiguousContainer(_)) => self.find_by_prefix(reference).await,
+            Ok(hidden) => {
+                let in_scope = self.find_by_prefix(reference).await;
+                if in_scope.is_err() {
+                    let decision = self.policy.decide(caller, op, Some(facts(&hidden)));
+                    let _ = self.recorded(&decision, decision.check(reference));
+                }
+                in_scope
+            }
+            Err(Error::AmbiguousContainer(_)) => self.find_by_prefix(reference).await,
             Err(e) => Err(e),
         }
     }

@@ -87,11 +87,14 @@ impl Service {
     ) -> Result<(), Error> {
         let c = self.admit(caller, op, id).await?;
         let deadline = self.docker.timeout() + grace;
-        self.docker
+        let done = self
+            .docker
             .post(&path::container(&c.id, suffix), deadline)
             .await
             .map(drop)
-            .map_err(|e| Error::for_container(e, id))
+            .map_err(|e| Error::for_container(e, id));
+        self.record_action(caller, op, &c, &done);
+        done
     }
 }
 

@@ -22,6 +22,7 @@ pub mod stats;
 pub mod streams;
 mod system;
 
+use crate::audit::Audit;
 use crate::docker::Docker;
 use crate::error::Error;
 use crate::policy::Policy;
@@ -34,13 +35,16 @@ pub struct Service {
     /// Turns for reading whole logs, kept until the answer is written
     /// (see [`logs::CONCURRENT_READS`]).
     log_reads: Arc<Semaphore>,
+    /// Where refusals and actions on containers are recorded.
+    audit: Arc<Audit>,
 }
 
 impl Service {
-    pub fn new(docker: Docker, policy: Arc<Policy>) -> Service {
+    pub fn new(docker: Docker, policy: Arc<Policy>, audit: Arc<Audit>) -> Service {
         Service {
             docker,
             policy,
+            audit,
             log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),
         }
     }

@@ -15,7 +15,8 @@
 //! on another site cannot open a stream with a token it got hold of.
 //! The token is checked after the upgrade, so a browser sees the refusal as
 //! a close frame with code 1008 and a readable reason rather than a failed
-//! handshake; a stream closes with 1008 when its token expires.
+//! handshake; a stream closes with 1008 when its token expires. Both
+//! refusals are recorded in the audit trail (`stream.open`).
 
 mod events;
 pub mod hub;
@@ -24,6 +25,7 @@ mod session;
 pub mod topics;
 
 use crate::app::App;
+use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::router::Route;
@@ -95,7 +97,10 @@ pub fn accept(
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
     let key = upgrade_key(req.headers())?;
-    crate::mcp::check_origin(app, req.headers())?;
+    crate::mcp::check_origin(app, req.headers()).inspect_err(|e| {
+        let ctx = req.extensions().get();
+        app.audit.refused(ctx, Surface::Ws, Action::StreamOpen, e);
+    })?;
     if let Some(limit) = req.extensions().get::<WriteLimit>() {
         // The session closes dead peers itself; this is only the backstop.
         limit.set(session::dead_after(app.config.server.ping_interval) * 2);

@@ -7,6 +7,7 @@
 //!   `exp` passes ("token expired") or its scoped token is removed from the
 //!   tokens file ("token revoked"). An empty `?token=` counts as absent, so
 //!   it cannot hide a valid header.
+//!   A refused token is recorded in the audit trail.
 //! - Queued messages are written in batches and flushed once per batch. A
 //!   slow reader is never cut off: writing simply waits for it, and its
 //!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
@@ -24,7 +25,9 @@
 use super::hub::{Close, Next};
 use super::topics;
 use crate::app::App;
+use crate::audit::{self, Action};
 use crate::auth::bearer_token;
+use crate::error::Error;
 use crate::http::query::Query;
 use crate::http::router::Route;
 use crate::policy::{Caller, Surface};
@@ -58,6 +61,8 @@ pub struct StreamRequest {
     route: Route,
     token: Option<String>,
     query: Option<String>,
+    /// The request's audit context, for a refused token.
+    audit: Option<audit::Context>,
 }
 
 impl StreamRequest {
@@ -72,6 +77,7 @@ impl StreamRequest {
             route,
             token,
             query,
+            audit: req.extensions().get().cloned(),
         }
     }
 }
@@ -80,13 +86,21 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let (sink, stream) = ws.split();
     let peer = Peer::new(sink, stream, app.config.server.ping_interval);
     let token = req.token.as_deref().filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return peer.close(Close::new(1008, "Not authenticated")).await;
-    };
-    let Ok(caller) = app.policy.identify(&app.auth, token, Surface::Ws) else {
-        return peer
-            .close(Close::new(1008, "Invalid or expired token"))
-            .await;
+    let identified = token
+        .ok_or(Error::Unauthorized("Not authenticated"))
+        .and_then(|t| app.policy.identify(&app.auth, t, Surface::Ws));
+    let caller = match identified {
+        Ok(caller) => caller.at(req.audit.as_ref()),
+        Err(e) => {
+            let ctx = req.audit.as_ref();
+            app.audit.refused(ctx, Surface::Ws, Action::StreamOpen, &e);
+            let reason = if token.is_some() {
+                "Invalid or expired token"
+            } else {
+                "Not authenticated"
+            };
+            return peer.close(Close::new(1008, reason)).await;
+        }
     };
     let query = Query::parse(req.query.as_deref());
     match topics::subscribe(&app, &caller, &req.route, query).await {

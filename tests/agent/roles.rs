@@ -9,27 +9,11 @@ use docker_agent::config::Config;
 use docker_agent::policy::{Role, own, tokens};
 use hyper::Method;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 const ACTIONS: [&str; 3] = ["start", "stop", "restart"];
 const ACTION_TOOLS: [&str; 3] = ["start_container", "stop_container", "restart_container"];
-
-/// A tokens file holding `entries` (name, role, token), in a fresh directory.
-fn tokens_file(entries: &[(&str, Role, &str)]) -> PathBuf {
-    let path = temp_dir("tokens").join("tokens");
-    write_tokens(&path, entries);
-    path
-}
-
-fn write_tokens(path: &Path, entries: &[(&str, Role, &str)]) {
-    let text: String = entries
-        .iter()
-        .map(|(name, role, token)| format!("{}\n", tokens::line(name, *role, token)))
-        .collect();
-    std::fs::write(path, format!("# test tokens\n{text}")).unwrap();
-}
 
 fn detail(resp: &Resp) -> String {
     resp.json()["detail"]

@@ -27,7 +27,9 @@ pub use process::*;
 pub use raw::*;
 pub use ws::*;
 
+use docker_agent::policy::{Role, tokens};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 
 pub const PASSWORD: &str = "test-password-1";
 pub const SECRET: &str = "test-secret-key-0123456789abcdef0123";
@@ -45,4 +47,19 @@ pub fn oracle_token(alg: jsonwebtoken::Algorithm, claims: &Value, secret: &[u8])
 
 pub fn now() -> i64 {
     docker_agent::clock::unix_now() as i64
+}
+
+/// A tokens file holding `entries` (name, role, token), in a fresh directory.
+pub fn tokens_file(entries: &[(&str, Role, &str)]) -> PathBuf {
+    let path = temp_dir("tokens").join("tokens");
+    write_tokens(&path, entries);
+    path
+}
+
+pub fn write_tokens(path: &Path, entries: &[(&str, Role, &str)]) {
+    let text: String = entries
+        .iter()
+        .map(|(name, role, token)| format!("{}\n", tokens::line(name, *role, token)))
+        .collect();
+    std::fs::write(path, format!("# test tokens\n{text}")).unwrap();
 }

@@ -1,0 +1,377 @@
+//! One audit record and the request context it is drawn from.
+//!
+//! A [`Context`] is made once per request by the pipeline (request id,
+//! client address after `TRUSTED_PROXIES`, start instant) and travels in the
+//! request's extensions; whoever decides an outcome makes a [`Record`] from
+//! it with `Record::new(ctx, surface, action, subject)`, adds the container
+//! and the outcome, and hands it to [`super::Audit::record`].
+//!
+//! A record is written as key-values of a `log` record (see
+//! [`super::Audit::record`]), so the log's JSON formatter writes both the
+//! log line and the file's line, and stamps the time. Free text that a
+//! client can influence (user and token names, container references,
+//! reasons) is clipped, and every value is escaped by serde_json there, so
+//! no value can forge a second line. Nothing secret has a field here: no
+//! token, password, key, header or query string.
+
+use crate::error::{Error, clip};
+use crate::policy::Op;
+pub use crate::policy::Surface;
+use log::kv;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+/// Longest name, container reference or reason kept in a record.
+pub const MAX_TEXT: usize = 128;
+
+/// What was attempted. The names are stable: tools and alerts key on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `POST /api/v1/auth/login`.
+    Login,
+    /// A REST route's bearer token.
+    Token,
+    /// Opening a WebSocket stream (its `Origin`, then its token).
+    StreamOpen,
+    /// Admission to MCP (`Origin`, `Host`, then the API key).
+    McpAuth,
+    /// An operation the policy decides: a refused one, or an action that
+    /// changes a container.
+    Op(Op),
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Token => "auth.token",
+            Action::StreamOpen => "stream.open",
+            Action::McpAuth => "mcp.auth",
+            Action::Op(Op::Start) => "container.start",
+            Action::Op(Op::Stop) => "container.stop",
+            Action::Op(Op::Restart) => "container.restart",
+            Action::Op(op) => op.name(),
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// The caller is not who it claims or may not do this (`401`, `403`).
+    Denied,
+    /// Turned away for another reason: a rate limit, a conflict, a bad request.
+    Refused,
+    /// Allowed, but it failed (Docker or the agent, `5xx`).
+    Failed,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// The outcome an error stands for.
+    pub fn of(e: &Error) -> Outcome {
+        match e.status() {
+            401 | 403 => Outcome::Denied,
+            500.. => Outcome::Failed,
+            _ => Outcome::Refused,
+        }
+    }
+}
+
+/// Who acted, as far as the agent knows. Written `user:NAME`,
+/// `token:NAME`, `mcp` (the MCP API key) or `anonymous` (no credential that
+/// names anyone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    User(String),
+    Token(String),
+    Mcp,
+    Anonymous,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::User(name) => write!(f, "user:{}", clip(name, MAX_TEXT)),
+            Subject::Token(name) => write!(f, "token:{}", clip(name, MAX_TEXT)),
+            Subject::Mcp => f.write_str("mcp"),
+            Subject::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// The request a record is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    request_id: String,
+    client: IpAddr,
+    started: Instant,
+}
+
+impl Context {
+    pub fn new(request_id: String, client: IpAddr, started: Instant) -> Context {
+        Context {
+            request_id,
+            client,
+            started,
+        }
+    }
+}
+
+/// One record of the audit trail.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub request_id: String,
+    pub subject: Subject,
+    pub client: IpAddr,
+    pub surface: Surface,
+    pub action: Action,
+    pub container_id: Option<String>,
+    pub container_name: Option<String>,
+    pub result: Outcome,
+    pub reason: Option<String>,
+    pub duration_ms: f64,
+}
+
+impl Record {
+    /// A record of `action` by `subject` in the request `ctx` (`None`
+    /// outside the pipeline: no id, an unknown client), ending now,
+    /// successful unless [`Record::outcome`] or [`Record::refusal`] says
+    /// otherwise.
+    pub fn new(
+        ctx: Option<&Context>,
+        surface: Surface,
+        action: Action,
+        subject: Subject,
+    ) -> Record {
+        let (request_id, client, ms) = ctx.map_or_else(
+            || (String::new(), Ipv4Addr::UNSPECIFIED.into(), 0.0),
+            |c| {
+                let ms = c.started.elapsed().as_secs_f64() * 1e3;
+                (c.request_id.clone(), c.client, ms)
+            },
+        );
+        Record {
+            request_id,
+            subject,
+            client,
+            surface,
+            action,
+            container_id: None,
+            container_name: None,
+            result: Outcome::Ok,
+            reason: None,
+            duration_ms: (ms * 100.0).round() / 100.0,
+        }
+    }
+
+    /// The container acted on.
+    pub fn container(mut self, id: &str, name: Option<&str>) -> Record {
+        self.container_id = Some(clip(id, MAX_TEXT));
+        self.container_name = name.map(|n| clip(n, MAX_TEXT));
+        self
+    }
+
+    /// The outcome of `result`: ok, or what its error stands for.
+    pub fn outcome<T>(self, result: &Result<T, Error>) -> Record {
+        match result {
+            Ok(_) => self,
+            Err(e) => self.refusal(e),
+        }
+    }
+
+    /// Not done because of `e`: its outcome, with its message as the reason.
+    pub fn refusal(mut self, e: &Error) -> Record {
+        self.result = Outcome::of(e);
+        self.reason = Some(clip(&e.message(), MAX_TEXT));
+        self
+    }
+
+    /// The record's fields as key-values, named as documented; empty
+    /// fields are `None` and left out.
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+        [
+            Some(("request_id", self.request_id.as_str().into())),
+            Some(("subject", kv::Value::from_display(&self.subject))),
+            Some(("client", kv::Value::from_display(&self.client))),
+            Some(("surface", self.surface.name().into())),
+            Some(("action", self.action.name().into())),
+            text("container_id", &self.container_id),
+            text("container_name", &self.container_name),
+            Some(("result", self.result.name().into())),
+            text("reason", &self.reason),
+            Some(("duration_ms", self.duration_ms.into())),
+        ]
+    }
+}
+
+/// A field's name and value.
+pub type Pair<'a> = (&'static str, kv::Value<'a>);
+
+/// An optional text field.
+fn text<'a>(name: &'static str, value: &'a Option<String>) -> Option<Pair<'a>> {
+    value.as_deref().map(|v| (name, kv::Value::from(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn ctx() -> Context {
+        Context::new(
+            "req-1".into(),
+            "203.0.113.9".parse().unwrap(),
+            Instant::now() - Duration::from_millis(12),
+        )
+    }
+
+    fn record(surface: Surface, action: Action, subject: Subject) -> Record {
+        Record::new(Some(&ctx()), surface, action, subject)
+    }
+
+    /// Each present field's name and value as text.
+    fn texts(r: &Record) -> Vec<(&'static str, String)> {
+        r.pairs()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_record_names_every_field_and_leaves_empty_ones_out() {
+        let r = record(
+            Surface::Rest,
+            Action::Op(Op::Stop),
+            Subject::User("admin".into()),
+        );
+        let ms = r.duration_ms;
+        assert!((12.0..1000.0).contains(&ms), "{ms}");
+        assert_eq!(
+            texts(&r.clone().container("4f1c0ffee", Some("web"))),
+            [
+                ("request_id", "req-1".into()),
+                ("subject", "user:admin".into()),
+                ("client", "203.0.113.9".into()),
+                ("surface", "rest".into()),
+                ("action", "container.stop".into()),
+                ("container_id", "4f1c0ffee".into()),
+                ("container_name", "web".into()),
+                ("result", "ok".into()),
+                ("duration_ms", ms.to_string()),
+            ]
+        );
+        let names: Vec<&str> = texts(&r).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            names,
+            [
+                "request_id",
+                "subject",
+                "client",
+                "surface",
+                "action",
+                "result",
+                "duration_ms"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_vocabulary_is_spelled_as_documented() {
+        let surfaces = [Surface::Rest, Surface::Ws, Surface::Mcp].map(Surface::name);
+        assert_eq!(surfaces, ["rest", "ws", "mcp"]);
+        let actions = [
+            Action::Login,
+            Action::Token,
+            Action::StreamOpen,
+            Action::McpAuth,
+            Action::Op(Op::Start),
+            Action::Op(Op::Stop),
+            Action::Op(Op::Restart),
+        ]
+        .map(Action::name);
+        assert_eq!(
+            actions,
+            [
+                "login",
+                "auth.token",
+                "stream.open",
+                "mcp.auth",
+                "container.start",
+                "container.stop",
+                "container.restart"
+            ]
+        );
+        let subjects = [
+            Subject::User("ops".into()),
+            Subject::Token("ci-bot".into()),
+            Subject::Mcp,
+            Subject::Anonymous,
+        ]
+        .map(|s| s.to_string());
+        assert_eq!(subjects, ["user:ops", "token:ci-bot", "mcp", "anonymous"]);
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::Denied,
+            Outcome::Refused,
+            Outcome::Failed,
+        ]
+        .map(Outcome::name);
+        assert_eq!(outcomes, ["ok", "denied", "refused", "failed"]);
+    }
+
+    #[test]
+    fn errors_become_outcomes_with_their_message() {
+        let cases = [
+            (
+                Error::Unauthorized("Invalid or expired token"),
+                Outcome::Denied,
+            ),
+            (Error::Forbidden("Origin not allowed"), Outcome::Denied),
+            (Error::TooManyRequests { retry_after: 3 }, Outcome::Refused),
+            (
+                Error::Conflict("is the agent itself".into()),
+                Outcome::Refused,
+            ),
+            (Error::DockerUnavailable, Outcome::Failed),
+        ];
+        for (e, want) in cases {
+            let r = record(Surface::Mcp, Action::McpAuth, Subject::Anonymous);
+            let r = r.outcome(&Err::<(), _>(e.clone()));
+            assert_eq!(r.result, want, "{e:?}");
+            assert_eq!(r.reason, Some(e.message()), "{e:?}");
+        }
+        let ok = record(Surface::Ws, Action::StreamOpen, Subject::Mcp);
+        let ok = ok.outcome(&Ok::<(), Error>(()));
+        assert_eq!((ok.result, ok.reason), (Outcome::Ok, None));
+    }
+
+    #[test]
+    fn outside_the_pipeline_the_request_is_unknown() {
+        let r = Record::new(None, Surface::Rest, Action::Login, Subject::Anonymous);
+        assert_eq!((r.request_id.as_str(), r.duration_ms), ("", 0.0));
+        assert_eq!(r.client, IpAddr::from(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn client_text_is_clipped() {
+        let long = "é".repeat(1000);
+        let r = record(Surface::Rest, Action::Login, Subject::User(long.clone()))
+            .container(&long, Some(&long));
+        for (name, text) in texts(&r) {
+            assert!(text.chars().count() <= MAX_TEXT + 6, "{name}: {text}");
+        }
+    }
+}
