@@ -14,8 +14,6 @@
 //!   unsent ([`Activity`] counts them, the response body carries a guard),
 //!   every written byte flushed, and no byte read since the last answer
 //!   completed (a request head arriving in several packets is never cut).
-//! - It parks after [`LINGER`] of that: a client sending request after
-//!   request keeps its hyper connection, and pays nothing for parking.
 //! - A pipelined request hyper had already buffered comes back as the
 //!   connection's leftover bytes and is replayed first on the next round.
 //! - An upgraded connection (WebSocket) never parks: the `101` marks it.
@@ -28,14 +26,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
 use tokio_rustls::server::TlsStream;
-
-/// How long a connection stays idle before it parks.
-pub const LINGER: Duration = Duration::from_millis(100);
 
 /// A socket that can say when it has something to read.
 pub trait Socket: AsyncRead + AsyncWrite + Unpin + Send + 'static {
@@ -139,9 +132,6 @@ pub struct Parkable<T> {
     unflushed: bool,
     /// `completed` when bytes last arrived.
     read_at: u64,
-    /// Runs while idle; `lingering` is `completed` when it was set.
-    linger: Option<Pin<Box<Sleep>>>,
-    lingering: u64,
     parked: bool,
 }
 
@@ -160,8 +150,6 @@ impl<T: Socket> Parkable<T> {
             leftover: parked.leftover,
             unflushed: false,
             read_at,
-            linger: None,
-            lingering: read_at,
             parked: false,
         }
     }
@@ -181,22 +169,6 @@ impl<T: Socket> Parkable<T> {
             && !a.upgraded.load(Ordering::Relaxed)
             && a.in_flight.load(Ordering::Relaxed) == 0
             && a.completed.load(Ordering::Relaxed) > self.read_at
-    }
-
-    /// Whether the connection has been idle for [`LINGER`]; if not, the
-    /// task is woken when it has.
-    fn lingered(&mut self, cx: &mut Context<'_>) -> bool {
-        let completed = self.activity.completed.load(Ordering::Relaxed);
-        let deadline = Instant::now() + LINGER;
-        let fresh = self.lingering != completed;
-        self.lingering = completed;
-        let timer = self
-            .linger
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if fresh {
-            timer.as_mut().reset(deadline);
-        }
-        timer.as_mut().poll(cx).is_ready()
     }
 
     fn arrived(&mut self) {
@@ -235,7 +207,7 @@ impl<T: Socket> AsyncRead for Parkable<T> {
         }
         let before = buf.filled().len();
         match Pin::new(&mut self.io).poll_read(cx, buf) {
-            Poll::Pending if self.idle() && self.lingered(cx) => {
+            Poll::Pending if self.idle() => {
                 self.parked = true;
                 Poll::Ready(Ok(()))
             }
