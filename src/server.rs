@@ -138,12 +138,14 @@ async fn http<T: Socket>(
     let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
     let activity = Arc::new(Activity::default());
     let conn = Connection {
-        app,
-        peer,
-        admission: Arc::new(admission),
-        limit,
-        plain_on_tls,
-        activity,
+        requests: Requests {
+            app,
+            peer,
+            admission: Arc::new(admission),
+            limit,
+            plain_on_tls,
+            activity,
+        },
         header_timeout,
     };
     let mut parked = Parked::new(io);
@@ -164,12 +166,7 @@ async fn http<T: Socket>(
 
 /// What every round of one connection shares.
 struct Connection {
-    app: Arc<App>,
-    peer: SocketAddr,
-    admission: Arc<Admission>,
-    limit: WriteLimit,
-    plain_on_tls: Option<Plain>,
-    activity: Arc<Activity>,
+    requests: Requests,
     header_timeout: Duration,
 }
 
@@ -180,12 +177,12 @@ impl Connection {
         parked: Parked<T>,
         stop: &mut watch::Receiver<bool>,
     ) -> Option<Parked<T>> {
-        let io = TokioIo::new(Parkable::new(parked, self.activity.clone()));
+        let io = TokioIo::new(Parkable::new(parked, self.requests.activity.clone()));
         let mut conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_timeout)
             .max_buf_size(MAX_BUF)
-            .serve_connection(io, self.service())
+            .serve_connection(io, self.requests.clone())
             .with_upgrades();
         let ended = tokio::select! {
             r = &mut conn => Some(r),
@@ -204,21 +201,11 @@ impl Connection {
         let parts = conn.into_parts()?;
         parts.io.into_inner().into_parked(parts.read_buf)
     }
-
-    fn service(&self) -> Requests {
-        Requests {
-            app: self.app.clone(),
-            peer: self.peer,
-            admission: self.admission.clone(),
-            limit: self.limit.clone(),
-            plain_on_tls: self.plain_on_tls,
-            activity: self.activity.clone(),
-        }
-    }
 }
 
 /// The service of one round: every request goes through the pipeline
 /// ([`crate::http::handler`]) with its connection's standing attached.
+#[derive(Clone)]
 struct Requests {
     app: Arc<App>,
     peer: SocketAddr,
