@@ -17,6 +17,10 @@ const MAX_DOCKER_MESSAGE: usize = 512;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     ContainerNotFound(String),
+    /// An image Docker or its registry does not have.
+    ImageNotFound(String),
+    /// A registry refused a pull's credentials (or asked for some): its message.
+    RegistryDenied(String),
     AmbiguousContainer(String),
     Conflict(String),
     DockerUnavailable,
@@ -97,9 +101,27 @@ impl Error {
         }
     }
 
+    /// An error from pulling `image`: Docker's 404 becomes "not found", a
+    /// registry's refusal of the credentials a 401 with its message.
+    pub fn for_image(e: DockerError, image: &str) -> Error {
+        match &e {
+            DockerError::Status { status: 404, .. } => Error::ImageNotFound(image.to_string()),
+            DockerError::Status { status, message }
+                if *status == 401 || registry_denied(message) =>
+            {
+                Error::RegistryDenied(message.clone())
+            }
+            _ => Error::from(e),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
-            Error::ContainerNotFound(_) | Error::RouteNotFound | Error::UnknownSession => 404,
+            Error::RegistryDenied(_) => 401,
+            Error::ImageNotFound(_)
+            | Error::ContainerNotFound(_)
+            | Error::RouteNotFound
+            | Error::UnknownSession => 404,
             Error::Busy(_) => 503,
             Error::Conflict(_) | Error::OwnContainer(_) => 409,
             Error::AmbiguousContainer(_) => 400,
@@ -124,6 +146,14 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::ContainerNotFound(id) => format!("Container '{}' not found", clip(id, MAX_ECHO)),
+            Error::ImageNotFound(image) => format!(
+                "Image '{}' not found: the registry has no such repository, tag or digest",
+                clip(image, MAX_ECHO)
+            ),
+            Error::RegistryDenied(m) => format!(
+                "The registry refused the pull: {}. Send its credentials in auth",
+                clip(m, MAX_DOCKER_MESSAGE)
+            ),
             Error::AmbiguousContainer(id) => format!(
                 "Container reference '{}' is ambiguous: more than one container id starts with it",
                 clip(id, MAX_ECHO)
@@ -197,6 +227,21 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether Docker's message says a registry wanted (other) credentials
+/// (Engine 20.10 reports these as a 500).
+fn registry_denied(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "unauthorized",
+        "no basic auth credentials",
+        "authentication required",
+        "access denied",
+        "denied: ",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
 }
 
 impl From<DockerError> for Error {
@@ -315,6 +360,36 @@ mod tests {
             "{}",
             own.message()
         );
+    }
+
+    #[test]
+    fn pull_errors_say_not_found_or_credentials() {
+        let docker = |status, message: &str| DockerError::Status {
+            status,
+            message: message.into(),
+        };
+        let e = Error::for_image(docker(404, "manifest unknown"), "app:1");
+        assert_eq!(
+            (
+                e.status(),
+                e.message().starts_with("Image 'app:1' not found")
+            ),
+            (404, true)
+        );
+        for (status, message) in [
+            (
+                500,
+                "Head \"http://r/v2/a/manifests/1\": no basic auth credentials",
+            ),
+            (500, "unauthorized: authentication required"),
+            (401, "who are you"),
+        ] {
+            let e = Error::for_image(docker(status, message), "app:1");
+            assert_eq!(e.status(), 401, "{message}");
+            assert!(e.message().contains(message), "{}", e.message());
+        }
+        let refused = docker(500, "dial tcp 127.0.0.1:5009: connect: connection refused");
+        assert_eq!(Error::for_image(refused, "app:1").status(), 502);
     }
 
     #[test]

@@ -238,3 +238,39 @@ pub struct RolesReport {
     pub mcp: &'static str,
     pub tokens: BTreeMap<String, &'static str>,
 }
+
+/// A line of `POST /images/pull`'s NDJSON: one of Docker's progress
+/// messages, Docker's field names kept (`progress` is its `progressDetail`).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PullProgress {
+    pub status: String,
+    /// The layer (or tag) the message is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<PullBytes>,
+}
+
+/// Bytes done of a layer's download or extraction.
+#[derive(Debug, Serialize, PartialEq, Clone, Copy)]
+pub struct PullBytes {
+    pub current: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// How a pull ended: its last NDJSON line (inside `{"summary": ...}`) and
+/// the `pull_image` tool's result.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PullSummary {
+    /// The reference pulled, with its tag or digest (`alpine:latest`).
+    pub image: String,
+    /// The local image id, once pulled.
+    pub id: Option<String>,
+    /// The manifest digest the registry served.
+    pub digest: Option<String>,
+    /// `pulled`, `up to date` or `failed`.
+    pub status: &'static str,
+    /// Why it failed.
+    pub error: Option<String>,
+}

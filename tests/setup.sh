@@ -2,7 +2,9 @@
 # Makes sure everything the tests need is here: a Docker daemon that answers,
 # the docker CLI, gcc with a static libc (for the test image), curl, openssl
 # (certificates for the TLS tests), musl-gcc (ring's C code in `make release`), and the
-# official MCP Python SDK (the independent client of the MCP interop test).
+# official MCP Python SDK (the independent client of the MCP interop test),
+# and two local registries for the pull tests (Debian's docker-registry):
+# 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
 # dockerd itself; otherwise it says exactly what is missing.
 set -euo pipefail
@@ -16,6 +18,8 @@ command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
+command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -34,6 +38,8 @@ if ! python3 -c 'import mcp, yaml' >/dev/null 2>&1; then
   "${pip[@]}" || "${pip[@]}" --break-system-packages ||
     { echo "setup: cannot install tests/requirements.txt with pip" >&2; exit 1; }
 fi
+
+bash "$here/registry.sh"
 
 if docker info >/dev/null 2>&1; then
   exit 0

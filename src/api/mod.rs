@@ -4,6 +4,7 @@
 //! (default 10).
 
 mod login;
+mod pull;
 
 use crate::app::App;
 use crate::error::Error;
@@ -73,6 +74,7 @@ pub async fn dispatch(
         }),
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),
+        Route::ImagesPull => return pull::pull(app, c, req).await,
         Route::Version => ok(&s.version(c).await?),
         Route::Health => ok(&s.enhanced_health(c).await?),
         // Open routes come without a caller, and the pipeline hands MCP

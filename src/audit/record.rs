@@ -51,6 +51,7 @@ impl Action {
             Action::Op(Op::Start) => "container.start",
             Action::Op(Op::Stop) => "container.stop",
             Action::Op(Op::Restart) => "container.restart",
+            Action::Op(Op::Pull) => "image.pull",
             Action::Op(op) => op.name(),
         }
     }
@@ -139,6 +140,8 @@ pub struct Record {
     pub action: Action,
     pub container_id: Option<String>,
     pub container_name: Option<String>,
+    /// The image acted on (as the caller named it, with its tag).
+    pub image: Option<String>,
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
@@ -170,6 +173,7 @@ impl Record {
             action,
             container_id: None,
             container_name: None,
+            image: None,
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
@@ -180,6 +184,12 @@ impl Record {
     pub fn container(mut self, id: &str, name: Option<&str>) -> Record {
         self.container_id = Some(clip(id, MAX_TEXT));
         self.container_name = name.map(|n| clip(n, MAX_TEXT));
+        self
+    }
+
+    /// The image acted on.
+    pub fn image(mut self, reference: &str) -> Record {
+        self.image = Some(clip(reference, MAX_TEXT));
         self
     }
 
@@ -200,7 +210,7 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 11] {
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -209,6 +219,7 @@ impl Record {
             Some(("action", self.action.name().into())),
             text("container_id", &self.container_id),
             text("container_name", &self.container_name),
+            text("image", &self.image),
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),
@@ -300,6 +311,7 @@ mod tests {
             Action::Op(Op::Start),
             Action::Op(Op::Stop),
             Action::Op(Op::Restart),
+            Action::Op(Op::Pull),
         ]
         .map(Action::name);
         assert_eq!(
@@ -311,7 +323,8 @@ mod tests {
                 "mcp.auth",
                 "container.start",
                 "container.stop",
-                "container.restart"
+                "container.restart",
+                "image.pull"
             ]
         );
         let subjects = [

@@ -1,12 +1,13 @@
 //! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
-//! `EXCLUDE_LABEL`) and the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`).
+//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`) and
+//! the images that may be pulled (`IMAGE_ALLOW`).
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
 use crate::policy::scope::{LabelRule, check_glob};
-use crate::policy::{Role, Scope, TokenSet};
+use crate::policy::{Role, Scope, TokenSet, images};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct PolicyConfig {
     pub scope: Scope,
     pub read_only: bool,
     pub mcp_read_only: bool,
+    /// `IMAGE_ALLOW` globs (see [`crate::policy::images`]); empty allows all.
+    pub image_allow: Vec<String>,
 }
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
@@ -35,7 +38,16 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         scope: scope(vars)?,
         read_only: vars.bool("READ_ONLY", false)?,
         mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
+        image_allow: image_allow(vars)?,
     })
+}
+
+fn image_allow(vars: &Vars) -> Result<Vec<String>, ConfigError> {
+    let globs = vars.list("IMAGE_ALLOW", &[])?;
+    match globs.iter().find_map(|g| images::check_glob(g).err()) {
+        Some(e) => Err(ConfigError::new("IMAGE_ALLOW", e)),
+        None => Ok(globs),
+    }
 }
 
 fn role(vars: &Vars, var: &'static str) -> Result<Role, ConfigError> {
@@ -82,6 +94,7 @@ mod tests {
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
         assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
+        assert!(c.image_allow.is_empty());
     }
 
     #[test]
@@ -94,6 +107,7 @@ mod tests {
             ("EXCLUDE_LABEL", "private"),
             ("READ_ONLY", "true"),
             ("MCP_READ_ONLY", "yes"),
+            ("IMAGE_ALLOW", "alpine, 127.0.0.1:5000/*"),
         ])
         .unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Operate, Role::Read));
@@ -101,6 +115,7 @@ mod tests {
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
         assert_eq!(c.scope.exclude.unwrap().to_string(), "private");
         assert!(c.read_only && c.mcp_read_only);
+        assert_eq!(c.image_allow, ["alpine", "127.0.0.1:5000/*"]);
     }
 
     #[test]
@@ -112,6 +127,7 @@ mod tests {
             ("EXCLUDE_LABEL", "a b"),
             ("SCOPE_NAMES", "web/*"),
             ("READ_ONLY", "sometimes"),
+            ("IMAGE_ALLOW", "alpine, a b"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();

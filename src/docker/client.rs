@@ -43,6 +43,9 @@ pub const MAX_BODY: usize = 64 << 20;
 /// Largest error body we read from Docker.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
+/// Extra request headers: `(name, value)`.
+pub type Headers<'a> = &'a [(&'static str, &'a str)];
+
 /// Where the daemon listens (`DOCKER_HOST`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -161,10 +164,19 @@ impl Docker {
         self.timeout
     }
 
-    async fn send(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
-        let req = Request::builder()
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Headers<'_>,
+    ) -> Result<Response<Incoming>, DockerError> {
+        let mut req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
+            .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req
             .body(Full::new(Bytes::new()))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let result = match &self.transport {
@@ -210,18 +222,31 @@ impl Docker {
         self.turns.acquire().await.map_err(|_| DockerError::Timeout)
     }
 
-    /// Sends a request on the negotiated API version and turns error statuses into errors.
     async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
+        self.call_with(method, path, &[]).await
+    }
+
+    /// Sends a request on the negotiated API version and turns error statuses into errors.
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Headers<'_>,
+    ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(method.clone(), &format!("{prefix}{path}"))
+            .send(method.clone(), &format!("{prefix}{path}"), headers)
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                check_status(self.send(method, &format!("{prefix}{path}")).await?).await
+                check_status(
+                    self.send(method, &format!("{prefix}{path}"), headers)
+                        .await?,
+                )
+                .await
             }
             other => other,
         }
@@ -236,7 +261,7 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(self.send(Method::GET, "/version").await?).await?;
+        let resp = check_status(self.send(Method::GET, "/version", &[]).await?).await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -280,6 +305,22 @@ impl Docker {
         .await
     }
 
+    /// POSTs with `headers` and returns the response for the caller to read
+    /// incrementally (an image pull's progress). As with [`Docker::open`],
+    /// `deadline` and the call's turn cover the response head only.
+    pub async fn open_post(
+        &self,
+        path: &str,
+        headers: Headers<'_>,
+        deadline: Duration,
+    ) -> Result<Response<Incoming>, DockerError> {
+        self.deadline(deadline, async {
+            let _turn = self.turn().await?;
+            self.call_with(Method::POST, path, headers).await
+        })
+        .await
+    }
+
     /// Is the daemon answering? (`GET /_ping`, unversioned.) Concurrent
     /// callers share one ping: whoever queues behind a ping in flight gets
     /// its outcome, so a flood of health probes costs one request at a time.
@@ -293,7 +334,7 @@ impl Docker {
         }
         let outcome = self
             .deadline(self.timeout.min(PING_LIMIT), async {
-                let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
+                let resp = check_status(self.send(Method::GET, "/_ping", &[]).await?).await?;
                 drain(resp.into_body(), MAX_ERROR_BODY).await;
                 Ok(())
             })

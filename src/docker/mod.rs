@@ -6,6 +6,7 @@
 //! - [`frames`]: the multiplexed stdout/stderr log stream decoder.
 //! - [`lines`]: log line assembly (partial lines, CRLF, long lines, bad UTF-8).
 //! - [`jsonstream`]: splitter for streams of JSON objects (events, stats).
+//! - [`registry_auth`]: registry credentials as `X-Registry-Auth`.
 //! - [`error`]: Docker failures, with Docker's status and message kept.
 
 pub mod client;
@@ -15,6 +16,7 @@ pub mod jsonstream;
 pub mod lines;
 pub mod models;
 pub mod path;
+pub mod registry_auth;
 pub mod resume;
 
 pub use client::{Docker, Endpoint};

@@ -218,3 +218,23 @@ pub struct BlkioEntry {
 pub struct PidsStats {
     pub current: Option<u64>,
 }
+
+/// One message of `POST /images/create`'s progress stream.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PullMessage {
+    pub status: Option<String>,
+    pub id: Option<String>,
+    #[serde(rename = "progressDetail")]
+    pub detail: Option<PullDetail>,
+    /// Set when the pull failed after it began.
+    pub error: Option<String>,
+}
+
+/// `progressDetail`: `{}` or `{"current", "total"}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PullDetail {
+    pub current: Option<u64>,
+    pub total: Option<u64>,
+}

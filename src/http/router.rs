@@ -16,7 +16,7 @@ pub const API_V1: &str = "/api/v1";
 /// container reference: the route table as data, which the policy test
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names).
-pub const ROUTES: [(&str, &str); 20] = [
+pub const ROUTES: [(&str, &str); 21] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -37,6 +37,7 @@ pub const ROUTES: [(&str, &str); 20] = [
     ("DELETE", "/mcp"),
     ("GET", "/mcp/sse"),
     ("POST", "/mcp/messages/"),
+    ("POST", "/api/v1/images/pull"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub enum Route {
     ContainerAction(String, Action),
     Stats(String),
     Images,
+    /// `POST /images/pull`: NDJSON progress.
+    ImagesPull,
     Version,
     Healthz,
     Health,
@@ -92,7 +95,7 @@ impl Route {
             Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages => {
                 Some(Class::Overall)
             }
-            Route::ContainerAction(..) => Some(Class::Action),
+            Route::ContainerAction(..) | Route::ImagesPull => Some(Class::Action),
             _ => Some(Class::Read),
         }
     }
@@ -154,6 +157,7 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
         }
         ["stats", id] if !id.is_empty() => get(Route::Stats(id.to_string())),
         ["images"] => get(Route::Images),
+        ["images", "pull"] => post(Route::ImagesPull),
         ["version"] => get(Route::Version),
         ["healthz"] => get(Route::Healthz),
         ["health"] => get(Route::Health),
@@ -260,6 +264,12 @@ mod tests {
             Some(Class::Action)
         );
         assert_eq!(Route::Images.class(), Some(Class::Read));
+        assert_eq!(Route::ImagesPull.class(), Some(Class::Action));
+        assert_eq!(resolve_post("/api/v1/images/pull"), Ok(Route::ImagesPull));
+        assert_eq!(
+            get("/api/v1/images/pull"),
+            Err(Error::MethodNotAllowed("POST"))
+        );
         assert_eq!(Route::Healthz.class(), None);
         assert_eq!(Route::Login.guard(), Guard::Open);
         assert_eq!(Route::Healthz.guard(), Guard::Open);
@@ -283,6 +293,7 @@ mod tests {
             Route::ContainerAction(_, Action::Restart) => "/api/v1/containers/{id}/restart",
             Route::Stats(_) => "/api/v1/stats/{id}",
             Route::Images => "/api/v1/images/",
+            Route::ImagesPull => "/api/v1/images/pull",
             Route::Version => "/api/v1/version",
             Route::Healthz => "/api/v1/healthz",
             Route::Health => "/api/v1/health",

@@ -27,6 +27,7 @@ use crate::limit::Class;
 use crate::models::ContainerLogs;
 use crate::policy::Op;
 use crate::service::logs::LogLimit;
+use crate::service::pull::{PullRequest, Step};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -146,7 +147,20 @@ fn images_output() -> Value {
     )
 }
 
-/// The tool list, in a stable order (the original's).
+/// `pull_image`, whole (its schemas are the REST body's and summary's).
+const PULL_IMAGE: &str = r#"{"name": "pull_image", "title": "Pull image",
+"description": "Pull an image from its registry (Docker Hub unless the image names another) and report how it went. Give the tag in image or tag (default latest), and auth for a private registry.",
+"inputSchema": {"type": "object", "required": ["image"], "additionalProperties": false, "properties": {
+  "image": {"type": "string", "description": "Image reference: alpine, alpine:3.20, ghcr.io/acme/app@sha256:..."},
+  "tag": {"type": "string", "description": "Tag, when image has none (default: latest)"},
+  "auth": {"type": "object", "description": "Registry credentials: username and password, or identitytoken", "additionalProperties": false, "properties": {
+    "username": {"type": "string"}, "password": {"type": "string"}, "identitytoken": {"type": "string"}, "serveraddress": {"type": "string"}}}}},
+"outputSchema": {"type": "object", "required": ["image", "status"], "properties": {
+  "image": {"type": "string"}, "id": {"type": ["string", "null"]}, "digest": {"type": ["string", "null"]},
+  "status": {"type": "string", "enum": ["pulled", "up to date"]}, "error": {"type": "null"}}},
+"annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}}"#;
+
+/// The tool list, in a stable order (the original's, then the tools added since).
 pub fn definitions() -> Vec<Value> {
     let one_container = || {
         object(
@@ -259,6 +273,7 @@ pub fn definitions() -> Vec<Value> {
             action_output(),
             annotations(false, true, false),
         ),
+        serde_json::from_str(PULL_IMAGE).unwrap_or_default(),
     ]
 }
 
@@ -274,6 +289,7 @@ fn op_of(name: &str) -> Op {
         "list_images" => Op::ListImages,
         "start_container" => Op::Start,
         "stop_container" => Op::Stop,
+        "pull_image" => Op::Pull,
         _ => Op::Restart,
     }
 }
@@ -496,6 +512,7 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             let list = s.list_images(c).await.map_err(|e| explain(&e))?;
             present(era, &list, &list.images)
         }
+        "pull_image" => pull_image(ctx, PullRequest::read(args.0, "arguments")).await,
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", 10, 0, 300)?;
@@ -509,6 +526,27 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             )
         }
     }
+}
+
+/// Runs a pull to its end; the result is its summary, a failed pull a tool
+/// error. Progress steps are dropped until the tool context has a progress sink.
+async fn pull_image(ctx: &Ctx<'_>, request: Result<PullRequest, Error>) -> Outcome {
+    let request = request.map_err(|e| explain(&e))?;
+    let mut pull = ctx
+        .app
+        .service
+        .pull(ctx.caller, request)
+        .await
+        .map_err(|e| explain(&e))?;
+    while let Some(step) = pull.next().await {
+        if let Step::Done { summary } = step {
+            return match &summary.error {
+                Some(e) => Err(format!("Pulling {} failed: {e}", summary.image)),
+                None => present(ctx.era, &summary, &summary),
+            };
+        }
+    }
+    Err("The pull ended without a summary.".into())
 }
 
 #[cfg(test)]
@@ -533,7 +571,8 @@ mod tests {
                 "list_images",
                 "start_container",
                 "stop_container",
-                "restart_container"
+                "restart_container",
+                "pull_image"
             ]
         );
     }
@@ -574,6 +613,13 @@ mod tests {
             by_name("restart_container")["annotations"]["idempotentHint"],
             false
         );
+        let pull = by_name("pull_image");
+        assert_eq!(
+            pull["annotations"],
+            json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true})
+        );
+        assert_eq!(pull["inputSchema"]["required"], json!(["image"]));
+        assert_eq!(op_of("pull_image"), Op::Pull);
     }
 
     #[test]

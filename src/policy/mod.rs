@@ -7,16 +7,19 @@
 //! - [`caller`]: who is asking, through which surface, with which credential;
 //! - [`tokens`]: the scoped API tokens file (`API_TOKENS_FILE`);
 //! - [`scope`]: `SCOPE_LABEL`, `SCOPE_NAMES`, `EXCLUDE_LABEL`, globs;
+//! - [`images`]: image references and `IMAGE_ALLOW`;
 //! - [`own`]: finding the container the agent runs in;
 //! - [`reload`]: reloading the tokens file on SIGHUP.
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
 //! events, and read health; `operate` may also start, stop and restart;
-//! `admin` may do everything, including operations added later. An
+//! `admin` may do everything, including pulling images and operations
+//! added later. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
 pub mod caller;
+pub mod images;
 pub mod own;
 pub mod reload;
 pub mod scope;
@@ -77,6 +80,7 @@ pub enum Op {
     Start,
     Stop,
     Restart,
+    Pull,
 }
 
 impl Op {
@@ -95,12 +99,15 @@ impl Op {
             Op::Start => "start",
             Op::Stop => "stop",
             Op::Restart => "restart",
+            Op::Pull => "pull",
         }
     }
 
     /// The least role allowed to do it.
     pub fn needs(self) -> Role {
-        if self.mutates() {
+        if self == Op::Pull {
+            Role::Admin
+        } else if self.mutates() {
             Role::Operate
         } else {
             Role::Read
@@ -109,7 +116,7 @@ impl Op {
 
     /// Whether it changes anything (refused in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Op::Start | Op::Stop | Op::Restart)
+        matches!(self, Op::Start | Op::Stop | Op::Restart | Op::Pull)
     }
 
     /// Whether it would take the container down (refused on the agent's own).
@@ -182,6 +189,8 @@ pub struct Policy {
     scope: Scope,
     /// The container the agent runs in (full or short id).
     own: Option<String>,
+    /// `IMAGE_ALLOW`: globs of the images that may be pulled (empty: any).
+    image_allow: Vec<String>,
     tokens_file: Option<PathBuf>,
     tokens: RwLock<Arc<TokenSet>>,
     /// Bumped at each reload of the tokens file.
@@ -200,6 +209,7 @@ impl Policy {
             mcp_role: config.mcp_role,
             scope: config.scope.clone(),
             own,
+            image_allow: config.image_allow.clone(),
             tokens_file: config.tokens_file.clone(),
             tokens: RwLock::new(Arc::new(config.tokens.clone())),
             generation: watch::channel(0).0,
@@ -238,6 +248,17 @@ impl Policy {
             container,
             refusal,
         }
+    }
+
+    /// Whether `IMAGE_ALLOW` allows the image `reference`; else the refusal.
+    pub fn check_image(&self, reference: &str) -> Result<(), Error> {
+        if images::allowed(&self.image_allow, reference) {
+            return Ok(());
+        }
+        Err(Error::Denied(format!(
+            "IMAGE_ALLOW does not allow the image '{}'",
+            crate::error::clip(reference, 128)
+        )))
     }
 
     /// Whether a container is in scope.

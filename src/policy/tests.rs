@@ -289,3 +289,43 @@ fn health_reports_the_policy_without_secrets() {
     let hash = line.rsplit(' ').next().unwrap();
     assert!(!roles.contains(&hash[..16]) && !roles.contains(&token[4..20]));
 }
+
+#[test]
+fn pulling_needs_admin_and_writes() {
+    let p = policy(&[], None);
+    let may = |role| {
+        p.decide(&caller(role, Surface::Rest), Op::Pull, None)
+            .allowed()
+    };
+    assert_eq!(
+        (may(Role::Admin), may(Role::Operate), may(Role::Read)),
+        (true, false, false)
+    );
+    let e = p
+        .decide(&caller(Role::Operate, Surface::Rest), Op::Pull, None)
+        .check("")
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Role 'operate' does not allow 'pull': it needs the 'admin' role"
+    );
+    let read_only = policy(&[("READ_ONLY", "true")], None);
+    let admin = caller(Role::Admin, Surface::Rest);
+    let d = read_only.decide(&admin, Op::Pull, None);
+    assert_eq!(d.refusal, Some(Refusal::ReadOnly));
+}
+
+#[test]
+fn image_allow_is_asked_by_reference() {
+    let open = policy(&[], None);
+    assert!(open.check_image("anything:at-all").is_ok());
+    let p = policy(&[("IMAGE_ALLOW", "alpine,127.0.0.1:5000/*")], None);
+    assert!(p.check_image("alpine:3.20").is_ok());
+    assert!(p.check_image("127.0.0.1:5000/t/app:1").is_ok());
+    let e = p.check_image("nginx:latest").unwrap_err();
+    assert_eq!(e.status(), 403);
+    assert_eq!(
+        e.message(),
+        "IMAGE_ALLOW does not allow the image 'nginx:latest'"
+    );
+}

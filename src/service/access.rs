@@ -45,7 +45,7 @@ pub fn summary_facts(c: &ContainerSummary) -> Facts<'_> {
 }
 
 /// An audit record of `caller` doing `op` (on `container`).
-fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Record {
+pub(super) fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Record {
     let r = Record::new(
         caller.context.as_ref(),
         caller.surface,
@@ -63,6 +63,25 @@ impl Service {
     pub fn permit(&self, caller: &Caller, op: Op) -> Result<(), Error> {
         let decision = self.policy.decide(caller, op, None);
         self.recorded(&decision, decision.check(""))
+    }
+
+    /// May `caller` do `op` to the image `reference`? The policy's decision,
+    /// then `IMAGE_ALLOW`; a refusal is recorded with the image.
+    pub(super) fn permit_image(
+        &self,
+        caller: &Caller,
+        op: Op,
+        reference: &str,
+    ) -> Result<(), Error> {
+        let decision = self.policy.decide(caller, op, None);
+        let checked = decision
+            .check("")
+            .and_then(|()| self.policy.check_image(reference));
+        if let Err(e) = &checked {
+            self.audit
+                .record(record(caller, op, None).image(reference).refusal(e));
+        }
+        checked
     }
 
     /// Whether `caller` may do `op` at all (MCP lists only the tools a caller may call).

@@ -9,6 +9,7 @@
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list.
+//! - [`pull`]: pulling an image, its progress read as Docker sends it.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
@@ -18,6 +19,7 @@ mod containers;
 pub mod follow;
 mod images;
 pub mod logs;
+pub mod pull;
 pub mod stats;
 pub mod streams;
 mod system;
@@ -30,7 +32,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 pub struct Service {
-    docker: Docker,
+    /// Shared with pulls in progress, which outlive the call that began them.
+    docker: Arc<Docker>,
     policy: Arc<Policy>,
     /// Turns for reading whole logs, kept until the answer is written
     /// (see [`logs::CONCURRENT_READS`]).
@@ -42,7 +45,7 @@ pub struct Service {
 impl Service {
     pub fn new(docker: Docker, policy: Arc<Policy>, audit: Arc<Audit>) -> Service {
         Service {
-            docker,
+            docker: Arc::new(docker),
             policy,
             audit,
             log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),

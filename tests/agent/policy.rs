@@ -76,6 +76,8 @@ enum Row {
     Events,
     /// Names no container (images are the host's, not a container's).
     Unscoped,
+    /// Pulls an image: no container, and a body is needed (none: 422).
+    Pull,
     /// Open routes: no caller, no container.
     Open,
     /// MCP transports: containers are reached through the tools, walked below.
@@ -91,6 +93,7 @@ fn row(method: &str, path: &str) -> Row {
         "/api/v1/events/ws" => Row::Events,
         "/api/v1/auth/check" | "/api/v1/images/" | "/api/v1/version" => Row::Unscoped,
         "/api/v1/auth/login" | "/api/v1/healthz" => Row::Open,
+        "/api/v1/images/pull" => Row::Pull,
         "/mcp" | "/mcp/sse" | "/mcp/messages/" => Row::Mcp,
         _ => panic!("no row for {method} {path}: say how the container scope applies to it"),
     }
@@ -103,6 +106,8 @@ enum ToolRow {
     List,
     Health,
     Unscoped,
+    /// `pull_image`: no container (without arguments, a tool error).
+    Pull,
 }
 
 fn tool_row(tool: &Value) -> ToolRow {
@@ -113,6 +118,7 @@ fn tool_row(tool: &Value) -> ToolRow {
         "list_containers" => ToolRow::List,
         "docker_health" => ToolRow::Health,
         "docker_version" | "list_images" => ToolRow::Unscoped,
+        "pull_image" => ToolRow::Pull,
         _ => panic!("no row for the tool {name}: say how the container scope applies to it"),
     }
 }
@@ -265,6 +271,7 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
             Row::Health => health(&s).await,
             Row::Events => events_stream(&s).await,
             Row::Unscoped => assert_eq!(call(&s, method, path).await.status, 200, "{path}"),
+            Row::Pull => assert_eq!(call(&s, method, path).await.status, 422, "{path}"),
             Row::Open => {}
             Row::Mcp => {}
         }
@@ -312,6 +319,10 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
             ToolRow::Unscoped => {
                 let r = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;
                 assert_eq!(r["isError"], false, "{name}");
+            }
+            ToolRow::Pull => {
+                let r = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;
+                assert!(tool_text(&r).contains("Field required"), "{r}");
             }
         }
     }

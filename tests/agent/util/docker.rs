@@ -111,22 +111,32 @@ pub struct Container {
 impl Container {
     /// `docker run -d` with extra `docker` options, then testbox steps.
     pub fn run(options: &[&str], steps: &[&str]) -> Container {
-        Container::new("run", &["-d"], options, steps)
+        Container::new("run", &["-d"], options, image(), steps)
+    }
+
+    /// `docker run -d` of another image holding testbox (a pulled copy).
+    pub fn run_image(image: &str, steps: &[&str]) -> Container {
+        Container::new("run", &["-d"], &[], image, steps)
     }
 
     /// `docker create`: exists but not started.
     pub fn create(options: &[&str], steps: &[&str]) -> Container {
-        Container::new("create", &[], options, steps)
+        Container::new("create", &[], options, image(), steps)
     }
 
-    fn new(verb: &str, verb_opts: &[&str], options: &[&str], steps: &[&str]) -> Container {
+    fn new(
+        verb: &str,
+        verb_opts: &[&str],
+        options: &[&str],
+        image: &str,
+        steps: &[&str],
+    ) -> Container {
         let name = unique_name(verb);
         let label = format!("{LABEL}=1");
         let mut args = vec![verb];
         args.extend_from_slice(verb_opts);
         args.extend_from_slice(&["--name", &name, "--label", &label]);
         args.extend_from_slice(options);
-        let image = image();
         args.push(image);
         args.extend_from_slice(steps);
         let id = docker(&args);

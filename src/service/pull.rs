@@ -1,0 +1,430 @@
+//! Pulling an image: `{image, tag, auth}` read and checked the same way for
+//! REST and MCP ([`PullRequest`]), the policy and `IMAGE_ALLOW` asked, and
+//! Docker's `POST /images/create` opened — so every refusal, and every error
+//! Docker reports before the pull begins (no such image, credentials
+//! refused, registry unreachable), is an ordinary error of
+//! [`Service::pull`]. The pull itself is then read from the [`Pull`] it
+//! returns, one [`Step`] at a time: each progress message as Docker sends
+//! it (split by [`JsonSplitter`]), then one summary.
+//!
+//! Nothing is read from Docker until the next step is asked for, so a slow
+//! reader slows the pull down instead of filling a buffer (one Docker chunk
+//! and one message at most are held), and dropping the [`Pull`] (a client
+//! gone) drops Docker's response, which closes its connection and so
+//! cancels the pull in the daemon. The pull is recorded in the audit trail
+//! with the image and how it ended, abandoned pulls included. Credentials
+//! go to Docker in `X-Registry-Auth` and nowhere else.
+
+use super::Service;
+use super::access::record;
+use crate::audit::{Audit, Outcome, Record};
+use crate::docker::jsonstream::{JsonSplitter, Value as Json};
+use crate::docker::models::PullMessage;
+use crate::docker::registry_auth::{self, RegistryAuth};
+use crate::docker::{Docker, path};
+use crate::error::{Error, FieldError, clip};
+use crate::models::{PullBytes, PullProgress, PullSummary};
+use crate::policy::images::{Pin, Reference};
+use crate::policy::{Caller, Op};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest wait for Docker to begin a pull (it asks the registry for the
+/// manifest first).
+const START: Duration = Duration::from_secs(120);
+/// Longest silence from Docker in the middle of a pull.
+const IDLE: Duration = Duration::from_secs(300);
+/// Longest credential field accepted.
+const MAX_CREDENTIAL: usize = 8192;
+const FIELDS: [&str; 3] = ["image", "tag", "auth"];
+const AUTH_FIELDS: [&str; 4] = ["username", "password", "identitytoken", "serveraddress"];
+
+/// What a pull asks for.
+#[derive(Debug)]
+pub struct PullRequest {
+    /// With its tag or digest.
+    pub reference: Reference,
+    pub auth: Option<RegistryAuth>,
+}
+
+/// Collects the field errors of one request, located under `at`
+/// (`body` for REST, `arguments` for MCP).
+struct Fields<'a> {
+    at: &'a str,
+    errors: Vec<FieldError>,
+}
+
+impl Fields<'_> {
+    fn fail(&mut self, path: &[&str], kind: &'static str, msg: impl Into<String>) {
+        let loc = std::iter::once(self.at)
+            .chain(path.iter().copied())
+            .map(|s| json!(clip(s, 64)))
+            .collect();
+        self.errors.push(FieldError::new(loc, kind, msg));
+    }
+
+    /// Every key of `map` not in `known` is refused.
+    fn only(&mut self, map: &Map<String, Value>, known: &[&str], parent: &[&str]) {
+        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+            let path: Vec<&str> = parent.iter().copied().chain([key.as_str()]).collect();
+            self.fail(&path, "extra_forbidden", "Extra inputs are not permitted");
+        }
+    }
+
+    /// The string at `path` (`None` when absent or null).
+    fn text<'v>(&mut self, map: &'v Map<String, Value>, path: &[&str]) -> Option<&'v str> {
+        let name = path[path.len() - 1];
+        match map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.len() > MAX_CREDENTIAL => {
+                let msg = format!("String should have at most {MAX_CREDENTIAL} characters");
+                self.fail(path, "string_too_long", msg);
+                None
+            }
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.fail(path, "string_type", "Input should be a valid string");
+                None
+            }
+        }
+    }
+
+    fn credentials(&mut self, value: Option<&Value>) -> Option<RegistryAuth> {
+        let map = match value {
+            None | Some(Value::Null) => return None,
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                let msg = "Input should be an object: {username, password} or {identitytoken}, and serveraddress";
+                self.fail(&["auth"], "model_attributes_type", msg);
+                return None;
+            }
+        };
+        self.only(map, &AUTH_FIELDS, &["auth"]);
+        let mut field = |name| self.text(map, &["auth", name]).map(str::to_string);
+        let auth = RegistryAuth {
+            username: field("username"),
+            password: field("password"),
+            identitytoken: field("identitytoken"),
+            serveraddress: field("serveraddress"),
+        };
+        let absent = |name| map.get(name).is_none_or(Value::is_null);
+        if absent("identitytoken") {
+            for name in ["username", "password"] {
+                if absent(name) {
+                    let msg = "Field required (or give identitytoken instead)";
+                    self.fail(&["auth", name], "missing", msg);
+                }
+            }
+        }
+        Some(auth)
+    }
+}
+
+impl PullRequest {
+    /// Reads `{image, tag, auth}` from a REST body or MCP arguments (`at`
+    /// names which, in error locations); every bad field is reported, and
+    /// no other field is accepted. Messages never repeat a credential.
+    pub fn read(map: &Map<String, Value>, at: &str) -> Result<PullRequest, Error> {
+        let mut f = Fields {
+            at,
+            errors: Vec::new(),
+        };
+        f.only(map, &FIELDS, &[]);
+        let image = f.text(map, &["image"]);
+        let tag = f.text(map, &["tag"]);
+        let auth = f.credentials(map.get("auth"));
+        let parsed = match image {
+            None if map.get("image").is_none_or(Value::is_null) => {
+                f.fail(&["image"], "missing", "Field required");
+                None
+            }
+            None => None,
+            Some(image) => Reference::parse(image)
+                .map_err(|e| f.fail(&["image"], "value_error", e))
+                .ok(),
+        };
+        let reference = parsed.and_then(|r| {
+            r.tagged(tag)
+                .map_err(|e| f.fail(&["tag"], "value_error", e))
+                .ok()
+        });
+        match reference {
+            Some(reference) if f.errors.is_empty() => Ok(PullRequest { reference, auth }),
+            _ => Err(Error::Validation(f.errors)),
+        }
+    }
+}
+
+/// The next thing a pull has to say; serialised, an NDJSON line: the
+/// progress object, or `{"summary": …}`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Step {
+    Progress(PullProgress),
+    /// The last step.
+    Done {
+        summary: PullSummary,
+    },
+}
+
+/// A pull under way (see the module doc).
+pub struct Pull {
+    docker: Arc<Docker>,
+    audit: Arc<Audit>,
+    body: Incoming,
+    split: JsonSplitter,
+    /// Written once the pull ends or is abandoned; `None` after that.
+    record: Option<Record>,
+    image: String,
+    digest: Option<String>,
+    up_to_date: bool,
+}
+
+impl Service {
+    /// Begins pulling `request` for `caller` (see the module doc).
+    pub async fn pull(&self, caller: &Caller, request: PullRequest) -> Result<Pull, Error> {
+        let r = &request.reference;
+        let image = r.to_string();
+        self.permit_image(caller, Op::Pull, &image)?;
+        let pin = match &r.pin {
+            Some(Pin::Tag(t) | Pin::Digest(t)) => t.as_str(),
+            None => "latest",
+        };
+        // Both always: a name without a tag would pull every tag.
+        let query = path::query(&[("fromImage", &r.name), ("tag", pin)]);
+        let header = request.auth.as_ref().map(RegistryAuth::encode);
+        let headers: Vec<_> = header
+            .iter()
+            .map(|h| (registry_auth::HEADER, h.as_str()))
+            .collect();
+        let opened = self
+            .docker
+            .open_post(&format!("/images/create{query}"), &headers, START)
+            .await
+            .map_err(|e| Error::for_image(e, &image));
+        let record = record(caller, Op::Pull, None).image(&image);
+        match opened {
+            Ok(resp) => Ok(Pull {
+                docker: self.docker.clone(),
+                audit: self.audit.clone(),
+                body: resp.into_body(),
+                split: JsonSplitter::new(),
+                record: Some(record),
+                image,
+                digest: None,
+                up_to_date: false,
+            }),
+            Err(e) => {
+                self.audit.record(record.refusal(&e));
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Pull {
+    /// The next step: Docker's progress messages in order, then the
+    /// summary, then `None`.
+    pub async fn next(&mut self) -> Option<Step> {
+        self.record.as_ref()?;
+        loop {
+            match self.split.next_value() {
+                Ok(Some(Json::Whole(bytes))) => return Some(self.message(&bytes).await),
+                // No progress message is this large; it is not one.
+                Ok(Some(Json::Oversized(_))) => continue,
+                Ok(None) => {}
+                Err(e) => return Some(self.finish(Err(e.to_string())).await),
+            }
+            let ended = match tokio::time::timeout(IDLE, self.body.frame()).await {
+                Err(_) => Err(format!("Docker sent nothing for {} s", IDLE.as_secs())),
+                Ok(None) => self.split.finish().map_err(|e| e.to_string()),
+                Ok(Some(Err(e))) => Err(format!("the stream from Docker broke: {e}")),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.split.push(&data);
+                    }
+                    continue;
+                }
+            };
+            return Some(self.finish(ended).await);
+        }
+    }
+
+    /// One message: progress, or the error that ends the pull.
+    async fn message(&mut self, bytes: &[u8]) -> Step {
+        let m = match serde_json::from_slice::<PullMessage>(bytes) {
+            Ok(m) => m,
+            Err(_) => {
+                return self
+                    .finish(Err("unreadable progress from Docker".into()))
+                    .await;
+            }
+        };
+        if let Some(error) = m.error {
+            return self.finish(Err(error)).await;
+        }
+        let status = m.status.unwrap_or_default();
+        if let Some(digest) = status.strip_prefix("Digest: ") {
+            self.digest = Some(digest.to_string());
+        }
+        self.up_to_date |= status.starts_with("Status: Image is up to date");
+        let progress = m.detail.and_then(|d| {
+            Some(PullBytes {
+                current: d.current?,
+                total: d.total,
+            })
+        });
+        Step::Progress(PullProgress {
+            status,
+            id: m.id,
+            progress,
+        })
+    }
+
+    /// The summary of a pull that `ended` well or with a message; recorded.
+    async fn finish(&mut self, ended: Result<(), String>) -> Step {
+        let record = self
+            .record
+            .take()
+            .unwrap_or_else(|| unreachable!("finished once"));
+        let outcome = match ended {
+            Ok(()) => Ok(self.local_id().await),
+            Err(message) => Err(Error::DockerFailed(message)),
+        };
+        self.audit.record(record.outcome(&outcome));
+        let (id, status, error) = match outcome {
+            Ok(id) if self.up_to_date => (id, "up to date", None),
+            Ok(id) => (id, "pulled", None),
+            Err(e) => (None, "failed", Some(e.message())),
+        };
+        let summary = PullSummary {
+            image: self.image.clone(),
+            id,
+            digest: self.digest.take(),
+            status,
+            error,
+        };
+        Step::Done { summary }
+    }
+
+    /// The id of the image just pulled, if Docker says.
+    async fn local_id(&self) -> Option<String> {
+        let at = format!("/images/{}/json", path::segment(&self.image));
+        let inspect: Value = self.docker.get_json(&at).await.ok()?;
+        inspect["Id"].as_str().map(str::to_string)
+    }
+}
+
+/// A pull dropped before its end (its client gone) is recorded as failed.
+impl Drop for Pull {
+    fn drop(&mut self) {
+        if let Some(mut record) = self.record.take() {
+            record.result = Outcome::Failed;
+            record.reason = Some("the client went away; the pull was cancelled".into());
+            self.audit.record(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(v: Value) -> Result<PullRequest, Vec<(String, &'static str)>> {
+        PullRequest::read(v.as_object().unwrap(), "body").map_err(|e| match e {
+            Error::Validation(errors) => errors
+                .into_iter()
+                .map(|e| {
+                    let loc: Vec<String> = e
+                        .loc
+                        .iter()
+                        .map(|l| l.as_str().unwrap().to_string())
+                        .collect();
+                    (loc.join("."), e.kind)
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn a_request_names_an_image_and_maybe_a_tag_and_credentials() {
+        let r = read(json!({"image": "alpine"})).unwrap();
+        assert_eq!(
+            (r.reference.to_string(), r.auth),
+            ("alpine:latest".into(), None)
+        );
+        let r = read(json!({"image": "127.0.0.1:5000/t/app", "tag": "v1", "auth": null})).unwrap();
+        assert_eq!(r.reference.to_string(), "127.0.0.1:5000/t/app:v1");
+        let r = read(json!({"image": "a", "auth": {"username": "u", "password": "p", "serveraddress": "r:1"}}))
+            .unwrap();
+        let auth = r.auth.unwrap();
+        assert_eq!(
+            (auth.username.as_deref(), auth.password.as_deref()),
+            (Some("u"), Some("p"))
+        );
+        let r = read(json!({"image": "a", "auth": {"identitytoken": "t"}})).unwrap();
+        assert_eq!(r.auth.unwrap().identitytoken.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_where_it_is() {
+        assert_eq!(
+            read(json!({})).unwrap_err(),
+            [("body.image".into(), "missing")]
+        );
+        assert_eq!(
+            read(json!({"image": 5, "tag": [], "platform": "arm"})).unwrap_err(),
+            [
+                ("body.platform".into(), "extra_forbidden"),
+                ("body.image".into(), "string_type"),
+                ("body.tag".into(), "string_type")
+            ]
+        );
+        assert_eq!(
+            read(json!({"image": "Bad Name"})).unwrap_err(),
+            [("body.image".into(), "value_error")]
+        );
+        assert_eq!(
+            read(json!({"image": "alpine:3", "tag": "4"})).unwrap_err(),
+            [("body.tag".into(), "value_error")]
+        );
+        assert_eq!(
+            read(json!({"image": "a", "auth": "user:pw"})).unwrap_err(),
+            [("body.auth".into(), "model_attributes_type")]
+        );
+        assert_eq!(
+            read(json!({"image": "a", "auth": {"password": "p", "email": "e"}})).unwrap_err(),
+            [
+                ("body.auth.email".into(), "extra_forbidden"),
+                ("body.auth.username".into(), "missing")
+            ]
+        );
+        let long = "p".repeat(MAX_CREDENTIAL + 1);
+        assert_eq!(
+            read(json!({"image": "a", "auth": {"username": "u", "password": long}})).unwrap_err(),
+            [("body.auth.password".into(), "string_too_long")]
+        );
+    }
+
+    #[test]
+    fn no_message_repeats_a_credential() {
+        let secret = "hunter2-secret";
+        for auth in [
+            json!({"username": secret}),
+            json!({"password": secret, "token": secret}),
+            json!({"username": 1, "password": secret}),
+        ] {
+            let e = PullRequest::read(
+                json!({"image": "A", "auth": auth}).as_object().unwrap(),
+                "body",
+            )
+            .unwrap_err();
+            assert!(!e.body().to_string().contains(secret), "{}", e.body());
+        }
+    }
+}
