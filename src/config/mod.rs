@@ -130,6 +130,10 @@ pub struct McpConfig {
     pub enabled: bool,
     pub api_key: Secret,
     pub debug: bool,
+    /// `MCP_REDACT_ENV`: environment values in `get_container` are
+    /// replaced by `<redacted>` on MCP (a model's context is no place for
+    /// secrets); REST shows them.
+    pub redact_env: bool,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -345,6 +349,7 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         enabled: vars.bool("MCP_ENABLED", true)?,
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
+        redact_env: vars.bool("MCP_REDACT_ENV", true)?,
     })
 }
 

@@ -11,7 +11,8 @@
 //! - [`reload`]: reloading the tokens file on SIGHUP.
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
-//! events, and read health; `operate` may also start, stop and restart;
+//! events, list volumes and networks, and read health; `operate` may also
+//! start, stop, restart, pause, unpause and kill;
 //! `admin` may do everything, including operations added later. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
@@ -77,6 +78,11 @@ pub enum Op {
     Start,
     Stop,
     Restart,
+    Pause,
+    Unpause,
+    Kill,
+    ListVolumes,
+    ListNetworks,
 }
 
 impl Op {
@@ -95,6 +101,11 @@ impl Op {
             Op::Start => "start",
             Op::Stop => "stop",
             Op::Restart => "restart",
+            Op::Pause => "pause",
+            Op::Unpause => "unpause",
+            Op::Kill => "kill",
+            Op::ListVolumes => "list_volumes",
+            Op::ListNetworks => "list_networks",
         }
     }
 
@@ -109,12 +120,16 @@ impl Op {
 
     /// Whether it changes anything (refused in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Op::Start | Op::Stop | Op::Restart)
+        matches!(
+            self,
+            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill
+        )
     }
 
-    /// Whether it would take the container down (refused on the agent's own).
+    /// Whether it would take the container down or freeze it (refused on
+    /// the agent's own).
     fn interrupts(self) -> bool {
-        matches!(self, Op::Stop | Op::Restart)
+        matches!(self, Op::Stop | Op::Restart | Op::Kill | Op::Pause)
     }
 }
 

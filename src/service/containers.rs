@@ -1,8 +1,11 @@
-//! Containers: list (one Docker call, filtered to the scope), inspect, and
-//! the start/stop/restart actions. "Already started" and "already stopped"
-//! (Docker's 304) are successes, as in the original.
+//! Containers: list (one Docker call with Docker's own filters, then
+//! filtered to the scope), inspect, and the start/stop/restart/pause/
+//! unpause/kill actions. "Already started" and "already stopped" (Docker's
+//! 304) are successes, as in the original; Docker's 409 (not running,
+//! already paused, not paused) is a 409 with Docker's message.
 
 use super::access::summary_facts;
+use super::filters::ContainerFilters;
 use super::{Service, check_container_ref, image_display};
 use crate::docker::{models, path};
 use crate::error::Error;
@@ -14,14 +17,20 @@ use std::time::Duration;
 pub const STOP_TIMEOUT: u32 = 10;
 
 impl Service {
-    /// The containers in scope.
+    /// The containers in scope that Docker's `filters` match.
     pub async fn list_containers(
         &self,
         caller: &Caller,
         all: bool,
+        filters: &ContainerFilters,
     ) -> Result<ContainerList, Error> {
         self.permit(caller, Op::ListContainers)?;
-        let q = path::query(&[("all", if all { "1" } else { "0" })]);
+        let mut pairs = vec![("all", if all { "1" } else { "0" })];
+        let json = filters.docker_json();
+        if let Some(json) = &json {
+            pairs.push(("filters", json));
+        }
+        let q = path::query(&pairs);
         let raw: Vec<models::ContainerSummary> = self
             .docker
             .get_json(&format!("/containers/json{q}"))
@@ -56,11 +65,42 @@ impl Service {
         Ok(action(id, "started"))
     }
 
-    pub async fn stop(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        let grace = Duration::from_secs(STOP_TIMEOUT.into());
-        let suffix = format!("/stop?t={STOP_TIMEOUT}");
+    /// Stops, allowing the container `timeout` seconds before it is killed.
+    pub async fn stop(
+        &self,
+        caller: &Caller,
+        id: &str,
+        timeout: u32,
+    ) -> Result<ContainerAction, Error> {
+        let grace = Duration::from_secs(timeout.into());
+        let suffix = format!("/stop?t={timeout}");
         self.act(caller, Op::Stop, id, &suffix, grace).await?;
         Ok(action(id, "stopped"))
+    }
+
+    pub async fn pause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        self.act(caller, Op::Pause, id, "/pause", Duration::ZERO)
+            .await?;
+        Ok(action(id, "paused"))
+    }
+
+    pub async fn unpause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        self.act(caller, Op::Unpause, id, "/unpause", Duration::ZERO)
+            .await?;
+        Ok(action(id, "unpaused"))
+    }
+
+    /// Sends `signal` (checked by [`super::kill::signal`]) to the container.
+    pub async fn kill(
+        &self,
+        caller: &Caller,
+        id: &str,
+        signal: &str,
+    ) -> Result<ContainerAction, Error> {
+        let suffix = format!("/kill{}", path::query(&[("signal", signal)]));
+        self.act(caller, Op::Kill, id, &suffix, Duration::ZERO)
+            .await?;
+        Ok(action(id, "killed"))
     }
 
     pub async fn restart(

@@ -5,19 +5,24 @@
 //! lives in exactly one place.
 //!
 //! - [`access`]: resolving a reference within the scope, and asking the policy.
-//! - [`containers`]: list, inspect, start/stop/restart.
+//! - [`containers`]: list, inspect, start/stop/restart/pause/unpause/kill;
+//!   [`kill`]: the signals kill accepts; [`filters`]: the list's filters.
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
-//! - [`images`]: image list.
+//! - [`images`]: image list; [`networks`]: volume and network lists.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
 
 mod access;
 mod containers;
+pub use containers::STOP_TIMEOUT;
+pub mod filters;
 pub mod follow;
 mod images;
+pub mod kill;
 pub mod logs;
+mod networks;
 pub mod stats;
 pub mod streams;
 mod system;
@@ -49,6 +54,9 @@ impl Service {
         }
     }
 }
+
+/// Docker's image list, as `/images/` shows it and `/health` counts it.
+const IMAGES: &str = "/images/json";
 
 /// Refuses container references Docker could never hold — names are
 /// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, ids are hex — before any Docker call.
