@@ -132,9 +132,18 @@ impl Service {
             .post(&path::container(&c.id, suffix), deadline)
             .await
             .map(drop)
-            .map_err(|e| Error::for_container(e, id));
+            .map_err(|e| state_conflict(Error::for_container(e, id)));
         self.record_action(caller, op, &c, &done);
         done
+    }
+}
+
+/// Docker answers unpausing a container that is not paused with a 500:
+/// it is a conflict with the container's state, like "already paused".
+fn state_conflict(e: Error) -> Error {
+    match e {
+        Error::DockerFailed(m) if m.ends_with("is not paused") => Error::Conflict(m),
+        e => e,
     }
 }
 
@@ -303,6 +312,14 @@ mod tests {
         let ports = d["ports"].as_array().unwrap();
         assert!(ports.contains(&serde_json::json!({"container_port": 80, "host_port": 8080, "protocol": "tcp", "host_ip": "0.0.0.0"})));
         assert!(ports.contains(&serde_json::json!({"container_port": 53, "host_port": null, "protocol": "udp", "host_ip": ""})));
+    }
+
+    #[test]
+    fn unpausing_a_running_container_is_a_conflict() {
+        let e = state_conflict(Error::DockerFailed("Container abc is not paused".into()));
+        assert_eq!(e.status(), 409);
+        let other = state_conflict(Error::DockerFailed("disk full".into()));
+        assert_eq!(other.status(), 502);
     }
 
     #[test]

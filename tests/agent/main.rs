@@ -16,6 +16,7 @@ mod mcp;
 mod memory;
 mod pipeline;
 mod policy;
+mod portainer;
 mod roles;
 mod soak;
 mod streams;
