@@ -32,11 +32,12 @@ use crate::policy::Op;
 use crate::service::STOP_TIMEOUT;
 use crate::service::filters::{ContainerFilters, STATUSES};
 use crate::service::kill;
-use crate::service::logs::{LogLimit, LogRead};
+use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 
-/// `max_bytes` of `get_container_logs`: its default and its maximum.
+/// `max_bytes` of `get_container_logs`: its default, and its maximum (the
+/// REST answer's cap; the room left in the answer may cut sooner).
 const DEFAULT_LOG_BYTES: i64 = 64 << 10;
-const MAX_TOOL_LOG_BYTES: i64 = 1 << 20;
+const MAX_TOOL_LOG_BYTES: i64 = MAX_LOG_BYTES as i64;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -882,7 +883,7 @@ mod tests {
         for bad in [
             json!({"since": "yesterday"}),
             json!({"max_bytes": 0}),
-            json!({"max_bytes": 2_000_000}),
+            json!({"max_bytes": 9_000_000}),
             json!({"contains": 5}),
         ] {
             assert!(Args(&args(bad.clone())).log_read().is_err(), "{bad}");

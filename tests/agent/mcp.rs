@@ -403,7 +403,7 @@ async fn batches_only_where_the_protocol_version_allows_them() {
         2,
         "one answer per request, none for the notification"
     );
-    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), 15);
     let new = initialize(&agent, "2025-06-18").await;
     let refused = in_session(&agent, &new, "2025-06-18", &batch).await;
     assert_eq!(
@@ -745,7 +745,7 @@ async fn legacy_sse_transport_works_as_before() {
             .as_array()
             .unwrap()
             .len(),
-        10
+        15
     );
     assert_eq!(
         send(json!("not json-rpc")).await.status,
@@ -871,7 +871,7 @@ async fn the_official_python_sdk_works_over_every_transport() {
             tokio::task::block_in_place(|| python_client(agent_ref, transport, &name))
         };
         assert_eq!(seen["protocol_version"], version, "{transport}");
-        assert_eq!(seen["tools"].as_array().unwrap().len(), 10, "{transport}");
+        assert_eq!(seen["tools"].as_array().unwrap().len(), 15, "{transport}");
         assert_eq!(seen["tools"][0], "docker_health");
         assert_eq!(
             (seen["titles"].clone(), seen["output_schemas"].clone()),
@@ -905,7 +905,8 @@ async fn a_tool_result_is_fitted_to_the_response_limit_and_flagged() {
     let agent = Agent::start(&[]).await;
     wait_for_log(&agent, &c.id, "\"last\"").await;
     let session = initialize(&agent, "2025-06-18").await;
-    let args = json!({"container_id": c.id, "tail": 10000});
+    // No byte cap of its own: the response limit is what cuts.
+    let args = json!({"container_id": c.id, "tail": 10000, "max_bytes": 8 << 20});
     let resp = in_session(
         &agent,
         &session,
@@ -1023,7 +1024,7 @@ async fn a_batch_answer_is_capped_and_later_requests_are_refused_in_order() {
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
     wait_for_log(&agent, &c.id, "line 600 ").await;
     let session = initialize(&agent, "2025-03-26").await;
-    let logs = || json!({"container_id": c.id, "tail": 10000});
+    let logs = || json!({"container_id": c.id, "tail": 10000, "max_bytes": 8 << 20});
     let mut batch: Vec<Value> = (1..=5)
         .map(|id| call(id, "get_container_logs", logs()))
         .collect();
@@ -1109,7 +1110,7 @@ async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_que
         tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
     };
     assert_eq!(seen["protocol_version"], "2025-11-25");
-    assert_eq!(seen["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(seen["tools"].as_array().unwrap().len(), 15);
     assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
     assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
 }
