@@ -51,6 +51,9 @@ impl Action {
             Action::Op(Op::Start) => "container.start",
             Action::Op(Op::Stop) => "container.stop",
             Action::Op(Op::Restart) => "container.restart",
+            Action::Op(Op::Pause) => "container.pause",
+            Action::Op(Op::Unpause) => "container.unpause",
+            Action::Op(Op::Kill) => "container.kill",
             Action::Op(op) => op.name(),
         }
     }
@@ -300,6 +303,7 @@ mod tests {
             Action::Op(Op::Start),
             Action::Op(Op::Stop),
             Action::Op(Op::Restart),
+            Action::Op(Op::Kill),
         ]
         .map(Action::name);
         assert_eq!(
@@ -311,7 +315,8 @@ mod tests {
                 "mcp.auth",
                 "container.start",
                 "container.stop",
-                "container.restart"
+                "container.restart",
+                "container.kill"
             ]
         );
         let subjects = [

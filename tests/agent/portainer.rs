@@ -566,3 +566,45 @@ async fn the_mcp_log_tool_filters_lines_and_caps_its_bytes() {
     assert_eq!(bad["isError"], true);
     assert!(tool_text(&bad).contains("'since'"), "{bad}");
 }
+
+/// The README's Python MCP snippet: the one script that ends with
+/// `asyncio.run(main())`, with the placeholders filled in.
+fn readme_snippet(url: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let block = readme
+        .split("```python\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("asyncio.run(main())"))
+        .expect("README.md has a Python MCP script");
+    assert!(!block.contains("._"), "no private SDK imports: {block}");
+    block
+        .replace("http://your-host:9000/mcp", url)
+        .replace("YOUR_MCP_API_KEY", MCP_KEY)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_python_snippet_runs_as_pasted() {
+    let c = Container::run(&[], &["wait"]);
+    let (agent, _) = agent(&[]).await;
+    let script = readme_snippet(&agent.url("/mcp"));
+    let path = std::env::temp_dir().join(format!("{}.py", unique_name("readme")));
+    std::fs::write(&path, script).unwrap();
+    let out = tokio::task::block_in_place(|| {
+        Command::new("python3")
+            .arg(&path)
+            .output()
+            .expect("python3 with the MCP SDK (tests/setup.sh installs it)")
+    });
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the README snippet failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&c.name),
+        "it lists the containers: {stdout}"
+    );
+}
