@@ -60,9 +60,7 @@ impl Service {
     }
 
     pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.act(caller, Op::Start, id, "/start", Duration::ZERO)
-            .await?;
-        Ok(action(id, "started"))
+        self.plain(caller, Op::Start, id, "started").await
     }
 
     /// Stops, allowing the container `timeout` seconds before it is killed.
@@ -72,22 +70,26 @@ impl Service {
         id: &str,
         timeout: u32,
     ) -> Result<ContainerAction, Error> {
-        let grace = Duration::from_secs(timeout.into());
-        let suffix = format!("/stop?t={timeout}");
-        self.act(caller, Op::Stop, id, &suffix, grace).await?;
-        Ok(action(id, "stopped"))
+        self.graceful(caller, Op::Stop, id, timeout, "stopped")
+            .await
+    }
+
+    pub async fn restart(
+        &self,
+        caller: &Caller,
+        id: &str,
+        timeout: u32,
+    ) -> Result<ContainerAction, Error> {
+        self.graceful(caller, Op::Restart, id, timeout, "restarted")
+            .await
     }
 
     pub async fn pause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.act(caller, Op::Pause, id, "/pause", Duration::ZERO)
-            .await?;
-        Ok(action(id, "paused"))
+        self.plain(caller, Op::Pause, id, "paused").await
     }
 
     pub async fn unpause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.act(caller, Op::Unpause, id, "/unpause", Duration::ZERO)
-            .await?;
-        Ok(action(id, "unpaused"))
+        self.plain(caller, Op::Unpause, id, "unpaused").await
     }
 
     /// Sends `signal` (checked by [`super::kill::signal`]) to the container.
@@ -103,16 +105,32 @@ impl Service {
         Ok(action(id, "killed"))
     }
 
-    pub async fn restart(
+    /// An action Docker does at once: `POST /containers/{id}/{op}`.
+    async fn plain(
         &self,
         caller: &Caller,
+        op: Op,
+        id: &str,
+        status: &'static str,
+    ) -> Result<ContainerAction, Error> {
+        let suffix = format!("/{}", op.name());
+        self.act(caller, op, id, &suffix, Duration::ZERO).await?;
+        Ok(action(id, status))
+    }
+
+    /// Stop or restart: Docker waits `timeout` seconds after `SIGTERM`.
+    async fn graceful(
+        &self,
+        caller: &Caller,
+        op: Op,
         id: &str,
         timeout: u32,
+        status: &'static str,
     ) -> Result<ContainerAction, Error> {
         let grace = Duration::from_secs(timeout.into());
-        let suffix = format!("/restart?t={timeout}");
-        self.act(caller, Op::Restart, id, &suffix, grace).await?;
-        Ok(action(id, "restarted"))
+        let suffix = format!("/{}?t={timeout}", op.name());
+        self.act(caller, op, id, &suffix, grace).await?;
+        Ok(action(id, status))
     }
 
     /// Admits `op` on `id`, then POSTs the action to the container's full
