@@ -185,6 +185,42 @@ pub struct ImageList {
 }
 
 #[derive(Debug, Serialize)]
+pub struct VolumeSummary {
+    pub name: String,
+    pub driver: String,
+    pub mountpoint: String,
+    pub scope: String,
+    /// Unix seconds (0 when Docker does not say).
+    pub created: i64,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VolumeList {
+    pub volumes: Vec<VolumeSummary>,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkSummary {
+    /// The short id (12 characters).
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub scope: String,
+    pub internal: bool,
+    /// Unix seconds (0 when Docker does not say).
+    pub created: i64,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkList {
+    pub networks: Vec<NetworkSummary>,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
 pub struct VersionInfo {
     pub api_version: String,
     pub docker_version: String,

@@ -1,7 +1,10 @@
 //! REST handlers of `/api/v1`: each route parses its inputs, calls one
-//! service method on behalf of the caller and answers JSON. Parameter limits are the original's:
-//! `all` (default true), `tail` 1..10000 (default 100), `timeout` 0..300
-//! (default 10).
+//! service method on behalf of the caller and answers JSON. A query
+//! parameter the route does not take ([`Route::params`]) is refused here,
+//! once for every route, before the handler runs (streams refuse theirs
+//! after the upgrade). Parameter limits are the original's: `all` (default
+//! true), `tail` 1..10000 (default 100), `timeout` 0..300 (default 10, on
+//! stop as on restart).
 
 mod login;
 mod pull;
@@ -10,10 +13,13 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
-use crate::http::router::{Action, Route};
+use crate::http::router::{Action, Guard, Route};
 use crate::models::AuthCheck;
 use crate::policy::Caller;
-use crate::service::logs::{LogLimit, MAX_LOG_BYTES};
+use crate::service::STOP_TIMEOUT;
+use crate::service::filters::ContainerFilters;
+use crate::service::kill;
+use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
@@ -33,6 +39,9 @@ pub async fn dispatch(
     caller: Option<Caller>,
 ) -> Result<Response<Body>, Error> {
     let mut q = Query::parse(req.uri().query());
+    if route.guard() != Guard::StreamToken {
+        q.only(route.params().unwrap_or_default())?;
+    }
     let s = &app.service;
     let Some(caller) = caller else {
         return match route {
@@ -53,28 +62,41 @@ pub async fn dispatch(
         }),
         Route::Containers => {
             let all = q.bool("all", true);
+            let strings = |name| q.all(name).into_iter().map(str::to_string).collect();
+            let filters =
+                ContainerFilters::new(strings("label"), strings("name"), strings("status"));
             q.finish()?;
-            ok(&s.list_containers(c, all).await?)
+            ok(&s.list_containers(c, all, &filters?).await?)
         }
         Route::Container(id) => ok(&s.container(c, &id).await?),
         Route::ContainerLogs(id) => {
-            let tail = q.int("tail", 100, 1, 10_000);
+            let mut read = LogRead::tail(q.int("tail", 100, 1, 10_000) as u32);
+            read.since = q.time("since");
+            read.until = q.time("until");
+            read.timestamps = q.bool("timestamps", false);
+            (read.stdout, read.stderr) = q.streams(true);
             q.finish()?;
-            let (logs, turn) = s.logs(c, &id, tail as u32, LOG_LIMIT).await?;
+            let (logs, turn) = s.logs(c, &id, &read, LOG_LIMIT).await?;
             body::json_held(StatusCode::OK, &logs, turn)
         }
-        Route::ContainerAction(id, action) => ok(&match action {
-            Action::Start => s.start(c, &id).await?,
-            Action::Stop => s.stop(c, &id).await?,
-            Action::Restart => {
-                let timeout = q.int("timeout", 10, 0, 300);
-                q.finish()?;
-                s.restart(c, &id, timeout as u32).await?
-            }
-        }),
+        Route::ContainerAction(id, action) => {
+            let timeout = q.int("timeout", STOP_TIMEOUT.into(), 0, 300) as u32;
+            let signal = kill::signal(q.get("signal").unwrap_or(kill::DEFAULT_SIGNAL));
+            q.finish()?;
+            ok(&match action {
+                Action::Start => s.start(c, &id).await?,
+                Action::Stop => s.stop(c, &id, timeout).await?,
+                Action::Restart => s.restart(c, &id, timeout).await?,
+                Action::Pause => s.pause(c, &id).await?,
+                Action::Unpause => s.unpause(c, &id).await?,
+                Action::Kill => s.kill(c, &id, &signal?).await?,
+            })
+        }
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),
         Route::ImagesPull => return pull::pull(app, c, req).await,
+        Route::Volumes => ok(&s.list_volumes(c).await?),
+        Route::Networks => ok(&s.list_networks(c).await?),
         Route::Version => ok(&s.version(c).await?),
         Route::Health => ok(&s.enhanced_health(c).await?),
         // Open routes come without a caller, and the pipeline hands MCP

@@ -52,6 +52,9 @@ impl Action {
             Action::Op(Op::Stop) => "container.stop",
             Action::Op(Op::Restart) => "container.restart",
             Action::Op(Op::Pull) => "image.pull",
+            Action::Op(Op::Pause) => "container.pause",
+            Action::Op(Op::Unpause) => "container.unpause",
+            Action::Op(Op::Kill) => "container.kill",
             Action::Op(op) => op.name(),
         }
     }
@@ -312,6 +315,7 @@ mod tests {
             Action::Op(Op::Stop),
             Action::Op(Op::Restart),
             Action::Op(Op::Pull),
+            Action::Op(Op::Kill),
         ]
         .map(Action::name);
         assert_eq!(
@@ -324,7 +328,8 @@ mod tests {
                 "container.start",
                 "container.stop",
                 "container.restart",
-                "image.pull"
+                "image.pull",
+                "container.kill"
             ]
         );
         let subjects = [

@@ -130,6 +130,10 @@ pub struct McpConfig {
     pub enabled: bool,
     pub api_key: Secret,
     pub debug: bool,
+    /// `MCP_REDACT_ENV`: environment values in `get_container` are
+    /// replaced by `<redacted>` on MCP (a model's context is no place for
+    /// secrets); REST shows them.
+    pub redact_env: bool,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -345,6 +349,7 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         enabled: vars.bool("MCP_ENABLED", true)?,
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
+        redact_env: vars.bool("MCP_REDACT_ENV", true)?,
     })
 }
 
@@ -362,6 +367,10 @@ mod tests {
         assert_eq!(c.generated, ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY"]);
         assert!(c.auth.secret_key.expose().len() >= 32);
         assert!(c.mcp.api_key.expose().len() >= 16);
+        assert!(c.mcp.redact_env, "MCP_REDACT_ENV defaults to true");
+        assert!(!load(&[("MCP_REDACT_ENV", "false")]).unwrap().mcp.redact_env);
+        let bad = load(&[("MCP_REDACT_ENV", "maybe")]).unwrap_err();
+        assert!(bad.to_string().contains("MCP_REDACT_ENV"), "{bad}");
         assert_eq!(c.bind_addr(), "0.0.0.0:9000");
         assert_eq!(c.auth.username, "admin");
         assert_eq!(c.auth.token_ttl, Duration::from_secs(1800));

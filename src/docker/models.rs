@@ -157,6 +157,37 @@ pub struct ImageSummary {
     pub created: i64,
 }
 
+/// `GET /volumes`: the list is under `Volumes` (null when there are none).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct VolumeList {
+    pub volumes: Option<Vec<Volume>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Volume {
+    pub name: String,
+    pub driver: String,
+    pub mountpoint: String,
+    pub created_at: String,
+    pub scope: String,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+/// One entry of `GET /networks` (a host network, not a container's attachment).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct HostNetwork {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub scope: String,
+    pub created: String,
+    pub internal: bool,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
 /// One sample of `GET /containers/{id}/stats`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

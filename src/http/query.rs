@@ -1,6 +1,8 @@
 //! Query strings: percent-decoding and typed parameters that report
 //! problems in FastAPI's 422 shape (`int_parsing`, `greater_than_equal`,
-//! `less_than_equal`, `bool_parsing`), collecting every bad field at once.
+//! `less_than_equal`, `bool_parsing`, `datetime_parsing`, `enum`,
+//! `extra_forbidden` for a parameter the route does not take), collecting
+//! every bad field at once.
 
 use crate::error::{Error, FieldError};
 
@@ -118,6 +120,66 @@ impl Query {
         }
     }
 
+    /// A time as Docker takes it (`since`, `until`): Unix seconds, possibly
+    /// fractional, or RFC 3339 (sent as Unix seconds).
+    pub fn time(&mut self, name: &str) -> Option<String> {
+        let raw = self.get(name)?;
+        let time = unix_time(raw);
+        if time.is_none() {
+            self.fail(
+                name,
+                "datetime_parsing",
+                "Input should be Unix seconds or an RFC 3339 timestamp",
+            );
+        }
+        time
+    }
+
+    /// Which output streams `stream` names: `(stdout, stderr)`; `all`
+    /// (or `both`, where `both` is taken) for the two.
+    pub fn streams(&mut self, both: bool) -> (bool, bool) {
+        let which = self.get("stream").unwrap_or("all").to_ascii_lowercase();
+        match which.as_str() {
+            "all" => (true, true),
+            "both" if both => (true, true),
+            "stdout" => (true, false),
+            "stderr" => (false, true),
+            _ => {
+                let names = if both {
+                    "'stdout', 'stderr', 'both' or 'all'"
+                } else {
+                    "'stdout', 'stderr' or 'all'"
+                };
+                self.fail("stream", "enum", format!("Input should be {names}"));
+                (true, true)
+            }
+        }
+    }
+
+    /// Refuses every parameter not in `allowed`, each named once.
+    pub fn only(&mut self, allowed: &[&str]) -> Result<(), Error> {
+        let mut unknown: Vec<&str> = Vec::new();
+        for (k, _) in &self.pairs {
+            if !allowed.contains(&k.as_str()) && !unknown.contains(&k.as_str()) {
+                unknown.push(k);
+            }
+        }
+        let msg = if allowed.is_empty() {
+            "Unknown query parameter: this route takes none".to_string()
+        } else {
+            format!(
+                "Unknown query parameter: this route takes {}",
+                allowed.join(", ")
+            )
+        };
+        let errors = unknown
+            .into_iter()
+            .map(|k| FieldError::query(k, "extra_forbidden", msg.clone()))
+            .collect::<Vec<_>>();
+        self.errors.extend(errors);
+        self.finish()
+    }
+
     fn fail(&mut self, name: &str, kind: &'static str, msg: impl Into<String>) {
         self.errors.push(FieldError::query(name, kind, msg));
     }
@@ -130,6 +192,22 @@ impl Query {
             Err(Error::Validation(std::mem::take(&mut self.errors)))
         }
     }
+}
+
+/// `s` as Unix seconds (possibly fractional), from Unix seconds or RFC 3339.
+pub fn unix_time(s: &str) -> Option<String> {
+    let s = s.trim();
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let numeric = match s.split_once('.') {
+        Some((whole, frac)) => digits(whole) && digits(frac),
+        None => digits(s),
+    };
+    if numeric {
+        return Some(s.to_string());
+    }
+    crate::clock::parse_rfc3339(s)
+        .filter(|t| *t >= 0)
+        .map(|t| t.to_string())
 }
 
 #[cfg(test)]
@@ -171,6 +249,50 @@ mod tests {
                 "bool_parsing",
                 "less_than_equal"
             ]
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_each_named_once() {
+        let mut q = Query::parse(Some("all=1&bogus=1&bogus=2&x"));
+        let Err(Error::Validation(errs)) = q.only(&["all"]) else {
+            panic!("expected 422")
+        };
+        let names: Vec<String> = errs.iter().map(|e| e.loc[1].to_string()).collect();
+        assert_eq!(names, ["\"bogus\"", "\"x\""]);
+        assert!(errs.iter().all(|e| e.kind == "extra_forbidden"));
+        assert!(errs[0].msg.contains("this route takes all"));
+        Query::parse(Some("all=1")).only(&["all"]).unwrap();
+        Query::parse(None).only(&[]).unwrap();
+    }
+
+    #[test]
+    fn times_and_streams() {
+        let mut q = Query::parse(Some(
+            "since=1704067200.5&until=2024-01-01T00:00:00Z&stream=both",
+        ));
+        assert_eq!(q.time("since").as_deref(), Some("1704067200.5"));
+        assert_eq!(q.time("until").as_deref(), Some("1704067200"));
+        assert_eq!(q.time("missing"), None);
+        assert_eq!(q.streams(true), (true, true));
+        q.finish().unwrap();
+        for bad in [
+            "since=.",
+            "since=1.",
+            "since=.5",
+            "since=yesterday",
+            "since=-5",
+        ] {
+            let mut q = Query::parse(Some(bad));
+            q.time("since");
+            assert!(q.finish().is_err(), "{bad}");
+        }
+        let mut q = Query::parse(Some("stream=both"));
+        q.streams(false);
+        assert!(q.finish().is_err(), "both is the REST spelling only");
+        assert_eq!(
+            Query::parse(Some("stream=STDERR")).streams(false),
+            (false, true)
         );
     }
 }

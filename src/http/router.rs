@@ -2,7 +2,9 @@
 //! Paths answer with and without a trailing slash; segments are
 //! percent-decoded (so `%2F` inside an id stays inside the id). Each route
 //! also says which rate-limit class it draws from and which credential
-//! guards it. The MCP routes exist only when `MCP_ENABLED`.
+//! guards it, and which query parameters it takes (any other is refused:
+//! 422, or close 1008 on a stream). The MCP routes exist only when
+//! `MCP_ENABLED`.
 
 use super::query::percent_decode;
 use crate::error::Error;
@@ -15,13 +17,17 @@ pub const API_V1: &str = "/api/v1";
 /// Every route as `(method, path template)`, `{id}` standing for a
 /// container reference: the route table as data, which the policy test
 /// walks row by row. A new route belongs here too (a unit test below checks
-/// that each row resolves to the route it names).
-pub const ROUTES: [(&str, &str); 21] = [
+/// that each row resolves to the route it names). Pause, unpause and kill
+/// come before start, so a walk of the table leaves a container running.
+pub const ROUTES: [(&str, &str); 26] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
     ("GET", "/api/v1/containers/{id}"),
     ("GET", "/api/v1/containers/{id}/logs"),
+    ("POST", "/api/v1/containers/{id}/pause"),
+    ("POST", "/api/v1/containers/{id}/unpause"),
+    ("POST", "/api/v1/containers/{id}/kill"),
     ("POST", "/api/v1/containers/{id}/start"),
     ("POST", "/api/v1/containers/{id}/stop"),
     ("POST", "/api/v1/containers/{id}/restart"),
@@ -38,6 +44,21 @@ pub const ROUTES: [(&str, &str); 21] = [
     ("GET", "/mcp/sse"),
     ("POST", "/mcp/messages/"),
     ("POST", "/api/v1/images/pull"),
+    ("GET", "/api/v1/volumes/"),
+    ("GET", "/api/v1/networks/"),
+];
+
+/// The events stream's query parameters: the token, then the filters
+/// Docker takes, by its names.
+pub const EVENT_PARAMS: [&str; 8] = [
+    "token",
+    "type",
+    "event",
+    "container",
+    "image",
+    "label",
+    "network",
+    "volume",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +66,9 @@ pub enum Action {
     Start,
     Stop,
     Restart,
+    Pause,
+    Unpause,
+    Kill,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +89,8 @@ pub enum Route {
     LogsWs(String),
     StatsWs(String),
     EventsWs,
+    Volumes,
+    Networks,
     /// `/mcp`: Streamable HTTP, every protocol era.
     Mcp,
     /// `/mcp/sse`: the legacy HTTP+SSE stream.
@@ -98,6 +124,22 @@ impl Route {
             Route::ContainerAction(..) | Route::ImagesPull => Some(Class::Action),
             _ => Some(Class::Read),
         }
+    }
+
+    /// The query parameters the route takes; `None` for the MCP
+    /// transports, which read their own (`api_key`, `session_id`).
+    pub fn params(&self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            Route::Containers => &["all", "label", "name", "status"],
+            Route::ContainerLogs(_) => &["tail", "since", "until", "timestamps", "stream"],
+            Route::ContainerAction(_, Action::Stop | Action::Restart) => &["timeout"],
+            Route::ContainerAction(_, Action::Kill) => &["signal"],
+            Route::LogsWs(_) => &["token", "tail", "since", "timestamps", "stream"],
+            Route::StatsWs(_) => &["token"],
+            Route::EventsWs => &EVENT_PARAMS,
+            Route::Mcp | Route::McpSse | Route::McpMessages => return None,
+            _ => &[],
+        })
     }
 
     pub fn guard(&self) -> Guard {
@@ -151,6 +193,9 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
                 "start" => Action::Start,
                 "stop" => Action::Stop,
                 "restart" => Action::Restart,
+                "pause" => Action::Pause,
+                "unpause" => Action::Unpause,
+                "kill" => Action::Kill,
                 _ => return None,
             };
             post(Route::ContainerAction(id.to_string(), action))
@@ -164,6 +209,8 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
         ["logs", "ws", id] => get(Route::LogsWs(id.to_string())),
         ["stats", "ws", id] => get(Route::StatsWs(id.to_string())),
         ["events", "ws"] => get(Route::EventsWs),
+        ["volumes"] => get(Route::Volumes),
+        ["networks"] => get(Route::Networks),
         _ => None,
     }
 }
@@ -236,7 +283,7 @@ mod tests {
             "/api/v2/containers",
             "/api/v1",
             "/api/v1/nope",
-            "/api/v1/containers/web/kill",
+            "/api/v1/containers/web/frobnicate",
             "/api/v1/containers/a/b/c/d",
             "/api/v1//containers",
         ] {
@@ -291,6 +338,9 @@ mod tests {
             Route::ContainerAction(_, Action::Start) => "/api/v1/containers/{id}/start",
             Route::ContainerAction(_, Action::Stop) => "/api/v1/containers/{id}/stop",
             Route::ContainerAction(_, Action::Restart) => "/api/v1/containers/{id}/restart",
+            Route::ContainerAction(_, Action::Pause) => "/api/v1/containers/{id}/pause",
+            Route::ContainerAction(_, Action::Unpause) => "/api/v1/containers/{id}/unpause",
+            Route::ContainerAction(_, Action::Kill) => "/api/v1/containers/{id}/kill",
             Route::Stats(_) => "/api/v1/stats/{id}",
             Route::Images => "/api/v1/images/",
             Route::ImagesPull => "/api/v1/images/pull",
@@ -300,6 +350,8 @@ mod tests {
             Route::LogsWs(_) => "/api/v1/logs/ws/{id}",
             Route::StatsWs(_) => "/api/v1/stats/ws/{id}",
             Route::EventsWs => "/api/v1/events/ws",
+            Route::Volumes => "/api/v1/volumes/",
+            Route::Networks => "/api/v1/networks/",
             Route::Mcp => "/mcp",
             Route::McpSse => "/mcp/sse",
             Route::McpMessages => "/mcp/messages/",

@@ -1,7 +1,9 @@
 //! The ten Docker tools, with the original's names, arguments, defaults and
 //! required lists, plus `title`, `annotations`, `outputSchema` and
-//! `structuredContent`. Every tool calls the same service method as the
-//! matching REST route.
+//! `structuredContent`; then pause, unpause and kill, and the volume and
+//! network lists ([`MORE_TOOLS`]). Every tool calls the same service method
+//! as the matching REST route. `get_container` shows environment values as
+//! `<redacted>` unless `MCP_REDACT_ENV=false`.
 //!
 //! A tool that fails — unknown container, a missing or wrongly typed
 //! argument, a Docker error, a rate limit — answers with `isError: true`
@@ -23,11 +25,20 @@ use super::jsonrpc::{INVALID_PARAMS, RpcError};
 use super::protocol::{Ctx, Era};
 use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
+use crate::http::query::unix_time;
 use crate::limit::Class;
 use crate::models::ContainerLogs;
 use crate::policy::Op;
-use crate::service::logs::LogLimit;
+use crate::service::STOP_TIMEOUT;
+use crate::service::filters::{ContainerFilters, STATUSES};
+use crate::service::kill;
+use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 use crate::service::pull::{PullRequest, Step};
+
+/// `max_bytes` of `get_container_logs`: its default, and its maximum (the
+/// REST answer's cap; the room left in the answer may cut sooner).
+const DEFAULT_LOG_BYTES: i64 = 64 << 10;
+const MAX_TOOL_LOG_BYTES: i64 = MAX_LOG_BYTES as i64;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -177,7 +188,7 @@ pub fn definitions() -> Vec<Value> {
                 hints: Value| {
         json!({"name": name, "title": title, "description": description, "inputSchema": input, "outputSchema": output, "annotations": hints})
     };
-    vec![
+    let mut tools = vec![
         tool(
             "docker_health",
             "Docker health",
@@ -202,7 +213,10 @@ pub fn definitions() -> Vec<Value> {
             "List containers",
             "List all Docker containers with their status, image, and port information",
             object(
-                json!({"all": {"type": "boolean", "description": "Include stopped containers (default: true)", "default": true}}),
+                json!({"all": {"type": "boolean", "description": "Include stopped containers (default: true)", "default": true},
+                    "label": {"type": ["string", "array"], "items": {"type": "string"}, "description": "Only containers with these labels (key or key=value)"},
+                    "name": {"type": "string", "description": "Only containers whose name contains this"},
+                    "status": {"type": ["string", "array"], "items": {"type": "string", "enum": STATUSES}, "description": "Only containers in these states"}}),
                 &[],
             ),
             containers_output(),
@@ -221,7 +235,11 @@ pub fn definitions() -> Vec<Value> {
             "Container logs",
             "Get logs from a specific container",
             object(
-                json!({"container_id": container_id_arg(), "tail": {"type": "integer", "description": "Number of lines to return from the end (default: 100)", "default": 100, "minimum": 1, "maximum": 10000}}),
+                json!({"container_id": container_id_arg(), "tail": {"type": "integer", "description": "Number of lines to return from the end (default: 100)", "default": 100, "minimum": 1, "maximum": 10000},
+                    "since": {"type": ["string", "integer"], "description": "Only lines from this time on: Unix seconds or RFC 3339"},
+                    "until": {"type": ["string", "integer"], "description": "Only lines before this time: Unix seconds or RFC 3339"},
+                    "contains": {"type": "string", "description": "Only the lines (among the tail) containing this text, case-sensitive"},
+                    "max_bytes": {"type": "integer", "description": "Most bytes of log text returned, the newest kept (default: 65536)", "default": DEFAULT_LOG_BYTES, "minimum": 1, "maximum": MAX_TOOL_LOG_BYTES}}),
                 &["container_id"],
             ),
             object(
@@ -258,7 +276,10 @@ pub fn definitions() -> Vec<Value> {
             "stop_container",
             "Stop container",
             "Stop a running container",
-            one_container(),
+            object(
+                json!({"container_id": container_id_arg(), "timeout": {"type": "integer", "description": "Seconds to wait before killing the container (default: 10)", "default": 10, "minimum": 0, "maximum": 300}}),
+                &["container_id"],
+            ),
             action_output(),
             annotations(false, true, true),
         ),
@@ -274,8 +295,44 @@ pub fn definitions() -> Vec<Value> {
             annotations(false, true, false),
         ),
         serde_json::from_str(PULL_IMAGE).unwrap_or_default(),
-    ]
+    ];
+    let mut more: Vec<Value> = serde_json::from_str(MORE_TOOLS).unwrap_or_default();
+    for t in &mut more {
+        if t["outputSchema"].is_null() {
+            t["outputSchema"] = action_output();
+        }
+        t["annotations"]["openWorldHint"] = false.into();
+    }
+    tools.extend(more);
+    tools
 }
+
+/// Pause, unpause, kill and the volume and network lists, as JSON text
+/// (the actions' `outputSchema` is [`action_output`]).
+const MORE_TOOLS: &str = r#"[
+{"name": "pause_container", "title": "Pause container", "description": "Pause (freeze) all processes of a running container",
+ "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"}}, "required": ["container_id"]},
+ "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}},
+{"name": "unpause_container", "title": "Unpause container", "description": "Resume the processes of a paused container",
+ "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"}}, "required": ["container_id"]},
+ "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}},
+{"name": "kill_container", "title": "Kill container", "description": "Send a signal to a running container's main process (default SIGKILL, which stops it at once)",
+ "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"},
+   "signal": {"type": ["string", "integer"], "description": "Signal name (SIGKILL, KILL, SIGHUP...) or number 1-64 (default: SIGKILL)", "default": "SIGKILL"}}, "required": ["container_id"]},
+ "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false}},
+{"name": "list_volumes", "title": "List volumes", "description": "List Docker volumes with their driver, mountpoint, scope, creation time and labels",
+ "inputSchema": {"type": "object", "properties": {}, "required": []},
+ "outputSchema": {"type": "object", "required": ["volumes", "total"], "properties": {"total": {"type": "integer"}, "volumes": {"type": "array", "items": {"type": "object",
+   "required": ["name", "driver", "mountpoint", "scope", "created", "labels"], "properties": {"name": {"type": "string"}, "driver": {"type": "string"},
+   "mountpoint": {"type": "string"}, "scope": {"type": "string"}, "created": {"type": "integer"}, "labels": {"type": "object"}}}}}},
+ "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true}},
+{"name": "list_networks", "title": "List networks", "description": "List Docker networks with their short id, driver, scope, creation time and labels",
+ "inputSchema": {"type": "object", "properties": {}, "required": []},
+ "outputSchema": {"type": "object", "required": ["networks", "total"], "properties": {"total": {"type": "integer"}, "networks": {"type": "array", "items": {"type": "object",
+   "required": ["id", "name", "driver", "scope", "internal", "created", "labels"], "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+   "driver": {"type": "string"}, "scope": {"type": "string"}, "internal": {"type": "boolean"}, "created": {"type": "integer"}, "labels": {"type": "object"}}}}}},
+ "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true}}
+]"#;
 
 /// The operation a tool performs, for the policy.
 fn op_of(name: &str) -> Op {
@@ -289,8 +346,13 @@ fn op_of(name: &str) -> Op {
         "list_images" => Op::ListImages,
         "start_container" => Op::Start,
         "stop_container" => Op::Stop,
+        "restart_container" => Op::Restart,
         "pull_image" => Op::Pull,
-        _ => Op::Restart,
+        "pause_container" => Op::Pause,
+        "unpause_container" => Op::Unpause,
+        "kill_container" => Op::Kill,
+        "list_volumes" => Op::ListVolumes,
+        _ => Op::ListNetworks,
     }
 }
 
@@ -387,6 +449,14 @@ fn explain(e: &Error) -> String {
     format!("{message}{stop}{hint}")
 }
 
+/// Replaces each `KEY=value` by `KEY=<redacted>`, keeping the names.
+fn redact(env: &mut [String]) {
+    for entry in env {
+        let name = entry.split('=').next().unwrap_or_default();
+        *entry = format!("{name}=<redacted>");
+    }
+}
+
 /// Reads the call's arguments; a bad argument is a tool error (isError).
 struct Args<'a>(&'a Map<String, Value>);
 
@@ -412,6 +482,69 @@ impl Args<'_> {
                 self.0[name]
             )
         })
+    }
+
+    /// A string, or an array of strings (each value once).
+    fn strings(&self, name: &str) -> Result<Vec<String>, String> {
+        let bad = || format!("Argument '{name}' must be a string or an array of strings.");
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+                .collect(),
+            Some(_) => Err(bad()),
+        }
+    }
+
+    /// A string or a number, as text (a time, a signal); `None` when absent.
+    fn text(&self, name: &str) -> Result<Option<String>, String> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(other) => Err(format!(
+                "Argument '{name}' must be a string or a number, not {other}."
+            )),
+        }
+    }
+
+    /// A time as Docker takes it: Unix seconds or RFC 3339.
+    fn time(&self, name: &str) -> Result<Option<String>, String> {
+        let Some(raw) = self.text(name)? else {
+            return Ok(None);
+        };
+        unix_time(&raw).map(Some).ok_or_else(|| {
+            format!("Argument '{name}' must be Unix seconds or an RFC 3339 timestamp, not {raw:?}.")
+        })
+    }
+
+    /// What `get_container_logs` reads.
+    fn log_read(&self) -> Result<LogRead, String> {
+        let mut read = LogRead::tail(self.int("tail", 100, 1, 10_000)? as u32);
+        read.since = self.time("since")?;
+        read.until = self.time("until")?;
+        read.contains = match self.0.get("contains") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+            Some(other) => {
+                return Err(format!(
+                    "Argument 'contains' must be a string, not {other}."
+                ));
+            }
+        };
+        read.max_bytes = self.int("max_bytes", DEFAULT_LOG_BYTES, 1, MAX_TOOL_LOG_BYTES)? as usize;
+        Ok(read)
+    }
+
+    fn filters(&self) -> Result<ContainerFilters, String> {
+        let (label, name, status) = (
+            self.strings("label")?,
+            self.strings("name")?,
+            self.strings("status")?,
+        );
+        ContainerFilters::new(label, name, status).map_err(|e| explain(&e))
     }
 
     fn bool(&self, name: &str, default: bool) -> Result<bool, String> {
@@ -493,18 +626,28 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
         "docker_health" => outcome(era, s.enhanced_health(c).await),
         "docker_version" => outcome(era, s.version(c).await),
         "list_containers" => {
+            let filters = args.filters()?;
             let list = s
-                .list_containers(c, args.bool("all", true)?)
+                .list_containers(c, args.bool("all", true)?, &filters)
                 .await
                 .map_err(|e| explain(&e))?;
             present(era, &list, &list.containers)
         }
-        "get_container" => outcome(era, s.container(c, &args.container_id()?).await),
+        "get_container" => {
+            let mut detail = s.container(c, &args.container_id()?).await;
+            if let (true, Ok(d)) = (ctx.app.config.mcp.redact_env, &mut detail) {
+                redact(&mut d.config.env);
+            }
+            outcome(era, detail)
+        }
         "get_container_logs" => {
             let id = args.container_id()?;
-            let tail = args.int("tail", 100, 1, 10_000)? as u32;
-            let limit = log_limit(era, &id, tail, room);
-            let (logs, _turn) = s.logs(c, &id, tail, limit).await.map_err(|e| explain(&e))?;
+            let read = args.log_read()?;
+            let limit = log_limit(era, &id, read.tail, room);
+            let (logs, _turn) = s
+                .logs(c, &id, &read, limit)
+                .await
+                .map_err(|e| explain(&e))?;
             present_logs(era, &logs)
         }
         "get_container_stats" => outcome(era, s.stats(c, &args.container_id()?).await),
@@ -513,15 +656,25 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             present(era, &list, &list.images)
         }
         "pull_image" => pull_image(ctx, PullRequest::read(args.0, "arguments")).await,
+        "list_volumes" => outcome(era, s.list_volumes(c).await),
+        "list_networks" => outcome(era, s.list_networks(c).await),
         action => {
             let id = args.container_id()?;
-            let timeout = args.int("timeout", 10, 0, 300)?;
+            let timeout = args.int("timeout", STOP_TIMEOUT.into(), 0, 300)? as u32;
+            let signal = args.text("signal")?;
+            let signal = kill::signal(signal.as_deref().unwrap_or(kill::DEFAULT_SIGNAL));
             outcome(
                 era,
                 match action {
                     "start_container" => s.start(c, &id).await,
-                    "stop_container" => s.stop(c, &id).await,
-                    _ => s.restart(c, &id, timeout as u32).await,
+                    "stop_container" => s.stop(c, &id, timeout).await,
+                    "restart_container" => s.restart(c, &id, timeout).await,
+                    "pause_container" => s.pause(c, &id).await,
+                    "unpause_container" => s.unpause(c, &id).await,
+                    _ => match signal {
+                        Ok(signal) => s.kill(c, &id, &signal).await,
+                        Err(e) => Err(e),
+                    },
                 },
             )
         }
@@ -572,7 +725,12 @@ mod tests {
                 "start_container",
                 "stop_container",
                 "restart_container",
-                "pull_image"
+                "pull_image",
+                "pause_container",
+                "unpause_container",
+                "kill_container",
+                "list_volumes",
+                "list_networks"
             ]
         );
     }
@@ -679,8 +837,15 @@ mod tests {
             .iter()
             .map(|t| t["name"].clone())
             .collect();
-        assert_eq!(names.len(), 7);
-        for action in ["start_container", "stop_container", "restart_container"] {
+        assert_eq!(names.len(), 9);
+        for action in [
+            "start_container",
+            "stop_container",
+            "restart_container",
+            "pause_container",
+            "unpause_container",
+            "kill_container",
+        ] {
             assert!(!names.contains(&json!(action)), "{action}");
             assert!(op_of(action).mutates(), "{action}");
         }
@@ -731,6 +896,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn environment_values_are_redacted_names_kept() {
+        let mut env = vec![
+            "PASSWORD=hunter2".to_string(),
+            "A=b=c".into(),
+            "EMPTY".into(),
+        ];
+        redact(&mut env);
+        assert_eq!(
+            env,
+            ["PASSWORD=<redacted>", "A=<redacted>", "EMPTY=<redacted>"]
+        );
+    }
+
+    #[test]
+    fn log_arguments_are_checked() {
+        let args = |v: Value| v.as_object().unwrap().clone();
+        let m = args(
+            json!({"since": 1704067200, "until": "2024-01-01T00:00:10Z", "contains": "ERR", "max_bytes": 10}),
+        );
+        let read = Args(&m).log_read().unwrap();
+        assert_eq!(read.since.as_deref(), Some("1704067200"));
+        assert_eq!(read.until.as_deref(), Some("1704067210"));
+        assert_eq!(
+            (read.contains.as_deref(), read.max_bytes),
+            (Some("ERR"), 10)
+        );
+        assert_eq!(Args(&Map::new()).log_read().unwrap().max_bytes, 65_536);
+        for bad in [
+            json!({"since": "yesterday"}),
+            json!({"max_bytes": 0}),
+            json!({"max_bytes": 9_000_000}),
+            json!({"contains": 5}),
+        ] {
+            assert!(Args(&args(bad.clone())).log_read().is_err(), "{bad}");
+        }
+        let f = args(json!({"label": ["a=b"], "status": "running", "name": "web"}));
+        assert!(
+            Args(&f)
+                .filters()
+                .unwrap()
+                .docker_json()
+                .unwrap()
+                .contains("running")
+        );
+        let f = args(json!({"status": "up"}));
+        assert!(Args(&f).filters().unwrap_err().contains("status"));
     }
 
     #[test]

@@ -12,9 +12,9 @@
 //! - [`reload`]: reloading the tokens file on SIGHUP.
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
-//! events, and read health; `operate` may also start, stop and restart;
-//! `admin` may do everything, including pulling images and operations
-//! added later. An
+//! events, list volumes and networks, and read health; `operate` may also
+//! start, stop, restart, pause, unpause and kill; `admin` may do
+//! everything, including pulling images and operations added later. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
@@ -81,6 +81,11 @@ pub enum Op {
     Stop,
     Restart,
     Pull,
+    Pause,
+    Unpause,
+    Kill,
+    ListVolumes,
+    ListNetworks,
 }
 
 impl Op {
@@ -100,6 +105,11 @@ impl Op {
             Op::Stop => "stop",
             Op::Restart => "restart",
             Op::Pull => "pull",
+            Op::Pause => "pause",
+            Op::Unpause => "unpause",
+            Op::Kill => "kill",
+            Op::ListVolumes => "list_volumes",
+            Op::ListNetworks => "list_networks",
         }
     }
 
@@ -116,12 +126,16 @@ impl Op {
 
     /// Whether it changes anything (refused in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Op::Start | Op::Stop | Op::Restart | Op::Pull)
+        matches!(
+            self,
+            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill | Op::Pull
+        )
     }
 
-    /// Whether it would take the container down (refused on the agent's own).
+    /// Whether it would take the container down or freeze it (refused on
+    /// the agent's own).
     fn interrupts(self) -> bool {
-        matches!(self, Op::Stop | Op::Restart)
+        matches!(self, Op::Stop | Op::Restart | Op::Kill | Op::Pause)
     }
 }
 

@@ -1,8 +1,11 @@
-//! Containers: list (one Docker call, filtered to the scope), inspect, and
-//! the start/stop/restart actions. "Already started" and "already stopped"
-//! (Docker's 304) are successes, as in the original.
+//! Containers: list (one Docker call with Docker's own filters, then
+//! filtered to the scope), inspect, and the start/stop/restart/pause/
+//! unpause/kill actions. "Already started" and "already stopped" (Docker's
+//! 304) are successes, as in the original; Docker's 409 (not running,
+//! already paused, not paused) is a 409 with Docker's message.
 
 use super::access::summary_facts;
+use super::filters::ContainerFilters;
 use super::{Service, check_container_ref, image_display};
 use crate::docker::{models, path};
 use crate::error::Error;
@@ -14,14 +17,20 @@ use std::time::Duration;
 pub const STOP_TIMEOUT: u32 = 10;
 
 impl Service {
-    /// The containers in scope.
+    /// The containers in scope that Docker's `filters` match.
     pub async fn list_containers(
         &self,
         caller: &Caller,
         all: bool,
+        filters: &ContainerFilters,
     ) -> Result<ContainerList, Error> {
         self.permit(caller, Op::ListContainers)?;
-        let q = path::query(&[("all", if all { "1" } else { "0" })]);
+        let mut pairs = vec![("all", if all { "1" } else { "0" })];
+        let json = filters.docker_json();
+        if let Some(json) = &json {
+            pairs.push(("filters", json));
+        }
+        let q = path::query(&pairs);
         let raw: Vec<models::ContainerSummary> = self
             .docker
             .get_json(&format!("/containers/json{q}"))
@@ -51,16 +60,18 @@ impl Service {
     }
 
     pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.act(caller, Op::Start, id, "/start", Duration::ZERO)
-            .await?;
-        Ok(action(id, "started"))
+        self.plain(caller, Op::Start, id, "started").await
     }
 
-    pub async fn stop(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        let grace = Duration::from_secs(STOP_TIMEOUT.into());
-        let suffix = format!("/stop?t={STOP_TIMEOUT}");
-        self.act(caller, Op::Stop, id, &suffix, grace).await?;
-        Ok(action(id, "stopped"))
+    /// Stops, allowing the container `timeout` seconds before it is killed.
+    pub async fn stop(
+        &self,
+        caller: &Caller,
+        id: &str,
+        timeout: u32,
+    ) -> Result<ContainerAction, Error> {
+        self.graceful(caller, Op::Stop, id, timeout, "stopped")
+            .await
     }
 
     pub async fn restart(
@@ -69,10 +80,57 @@ impl Service {
         id: &str,
         timeout: u32,
     ) -> Result<ContainerAction, Error> {
+        self.graceful(caller, Op::Restart, id, timeout, "restarted")
+            .await
+    }
+
+    pub async fn pause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        self.plain(caller, Op::Pause, id, "paused").await
+    }
+
+    pub async fn unpause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
+        self.plain(caller, Op::Unpause, id, "unpaused").await
+    }
+
+    /// Sends `signal` (checked by [`super::kill::signal`]) to the container.
+    pub async fn kill(
+        &self,
+        caller: &Caller,
+        id: &str,
+        signal: &str,
+    ) -> Result<ContainerAction, Error> {
+        let suffix = format!("/kill{}", path::query(&[("signal", signal)]));
+        self.act(caller, Op::Kill, id, &suffix, Duration::ZERO)
+            .await?;
+        Ok(action(id, "killed"))
+    }
+
+    /// An action Docker does at once: `POST /containers/{id}/{op}`.
+    async fn plain(
+        &self,
+        caller: &Caller,
+        op: Op,
+        id: &str,
+        status: &'static str,
+    ) -> Result<ContainerAction, Error> {
+        let suffix = format!("/{}", op.name());
+        self.act(caller, op, id, &suffix, Duration::ZERO).await?;
+        Ok(action(id, status))
+    }
+
+    /// Stop or restart: Docker waits `timeout` seconds after `SIGTERM`.
+    async fn graceful(
+        &self,
+        caller: &Caller,
+        op: Op,
+        id: &str,
+        timeout: u32,
+        status: &'static str,
+    ) -> Result<ContainerAction, Error> {
         let grace = Duration::from_secs(timeout.into());
-        let suffix = format!("/restart?t={timeout}");
-        self.act(caller, Op::Restart, id, &suffix, grace).await?;
-        Ok(action(id, "restarted"))
+        let suffix = format!("/{}?t={timeout}", op.name());
+        self.act(caller, op, id, &suffix, grace).await?;
+        Ok(action(id, status))
     }
 
     /// Admits `op` on `id`, then POSTs the action to the container's full
@@ -92,9 +150,18 @@ impl Service {
             .post(&path::container(&c.id, suffix), deadline)
             .await
             .map(drop)
-            .map_err(|e| Error::for_container(e, id));
+            .map_err(|e| state_conflict(Error::for_container(e, id)));
         self.record_action(caller, op, &c, &done);
         done
+    }
+}
+
+/// Docker answers unpausing a container that is not paused with a 500:
+/// it is a conflict with the container's state, like "already paused".
+fn state_conflict(e: Error) -> Error {
+    match e {
+        Error::DockerFailed(m) if m.ends_with("is not paused") => Error::Conflict(m),
+        e => e,
     }
 }
 
@@ -263,6 +330,14 @@ mod tests {
         let ports = d["ports"].as_array().unwrap();
         assert!(ports.contains(&serde_json::json!({"container_port": 80, "host_port": 8080, "protocol": "tcp", "host_ip": "0.0.0.0"})));
         assert!(ports.contains(&serde_json::json!({"container_port": 53, "host_port": null, "protocol": "udp", "host_ip": ""})));
+    }
+
+    #[test]
+    fn unpausing_a_running_container_is_a_conflict() {
+        let e = state_conflict(Error::DockerFailed("Container abc is not paused".into()));
+        assert_eq!(e.status(), 409);
+        let other = state_conflict(Error::DockerFailed("disk full".into()));
+        assert_eq!(other.status(), 502);
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! is), then the text is cut at a line start until its encoded size fits,
 //! and [`ContainerLogs::truncated`] says whether anything was left out.
 //!
+//! What is read is a [`LogRead`]: Docker's own `tail`, `since`, `until`,
+//! `timestamps` and streams, then — for the MCP tool — the lines that
+//! contain a text (among those read), and a cap on the raw bytes of text.
+//!
 //! At most [`CONCURRENT_READS`] reads run at once. A read's turn is handed
 //! to the caller with the logs ([`LogTurn`]), to be kept until the answer
 //! has been written, so clients that never read their answers cannot make
@@ -44,6 +48,60 @@ pub struct LogLimit {
     pub cost: fn(char) -> usize,
 }
 
+/// What to read of a container's log.
+#[derive(Debug, Clone)]
+pub struct LogRead {
+    /// Lines from the end, as Docker counts them.
+    pub tail: u32,
+    /// Unix seconds (see [`crate::http::query::Query::time`]).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Each line prefixed with Docker's RFC 3339 timestamp.
+    pub timestamps: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    /// Only the lines containing this text (case-sensitive).
+    pub contains: Option<String>,
+    /// Most bytes of text kept (UTF-8, before encoding), on top of the limit.
+    pub max_bytes: usize,
+}
+
+impl LogRead {
+    /// The last `tail` lines of both streams, as they are.
+    pub fn tail(tail: u32) -> LogRead {
+        LogRead {
+            tail,
+            since: None,
+            until: None,
+            timestamps: false,
+            stdout: true,
+            stderr: true,
+            contains: None,
+            max_bytes: usize::MAX,
+        }
+    }
+
+    /// Docker's query for this read.
+    fn docker_query(&self) -> String {
+        let flag = |on: bool| if on { "1" } else { "0" };
+        let tail = self.tail.to_string();
+        let mut pairs = vec![
+            ("stdout", flag(self.stdout)),
+            ("stderr", flag(self.stderr)),
+            ("tail", tail.as_str()),
+        ];
+        if self.timestamps {
+            pairs.push(("timestamps", "1"));
+        }
+        for (k, v) in [("since", &self.since), ("until", &self.until)] {
+            if let Some(v) = v {
+                pairs.push((k, v));
+            }
+        }
+        path::query(&pairs)
+    }
+}
+
 impl Service {
     /// Admits the read (inspect tells the container's mode, TTY or not, on
     /// which the answer's framing depends), then reads the logs by full id.
@@ -51,16 +109,14 @@ impl Service {
         &self,
         caller: &Caller,
         id: &str,
-        tail: u32,
+        read: &LogRead,
         limit: LogLimit,
     ) -> Result<(ContainerLogs, LogTurn), Error> {
         check_container_ref(id)?;
         let turn = self.log_turn().await?;
         let info = self.admit(caller, Op::Logs, id).await?;
-        let tail_s = tail.to_string();
-        let q = path::query(&[("stdout", "1"), ("stderr", "1"), ("tail", &tail_s)]);
         let docker = &self.docker;
-        let logs_path = path::container(&info.id, &format!("/logs{q}"));
+        let logs_path = path::container(&info.id, &format!("/logs{}", read.docker_query()));
         let resp = docker
             .open(&logs_path)
             .await
@@ -74,12 +130,21 @@ impl Service {
             .map_err(|e| Error::for_container(e, id))?;
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let (logs, cut) = fit(text, limit);
+        let text = match &read.contains {
+            Some(needle) => grep(&text, needle),
+            None => text,
+        };
+        let (text, cut) = fit(text, limit);
+        let raw = LogLimit {
+            bytes: read.max_bytes,
+            cost: char::len_utf8,
+        };
+        let (logs, capped) = fit(text, raw);
         let logs = ContainerLogs {
             container_id: id.to_string(),
             logs,
-            tail,
-            truncated: trimmed || cut,
+            tail: read.tail,
+            truncated: trimmed || cut || capped,
         };
         Ok((logs, turn))
     }
@@ -94,6 +159,13 @@ impl Service {
             )),
         }
     }
+}
+
+/// The lines of `text` that contain `needle`.
+fn grep(text: &str, needle: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| line.contains(needle))
+        .collect()
 }
 
 /// Cuts the front of `text` until its encoded size fits `limit`, at a line
@@ -276,6 +348,28 @@ mod tests {
                 "{bytes}: cut at a line start"
             );
         }
+    }
+
+    #[test]
+    fn grep_keeps_whole_matching_lines() {
+        let text = "GET /a 200\nGET /b 500\nPOST /c 500\nlast 500";
+        assert_eq!(grep(text, "500"), "GET /b 500\nPOST /c 500\nlast 500");
+        assert_eq!(grep(text, "get"), "", "case-sensitive");
+        assert_eq!(grep("", "x"), "");
+    }
+
+    #[test]
+    fn docker_gets_only_what_was_asked() {
+        let mut read = LogRead::tail(5);
+        assert_eq!(read.docker_query(), "?stdout=1&stderr=1&tail=5");
+        read.stdout = false;
+        read.timestamps = true;
+        read.since = Some("1704067200.5".into());
+        read.until = Some("1704067300".into());
+        assert_eq!(
+            read.docker_query(),
+            "?stdout=0&stderr=1&tail=5&timestamps=1&since=1704067200.5&until=1704067300"
+        );
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! lives in exactly one place.
 //!
 //! - [`access`]: resolving a reference within the scope, and asking the policy.
-//! - [`containers`]: list, inspect, start/stop/restart.
+//! - [`containers`]: list, inspect, start/stop/restart/pause/unpause/kill;
+//!   [`kill`]: the signals kill accepts; [`filters`]: the list's filters.
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
-//! - [`images`]: image list.
+//! - [`images`]: image list; [`networks`]: volume and network lists.
 //! - [`pull`]: pulling an image, its progress read as Docker sends it.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
@@ -16,9 +17,13 @@
 
 mod access;
 mod containers;
+pub use containers::STOP_TIMEOUT;
+pub mod filters;
 pub mod follow;
 mod images;
+pub mod kill;
 pub mod logs;
+mod networks;
 pub mod pull;
 pub mod stats;
 pub mod streams;
@@ -52,6 +57,9 @@ impl Service {
         }
     }
 }
+
+/// Docker's image list, as `/images/` shows it and `/health` counts it.
+const IMAGES: &str = "/images/json";
 
 /// Refuses container references Docker could never hold — names are
 /// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, ids are hex — before any Docker call.

@@ -15,9 +15,17 @@ use crate::models::{ContainerStats, StatsFigures};
 use crate::policy::{Caller, Op};
 
 impl Service {
-    /// One sample (`stream=false`: Docker waits for two readings so CPU % is real).
+    /// One sample (`stream=false`: Docker waits for two readings so CPU % is
+    /// real). A container that is not running has no figures: 409, as the
+    /// stats stream ends for it.
     pub async fn stats(&self, caller: &Caller, id: &str) -> Result<ContainerStats, Error> {
         let c = self.admit(caller, Op::Stats, id).await?;
+        if !c.state.running {
+            return Err(Error::Conflict(format!(
+                "Container {id} is not running ({}): stats are sampled from a running container",
+                c.state.status
+            )));
+        }
         let raw: models::Stats = self
             .docker
             .get_json(&path::container(&c.id, "/stats?stream=false"))

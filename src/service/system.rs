@@ -4,12 +4,13 @@
 //! as an error, and the access policy in force (modes, scope, roles). An unreachable daemon is explained: the open probe says what
 //! the OS said, callers with a token also get the socket and the fix.
 
-use super::Service;
 use super::access::summary_facts;
+use super::{IMAGES, Service};
 use crate::docker::{DockerError, models};
 use crate::error::Error;
 use crate::models::{EnhancedHealth, Health, VersionInfo};
 use crate::policy::{Caller, Op};
+use serde::de::IgnoredAny;
 use std::time::Duration;
 
 impl Service {
@@ -83,16 +84,19 @@ impl Service {
         })
     }
 
-    /// Version and counts from two concurrent Docker calls (under a scope,
-    /// the counts are of the containers in scope), and the policy in force.
+    /// Version and counts from three concurrent Docker calls (under a scope,
+    /// the container counts are of the containers in scope), and the policy
+    /// in force. `images_total` counts what `/images/` lists (Docker's
+    /// `/info` also counts intermediate images).
     pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
         self.permit(caller, Op::Health)?;
-        let (version, info) = tokio::join!(
+        let (version, info, images) = tokio::join!(
             self.docker.get_json::<models::Version>("/version"),
             self.docker.get_json::<models::Info>("/info"),
+            self.docker.get_json::<Vec<IgnoredAny>>(IMAGES),
         );
-        let mut health = match (version, info) {
-            (Ok(v), Ok(i)) => EnhancedHealth {
+        let mut health = match (version, info, images) {
+            (Ok(v), Ok(i), Ok(images)) => EnhancedHealth {
                 status: "ok",
                 docker_connected: true,
                 docker_version: Some(v.version),
@@ -101,12 +105,12 @@ impl Service {
                 arch: Some(v.arch),
                 containers_running: Some(i.containers_running),
                 containers_total: Some(i.containers),
-                images_total: Some(i.images),
+                images_total: Some(images.len() as i64),
                 memory_total: Some(i.mem_total),
                 cpus: Some(i.ncpu),
                 ..EnhancedHealth::default()
             },
-            (Err(e), _) | (_, Err(e)) => self.degraded(Error::from(e)),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => self.degraded(Error::from(e)),
         };
         if health.status == "ok" && self.policy.scoped() {
             match self.scoped_counts().await {

@@ -22,7 +22,7 @@ use super::{events, pumps};
 use crate::app::App;
 use crate::error::Error;
 use crate::http::query::Query;
-use crate::http::router::Route;
+use crate::http::router::{EVENT_PARAMS, Route};
 use crate::policy::{Caller, Op};
 use crate::service::streams::{EventFilters, LogOptions};
 use std::sync::Arc;
@@ -61,14 +61,18 @@ const STATS_LIMITS: Limits = Limits {
 /// Lines a `tail=all` topic replays to late joiners at most (and 1 MiB).
 const REPLAY_ALL: usize = usize::MAX;
 
-/// Filters the events stream accepts, as Docker names them.
-const EVENT_FILTERS: [&str; 7] = [
-    "type",
-    "event",
+/// Event types Docker reports, the values the `type` filter may take.
+const EVENT_TYPES: [&str; 11] = [
+    "builder",
+    "config",
     "container",
+    "daemon",
     "image",
-    "label",
     "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
     "volume",
 ];
 
@@ -93,6 +97,7 @@ pub async fn subscribe(
     mut q: Query,
 ) -> Result<Sub, Close> {
     let refuse = |e: Error| close_for(&e);
+    q.only(route.params().unwrap_or_default()).map_err(refuse)?;
     let hub = app.streams.clone();
     let s = &app.service;
     match route {
@@ -144,33 +149,8 @@ fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
         _ => Some(q.int("tail", 50, 0, 10_000) as u32),
     };
     let timestamps = q.bool("timestamps", false);
-    let since = q.get("since").map(str::to_string);
-    let which = q.get("stream").unwrap_or("all").to_ascii_lowercase();
-    let bad = |name: &str, kind, msg: &str| {
-        Error::Validation(vec![crate::error::FieldError::query(name, kind, msg)])
-    };
-    let (stdout, stderr) = match which.as_str() {
-        "all" => (true, true),
-        "stdout" => (true, false),
-        "stderr" => (false, true),
-        _ => {
-            return Err(bad(
-                "stream",
-                "enum",
-                "Input should be 'stdout', 'stderr' or 'all'",
-            ));
-        }
-    };
-    let since = match since {
-        None => None,
-        Some(s) => Some(unix_time(&s).ok_or_else(|| {
-            bad(
-                "since",
-                "datetime_parsing",
-                "Input should be Unix seconds or an RFC 3339 timestamp",
-            )
-        })?),
-    };
+    let since = q.time("since");
+    let (stdout, stderr) = q.streams(false);
     q.finish()?;
     Ok(LogOptions {
         tail,
@@ -181,25 +161,9 @@ fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
     })
 }
 
-/// `since` as Docker takes it: Unix seconds, possibly fractional.
-fn unix_time(s: &str) -> Option<String> {
-    let s = s.trim();
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    let numeric = match s.split_once('.') {
-        Some((whole, frac)) => digits(whole) && digits(frac),
-        None => digits(s),
-    };
-    if numeric {
-        return Some(s.to_string());
-    }
-    crate::clock::parse_rfc3339(s)
-        .filter(|t| *t >= 0)
-        .map(|t| t.to_string())
-}
-
 fn event_filters(q: &Query) -> Result<EventFilters, Error> {
     let mut filters = EventFilters::new();
-    for name in EVENT_FILTERS {
+    for &name in &EVENT_PARAMS[1..] {
         let values: Vec<String> = q
             .all(name)
             .into_iter()
@@ -219,6 +183,11 @@ fn event_filters(q: &Query) -> Result<EventFilters, Error> {
                 "too_long",
                 "At most 32 values of 256 characters each",
             );
+            return Err(Error::Validation(vec![e]));
+        }
+        if name == "type" && values.iter().any(|v| !EVENT_TYPES.contains(&v.as_str())) {
+            let msg = format!("Input should be one of {}", EVENT_TYPES.join(", "));
+            let e = crate::error::FieldError::query(name, "enum", msg);
             return Err(Error::Validation(vec![e]));
         }
         if !values.is_empty() {

@@ -40,7 +40,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
         "/",
         "/api/v2/containers/",
         "/api/v1/nothing",
-        "/api/v1/containers/x/kill",
+        "/api/v1/containers/x/frobnicate",
         "/docs",
     ] {
         let resp = agent.get(path, Some(&token)).await;

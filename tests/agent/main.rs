@@ -16,6 +16,7 @@ mod mcp;
 mod memory;
 mod pipeline;
 mod policy;
+mod portainer;
 mod pull;
 mod roles;
 mod soak;

@@ -913,7 +913,8 @@ async fn a_tool_result_is_fitted_to_the_response_limit_and_flagged() {
     let agent = Agent::start(&[]).await;
     wait_for_log(&agent, &c.id, "\"last\"").await;
     let session = initialize(&agent, "2025-06-18").await;
-    let args = json!({"container_id": c.id, "tail": 10000});
+    // No byte cap of its own: the response limit is what cuts.
+    let args = json!({"container_id": c.id, "tail": 10000, "max_bytes": 8 << 20});
     let resp = in_session(
         &agent,
         &session,
@@ -1031,7 +1032,7 @@ async fn a_batch_answer_is_capped_and_later_requests_are_refused_in_order() {
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
     wait_for_log(&agent, &c.id, "line 600 ").await;
     let session = initialize(&agent, "2025-03-26").await;
-    let logs = || json!({"container_id": c.id, "tail": 10000});
+    let logs = || json!({"container_id": c.id, "tail": 10000, "max_bytes": 8 << 20});
     let mut batch: Vec<Value> = (1..=5)
         .map(|id| call(id, "get_container_logs", logs()))
         .collect();

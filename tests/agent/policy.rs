@@ -92,6 +92,7 @@ fn row(method: &str, path: &str) -> Row {
         "/api/v1/health" => Row::Health,
         "/api/v1/events/ws" => Row::Events,
         "/api/v1/auth/check" | "/api/v1/images/" | "/api/v1/version" => Row::Unscoped,
+        "/api/v1/volumes/" | "/api/v1/networks/" => Row::Unscoped,
         "/api/v1/auth/login" | "/api/v1/healthz" => Row::Open,
         "/api/v1/images/pull" => Row::Pull,
         "/mcp" | "/mcp/sse" | "/mcp/messages/" => Row::Mcp,
@@ -117,7 +118,7 @@ fn tool_row(tool: &Value) -> ToolRow {
         _ if required.contains(&json!("container_id")) => ToolRow::Container,
         "list_containers" => ToolRow::List,
         "docker_health" => ToolRow::Health,
-        "docker_version" | "list_images" => ToolRow::Unscoped,
+        "docker_version" | "list_images" | "list_volumes" | "list_networks" => ToolRow::Unscoped,
         "pull_image" => ToolRow::Pull,
         _ => panic!("no row for the tool {name}: say how the container scope applies to it"),
     }

@@ -12,8 +12,15 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-const ACTIONS: [&str; 3] = ["start", "stop", "restart"];
-const ACTION_TOOLS: [&str; 3] = ["start_container", "stop_container", "restart_container"];
+const ACTIONS: [&str; 6] = ["start", "stop", "restart", "pause", "unpause", "kill"];
+const ACTION_TOOLS: [&str; 6] = [
+    "start_container",
+    "stop_container",
+    "restart_container",
+    "pause_container",
+    "unpause_container",
+    "kill_container",
+];
 
 fn detail(resp: &Resp) -> String {
     resp.json()["detail"]
@@ -85,7 +92,7 @@ async fn a_read_token_may_look_and_follow_but_not_act_on_any_surface() {
     assert!(sample["memory_usage"].is_u64(), "{sample}");
 
     let listed = agent.mcp_tool_names(&reader).await;
-    assert_eq!(listed.len(), 7, "{listed:?}");
+    assert_eq!(listed.len(), 9, "{listed:?}");
     assert!(
         ACTION_TOOLS
             .iter()
@@ -120,7 +127,7 @@ async fn an_operate_token_may_stop_and_start_over_rest_and_mcp() {
         .await;
     assert_eq!(started["isError"], false, "{started}");
     assert_eq!(c.status(), "running");
-    assert_eq!(agent.mcp_tool_names(&operator).await.len(), 10);
+    assert_eq!(agent.mcp_tool_names(&operator).await.len(), 15);
 }
 
 #[tokio::test]
@@ -135,7 +142,7 @@ async fn api_role_and_mcp_role_set_the_roles_of_the_login_and_the_key() {
     let resp = act(&agent, &jwt, "restart", &c).await;
     assert_eq!(resp.status, 403);
     assert!(detail(&resp).contains("Role 'read'"), "{}", detail(&resp));
-    assert_eq!(agent.mcp_tool_names(MCP_KEY).await.len(), 7);
+    assert_eq!(agent.mcp_tool_names(MCP_KEY).await.len(), 9);
     let health = agent.get("/api/v1/health", Some(&jwt)).await.json();
     assert_eq!(
         health["roles"],
@@ -168,14 +175,14 @@ async fn unknown_tokens_are_refused_on_every_surface() {
 #[tokio::test]
 async fn read_only_refuses_every_change_on_every_surface() {
     let c = Container::run(&[], &["wait"]);
-    let agent = Agent::start(&[("READ_ONLY", "true")]).await;
+    let agent = Agent::start(&[("READ_ONLY", "true"), ("RATE_LIMIT_ENABLED", "false")]).await;
     let jwt = agent.token().await;
     refused(&agent, &jwt, &c, |action| {
         format!("The agent is read-only (READ_ONLY=true): '{action}' is refused")
     })
     .await;
     let listed = agent.mcp_tool_names(MCP_KEY).await;
-    assert_eq!(listed.len(), 7, "{listed:?}");
+    assert_eq!(listed.len(), 9, "{listed:?}");
     for tool in ACTION_TOOLS {
         assert!(!listed.contains(&tool.to_string()), "{tool} hidden");
         let refused = agent
@@ -429,7 +436,7 @@ async fn a_token_removed_from_the_file_stops_working_at_sighup_and_its_streams_c
         202,
         "the session admits its messages"
     );
-    assert_eq!(agent.mcp_tool_names(&gone).await.len(), 7);
+    assert_eq!(agent.mcp_tool_names(&gone).await.len(), 9);
     assert_eq!(
         next_text(&mut gone_ws, Duration::from_millis(300)).await,
         Err(Ending::Silent)

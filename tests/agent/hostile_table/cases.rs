@@ -314,6 +314,9 @@ fn path_tricks(keys: &Keys) -> Vec<Case> {
             ("POST", format!("/api/v1/containers/{id}/stop")),
             ("POST", format!("/api/v1/containers/{id}/restart")),
             ("GET", format!("/api/v1/stats/{id}")),
+            ("POST", format!("/api/v1/containers/{id}/pause")),
+            ("POST", format!("/api/v1/containers/{id}/unpause")),
+            ("POST", format!("/api/v1/containers/{id}/kill")),
         ];
         for (method, path) in rest {
             let route = route_name(method, &path, &id);
@@ -341,6 +344,9 @@ fn path_tricks(keys: &Keys) -> Vec<Case> {
             "start_container",
             "stop_container",
             "restart_container",
+            "pause_container",
+            "unpause_container",
+            "kill_container",
         ] {
             let call = rpc_call(
                 "tools/call",
@@ -372,7 +378,8 @@ fn smuggled_paths(keys: &Keys) -> Vec<Case> {
         )
     };
     vec![
-        case("raw ? ends the id: GET", get("/api/v1/containers/x?/../../images/json", "GET"), NotFound),
+        // What follows `?` is a query parameter the route does not take.
+        case("raw ? ends the id: GET", get("/api/v1/containers/x?/../../images/json", "GET"), Invalid("extra_forbidden")),
         case("raw ? ends the id: POST stop", get("/api/v1/containers/x?/stop", "POST"), Detail(405, "Method Not Allowed")),
         case("raw # after the id", get("/api/v1/containers/x#/../../images/json", "GET"), NotFound),
         case("raw ../ out of containers", get("/api/v1/containers/../images/", "GET"), NotFound),
@@ -400,6 +407,22 @@ fn query_values(keys: &Keys) -> Vec<Case> {
         case("tail with a NUL", get("/api/v1/containers/x/logs?tail=1%00"), Invalid("int_parsing")),
         case("restart timeout 1e9", http("POST", "/api/v1/containers/x/restart?timeout=1e9", &[("Authorization", &auth)], b""), Invalid("int_parsing")),
         case("all=maybe", get("/api/v1/containers/?all=maybe"), Invalid("bool_parsing")),
+        case("unknown parameter on the list", get("/api/v1/containers/?bogus=1"), Invalid("extra_forbidden")),
+        case("token in the query of a REST route", get("/api/v1/images/?token=x"), Invalid("extra_forbidden")),
+        case("status filter not a state", get("/api/v1/containers/?status=up"), Invalid("enum")),
+        case("label filter without a key", get("/api/v1/containers/?label=%3Dx"), Invalid("value_error")),
+        case("name filter of 300 characters", get(&format!("/api/v1/containers/?name={long}")), Invalid("too_long")),
+        case("logs since=yesterday", get("/api/v1/containers/x/logs?since=yesterday"), Invalid("datetime_parsing")),
+        case("logs until negative", get("/api/v1/containers/x/logs?until=-5"), Invalid("datetime_parsing")),
+        case("logs stream=stdin", get("/api/v1/containers/x/logs?stream=stdin"), Invalid("enum")),
+        case("logs timestamps=sometimes", get("/api/v1/containers/x/logs?timestamps=sometimes"), Invalid("bool_parsing")),
+        case("stop timeout 301", http("POST", "/api/v1/containers/x/stop?timeout=301", &[("Authorization", &auth)], b""), Invalid("less_than_equal")),
+        case("kill signal unknown", http("POST", "/api/v1/containers/x/kill?signal=SIGNOPE", &[("Authorization", &auth)], b""), Invalid("enum")),
+        case("kill signal 65", http("POST", "/api/v1/containers/x/kill?signal=65", &[("Authorization", &auth)], b""), Invalid("enum")),
+        case("kill signal with a NUL", http("POST", "/api/v1/containers/x/kill?signal=KILL%00", &[("Authorization", &auth)], b""), Invalid("enum")),
+        case("log stream unknown parameter", stream("/api/v1/logs/ws/x?until=5"), WsClose(1008, "\"until\": Unknown query parameter")),
+        case("events unknown filter", stream("/api/v1/events/ws?colour=red"), WsClose(1008, "\"colour\": Unknown query parameter")),
+        case("events type not a Docker type", stream("/api/v1/events/ws?type=planet"), WsClose(1008, "\"type\": Input should be one of")),
         case("log stream tail negative", stream("/api/v1/logs/ws/x?tail=-5"), WsClose(1008, "\"tail\": Input should be greater than or equal to 0")),
         case("log stream=both", stream("/api/v1/logs/ws/x?stream=both"), WsClose(1008, "\"stream\": Input should be")),
         case("log stream since=yesterday", stream("/api/v1/logs/ws/x?since=yesterday"), WsClose(1008, "\"since\": Input should be")),
