@@ -130,6 +130,8 @@ pub struct McpConfig {
     pub enabled: bool,
     pub api_key: Secret,
     pub debug: bool,
+    /// Items per page of `resources/list` (`MCP_PAGE_SIZE`).
+    pub page_size: usize,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -345,6 +347,7 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         enabled: vars.bool("MCP_ENABLED", true)?,
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
+        page_size: vars.number("MCP_PAGE_SIZE", 50, 1, 1000)?,
     })
 }
 
