@@ -27,7 +27,7 @@
 
 pub mod changes;
 pub mod jsonrpc;
-mod listen;
+pub mod listen;
 mod paging;
 mod prompts;
 pub mod protocol;

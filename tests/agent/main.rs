@@ -16,6 +16,7 @@ mod mcp;
 mod memory;
 mod pipeline;
 mod policy;
+mod resources;
 mod roles;
 mod soak;
 mod streams;
