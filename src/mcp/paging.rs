@@ -55,6 +55,16 @@ pub fn page(
     Ok(result)
 }
 
+/// The page `params` asks for of a list fixed in the binary: `json`, an
+/// array of objects keyed by their `key` field.
+pub fn fixed(json: &str, key: &str, params: &Value, field: &str) -> Result<Value, RpcError> {
+    let all: Vec<Value> = serde_json::from_str(json).unwrap_or_default();
+    let keyed = all
+        .into_iter()
+        .map(|v| (v[key].as_str().unwrap_or("").to_string(), v));
+    page(keyed.collect(), params, usize::MAX, field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

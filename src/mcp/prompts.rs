@@ -13,12 +13,12 @@
 //! exist (or is out of scope) is invalid params (-32602).
 
 use super::changes::LIST_URI;
-use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcError};
+use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RpcError};
 use super::paging;
-use super::protocol::{Ctx, cacheable};
+use super::protocol::{Ctx, cacheable, unknown_method, within};
 use super::resources::to_text;
 use crate::error::Error;
-use crate::http::body::{encoded_len, escaped_len};
+use crate::http::body::escaped_len;
 use crate::models::{ContainerDetail, StatsFigures};
 use crate::service::logs::LogLimit;
 use serde_json::{Value, json};
@@ -43,30 +43,11 @@ pub async fn handle(
 ) -> Result<Value, RpcError> {
     match method {
         "prompts/list" => {
-            let prompts: Vec<Value> = serde_json::from_str(PROMPTS).unwrap_or_default();
-            let keyed = prompts
-                .into_iter()
-                .map(|p| (p["name"].as_str().unwrap_or("").to_string(), p));
-            let page = paging::page(keyed.collect(), params, usize::MAX, "prompts")?;
+            let page = paging::fixed(PROMPTS, "name", params, "prompts")?;
             Ok(cacheable(page, "public"))
         }
-        "prompts/get" => {
-            let result = get(ctx, params).await?;
-            let size = encoded_len(&result);
-            if size > room {
-                return Err(RpcError::new(
-                    INTERNAL_ERROR,
-                    format!(
-                        "The prompt is too large to send: {size} bytes, and this answer has room for {room}"
-                    ),
-                ));
-            }
-            Ok(result)
-        }
-        _ => Err(RpcError::new(
-            METHOD_NOT_FOUND,
-            format!("Method not found: {method}"),
-        )),
+        "prompts/get" => within(get(ctx, params).await?, room, "The prompt"),
+        _ => Err(unknown_method(method)),
     }
 }
 

@@ -16,8 +16,8 @@
 
 use super::changes::Listener;
 use super::jsonrpc::{
-    self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
-    Message, RESPONSE_LIMIT, Reply, RpcError,
+    self, Answer, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE,
+    METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError,
 };
 use super::{prompts, resources, tools};
 use crate::app::App;
@@ -141,14 +141,27 @@ async fn handle_within(
         "tools/call" => tools::call(ctx, params, room).await?,
         m if m.starts_with("resources/") => resources::handle(ctx, m, params, room).await?,
         m if m.starts_with("prompts/") => prompts::handle(ctx, m, params, room).await?,
-        _ => {
-            return Err(RpcError::new(
-                METHOD_NOT_FOUND,
-                format!("Method not found: {method}"),
-            ));
-        }
+        _ => return Err(unknown_method(method)),
     };
     Ok(if modern { complete(result) } else { result })
+}
+
+pub(super) fn unknown_method(method: &str) -> RpcError {
+    RpcError::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+}
+
+/// `result`, or an internal error when it takes more than `room` bytes.
+pub(super) fn within(result: Value, room: usize, what: &str) -> Result<Value, RpcError> {
+    let size = encoded_len(&result);
+    if size > room {
+        return Err(RpcError::new(
+            INTERNAL_ERROR,
+            format!(
+                "{what} is too large to send: {size} bytes, and this answer has room for {room}"
+            ),
+        ));
+    }
+    Ok(result)
 }
 
 /// The response to one message, if it needs one (notifications and client

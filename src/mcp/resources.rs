@@ -15,11 +15,11 @@
 //! remember it on the session's [`Listener`].
 
 use super::changes::{LIST_URI, Listener};
-use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RpcError};
+use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RpcError};
 use super::paging;
-use super::protocol::{Ctx, Era, cacheable, cached};
+use super::protocol::{Ctx, Era, cacheable, cached, unknown_method, within};
 use crate::error::Error;
-use crate::http::body::{encoded_len, escaped_len};
+use crate::http::body::escaped_len;
 use crate::policy::Op;
 use crate::service::logs::LogLimit;
 use serde_json::{Value, json};
@@ -99,11 +99,7 @@ pub async fn handle(
     match (method, &ctx.listener) {
         ("resources/list", _) => list(ctx, params).await,
         ("resources/templates/list", _) => {
-            let templates: Vec<Value> = serde_json::from_str(TEMPLATES).unwrap_or_default();
-            let keyed = templates
-                .into_iter()
-                .map(|t| (t["uriTemplate"].as_str().unwrap_or("").to_string(), t));
-            let page = paging::page(keyed.collect(), params, usize::MAX, "resourceTemplates")?;
+            let page = paging::fixed(TEMPLATES, "uriTemplate", params, "resourceTemplates")?;
             Ok(cacheable(page, "public"))
         }
         ("resources/read", _) => read(ctx, params, room).await,
@@ -112,10 +108,7 @@ pub async fn handle(
             l.unsubscribe(uri_param(params)?);
             Ok(json!({}))
         }
-        _ => Err(RpcError::new(
-            METHOD_NOT_FOUND,
-            format!("Method not found: {method}"),
-        )),
+        _ => Err(unknown_method(method)),
     }
 }
 
@@ -171,16 +164,7 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
         }
     };
     let result = json!({"contents": [{"uri": uri, "mimeType": mime, "text": text}]});
-    let size = encoded_len(&result);
-    if size > room {
-        return Err(RpcError::new(
-            INTERNAL_ERROR,
-            format!(
-                "{uri} is too large to send: {size} bytes, and this answer has room for {room}"
-            ),
-        ));
-    }
-    Ok(cached(result, LIVE_TTL_MS, "private"))
+    Ok(cached(within(result, room, uri)?, LIVE_TTL_MS, "private"))
 }
 
 /// A value as compact JSON text.
