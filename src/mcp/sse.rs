@@ -8,6 +8,11 @@
 //! must still match, and a session opened with a scoped token stops
 //! admitting once the token is removed).
 //!
+//! A session's resource subscriptions (`resources/subscribe`) are heard on
+//! its stream too, as `message` events, taken from its
+//! [`super::changes::Listener`] as the stream is read (so they never fill
+//! the answer queue).
+//!
 //! Sessions are bounded in number and idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
 //! `WS_PING_INTERVAL` (30 s); the
