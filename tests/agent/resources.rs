@@ -548,3 +548,49 @@ async fn the_official_python_sdk_reads_subscribes_and_gets_prompts_on_both_eras(
         );
     }
 }
+
+/// Waits (bounded) until `done` holds.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
+#[tokio::test]
+async fn one_docker_follow_serves_every_listener_and_stops_with_the_last() {
+    use docker_agent::app::App;
+    use docker_agent::config::Config;
+    let config = Config::from_vars(&test_vars(&[("WS_PING_INTERVAL", "1")])).unwrap();
+    let app = App::new(config);
+    let agent = Agent::serve(app.clone()).await;
+    assert_eq!(
+        (app.mcp.changes.count(), app.streams.upstream_count()),
+        (0, 0)
+    );
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"_meta": meta(), "notifications": {"resourcesListChanged": true}}});
+    let auth = bearer();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "subscriptions/listen"),
+    ];
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let (_, events) =
+            open_events(&agent, Method::POST, "/mcp", &headers, &body.to_string()).await;
+        let mut events = events.unwrap();
+        events.next_json().await.unwrap();
+        streams.push(events);
+    }
+    assert_eq!(app.mcp.changes.count(), 3);
+    eventually("one follow", || app.streams.upstream_count() == 1).await;
+    streams.clear();
+    eventually("no listener and no follow left", || {
+        app.mcp.changes.count() == 0 && app.streams.upstream_count() == 0
+    })
+    .await;
+}
