@@ -139,11 +139,36 @@ async fn handle_within(
             cacheable(json!({"tools": tools::list(ctx.era, &may)}), "private")
         }
         "tools/call" => tools::call(ctx, params, room).await?,
-        m if m.starts_with("resources/") => resources::handle(ctx, m, params, room).await?,
-        m if m.starts_with("prompts/") => prompts::handle(ctx, m, params, room).await?,
+        m if m.starts_with("resources/") => {
+            charge_read(ctx)?;
+            resources::handle(ctx, m, params, room).await?
+        }
+        m if m.starts_with("prompts/") => {
+            charge_read(ctx)?;
+            prompts::handle(ctx, m, params, room).await?
+        }
         _ => return Err(unknown_method(method)),
     };
     Ok(if modern { complete(result) } else { result })
+}
+
+/// A resource or prompt read past the read limit.
+pub const RATE_LIMITED: i64 = -32029;
+
+/// Resources and prompts read Docker as REST reads do, so they draw from
+/// the same read limit (tools charge theirs in [`tools`]).
+fn charge_read(ctx: &Ctx<'_>) -> Result<(), RpcError> {
+    let limiter = &ctx.app.limiter;
+    limiter
+        .check_class(ctx.client, crate::limit::Class::Read)
+        .map_err(|limited| {
+            let secs = limited.retry_after_secs();
+            RpcError::new(
+                RATE_LIMITED,
+                format!("Too many requests: retry after {secs} seconds"),
+            )
+            .with_data(json!({"retryAfter": secs}))
+        })
 }
 
 pub(super) fn unknown_method(method: &str) -> RpcError {

@@ -594,3 +594,21 @@ async fn one_docker_follow_serves_every_listener_and_stops_with_the_last() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn resources_and_prompts_draw_from_the_read_limit() {
+    let agent = Agent::start(&[]).await;
+    let mut codes = Vec::new();
+    for _ in 0..61 {
+        let body = modern(&agent, "prompts/list", json!({})).await.json();
+        codes.push(body["error"]["code"].as_i64().unwrap_or(0));
+    }
+    assert!(codes[..60].iter().all(|c| *c == 0), "{codes:?}");
+    assert_eq!(codes[60], -32029, "the 61st read in a minute");
+    let e = modern(&agent, "resources/read", read(LIST)).await.json();
+    assert_eq!(e["error"]["code"], -32029);
+    assert!(
+        e["error"]["data"]["retryAfter"].as_u64().unwrap() >= 1,
+        "{e}"
+    );
+}
