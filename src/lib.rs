@@ -10,7 +10,8 @@
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
-//! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, legacy SSE and Streamable HTTP.
+//! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, resources, prompts,
+//!   change notifications, legacy SSE and Streamable HTTP.
 //! - [`service`]: one method per Docker operation — the single path every surface takes.
 //! - [`policy`]: roles, scoped tokens, container scope, read-only modes — every access decision.
 //! - [`docker`]: the hand-written Docker Engine API client and its decoders.

@@ -134,6 +134,8 @@ pub struct McpConfig {
     /// replaced by `<redacted>` on MCP (a model's context is no place for
     /// secrets); REST shows them.
     pub redact_env: bool,
+    /// Items per page of `resources/list` (`MCP_PAGE_SIZE`).
+    pub page_size: usize,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -350,6 +352,7 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
         redact_env: vars.bool("MCP_REDACT_ENV", true)?,
+        page_size: vars.number("MCP_PAGE_SIZE", 50, 1, 1000)?,
     })
 }
 

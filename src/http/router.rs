@@ -19,7 +19,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 26] = [
+pub const ROUTES: [(&str, &str); 27] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -41,6 +41,7 @@ pub const ROUTES: [(&str, &str); 26] = [
     ("GET", "/api/v1/events/ws"),
     ("POST", "/mcp"),
     ("DELETE", "/mcp"),
+    ("GET", "/mcp"),
     ("GET", "/mcp/sse"),
     ("POST", "/mcp/messages/"),
     ("POST", "/api/v1/images/pull"),
@@ -168,7 +169,7 @@ pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
 
 fn match_mcp(rest: &str) -> Option<(Route, &'static str)> {
     match rest.strip_suffix('/').unwrap_or(rest) {
-        "" => Some((Route::Mcp, "POST, DELETE")),
+        "" => Some((Route::Mcp, "GET, POST, DELETE")),
         "/sse" => Some((Route::McpSse, "GET")),
         "/messages" => Some((Route::McpMessages, "POST")),
         _ => None,
@@ -231,7 +232,11 @@ mod tests {
     fn mcp_routes_exist_only_when_enabled() {
         assert_eq!(resolve_post("/mcp"), Ok(Route::Mcp));
         assert_eq!(resolve(&Method::DELETE, "/mcp/", true), Ok(Route::Mcp));
-        assert_eq!(get("/mcp"), Err(Error::MethodNotAllowed("POST, DELETE")));
+        assert_eq!(get("/mcp"), Ok(Route::Mcp));
+        assert_eq!(
+            resolve(&Method::PUT, "/mcp", true),
+            Err(Error::MethodNotAllowed("GET, POST, DELETE"))
+        );
         assert_eq!(get("/mcp/sse"), Ok(Route::McpSse));
         assert_eq!(resolve_post("/mcp/messages/"), Ok(Route::McpMessages));
         assert_eq!(resolve_post("/mcp/messages"), Ok(Route::McpMessages));

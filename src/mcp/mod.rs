@@ -9,6 +9,11 @@
 //! - [`protocol`]: what each method answers, per era;
 //! - [`tools`]: the ten Docker tools over the service layer, listed to each
 //!   caller as its role and the read-only modes allow;
+//! - [`resources`] and [`prompts`]: container resources and the prompts
+//!   assembled from them, in the stable order of [`paging`];
+//! - [`changes`]: resource change notifications driven by Docker's events,
+//!   heard on the streams of [`listen`] (`GET /mcp`, `subscriptions/listen`)
+//!   and on legacy SSE streams;
 //! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables.
 //!
 //! Admission, before anything is read: an `Origin` that is neither listed in
@@ -20,8 +25,13 @@
 //! session it names. Every refused admission is recorded in the audit trail
 //! (`mcp.auth`).
 
+pub mod changes;
 pub mod jsonrpc;
+pub mod listen;
+mod paging;
+mod prompts;
 pub mod protocol;
+mod resources;
 mod sessions;
 pub mod sse;
 pub mod streamable;
@@ -43,12 +53,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Sessions of both transports.
+/// Sessions of both transports, and the notification streams.
 pub struct McpState {
-    /// Handshake-era Streamable HTTP sessions: id → negotiated version.
-    pub streamable: Sessions<&'static str>,
+    /// Handshake-era Streamable HTTP sessions.
+    pub streamable: Sessions<streamable::Handshake>,
     /// Legacy HTTP+SSE sessions.
     pub sse: Sessions<Arc<sse::SseSession>>,
+    /// Resource change notifications, from Docker's events.
+    pub changes: Arc<changes::Watcher>,
+    /// Open notification streams, per client.
+    slots: listen::Slots,
 }
 
 /// Sessions idle this long expire.
@@ -59,6 +73,8 @@ impl McpState {
         McpState {
             streamable: Sessions::new(1000, SESSION_IDLE),
             sse: Sessions::new(100, SESSION_IDLE),
+            changes: Arc::default(),
+            slots: listen::Slots::default(),
         }
     }
 }
@@ -188,6 +204,7 @@ pub async fn handle(
         (Route::McpSse, _) => sse::open(app, caller),
         (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
         (_, &Method::DELETE) => streamable::delete(app, req.headers()),
+        (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
     }
 }

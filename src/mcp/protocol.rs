@@ -14,11 +14,12 @@
 //! batch runs its requests in order while enough of it is left, answering
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
+use super::changes::Listener;
 use super::jsonrpc::{
-    self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
-    Message, RESPONSE_LIMIT, Reply, RpcError,
+    self, Answer, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE,
+    METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError,
 };
-use super::tools;
+use super::{prompts, resources, tools};
 use crate::app::App;
 use crate::http::body::encoded_len;
 use crate::policy::Caller;
@@ -38,7 +39,8 @@ pub const SUPPORTED: [&str; 5] = [
     HANDSHAKE[2],
     HANDSHAKE[3],
 ];
-/// How long list results may be cached: the tool set changes only with a new binary.
+/// How long list results may be cached: the tools, prompts and resource
+/// templates change only with a new binary.
 const TTL_MS: u64 = 3_600_000;
 /// Room for what wraps a result in its answer, `{"jsonrpc":"2.0","id":…,
 /// "result":…}` and the modern `"resultType"` (the id is counted apart).
@@ -86,6 +88,9 @@ pub struct Ctx<'a> {
     pub era: Era,
     pub client: IpAddr,
     pub caller: &'a Caller,
+    /// The handshake session's listener (resource subscriptions); `None`
+    /// on 2026-07-28, which has no sessions.
+    pub listener: Option<Arc<Listener>>,
 }
 
 fn server_info() -> Value {
@@ -97,7 +102,11 @@ Use list_containers to find containers (by id, id prefix or name), get_container
 get_container_stats to inspect them, and start/stop/restart_container to act on them.";
 
 fn capabilities() -> Value {
-    json!({"tools": {"listChanged": false}})
+    json!({
+        "tools": {"listChanged": false},
+        "resources": {"subscribe": true, "listChanged": true},
+        "prompts": {"listChanged": false},
+    })
 }
 
 /// Answers request `method`; `Err` is a JSON-RPC error.
@@ -130,14 +139,54 @@ async fn handle_within(
             cacheable(json!({"tools": tools::list(ctx.era, &may)}), "private")
         }
         "tools/call" => tools::call(ctx, params, room).await?,
-        _ => {
-            return Err(RpcError::new(
-                METHOD_NOT_FOUND,
-                format!("Method not found: {method}"),
-            ));
+        m if m.starts_with("resources/") => {
+            charge_read(ctx)?;
+            resources::handle(ctx, m, params, room).await?
         }
+        m if m.starts_with("prompts/") => {
+            charge_read(ctx)?;
+            prompts::handle(ctx, m, params, room).await?
+        }
+        _ => return Err(unknown_method(method)),
     };
     Ok(if modern { complete(result) } else { result })
+}
+
+/// A resource or prompt read past the read limit.
+pub const RATE_LIMITED: i64 = -32029;
+
+/// Resources and prompts read Docker as REST reads do, so they draw from
+/// the same read limit (tools charge theirs in [`tools`]).
+fn charge_read(ctx: &Ctx<'_>) -> Result<(), RpcError> {
+    let limiter = &ctx.app.limiter;
+    limiter
+        .check_class(ctx.client, crate::limit::Class::Read)
+        .map_err(|limited| {
+            let secs = limited.retry_after_secs();
+            RpcError::new(
+                RATE_LIMITED,
+                format!("Too many requests: retry after {secs} seconds"),
+            )
+            .with_data(json!({"retryAfter": secs}))
+        })
+}
+
+pub(super) fn unknown_method(method: &str) -> RpcError {
+    RpcError::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+}
+
+/// `result`, or an internal error when it takes more than `room` bytes.
+pub(super) fn within(result: Value, room: usize, what: &str) -> Result<Value, RpcError> {
+    let size = encoded_len(&result);
+    if size > room {
+        return Err(RpcError::new(
+            INTERNAL_ERROR,
+            format!(
+                "{what} is too large to send: {size} bytes, and this answer has room for {room}"
+            ),
+        ));
+    }
+    Ok(result)
 }
 
 /// The response to one message, if it needs one (notifications and client
@@ -218,8 +267,13 @@ fn initialize(params: &Value) -> Value {
 /// Adds the modern era's cache hints (ignored by older clients): `public`
 /// for what every caller gets alike, `private` for what depends on who asks
 /// (the tools a caller's role allows).
-fn cacheable(mut result: Value, scope: &str) -> Value {
-    result["ttlMs"] = json!(TTL_MS);
+pub(super) fn cacheable(result: Value, scope: &str) -> Value {
+    cached(result, TTL_MS, scope)
+}
+
+/// [`cacheable`] for `ttl_ms`, for what changes sooner than the binary.
+pub(super) fn cached(mut result: Value, ttl_ms: u64, scope: &str) -> Value {
+    result["ttlMs"] = json!(ttl_ms);
     result["cacheScope"] = json!(scope);
     result
 }

@@ -107,9 +107,9 @@ impl<T: Clone> Sessions<T> {
             .is_none_or(|e| now.duration_since(e.last_used) >= self.idle)
     }
 
-    /// Ends a session; false if it did not exist.
-    pub fn remove(&self, id: &str) -> bool {
-        self.lock().remove(id).is_some()
+    /// Ends a session, returning it; `None` if it did not exist.
+    pub fn remove(&self, id: &str) -> Option<T> {
+        self.lock().remove(id).map(|e| e.value)
     }
 }
 
@@ -194,8 +194,8 @@ mod tests {
         assert!(s.expired(&b));
         assert_eq!(s.get(&b), None, "b idled out");
         assert!(s.insert(4).is_some(), "room again");
-        assert!(s.remove(&a));
-        assert!(!s.remove(&a));
+        assert_eq!(s.remove(&a), Some(1));
+        assert_eq!(s.remove(&a), None);
         assert_eq!(s.get(&a), None);
     }
 }

@@ -8,6 +8,11 @@
 //! must still match, and a session opened with a scoped token stops
 //! admitting once the token is removed).
 //!
+//! A session's resource subscriptions (`resources/subscribe`) are heard on
+//! its stream too, as `message` events, taken from its
+//! [`super::changes::Listener`] as the stream is read (so they never fill
+//! the answer queue).
+//!
 //! Sessions are bounded in number and idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
 //! `WS_PING_INTERVAL` (30 s); the
@@ -18,6 +23,7 @@
 //! gets an `error` event, its stream ends and the session is removed (later
 //! messages to it get 404), with a warning in the agent's log.
 
+use super::changes::Listener;
 use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx, Era};
 use super::streamable::read_body;
@@ -57,6 +63,8 @@ pub struct SseSession {
     /// Set once the queue overflowed; `cut` then ends the stream.
     cut_off: AtomicBool,
     cut: Notify,
+    /// The resources it subscribed to, heard on its stream.
+    listener: Arc<Listener>,
 }
 
 impl SseSession {
@@ -92,7 +100,8 @@ impl Drop for Cleanup {
     }
 }
 
-fn event(name: &str, data: impl Display) -> Bytes {
+/// One server-sent event: the framing every MCP stream uses.
+pub(super) fn event(name: &str, data: impl Display) -> Bytes {
     Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
 }
 
@@ -120,7 +129,8 @@ impl SessionStream {
                 self.session.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
                 Some(bytes)
             }
-            _ = self.tick.tick() => (!app.mcp.sse.expired(&self.cleanup.id)).then(|| Bytes::from_static(b": ping\n\n")),
+            _ = self.tick.tick() => (!app.mcp.sse.expired(&self.cleanup.id)).then(|| Bytes::from_static(KEEP_ALIVE)),
+            change = self.session.listener.next() => Some(event("message", change.message(None))),
             _ = self.session.cut.notified() => {
                 self.ended = true;
                 Some(event("error", format_args!("session ended: over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream")))
@@ -135,6 +145,7 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let session = Arc::new(SseSession {
         tx,
+        listener: Listener::new(caller.clone(), true),
         caller,
         version: Mutex::new("2024-11-05"),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
@@ -163,9 +174,16 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let rest = futures_util::stream::unfold(state, |mut stream| async move {
         stream.next().await.map(|bytes| (bytes, stream))
     });
-    let frames = futures_util::stream::once(async { first })
-        .chain(rest)
-        .map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
+    Ok(event_stream(
+        futures_util::stream::once(async { first }).chain(rest),
+    ))
+}
+
+/// A `text/event-stream` response writing `events` as they come.
+pub(super) fn event_stream(
+    events: impl futures_util::Stream<Item = Bytes> + Send + 'static,
+) -> Response<Body> {
+    let frames = events.map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
     let mut resp = Response::new(StreamBody::new(frames).boxed_unsync());
     let h = resp.headers_mut();
     h.insert(
@@ -174,8 +192,11 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(resp)
+    resp
 }
+
+/// The keep-alive comment of every MCP stream.
+pub(super) const KEEP_ALIVE: &[u8] = b": ping\n\n";
 
 fn is_session_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -231,6 +252,7 @@ pub async fn message(
             era: Era::Handshake(version),
             client,
             caller: &caller,
+            listener: Some(session.listener.clone()),
         };
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {

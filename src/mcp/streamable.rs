@@ -16,8 +16,10 @@
 //!   one makes room, so nobody is locked out.
 //!
 //! Notifications and client responses get `202` with no body; requests get
-//! `application/json`. `GET` is 405: the agent has nothing to push.
+//! `application/json`, except `subscriptions/listen`, whose answer is a
+//! stream; `GET` opens a handshake session's stream (see [`super::listen`]).
 
+use super::changes::Listener;
 use super::jsonrpc::{
     self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, RpcError,
     UNSUPPORTED_PROTOCOL_VERSION,
@@ -36,6 +38,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
+
+/// A handshake-era session: its negotiated version and what it subscribed to.
+#[derive(Clone)]
+pub struct Handshake {
+    pub version: &'static str,
+    pub listener: Arc<Listener>,
+}
 /// Handshake sessions one client may hold; its next `initialize` ends its
 /// least recently used one.
 pub const SESSIONS_PER_CLIENT: usize = 64;
@@ -99,6 +108,7 @@ pub async fn post(
                 era: Era::Modern,
                 client,
                 caller,
+                listener: None,
             };
             stateless(&ctx, &headers, &id, &method, &params).await
         }
@@ -115,15 +125,18 @@ async fn initialize(
     params: &Value,
 ) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
+    let listener = Listener::new(caller.clone(), true);
+    let handshake = Handshake { version, listener };
     let session = app
         .mcp
         .streamable
-        .open(client, SESSIONS_PER_CLIENT, version);
+        .open(client, SESSIONS_PER_CLIENT, handshake);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
         client,
         caller,
+        listener: None,
     };
     let answer = protocol::answer(
         &ctx,
@@ -172,7 +185,7 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(version) = app.mcp.streamable.get(session) else {
+    let Some(Handshake { version, listener }) = app.mcp.streamable.get(session) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
@@ -183,6 +196,7 @@ async fn handshake(
         era: Era::Handshake(version),
         client,
         caller,
+        listener: Some(listener),
     };
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,
@@ -272,6 +286,12 @@ async fn stateless(
     if let Err((status, e)) = checked {
         return rpc(status, &e.response(id), None);
     }
+    if method == "subscriptions/listen" {
+        return match super::listen::modern(ctx, id, params).await {
+            Ok(stream) => stream,
+            Err(e) => rpc(StatusCode::OK, &e.response(id), None),
+        };
+    }
     match protocol::handle(ctx, method, params).await {
         Ok(result) => rpc(StatusCode::OK, &jsonrpc::result(id, result), None),
         Err(e) if e.code == METHOD_NOT_FOUND => rpc(StatusCode::NOT_FOUND, &e.response(id), None),
@@ -282,11 +302,13 @@ async fn stateless(
 /// `DELETE /mcp`: ends a handshake-era session.
 pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
     let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
-    if app.mcp.streamable.remove(session) {
-        Ok(Response::new(body::empty()))
-    } else {
-        Err(Error::UnknownSession)
-    }
+    let ended = app
+        .mcp
+        .streamable
+        .remove(session)
+        .ok_or(Error::UnknownSession)?;
+    ended.listener.ended.notify_one();
+    Ok(Response::new(body::empty()))
 }
 
 #[cfg(test)]

@@ -132,15 +132,22 @@ pub async fn subscribe(
         _ => {
             let filters = event_filters(&q).map_err(refuse)?;
             s.permit(caller, Op::Events).map_err(refuse)?;
-            let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
-            let (app, since) = (app.clone(), crate::clock::unix_now_nanos());
-            let starter: Starter<StreamKey> = Arc::new(move |p, from| {
-                let task = events::pump(app.clone(), p, filters.clone(), since, from);
-                tokio::spawn(task).abort_handle()
-            });
-            Ok(hub.subscribe(key, EVENT_LIMITS, 0, starter))
+            Ok(events(app, filters))
         }
     }
+}
+
+/// Joins (or starts) the shared events topic for `filters`; the caller
+/// was admitted already.
+pub fn events(app: &Arc<App>, filters: EventFilters) -> Sub {
+    let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
+    let (hub, since) = (app.streams.clone(), crate::clock::unix_now_nanos());
+    let app = app.clone();
+    let starter: Starter<StreamKey> = Arc::new(move |p, from| {
+        let task = events::pump(app.clone(), p, filters.clone(), since, from);
+        tokio::spawn(task).abort_handle()
+    });
+    hub.subscribe(key, EVENT_LIMITS, 0, starter)
 }
 
 fn log_options(q: &mut Query) -> Result<LogOptions, Error> {

@@ -18,6 +18,7 @@ mod pipeline;
 mod policy;
 mod portainer;
 mod pull;
+mod resources;
 mod roles;
 mod soak;
 mod streams;

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 const MODERN: &str = "2026-07-28";
 
-fn bearer() -> String {
+pub fn bearer() -> String {
     format!("Bearer {MCP_KEY}")
 }
 
 /// POSTs a JSON-RPC body to `/mcp` with the key and extra headers.
-async fn post(agent: &Agent, body: &Value, headers: &[(&str, &str)]) -> Resp {
+pub async fn post(agent: &Agent, body: &Value, headers: &[(&str, &str)]) -> Resp {
     let auth = bearer();
     let mut all = vec![
         ("authorization", auth.as_str()),
@@ -28,12 +28,12 @@ async fn post(agent: &Agent, body: &Value, headers: &[(&str, &str)]) -> Resp {
         .await
 }
 
-fn meta() -> Value {
+pub fn meta() -> Value {
     json!({"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}, "io.modelcontextprotocol/clientCapabilities": {}})
 }
 
 /// `DELETE /mcp` for `session`.
-async fn end_session(agent: &Agent, session: &str) -> Resp {
+pub async fn end_session(agent: &Agent, session: &str) -> Resp {
     let auth = bearer();
     let headers = [
         ("authorization", auth.as_str()),
@@ -56,7 +56,7 @@ async fn raw(agent: &Agent, body: &str) -> Resp {
 }
 
 /// A stateless 2026-07-28 request with correct headers.
-async fn modern(agent: &Agent, method: &str, mut params: Value) -> Resp {
+pub async fn modern(agent: &Agent, method: &str, mut params: Value) -> Resp {
     params["_meta"] = meta();
     let name = params
         .get("name")
@@ -75,7 +75,7 @@ async fn modern(agent: &Agent, method: &str, mut params: Value) -> Resp {
 }
 
 /// Opens a handshake-era session; returns its id.
-async fn initialize(agent: &Agent, version: &str) -> String {
+pub async fn initialize(agent: &Agent, version: &str) -> String {
     let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
     let resp = post(agent, &body, &[]).await;
     assert_eq!(resp.status, 200);
@@ -85,7 +85,7 @@ async fn initialize(agent: &Agent, version: &str) -> String {
         .to_string()
 }
 
-async fn in_session(agent: &Agent, session: &str, version: &str, body: &Value) -> Resp {
+pub async fn in_session(agent: &Agent, session: &str, version: &str, body: &Value) -> Resp {
     post(
         agent,
         body,
@@ -318,10 +318,7 @@ async fn handshake_sessions_follow_the_streamable_http_rules() {
     let get = agent
         .request(Method::GET, "/mcp", &[("authorization", &bearer())], b"")
         .await;
-    assert_eq!(
-        (get.status, get.header("allow")),
-        (405, Some("POST, DELETE"))
-    );
+    assert_eq!(get.status, 400, "GET /mcp opens a session's stream");
     let delete = end_session(&agent, &session).await;
     assert_eq!(delete.status, 200);
     assert_eq!(
@@ -465,8 +462,8 @@ async fn the_stateless_revision_is_served_without_sessions() {
         (404, json!(-32601)),
         "no ping in 2026-07-28"
     );
-    let init_less = modern(&agent, "resources/list", json!({})).await;
-    assert_eq!(init_less.status, 404);
+    let unknown = modern(&agent, "completion/complete", json!({})).await;
+    assert_eq!(unknown.status, 404, "an unknown method");
 }
 
 #[tokio::test]
@@ -653,58 +650,18 @@ async fn docker_errors_are_tool_errors_not_protocol_errors() {
     );
 }
 
-/// Reads server-sent events from a streaming response.
-struct Events {
-    body: hyper::body::Incoming,
-    buf: String,
-}
-
-impl Events {
-    async fn next(&mut self) -> Option<(String, String)> {
-        use http_body_util::BodyExt;
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                if block.starts_with(':') {
-                    continue;
-                }
-                let field = |name: &str| {
-                    block
-                        .lines()
-                        .find_map(|l| l.strip_prefix(name))
-                        .unwrap_or("")
-                        .trim()
-                        .to_string()
-                };
-                return Some((field("event:"), field("data:")));
-            }
-            let frame = tokio::time::timeout(Duration::from_secs(20), self.body.frame())
-                .await
-                .ok()??
-                .ok()?;
-            if let Ok(data) = frame.into_data() {
-                self.buf.push_str(&String::from_utf8_lossy(&data));
-            }
-        }
-    }
-}
-
-async fn open_sse(agent: &Agent) -> Events {
-    use http_body_util::Empty;
-    use hyper_util::client::legacy::Client;
-    let client: Client<_, Empty<hyper::body::Bytes>> =
-        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let req = hyper::Request::get(agent.url("/mcp/sse"))
-        .header("authorization", bearer())
-        .body(Empty::new())
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    Events {
-        body: resp.into_body(),
-        buf: String::new(),
-    }
+pub async fn open_sse(agent: &Agent) -> Events {
+    let auth = bearer();
+    let (status, events) = open_events(
+        agent,
+        Method::GET,
+        "/mcp/sse",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    events.expect("an event stream")
 }
 
 #[tokio::test]

@@ -513,6 +513,8 @@ fn mcp_admission(keys: &Keys) -> Vec<Case> {
         case("MCP with a 1 MB key", raw(format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n{huge}Content-Length: 2\r\n\r\n{{}}").as_bytes()), StatusOrClosed(431)),
         case("MCP from a foreign Origin", with(&[("Authorization", &key), ("Origin", "https://evil.example")]), Detail(403, "Origin not allowed")),
         case("MCP with a foreign Host", with(&[("Authorization", &key), ("Host", "evil.example")]), Detail(403, "Host not allowed")),
+        case("MCP stream without a session", http("GET", "/mcp", &[("Authorization", &key)], b""), Detail(400, "Missing Mcp-Session-Id header: GET /mcp opens a session's stream")),
+        case("MCP stream of an unknown session", http("GET", "/mcp", &[("Authorization", &key), ("Mcp-Session-Id", &"0".repeat(32))], b""), Detail(404, "Could not find session")),
         case("MCP legacy message without a session", http("POST", "/mcp/messages/", &[("Authorization", &key)], list.as_bytes()), Detail(400, "session_id is required")),
         case("MCP legacy message for a traversal session", http("POST", "/mcp/messages/?session_id=..%2F..%2Fx", &[("Authorization", &key)], list.as_bytes()), Detail(400, "Invalid session ID")),
         case("MCP legacy message for an unknown session", http("POST", &format!("/mcp/messages/?session_id={}", "0".repeat(32)), &[("Authorization", &key)], list.as_bytes()), Detail(404, "Could not find session")),
@@ -563,6 +565,18 @@ fn mcp_bodies(keys: &Keys) -> Vec<Case> {
         ("unknown tool", rpc_call("tools/call", json!({"name": "docker_rm", "arguments": {}})).into_bytes(), Rpc(200, -32602)),
         ("tool arguments a string", rpc_call("tools/call", json!({"name": "get_container", "arguments": "web"})).into_bytes(), Rpc(200, -32602)),
         ("tool container_id a number", rpc_call("tools/call", json!({"name": "get_container", "arguments": {"container_id": 7}})).into_bytes(), ToolError("must be a non-empty string")),
+        ("resource uri a number", rpc_call("resources/read", json!({"uri": 7})).into_bytes(), Rpc(200, -32602)),
+        ("resource uri missing", rpc_call("resources/read", json!({})).into_bytes(), Rpc(200, -32602)),
+        ("resource uri a traversal", rpc_call("resources/read", json!({"uri": "docker://containers/../../images/json"})).into_bytes(), Rpc(200, -32002)),
+        ("resource uri with a query", rpc_call("resources/read", json!({"uri": "docker://containers/x?all=1/logs"})).into_bytes(), Rpc(200, -32002)),
+        ("resource uri of 10 KB", rpc_call("resources/read", json!({"uri": format!("docker://containers/{}", "a".repeat(10_240))})).into_bytes(), Rpc(200, -32002)),
+        ("resource uri of another scheme", rpc_call("resources/read", json!({"uri": "file:///etc/shadow"})).into_bytes(), Rpc(200, -32002)),
+        ("subscription to a traversal", rpc_call("resources/subscribe", json!({"uri": "docker://containers/%2e%2e/logs"})).into_bytes(), Rpc(200, -32002)),
+        ("resources cursor forged", rpc_call("resources/list", json!({"cursor": "YWZ0ZXI"})).into_bytes(), Rpc(200, -32602)),
+        ("resources cursor a number", rpc_call("resources/list", json!({"cursor": 3})).into_bytes(), Rpc(200, -32602)),
+        ("prompt unknown", rpc_call("prompts/get", json!({"name": "rm_everything"})).into_bytes(), Rpc(200, -32602)),
+        ("prompt arguments a string", rpc_call("prompts/get", json!({"name": "diagnose_container", "arguments": "web"})).into_bytes(), Rpc(200, -32602)),
+        ("prompt container_id a traversal", rpc_call("prompts/get", json!({"name": "diagnose_container", "arguments": {"container_id": "../../images/json"}})).into_bytes(), Rpc(200, -32602)),
     ];
     bodies
         .into_iter()

@@ -4,6 +4,7 @@
 use super::*;
 use hyper::Method;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const MODERN: &str = "2026-07-28";
 
@@ -59,4 +60,81 @@ impl Agent {
 /// The text of a tool result's first content block.
 pub fn tool_text(result: &Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or_default()
+}
+
+/// Reads server-sent events from a streaming response.
+pub struct Events {
+    pub body: hyper::body::Incoming,
+    buf: String,
+}
+
+impl Events {
+    /// The next event's name and data (keep-alive comments skipped);
+    /// `None` when the stream ends or stays silent for 20 s.
+    pub async fn next(&mut self) -> Option<(String, String)> {
+        use http_body_util::BodyExt;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if block.starts_with(':') {
+                    continue;
+                }
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                };
+                return Some((field("event:"), field("data:")));
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(20), self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buf.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+
+    /// The next event's data, as JSON.
+    pub async fn next_json(&mut self) -> Option<Value> {
+        let (_, data) = self.next().await?;
+        Some(serde_json::from_str(&data).expect("JSON event data"))
+    }
+}
+
+/// A request whose answer may stream: its status and, for an event
+/// stream, its events.
+pub async fn open_events(
+    agent: &Agent,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Option<Events>) {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    let client: Client<_, Full<hyper::body::Bytes>> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(agent.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::from(body.to_string())).unwrap();
+    let resp = client.request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let streaming = resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v == "text/event-stream");
+    let events = streaming.then(|| Events {
+        body: resp.into_body(),
+        buf: String::new(),
+    });
+    (status, events)
 }
