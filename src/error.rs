@@ -17,6 +17,8 @@ const MAX_DOCKER_MESSAGE: usize = 512;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     ContainerNotFound(String),
+    /// An image the daemon does not have (it is never pulled implicitly).
+    ImageNotFound(String),
     AmbiguousContainer(String),
     Conflict(String),
     DockerUnavailable,
@@ -99,7 +101,10 @@ impl Error {
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::ContainerNotFound(_) | Error::RouteNotFound | Error::UnknownSession => 404,
+            Error::ContainerNotFound(_)
+            | Error::ImageNotFound(_)
+            | Error::RouteNotFound
+            | Error::UnknownSession => 404,
             Error::Busy(_) => 503,
             Error::Conflict(_) | Error::OwnContainer(_) => 409,
             Error::AmbiguousContainer(_) => 400,
@@ -124,6 +129,10 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::ContainerNotFound(id) => format!("Container '{}' not found", clip(id, MAX_ECHO)),
+            Error::ImageNotFound(image) => format!(
+                "Image '{}' not found on this host; the agent never pulls implicitly: pull it first",
+                clip(image, MAX_ECHO)
+            ),
             Error::AmbiguousContainer(id) => format!(
                 "Container reference '{}' is ambiguous: more than one container id starts with it",
                 clip(id, MAX_ECHO)
@@ -149,7 +158,7 @@ impl Error {
             Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
             Error::Denied(m) => m.clone(),
             Error::OwnContainer(id) => format!(
-                "Container '{}' runs this agent: stopping or restarting it through the agent would cut the agent off; use docker on the host",
+                "Container '{}' runs this agent: stopping, restarting or removing it through the agent would cut the agent off; use docker on the host",
                 clip(id, MAX_ECHO)
             ),
             Error::RouteNotFound => "Not Found".into(),

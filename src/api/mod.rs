@@ -71,6 +71,23 @@ pub async fn dispatch(
                 s.restart(c, &id, timeout as u32).await?
             }
         }),
+        Route::CreateContainer => {
+            q.finish()?;
+            let deadline = app.config.server.header_read_timeout;
+            let (_, bytes) = body::read_request(req, body::MAX_REQUEST_BODY, deadline).await?;
+            let spec = body::json_object(&bytes)?;
+            body::json(StatusCode::CREATED, &s.create(c, &spec).await?)
+        }
+        Route::RemoveContainer(id) => {
+            let (force, volumes) = (q.bool("force", false), q.bool("volumes", false));
+            q.finish()?;
+            ok(&s.remove(c, &id, force, volumes).await?)
+        }
+        Route::RemoveImage(image) => {
+            let force = q.bool("force", false);
+            q.finish()?;
+            ok(&s.remove_image(c, &image, force).await?)
+        }
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),
         Route::Version => ok(&s.version(c).await?),

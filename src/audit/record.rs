@@ -51,6 +51,9 @@ impl Action {
             Action::Op(Op::Start) => "container.start",
             Action::Op(Op::Stop) => "container.stop",
             Action::Op(Op::Restart) => "container.restart",
+            Action::Op(Op::Create) => "container.create",
+            Action::Op(Op::Remove) => "container.remove",
+            Action::Op(Op::RemoveImage) => "image.remove",
             Action::Op(op) => op.name(),
         }
     }
@@ -139,6 +142,8 @@ pub struct Record {
     pub action: Action,
     pub container_id: Option<String>,
     pub container_name: Option<String>,
+    /// The image a container was created from, or the image removed.
+    pub image: Option<String>,
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
@@ -170,6 +175,7 @@ impl Record {
             action,
             container_id: None,
             container_name: None,
+            image: None,
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
@@ -180,6 +186,12 @@ impl Record {
     pub fn container(mut self, id: &str, name: Option<&str>) -> Record {
         self.container_id = Some(clip(id, MAX_TEXT));
         self.container_name = name.map(|n| clip(n, MAX_TEXT));
+        self
+    }
+
+    /// The image created from or removed.
+    pub fn image(mut self, image: &str) -> Record {
+        self.image = Some(clip(image, MAX_TEXT));
         self
     }
 
@@ -200,7 +212,7 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 11] {
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -209,6 +221,7 @@ impl Record {
             Some(("action", self.action.name().into())),
             text("container_id", &self.container_id),
             text("container_name", &self.container_name),
+            text("image", &self.image),
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),
@@ -260,7 +273,11 @@ mod tests {
         let ms = r.duration_ms;
         assert!((12.0..1000.0).contains(&ms), "{ms}");
         assert_eq!(
-            texts(&r.clone().container("4f1c0ffee", Some("web"))),
+            texts(
+                &r.clone()
+                    .container("4f1c0ffee", Some("web"))
+                    .image("demo/web:1.0")
+            ),
             [
                 ("request_id", "req-1".into()),
                 ("subject", "user:admin".into()),
@@ -269,6 +286,7 @@ mod tests {
                 ("action", "container.stop".into()),
                 ("container_id", "4f1c0ffee".into()),
                 ("container_name", "web".into()),
+                ("image", "demo/web:1.0".into()),
                 ("result", "ok".into()),
                 ("duration_ms", ms.to_string()),
             ]
@@ -300,6 +318,9 @@ mod tests {
             Action::Op(Op::Start),
             Action::Op(Op::Stop),
             Action::Op(Op::Restart),
+            Action::Op(Op::Create),
+            Action::Op(Op::Remove),
+            Action::Op(Op::RemoveImage),
         ]
         .map(Action::name);
         assert_eq!(
@@ -311,7 +332,10 @@ mod tests {
                 "mcp.auth",
                 "container.start",
                 "container.stop",
-                "container.restart"
+                "container.restart",
+                "container.create",
+                "container.remove",
+                "image.remove"
             ]
         );
         let subjects = [

@@ -1,12 +1,14 @@
 //! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
-//! `EXCLUDE_LABEL`) and the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`).
+//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`),
+//! and what created containers may have (`ALLOW_HOST_ACCESS`,
+//! `ALLOW_BIND_MOUNTS_FROM`, `IMAGE_ALLOW`).
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
 use crate::policy::scope::{LabelRule, check_glob};
-use crate::policy::{Role, Scope, TokenSet};
+use crate::policy::{HostAccess, ImageAllow, Role, Scope, TokenSet, host, images};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -19,6 +21,10 @@ pub struct PolicyConfig {
     pub scope: Scope,
     pub read_only: bool,
     pub mcp_read_only: bool,
+    pub host: HostAccess,
+    pub images: ImageAllow,
+    /// `APP_NAME`: the agent's name on the containers it creates.
+    pub created_by: String,
 }
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
@@ -35,7 +41,37 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         scope: scope(vars)?,
         read_only: vars.bool("READ_ONLY", false)?,
         mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
+        host: host_access(vars)?,
+        images: image_allow(vars)?,
+        created_by: vars.string("APP_NAME", "Docker Agent"),
     })
+}
+
+fn host_access(vars: &Vars) -> Result<HostAccess, ConfigError> {
+    let bind_prefixes = vars
+        .list("ALLOW_BIND_MOUNTS_FROM", &[])?
+        .iter()
+        .map(|p| {
+            host::normalise(p).ok_or_else(|| {
+                ConfigError::new(
+                    "ALLOW_BIND_MOUNTS_FROM",
+                    format!("{p:?} is not an absolute path without '..'"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(HostAccess {
+        allowed: vars.bool("ALLOW_HOST_ACCESS", false)?,
+        bind_prefixes,
+    })
+}
+
+fn image_allow(vars: &Vars) -> Result<ImageAllow, ConfigError> {
+    let globs = vars.list("IMAGE_ALLOW", &[])?;
+    if let Some(e) = globs.iter().find_map(|g| images::check_glob(g).err()) {
+        return Err(ConfigError::new("IMAGE_ALLOW", e));
+    }
+    Ok(ImageAllow { globs })
 }
 
 fn role(vars: &Vars, var: &'static str) -> Result<Role, ConfigError> {
@@ -81,6 +117,7 @@ mod tests {
         let c = load(&[]).unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
         assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
+        assert!(!c.host.allowed && c.host.bind_prefixes.is_empty() && c.images.globs.is_empty());
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
     }
 
@@ -94,8 +131,17 @@ mod tests {
             ("EXCLUDE_LABEL", "private"),
             ("READ_ONLY", "true"),
             ("MCP_READ_ONLY", "yes"),
+            ("ALLOW_HOST_ACCESS", "true"),
+            ("ALLOW_BIND_MOUNTS_FROM", "/srv/data/, /opt//apps"),
+            ("IMAGE_ALLOW", "registry.local:5000/*,alpine:*"),
         ])
         .unwrap();
+        assert!(c.host.allowed);
+        assert_eq!(
+            c.host.bind_prefixes,
+            [PathBuf::from("/srv/data"), PathBuf::from("/opt/apps")]
+        );
+        assert_eq!(c.images.globs, ["registry.local:5000/*", "alpine:*"]);
         assert_eq!((c.login_role, c.mcp_role), (Role::Operate, Role::Read));
         assert_eq!(c.scope.names, ["web-*", "db"]);
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
@@ -113,6 +159,10 @@ mod tests {
             ("SCOPE_NAMES", "web/*"),
             ("READ_ONLY", "sometimes"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),
+            ("ALLOW_HOST_ACCESS", "maybe"),
+            ("ALLOW_BIND_MOUNTS_FROM", "srv/data"),
+            ("ALLOW_BIND_MOUNTS_FROM", "/srv/../etc"),
+            ("IMAGE_ALLOW", "alpine latest"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{var}={value}");

@@ -161,11 +161,20 @@ impl Docker {
         self.timeout
     }
 
-    async fn send(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
-        let req = Request::builder()
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, DockerError> {
+        let mut req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
-            .body(Full::new(Bytes::new()))
+            .uri(format!("{}{path}", self.base));
+        if !body.is_empty() {
+            req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let req = req
+            .body(Full::new(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let result = match &self.transport {
             Transport::Unix(c) => c.request(req).await,
@@ -212,16 +221,26 @@ impl Docker {
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.
     async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
+        self.call_with(method, path, Bytes::new()).await
+    }
+
+    /// [`Docker::call`] with a JSON request body (none when empty).
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(method.clone(), &format!("{prefix}{path}"))
+            .send(method.clone(), &format!("{prefix}{path}"), body.clone())
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                check_status(self.send(method, &format!("{prefix}{path}")).await?).await
+                check_status(self.send(method, &format!("{prefix}{path}"), body).await?).await
             }
             other => other,
         }
@@ -236,7 +255,7 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(self.send(Method::GET, "/version").await?).await?;
+        let resp = check_status(self.send(Method::GET, "/version", Bytes::new()).await?).await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -262,6 +281,26 @@ impl Docker {
             let status = resp.status();
             drain(resp.into_body(), MAX_ERROR_BODY).await;
             Ok(status)
+        })
+        .await
+    }
+
+    /// Sends `method` with a JSON `body` (none when empty) and reads the
+    /// JSON answer (`null` for an empty one), within `deadline`.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<T, DockerError> {
+        self.deadline(deadline, async {
+            let _turn = self.turn().await?;
+            let resp = self.call_with(method, path, body.into()).await?;
+            let bytes = collect(resp.into_body(), MAX_BODY).await?;
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            serde_json::from_slice(bytes)
+                .map_err(|e| DockerError::Protocol(format!("decoding JSON: {e}")))
         })
         .await
     }
@@ -293,7 +332,8 @@ impl Docker {
         }
         let outcome = self
             .deadline(self.timeout.min(PING_LIMIT), async {
-                let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
+                let resp =
+                    check_status(self.send(Method::GET, "/_ping", Bytes::new()).await?).await?;
                 drain(resp.into_body(), MAX_ERROR_BODY).await;
                 Ok(())
             })

@@ -8,7 +8,7 @@
 //! body can also hold a guard (a read turn) until it has been written, with
 //! [`json_held`], so clients that never read cannot pile bodies up.
 
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Frame, Incoming, SizeHint};
@@ -214,6 +214,31 @@ pub fn error_with(err: &Error, body: &serde_json::Value) -> Response<Body> {
         _ => {}
     }
     resp
+}
+
+/// A JSON object request body, or 422 in FastAPI's shape (`missing`,
+/// `json_invalid`, `model_attributes_type`).
+pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    use serde_json::{Value, json};
+    let fail = |kind, loc: Vec<Value>, msg: &str| {
+        Err(Error::Validation(vec![FieldError::new(loc, kind, msg)]))
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return fail("missing", vec![json!("body")], "Field required");
+    }
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => fail(
+            "model_attributes_type",
+            vec![json!("body")],
+            "Input should be a valid dictionary or object to extract fields from",
+        ),
+        Err(e) => fail(
+            "json_invalid",
+            vec![json!("body"), json!(e.column())],
+            "JSON decode error",
+        ),
+    }
 }
 
 /// Reads a whole request of at most `limit` body bytes within `deadline`:

@@ -8,21 +8,29 @@
 //! - [`tokens`]: the scoped API tokens file (`API_TOKENS_FILE`);
 //! - [`scope`]: `SCOPE_LABEL`, `SCOPE_NAMES`, `EXCLUDE_LABEL`, globs;
 //! - [`own`]: finding the container the agent runs in;
-//! - [`reload`]: reloading the tokens file on SIGHUP.
+//! - [`reload`]: reloading the tokens file on SIGHUP;
+//! - [`host`]: what a created container may take from the host
+//!   (`ALLOW_HOST_ACCESS`, `ALLOW_BIND_MOUNTS_FROM`);
+//! - [`images`]: the images that may be created or pulled (`IMAGE_ALLOW`).
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
 //! events, and read health; `operate` may also start, stop and restart;
-//! `admin` may do everything, including operations added later. An
+//! `admin` may do everything, including creating and removing containers
+//! and images, and operations added later. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
 pub mod caller;
+pub mod host;
+pub mod images;
 pub mod own;
 pub mod reload;
 pub mod scope;
 pub mod tokens;
 
 pub use caller::{Caller, Credential, Surface};
+pub use host::{HostAccess, HostRequest};
+pub use images::ImageAllow;
 pub use scope::{Labels, Scope, Sight};
 pub use tokens::TokenSet;
 
@@ -77,6 +85,9 @@ pub enum Op {
     Start,
     Stop,
     Restart,
+    Create,
+    Remove,
+    RemoveImage,
 }
 
 impl Op {
@@ -95,12 +106,17 @@ impl Op {
             Op::Start => "start",
             Op::Stop => "stop",
             Op::Restart => "restart",
+            Op::Create => "create",
+            Op::Remove => "remove",
+            Op::RemoveImage => "remove_image",
         }
     }
 
     /// The least role allowed to do it.
     pub fn needs(self) -> Role {
-        if self.mutates() {
+        if self.lifecycle() {
+            Role::Admin
+        } else if self.mutates() {
             Role::Operate
         } else {
             Role::Read
@@ -109,12 +125,17 @@ impl Op {
 
     /// Whether it changes anything (refused in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Op::Start | Op::Stop | Op::Restart)
+        matches!(self, Op::Start | Op::Stop | Op::Restart) || self.lifecycle()
+    }
+
+    /// Whether it creates or removes containers or images (`admin` only).
+    fn lifecycle(self) -> bool {
+        matches!(self, Op::Create | Op::Remove | Op::RemoveImage)
     }
 
     /// Whether it would take the container down (refused on the agent's own).
     fn interrupts(self) -> bool {
-        matches!(self, Op::Stop | Op::Restart)
+        matches!(self, Op::Stop | Op::Restart | Op::Remove)
     }
 }
 
@@ -186,7 +207,14 @@ pub struct Policy {
     tokens: RwLock<Arc<TokenSet>>,
     /// Bumped at each reload of the tokens file.
     generation: watch::Sender<u64>,
+    host: HostAccess,
+    images: ImageAllow,
+    /// The value of [`CREATED_BY`] on the containers the agent creates.
+    created_by: String,
 }
+
+/// The label naming the agent on every container it creates.
+pub const CREATED_BY: &str = "docker-agent.created-by";
 
 impl Policy {
     pub fn new(config: &PolicyConfig, own: Option<String>) -> Policy {
@@ -203,6 +231,9 @@ impl Policy {
             tokens_file: config.tokens_file.clone(),
             tokens: RwLock::new(Arc::new(config.tokens.clone())),
             generation: watch::channel(0).0,
+            host: config.host.clone(),
+            images: config.images.clone(),
+            created_by: config.created_by.clone(),
         }
     }
 
@@ -253,6 +284,65 @@ impl Policy {
     /// Where a Docker event stands with the scope.
     pub fn sight(&self, event: &serde_json::Value) -> Sight {
         self.scope.sight(event)
+    }
+
+    /// Refuses what a container to be created would take from the host
+    /// (403 naming the field), unless `ALLOW_HOST_ACCESS` grants it.
+    pub fn vet_host(&self, requests: &[HostRequest]) -> Result<(), Error> {
+        self.host.vet(requests)
+    }
+
+    /// Whether `image` may be created or pulled under `IMAGE_ALLOW` (403
+    /// naming the image and the setting otherwise).
+    pub fn image_allowed(&self, image: &str) -> Result<(), Error> {
+        self.images.check(image)
+    }
+
+    /// A forced image removal can take an image from under a stopped
+    /// container, one out of scope included: refused while a scope is set.
+    pub fn force_image_removal(&self) -> Result<(), Error> {
+        if self.scoped() {
+            return Err(Error::Denied(
+                "force=true is refused while a container scope is set: it could remove an image                  from under a container outside the scope"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The labels the agent puts on a container it creates — its own name
+    /// and the scope label — merged into `labels`; refused when the
+    /// container would not be in scope (`EXCLUDE_LABEL` given, a name
+    /// outside `SCOPE_NAMES`), or a label the agent sets is given another value.
+    pub fn label_new(
+        &self,
+        name: Option<&str>,
+        labels: &mut std::collections::BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let mut own = vec![(CREATED_BY.to_string(), self.created_by.clone())];
+        own.extend(self.scope.label.as_ref().map(|l| l.pair()));
+        for (key, value) in own {
+            match labels.insert(key.clone(), value.clone()) {
+                Some(given) if given != value => {
+                    return Err(Error::Denied(format!(
+                        "The label '{key}' is set by the agent (to '{value}'); leave it out"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if let Some(rule) = self.scope.exclude.as_ref().filter(|r| r.matches(labels)) {
+            return Err(Error::Denied(format!(
+                "The label '{rule}' is EXCLUDE_LABEL: the agent would not see the container; leave it out"
+            )));
+        }
+        if !self.scope.admits(name.unwrap_or(""), labels) {
+            return Err(Error::Denied(format!(
+                "The container would be outside the agent's scope: its name must match SCOPE_NAMES ({})",
+                self.scope.names.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     fn is_own(&self, id: &str) -> bool {

@@ -9,6 +9,8 @@
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list.
+//! - [`lifecycle`]: creating and removing containers, removing images;
+//!   [`spec`]: the create body, checked, and the Docker JSON made from it.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
@@ -17,7 +19,9 @@ mod access;
 mod containers;
 pub mod follow;
 mod images;
+mod lifecycle;
 pub mod logs;
+pub mod spec;
 pub mod stats;
 pub mod streams;
 mod system;
