@@ -403,7 +403,10 @@ async fn batches_only_where_the_protocol_version_allows_them() {
         2,
         "one answer per request, none for the notification"
     );
-    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        answers[1]["result"]["tools"].as_array().unwrap().len(),
+        docker_agent::mcp::tools::definitions().len()
+    );
     let new = initialize(&agent, "2025-06-18").await;
     let refused = in_session(&agent, &new, "2025-06-18", &batch).await;
     assert_eq!(
@@ -871,7 +874,11 @@ async fn the_official_python_sdk_works_over_every_transport() {
             tokio::task::block_in_place(|| python_client(agent_ref, transport, &name))
         };
         assert_eq!(seen["protocol_version"], version, "{transport}");
-        assert_eq!(seen["tools"].as_array().unwrap().len(), 10, "{transport}");
+        assert_eq!(
+            seen["tools"].as_array().unwrap().len(),
+            docker_agent::mcp::tools::definitions().len(),
+            "{transport}"
+        );
         assert_eq!(seen["tools"][0], "docker_health");
         assert_eq!(
             (seen["titles"].clone(), seen["output_schemas"].clone()),
@@ -1109,7 +1116,10 @@ async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_que
         tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
     };
     assert_eq!(seen["protocol_version"], "2025-11-25");
-    assert_eq!(seen["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        seen["tools"].as_array().unwrap().len(),
+        docker_agent::mcp::tools::definitions().len()
+    );
     assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
     assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
 }
