@@ -42,12 +42,18 @@ fn docker_said(e: DockerError, more: &str) -> Error {
     }
 }
 
-/// A reference that could name an image: the characters Docker allows.
+/// A reference that could name an image: the characters Docker allows,
+/// each `/`-separated part starting with a letter or digit (so no `..`).
+/// (It is sent as one encoded path segment whatever it holds; this answers
+/// 404 without bothering the daemon.)
 fn check_image_ref(image: &str) -> Result<(), Error> {
     let ok = image
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"_.-/:@".contains(&b));
-    if ok && !image.is_empty() && image.len() <= 512 {
+    let parts_ok = image
+        .split('/')
+        .all(|p| p.starts_with(|c: char| c.is_ascii_alphanumeric()));
+    if ok && parts_ok && image.len() <= 512 {
         Ok(())
     } else {
         Err(Error::ImageNotFound(image.to_string()))
@@ -169,10 +175,9 @@ impl Service {
         if force {
             self.policy.force_image_removal()?;
         }
-        let encoded: Vec<String> = image.split('/').map(path::segment).collect();
         let query = path::query(&[("force", if force { "1" } else { "0" })]);
         let items = self
-            .delete(&format!("/images/{}{query}", encoded.join("/")))
+            .delete(&format!("/images/{}{query}", path::segment(image)))
             .await
             .map_err(|e| match e {
                 e if e.is_not_found() => Error::ImageNotFound(image.to_string()),
@@ -192,5 +197,37 @@ impl Service {
             untagged: listed("Untagged"),
             deleted: listed("Deleted"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_are_checked_before_docker_is_asked() {
+        for ok in [
+            "alpine",
+            "alpine:3.20",
+            "registry.local:5000/team/app:1",
+            "sha256:0be045aa90",
+            "app@sha256:ab",
+        ] {
+            assert!(check_image_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../../info",
+            "a/../b",
+            "a//b",
+            "/a",
+            ".x",
+            "a b",
+            "a?force=1",
+            "é",
+            &"a".repeat(513),
+        ] {
+            assert_eq!(check_image_ref(bad).unwrap_err().status(), 404, "{bad}");
+        }
     }
 }

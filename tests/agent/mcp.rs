@@ -748,7 +748,7 @@ async fn legacy_sse_transport_works_as_before() {
             .as_array()
             .unwrap()
             .len(),
-        10
+        docker_agent::mcp::tools::definitions().len()
     );
     assert_eq!(
         send(json!("not json-rpc")).await.status,
