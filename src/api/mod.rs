@@ -1,7 +1,7 @@
 //! REST handlers of `/api/v1`: each route parses its inputs, calls one
 //! service method on behalf of the caller and answers JSON. Parameter limits are the original's:
 //! `all` (default true), `tail` 1..10000 (default 100), `timeout` 0..300
-//! (default 10).
+//! (default 10); `force` and `volumes` on removals (default false).
 
 mod login;
 
