@@ -645,22 +645,8 @@ mod tests {
             "binds": ["relative:/x"]
         }));
         let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
-        for f in [
-            "image",
-            "name",
-            "cmd",
-            "entrypoint",
-            "env",
-            "labels",
-            "ports",
-            "restart_policy",
-            "memory_limit",
-            "cpu_shares",
-            "start",
-            "network_mode",
-            "pid_mode",
-        ] {
-            assert!(fields.contains(&f), "{f} in {fields:?}");
+        for f in FIELDS[..11].iter().chain(&["network_mode", "pid_mode"]) {
+            assert!(fields.contains(f), "{f} in {fields:?}");
         }
         assert!(found.contains(&("image".to_string(), "missing")));
         assert_eq!(

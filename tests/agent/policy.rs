@@ -212,6 +212,27 @@ fn create_args() -> Value {
     json!({"image": image(), "labels": {LABEL: "1"}, "cmd": ["wait"]})
 }
 
+/// A tool given a container out of scope answers as for a missing one.
+async fn tool_out_of_scope(s: &Scoped, name: &str) {
+    for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
+        let a = s
+            .agent
+            .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
+            .await;
+        let b = s
+            .agent
+            .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
+            .await;
+        assert_eq!(a["isError"], true, "{name} with {out}");
+        assert_eq!(
+            blank(tool_text(&a), out),
+            blank(tool_text(&b), &missing),
+            "{name}"
+        );
+        assert!(tool_text(&a).contains("not found"), "{a}");
+    }
+}
+
 /// A stream of one container: out of scope it closes as for a missing one.
 async fn container_stream(s: &Scoped, template: &str) {
     let open = |id: &str| format!("{}?token={}", template.replace("{id}", id), s.token);
@@ -365,23 +386,7 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
         let name = tool["name"].as_str().unwrap();
         match tool_row(&tool) {
             ToolRow::Container => {
-                for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
-                    let a = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
-                        .await;
-                    let b = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
-                        .await;
-                    assert_eq!(a["isError"], true, "{name} with {out}");
-                    assert_eq!(
-                        blank(tool_text(&a), out),
-                        blank(tool_text(&b), &missing),
-                        "{name}"
-                    );
-                    assert!(tool_text(&a).contains("not found"), "{a}");
-                }
+                tool_out_of_scope(&s, name).await;
                 let ok = s
                     .agent
                     .mcp_tool(MCP_KEY, name, json!({"container_id": s.inside.name}))
@@ -403,22 +408,7 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
                 assert_eq!(r["isError"], false, "{name}");
             }
             ToolRow::Removal => {
-                for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
-                    let a = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
-                        .await;
-                    let b = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
-                        .await;
-                    assert_eq!(
-                        blank(tool_text(&a), out),
-                        blank(tool_text(&b), &missing),
-                        "{name}"
-                    );
-                    assert!(tool_text(&a).contains("not found"), "{a}");
-                }
+                tool_out_of_scope(&s, name).await;
                 let spare = Container::run(&["--label", &s.label], &["wait"]);
                 let args = json!({"container_id": spare.name, "force": true});
                 let ok = s.agent.mcp_tool(MCP_KEY, name, args).await;
