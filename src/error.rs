@@ -17,8 +17,10 @@ const MAX_DOCKER_MESSAGE: usize = 512;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     ContainerNotFound(String),
-    /// An image Docker or its registry does not have.
+    /// An image the daemon does not have (it is never pulled implicitly).
     ImageNotFound(String),
+    /// An image its registry does not have: a pull's 404.
+    ImageNotInRegistry(String),
     /// A registry refused a pull's credentials (or asked for some): its message.
     RegistryDenied(String),
     AmbiguousContainer(String),
@@ -105,7 +107,7 @@ impl Error {
     /// registry's refusal of the credentials a 401 with its message.
     pub fn for_image(e: DockerError, image: &str) -> Error {
         match &e {
-            DockerError::Status { status: 404, .. } => Error::ImageNotFound(image.to_string()),
+            DockerError::Status { status: 404, .. } => Error::ImageNotInRegistry(image.to_string()),
             DockerError::Status { status, message }
                 if *status == 401 || registry_denied(message) =>
             {
@@ -119,6 +121,7 @@ impl Error {
         match self {
             Error::RegistryDenied(_) => 401,
             Error::ImageNotFound(_)
+            | Error::ImageNotInRegistry(_)
             | Error::ContainerNotFound(_)
             | Error::RouteNotFound
             | Error::UnknownSession => 404,
@@ -147,6 +150,10 @@ impl Error {
         match self {
             Error::ContainerNotFound(id) => format!("Container '{}' not found", clip(id, MAX_ECHO)),
             Error::ImageNotFound(image) => format!(
+                "Image '{}' not found on this host; the agent never pulls implicitly: pull it first",
+                clip(image, MAX_ECHO)
+            ),
+            Error::ImageNotInRegistry(image) => format!(
                 "Image '{}' not found: the registry has no such repository, tag or digest",
                 clip(image, MAX_ECHO)
             ),
@@ -179,7 +186,7 @@ impl Error {
             Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
             Error::Denied(m) => m.clone(),
             Error::OwnContainer(id) => format!(
-                "Container '{}' runs this agent: stopping, restarting, killing or pausing it through the agent would cut the agent off; use docker on the host",
+                "Container '{}' runs this agent: stopping, restarting, killing, pausing or removing it through the agent would cut the agent off; use docker on the host",
                 clip(id, MAX_ECHO)
             ),
             Error::RouteNotFound => "Not Found".into(),

@@ -140,6 +140,16 @@ pub struct ContainerAction {
     pub message: String,
 }
 
+/// The answer to an image removal: what Docker untagged and deleted.
+#[derive(Debug, Serialize)]
+pub struct ImageRemoval {
+    pub image: String,
+    pub status: &'static str,
+    pub message: String,
+    pub untagged: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
 /// Resource figures of one stats sample, as the Docker CLI computes them.
 #[derive(Debug, Serialize, PartialEq, Clone, Copy, Default)]
 pub struct StatsFigures {

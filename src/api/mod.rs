@@ -4,7 +4,7 @@
 //! once for every route, before the handler runs (streams refuse theirs
 //! after the upgrade). Parameter limits are the original's: `all` (default
 //! true), `tail` 1..10000 (default 100), `timeout` 0..300 (default 10, on
-//! stop as on restart).
+//! stop as on restart); `force` and `volumes` on removals (default false).
 
 mod login;
 mod pull;
@@ -91,6 +91,23 @@ pub async fn dispatch(
                 Action::Unpause => s.unpause(c, &id).await?,
                 Action::Kill => s.kill(c, &id, &signal?).await?,
             })
+        }
+        Route::CreateContainer => {
+            q.finish()?;
+            let deadline = app.config.server.header_read_timeout;
+            let (_, bytes) = body::read_request(req, body::MAX_REQUEST_BODY, deadline).await?;
+            let spec = body::json_object(&bytes)?;
+            body::json(StatusCode::CREATED, &s.create(c, &spec).await?)
+        }
+        Route::RemoveContainer(id) => {
+            let (force, volumes) = (q.bool("force", false), q.bool("volumes", false));
+            q.finish()?;
+            ok(&s.remove(c, &id, force, volumes).await?)
+        }
+        Route::RemoveImage(image) => {
+            let force = q.bool("force", false);
+            q.finish()?;
+            ok(&s.remove_image(c, &image, force).await?)
         }
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),

@@ -55,6 +55,9 @@ impl Action {
             Action::Op(Op::Pause) => "container.pause",
             Action::Op(Op::Unpause) => "container.unpause",
             Action::Op(Op::Kill) => "container.kill",
+            Action::Op(Op::Create) => "container.create",
+            Action::Op(Op::Remove) => "container.remove",
+            Action::Op(Op::RemoveImage) => "image.remove",
             Action::Op(op) => op.name(),
         }
     }
@@ -143,7 +146,8 @@ pub struct Record {
     pub action: Action,
     pub container_id: Option<String>,
     pub container_name: Option<String>,
-    /// The image acted on (as the caller named it, with its tag).
+    /// The image acted on: pulled (as the caller named it, with its tag),
+    /// created from, or removed.
     pub image: Option<String>,
     pub result: Outcome,
     pub reason: Option<String>,
@@ -274,7 +278,11 @@ mod tests {
         let ms = r.duration_ms;
         assert!((12.0..1000.0).contains(&ms), "{ms}");
         assert_eq!(
-            texts(&r.clone().container("4f1c0ffee", Some("web"))),
+            texts(
+                &r.clone()
+                    .container("4f1c0ffee", Some("web"))
+                    .image("demo/web:1.0")
+            ),
             [
                 ("request_id", "req-1".into()),
                 ("subject", "user:admin".into()),
@@ -283,6 +291,7 @@ mod tests {
                 ("action", "container.stop".into()),
                 ("container_id", "4f1c0ffee".into()),
                 ("container_name", "web".into()),
+                ("image", "demo/web:1.0".into()),
                 ("result", "ok".into()),
                 ("duration_ms", ms.to_string()),
             ]
@@ -316,6 +325,9 @@ mod tests {
             Action::Op(Op::Restart),
             Action::Op(Op::Pull),
             Action::Op(Op::Kill),
+            Action::Op(Op::Create),
+            Action::Op(Op::Remove),
+            Action::Op(Op::RemoveImage),
         ]
         .map(Action::name);
         assert_eq!(
@@ -329,7 +341,10 @@ mod tests {
                 "container.stop",
                 "container.restart",
                 "image.pull",
-                "container.kill"
+                "container.kill",
+                "container.create",
+                "container.remove",
+                "image.remove"
             ]
         );
         let subjects = [

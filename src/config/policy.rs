@@ -1,13 +1,15 @@
 //! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
-//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`) and
-//! the images that may be pulled (`IMAGE_ALLOW`).
+//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`),
+//! the images that may be pulled or created (`IMAGE_ALLOW`) and what
+//! created containers may take from the host (`ALLOW_HOST_ACCESS`,
+//! `ALLOW_BIND_MOUNTS_FROM`).
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
 use crate::policy::scope::{LabelRule, check_glob};
-use crate::policy::{Role, Scope, TokenSet, images};
+use crate::policy::{HostAccess, Role, Scope, TokenSet, host, images};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -22,6 +24,9 @@ pub struct PolicyConfig {
     pub mcp_read_only: bool,
     /// `IMAGE_ALLOW` globs (see [`crate::policy::images`]); empty allows all.
     pub image_allow: Vec<String>,
+    pub host: HostAccess,
+    /// `APP_NAME`: the agent's name on the containers it creates.
+    pub created_by: String,
 }
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
@@ -39,6 +44,27 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         read_only: vars.bool("READ_ONLY", false)?,
         mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
         image_allow: image_allow(vars)?,
+        host: host_access(vars)?,
+        created_by: vars.string("APP_NAME", "Docker Agent"),
+    })
+}
+
+fn host_access(vars: &Vars) -> Result<HostAccess, ConfigError> {
+    let bind_prefixes = vars
+        .list("ALLOW_BIND_MOUNTS_FROM", &[])?
+        .iter()
+        .map(|p| {
+            host::normalise(p).ok_or_else(|| {
+                ConfigError::new(
+                    "ALLOW_BIND_MOUNTS_FROM",
+                    format!("{p:?} is not an absolute path without '..'"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(HostAccess {
+        allowed: vars.bool("ALLOW_HOST_ACCESS", false)?,
+        bind_prefixes,
     })
 }
 
@@ -93,6 +119,7 @@ mod tests {
         let c = load(&[]).unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
         assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
+        assert!(!c.host.allowed && c.host.bind_prefixes.is_empty());
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
         assert!(c.image_allow.is_empty());
     }
@@ -108,8 +135,15 @@ mod tests {
             ("READ_ONLY", "true"),
             ("MCP_READ_ONLY", "yes"),
             ("IMAGE_ALLOW", "alpine, 127.0.0.1:5000/*"),
+            ("ALLOW_HOST_ACCESS", "true"),
+            ("ALLOW_BIND_MOUNTS_FROM", "/srv/data/, /opt//apps"),
         ])
         .unwrap();
+        assert!(c.host.allowed);
+        assert_eq!(
+            c.host.bind_prefixes,
+            [PathBuf::from("/srv/data"), PathBuf::from("/opt/apps")]
+        );
         assert_eq!((c.login_role, c.mcp_role), (Role::Operate, Role::Read));
         assert_eq!(c.scope.names, ["web-*", "db"]);
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
@@ -129,6 +163,10 @@ mod tests {
             ("READ_ONLY", "sometimes"),
             ("IMAGE_ALLOW", "alpine, a b"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),
+            ("ALLOW_HOST_ACCESS", "maybe"),
+            ("ALLOW_BIND_MOUNTS_FROM", "srv/data"),
+            ("ALLOW_BIND_MOUNTS_FROM", "/srv/../etc"),
+            ("IMAGE_ALLOW", "alpine latest"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{var}={value}");

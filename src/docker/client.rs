@@ -169,6 +169,7 @@ impl Docker {
         method: Method,
         path: &str,
         headers: Headers<'_>,
+        body: Bytes,
     ) -> Result<Response<Incoming>, DockerError> {
         let mut req = Request::builder()
             .method(method)
@@ -176,8 +177,11 @@ impl Docker {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
+        if !body.is_empty() {
+            req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
         let req = req
-            .body(Full::new(Bytes::new()))
+            .body(Full::new(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let result = match &self.transport {
             Transport::Unix(c) => c.request(req).await,
@@ -223,30 +227,34 @@ impl Docker {
     }
 
     async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
-        self.call_with(method, path, &[]).await
+        self.call_with(method, path, &[], Bytes::new()).await
     }
 
-    /// Sends a request on the negotiated API version and turns error statuses into errors.
+    /// Sends a request on the negotiated API version, with these headers
+    /// and a JSON body (none when empty), and turns error statuses into errors.
     async fn call_with(
         &self,
         method: Method,
         path: &str,
         headers: Headers<'_>,
+        body: Bytes,
     ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(method.clone(), &format!("{prefix}{path}"), headers)
+            .send(
+                method.clone(),
+                &format!("{prefix}{path}"),
+                headers,
+                body.clone(),
+            )
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                check_status(
-                    self.send(method, &format!("{prefix}{path}"), headers)
-                        .await?,
-                )
-                .await
+                let path = format!("{prefix}{path}");
+                check_status(self.send(method, &path, headers, body).await?).await
             }
             other => other,
         }
@@ -261,7 +269,11 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(self.send(Method::GET, "/version", &[]).await?).await?;
+        let resp = check_status(
+            self.send(Method::GET, "/version", &[], Bytes::new())
+                .await?,
+        )
+        .await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -291,6 +303,26 @@ impl Docker {
         .await
     }
 
+    /// Sends `method` with a JSON `body` (none when empty) and reads the
+    /// JSON answer (`null` for an empty one), within `deadline`.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<T, DockerError> {
+        self.deadline(deadline, async {
+            let _turn = self.turn().await?;
+            let resp = self.call_with(method, path, &[], body.into()).await?;
+            let bytes = collect(resp.into_body(), MAX_BODY).await?;
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            serde_json::from_slice(bytes)
+                .map_err(|e| DockerError::Protocol(format!("decoding JSON: {e}")))
+        })
+        .await
+    }
+
     /// Opens a response whose body the caller reads incrementally (logs,
     /// followed logs, stats and events). The deadline covers the response
     /// head only, and so does the call's turn: a long-lived stream holds a
@@ -316,7 +348,8 @@ impl Docker {
     ) -> Result<Response<Incoming>, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            self.call_with(Method::POST, path, headers).await
+            self.call_with(Method::POST, path, headers, Bytes::new())
+                .await
         })
         .await
     }
@@ -334,7 +367,8 @@ impl Docker {
         }
         let outcome = self
             .deadline(self.timeout.min(PING_LIMIT), async {
-                let resp = check_status(self.send(Method::GET, "/_ping", &[]).await?).await?;
+                let resp = check_status(self.send(Method::GET, "/_ping", &[], Bytes::new()).await?)
+                    .await?;
                 drain(resp.into_body(), MAX_ERROR_BODY).await;
                 Ok(())
             })

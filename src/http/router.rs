@@ -19,7 +19,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 27] = [
+pub const ROUTES: [(&str, &str); 30] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -47,6 +47,9 @@ pub const ROUTES: [(&str, &str); 27] = [
     ("POST", "/api/v1/images/pull"),
     ("GET", "/api/v1/volumes/"),
     ("GET", "/api/v1/networks/"),
+    ("POST", "/api/v1/containers/"),
+    ("DELETE", "/api/v1/containers/{id}"),
+    ("DELETE", "/api/v1/images/{image}"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -98,6 +101,10 @@ pub enum Route {
     McpSse,
     /// `/mcp/messages/`: the legacy HTTP+SSE message endpoint.
     McpMessages,
+    CreateContainer,
+    RemoveContainer(String),
+    /// An image reference, its `/` included.
+    RemoveImage(String),
 }
 
 /// The credential a route demands.
@@ -122,7 +129,11 @@ impl Route {
             Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages => {
                 Some(Class::Overall)
             }
-            Route::ContainerAction(..) | Route::ImagesPull => Some(Class::Action),
+            Route::ContainerAction(..)
+            | Route::ImagesPull
+            | Route::CreateContainer
+            | Route::RemoveContainer(_)
+            | Route::RemoveImage(_) => Some(Class::Action),
             _ => Some(Class::Read),
         }
     }
@@ -135,6 +146,8 @@ impl Route {
             Route::ContainerLogs(_) => &["tail", "since", "until", "timestamps", "stream"],
             Route::ContainerAction(_, Action::Stop | Action::Restart) => &["timeout"],
             Route::ContainerAction(_, Action::Kill) => &["signal"],
+            Route::RemoveContainer(_) => &["force", "volumes"],
+            Route::RemoveImage(_) => &["force"],
             Route::LogsWs(_) => &["token", "tail", "since", "timestamps", "stream"],
             Route::StatsWs(_) => &["token"],
             Route::EventsWs => &EVENT_PARAMS,
@@ -157,7 +170,7 @@ impl Route {
 pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
     let found = match path.strip_prefix("/mcp") {
         Some(rest) if mcp => match_mcp(rest),
-        _ => match_api(path),
+        _ => match_api(method, path),
     };
     let (route, allow) = found.ok_or(Error::RouteNotFound)?;
     if allow.split(", ").any(|m| m == method.as_str()) {
@@ -176,7 +189,7 @@ fn match_mcp(rest: &str) -> Option<(Route, &'static str)> {
     }
 }
 
-fn match_api(path: &str) -> Option<(Route, &'static str)> {
+fn match_api(method: &Method, path: &str) -> Option<(Route, &'static str)> {
     let rest = path.strip_prefix(API_V1)?.strip_prefix('/')?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let segs: Vec<String> = rest.split('/').map(|s| percent_decode(s, false)).collect();
@@ -186,8 +199,15 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
     match segs.as_slice() {
         ["auth", "login"] => post(Route::Login),
         ["auth", "check"] => get(Route::AuthCheck),
-        ["containers"] => get(Route::Containers),
-        ["containers", id] if !id.is_empty() => get(Route::Container(id.to_string())),
+        ["containers"] if method == Method::POST => Some((Route::CreateContainer, "GET, POST")),
+        ["containers"] => Some((Route::Containers, "GET, POST")),
+        ["containers", id] if !id.is_empty() => {
+            let id = id.to_string();
+            match *method {
+                Method::DELETE => Some((Route::RemoveContainer(id), "GET, DELETE")),
+                _ => Some((Route::Container(id), "GET, DELETE")),
+            }
+        }
         ["containers", id, "logs"] => get(Route::ContainerLogs(id.to_string())),
         ["containers", id, action] => {
             let action = match *action {
@@ -204,6 +224,9 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
         ["stats", id] if !id.is_empty() => get(Route::Stats(id.to_string())),
         ["images"] => get(Route::Images),
         ["images", "pull"] => post(Route::ImagesPull),
+        ["images", image @ ..] if image.iter().all(|s| !s.is_empty()) => {
+            Some((Route::RemoveImage(image.join("/")), "DELETE"))
+        }
         ["version"] => get(Route::Version),
         ["healthz"] => get(Route::Healthz),
         ["health"] => get(Route::Health),
@@ -295,17 +318,51 @@ mod tests {
             assert_eq!(get(p), Err(Error::RouteNotFound), "{p}");
         }
         assert_eq!(
-            resolve_post("/api/v1/containers/"),
-            Err(Error::MethodNotAllowed("GET"))
+            resolve(&Method::PUT, "/api/v1/containers/", true),
+            Err(Error::MethodNotAllowed("GET, POST"))
         );
         assert_eq!(
             get("/api/v1/auth/login"),
             Err(Error::MethodNotAllowed("POST"))
         );
         assert_eq!(
-            resolve(&Method::DELETE, "/api/v1/containers/x", true),
-            Err(Error::MethodNotAllowed("GET"))
+            resolve(&Method::PUT, "/api/v1/containers/x", true),
+            Err(Error::MethodNotAllowed("GET, DELETE"))
         );
+        assert_eq!(
+            get("/api/v1/images/alpine"),
+            Err(Error::MethodNotAllowed("DELETE"))
+        );
+        assert_eq!(get("/api/v1/images/a//b"), Err(Error::RouteNotFound));
+    }
+
+    #[test]
+    fn lifecycle_routes_share_their_paths_by_method() {
+        assert_eq!(
+            resolve_post("/api/v1/containers"),
+            Ok(Route::CreateContainer)
+        );
+        assert_eq!(get("/api/v1/containers"), Ok(Route::Containers));
+        let delete = |p: &str| resolve(&Method::DELETE, p, true);
+        assert_eq!(
+            delete("/api/v1/containers/web"),
+            Ok(Route::RemoveContainer("web".into()))
+        );
+        assert_eq!(
+            delete("/api/v1/images/registry.local:5000/team/app:1"),
+            Ok(Route::RemoveImage("registry.local:5000/team/app:1".into()))
+        );
+        assert_eq!(
+            delete("/api/v1/images/registry.local%3A5000%2Fapp"),
+            Ok(Route::RemoveImage("registry.local:5000/app".into()))
+        );
+        for r in [
+            Route::CreateContainer,
+            Route::RemoveContainer("x".into()),
+            Route::RemoveImage("x".into()),
+        ] {
+            assert_eq!((r.class(), r.guard()), (Some(Class::Action), Guard::Token));
+        }
     }
 
     #[test]
@@ -360,6 +417,9 @@ mod tests {
             Route::Mcp => "/mcp",
             Route::McpSse => "/mcp/sse",
             Route::McpMessages => "/mcp/messages/",
+            Route::CreateContainer => "/api/v1/containers/",
+            Route::RemoveContainer(_) => "/api/v1/containers/{id}",
+            Route::RemoveImage(_) => "/api/v1/images/{image}",
         }
     }
 
@@ -367,10 +427,11 @@ mod tests {
     fn every_row_of_the_table_resolves_to_the_route_it_names() {
         for (method, path) in ROUTES {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            let route = resolve(&method, &path.replace("{id}", "web"), true).unwrap();
+            let path_of = |id: &str| path.replace("{id}", id).replace("{image}", id);
+            let route = resolve(&method, &path_of("web"), true).unwrap();
             assert_eq!(template(&route), path);
-            if path.contains("{id}") {
-                let id = resolve(&method, &path.replace("{id}", "a%2Fb"), true).unwrap();
+            if path.contains('{') {
+                let id = resolve(&method, &path_of("a%2Fb"), true).unwrap();
                 assert_ne!(id, route, "{path}: the id is carried");
             }
         }

@@ -7,7 +7,7 @@
 //! - this module: admission (Origin, Host, API key) and transport routing;
 //! - [`jsonrpc`]: message parsing, limits and error codes;
 //! - [`protocol`]: what each method answers, per era;
-//! - [`tools`]: the ten Docker tools over the service layer, listed to each
+//! - [`tools`]: the Docker tools (the original ten, then create and remove) over the service layer, listed to each
 //!   caller as its role and the read-only modes allow;
 //! - [`resources`] and [`prompts`]: container resources and the prompts
 //!   assembled from them, in the stable order of [`paging`];

@@ -47,7 +47,7 @@ const TTL_MS: u64 = 3_600_000;
 const WRAPPING: usize = 64;
 /// A batch runs its next request only while this much of [`MAX_RESPONSE`]
 /// is left: room for any answer but a tool's, which is fitted to what is left.
-const MIN_ROOM: usize = 16 * 1024;
+const MIN_ROOM: usize = 32 * 1024;
 
 /// The protocol era a request is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! The ten Docker tools, with the original's names, arguments, defaults and
 //! required lists, plus `title`, `annotations`, `outputSchema` and
-//! `structuredContent`; then pause, unpause and kill, and the volume and
+//! `structuredContent`; then `pull_image`, `create_container`,
+//! `remove_container` and `remove_image`, whose arguments are the REST
+//! body's and query's; then pause, unpause and kill, and the volume and
 //! network lists ([`MORE_TOOLS`]). Every tool calls the same service method
 //! as the matching REST route. `get_container` shows environment values as
 //! `<redacted>` unless `MCP_REDACT_ENV=false`.
@@ -170,6 +172,43 @@ const PULL_IMAGE: &str = r#"{"name": "pull_image", "title": "Pull image",
   "image": {"type": "string"}, "id": {"type": ["string", "null"]}, "digest": {"type": ["string", "null"]},
   "status": {"type": "string", "enum": ["pulled", "up to date"]}, "error": {"type": "null"}}},
 "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}}"#;
+/// `create_container`'s arguments: the REST create body, field for field.
+const CREATE_INPUT: &str = r#"{"type":"object","required":["image"],"additionalProperties":false,"properties":{
+"image":{"type":"string","description":"Image reference; it must be on the host already (never pulled implicitly)"},
+"name":{"type":"string","description":"Container name"},
+"cmd":{"type":"array","items":{"type":"string"},"description":"Command (the image's default when absent)"},
+"entrypoint":{"type":"array","items":{"type":"string"}},
+"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment, NAME: value"},
+"labels":{"type":"object","additionalProperties":{"type":"string"}},
+"ports":{"type":"array","items":{"type":"string"},"description":"As docker run -p: 8080, 18080:8080, 127.0.0.1:18080:8080/udp"},
+"restart_policy":{"type":"string","description":"no, always, unless-stopped, on-failure or on-failure:N"},
+"memory_limit":{"type":["integer","string"],"description":"Bytes, or a string such as 256m or 1g"},
+"cpu_shares":{"type":"integer","minimum":0,"maximum":262144},
+"start":{"type":"boolean","default":false,"description":"Start it once created (docker run); default false (docker create)"},
+"privileged":{"type":"boolean","description":"Refused unless the operator set ALLOW_HOST_ACCESS"},
+"network_mode":{"type":"string","description":"bridge, none or a network name; host and container:<name> need ALLOW_HOST_ACCESS"},
+"pid_mode":{"type":"string"},"ipc_mode":{"type":"string"},"uts_mode":{"type":"string"},
+"binds":{"type":"array","items":{"type":"string"},"description":"As docker run -v: source:/destination[:ro]; host paths only under ALLOW_BIND_MOUNTS_FROM"},
+"devices":{"type":"array","items":{"type":"string"}},"cap_add":{"type":"array","items":{"type":"string"}},
+"security_opt":{"type":"array","items":{"type":"string"},"description":"no-new-privileges; others need ALLOW_HOST_ACCESS"}}}"#;
+
+const REMOVE_CONTAINER_INPUT: &str = r#"{"type":"object","required":["container_id"],"properties":{
+"container_id":{"type":"string","description":"Container ID or name"},
+"force":{"type":"boolean","default":false,"description":"Kill and remove a running container"},
+"volumes":{"type":"boolean","default":false,"description":"Also remove its anonymous volumes"}}}"#;
+
+const REMOVE_IMAGE_INPUT: &str = r#"{"type":"object","required":["image"],"properties":{
+"image":{"type":"string","description":"Image reference or id"},
+"force":{"type":"boolean","default":false,"description":"Also remove it from under stopped containers, or untag an image with several tags"}}}"#;
+
+const REMOVE_IMAGE_OUTPUT: &str = r#"{"type":"object","required":["image","status","message","untagged","deleted"],"properties":{
+"image":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},
+"untagged":{"type":"array","items":{"type":"string"}},"deleted":{"type":"array","items":{"type":"string"}}}}"#;
+
+/// A schema written as JSON text (checked by the tests).
+fn schema(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_default()
+}
 
 /// The tool list, in a stable order (the original's, then the tools added since).
 pub fn definitions() -> Vec<Value> {
@@ -295,6 +334,30 @@ pub fn definitions() -> Vec<Value> {
             annotations(false, true, false),
         ),
         serde_json::from_str(PULL_IMAGE).unwrap_or_default(),
+        tool(
+            "create_container",
+            "Create container",
+            "Create a container from an image on the host, optionally starting it",
+            schema(CREATE_INPUT),
+            detail_output(),
+            annotations(false, false, false),
+        ),
+        tool(
+            "remove_container",
+            "Remove container",
+            "Remove a container (force to remove a running one)",
+            schema(REMOVE_CONTAINER_INPUT),
+            action_output(),
+            annotations(false, true, true),
+        ),
+        tool(
+            "remove_image",
+            "Remove image",
+            "Remove an image from the host (refused while a container uses it)",
+            schema(REMOVE_IMAGE_INPUT),
+            schema(REMOVE_IMAGE_OUTPUT),
+            annotations(false, true, true),
+        ),
     ];
     let mut more: Vec<Value> = serde_json::from_str(MORE_TOOLS).unwrap_or_default();
     for t in &mut more {
@@ -348,6 +411,9 @@ fn op_of(name: &str) -> Op {
         "stop_container" => Op::Stop,
         "restart_container" => Op::Restart,
         "pull_image" => Op::Pull,
+        "create_container" => Op::Create,
+        "remove_container" => Op::Remove,
+        "remove_image" => Op::RemoveImage,
         "pause_container" => Op::Pause,
         "unpause_container" => Op::Unpause,
         "kill_container" => Op::Kill,
@@ -658,6 +724,29 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
         "pull_image" => pull_image(ctx, PullRequest::read(args.0, "arguments")).await,
         "list_volumes" => outcome(era, s.list_volumes(c).await),
         "list_networks" => outcome(era, s.list_networks(c).await),
+        "create_container" => outcome(era, s.create(c, args.0).await),
+        "remove_container" => {
+            let (id, force) = (args.container_id()?, args.bool("force", false)?);
+            outcome(
+                era,
+                s.remove(c, &id, force, args.bool("volumes", false)?).await,
+            )
+        }
+        "remove_image" => {
+            let image = match args.0.get("image") {
+                Some(Value::String(s)) if !s.is_empty() => s,
+                _ => {
+                    return Err(
+                        "Missing required argument 'image' (string): an image reference or id."
+                            .into(),
+                    );
+                }
+            };
+            outcome(
+                era,
+                s.remove_image(c, image, args.bool("force", false)?).await,
+            )
+        }
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", STOP_TIMEOUT.into(), 0, 300)? as u32;
@@ -726,6 +815,9 @@ mod tests {
                 "stop_container",
                 "restart_container",
                 "pull_image",
+                "create_container",
+                "remove_container",
+                "remove_image",
                 "pause_container",
                 "unpause_container",
                 "kill_container",
@@ -778,6 +870,27 @@ mod tests {
         );
         assert_eq!(pull["inputSchema"]["required"], json!(["image"]));
         assert_eq!(op_of("pull_image"), Op::Pull);
+        let create = by_name("create_container");
+        let props = create["inputSchema"]["properties"].as_object().unwrap();
+        let names: Vec<&str> = props.keys().map(String::as_str).collect();
+        let mut fields = crate::service::spec::FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(names, fields, "the same arguments as the REST body");
+        assert_eq!(create["annotations"], annotations(false, false, false));
+        for removal in ["remove_container", "remove_image"] {
+            assert_eq!(
+                by_name(removal)["annotations"],
+                annotations(false, true, true)
+            );
+        }
+        assert_eq!(
+            by_name("remove_image")["outputSchema"]["required"][4],
+            "deleted"
+        );
+        assert_eq!(
+            by_name("remove_container")["inputSchema"]["properties"]["volumes"]["default"],
+            false
+        );
     }
 
     #[test]

@@ -7,18 +7,22 @@
 //! - [`caller`]: who is asking, through which surface, with which credential;
 //! - [`tokens`]: the scoped API tokens file (`API_TOKENS_FILE`);
 //! - [`scope`]: `SCOPE_LABEL`, `SCOPE_NAMES`, `EXCLUDE_LABEL`, globs;
-//! - [`images`]: image references and `IMAGE_ALLOW`;
 //! - [`own`]: finding the container the agent runs in;
-//! - [`reload`]: reloading the tokens file on SIGHUP.
+//! - [`reload`]: reloading the tokens file on SIGHUP;
+//! - [`host`]: what a created container may take from the host
+//!   (`ALLOW_HOST_ACCESS`, `ALLOW_BIND_MOUNTS_FROM`);
+//! - [`images`]: the images that may be created or pulled (`IMAGE_ALLOW`).
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
 //! events, list volumes and networks, and read health; `operate` may also
 //! start, stop, restart, pause, unpause and kill; `admin` may do
-//! everything, including pulling images and operations added later. An
+//! everything, including pulling images, creating and removing containers
+//! and images, and operations added later. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
 pub mod caller;
+pub mod host;
 pub mod images;
 pub mod own;
 pub mod reload;
@@ -26,6 +30,7 @@ pub mod scope;
 pub mod tokens;
 
 pub use caller::{Caller, Credential, Surface};
+pub use host::{HostAccess, HostRequest};
 pub use scope::{Labels, Scope, Sight};
 pub use tokens::TokenSet;
 
@@ -86,6 +91,9 @@ pub enum Op {
     Kill,
     ListVolumes,
     ListNetworks,
+    Create,
+    Remove,
+    RemoveImage,
 }
 
 impl Op {
@@ -110,12 +118,15 @@ impl Op {
             Op::Kill => "kill",
             Op::ListVolumes => "list_volumes",
             Op::ListNetworks => "list_networks",
+            Op::Create => "create",
+            Op::Remove => "remove",
+            Op::RemoveImage => "remove_image",
         }
     }
 
     /// The least role allowed to do it.
     pub fn needs(self) -> Role {
-        if self == Op::Pull {
+        if self.lifecycle() {
             Role::Admin
         } else if self.mutates() {
             Role::Operate
@@ -128,14 +139,22 @@ impl Op {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill | Op::Pull
-        )
+            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill
+        ) || self.lifecycle()
+    }
+
+    /// Whether it pulls, creates or removes containers or images (`admin` only).
+    fn lifecycle(self) -> bool {
+        matches!(self, Op::Pull | Op::Create | Op::Remove | Op::RemoveImage)
     }
 
     /// Whether it would take the container down or freeze it (refused on
     /// the agent's own).
     fn interrupts(self) -> bool {
-        matches!(self, Op::Stop | Op::Restart | Op::Kill | Op::Pause)
+        matches!(
+            self,
+            Op::Stop | Op::Restart | Op::Kill | Op::Pause | Op::Remove
+        )
     }
 }
 
@@ -209,7 +228,13 @@ pub struct Policy {
     tokens: RwLock<Arc<TokenSet>>,
     /// Bumped at each reload of the tokens file.
     generation: watch::Sender<u64>,
+    host: HostAccess,
+    /// The value of [`CREATED_BY`] on the containers the agent creates.
+    created_by: String,
 }
+
+/// The label naming the agent on every container it creates.
+pub const CREATED_BY: &str = "docker-agent.created-by";
 
 impl Policy {
     pub fn new(config: &PolicyConfig, own: Option<String>) -> Policy {
@@ -227,6 +252,8 @@ impl Policy {
             tokens_file: config.tokens_file.clone(),
             tokens: RwLock::new(Arc::new(config.tokens.clone())),
             generation: watch::channel(0).0,
+            host: config.host.clone(),
+            created_by: config.created_by.clone(),
         }
     }
 
@@ -264,7 +291,8 @@ impl Policy {
         }
     }
 
-    /// Whether `IMAGE_ALLOW` allows the image `reference`; else the refusal.
+    /// Whether `IMAGE_ALLOW` allows the image `reference` to be pulled or
+    /// created; else the refusal (403 naming the image and the setting).
     pub fn check_image(&self, reference: &str) -> Result<(), Error> {
         if images::allowed(&self.image_allow, reference) {
             return Ok(());
@@ -288,6 +316,59 @@ impl Policy {
     /// Where a Docker event stands with the scope.
     pub fn sight(&self, event: &serde_json::Value) -> Sight {
         self.scope.sight(event)
+    }
+
+    /// Refuses what a container to be created would take from the host
+    /// (403 naming the field), unless `ALLOW_HOST_ACCESS` grants it.
+    pub fn vet_host(&self, requests: &[HostRequest]) -> Result<(), Error> {
+        self.host.vet(requests)
+    }
+
+    /// A forced image removal can take an image from under a stopped
+    /// container, one out of scope included: refused while a scope is set.
+    pub fn force_image_removal(&self) -> Result<(), Error> {
+        if self.scoped() {
+            return Err(Error::Denied(
+                "force=true is refused while a container scope is set: it could remove an image                  from under a container outside the scope"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The labels the agent puts on a container it creates — its own name
+    /// and the scope label — merged into `labels`; refused when the
+    /// container would not be in scope (`EXCLUDE_LABEL` given, a name
+    /// outside `SCOPE_NAMES`), or a label the agent sets is given another value.
+    pub fn label_new(
+        &self,
+        name: Option<&str>,
+        labels: &mut std::collections::BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let mut own = vec![(CREATED_BY.to_string(), self.created_by.clone())];
+        own.extend(self.scope.label.as_ref().map(|l| l.pair()));
+        for (key, value) in own {
+            match labels.insert(key.clone(), value.clone()) {
+                Some(given) if given != value => {
+                    return Err(Error::Denied(format!(
+                        "The label '{key}' is set by the agent (to '{value}'); leave it out"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if let Some(rule) = self.scope.exclude.as_ref().filter(|r| r.matches(labels)) {
+            return Err(Error::Denied(format!(
+                "The label '{rule}' is EXCLUDE_LABEL: the agent would not see the container; leave it out"
+            )));
+        }
+        if !self.scope.admits(name.unwrap_or(""), labels) {
+            return Err(Error::Denied(format!(
+                "The container would be outside the agent's scope: its name must match SCOPE_NAMES ({})",
+                self.scope.names.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     fn is_own(&self, id: &str) -> bool {

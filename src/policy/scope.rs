@@ -60,6 +60,11 @@ impl LabelRule {
         })
     }
 
+    /// The label that satisfies the rule: `key` and its value (empty for `key` alone).
+    pub fn pair(&self) -> (String, String) {
+        (self.key.clone(), self.value.clone().unwrap_or_default())
+    }
+
     pub fn matches(&self, labels: &dyn Labels) -> bool {
         match (labels.label(&self.key), &self.value) {
             (Some(have), Some(want)) => have == want,

@@ -124,6 +124,23 @@ impl Service {
             .record(record(caller, op, Some(facts(c))).outcome(result));
     }
 
+    /// Records the outcome of a create or removal: the container as
+    /// `(id, name)` (either may be empty) and the image.
+    pub(super) fn record_lifecycle<T>(
+        &self,
+        caller: &Caller,
+        op: Op,
+        (id, name): (&str, &str),
+        image: &str,
+        result: &Result<T, Error>,
+    ) {
+        let mut r = record(caller, op, None).image(image);
+        if !id.is_empty() || !name.is_empty() {
+            r = r.container(id, Some(name).filter(|n| !n.is_empty()));
+        }
+        self.audit.record(r.outcome(result));
+    }
+
     /// The container `reference` means among those in scope. When it
     /// means an out-of-scope one and nothing in scope, the refusal is
     /// recorded (the caller is told "not found", as for a missing one).

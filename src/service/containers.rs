@@ -165,7 +165,7 @@ fn state_conflict(e: Error) -> Error {
     }
 }
 
-fn action(id: &str, status: &'static str) -> ContainerAction {
+pub(super) fn action(id: &str, status: &'static str) -> ContainerAction {
     ContainerAction {
         container_id: id.to_string(),
         status,
@@ -203,7 +203,7 @@ fn summary(c: models::ContainerSummary) -> ContainerSummary {
     }
 }
 
-fn detail(c: models::ContainerInspect) -> ContainerDetail {
+pub(super) fn detail(c: models::ContainerInspect) -> ContainerDetail {
     let ports = port_details(c.network_settings.ports.unwrap_or_default());
     let networks = c
         .network_settings

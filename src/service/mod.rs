@@ -11,6 +11,8 @@
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list; [`networks`]: volume and network lists.
 //! - [`pull`]: pulling an image, its progress read as Docker sends it.
+//! - [`lifecycle`]: creating and removing containers, removing images;
+//!   [`spec`]: the create body, checked, and the Docker JSON made from it.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
@@ -22,9 +24,11 @@ pub mod filters;
 pub mod follow;
 mod images;
 pub mod kill;
+mod lifecycle;
 pub mod logs;
 mod networks;
 pub mod pull;
+pub mod spec;
 pub mod stats;
 pub mod streams;
 mod system;

@@ -52,10 +52,10 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
         assert!(resp.header("x-request-id").is_some());
     }
     let resp = agent
-        .request(Method::DELETE, "/api/v1/containers/x", &[], b"")
+        .request(Method::PUT, "/api/v1/containers/x", &[], b"")
         .await;
     assert_eq!(resp.status, 405);
-    assert_eq!(resp.header("allow"), Some("GET"));
+    assert_eq!(resp.header("allow"), Some("GET, DELETE"));
     assert_eq!(resp.json(), json!({"detail": "Method Not Allowed"}));
     let resp = agent.get("/api/v1/auth/login", None).await;
     assert_eq!((resp.status, resp.header("allow")), (405, Some("POST")));

@@ -11,6 +11,7 @@ mod faults;
 mod hostile;
 mod hostile_table;
 mod keepalive;
+mod lifecycle;
 mod lossless;
 mod mcp;
 mod memory;

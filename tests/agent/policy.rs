@@ -82,9 +82,22 @@ enum Row {
     Open,
     /// MCP transports: containers are reached through the tools, walked below.
     Mcp,
+    /// Removes a container: refused as missing out of scope; in scope, a
+    /// container of its own is removed.
+    Removal,
+    /// Creates a container: it carries the scope label, so it is listed.
+    Create,
+    /// Removes an image: images are the host's (a missing one is 404).
+    ImageRemoval,
 }
 
 fn row(method: &str, path: &str) -> Row {
+    match (method, path) {
+        ("DELETE", "/api/v1/containers/{id}") => return Row::Removal,
+        ("POST", "/api/v1/containers/") => return Row::Create,
+        ("DELETE", "/api/v1/images/{image}") => return Row::ImageRemoval,
+        _ => {}
+    }
     match path {
         p if p.contains("/ws/{id}") => Row::ContainerStream,
         p if p.contains("{id}") => Row::Container,
@@ -104,6 +117,9 @@ fn row(method: &str, path: &str) -> Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ToolRow {
     Container,
+    Removal,
+    Create,
+    ImageRemoval,
     List,
     Health,
     Unscoped,
@@ -115,6 +131,9 @@ fn tool_row(tool: &Value) -> ToolRow {
     let name = tool["name"].as_str().unwrap();
     let required = tool["inputSchema"]["required"].as_array().unwrap();
     match name {
+        "remove_container" => ToolRow::Removal,
+        "create_container" => ToolRow::Create,
+        "remove_image" => ToolRow::ImageRemoval,
         _ if required.contains(&json!("container_id")) => ToolRow::Container,
         "list_containers" => ToolRow::List,
         "docker_health" => ToolRow::Health,
@@ -151,6 +170,74 @@ async fn container_route(s: &Scoped, method: &str, template: &str) {
         "{method} {template} in scope: {:?}",
         ok.body
     );
+}
+
+/// A removal: out of scope it answers as missing; in scope it removes a
+/// container made for it.
+async fn removal_route(s: &Scoped, method: &str, template: &str) {
+    for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
+        let a = call(s, method, &template.replace("{id}", out)).await;
+        let b = call(s, method, &template.replace("{id}", &missing)).await;
+        assert_eq!(a.status, 404, "{method} {template} with {out}");
+        assert_eq!(
+            blank(&String::from_utf8_lossy(&a.body), out),
+            blank(&String::from_utf8_lossy(&b.body), &missing),
+        );
+    }
+    let spare = Container::run(&["--label", &s.label], &["wait"]);
+    let path = format!("{}?force=true", template.replace("{id}", &spare.name));
+    let ok = call(s, method, &path).await;
+    assert_eq!(
+        ok.status, 200,
+        "{method} {template} in scope: {:?}",
+        ok.body
+    );
+    assert!(!exists("container", &spare.id));
+}
+
+/// A create through the scoped agent: the new container carries the scope
+/// label, so the agent lists it.
+async fn create_route(s: &Scoped, args: Value, created: impl AsyncFnOnce(Value) -> Value) {
+    let made = created(args).await;
+    let id = made["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{made}"))
+        .to_string();
+    let _made = Made(id.clone());
+    let list = call(s, "GET", "/api/v1/containers/").await.json();
+    assert!(
+        list["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| id.starts_with(c["id"].as_str().unwrap())),
+        "{list}"
+    );
+}
+
+fn create_args() -> Value {
+    json!({"image": image(), "labels": {LABEL: "1"}, "cmd": ["wait"]})
+}
+
+/// A tool given a container out of scope answers as for a missing one.
+async fn tool_out_of_scope(s: &Scoped, name: &str) {
+    for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
+        let a = s
+            .agent
+            .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
+            .await;
+        let b = s
+            .agent
+            .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
+            .await;
+        assert_eq!(a["isError"], true, "{name} with {out}");
+        assert_eq!(
+            blank(tool_text(&a), out),
+            blank(tool_text(&b), &missing),
+            "{name}"
+        );
+        assert!(tool_text(&a).contains("not found"), "{a}");
+    }
 }
 
 /// A stream of one container: out of scope it closes as for a missing one.
@@ -275,6 +362,29 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
             Row::Pull => assert_eq!(call(&s, method, path).await.status, 422, "{path}"),
             Row::Open => {}
             Row::Mcp => {}
+            Row::Removal => removal_route(&s, method, path).await,
+            Row::Create => {
+                create_route(&s, create_args(), async |args| {
+                    let auth = format!("Bearer {}", s.token);
+                    let headers = [("authorization", auth.as_str())];
+                    let body = args.to_string();
+                    let r = s
+                        .agent
+                        .request(Method::POST, path, &headers, body.as_bytes())
+                        .await;
+                    r.json()
+                })
+                .await
+            }
+            Row::ImageRemoval => {
+                let r = call(
+                    &s,
+                    method,
+                    &path.replace("{image}", "docker-agent-no-such:1"),
+                )
+                .await;
+                assert_eq!(r.status, 404, "{:?}", r.body);
+            }
         }
         walked.push(kind);
     }
@@ -284,23 +394,7 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
         let name = tool["name"].as_str().unwrap();
         match tool_row(&tool) {
             ToolRow::Container => {
-                for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
-                    let a = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
-                        .await;
-                    let b = s
-                        .agent
-                        .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
-                        .await;
-                    assert_eq!(a["isError"], true, "{name} with {out}");
-                    assert_eq!(
-                        blank(tool_text(&a), out),
-                        blank(tool_text(&b), &missing),
-                        "{name}"
-                    );
-                    assert!(tool_text(&a).contains("not found"), "{a}");
-                }
+                tool_out_of_scope(&s, name).await;
                 let ok = s
                     .agent
                     .mcp_tool(MCP_KEY, name, json!({"container_id": s.inside.name}))
@@ -324,6 +418,29 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
             ToolRow::Pull => {
                 let r = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;
                 assert!(tool_text(&r).contains("Field required"), "{r}");
+            }
+            ToolRow::Removal => {
+                tool_out_of_scope(&s, name).await;
+                let spare = Container::run(&["--label", &s.label], &["wait"]);
+                let args = json!({"container_id": spare.name, "force": true});
+                let ok = s.agent.mcp_tool(MCP_KEY, name, args).await;
+                assert_eq!(ok["isError"], false, "{name} in scope: {ok}");
+            }
+            ToolRow::Create => {
+                create_route(&s, create_args(), async |args| {
+                    s.agent.mcp_tool(MCP_KEY, name, args).await["structuredContent"].clone()
+                })
+                .await
+            }
+            ToolRow::ImageRemoval => {
+                let r = s
+                    .agent
+                    .mcp_tool(MCP_KEY, name, json!({"image": "docker-agent-no-such:1"}))
+                    .await;
+                assert!(
+                    tool_text(&r).starts_with("Image 'docker-agent-no-such:1' not found"),
+                    "{r}"
+                );
             }
         }
     }

@@ -54,6 +54,7 @@ pub fn table(keys: &Keys) -> Vec<Case> {
         mcp_admission(keys),
         mcp_bodies(keys),
         pull_bodies(keys),
+        create_bodies(keys),
     ]
     .into_iter()
     .flatten()
@@ -317,6 +318,8 @@ fn path_tricks(keys: &Keys) -> Vec<Case> {
             ("POST", format!("/api/v1/containers/{id}/pause")),
             ("POST", format!("/api/v1/containers/{id}/unpause")),
             ("POST", format!("/api/v1/containers/{id}/kill")),
+            ("DELETE", format!("/api/v1/containers/{id}")),
+            ("DELETE", format!("/api/v1/images/{id}")),
         ];
         for (method, path) in rest {
             let route = route_name(method, &path, &id);
@@ -347,6 +350,7 @@ fn path_tricks(keys: &Keys) -> Vec<Case> {
             "pause_container",
             "unpause_container",
             "kill_container",
+            "remove_container",
         ] {
             let call = rpc_call(
                 "tools/call",
@@ -428,6 +432,36 @@ fn query_values(keys: &Keys) -> Vec<Case> {
         case("log stream since=yesterday", stream("/api/v1/logs/ws/x?since=yesterday"), WsClose(1008, "\"since\": Input should be")),
         case("events filter of 300 characters", stream(&format!("/api/v1/events/ws?container={long}")), WsClose(1008, "\"container\": At most 32 values")),
         case("events filter with 33 values", stream(&format!("/api/v1/events/ws?event={many}")), WsClose(1008, "\"event\": At most 32 values")),
+    ]
+}
+
+/// Create bodies that must be refused before Docker hears of them (what
+/// would reach it creates a container: none of these may).
+#[rustfmt::skip]
+fn create_bodies(keys: &Keys) -> Vec<Case> {
+    let auth = format!("Bearer {}", keys.token);
+    let post = |body: &str| http("POST", "/api/v1/containers/", &[("Authorization", &auth)], body.as_bytes());
+    let host = "'privileged' gives the container access to the host and is refused; an operator can allow it with ALLOW_HOST_ACCESS=true";
+    let nested = format!(r#"{{"image":"x","labels":{}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let big = format!(r#"{{"image":"x","env":{{"A":"{}"}}}}"#, "a".repeat(70 * 1024));
+    vec![
+        case("create body that is not JSON", post("image=alpine"), Invalid("json_invalid")),
+        case("create body that is an array", post(r#"["alpine"]"#), Invalid("model_attributes_type")),
+        case("create body that is empty", post(""), Invalid("missing")),
+        case("create body of 10,000 nested arrays", post(&nested), Invalid("json_invalid")),
+        case("create body over 64 KiB", post(&big), Detail(413, BODY_413)),
+        case("create body with Docker's HostConfig", post(r#"{"image":"x","HostConfig":{"Privileged":true}}"#), Invalid("extra_forbidden")),
+        case("create body with volumes", post(r#"{"image":"x","volumes":["/:/host"]}"#), Invalid("extra_forbidden")),
+        case("create body without an image", post(r#"{"name":"x"}"#), Invalid("missing")),
+        case("create image with a NUL", post(r#"{"image":"a\u0000b"}"#), Invalid("string_type")),
+        case("create image with a traversal", post(r#"{"image":"../../info"}"#), Invalid("value_error")),
+        case("create name with a slash", post(r#"{"image":"x","name":"../x"}"#), Invalid("value_error")),
+        case("create env as a list", post(r#"{"image":"x","env":["A=1"]}"#), Invalid("dict_type")),
+        case("create memory of 1e400", post(r#"{"image":"x","memory_limit":1e400}"#), Invalid("json_invalid")),
+        case("create port past 65535", post(r#"{"image":"x","ports":["99999:80"]}"#), Invalid("value_error")),
+        case("create cpu_shares of 2^63", post(r#"{"image":"x","cpu_shares":9223372036854775808}"#), Invalid("int_type")),
+        case("create privileged", post(r#"{"image":"x","privileged":true}"#), Detail(403, host)),
+        case("create binding the host's root", post(r#"{"image":"x","binds":["/:/host"]}"#), Detail(403, "'binds': the host path '/' is not under ALLOW_BIND_MOUNTS_FROM (none set); an operator can allow it there or with ALLOW_HOST_ACCESS=true")),
     ]
 }
 

@@ -14,7 +14,8 @@ pub enum Expect {
     Detail(u16, &'static str),
     /// One 422 whose first field error has this `type`.
     Invalid(&'static str),
-    /// One 404: `Container '…' not found`, or `Not Found` for no route.
+    /// One 404: `Container '…' not found`, `Image '…' not found on this
+    /// host…`, or `Not Found` for no route.
     NotFound,
     /// One answer with this status from the HTTP layer (no body needed), or
     /// the connection closed without an answer: hyper may do either.
@@ -126,8 +127,9 @@ fn same(got: &Value, want: &Value) -> Result<(), String> {
 
 fn not_found(detail: &Value) -> Result<(), String> {
     let container = |d: &str| d.starts_with("Container '") && d.ends_with("' not found");
+    let image = |d: &str| d.starts_with("Image '") && d.contains("' not found on this host");
     match detail.as_str() {
-        Some(d) if d == "Not Found" || container(d) => Ok(()),
+        Some(d) if d == "Not Found" || container(d) || image(d) => Ok(()),
         _ => Err(format!(
             "expected a not-found detail, got {}",
             short(detail)

@@ -134,9 +134,9 @@ fn no_secret(what: &str, bytes: &[u8], secrets: &[&str]) -> Result<(), String> {
     }
 }
 
-/// Docker requests for anything but the agent's own endpoints and
-/// containers addressed by a name or id a container could have: an id that
-/// escaped its path segment would show here.
+/// Docker requests for anything but the agent's own endpoints, containers
+/// addressed by a name or id a container could have, and images by one
+/// encoded reference: an id that escaped its path segment would show here.
 fn docker_paths_outside_containers(lines: &[String]) -> Vec<String> {
     const ENDPOINTS: [&str; 6] = [
         "_ping",
@@ -162,7 +162,9 @@ fn docker_paths_outside_containers(lines: &[String]) -> Vec<String> {
             };
             let segs: Vec<&str> = path.split('/').collect();
             let container = matches!(segs.as_slice(), ["containers", id, _] if plausible(id));
-            !container && !ENDPOINTS.contains(&path)
+            // An image reference is sent as one encoded segment.
+            let image = matches!(segs.as_slice(), ["images", r] if plausible(&r.replace('%', "")));
+            !container && !image && !ENDPOINTS.contains(&path)
         })
         .map(|line| format!("Docker was asked {line}"))
         .collect();

@@ -158,3 +158,21 @@ impl Drop for Container {
         let _ = Command::new("docker").args(["rm", "-f", &self.id]).output();
     }
 }
+
+/// A container created through the agent (by id), force-removed when
+/// dropped, even on panic: tests create them with the [`LABEL`] label too.
+pub struct Made(pub String);
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+/// Whether the daemon has a container (or image, with `kind` "image") by this reference.
+pub fn exists(kind: &str, reference: &str) -> bool {
+    Command::new("docker")
+        .args([kind, "inspect", reference])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}

@@ -1,0 +1,233 @@
+//! Creating and removing containers, and removing images.
+//!
+//! A create is admitted by the policy (role `admin`, read-only modes), its
+//! body read into a [`Spec`] (422 for anything outside the documented
+//! fields), and the spec judged by the policy: `IMAGE_ALLOW`, what it asks
+//! of the host, and the labels that keep it in scope. Docker gets the
+//! spec's own JSON and never pulls: a missing image is 404. With `start`,
+//! a container that does not start is removed again, so nothing is left
+//! half-done. Every create and removal, done or refused, is recorded in
+//! the audit trail with the image.
+
+use super::Service;
+use super::containers::{action, detail};
+use super::spec::Spec;
+use crate::docker::{DockerError, path};
+use crate::error::Error;
+use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
+use crate::policy::{Caller, Op};
+use hyper::Method;
+use serde_json::{Map, Value};
+
+/// Docker's answer to a create.
+#[derive(serde::Deserialize)]
+struct Created {
+    #[serde(rename = "Id")]
+    id: String,
+}
+
+/// Docker's error, with `more` added to its message, at Docker's status:
+/// 409 a conflict, another 4xx a bad request, the rest a failure.
+fn docker_said(e: DockerError, more: &str) -> Error {
+    match e {
+        DockerError::Status { status, message } => {
+            let message = format!("{message}{more}");
+            match status {
+                409 => Error::Conflict(message),
+                400..=499 => Error::BadRequest(format!("Docker refused it: {message}")),
+                _ => Error::DockerFailed(message),
+            }
+        }
+        other => Error::from(other),
+    }
+}
+
+/// A reference that could name an image: the characters Docker allows,
+/// each `/`-separated part starting with a letter or digit (so no `..`).
+/// (It is sent as one encoded path segment whatever it holds; this answers
+/// 404 without bothering the daemon.)
+fn check_image_ref(image: &str) -> Result<(), Error> {
+    let ok = image
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-/:@".contains(&b));
+    let parts_ok = image
+        .split('/')
+        .all(|p| p.starts_with(|c: char| c.is_ascii_alphanumeric()));
+    if ok && parts_ok && image.len() <= 512 {
+        Ok(())
+    } else {
+        Err(Error::ImageNotFound(image.to_string()))
+    }
+}
+
+impl Service {
+    /// Creates (and with `start`, starts) a container from a create body.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        body: &Map<String, Value>,
+    ) -> Result<ContainerDetail, Error> {
+        self.permit(caller, Op::Create)?;
+        let result = self.create_vetted(body).await;
+        let text = |f: &str| body.get(f).and_then(Value::as_str).unwrap_or("");
+        let (id, name) = match &result {
+            Ok(c) => (c.id.as_str(), c.name.as_str()),
+            Err(_) => ("", text("name")),
+        };
+        self.record_lifecycle(caller, Op::Create, (id, name), text("image"), &result);
+        result
+    }
+
+    async fn create_vetted(&self, body: &Map<String, Value>) -> Result<ContainerDetail, Error> {
+        let spec = Spec::parse(body)?;
+        self.policy.check_image(&spec.image)?;
+        self.policy.vet_host(&spec.host_requests())?;
+        let mut labels = spec.labels.clone();
+        self.policy.label_new(spec.name.as_deref(), &mut labels)?;
+        let query = spec
+            .name
+            .as_deref()
+            .map_or_else(String::new, |n| path::query(&[("name", n)]));
+        let json = serde_json::to_vec(&spec.docker_body(&labels)).map_err(|_| Error::Internal)?;
+        let created: Created = self
+            .docker
+            .send_json(
+                Method::POST,
+                &format!("/containers/create{query}"),
+                json,
+                self.docker.timeout(),
+            )
+            .await
+            .map_err(|e| match e {
+                e if e.is_not_found() => Error::ImageNotFound(spec.image.clone()),
+                e => docker_said(e, ""),
+            })?;
+        if spec.start {
+            self.start_or_remove(&created.id).await?;
+        }
+        Ok(detail(self.inspect(&created.id).await?))
+    }
+
+    /// Starts a container just created; if it does not start, removes it.
+    async fn start_or_remove(&self, id: &str) -> Result<(), Error> {
+        let start = self
+            .docker
+            .post(&path::container(id, "/start"), self.docker.timeout())
+            .await;
+        let Err(e) = start else { return Ok(()) };
+        let removed = self.delete(&path::container(id, "?force=1")).await.is_ok();
+        let after = if removed {
+            "; the container was created but did not start, and was removed"
+        } else {
+            "; the container was created but did not start, and removing it failed too"
+        };
+        Err(docker_said(e, after))
+    }
+
+    async fn delete(&self, path: &str) -> Result<Value, DockerError> {
+        self.docker
+            .send_json(Method::DELETE, path, Vec::new(), self.docker.timeout())
+            .await
+    }
+
+    /// Removes a container (`force` kills a running one; `volumes` also
+    /// removes its anonymous volumes).
+    pub async fn remove(
+        &self,
+        caller: &Caller,
+        id: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<ContainerAction, Error> {
+        let c = self.admit(caller, Op::Remove, id).await?;
+        let flag = |b: bool| if b { "1" } else { "0" };
+        let query = path::query(&[("force", flag(force)), ("v", flag(volumes))]);
+        let done = self
+            .delete(&path::container(&c.id, &query))
+            .await
+            .map(drop)
+            .map_err(|e| match e {
+                e if e.is_not_found() => Error::ContainerNotFound(id.to_string()),
+                e => docker_said(e, ""),
+            });
+        let name = c.name.trim_start_matches('/');
+        self.record_lifecycle(caller, Op::Remove, (&c.id, name), &c.config.image, &done);
+        done?;
+        Ok(action(id, "removed"))
+    }
+
+    /// Removes an image by reference or id (`force` also removes it from
+    /// under stopped containers, and untags an image with several tags).
+    pub async fn remove_image(
+        &self,
+        caller: &Caller,
+        image: &str,
+        force: bool,
+    ) -> Result<ImageRemoval, Error> {
+        self.permit(caller, Op::RemoveImage)?;
+        let result = self.remove_image_checked(image, force).await;
+        self.record_lifecycle(caller, Op::RemoveImage, ("", ""), image, &result);
+        result
+    }
+
+    async fn remove_image_checked(&self, image: &str, force: bool) -> Result<ImageRemoval, Error> {
+        check_image_ref(image)?;
+        if force {
+            self.policy.force_image_removal()?;
+        }
+        let query = path::query(&[("force", if force { "1" } else { "0" })]);
+        let items = self
+            .delete(&format!("/images/{}{query}", path::segment(image)))
+            .await
+            .map_err(|e| match e {
+                e if e.is_not_found() => Error::ImageNotFound(image.to_string()),
+                e => docker_said(e, ""),
+            })?;
+        let listed = |key: &str| -> Vec<String> {
+            let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
+            items
+                .iter()
+                .filter_map(|i| i[key].as_str().map(String::from))
+                .collect()
+        };
+        Ok(ImageRemoval {
+            image: image.to_string(),
+            status: "removed",
+            message: format!("Image {image} removed successfully"),
+            untagged: listed("Untagged"),
+            deleted: listed("Deleted"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_are_checked_before_docker_is_asked() {
+        for ok in [
+            "alpine",
+            "alpine:3.20",
+            "registry.local:5000/team/app:1",
+            "sha256:0be045aa90",
+            "app@sha256:ab",
+        ] {
+            assert!(check_image_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../../info",
+            "a/../b",
+            "a//b",
+            "/a",
+            ".x",
+            "a b",
+            "a?force=1",
+            "é",
+            &"a".repeat(513),
+        ] {
+            assert_eq!(check_image_ref(bad).unwrap_err().status(), 404, "{bad}");
+        }
+    }
+}
