@@ -26,12 +26,10 @@ use crate::auth::bearer_token;
 use crate::error::Error;
 use crate::policy::Surface;
 use crate::server::OverClientCap;
-use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
 use hyper::{Request, Response, StatusCode};
 use std::net::{IpAddr, SocketAddr};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -49,13 +47,7 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
-    let result = AssertUnwindSafe(respond(app.clone(), req, client))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| {
-            log::error!(request_id = id.as_str(); "request handler panicked");
-            Err(Error::Internal)
-        });
+    let result = respond(app.clone(), req, client).await;
     let mut resp = result.unwrap_or_else(|e| error_response(&app, &e));
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         resp.headers_mut()
