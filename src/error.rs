@@ -149,7 +149,7 @@ impl Error {
             Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
             Error::Denied(m) => m.clone(),
             Error::OwnContainer(id) => format!(
-                "Container '{}' runs this agent: stopping or restarting it through the agent would cut the agent off; use docker on the host",
+                "Container '{}' runs this agent: stopping, restarting or running commands in it through the agent would cut the agent off or reach into it; use docker on the host",
                 clip(id, MAX_ECHO)
             ),
             Error::RouteNotFound => "Not Found".into(),

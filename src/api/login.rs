@@ -48,29 +48,7 @@ fn attempt(app: &App, client: IpAddr, username: &str, password: &str) -> Result<
 
 /// Parses and validates the login body.
 fn credentials(bytes: &[u8]) -> Result<(String, String), Error> {
-    let fail = |kind, loc: Vec<Value>, msg: &str| {
-        Err(Error::Validation(vec![FieldError::new(loc, kind, msg)]))
-    };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return fail("missing", vec![json!("body")], "Field required");
-    }
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return fail(
-                "json_invalid",
-                vec![json!("body"), json!(e.column())],
-                "JSON decode error",
-            );
-        }
-    };
-    let Some(object) = value.as_object() else {
-        return fail(
-            "model_attributes_type",
-            vec![json!("body")],
-            "Input should be a valid dictionary or object to extract fields from",
-        );
-    };
+    let object = body::json_object(bytes)?;
     let mut errors = Vec::new();
     let mut field = |name: &str| -> String {
         let loc = vec![json!("body"), json!(name)];

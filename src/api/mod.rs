@@ -3,6 +3,7 @@
 //! `all` (default true), `tail` 1..10000 (default 100), `timeout` 0..300
 //! (default 10).
 
+mod exec;
 mod login;
 
 use crate::app::App;
@@ -37,7 +38,7 @@ pub async fn dispatch(
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
-            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => {
+            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
             // Every other route is guarded: the pipeline passes its caller.
@@ -71,6 +72,10 @@ pub async fn dispatch(
                 s.restart(c, &id, timeout as u32).await?
             }
         }),
+        Route::Exec(id) => {
+            q.finish()?;
+            exec::exec(app, c, &id, req).await?
+        }
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),
         Route::Version => ok(&s.version(c).await?),
@@ -82,6 +87,7 @@ pub async fn dispatch(
         | Route::LogsWs(_)
         | Route::StatsWs(_)
         | Route::EventsWs
+        | Route::ExecWs(_)
         | Route::Mcp
         | Route::McpSse
         | Route::McpMessages => return Err(Error::RouteNotFound),

@@ -24,6 +24,8 @@ use std::time::Instant;
 
 /// Longest name, container reference or reason kept in a record.
 pub const MAX_TEXT: usize = 128;
+/// Longest command line kept in a record (a request body holds at most 64 KiB).
+pub const MAX_COMMAND: usize = 4096;
 
 /// What was attempted. The names are stable: tools and alerts key on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,7 @@ impl Action {
             Action::Op(Op::Start) => "container.start",
             Action::Op(Op::Stop) => "container.stop",
             Action::Op(Op::Restart) => "container.restart",
+            Action::Op(Op::Exec) => "container.exec",
             Action::Op(op) => op.name(),
         }
     }
@@ -139,6 +142,10 @@ pub struct Record {
     pub action: Action,
     pub container_id: Option<String>,
     pub container_name: Option<String>,
+    /// The command run (exec): its argv as a JSON array.
+    pub command: Option<String>,
+    /// The command's exit code, when it ended by itself.
+    pub exit_code: Option<i64>,
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
@@ -170,6 +177,8 @@ impl Record {
             action,
             container_id: None,
             container_name: None,
+            command: None,
+            exit_code: None,
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
@@ -180,6 +189,26 @@ impl Record {
     pub fn container(mut self, id: &str, name: Option<&str>) -> Record {
         self.container_id = Some(clip(id, MAX_TEXT));
         self.container_name = name.map(|n| clip(n, MAX_TEXT));
+        self
+    }
+
+    /// The command run, as its argv in JSON (clipped past [`MAX_COMMAND`]).
+    pub fn command(mut self, argv: &[String]) -> Record {
+        let json = serde_json::to_string(argv).unwrap_or_default();
+        self.command = Some(clip(&json, MAX_COMMAND));
+        self
+    }
+
+    /// The command's exit code, when known.
+    pub fn exit_code(mut self, code: Option<i64>) -> Record {
+        self.exit_code = code;
+        self
+    }
+
+    /// Failed for `reason` (a command that timed out).
+    pub fn failed(mut self, reason: &str) -> Record {
+        self.result = Outcome::Failed;
+        self.reason = Some(clip(reason, MAX_TEXT));
         self
     }
 
@@ -200,7 +229,7 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 12] {
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -209,6 +238,8 @@ impl Record {
             Some(("action", self.action.name().into())),
             text("container_id", &self.container_id),
             text("container_name", &self.container_name),
+            text("command", &self.command),
+            self.exit_code.map(|code| ("exit_code", code.into())),
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),

@@ -1,7 +1,8 @@
 //! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
-//! `EXCLUDE_LABEL`) and the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`).
+//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`) and
+//! whether commands may be run in containers (`EXEC_ENABLED`, off by default).
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
@@ -19,6 +20,7 @@ pub struct PolicyConfig {
     pub scope: Scope,
     pub read_only: bool,
     pub mcp_read_only: bool,
+    pub exec_enabled: bool,
 }
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
@@ -35,6 +37,7 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         scope: scope(vars)?,
         read_only: vars.bool("READ_ONLY", false)?,
         mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
+        exec_enabled: vars.bool("EXEC_ENABLED", false)?,
     })
 }
 
@@ -81,6 +84,7 @@ mod tests {
         let c = load(&[]).unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
         assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
+        assert!(!c.exec_enabled, "exec is off unless asked for");
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
     }
 
@@ -94,13 +98,14 @@ mod tests {
             ("EXCLUDE_LABEL", "private"),
             ("READ_ONLY", "true"),
             ("MCP_READ_ONLY", "yes"),
+            ("EXEC_ENABLED", "true"),
         ])
         .unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Operate, Role::Read));
         assert_eq!(c.scope.names, ["web-*", "db"]);
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
         assert_eq!(c.scope.exclude.unwrap().to_string(), "private");
-        assert!(c.read_only && c.mcp_read_only);
+        assert!(c.read_only && c.mcp_read_only && c.exec_enabled);
     }
 
     #[test]
@@ -112,6 +117,7 @@ mod tests {
             ("EXCLUDE_LABEL", "a b"),
             ("SCOPE_NAMES", "web/*"),
             ("READ_ONLY", "sometimes"),
+            ("EXEC_ENABLED", "maybe"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();

@@ -14,11 +14,17 @@
 //! the daemon goes away the cached version is dropped and renegotiated on the
 //! next call, so the agent recovers by itself after a daemon restart; the
 //! connection pool discards dead sockets on its own.
+//!
+//! A call may carry a JSON body, and may ask for Docker's hijacked
+//! connection ([`Docker::hijack`]: `Upgrade: tcp`, answered `101`, then raw
+//! bytes both ways), as exec does.
 
 use super::error::{DockerError, Unreachable};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::body::Incoming;
+use hyper::header;
+use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -82,6 +88,20 @@ impl fmt::Display for Endpoint {
         }
     }
 }
+
+/// What a request carries besides its method and path.
+#[derive(Clone, Copy, Default)]
+struct Payload<'a> {
+    /// A JSON body.
+    json: Option<&'a [u8]>,
+    /// Ask for the hijacked connection (`Connection: Upgrade`, `Upgrade: tcp`).
+    upgrade: bool,
+}
+
+const NONE: Payload = Payload {
+    json: None,
+    upgrade: false,
+};
 
 enum Transport {
     Unix(Client<UnixConnector, Full<Bytes>>),
@@ -161,11 +181,26 @@ impl Docker {
         self.timeout
     }
 
-    async fn send(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
-        let req = Request::builder()
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+    ) -> Result<Response<Incoming>, DockerError> {
+        let mut req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
-            .body(Full::new(Bytes::new()))
+            .uri(format!("{}{path}", self.base));
+        if payload.json.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        if payload.upgrade {
+            req = req
+                .header(header::CONNECTION, "Upgrade")
+                .header(header::UPGRADE, "tcp");
+        }
+        let body = Bytes::copy_from_slice(payload.json.unwrap_or_default());
+        let req = req
+            .body(Full::new(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let result = match &self.transport {
             Transport::Unix(c) => c.request(req).await,
@@ -211,17 +246,23 @@ impl Docker {
     }
 
     /// Sends a request on the negotiated API version and turns error statuses into errors.
-    async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload<'_>,
+    ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(method.clone(), &format!("{prefix}{path}"))
+            .send(method.clone(), &format!("{prefix}{path}"), payload)
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                check_status(self.send(method, &format!("{prefix}{path}")).await?).await
+                let again = format!("{prefix}{path}");
+                check_status(self.send(method, &again, payload).await?).await
             }
             other => other,
         }
@@ -236,7 +277,7 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(self.send(Method::GET, "/version").await?).await?;
+        let resp = check_status(self.send(Method::GET, "/version", NONE).await?).await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -249,7 +290,50 @@ impl Docker {
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
         self.deadline(self.timeout, async {
             let _turn = self.turn().await?;
-            read_json(self.call(Method::GET, path).await?).await
+            read_json(self.call(Method::GET, path, NONE).await?).await
+        })
+        .await
+    }
+
+    /// POST a JSON body and read the JSON answer, within the default deadline.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, DockerError> {
+        let payload = Payload {
+            json: Some(body),
+            upgrade: false,
+        };
+        self.deadline(self.timeout, async {
+            let _turn = self.turn().await?;
+            read_json(self.call(Method::POST, path, payload).await?).await
+        })
+        .await
+    }
+
+    /// POSTs a JSON body asking for the hijacked connection, and returns
+    /// that connection once Docker has switched to it. The deadline and the
+    /// call's turn cover the switch only, as for [`Docker::open`].
+    pub async fn hijack(&self, path: &str, body: &[u8]) -> Result<Upgraded, DockerError> {
+        let payload = Payload {
+            json: Some(body),
+            upgrade: true,
+        };
+        self.deadline(self.timeout, async {
+            let resp = {
+                let _turn = self.turn().await?;
+                self.call(Method::POST, path, payload).await?
+            };
+            if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+                let status = resp.status();
+                return Err(DockerError::Protocol(format!(
+                    "expected 101 Switching Protocols, got {status}"
+                )));
+            }
+            hyper::upgrade::on(resp)
+                .await
+                .map_err(|e| DockerError::Protocol(format!("switching protocols: {e}")))
         })
         .await
     }
@@ -258,7 +342,7 @@ impl Docker {
     pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            let resp = self.call(Method::POST, path).await?;
+            let resp = self.call(Method::POST, path, NONE).await?;
             let status = resp.status();
             drain(resp.into_body(), MAX_ERROR_BODY).await;
             Ok(status)
@@ -275,7 +359,7 @@ impl Docker {
     pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
         self.deadline(self.timeout, async {
             let _turn = self.turn().await?;
-            self.call(Method::GET, path).await
+            self.call(Method::GET, path, NONE).await
         })
         .await
     }
@@ -293,7 +377,7 @@ impl Docker {
         }
         let outcome = self
             .deadline(self.timeout.min(PING_LIMIT), async {
-                let resp = check_status(self.send(Method::GET, "/_ping").await?).await?;
+                let resp = check_status(self.send(Method::GET, "/_ping", NONE).await?).await?;
                 drain(resp.into_body(), MAX_ERROR_BODY).await;
                 Ok(())
             })
@@ -331,7 +415,10 @@ fn negotiate(server_max: &str, server_min: &str) -> (u32, u32) {
 
 async fn check_status(resp: Response<Incoming>) -> Result<Response<Incoming>, DockerError> {
     let status = resp.status();
-    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+    if status.is_success()
+        || status == StatusCode::NOT_MODIFIED
+        || status == StatusCode::SWITCHING_PROTOCOLS
+    {
         return Ok(resp);
     }
     let body = collect(resp.into_body(), MAX_ERROR_BODY)

@@ -216,6 +216,33 @@ pub fn error_with(err: &Error, body: &serde_json::Value) -> Response<Body> {
     resp
 }
 
+/// A request body that must be a JSON object, or the 422 saying why not
+/// (FastAPI's `missing`, `json_invalid` or `model_attributes_type`).
+pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    use serde_json::{Value, json};
+    let fail = |kind, loc: Vec<Value>, msg: &str| {
+        Err(Error::Validation(vec![crate::error::FieldError::new(
+            loc, kind, msg,
+        )]))
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return fail("missing", vec![json!("body")], "Field required");
+    }
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => fail(
+            "model_attributes_type",
+            vec![json!("body")],
+            "Input should be a valid dictionary or object to extract fields from",
+        ),
+        Err(e) => fail(
+            "json_invalid",
+            vec![json!("body"), json!(e.column())],
+            "JSON decode error",
+        ),
+    }
+}
+
 /// Reads a whole request of at most `limit` body bytes within `deadline`:
 /// larger is 413, slower is 408 (a client trickling a body cannot hold a
 /// connection slot forever).

@@ -16,7 +16,7 @@ pub const API_V1: &str = "/api/v1";
 /// container reference: the route table as data, which the policy test
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names).
-pub const ROUTES: [(&str, &str); 20] = [
+pub const ROUTES: [(&str, &str); 22] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -37,6 +37,8 @@ pub const ROUTES: [(&str, &str); 20] = [
     ("DELETE", "/mcp"),
     ("GET", "/mcp/sse"),
     ("POST", "/mcp/messages/"),
+    ("POST", "/api/v1/containers/{id}/exec"),
+    ("GET", "/api/v1/exec/ws/{id}"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,10 @@ pub enum Route {
     McpSse,
     /// `/mcp/messages/`: the legacy HTTP+SSE message endpoint.
     McpMessages,
+    /// A one-shot command in a container.
+    Exec(String),
+    /// An interactive command in a container, over WebSocket.
+    ExecWs(String),
 }
 
 /// The credential a route demands.
@@ -92,7 +98,7 @@ impl Route {
             Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages => {
                 Some(Class::Overall)
             }
-            Route::ContainerAction(..) => Some(Class::Action),
+            Route::ContainerAction(..) | Route::Exec(_) | Route::ExecWs(_) => Some(Class::Action),
             _ => Some(Class::Read),
         }
     }
@@ -100,7 +106,9 @@ impl Route {
     pub fn guard(&self) -> Guard {
         match self {
             Route::Login | Route::Healthz => Guard::Open,
-            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => Guard::StreamToken,
+            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
+                Guard::StreamToken
+            }
             Route::Mcp | Route::McpSse | Route::McpMessages => Guard::McpKey,
             _ => Guard::Token,
         }
@@ -143,6 +151,7 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
         ["containers"] => get(Route::Containers),
         ["containers", id] if !id.is_empty() => get(Route::Container(id.to_string())),
         ["containers", id, "logs"] => get(Route::ContainerLogs(id.to_string())),
+        ["containers", id, "exec"] => post(Route::Exec(id.to_string())),
         ["containers", id, action] => {
             let action = match *action {
                 "start" => Action::Start,
@@ -160,6 +169,7 @@ fn match_api(path: &str) -> Option<(Route, &'static str)> {
         ["logs", "ws", id] => get(Route::LogsWs(id.to_string())),
         ["stats", "ws", id] => get(Route::StatsWs(id.to_string())),
         ["events", "ws"] => get(Route::EventsWs),
+        ["exec", "ws", id] => get(Route::ExecWs(id.to_string())),
         _ => None,
     }
 }
@@ -267,6 +277,15 @@ mod tests {
         assert_eq!(Route::AuthCheck.guard(), Guard::Token);
         assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
         assert_eq!(Route::EventsWs.class(), Some(Class::Read));
+        let (exec, terminal) = (Route::Exec("x".into()), Route::ExecWs("x".into()));
+        assert_eq!(
+            (exec.class(), exec.guard()),
+            (Some(Class::Action), Guard::Token)
+        );
+        assert_eq!(
+            (terminal.class(), terminal.guard()),
+            (Some(Class::Action), Guard::StreamToken)
+        );
     }
 
     /// The template of each kind of route: a new kind fails to compile
@@ -292,6 +311,8 @@ mod tests {
             Route::Mcp => "/mcp",
             Route::McpSse => "/mcp/sse",
             Route::McpMessages => "/mcp/messages/",
+            Route::Exec(_) => "/api/v1/containers/{id}/exec",
+            Route::ExecWs(_) => "/api/v1/exec/ws/{id}",
         }
     }
 

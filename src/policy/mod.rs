@@ -12,7 +12,8 @@
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
 //! events, and read health; `operate` may also start, stop and restart;
-//! `admin` may do everything, including operations added later. An
+//! `admin` may do everything, including operations added later. Running
+//! commands in containers (`exec`) needs `admin`, and `EXEC_ENABLED=true`. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
@@ -77,6 +78,8 @@ pub enum Op {
     Start,
     Stop,
     Restart,
+    /// A command run in a container, one-shot or interactive.
+    Exec,
 }
 
 impl Op {
@@ -95,12 +98,15 @@ impl Op {
             Op::Start => "start",
             Op::Stop => "stop",
             Op::Restart => "restart",
+            Op::Exec => "exec",
         }
     }
 
     /// The least role allowed to do it.
     pub fn needs(self) -> Role {
-        if self.mutates() {
+        if self == Op::Exec {
+            Role::Admin
+        } else if self.mutates() {
             Role::Operate
         } else {
             Role::Read
@@ -109,12 +115,13 @@ impl Op {
 
     /// Whether it changes anything (refused in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Op::Start | Op::Stop | Op::Restart)
+        matches!(self, Op::Start | Op::Stop | Op::Restart | Op::Exec)
     }
 
-    /// Whether it would take the container down (refused on the agent's own).
+    /// Whether it would take the agent's own container down or reach into
+    /// it (refused there).
     fn interrupts(self) -> bool {
-        matches!(self, Op::Stop | Op::Restart)
+        matches!(self, Op::Stop | Op::Restart | Op::Exec)
     }
 }
 
@@ -134,8 +141,13 @@ pub enum Refusal {
     OutOfScope,
     ReadOnly,
     McpReadOnly,
-    Role { has: Role, needs: Role },
+    Role {
+        has: Role,
+        needs: Role,
+    },
     OwnContainer,
+    /// Exec while `EXEC_ENABLED` is off.
+    ExecDisabled,
 }
 
 /// One decision: who, what, on which container, and the refusal if any.
@@ -170,6 +182,9 @@ impl Decision<'_> {
                 needs.name()
             ))),
             Some(Refusal::OwnContainer) => Err(Error::OwnContainer(reference.to_string())),
+            Some(Refusal::ExecDisabled) => Err(Error::Denied(
+                "exec is disabled; an operator can set EXEC_ENABLED=true".into(),
+            )),
         }
     }
 }
@@ -177,6 +192,7 @@ impl Decision<'_> {
 pub struct Policy {
     read_only: bool,
     mcp_read_only: bool,
+    exec_enabled: bool,
     login_role: Role,
     mcp_role: Role,
     scope: Scope,
@@ -196,6 +212,7 @@ impl Policy {
         Policy {
             read_only: config.read_only,
             mcp_read_only: config.mcp_read_only,
+            exec_enabled: config.exec_enabled,
             login_role: config.login_role,
             mcp_role: config.mcp_role,
             scope: config.scope.clone(),
@@ -208,8 +225,9 @@ impl Policy {
 
     /// The one place every decision is made: may `caller` do `op` (to
     /// `container`, when it names one)? Scope first, so an out-of-scope
-    /// container is refused as missing whatever else holds; then the
-    /// read-only modes, the role, and the agent's own container.
+    /// container is refused as missing whatever else holds; then exec
+    /// while it is disabled, the read-only modes, the role, and the agent's
+    /// own container.
     pub fn decide<'a>(
         &self,
         caller: &'a Caller,
@@ -218,6 +236,8 @@ impl Policy {
     ) -> Decision<'a> {
         let refusal = if container.is_some_and(|c| !self.sees(c)) {
             Some(Refusal::OutOfScope)
+        } else if op == Op::Exec && !self.exec_enabled {
+            Some(Refusal::ExecDisabled)
         } else if op.mutates() && self.read_only {
             Some(Refusal::ReadOnly)
         } else if op.mutates() && self.mcp_read_only && caller.surface == Surface::Mcp {

@@ -45,7 +45,7 @@ pub fn summary_facts(c: &ContainerSummary) -> Facts<'_> {
 }
 
 /// An audit record of `caller` doing `op` (on `container`).
-fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Record {
+pub(super) fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Record {
     let r = Record::new(
         caller.context.as_ref(),
         caller.surface,

@@ -6,6 +6,7 @@
 //!
 //! - [`access`]: resolving a reference within the scope, and asking the policy.
 //! - [`containers`]: list, inspect, start/stop/restart.
+//! - [`exec`]: commands run in containers, one-shot and interactive.
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list.
@@ -15,6 +16,7 @@
 
 mod access;
 mod containers;
+pub mod exec;
 pub mod follow;
 mod images;
 pub mod logs;
