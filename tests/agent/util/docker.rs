@@ -1,5 +1,6 @@
 //! The real daemon from the tests' side: the docker CLI, the locally built
-//! test image, and labelled containers that remove themselves.
+//! test images (testbox, and a busybox shell), and labelled containers that
+//! remove themselves.
 
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -89,6 +90,61 @@ pub fn image() -> &'static str {
     })
 }
 
+/// Busybox's applets the shell image links in `/bin`.
+const APPLETS: [&str; 7] = ["sh", "stty", "id", "sleep", "cat", "pwd", "env"];
+
+/// The shell image: Debian's static busybox (`busybox-static`, which
+/// `tests/setup.sh` installs) with `/bin/sh` and a few applets, and an empty
+/// `/tmp`, imported from a tarball (no registry). Built once per busybox.
+pub fn shell_image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let busybox = std::fs::read("/bin/busybox")
+            .expect("/bin/busybox: install busybox-static (tests/setup.sh does)");
+        let hash: String = Sha256::digest(&busybox)
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let tag = format!("docker-agent-shellbox:{hash}");
+        if Command::new("docker")
+            .args(["image", "inspect", &tag])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return tag;
+        }
+        let root = repo().join("target/shellbox").join(&hash);
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        std::fs::write(root.join("bin/busybox"), &busybox).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let exec = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(root.join("bin/busybox"), exec).unwrap();
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+        let tar = root.with_extension("tar");
+        run_ok(
+            Command::new("tar")
+                .arg("-C")
+                .arg(&root)
+                .arg("-cf")
+                .arg(&tar)
+                .args(["bin", "tmp"]),
+        );
+        docker(&[
+            "import",
+            "-c",
+            r#"ENTRYPOINT ["/bin/busybox"]"#,
+            tar.to_str().unwrap(),
+            &tag,
+        ]);
+        tag
+    })
+}
+
 /// A unique, recognisable container name.
 pub fn unique_name(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -119,14 +175,28 @@ impl Container {
         Container::new("create", &[], options, steps)
     }
 
+    /// `docker run -d` of the shell image, running `args` (a busybox applet and its arguments).
+    pub fn shell(options: &[&str], args: &[&str]) -> Container {
+        Container::of(shell_image(), "run", &["-d"], options, args)
+    }
+
     fn new(verb: &str, verb_opts: &[&str], options: &[&str], steps: &[&str]) -> Container {
+        Container::of(image(), verb, verb_opts, options, steps)
+    }
+
+    fn of(
+        image: &str,
+        verb: &str,
+        verb_opts: &[&str],
+        options: &[&str],
+        steps: &[&str],
+    ) -> Container {
         let name = unique_name(verb);
         let label = format!("{LABEL}=1");
         let mut args = vec![verb];
         args.extend_from_slice(verb_opts);
         args.extend_from_slice(&["--name", &name, "--label", &label]);
         args.extend_from_slice(options);
-        let image = image();
         args.push(image);
         args.extend_from_slice(steps);
         let id = docker(&args);
