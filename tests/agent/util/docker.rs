@@ -39,6 +39,24 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `name:HASH` for an image built from `source`, and that hash.
+fn versioned(name: &str, source: &[u8]) -> (String, String) {
+    let hash: String = Sha256::digest(source)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("{name}:{hash}"), hash)
+}
+
+/// Whether the daemon has the image `tag`.
+fn present(tag: &str) -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", tag])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// The test image, built once per source version from `fixtures/testbox`:
 /// compiled with `gcc -static` and imported from a tarball (no registry).
 pub fn image() -> &'static str {
@@ -46,17 +64,8 @@ pub fn image() -> &'static str {
     IMAGE.get_or_init(|| {
         let src = repo().join("fixtures/testbox/testbox.c");
         let code = std::fs::read(&src).expect("fixtures/testbox/testbox.c");
-        let hash: String = Sha256::digest(&code)
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let tag = format!("docker-agent-testbox:{hash}");
-        if Command::new("docker")
-            .args(["image", "inspect", &tag])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
+        let (tag, _) = versioned("docker-agent-testbox", &code);
+        if present(&tag) {
             return tag;
         }
         let dir = repo().join("target/testbox");
@@ -101,17 +110,8 @@ pub fn shell_image() -> &'static str {
     IMAGE.get_or_init(|| {
         let busybox = std::fs::read("/bin/busybox")
             .expect("/bin/busybox: install busybox-static (tests/setup.sh does)");
-        let hash: String = Sha256::digest(&busybox)
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let tag = format!("docker-agent-shellbox:{hash}");
-        if Command::new("docker")
-            .args(["image", "inspect", &tag])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
+        let (tag, hash) = versioned("docker-agent-shellbox", &busybox);
+        if present(&tag) {
             return tag;
         }
         let root = repo().join("target/shellbox").join(&hash);
