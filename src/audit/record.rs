@@ -390,6 +390,29 @@ mod tests {
     }
 
     #[test]
+    fn an_exec_record_holds_the_whole_command_and_its_exit_code() {
+        let argv: Vec<String> = ["sh", "-c", "echo \"a b\"; exit 3"]
+            .map(String::from)
+            .into();
+        let r = record(Surface::Ws, Action::Op(Op::Exec), Subject::Mcp)
+            .command(&argv)
+            .exit_code(Some(3));
+        let fields = texts(&r);
+        assert!(fields.contains(&("action", "container.exec".into())));
+        assert!(fields.contains(&("command", r#"["sh","-c","echo \"a b\"; exit 3"]"#.into())));
+        assert!(fields.contains(&("exit_code", "3".into())));
+        let long = vec!["x".repeat(10 * MAX_COMMAND)];
+        let clipped = record(Surface::Rest, Action::Op(Op::Exec), Subject::Mcp).command(&long);
+        assert_eq!(clipped.command.unwrap().chars().count(), MAX_COMMAND + 1);
+        let timed_out =
+            record(Surface::Rest, Action::Op(Op::Exec), Subject::Mcp).failed("timed out");
+        assert_eq!(
+            (timed_out.result, timed_out.exit_code),
+            (Outcome::Failed, None)
+        );
+    }
+
+    #[test]
     fn outside_the_pipeline_the_request_is_unknown() {
         let r = Record::new(None, Surface::Rest, Action::Login, Subject::Anonymous);
         assert_eq!((r.request_id.as_str(), r.duration_ms), ("", 0.0));
