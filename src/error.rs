@@ -186,7 +186,7 @@ impl Error {
             Error::Unauthorized(m) | Error::Forbidden(m) => (*m).into(),
             Error::Denied(m) => m.clone(),
             Error::OwnContainer(id) => format!(
-                "Container '{}' runs this agent: stopping, restarting, killing, pausing or removing it through the agent would cut the agent off; use docker on the host",
+                "Container '{}' runs this agent: stopping, restarting, killing, pausing, removing or running commands in it through the agent would cut the agent off or reach into it; use docker on the host",
                 clip(id, MAX_ECHO)
             ),
             Error::RouteNotFound => "Not Found".into(),

@@ -320,3 +320,16 @@ pub struct PullSummary {
     /// Why it failed.
     pub error: Option<String>,
 }
+
+/// A command run to its end (or its timeout): `POST /containers/{id}/exec`
+/// and the `exec_in_container` tool.
+#[derive(Debug, Serialize)]
+pub struct ExecResult {
+    /// `null` when the command was stopped at its timeout.
+    pub exit_code: Option<i64>,
+    pub stdout: String,
+    pub stderr: String,
+    /// Output was cut: past 1 MiB a stream (REST), or to fit an MCP answer.
+    pub truncated: bool,
+    pub timed_out: bool,
+}

@@ -48,7 +48,7 @@ start() {
   fi
   echo "setup: starting a registry on 127.0.0.1:$port (log: $dir/$port.log)"
   config "$port" "${3:-}" >"$dir/$port.yml"
-  nohup docker-registry serve "$dir/$port.yml" >"$dir/$port.log" 2>&1 &
+  setsid nohup docker-registry serve "$dir/$port.yml" >"$dir/$port.log" 2>&1 &
   for _ in $(seq 1 30); do
     if answers "$port" "$code"; then
       return 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure everything the tests need is here: a Docker daemon that answers,
-# the docker CLI, gcc with a static libc (for the test image), curl, openssl
+# the docker CLI, gcc with a static libc (for the test image), busybox-static
+# (the shell image of the exec tests), curl, openssl
 # (certificates for the TLS tests), musl-gcc (ring's C code in `make release`), and the
 # official MCP Python SDK (the independent client of the MCP interop test),
 # and two local registries for the pull tests (Debian's docker-registry):
@@ -14,6 +15,7 @@ log=${DOCKERD_LOG:-/tmp/docker-agent-dockerd.log}
 need_packages=()
 command -v gcc >/dev/null 2>&1 || need_packages+=(gcc libc6-dev)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+[ -x /bin/busybox ] || need_packages+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
@@ -51,7 +53,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 echo "setup: starting dockerd (log: $log)"
-nohup dockerd >"$log" 2>&1 &
+# Its own session, so ending the job that started it does not end the daemon.
+setsid nohup dockerd >"$log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
     exit 0

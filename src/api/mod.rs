@@ -6,6 +6,7 @@
 //! true), `tail` 1..10000 (default 100), `timeout` 0..300 (default 10, on
 //! stop as on restart); `force` and `volumes` on removals (default false).
 
+mod exec;
 mod login;
 mod pull;
 
@@ -47,7 +48,7 @@ pub async fn dispatch(
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
-            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => {
+            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
             // Every other route is guarded: the pipeline passes its caller.
@@ -109,6 +110,10 @@ pub async fn dispatch(
             q.finish()?;
             ok(&s.remove_image(c, &image, force).await?)
         }
+        Route::Exec(id) => {
+            q.finish()?;
+            exec::exec(app, c, &id, req).await?
+        }
         Route::Stats(id) => ok(&s.stats(c, &id).await?),
         Route::Images => ok(&s.list_images(c).await?),
         Route::ImagesPull => return pull::pull(app, c, req).await,
@@ -123,6 +128,7 @@ pub async fn dispatch(
         | Route::LogsWs(_)
         | Route::StatsWs(_)
         | Route::EventsWs
+        | Route::ExecWs(_)
         | Route::Mcp
         | Route::McpSse
         | Route::McpMessages => return Err(Error::RouteNotFound),

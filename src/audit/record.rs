@@ -24,6 +24,8 @@ use std::time::Instant;
 
 /// Longest name, container reference or reason kept in a record.
 pub const MAX_TEXT: usize = 128;
+/// Longest command line kept in a record (a request body holds at most 64 KiB).
+pub const MAX_COMMAND: usize = 4096;
 
 /// What was attempted. The names are stable: tools and alerts key on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,7 @@ impl Action {
             Action::Op(Op::Create) => "container.create",
             Action::Op(Op::Remove) => "container.remove",
             Action::Op(Op::RemoveImage) => "image.remove",
+            Action::Op(Op::Exec) => "container.exec",
             Action::Op(op) => op.name(),
         }
     }
@@ -149,6 +152,10 @@ pub struct Record {
     /// The image acted on: pulled (as the caller named it, with its tag),
     /// created from, or removed.
     pub image: Option<String>,
+    /// The command run (exec): its argv as a JSON array.
+    pub command: Option<String>,
+    /// The command's exit code, when it ended by itself.
+    pub exit_code: Option<i64>,
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
@@ -181,6 +188,8 @@ impl Record {
             container_id: None,
             container_name: None,
             image: None,
+            command: None,
+            exit_code: None,
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
@@ -197,6 +206,26 @@ impl Record {
     /// The image acted on.
     pub fn image(mut self, reference: &str) -> Record {
         self.image = Some(clip(reference, MAX_TEXT));
+        self
+    }
+
+    /// The command run, as its argv in JSON (clipped past [`MAX_COMMAND`]).
+    pub fn command(mut self, argv: &[String]) -> Record {
+        let json = serde_json::to_string(argv).unwrap_or_default();
+        self.command = Some(clip(&json, MAX_COMMAND));
+        self
+    }
+
+    /// The command's exit code, when known.
+    pub fn exit_code(mut self, code: Option<i64>) -> Record {
+        self.exit_code = code;
+        self
+    }
+
+    /// Failed for `reason` (a command that timed out).
+    pub fn failed(mut self, reason: &str) -> Record {
+        self.result = Outcome::Failed;
+        self.reason = Some(clip(reason, MAX_TEXT));
         self
     }
 
@@ -217,7 +246,7 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 11] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 13] {
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -227,6 +256,8 @@ impl Record {
             text("container_id", &self.container_id),
             text("container_name", &self.container_name),
             text("image", &self.image),
+            text("command", &self.command),
+            self.exit_code.map(|code| ("exit_code", code.into())),
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),
@@ -389,6 +420,29 @@ mod tests {
         let ok = record(Surface::Ws, Action::StreamOpen, Subject::Mcp);
         let ok = ok.outcome(&Ok::<(), Error>(()));
         assert_eq!((ok.result, ok.reason), (Outcome::Ok, None));
+    }
+
+    #[test]
+    fn an_exec_record_holds_the_whole_command_and_its_exit_code() {
+        let argv: Vec<String> = ["sh", "-c", "echo \"a b\"; exit 3"]
+            .map(String::from)
+            .into();
+        let r = record(Surface::Ws, Action::Op(Op::Exec), Subject::Mcp)
+            .command(&argv)
+            .exit_code(Some(3));
+        let fields = texts(&r);
+        assert!(fields.contains(&("action", "container.exec".into())));
+        assert!(fields.contains(&("command", r#"["sh","-c","echo \"a b\"; exit 3"]"#.into())));
+        assert!(fields.contains(&("exit_code", "3".into())));
+        let long = vec!["x".repeat(10 * MAX_COMMAND)];
+        let clipped = record(Surface::Rest, Action::Op(Op::Exec), Subject::Mcp).command(&long);
+        assert_eq!(clipped.command.unwrap().chars().count(), MAX_COMMAND + 1);
+        let timed_out =
+            record(Surface::Rest, Action::Op(Op::Exec), Subject::Mcp).failed("timed out");
+        assert_eq!(
+            (timed_out.result, timed_out.exit_code),
+            (Outcome::Failed, None)
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
 //! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`),
-//! the images that may be pulled or created (`IMAGE_ALLOW`) and what
-//! created containers may take from the host (`ALLOW_HOST_ACCESS`,
-//! `ALLOW_BIND_MOUNTS_FROM`).
+//! the images that may be pulled or created (`IMAGE_ALLOW`), what created
+//! containers may take from the host (`ALLOW_HOST_ACCESS`,
+//! `ALLOW_BIND_MOUNTS_FROM`) and whether commands may be run in containers
+//! (`EXEC_ENABLED`, off by default).
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
@@ -27,6 +28,7 @@ pub struct PolicyConfig {
     pub host: HostAccess,
     /// `APP_NAME`: the agent's name on the containers it creates.
     pub created_by: String,
+    pub exec_enabled: bool,
 }
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
@@ -46,6 +48,7 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         image_allow: image_allow(vars)?,
         host: host_access(vars)?,
         created_by: vars.string("APP_NAME", "Docker Agent"),
+        exec_enabled: vars.bool("EXEC_ENABLED", false)?,
     })
 }
 
@@ -120,6 +123,7 @@ mod tests {
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
         assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
         assert!(!c.host.allowed && c.host.bind_prefixes.is_empty());
+        assert!(!c.exec_enabled, "exec is off unless asked for");
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
         assert!(c.image_allow.is_empty());
     }
@@ -137,6 +141,7 @@ mod tests {
             ("IMAGE_ALLOW", "alpine, 127.0.0.1:5000/*"),
             ("ALLOW_HOST_ACCESS", "true"),
             ("ALLOW_BIND_MOUNTS_FROM", "/srv/data/, /opt//apps"),
+            ("EXEC_ENABLED", "true"),
         ])
         .unwrap();
         assert!(c.host.allowed);
@@ -148,7 +153,7 @@ mod tests {
         assert_eq!(c.scope.names, ["web-*", "db"]);
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
         assert_eq!(c.scope.exclude.unwrap().to_string(), "private");
-        assert!(c.read_only && c.mcp_read_only);
+        assert!(c.read_only && c.mcp_read_only && c.exec_enabled);
         assert_eq!(c.image_allow, ["alpine", "127.0.0.1:5000/*"]);
     }
 
@@ -162,6 +167,7 @@ mod tests {
             ("SCOPE_NAMES", "web/*"),
             ("READ_ONLY", "sometimes"),
             ("IMAGE_ALLOW", "alpine, a b"),
+            ("EXEC_ENABLED", "maybe"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),
             ("ALLOW_HOST_ACCESS", "maybe"),
             ("ALLOW_BIND_MOUNTS_FROM", "srv/data"),

@@ -14,11 +14,17 @@
 //! the daemon goes away the cached version is dropped and renegotiated on the
 //! next call, so the agent recovers by itself after a daemon restart; the
 //! connection pool discards dead sockets on its own.
+//!
+//! A call may carry a JSON body, and may ask for Docker's hijacked
+//! connection ([`Docker::hijack`]: `Upgrade: tcp`, answered `101`, then raw
+//! bytes both ways), as exec does.
 
 use super::error::{DockerError, Unreachable};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::body::Incoming;
+use hyper::header;
+use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -85,6 +91,23 @@ impl fmt::Display for Endpoint {
         }
     }
 }
+
+/// What a request carries besides its method and path.
+#[derive(Clone, Copy, Default)]
+struct Payload<'a> {
+    /// Headers of its own (a pull's `X-Registry-Auth`).
+    headers: Headers<'a>,
+    /// A JSON body.
+    json: Option<&'a [u8]>,
+    /// Ask for the hijacked connection (`Connection: Upgrade`, `Upgrade: tcp`).
+    upgrade: bool,
+}
+
+const NONE: Payload = Payload {
+    headers: &[],
+    json: None,
+    upgrade: false,
+};
 
 enum Transport {
     Unix(Client<UnixConnector, Full<Bytes>>),
@@ -168,18 +191,23 @@ impl Docker {
         &self,
         method: Method,
         path: &str,
-        headers: Headers<'_>,
-        body: Bytes,
+        payload: Payload<'_>,
     ) -> Result<Response<Incoming>, DockerError> {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
-        for (name, value) in headers {
+        for (name, value) in payload.headers {
             req = req.header(*name, *value);
         }
-        if !body.is_empty() {
-            req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+        if payload.json.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
         }
+        if payload.upgrade {
+            req = req
+                .header(header::CONNECTION, "Upgrade")
+                .header(header::UPGRADE, "tcp");
+        }
+        let body = Bytes::copy_from_slice(payload.json.unwrap_or_default());
         let req = req
             .body(Full::new(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
@@ -226,35 +254,24 @@ impl Docker {
         self.turns.acquire().await.map_err(|_| DockerError::Timeout)
     }
 
-    async fn call(&self, method: Method, path: &str) -> Result<Response<Incoming>, DockerError> {
-        self.call_with(method, path, &[], Bytes::new()).await
-    }
-
-    /// Sends a request on the negotiated API version, with these headers
-    /// and a JSON body (none when empty), and turns error statuses into errors.
-    async fn call_with(
+    /// Sends a request on the negotiated API version and turns error statuses into errors.
+    async fn call(
         &self,
         method: Method,
         path: &str,
-        headers: Headers<'_>,
-        body: Bytes,
+        payload: Payload<'_>,
     ) -> Result<Response<Incoming>, DockerError> {
         let prefix = self.api_prefix().await?;
         let resp = self
-            .send(
-                method.clone(),
-                &format!("{prefix}{path}"),
-                headers,
-                body.clone(),
-            )
+            .send(method.clone(), &format!("{prefix}{path}"), payload)
             .await?;
         match check_status(resp).await {
             // The daemon was upgraded or downgraded under us: negotiate again, once.
             Err(e) if e.is_version_mismatch() => {
                 self.forget_version();
                 let prefix = self.api_prefix().await?;
-                let path = format!("{prefix}{path}");
-                check_status(self.send(method, &path, headers, body).await?).await
+                let again = format!("{prefix}{path}");
+                check_status(self.send(method, &again, payload).await?).await
             }
             other => other,
         }
@@ -269,11 +286,7 @@ impl Docker {
         {
             return Ok(v);
         }
-        let resp = check_status(
-            self.send(Method::GET, "/version", &[], Bytes::new())
-                .await?,
-        )
-        .await?;
+        let resp = check_status(self.send(Method::GET, "/version", NONE).await?).await?;
         let info: super::models::Version = read_json(resp).await?;
         let chosen = negotiate(&info.api_version, &info.min_api_version);
         let prefix: Arc<str> = format!("/v{}.{}", chosen.0, chosen.1).into();
@@ -286,7 +299,34 @@ impl Docker {
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, DockerError> {
         self.deadline(self.timeout, async {
             let _turn = self.turn().await?;
-            read_json(self.call(Method::GET, path).await?).await
+            read_json(self.call(Method::GET, path, NONE).await?).await
+        })
+        .await
+    }
+
+    /// POSTs a JSON body asking for the hijacked connection, and returns
+    /// that connection once Docker has switched to it. The deadline and the
+    /// call's turn cover the switch only, as for [`Docker::open`].
+    pub async fn hijack(&self, path: &str, body: &[u8]) -> Result<Upgraded, DockerError> {
+        let payload = Payload {
+            json: Some(body),
+            upgrade: true,
+            ..NONE
+        };
+        self.deadline(self.timeout, async {
+            let resp = {
+                let _turn = self.turn().await?;
+                self.call(Method::POST, path, payload).await?
+            };
+            if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+                let status = resp.status();
+                return Err(DockerError::Protocol(format!(
+                    "expected 101 Switching Protocols, got {status}"
+                )));
+            }
+            hyper::upgrade::on(resp)
+                .await
+                .map_err(|e| DockerError::Protocol(format!("switching protocols: {e}")))
         })
         .await
     }
@@ -295,7 +335,7 @@ impl Docker {
     pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            let resp = self.call(Method::POST, path).await?;
+            let resp = self.call(Method::POST, path, NONE).await?;
             let status = resp.status();
             drain(resp.into_body(), MAX_ERROR_BODY).await;
             Ok(status)
@@ -314,7 +354,11 @@ impl Docker {
     ) -> Result<T, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            let resp = self.call_with(method, path, &[], body.into()).await?;
+            let payload = Payload {
+                json: Some(&body).filter(|b| !b.is_empty()).map(Vec::as_slice),
+                ..NONE
+            };
+            let resp = self.call(method, path, payload).await?;
             let bytes = collect(resp.into_body(), MAX_BODY).await?;
             let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             serde_json::from_slice(bytes)
@@ -332,7 +376,7 @@ impl Docker {
     pub async fn open(&self, path: &str) -> Result<Response<Incoming>, DockerError> {
         self.deadline(self.timeout, async {
             let _turn = self.turn().await?;
-            self.call(Method::GET, path).await
+            self.call(Method::GET, path, NONE).await
         })
         .await
     }
@@ -348,7 +392,7 @@ impl Docker {
     ) -> Result<Response<Incoming>, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            self.call_with(Method::POST, path, headers, Bytes::new())
+            self.call(Method::POST, path, Payload { headers, ..NONE })
                 .await
         })
         .await
@@ -367,8 +411,7 @@ impl Docker {
         }
         let outcome = self
             .deadline(self.timeout.min(PING_LIMIT), async {
-                let resp = check_status(self.send(Method::GET, "/_ping", &[], Bytes::new()).await?)
-                    .await?;
+                let resp = check_status(self.send(Method::GET, "/_ping", NONE).await?).await?;
                 drain(resp.into_body(), MAX_ERROR_BODY).await;
                 Ok(())
             })
@@ -406,7 +449,10 @@ fn negotiate(server_max: &str, server_min: &str) -> (u32, u32) {
 
 async fn check_status(resp: Response<Incoming>) -> Result<Response<Incoming>, DockerError> {
     let status = resp.status();
-    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+    if status.is_success()
+        || status == StatusCode::NOT_MODIFIED
+        || status == StatusCode::SWITCHING_PROTOCOLS
+    {
         return Ok(resp);
     }
     let body = collect(resp.into_body(), MAX_ERROR_BODY)

@@ -269,3 +269,20 @@ pub struct PullDetail {
     pub current: Option<u64>,
     pub total: Option<u64>,
 }
+
+/// What creating an object answers (an exec, here).
+#[derive(Debug, Default, Deserialize)]
+pub struct Created {
+    #[serde(rename = "Id")]
+    pub id: String,
+}
+
+/// `GET /exec/{id}/json`: whether the command still runs, how it ended,
+/// and its process id as the daemon sees it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ExecInspect {
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub pid: u32,
+}

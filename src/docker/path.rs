@@ -36,6 +36,11 @@ pub fn container(id: &str, suffix: &str) -> String {
     format!("/containers/{}{suffix}", segment(id))
 }
 
+/// `/exec/{id}{suffix}` with the id encoded.
+pub fn exec(id: &str, suffix: &str) -> String {
+    format!("/exec/{}{suffix}", segment(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

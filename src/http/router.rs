@@ -19,7 +19,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 30] = [
+pub const ROUTES: [(&str, &str); 32] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -50,6 +50,8 @@ pub const ROUTES: [(&str, &str); 30] = [
     ("POST", "/api/v1/containers/"),
     ("DELETE", "/api/v1/containers/{id}"),
     ("DELETE", "/api/v1/images/{image}"),
+    ("POST", "/api/v1/containers/{id}/exec"),
+    ("GET", "/api/v1/exec/ws/{id}"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -105,6 +107,10 @@ pub enum Route {
     RemoveContainer(String),
     /// An image reference, its `/` included.
     RemoveImage(String),
+    /// A one-shot command in a container.
+    Exec(String),
+    /// An interactive command in a container, over WebSocket.
+    ExecWs(String),
 }
 
 /// The credential a route demands.
@@ -133,7 +139,9 @@ impl Route {
             | Route::ImagesPull
             | Route::CreateContainer
             | Route::RemoveContainer(_)
-            | Route::RemoveImage(_) => Some(Class::Action),
+            | Route::RemoveImage(_)
+            | Route::Exec(_)
+            | Route::ExecWs(_) => Some(Class::Action),
             _ => Some(Class::Read),
         }
     }
@@ -150,6 +158,7 @@ impl Route {
             Route::RemoveImage(_) => &["force"],
             Route::LogsWs(_) => &["token", "tail", "since", "timestamps", "stream"],
             Route::StatsWs(_) => &["token"],
+            Route::ExecWs(_) => &["token", "cmd"],
             Route::EventsWs => &EVENT_PARAMS,
             Route::Mcp | Route::McpSse | Route::McpMessages => return None,
             _ => &[],
@@ -159,7 +168,9 @@ impl Route {
     pub fn guard(&self) -> Guard {
         match self {
             Route::Login | Route::Healthz => Guard::Open,
-            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs => Guard::StreamToken,
+            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
+                Guard::StreamToken
+            }
             Route::Mcp | Route::McpSse | Route::McpMessages => Guard::McpKey,
             _ => Guard::Token,
         }
@@ -209,6 +220,7 @@ fn match_api(method: &Method, path: &str) -> Option<(Route, &'static str)> {
             }
         }
         ["containers", id, "logs"] => get(Route::ContainerLogs(id.to_string())),
+        ["containers", id, "exec"] => post(Route::Exec(id.to_string())),
         ["containers", id, action] => {
             let action = match *action {
                 "start" => Action::Start,
@@ -235,6 +247,7 @@ fn match_api(method: &Method, path: &str) -> Option<(Route, &'static str)> {
         ["events", "ws"] => get(Route::EventsWs),
         ["volumes"] => get(Route::Volumes),
         ["networks"] => get(Route::Networks),
+        ["exec", "ws", id] => get(Route::ExecWs(id.to_string())),
         _ => None,
     }
 }
@@ -386,6 +399,15 @@ mod tests {
         assert_eq!(Route::AuthCheck.guard(), Guard::Token);
         assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
         assert_eq!(Route::EventsWs.class(), Some(Class::Read));
+        let (exec, terminal) = (Route::Exec("x".into()), Route::ExecWs("x".into()));
+        assert_eq!(
+            (exec.class(), exec.guard()),
+            (Some(Class::Action), Guard::Token)
+        );
+        assert_eq!(
+            (terminal.class(), terminal.guard()),
+            (Some(Class::Action), Guard::StreamToken)
+        );
     }
 
     /// The template of each kind of route: a new kind fails to compile
@@ -420,6 +442,8 @@ mod tests {
             Route::CreateContainer => "/api/v1/containers/",
             Route::RemoveContainer(_) => "/api/v1/containers/{id}",
             Route::RemoveImage(_) => "/api/v1/images/{image}",
+            Route::Exec(_) => "/api/v1/containers/{id}/exec",
+            Route::ExecWs(_) => "/api/v1/exec/ws/{id}",
         }
     }
 

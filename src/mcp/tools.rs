@@ -3,9 +3,10 @@
 //! `structuredContent`; then `pull_image`, `create_container`,
 //! `remove_container` and `remove_image`, whose arguments are the REST
 //! body's and query's; then pause, unpause and kill, and the volume and
-//! network lists ([`MORE_TOOLS`]). Every tool calls the same service method
-//! as the matching REST route. `get_container` shows environment values as
-//! `<redacted>` unless `MCP_REDACT_ENV=false`.
+//! network lists ([`MORE_TOOLS`]); then `exec_in_container` (listed only
+//! where the policy allows exec: `EXEC_ENABLED`, `admin`). Every tool calls
+//! the same service method as the matching REST route. `get_container`
+//! shows environment values as `<redacted>` unless `MCP_REDACT_ENV=false`.
 //!
 //! A tool that fails — unknown container, a missing or wrongly typed
 //! argument, a Docker error, a rate limit — answers with `isError: true`
@@ -19,8 +20,8 @@
 //! `structuredContent` (an object matching `outputSchema`) comes with that
 //! text as the backwards-compatible copy the specification asks for.
 //!
-//! Every result fits the room its answer leaves ([`call`]): logs are cut to
-//! fit (flagged `truncated`), and any other result too large to send is
+//! Every result fits the room its answer leaves ([`call`]): logs and a
+//! command's output are cut to fit (flagged `truncated`), and any other result too large to send is
 //! replaced by a tool error saying so.
 
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
@@ -29,9 +30,10 @@ use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::http::query::unix_time;
 use crate::limit::Class;
-use crate::models::ContainerLogs;
+use crate::models::{ContainerLogs, ExecResult};
 use crate::policy::Op;
 use crate::service::STOP_TIMEOUT;
+use crate::service::exec::request::ExecRequest;
 use crate::service::filters::{ContainerFilters, STATUSES};
 use crate::service::kill;
 use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
@@ -367,6 +369,14 @@ pub fn definitions() -> Vec<Value> {
         t["annotations"]["openWorldHint"] = false.into();
     }
     tools.extend(more);
+    tools.push(tool(
+        "exec_in_container",
+        "Run a command in a container",
+        "Run a command in a running container and return its exit code and output (at most 1 MiB per stream). The command is an argv array run as is, without a shell; it is killed at its timeout.",
+        serde_json::from_str(EXEC_INPUT).unwrap_or_default(),
+        serde_json::from_str(EXEC_OUTPUT).unwrap_or_default(),
+        annotations(false, true, false),
+    ));
     tools
 }
 
@@ -397,6 +407,20 @@ const MORE_TOOLS: &str = r#"[
  "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true}}
 ]"#;
 
+const EXEC_INPUT: &str = r#"{"type": "object", "required": ["container_id", "cmd"], "properties": {
+"container_id": {"type": "string", "description": "Container ID or name"},
+"cmd": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "The command and its arguments, e.g. [\"ls\", \"-l\", \"/\"]"},
+"env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra environment variables"},
+"workdir": {"type": "string", "description": "Absolute working directory"},
+"user": {"type": "string", "description": "User (name or uid[:gid]) to run as"},
+"timeout": {"type": "integer", "description": "Seconds before the command is killed (default: 30)", "default": 30, "minimum": 1, "maximum": 600}}}"#;
+
+const EXEC_OUTPUT: &str = r#"{"type": "object", "required": ["exit_code", "stdout", "stderr", "truncated", "timed_out"], "properties": {
+"exit_code": {"type": ["integer", "null"], "description": "null when the command was killed at its timeout"},
+"stdout": {"type": "string"}, "stderr": {"type": "string"},
+"truncated": {"type": "boolean", "description": "Output was cut (1 MiB per stream, or to fit this answer)"},
+"timed_out": {"type": "boolean"}}}"#;
+
 /// The operation a tool performs, for the policy.
 fn op_of(name: &str) -> Op {
     match name {
@@ -418,6 +442,7 @@ fn op_of(name: &str) -> Op {
         "unpause_container" => Op::Unpause,
         "kill_container" => Op::Kill,
         "list_volumes" => Op::ListVolumes,
+        "exec_in_container" => Op::Exec,
         _ => Op::ListNetworks,
     }
 }
@@ -478,9 +503,7 @@ fn present_logs(era: Era, logs: &ContainerLogs) -> Outcome {
 
 /// What the log text of a logs result may take so that the result fits in
 /// `room` bytes: what the rest of the result leaves (note included),
-/// counting each character where it appears — escaped once in
-/// `structuredContent`, and twice in the text, a JSON string held in a
-/// JSON string.
+/// counting each character where it appears ([`text_cost`]).
 fn log_limit(era: Era, id: &str, tail: u32, room: usize) -> LogLimit {
     let empty = ContainerLogs {
         container_id: id.to_string(),
@@ -498,6 +521,50 @@ fn log_limit(era: Era, id: &str, tail: u32, room: usize) -> LogLimit {
         bytes: room.saturating_sub(rest),
         cost,
     }
+}
+
+/// The costs of each character of a result's text: escaped once in
+/// `structuredContent`, and twice in the text, a JSON string held in a
+/// JSON string.
+fn text_cost(era: Era) -> fn(char) -> usize {
+    if era.has_structured_content() {
+        |c| escaped_len(c, 1) + escaped_len(c, 2)
+    } else {
+        |c| escaped_len(c, 2)
+    }
+}
+
+/// A command's result cut to fit in `room`: each stream gets half the
+/// room its text may take, or more when the other needs less.
+fn fit_exec(era: Era, mut r: ExecResult, room: usize) -> Outcome {
+    let cost = text_cost(era);
+    let bare = ExecResult {
+        stdout: String::new(),
+        stderr: String::new(),
+        truncated: false,
+        ..r
+    };
+    let rest = outcome(era, Ok(&bare)).map_or(room, |v| encoded_len(&v));
+    let free = room.saturating_sub(rest);
+    let [out, err] = [&r.stdout, &r.stderr].map(|s| s.chars().map(cost).sum::<usize>());
+    if out + err > free {
+        let out_room = out.min(free - err.min(free / 2));
+        r.stdout = clip_cost(&r.stdout, out_room, cost);
+        r.stderr = clip_cost(&r.stderr, free - out_room, cost);
+        r.truncated = true;
+    }
+    outcome(era, Ok(&r))
+}
+
+/// The longest start of `s` whose characters cost at most `budget`.
+fn clip_cost(s: &str, budget: usize, cost: fn(char) -> usize) -> String {
+    let mut spent = 0;
+    s.chars()
+        .take_while(|&c| {
+            spent += cost(c);
+            spent <= budget
+        })
+        .collect()
 }
 
 /// The service error as a message with a next step for the model.
@@ -747,6 +814,14 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
                 s.remove_image(c, image, args.bool("force", false)?).await,
             )
         }
+        "exec_in_container" => {
+            let id = args.container_id()?;
+            s.permit(c, Op::Exec).map_err(|e| explain(&e))?;
+            let req = ExecRequest::read(args.0, "arguments", &["container_id"])
+                .map_err(|e| explain(&e))?;
+            let done = s.exec(c, &id, &req).await.map_err(|e| explain(&e))?;
+            fit_exec(era, done, room)
+        }
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", STOP_TIMEOUT.into(), 0, 300)? as u32;
@@ -822,7 +897,8 @@ mod tests {
                 "unpause_container",
                 "kill_container",
                 "list_volumes",
-                "list_networks"
+                "list_networks",
+                "exec_in_container"
             ]
         );
     }
@@ -1058,6 +1134,51 @@ mod tests {
         );
         let f = args(json!({"status": "up"}));
         assert!(Args(&f).filters().unwrap_err().contains("status"));
+    }
+
+    #[test]
+    fn a_command_s_output_is_cut_to_fit_the_answer() {
+        let result = |out: &str, err: &str| ExecResult {
+            exit_code: Some(0),
+            stdout: out.into(),
+            stderr: err.into(),
+            truncated: false,
+            timed_out: false,
+        };
+        let big = "line \"q\"\t\u{1}🐳\n".repeat(5000);
+        for era in [OLD, NEW] {
+            let room = 20_000;
+            let fitted = fit_exec(era, result(&big, &big), room).unwrap();
+            assert!(encoded_len(&fitted) <= room, "{era:?}");
+            assert!(
+                encoded_len(&fitted) > room - 200,
+                "{era:?}: the room is used"
+            );
+            let text: Value =
+                serde_json::from_str(fitted["content"][0]["text"].as_str().unwrap()).unwrap();
+            assert_eq!(text["truncated"], true);
+            let (out, err) = (
+                text["stdout"].as_str().unwrap(),
+                text["stderr"].as_str().unwrap(),
+            );
+            assert!(big.starts_with(out) && big.starts_with(err));
+            assert!(
+                out.len().abs_diff(err.len()) < 100,
+                "halves: {} {}",
+                out.len(),
+                err.len()
+            );
+            let small = fit_exec(era, result("ok\n", &big), room).unwrap();
+            let text: Value =
+                serde_json::from_str(small["content"][0]["text"].as_str().unwrap()).unwrap();
+            assert_eq!(text["stdout"], "ok\n", "a small stream is kept whole");
+            assert!(encoded_len(&small) <= room);
+            let whole = fit_exec(era, result("ok\n", "warn\n"), room).unwrap();
+            assert_eq!(
+                whole["content"][0]["text"],
+                r#"{"exit_code":0,"stdout":"ok\n","stderr":"warn\n","truncated":false,"timed_out":false}"#
+            );
+        }
     }
 
     #[test]

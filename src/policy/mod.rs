@@ -17,7 +17,8 @@
 //! events, list volumes and networks, and read health; `operate` may also
 //! start, stop, restart, pause, unpause and kill; `admin` may do
 //! everything, including pulling images, creating and removing containers
-//! and images, and operations added later. An
+//! and images, and operations added later. Running commands in containers
+//! (`exec`) needs `admin`, and `EXEC_ENABLED=true`. An
 //! out-of-scope container is refused exactly as a missing one is (404, or
 //! the surface's "not found"), so nothing tells the two apart.
 
@@ -94,6 +95,8 @@ pub enum Op {
     Create,
     Remove,
     RemoveImage,
+    /// A command run in a container, one-shot or interactive.
+    Exec,
 }
 
 impl Op {
@@ -121,6 +124,7 @@ impl Op {
             Op::Create => "create",
             Op::Remove => "remove",
             Op::RemoveImage => "remove_image",
+            Op::Exec => "exec",
         }
     }
 
@@ -139,21 +143,25 @@ impl Op {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill
+            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill | Op::Exec
         ) || self.lifecycle()
     }
 
-    /// Whether it pulls, creates or removes containers or images (`admin` only).
+    /// Whether it pulls, creates or removes containers or images, or runs
+    /// commands in them (`admin` only).
     fn lifecycle(self) -> bool {
-        matches!(self, Op::Pull | Op::Create | Op::Remove | Op::RemoveImage)
+        matches!(
+            self,
+            Op::Pull | Op::Create | Op::Remove | Op::RemoveImage | Op::Exec
+        )
     }
 
-    /// Whether it would take the container down or freeze it (refused on
-    /// the agent's own).
+    /// Whether it would take the agent's own container down, freeze it or
+    /// reach into it (refused there).
     fn interrupts(self) -> bool {
         matches!(
             self,
-            Op::Stop | Op::Restart | Op::Kill | Op::Pause | Op::Remove
+            Op::Stop | Op::Restart | Op::Kill | Op::Pause | Op::Remove | Op::Exec
         )
     }
 }
@@ -174,8 +182,13 @@ pub enum Refusal {
     OutOfScope,
     ReadOnly,
     McpReadOnly,
-    Role { has: Role, needs: Role },
+    Role {
+        has: Role,
+        needs: Role,
+    },
     OwnContainer,
+    /// Exec while `EXEC_ENABLED` is off.
+    ExecDisabled,
 }
 
 /// One decision: who, what, on which container, and the refusal if any.
@@ -210,6 +223,9 @@ impl Decision<'_> {
                 needs.name()
             ))),
             Some(Refusal::OwnContainer) => Err(Error::OwnContainer(reference.to_string())),
+            Some(Refusal::ExecDisabled) => Err(Error::Denied(
+                "exec is disabled; an operator can set EXEC_ENABLED=true".into(),
+            )),
         }
     }
 }
@@ -217,6 +233,7 @@ impl Decision<'_> {
 pub struct Policy {
     read_only: bool,
     mcp_read_only: bool,
+    exec_enabled: bool,
     login_role: Role,
     mcp_role: Role,
     scope: Scope,
@@ -244,6 +261,7 @@ impl Policy {
         Policy {
             read_only: config.read_only,
             mcp_read_only: config.mcp_read_only,
+            exec_enabled: config.exec_enabled,
             login_role: config.login_role,
             mcp_role: config.mcp_role,
             scope: config.scope.clone(),
@@ -259,8 +277,9 @@ impl Policy {
 
     /// The one place every decision is made: may `caller` do `op` (to
     /// `container`, when it names one)? Scope first, so an out-of-scope
-    /// container is refused as missing whatever else holds; then the
-    /// read-only modes, the role, and the agent's own container.
+    /// container is refused as missing whatever else holds; then exec
+    /// while it is disabled, the read-only modes, the role, and the agent's
+    /// own container.
     pub fn decide<'a>(
         &self,
         caller: &'a Caller,
@@ -269,6 +288,8 @@ impl Policy {
     ) -> Decision<'a> {
         let refusal = if container.is_some_and(|c| !self.sees(c)) {
             Some(Refusal::OutOfScope)
+        } else if op == Op::Exec && !self.exec_enabled {
+            Some(Refusal::ExecDisabled)
         } else if op.mutates() && self.read_only {
             Some(Refusal::ReadOnly)
         } else if op.mutates() && self.mcp_read_only && caller.surface == Surface::Mcp {

@@ -4,7 +4,7 @@ use super::*;
 use crate::config::{Config, Vars};
 use std::collections::BTreeMap;
 
-const EVERY_OP: [Op; 13] = [
+const EVERY_OP: [Op; 14] = [
     Op::ListContainers,
     Op::Inspect,
     Op::Logs,
@@ -18,7 +18,10 @@ const EVERY_OP: [Op; 13] = [
     Op::Start,
     Op::Stop,
     Op::Restart,
+    Op::Exec,
 ];
+
+const EXEC: (&str, &str) = ("EXEC_ENABLED", "true");
 
 fn policy(pairs: &[(&str, &str)], own: Option<&str>) -> Policy {
     let config = Config::from_vars(&Vars::from_pairs(pairs.iter().copied())).unwrap();
@@ -63,11 +66,11 @@ fn container<'a>(name: &'a str, labels: &'a BTreeMap<String, String>) -> Option<
 
 #[test]
 fn the_role_table() {
-    let p = policy(&[], None);
+    let p = policy(&[EXEC], None);
     for op in EVERY_OP {
         let allowed = |role| p.decide(&caller(role, Surface::Rest), op, None).allowed();
         assert!(allowed(Role::Admin), "admin may {op:?}");
-        assert!(allowed(Role::Operate), "operate may {op:?}");
+        assert_eq!(allowed(Role::Operate), op != Op::Exec, "operate and {op:?}");
         assert_eq!(allowed(Role::Read), !op.mutates(), "read and {op:?}");
     }
     let mutating: Vec<&str> = EVERY_OP
@@ -75,7 +78,31 @@ fn the_role_table() {
         .filter(|op| op.mutates())
         .map(|op| op.name())
         .collect();
-    assert_eq!(mutating, ["start", "stop", "restart"]);
+    assert_eq!(mutating, ["start", "stop", "restart", "exec"]);
+}
+
+#[test]
+fn exec_is_refused_to_everyone_while_disabled_and_needs_admin_when_enabled() {
+    let off = policy(&[], None);
+    let none = BTreeMap::new();
+    for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
+        let admin = caller(Role::Admin, surface);
+        let d = off.decide(&admin, Op::Exec, container("web", &none));
+        assert_eq!(d.refusal, Some(Refusal::ExecDisabled), "{surface:?}");
+        let e = d.check("web").unwrap_err();
+        assert_eq!(e.status(), 403);
+        assert_eq!(
+            e.message(),
+            "exec is disabled; an operator can set EXEC_ENABLED=true"
+        );
+    }
+    let on = policy(&[EXEC], None);
+    let operator = caller(Role::Operate, Surface::Mcp);
+    let d = on.decide(&operator, Op::Exec, None);
+    assert_eq!(
+        d.check("web").unwrap_err().message(),
+        "Role 'operate' does not allow 'exec': it needs the 'admin' role"
+    );
 }
 
 #[test]
@@ -100,8 +127,8 @@ fn a_role_refusal_names_the_role_and_the_action() {
 
 #[test]
 fn read_only_modes_refuse_every_change_and_mcp_read_only_only_on_mcp() {
-    let ro = policy(&[("READ_ONLY", "true")], None);
-    let mcp_ro = policy(&[("MCP_READ_ONLY", "true")], None);
+    let ro = policy(&[("READ_ONLY", "true"), EXEC], None);
+    let mcp_ro = policy(&[("MCP_READ_ONLY", "true"), EXEC], None);
     for op in EVERY_OP {
         for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
             let admin = caller(Role::Admin, surface);
@@ -155,14 +182,14 @@ fn out_of_scope_is_refused_as_missing_before_anything_else() {
 }
 
 #[test]
-fn the_agent_refuses_to_stop_or_restart_its_own_container() {
+fn the_agent_refuses_to_stop_restart_or_exec_in_its_own_container() {
     let none = BTreeMap::new();
     let admin = caller(Role::Admin, Surface::Rest);
     for own in [ID, &ID[..12]] {
-        let p = policy(&[], Some(own));
+        let p = policy(&[EXEC], Some(own));
         for op in EVERY_OP {
             let d = p.decide(&admin, op, container("agent", &none));
-            let refused = matches!(op, Op::Stop | Op::Restart);
+            let refused = matches!(op, Op::Stop | Op::Restart | Op::Exec);
             assert_eq!(d.refusal == Some(Refusal::OwnContainer), refused, "{op:?}");
         }
         let e = p

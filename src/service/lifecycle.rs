@@ -12,19 +12,13 @@
 use super::Service;
 use super::containers::{action, detail};
 use super::spec::Spec;
+use crate::docker::models::Created;
 use crate::docker::{DockerError, path};
 use crate::error::Error;
 use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::policy::{Caller, Op};
 use hyper::Method;
 use serde_json::{Map, Value};
-
-/// Docker's answer to a create.
-#[derive(serde::Deserialize)]
-struct Created {
-    #[serde(rename = "Id")]
-    id: String,
-}
 
 /// Docker's error, with `more` added to its message, at Docker's status:
 /// 409 a conflict, another 4xx a bad request, the rest a failure.

@@ -7,6 +7,7 @@
 //! - [`access`]: resolving a reference within the scope, and asking the policy.
 //! - [`containers`]: list, inspect, start/stop/restart/pause/unpause/kill;
 //!   [`kill`]: the signals kill accepts; [`filters`]: the list's filters.
+//! - [`exec`]: commands run in containers, one-shot and interactive.
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does.
 //! - [`images`]: image list; [`networks`]: volume and network lists.
@@ -20,6 +21,7 @@
 mod access;
 mod containers;
 pub use containers::STOP_TIMEOUT;
+pub mod exec;
 pub mod filters;
 pub mod follow;
 mod images;

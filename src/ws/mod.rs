@@ -1,5 +1,5 @@
 //! Live streams over WebSocket: `/api/v1/logs/ws/{id}`, `/api/v1/stats/ws/{id}`
-//! and `/api/v1/events/ws`.
+//! and `/api/v1/events/ws`; and the interactive terminal `/api/v1/exec/ws/{id}`.
 //!
 //! - this module: the HTTP side — checks the upgrade request, answers `101`
 //!   and hands the upgraded connection to a session task;
@@ -8,7 +8,8 @@
 //! - [`topics`]: each stream's options, keys and queue rules;
 //! - [`pumps`] and [`events`]: the upstream tasks reading Docker;
 //! - [`hub`]: sharing one upstream among subscribers, losslessly, with
-//!   bounded queues.
+//!   bounded queues;
+//! - [`exec`]: the terminal, relaying a command's TTY both ways.
 //!
 //! The `Origin` is checked before the upgrade, by the rule MCP uses (none,
 //! the agent's own, or one listed in `CORS_ORIGINS`; else 403), so a page
@@ -19,6 +20,7 @@
 //! refusals are recorded in the audit trail (`stream.open`).
 
 mod events;
+mod exec;
 pub mod hub;
 mod pumps;
 mod session;

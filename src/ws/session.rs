@@ -17,7 +17,7 @@
 //!   reason.
 //! - On server shutdown the client gets close code 1001.
 //! - Clients need send nothing but control frames; their messages are read
-//!   and ignored. One that breaks the protocol gets a close frame saying
+//!   and ignored (the terminal, [`super::exec`], takes them as its input). One that breaks the protocol gets a close frame saying
 //!   how instead of a silent disconnect: 1009 for a message over 64 KiB,
 //!   1007 for text that is not UTF-8, 1002 for anything else. A client's
 //!   own close frame is answered before the connection ends.
@@ -40,7 +40,7 @@ use hyper_util::rt::TokioIo;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -53,7 +53,7 @@ const BATCH: usize = 1024;
 /// Silent ping intervals after which a peer is presumed dead.
 const DEAD_AFTER_PINGS: u32 = 3;
 
-type Socket = WebSocketStream<TokioIo<Upgraded>>;
+pub(super) type Socket = WebSocketStream<TokioIo<Upgraded>>;
 type Sink = SplitSink<Socket, Message>;
 
 /// What a client asked for, captured from the upgrade request.
@@ -84,7 +84,14 @@ impl StreamRequest {
 
 pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let (sink, stream) = ws.split();
-    let peer = Peer::new(sink, stream, app.config.server.ping_interval);
+    let (inbox, input) = match req.route {
+        Route::ExecWs(_) => {
+            let (tx, rx) = mpsc::channel(super::exec::INBOX);
+            (Some(tx), Some(rx))
+        }
+        _ => (None, None),
+    };
+    let peer = Peer::new(sink, stream, app.config.server.ping_interval, inbox);
     let token = req.token.as_deref().filter(|t| !t.is_empty());
     let identified = token
         .ok_or(Error::Unauthorized("Not authenticated"))
@@ -103,6 +110,9 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
         }
     };
     let query = Query::parse(req.query.as_deref());
+    if let (Route::ExecWs(id), Some(input)) = (&req.route, input) {
+        return super::exec::run(app, peer, input, &caller, id, &query).await;
+    }
     match topics::subscribe(&app, &caller, &req.route, query).await {
         Ok(sub) => forward(&app, peer, sub, &caller).await,
         Err(refusal) => peer.close(refusal).await,
@@ -123,13 +133,10 @@ fn expiry(exp: i64) -> Instant {
     Instant::now() + left
 }
 
-/// Forwards the subscription to the peer until one of them ends, or the
-/// caller's token expires or is revoked.
-async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Caller) {
+/// Completes with the close owed to `caller`'s stream when the server
+/// shuts down, or the caller's token expires or is revoked.
+pub(super) async fn cut_off(app: &App, caller: &Caller) -> Close {
     let mut closing = app.closing();
-    let mut gone = peer.gone.clone();
-    let every = peer.every;
-    let mut ping = tokio::time::interval_at(Instant::now() + every, every);
     let expires = caller.expires().map(expiry);
     let expired = async {
         match expires {
@@ -137,19 +144,29 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Calle
             None => std::future::pending().await,
         }
     };
-    let revoked = app.policy.revoked(caller);
-    tokio::pin!(expired, revoked);
+    tokio::select! {
+        _ = closing.wait_for(|c| *c) => Close::new(1001, "Server shutting down"),
+        _ = expired => Close::new(1008, "token expired"),
+        _ = app.policy.revoked(caller) => Close::new(1008, "token revoked: it is no longer in API_TOKENS_FILE"),
+    }
+}
+
+/// Forwards the subscription to the peer until one of them ends, or the
+/// caller's token expires or is revoked.
+async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Caller) {
+    let mut gone = peer.gone.clone();
+    let mut ping = peer.pings();
+    let cut = cut_off(app, caller);
+    tokio::pin!(cut);
     let close = loop {
         let step = tokio::select! {
-            _ = async { closing.wait_for(|c| *c).await.map(drop) } => Err(Stop::Close(Close::new(1001, "Server shutting down"))),
+            close = &mut cut => Err(Stop::Close(close)),
             stop = departure(&mut gone) => Err(stop),
             next = sub.next(BATCH) => match next {
                 Next::Messages(batch) => peer.write(batch.into_iter().map(Message::Text)).await,
                 Next::Closed(reason) => Err(Stop::Close(reason)),
             },
             _ = ping.tick() => peer.ping().await,
-            _ = &mut expired => Err(Stop::Close(Close::new(1008, "token expired"))),
-            _ = &mut revoked => Err(Stop::Close(Close::new(1008, "token revoked: it is no longer in API_TOKENS_FILE"))),
         };
         match step {
             Ok(()) => {}
@@ -161,7 +178,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Calle
 }
 
 /// Waits until the peer's side ends, and says what is owed to it.
-async fn departure(gone: &mut watch::Receiver<Option<Departure>>) -> Stop {
+pub(super) async fn departure(gone: &mut watch::Receiver<Option<Departure>>) -> Stop {
     match gone.wait_for(Option::is_some).await.map(|d| d.clone()) {
         Ok(Some(Departure::Broke(close))) => Stop::Close(close),
         _ => Stop::Gone,
@@ -169,7 +186,7 @@ async fn departure(gone: &mut watch::Receiver<Option<Departure>>) -> Stop {
 }
 
 /// Why forwarding stops.
-enum Stop {
+pub(super) enum Stop {
     /// The peer left or the connection broke: nothing more to send.
     Gone,
     /// Close the connection with this frame.
@@ -178,21 +195,28 @@ enum Stop {
 
 /// The client's side of the socket: the write half, and what the reader
 /// task (which answers pings and takes the peer's frames) last heard.
-struct Peer {
+pub(super) struct Peer {
     sink: Sink,
     every: Duration,
     heard: Arc<Mutex<Instant>>,
     /// When a write we had to wait for last went through.
     progress: Instant,
-    gone: watch::Receiver<Option<Departure>>,
+    pub(super) gone: watch::Receiver<Option<Departure>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
 impl Peer {
-    fn new(sink: Sink, stream: SplitStream<Socket>, every: Duration) -> Peer {
+    /// The peer; its data messages go to `inbox` when there is one
+    /// (waiting for room there), else are dropped.
+    fn new(
+        sink: Sink,
+        stream: SplitStream<Socket>,
+        every: Duration,
+        inbox: Option<mpsc::Sender<Message>>,
+    ) -> Peer {
         let heard = Arc::new(Mutex::new(Instant::now()));
         let (gone_tx, gone) = watch::channel(None);
-        let reader = tokio::spawn(read_peer(stream, heard.clone(), gone_tx));
+        let reader = tokio::spawn(read_peer(stream, heard.clone(), gone_tx, inbox));
         Peer {
             sink,
             every,
@@ -209,6 +233,11 @@ impl Peer {
         heard.max(self.progress).elapsed()
     }
 
+    /// The ticks at which the peer is pinged.
+    pub(super) fn pings(&self) -> tokio::time::Interval {
+        tokio::time::interval_at(Instant::now() + self.every, self.every)
+    }
+
     fn dead(&self) -> Option<Stop> {
         let limit = dead_after(self.every);
         (self.silent_for() > limit).then(|| {
@@ -220,7 +249,7 @@ impl Peer {
         })
     }
 
-    async fn ping(&mut self) -> Result<(), Stop> {
+    pub(super) async fn ping(&mut self) -> Result<(), Stop> {
         if let Some(dead) = self.dead() {
             return Err(dead);
         }
@@ -229,7 +258,10 @@ impl Peer {
     }
 
     /// Writes and flushes `messages`, waiting as long as the peer is alive.
-    async fn write(&mut self, messages: impl Iterator<Item = Message>) -> Result<(), Stop> {
+    pub(super) async fn write(
+        &mut self,
+        messages: impl Iterator<Item = Message>,
+    ) -> Result<(), Stop> {
         for m in messages {
             self.wait(|sink, cx| sink.poll_ready_unpin(cx)).await?;
             self.sink.start_send_unpin(m).map_err(|_| Stop::Gone)?;
@@ -268,7 +300,7 @@ impl Peer {
     }
 
     /// Sends a close frame and waits briefly for the peer's reply.
-    async fn close(mut self, close: Close) {
+    pub(super) async fn close(mut self, close: Close) {
         let frame = CloseFrame {
             code: CloseCode::from(close.code),
             reason: clip_reason(&close.reason).into(),
@@ -284,7 +316,7 @@ impl Peer {
 
     /// Sends what the socket still owes a peer that left (the answer to
     /// its close frame), briefly: the connection may be gone already.
-    async fn finish(mut self) {
+    pub(super) async fn finish(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.sink.flush()).await;
     }
 }
@@ -297,7 +329,7 @@ impl Drop for Peer {
 
 /// How the peer's side of the connection ended.
 #[derive(Debug, Clone)]
-enum Departure {
+pub(super) enum Departure {
     /// It closed, or the connection broke: nothing is owed but the answer
     /// to its close frame, if it sent one.
     Left,
@@ -311,12 +343,22 @@ async fn read_peer(
     mut stream: SplitStream<Socket>,
     heard: Arc<Mutex<Instant>>,
     gone: watch::Sender<Option<Departure>>,
+    inbox: Option<mpsc::Sender<Message>>,
 ) {
     let departure = loop {
         match stream.next().await {
             Some(Ok(msg)) => {
                 *heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
                 if matches!(msg, Message::Close(_)) {
+                    break Departure::Left;
+                }
+                let delivered = match (&inbox, &msg) {
+                    (Some(inbox), Message::Binary(_) | Message::Text(_)) => {
+                        inbox.send(msg).await.is_ok()
+                    }
+                    _ => true,
+                };
+                if !delivered {
                     break Departure::Left;
                 }
             }

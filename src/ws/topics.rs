@@ -14,8 +14,9 @@
 //!   lossless like logs.
 //!
 //! Refusals close with: 1008 bad parameters or a policy refusal, 4404
-//! unknown (or out-of-scope) container, 4400 ambiguous id, 1013 Docker
-//! unavailable, 1011 other Docker errors.
+//! unknown (or out-of-scope) container, 4400 ambiguous id, 4409 a conflict
+//! (a container not running, the agent's own), 1013 Docker unavailable,
+//! 1011 other Docker errors.
 
 use super::hub::{Close, Limits, Overflow, Publisher, Starter, Subscription};
 use super::{events, pumps};
@@ -81,6 +82,7 @@ pub fn close_for(e: &Error) -> Close {
     let code = match e {
         Error::ContainerNotFound(_) => 4404,
         Error::AmbiguousContainer(_) => 4400,
+        Error::Conflict(_) | Error::OwnContainer(_) => 4409,
         Error::Validation(_) | Error::BadRequest(_) | Error::Denied(_) => 1008,
         Error::DockerUnavailable | Error::DockerTimeout => 1013,
         _ => 1011,

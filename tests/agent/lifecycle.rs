@@ -469,10 +469,7 @@ async fn only_admins_create_and_remove_and_read_only_or_image_allow_refuse() {
     assert_eq!(resp.status, 403, "{:?}", resp.body);
     assert_eq!(
         detail(&resp),
-        format!(
-            "IMAGE_ALLOW does not allow the image '{}'",
-            image()
-        )
+        format!("IMAGE_ALLOW does not allow the image '{}'", image())
     );
     assert!(!exists("container", &name));
 }

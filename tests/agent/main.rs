@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod containers;
 mod deploy;
+mod exec;
 mod failures;
 mod faults;
 mod hostile;

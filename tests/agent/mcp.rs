@@ -4,7 +4,6 @@
 
 use crate::memory::wait_for_log;
 use crate::util::*;
-use docker_agent::mcp::tools::definitions;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -403,7 +402,7 @@ async fn batches_only_where_the_protocol_version_allows_them() {
     );
     assert_eq!(
         answers[1]["result"]["tools"].as_array().unwrap().len(),
-        definitions().len()
+        default_tool_count()
     );
     let new = initialize(&agent, "2025-06-18").await;
     let refused = in_session(&agent, &new, "2025-06-18", &batch).await;
@@ -706,7 +705,7 @@ async fn legacy_sse_transport_works_as_before() {
             .as_array()
             .unwrap()
             .len(),
-        definitions().len()
+        default_tool_count()
     );
     assert_eq!(
         send(json!("not json-rpc")).await.status,
@@ -834,7 +833,7 @@ async fn the_official_python_sdk_works_over_every_transport() {
         assert_eq!(seen["protocol_version"], version, "{transport}");
         assert_eq!(
             seen["tools"].as_array().unwrap().len(),
-            definitions().len(),
+            default_tool_count(),
             "{transport}"
         );
         assert_eq!(seen["tools"][0], "docker_health");
@@ -1075,7 +1074,10 @@ async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_que
         tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
     };
     assert_eq!(seen["protocol_version"], "2025-11-25");
-    assert_eq!(seen["tools"].as_array().unwrap().len(), definitions().len());
+    assert_eq!(
+        seen["tools"].as_array().unwrap().len(),
+        default_tool_count()
+    );
     assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
     assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
 }

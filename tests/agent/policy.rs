@@ -32,6 +32,7 @@ impl Scoped {
         let vars = [
             ("SCOPE_LABEL", label.as_str()),
             ("RATE_LIMIT_ENABLED", "false"),
+            ("EXEC_ENABLED", "true"),
         ];
         let agent = Agent::start(&vars).await;
         let token = agent.token().await;
@@ -68,6 +69,10 @@ enum Row {
     Container,
     /// A stream of one container: closed as for a missing one.
     ContainerStream,
+    /// A command run in a container: refused as missing.
+    Exec,
+    /// A terminal in a container: closed as for a missing one.
+    Terminal,
     /// The container list: leaves it out.
     List,
     /// Counts leave it out.
@@ -99,6 +104,8 @@ fn row(method: &str, path: &str) -> Row {
         _ => {}
     }
     match path {
+        "/api/v1/containers/{id}/exec" => Row::Exec,
+        "/api/v1/exec/ws/{id}" => Row::Terminal,
         p if p.contains("/ws/{id}") => Row::ContainerStream,
         p if p.contains("{id}") => Row::Container,
         "/api/v1/containers/" => Row::List,
@@ -144,11 +151,74 @@ fn tool_row(tool: &Value) -> ToolRow {
 }
 
 async fn call(s: &Scoped, method: &str, path: &str) -> Resp {
+    call_with(s, method, path, b"").await
+}
+
+async fn call_with(s: &Scoped, method: &str, path: &str, body: &[u8]) -> Resp {
     let auth = format!("Bearer {}", s.token);
     let method = Method::from_bytes(method.as_bytes()).unwrap();
     s.agent
-        .request(method, path, &[("authorization", &auth)], b"")
+        .request(method, path, &[("authorization", &auth)], body)
         .await
+}
+
+/// The command the exec route, the terminal and the tool run.
+const COMMAND: [&str; 2] = ["/testbox", "out:hi"];
+
+/// A command run in a container: out of scope it is refused as missing,
+/// in scope it runs.
+async fn exec_route(s: &Scoped, template: &str) {
+    let body = json!({"cmd": COMMAND}).to_string();
+    let run = |id: &str| {
+        let path = template.replace("{id}", id);
+        let body = body.clone();
+        async move { call_with(s, "POST", &path, body.as_bytes()).await }
+    };
+    for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
+        let (a, b) = (run(out).await, run(&missing).await);
+        assert_eq!(a.status, 404, "{template} with {out}");
+        assert_eq!(
+            (a.status, blank(&String::from_utf8_lossy(&a.body), out)),
+            (b.status, blank(&String::from_utf8_lossy(&b.body), &missing)),
+        );
+    }
+    let ok = run(&s.inside.name).await;
+    assert_eq!(ok.json()["stdout"], "hi\n", "{template} in scope");
+}
+
+/// A terminal: out of scope it closes as for a missing container, in
+/// scope it runs the command to its end.
+async fn terminal(s: &Scoped, template: &str) {
+    let open = |id: &str| {
+        let path = template.replace("{id}", id);
+        format!(
+            "{path}?token={}&cmd={}&cmd={}",
+            s.token, COMMAND[0], COMMAND[1]
+        )
+    };
+    for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
+        let a = next_text(&mut s.agent.ws(&open(out)).await, WAIT).await;
+        let b = next_text(&mut s.agent.ws(&open(&missing)).await, WAIT).await;
+        let (Err(Ending::Closed(4404, a)), Err(Ending::Closed(4404, b))) = (a, b) else {
+            panic!("{template} with {out}: expected 4404 closes");
+        };
+        assert_eq!(blank(&a, out), blank(&b, &missing), "{template}");
+    }
+    let mut ws = s.agent.ws(&open(&s.inside.name)).await;
+    let ended = next_text(&mut ws, WAIT).await;
+    assert_eq!(
+        ended,
+        Err(Ending::Closed(1000, "exit 0".into())),
+        "{template} in scope"
+    );
+}
+
+/// A tool's arguments naming container `id`.
+fn tool_args(name: &str, id: &str) -> Value {
+    match name {
+        "exec_in_container" => json!({"container_id": id, "cmd": COMMAND}),
+        _ => json!({"container_id": id}),
+    }
 }
 
 /// A route naming a container: out of scope it answers as missing, in scope it works.
@@ -222,13 +292,10 @@ fn create_args() -> Value {
 /// A tool given a container out of scope answers as for a missing one.
 async fn tool_out_of_scope(s: &Scoped, name: &str) {
     for (out, missing) in forms(&s.outside).iter().zip(missing_forms()) {
-        let a = s
-            .agent
-            .mcp_tool(MCP_KEY, name, json!({"container_id": out}))
-            .await;
+        let a = s.agent.mcp_tool(MCP_KEY, name, tool_args(name, out)).await;
         let b = s
             .agent
-            .mcp_tool(MCP_KEY, name, json!({"container_id": missing}))
+            .mcp_tool(MCP_KEY, name, tool_args(name, &missing))
             .await;
         assert_eq!(a["isError"], true, "{name} with {out}");
         assert_eq!(
@@ -351,6 +418,8 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
         match kind {
             Row::Container => container_route(&s, method, path).await,
             Row::ContainerStream => container_stream(&s, path).await,
+            Row::Exec => exec_route(&s, path).await,
+            Row::Terminal => terminal(&s, path).await,
             Row::List => {
                 let list = call(&s, method, path).await.json();
                 assert!(names(&list).contains(&s.inside.name.as_str()));
@@ -388,7 +457,14 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
         }
         walked.push(kind);
     }
-    assert!(walked.contains(&Row::Container) && walked.contains(&Row::ContainerStream));
+    for kind in [
+        Row::Container,
+        Row::ContainerStream,
+        Row::Exec,
+        Row::Terminal,
+    ] {
+        assert!(walked.contains(&kind), "{kind:?}");
+    }
 
     for tool in definitions() {
         let name = tool["name"].as_str().unwrap();
@@ -397,9 +473,12 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
                 tool_out_of_scope(&s, name).await;
                 let ok = s
                     .agent
-                    .mcp_tool(MCP_KEY, name, json!({"container_id": s.inside.name}))
+                    .mcp_tool(MCP_KEY, name, tool_args(name, &s.inside.name))
                     .await;
                 assert_eq!(ok["isError"], false, "{name} in scope: {ok}");
+                if s.inside.status() == "exited" {
+                    docker(&["start", &s.inside.id]); // after kill_container
+                }
             }
             ToolRow::List => {
                 let list = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;

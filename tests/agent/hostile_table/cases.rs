@@ -45,6 +45,7 @@ pub fn table(keys: &Keys) -> Vec<Case> {
         malformed_http(),
         slow_clients(),
         login_bodies(),
+        exec_bodies(keys),
         jwt_variants(),
         path_tricks(keys),
         smuggled_paths(keys),
@@ -148,6 +149,34 @@ fn slow_clients() -> Vec<Case> {
         case("login body trickled past the deadline", trickle(&login_head(body.len()), &body), Detail(408, BODY_408)),
         case("chunked body that never ends", raw(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: agent\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"), Detail(408, BODY_408)),
         case("MCP body that never completes", raw(format!("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {MCP_KEY}\r\nContent-Length: 1000\r\n\r\n{{\"json").as_bytes()), Detail(408, BODY_408)),
+    ]
+}
+
+/// Exec bodies are read before any container is looked up, so none is needed.
+#[rustfmt::skip]
+fn exec_bodies(keys: &Keys) -> Vec<Case> {
+    let auth = format!("Bearer {}", keys.token);
+    let exec = |body: &[u8]| {
+        http("POST", "/api/v1/containers/web/exec",
+            &[("Authorization", &auth), ("Content-Type", "application/json")], body)
+    };
+    let nested = format!(r#"{{"cmd":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    vec![
+        case("exec body over 64 KiB", exec(format!(r#"{{"cmd":["{}"]}}"#, "x".repeat(70 * 1024)).as_bytes()), Detail(413, BODY_413)),
+        case("exec body that is not JSON", exec(b"cmd=ls"), Invalid("json_invalid")),
+        case("exec body of 10,000 nested arrays", exec(nested.as_bytes()), Invalid("json_invalid")),
+        case("exec body that is an array", exec(br#"[["ls"]]"#), Invalid("model_attributes_type")),
+        case("exec body that is empty", exec(b""), Invalid("missing")),
+        case("exec cmd as one shell string", exec(br#"{"cmd":"ls; rm -rf /"}"#), Invalid("list_type")),
+        case("exec cmd with a NUL", exec(br#"{"cmd":["ls\u0000x"]}"#), Invalid("string_type")),
+        case("exec cmd of numbers", exec(br#"{"cmd":[1,2]}"#), Invalid("string_type")),
+        case("exec field Docker would take (Privileged)", exec(br#"{"cmd":["ls"],"Privileged":true}"#), Invalid("extra_forbidden")),
+        case("exec env as a list", exec(br#"{"cmd":["ls"],"env":["A=1"]}"#), Invalid("dict_type")),
+        case("exec env name with '='", exec(br#"{"cmd":["ls"],"env":{"LD_PRELOAD=/x":"1"}}"#), Invalid("value_error")),
+        case("exec relative workdir", exec(br#"{"cmd":["ls"],"workdir":"../.."}"#), Invalid("value_error")),
+        case("exec timeout of 1e400", exec(br#"{"cmd":["ls"],"timeout":1e400}"#), Invalid("json_invalid")),
+        case("exec timeout past 64 bits", exec(br#"{"cmd":["ls"],"timeout":99999999999999999999}"#), Invalid("int_range")),
+        case("exec negative timeout", exec(br#"{"cmd":["ls"],"timeout":-1}"#), Invalid("int_range")),
     ]
 }
 

@@ -37,6 +37,7 @@ async fn every_hostile_case_is_refused_cleanly_and_the_agent_stays_up() {
         ("DOCKER_HOST", &docker),
         ("HEADER_READ_TIMEOUT", "2"),
         ("RUST_LOG", "debug"),
+        ("EXEC_ENABLED", "true"),
     ];
     let mut agent = Process::spawn_chosen(&temp_dir("hostile-table"), &env);
     let addr: SocketAddr = agent.address().parse().unwrap();

@@ -1,5 +1,6 @@
 //! The real daemon from the tests' side: the docker CLI, the locally built
-//! test image, and labelled containers that remove themselves.
+//! test images (testbox, and a busybox shell), and labelled containers that
+//! remove themselves.
 
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -38,6 +39,24 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `name:HASH` for an image built from `source`, and that hash.
+fn versioned(name: &str, source: &[u8]) -> (String, String) {
+    let hash: String = Sha256::digest(source)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("{name}:{hash}"), hash)
+}
+
+/// Whether the daemon has the image `tag`.
+fn present(tag: &str) -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", tag])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// The test image, built once per source version from `fixtures/testbox`:
 /// compiled with `gcc -static` and imported from a tarball (no registry).
 pub fn image() -> &'static str {
@@ -45,17 +64,8 @@ pub fn image() -> &'static str {
     IMAGE.get_or_init(|| {
         let src = repo().join("fixtures/testbox/testbox.c");
         let code = std::fs::read(&src).expect("fixtures/testbox/testbox.c");
-        let hash: String = Sha256::digest(&code)
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let tag = format!("docker-agent-testbox:{hash}");
-        if Command::new("docker")
-            .args(["image", "inspect", &tag])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
+        let (tag, _) = versioned("docker-agent-testbox", &code);
+        if present(&tag) {
             return tag;
         }
         let dir = repo().join("target/testbox");
@@ -82,6 +92,52 @@ pub fn image() -> &'static str {
             "import",
             "-c",
             r#"ENTRYPOINT ["/testbox"]"#,
+            tar.to_str().unwrap(),
+            &tag,
+        ]);
+        tag
+    })
+}
+
+/// Busybox's applets the shell image links in `/bin`.
+const APPLETS: [&str; 7] = ["sh", "stty", "id", "sleep", "cat", "pwd", "env"];
+
+/// The shell image: Debian's static busybox (`busybox-static`, which
+/// `tests/setup.sh` installs) with `/bin/sh` and a few applets, and an empty
+/// `/tmp`, imported from a tarball (no registry). Built once per busybox.
+pub fn shell_image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let busybox = std::fs::read("/bin/busybox")
+            .expect("/bin/busybox: install busybox-static (tests/setup.sh does)");
+        let (tag, hash) = versioned("docker-agent-shellbox", &busybox);
+        if present(&tag) {
+            return tag;
+        }
+        let root = repo().join("target/shellbox").join(&hash);
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        std::fs::write(root.join("bin/busybox"), &busybox).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let exec = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(root.join("bin/busybox"), exec).unwrap();
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+        let tar = root.with_extension("tar");
+        run_ok(
+            Command::new("tar")
+                .arg("-C")
+                .arg(&root)
+                .arg("-cf")
+                .arg(&tar)
+                .args(["bin", "tmp"]),
+        );
+        docker(&[
+            "import",
+            "-c",
+            r#"ENTRYPOINT ["/bin/busybox"]"#,
             tar.to_str().unwrap(),
             &tag,
         ]);
@@ -122,6 +178,11 @@ impl Container {
     /// `docker create`: exists but not started.
     pub fn create(options: &[&str], steps: &[&str]) -> Container {
         Container::new("create", &[], options, image(), steps)
+    }
+
+    /// `docker run -d` of the shell image, running `args` (a busybox applet and its arguments).
+    pub fn shell(options: &[&str], args: &[&str]) -> Container {
+        Container::new("run", &["-d"], options, shell_image(), args)
     }
 
     fn new(

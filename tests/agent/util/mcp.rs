@@ -138,3 +138,12 @@ pub async fn open_events(
     });
     (status, events)
 }
+
+/// How many tools an admin sees by default: every one but exec's, which
+/// needs `EXEC_ENABLED`.
+pub fn default_tool_count() -> usize {
+    docker_agent::mcp::tools::definitions()
+        .iter()
+        .filter(|t| t["name"] != "exec_in_container")
+        .count()
+}
