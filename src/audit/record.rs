@@ -111,12 +111,24 @@ impl fmt::Display for Subject {
     }
 }
 
+/// A person's answer to "do this?" (`MCP_CONFIRM`), and through whom it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// `accepted`, `declined`, `cancelled`, `timed_out`, `unavailable`,
+    /// `invalid` (a forged, expired, used or foreign `requestState`), `busy` or `gone`.
+    pub answer: &'static str,
+    /// How it was asked: `elicitation:<client name>`.
+    pub by: String,
+}
+
 /// The request a record is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     request_id: String,
     client: IpAddr,
     started: Instant,
+    /// The confirmation the request carried, if it needed one.
+    confirmation: Option<Confirmation>,
 }
 
 impl Context {
@@ -125,7 +137,14 @@ impl Context {
             request_id,
             client,
             started,
+            confirmation: None,
         }
+    }
+
+    /// The request, confirmed (or not) as `c` says.
+    pub fn confirmed(mut self, c: Confirmation) -> Context {
+        self.confirmation = Some(c);
+        self
     }
 }
 
@@ -142,6 +161,7 @@ pub struct Record {
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
+    pub confirmation: Option<Confirmation>,
 }
 
 impl Record {
@@ -162,6 +182,7 @@ impl Record {
                 (c.request_id.clone(), c.client, ms)
             },
         );
+        let confirmation = ctx.and_then(|c| c.confirmation.clone());
         Record {
             request_id,
             subject,
@@ -173,6 +194,7 @@ impl Record {
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
+            confirmation,
         }
     }
 
@@ -200,7 +222,8 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 10] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 12] {
+        let confirmation = self.confirmation.as_ref();
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -212,6 +235,8 @@ impl Record {
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),
+            confirmation.map(|c| ("confirmation", c.answer.into())),
+            confirmation.map(|c| ("confirmed_by", c.by.as_str().into())),
         ]
     }
 }
@@ -356,6 +381,26 @@ mod tests {
         let ok = record(Surface::Ws, Action::StreamOpen, Subject::Mcp);
         let ok = ok.outcome(&Ok::<(), Error>(()));
         assert_eq!((ok.result, ok.reason), (Outcome::Ok, None));
+    }
+
+    #[test]
+    fn a_confirmed_request_names_the_answer_and_who_gave_it() {
+        let answer = Confirmation {
+            answer: "accepted",
+            by: "elicitation:claude".into(),
+        };
+        let r = Record::new(
+            Some(&ctx().confirmed(answer)),
+            Surface::Mcp,
+            Action::Op(Op::Stop),
+            Subject::Mcp,
+        );
+        let fields = texts(&r);
+        assert!(
+            fields.contains(&("confirmation", "accepted".into())),
+            "{fields:?}"
+        );
+        assert!(fields.contains(&("confirmed_by", "elicitation:claude".into())));
     }
 
     #[test]

@@ -130,6 +130,8 @@ pub struct McpConfig {
     pub enabled: bool,
     pub api_key: Secret,
     pub debug: bool,
+    /// `MCP_CONFIRM`: which tool calls wait for a person's yes.
+    pub confirm: crate::mcp::confirm::Mode,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -345,6 +347,17 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         enabled: vars.bool("MCP_ENABLED", true)?,
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
+        confirm: confirm_mode(vars)?,
+    })
+}
+
+fn confirm_mode(vars: &Vars) -> Result<crate::mcp::confirm::Mode, ConfigError> {
+    let value = vars.string("MCP_CONFIRM", "destructive");
+    crate::mcp::confirm::Mode::parse(value.trim()).ok_or_else(|| {
+        ConfigError::new(
+            "MCP_CONFIRM",
+            format!("{value:?} is not a mode; use destructive, actions or off"),
+        )
     })
 }
 
@@ -371,6 +384,9 @@ mod tests {
         assert_eq!(c.server.max_connections, 2048);
         assert_eq!(c.server.max_connections_per_client, 128);
         assert_eq!(c.server.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.mcp.confirm, crate::mcp::confirm::Mode::Destructive);
+        let actions = load(&[("MCP_CONFIRM", "actions")]).unwrap();
+        assert_eq!(actions.mcp.confirm, crate::mcp::confirm::Mode::Actions);
     }
 
     #[test]
@@ -445,6 +461,7 @@ mod tests {
             ("CORS_ORIGINS", "https://dash.example/app"),
             ("CORS_ORIGINS", "https://dash.example:http"),
             ("CORS_ORIGINS", "null"),
+            ("MCP_CONFIRM", "always"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

@@ -9,7 +9,10 @@
 //! - [`protocol`]: what each method answers, per era;
 //! - [`tools`]: the ten Docker tools over the service layer, listed to each
 //!   caller as its role and the read-only modes allow;
-//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables.
+//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables;
+//! - [`exchange`]: what a request may send before its result (progress,
+//!   questions to the client) and the SSE answers that carry it;
+//! - [`confirm`]: `MCP_CONFIRM`, a human's confirmation of a tool call.
 //!
 //! Admission, before anything is read: an `Origin` that is neither listed in
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
@@ -20,6 +23,8 @@
 //! session it names. Every refused admission is recorded in the audit trail
 //! (`mcp.auth`).
 
+pub mod confirm;
+pub mod exchange;
 pub mod jsonrpc;
 pub mod protocol;
 mod sessions;
@@ -45,10 +50,12 @@ use std::time::Duration;
 
 /// Sessions of both transports.
 pub struct McpState {
-    /// Handshake-era Streamable HTTP sessions: id → negotiated version.
-    pub streamable: Sessions<&'static str>,
+    /// Handshake-era Streamable HTTP sessions: id → their client.
+    pub streamable: Sessions<Arc<exchange::Peer>>,
     /// Legacy HTTP+SSE sessions.
     pub sse: Sessions<Arc<sse::SseSession>>,
+    /// Confirmations already used ([`confirm`]).
+    pub spent: confirm::Spent,
 }
 
 /// Sessions idle this long expire.
@@ -59,6 +66,7 @@ impl McpState {
         McpState {
             streamable: Sessions::new(1000, SESSION_IDLE),
             sse: Sessions::new(100, SESSION_IDLE),
+            spent: confirm::Spent::default(),
         }
     }
 }

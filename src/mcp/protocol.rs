@@ -14,6 +14,7 @@
 //! batch runs its requests in order while enough of it is left, answering
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
+use super::exchange::Link;
 use super::jsonrpc::{
     self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
     Message, RESPONSE_LIMIT, Reply, RpcError,
@@ -80,12 +81,14 @@ pub fn handshake_version(v: &str) -> Option<&'static str> {
     HANDSHAKE.iter().find(|h| **h == v).copied()
 }
 
-/// Who is asking, from where, and in which era.
+/// Who is asking, from where, in which era, and the way back to it before
+/// the result.
 pub struct Ctx<'a> {
     pub app: &'a Arc<App>,
     pub era: Era,
     pub client: IpAddr,
     pub caller: &'a Caller,
+    pub link: Link,
 }
 
 fn server_info() -> Value {
@@ -157,7 +160,13 @@ async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Rep
             })
         }
         Message::Invalid { id, error } => Some(error.response(&id)),
-        Message::Notification { .. } | Message::Response => None,
+        Message::Response { id, result } => {
+            if let Some(peer) = &ctx.link.peer {
+                peer.pending.answer(id.as_str(), result);
+            }
+            None
+        }
+        Message::Notification { .. } => None,
     }
 }
 
@@ -224,8 +233,12 @@ fn cacheable(mut result: Value, scope: &str) -> Value {
     result
 }
 
+/// Marks a modern result `complete`, unless it says otherwise (a tool
+/// call waiting for a confirmation is `input_required`).
 fn complete(mut result: Value) -> Value {
-    result["resultType"] = json!("complete");
+    if let Some(fields) = result.as_object_mut() {
+        fields.entry("resultType").or_insert(json!("complete"));
+    }
     result
 }
 

@@ -18,6 +18,7 @@
 //! gets an `error` event, its stream ends and the session is removed (later
 //! messages to it get 404), with a warning in the agent's log.
 
+use super::exchange::{Link, Outbox, Peer, event, event_stream};
 use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx, Era};
 use super::streamable::read_body;
@@ -27,12 +28,8 @@ use crate::http::body::{self, Body};
 use crate::http::query::Query;
 use crate::policy::Caller;
 use futures_util::StreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Bytes, Frame, Incoming as HyperBody};
-use hyper::header::{self, HeaderValue};
+use hyper::body::{Bytes, Incoming as HyperBody};
 use hyper::{Request, Response, StatusCode};
-use std::convert::Infallible;
-use std::fmt::Display;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,8 +46,9 @@ pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
     /// Who opened the session: the caller of its keyless messages.
     caller: Caller,
-    /// Negotiated by `initialize`; 2024-11-05 until then.
-    version: Mutex<&'static str>,
+    /// Its client as `initialize` described it; 2024-11-05 and no
+    /// capabilities until then.
+    peer: Mutex<Arc<Peer>>,
     in_flight: Arc<Semaphore>,
     /// Bytes sent into `tx` and not yet taken by the stream.
     queued: AtomicUsize,
@@ -60,9 +58,13 @@ pub struct SseSession {
 }
 
 impl SseSession {
-    /// Queues an answer for the stream; false once the session is cut off
+    fn peer(&self) -> Arc<Peer> {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queues a message for the stream; false once the session is cut off
     /// because its queue is full (the stream then ends when next polled).
-    fn offer(&self, bytes: Bytes) -> bool {
+    pub(super) fn offer(&self, bytes: Bytes) -> bool {
         if self.cut_off.load(Ordering::Relaxed) {
             return false;
         }
@@ -92,8 +94,11 @@ impl Drop for Cleanup {
     }
 }
 
-fn event(name: &str, data: impl Display) -> Bytes {
-    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+/// Ends the waits of the session's questions when its stream goes.
+impl Drop for SessionStream {
+    fn drop(&mut self) {
+        self.session.peer().pending.close();
+    }
 }
 
 /// What a session's stream waits on.
@@ -136,7 +141,7 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let session = Arc::new(SseSession {
         tx,
         caller,
-        version: Mutex::new("2024-11-05"),
+        peer: Mutex::new(Arc::new(Peer::new("2024-11-05", &serde_json::Value::Null))),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         queued: AtomicUsize::new(0),
         cut_off: AtomicBool::new(false),
@@ -163,18 +168,9 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let rest = futures_util::stream::unfold(state, |mut stream| async move {
         stream.next().await.map(|bytes| (bytes, stream))
     });
-    let frames = futures_util::stream::once(async { first })
-        .chain(rest)
-        .map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
-    let mut resp = Response::new(StreamBody::new(frames).boxed_unsync());
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(resp)
+    Ok(event_stream(
+        futures_util::stream::once(async { first }).chain(rest),
+    ))
 }
 
 fn is_session_id(s: &str) -> bool {
@@ -211,26 +207,37 @@ pub async fn message(
         Ok(i) => i,
         Err(error) => return Ok(body::json(StatusCode::BAD_REQUEST, &error)),
     };
-    let permit = session
-        .in_flight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Error::TooManyRequests { retry_after: 1 })?;
+    // A client's answer to a question takes no turn: the questions hold theirs.
+    let answers = matches!(incoming, Incoming::Single(Message::Response { .. }));
+    let permit = match answers {
+        true => None,
+        false => Some(
+            session
+                .in_flight
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| Error::TooManyRequests { retry_after: 1 })?,
+        ),
+    };
     if let Incoming::Single(Message::Request { method, params, .. }) = &incoming {
         if method == "initialize" {
             let requested = params.get("protocolVersion").and_then(|v| v.as_str());
-            *session.version.lock().unwrap_or_else(|e| e.into_inner()) =
-                protocol::negotiate(requested);
+            let peer = Peer::new(protocol::negotiate(requested), params);
+            *session.peer.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(peer);
         }
     }
     let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
-        let version = *session.version.lock().unwrap_or_else(|e| e.into_inner());
+        let peer = session.peer();
         let ctx = Ctx {
             app: &app,
-            era: Era::Handshake(version),
+            era: Era::Handshake(peer.version),
             client,
             caller: &caller,
+            link: Link {
+                out: Outbox::Session(session.clone()),
+                peer: Some(peer),
+            },
         };
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {

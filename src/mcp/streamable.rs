@@ -15,9 +15,13 @@
 //!   client ([`SESSIONS_PER_CLIENT`]) and overall; the least recently used
 //!   one makes room, so nobody is locked out.
 //!
-//! Notifications and client responses get `202` with no body; requests get
-//! `application/json`. `GET` is 405: the agent has nothing to push.
+//! Notifications and client responses get `202` with no body (a response
+//! answers a question the agent asked, see [`super::exchange`]); requests
+//! get `application/json`, or `text/event-stream` when their handling sends
+//! progress or a question before the result and the client accepts it.
+//! `GET` is 405: the agent has nothing to push outside a request.
 
+use super::exchange::{Link, Peer, accepts_stream, respond};
 use super::jsonrpc::{
     self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, RpcError,
     UNSUPPORTED_PROTOCOL_VERSION,
@@ -94,13 +98,21 @@ pub async fn post(
             initialize(app, client, caller, &id, &params).await
         }
         Incoming::Single(Message::Request { id, method, params }) if modern(&params) => {
-            let ctx = Ctx {
-                app,
-                era: Era::Modern,
-                client,
-                caller,
-            };
-            stateless(&ctx, &headers, &id, &method, &params).await
+            if let Err((status, e)) = check_modern(&headers, &method, &params) {
+                return Ok(rpc(status, &e.response(&id), None));
+            }
+            let (app, caller) = (app.clone(), caller.clone());
+            respond(accepts_stream(&headers), move |out| async move {
+                let ctx = Ctx {
+                    app: &app,
+                    era: Era::Modern,
+                    client,
+                    caller: &caller,
+                    link: Link { out, peer: None },
+                };
+                stateless(&ctx, &id, &method, &params).await
+            })
+            .await
         }
         Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
         other => handshake(app, client, caller, &headers, other).await,
@@ -115,15 +127,14 @@ async fn initialize(
     params: &Value,
 ) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
-    let session = app
-        .mcp
-        .streamable
-        .open(client, SESSIONS_PER_CLIENT, version);
+    let peer = Arc::new(Peer::new(version, params));
+    let session = app.mcp.streamable.open(client, SESSIONS_PER_CLIENT, peer);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
         client,
         caller,
+        link: Link::default(),
     };
     let answer = protocol::answer(
         &ctx,
@@ -172,17 +183,42 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(version) = app.mcp.streamable.get(session) else {
+    let Some(peer) = app.mcp.streamable.get(session) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
         );
     };
+    if let Incoming::Single(msg @ Message::Request { .. }) = incoming {
+        let (app, caller) = (app.clone(), caller.clone());
+        return respond(accepts_stream(headers), move |out| async move {
+            let ctx = Ctx {
+                app: &app,
+                era: Era::Handshake(peer.version),
+                client,
+                caller: &caller,
+                link: Link {
+                    out,
+                    peer: Some(peer.clone()),
+                },
+            };
+            let reply = protocol::answer(&ctx, msg).await;
+            (
+                StatusCode::OK,
+                serde_json::to_string(&reply).unwrap_or_default(),
+            )
+        })
+        .await;
+    }
     let ctx = Ctx {
         app,
-        era: Era::Handshake(version),
+        era: Era::Handshake(peer.version),
         client,
         caller,
+        link: Link {
+            out: Default::default(),
+            peer: Some(peer.clone()),
+        },
     };
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,
@@ -257,31 +293,35 @@ fn check_modern_headers(
     Ok(())
 }
 
-async fn stateless(
-    ctx: &Ctx<'_>,
+/// The headers and `_meta` a modern request must carry.
+fn check_modern(
     headers: &HeaderMap,
-    id: &Id,
     method: &str,
     params: &Value,
-) -> Response<Body> {
-    let checked = check_modern_headers(headers, method, params).and_then(|()| {
+) -> Result<(), (StatusCode, RpcError)> {
+    check_modern_headers(headers, method, params).and_then(|()| {
         protocol::modern_meta(params)
             .map(drop)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))
-    });
-    if let Err((status, e)) = checked {
-        return rpc(status, &e.response(id), None);
-    }
-    match protocol::handle(ctx, method, params).await {
-        Ok(result) => rpc(StatusCode::OK, &jsonrpc::result(id, result), None),
-        Err(e) if e.code == METHOD_NOT_FOUND => rpc(StatusCode::NOT_FOUND, &e.response(id), None),
-        Err(e) => rpc(StatusCode::OK, &e.response(id), None),
-    }
+    })
+}
+
+/// A checked modern request's status and answer.
+async fn stateless(ctx: &Ctx<'_>, id: &Id, method: &str, params: &Value) -> (StatusCode, String) {
+    let (status, reply) = match protocol::handle(ctx, method, params).await {
+        Ok(result) => (StatusCode::OK, jsonrpc::result(id, result)),
+        Err(e) if e.code == METHOD_NOT_FOUND => (StatusCode::NOT_FOUND, e.response(id)),
+        Err(e) => (StatusCode::OK, e.response(id)),
+    };
+    (status, serde_json::to_string(&reply).unwrap_or_default())
 }
 
 /// `DELETE /mcp`: ends a handshake-era session.
 pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
     let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
+    if let Some(peer) = app.mcp.streamable.get(session) {
+        peer.pending.close();
+    }
     if app.mcp.streamable.remove(session) {
         Ok(Response::new(body::empty()))
     } else {

@@ -19,6 +19,8 @@
 //! fit (flagged `truncated`), and any other result too large to send is
 //! replaced by a tool error saying so.
 
+use super::confirm::Ask;
+use super::exchange::Progress;
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
 use super::protocol::{Ctx, Era};
 use crate::error::Error;
@@ -314,7 +316,7 @@ fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> Outcome {
     present(era, &value, &value)
 }
 
-fn failure(message: &str) -> Value {
+pub(super) fn failure(message: &str) -> Value {
     json!({"content": [{"type": "text", "text": message}], "isError": true})
 }
 
@@ -357,7 +359,7 @@ fn log_limit(era: Era, id: &str, tail: u32, room: usize) -> LogLimit {
 }
 
 /// The service error as a message with a next step for the model.
-fn explain(e: &Error) -> String {
+pub(super) fn explain(e: &Error) -> String {
     let hint = match e {
         Error::ContainerNotFound(_) => " Call list_containers to see the containers on this host.",
         Error::AmbiguousContainer(_) => " Use a longer id prefix or the container name.",
@@ -426,14 +428,42 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
             ));
         }
     };
-    if !definitions().iter().any(|t| t["name"] == name) {
+    let Some(tool) = definitions().into_iter().find(|t| t["name"] == name) else {
         return Err(RpcError::new(
             INVALID_PARAMS,
             format!("Unknown tool: {name}"),
         ));
-    }
+    };
     log::debug!(tool = name; "mcp tool call");
-    let result = run(ctx, name, &Args(args), room)
+    let op = op_of(name);
+    let confirmed;
+    let caller = if ctx.app.config.mcp.confirm.covers(name, op) {
+        let title = tool["title"].as_str().unwrap_or(name);
+        let ask = Ask {
+            ctx,
+            tool: name,
+            title,
+            op,
+            args,
+            params,
+        };
+        match ask.confirm().await {
+            Ok(c) => {
+                confirmed = c;
+                &confirmed
+            }
+            Err(answer) => return Ok(answer),
+        }
+    } else {
+        ctx.caller
+    };
+    let ctx = Ctx {
+        caller,
+        link: ctx.link.clone(),
+        ..*ctx
+    };
+    let progress = Progress::new(&ctx.link.out, params);
+    let result = run(&ctx, name, &Args(args), room, &progress)
         .await
         .unwrap_or_else(|message| failure(&message));
     let size = encoded_len(&result);
@@ -470,7 +500,13 @@ fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
         })
 }
 
-async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome {
+async fn run(
+    ctx: &Ctx<'_>,
+    name: &str,
+    args: &Args<'_>,
+    room: usize,
+    progress: &Progress,
+) -> Outcome {
     charge(ctx, name)?;
     let (s, era, c) = (&ctx.app.service, ctx.era, ctx.caller);
     match name {
@@ -499,6 +535,7 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
         action => {
             let id = args.container_id()?;
             let timeout = args.int("timeout", 10, 0, 300)?;
+            progress.report(0.0, Some(1.0), Some(&format!("{action}: asked Docker")));
             outcome(
                 era,
                 match action {

@@ -1,0 +1,351 @@
+//! What a request's handling may tell its client before the result:
+//! `notifications/progress` (when the request carried
+//! `_meta.progressToken`) and, on the handshake eras, server→client
+//! requests such as `elicitation/create`.
+//!
+//! - [`Outbox`]: where those messages go — the request's own SSE response
+//!   on Streamable HTTP ([`respond`] turns the answer into
+//!   `text/event-stream` when the first one is sent, and only if the
+//!   client's `Accept` lists it), the session's stream on the legacy
+//!   transport, or nowhere (progress is then skipped and nobody can be asked).
+//! - [`Peer`]: what a handshake session knows of its client (version,
+//!   whether it declared `elicitation`, its name) and its [`Pending`]
+//!   requests: at most [`MAX_PENDING`], each answered by the client's
+//!   JSON-RPC response routed here by id (unknown ids are ignored), and
+//!   each wait bounded by its caller. A client that goes away drops the
+//!   request's task (its response body is gone) or, on the legacy transport,
+//!   closes the table, which ends every wait at once.
+//! - [`Progress`]: the sink a tool reports progress to; cheap to clone and
+//!   `'static`, so a tool may move it into a stream it forwards.
+
+use crate::http::body::{self, Body};
+use futures_util::StreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Bytes, Frame};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Server→client requests one session may have waiting for an answer.
+pub const MAX_PENDING: usize = 8;
+/// Messages a request's stream may hold before its client reads them;
+/// progress beyond that is dropped, requests wait for room.
+pub const STREAM_QUEUE: usize = 32;
+
+/// One SSE event.
+pub fn event(name: &str, data: impl Display) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+/// A `text/event-stream` response made of `events`.
+pub fn event_stream(
+    events: impl futures_util::Stream<Item = Bytes> + Send + 'static,
+) -> Response<Body> {
+    let frames = events.map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
+    let mut resp = Response::new(StreamBody::new(frames).boxed_unsync());
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+/// Whether the client's `Accept` lists `text/event-stream`.
+pub fn accepts_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream"))
+}
+
+/// Where a request's messages before its result go (see the module doc).
+#[derive(Clone, Default)]
+pub enum Outbox {
+    #[default]
+    None,
+    /// The request's own SSE response.
+    Stream(mpsc::Sender<String>),
+    /// The legacy transport's session stream.
+    Session(Arc<super::sse::SseSession>),
+}
+
+impl Outbox {
+    /// Whether messages can reach the client at all.
+    pub fn open(&self) -> bool {
+        !matches!(self, Outbox::None)
+    }
+
+    /// Sends `msg`, waiting for room; false if it cannot reach the client.
+    async fn send(&self, msg: &Value) -> bool {
+        match self {
+            Outbox::None => false,
+            Outbox::Stream(tx) => tx.send(msg.to_string()).await.is_ok(),
+            Outbox::Session(s) => s.offer(event("message", msg)),
+        }
+    }
+
+    /// Sends `msg` if there is room now; dropped otherwise.
+    fn offer(&self, msg: &Value) {
+        match self {
+            Outbox::None => {}
+            Outbox::Stream(tx) => drop(tx.try_send(msg.to_string())),
+            Outbox::Session(s) => drop(s.offer(event("message", msg))),
+        }
+    }
+}
+
+/// Where a tool reports progress: a no-op unless the request carried a
+/// `progressToken` and its answer can stream.
+#[derive(Clone, Default)]
+pub struct Progress {
+    out: Outbox,
+    token: Option<Value>,
+}
+
+impl Progress {
+    /// The sink for a request with `params`, answered through `out`.
+    pub fn new(out: &Outbox, params: &Value) -> Progress {
+        let token = params
+            .pointer("/_meta/progressToken")
+            .filter(|t| t.is_string() || t.is_number())
+            .cloned();
+        Progress {
+            out: if token.is_some() {
+                out.clone()
+            } else {
+                Outbox::None
+            },
+            token,
+        }
+    }
+
+    /// Sends `notifications/progress` (`progress` must grow from one call
+    /// to the next); skipped when nobody asked or the client lags behind.
+    pub fn report(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = &self.token else { return };
+        let mut params = json!({"progressToken": token, "progress": progress});
+        if let Some(total) = total {
+            params["total"] = json!(total);
+        }
+        if let Some(message) = message {
+            params["message"] = json!(message);
+        }
+        self.out.offer(
+            &json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": params}),
+        );
+    }
+}
+
+/// What a handshake session knows of its client.
+pub struct Peer {
+    pub version: &'static str,
+    /// Declared the `elicitation` capability at `initialize`.
+    pub elicits: bool,
+    /// `clientInfo.name`, for the audit trail.
+    pub client: String,
+    pub pending: Pending,
+}
+
+impl Peer {
+    /// The peer `initialize` with `params` describes, in `version`.
+    pub fn new(version: &'static str, params: &Value) -> Peer {
+        Peer {
+            version,
+            elicits: params.pointer("/capabilities/elicitation").is_some(),
+            client: client_name(params.pointer("/clientInfo/name")),
+            pending: Pending::default(),
+        }
+    }
+}
+
+/// A client's name as it gave it (clipped), or `unknown client`.
+pub fn client_name(name: Option<&Value>) -> String {
+    let name = name.and_then(Value::as_str).unwrap_or("unknown client");
+    crate::error::clip(name, crate::audit::MAX_TEXT)
+}
+
+/// Server→client requests awaiting their answer (see the module doc).
+#[derive(Default)]
+pub struct Pending {
+    table: Mutex<Table>,
+    next: AtomicU64,
+}
+
+#[derive(Default)]
+struct Table {
+    waiting: HashMap<u64, oneshot::Sender<Option<Value>>>,
+    /// Set once the client went away.
+    closed: bool,
+}
+
+/// Why a question got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The client cannot be asked (no capability or no stream).
+    CannotAsk,
+    /// [`MAX_PENDING`] questions are already waiting.
+    Busy,
+    /// The client went away.
+    Gone,
+    /// No answer in time.
+    TimedOut,
+}
+
+/// An entry of [`Pending`], removed when dropped.
+struct Waiting<'a> {
+    pending: &'a Pending,
+    id: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.pending.lock().waiting.remove(&self.id);
+    }
+}
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the client's answer to request `id` (its JSON text) to
+    /// whoever waits for it; false when nobody does (unknown, answered or
+    /// expired: ignored).
+    pub fn answer(&self, id: &str, result: Option<Value>) -> bool {
+        let waiter = id
+            .parse()
+            .ok()
+            .and_then(|id| self.lock().waiting.remove(&id));
+        waiter.is_some_and(|tx| tx.send(result).is_ok())
+    }
+
+    /// Ends every wait (the client went away); later questions get [`Unanswered::Gone`].
+    pub fn close(&self) {
+        let mut table = self.lock();
+        table.closed = true;
+        table.waiting.clear();
+    }
+
+    /// Sends request `method` with `params` through `out` and waits at most
+    /// `wait` for its result (`None` if the client answered with an error).
+    pub async fn ask(
+        &self,
+        out: &Outbox,
+        method: &str,
+        params: Value,
+        wait: Duration,
+    ) -> Result<Option<Value>, Unanswered> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut table = self.lock();
+            if table.closed {
+                return Err(Unanswered::Gone);
+            }
+            if table.waiting.len() >= MAX_PENDING {
+                return Err(Unanswered::Busy);
+            }
+            table.waiting.insert(id, tx);
+        }
+        let _entry = Waiting { pending: self, id };
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        if !out.send(&request).await {
+            return Err(Unanswered::CannotAsk);
+        }
+        match tokio::time::timeout(wait, rx).await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(_)) => Err(Unanswered::Gone),
+            Err(_) => Err(Unanswered::TimedOut),
+        }
+    }
+}
+
+/// A request's way back to its client before its result.
+#[derive(Clone, Default)]
+pub struct Link {
+    pub out: Outbox,
+    /// The handshake session's client, if any (none on 2026-07-28).
+    pub peer: Option<Arc<Peer>>,
+}
+
+/// Aborts the task when dropped: a request whose client went away stops.
+struct Abort<T>(JoinHandle<T>);
+
+impl<T> Drop for Abort<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The answer to one request: `work` runs with the request's [`Outbox`]
+/// and yields the status and JSON-RPC text of its answer. Plain JSON, unless
+/// `work` sends a message first and `streams` (the client accepts
+/// `text/event-stream`): then an SSE stream of those messages and the
+/// answer, ending with it.
+pub async fn respond<F>(streams: bool, work: impl FnOnce(Outbox) -> F) -> Response<Body>
+where
+    F: Future<Output = (StatusCode, String)> + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::channel(STREAM_QUEUE);
+    let out = if streams {
+        Outbox::Stream(tx)
+    } else {
+        Outbox::None
+    };
+    let mut task = Abort(tokio::spawn(work(out)));
+    tokio::select! {
+        biased;
+        Some(first) = rx.recv() => stream(first, rx, task),
+        done = &mut task.0 => {
+            let (status, text) = finished(done);
+            let mut resp = body::json(status, &());
+            *resp.body_mut() = body::full(text);
+            resp
+        }
+    }
+}
+
+fn finished(done: Result<(StatusCode, String), tokio::task::JoinError>) -> (StatusCode, String) {
+    done.unwrap_or_else(|_| {
+        let e = super::jsonrpc::RpcError::new(super::jsonrpc::INTERNAL_ERROR, "Internal error");
+        let text = serde_json::to_string(&e.response(&super::jsonrpc::Id::null()));
+        (StatusCode::INTERNAL_SERVER_ERROR, text.unwrap_or_default())
+    })
+}
+
+/// The SSE answer: `first`, what follows it, then the result.
+fn stream(
+    first: String,
+    rx: mpsc::Receiver<String>,
+    task: Abort<(StatusCode, String)>,
+) -> Response<Body> {
+    let rest = futures_util::stream::unfold(Some((rx, task)), |state| async move {
+        let (mut rx, mut task) = state?;
+        tokio::select! {
+            biased;
+            Some(msg) = rx.recv() => Some((event("message", msg), Some((rx, task)))),
+            done = &mut task.0 => {
+                let mut last = Vec::new();
+                while let Ok(msg) = rx.try_recv() {
+                    last.extend_from_slice(&event("message", msg));
+                }
+                last.extend_from_slice(&event("message", finished(done).1));
+                Some((Bytes::from(last), None))
+            }
+        }
+    });
+    event_stream(futures_util::stream::once(async { event("message", first) }).chain(rest))
+}
