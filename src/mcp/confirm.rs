@@ -245,7 +245,16 @@ impl Ask<'_> {
             Era::Modern => self.modern(&message, target.as_ref())?,
             Era::Handshake(_) => self.handshake(&message).await,
         };
-        let confirmation = Confirmation { answer, by };
+        // Any other answer is why a `requestState` did not hold.
+        let recorded = match answer {
+            "accepted" | "declined" | "cancelled" | "timed_out" | "unavailable" | "busy"
+            | "gone" => answer,
+            _ => "invalid",
+        };
+        let confirmation = Confirmation {
+            answer: recorded,
+            by,
+        };
         if answer == "accepted" {
             let context = self
                 .ctx

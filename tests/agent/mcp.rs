@@ -10,7 +10,7 @@ use std::time::Duration;
 
 const MODERN: &str = "2026-07-28";
 
-fn bearer() -> String {
+pub(crate) fn bearer() -> String {
     format!("Bearer {MCP_KEY}")
 }
 
@@ -650,13 +650,13 @@ async fn docker_errors_are_tool_errors_not_protocol_errors() {
 }
 
 /// Reads server-sent events from a streaming response.
-struct Events {
-    body: hyper::body::Incoming,
-    buf: String,
+pub(crate) struct Events {
+    pub(crate) body: hyper::body::Incoming,
+    pub(crate) buf: String,
 }
 
 impl Events {
-    async fn next(&mut self) -> Option<(String, String)> {
+    pub(crate) async fn next(&mut self) -> Option<(String, String)> {
         use http_body_util::BodyExt;
         loop {
             if let Some(end) = self.buf.find("\n\n") {
@@ -685,7 +685,7 @@ impl Events {
     }
 }
 
-async fn open_sse(agent: &Agent) -> Events {
+pub(crate) async fn open_sse(agent: &Agent) -> Events {
     use http_body_util::Empty;
     use hyper_util::client::legacy::Client;
     let client: Client<_, Empty<hyper::body::Bytes>> =
