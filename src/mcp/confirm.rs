@@ -408,6 +408,16 @@ mod tests {
 
     const KEY_A: [u8; 32] = [7; 32];
 
+    /// `tool` on the container `4f1c…` with `args`, by the MCP key.
+    fn binding<'a>(tool: &'a str, args: &'a Map<String, Value>) -> Binding<'a> {
+        Binding {
+            tool,
+            args,
+            subject: "mcp",
+            target: "4f1c",
+        }
+    }
+
     #[test]
     fn modes_cover_what_they_say() {
         assert!(Mode::Destructive.covers("remove_container", Op::Restart));
@@ -423,12 +433,7 @@ mod tests {
     #[test]
     fn a_state_holds_only_for_its_call_until_it_expires() {
         let a = args(json!({"container_id": "web", "timeout": 5}));
-        let b = Binding {
-            tool: "restart_container",
-            args: &a,
-            subject: "mcp",
-            target: "4f1c",
-        };
+        let b = binding("restart_container", &a);
         let state = sign(&KEY_A, &b, 1_000, [1; 16]);
         assert_eq!(verify(&KEY_A, &b, &state, 999), Ok(([1; 16], 1_000)));
         assert_eq!(verify(&KEY_A, &b, &state, 1_000), Err("has expired"));
@@ -469,12 +474,7 @@ mod tests {
     #[test]
     fn a_forged_or_altered_state_is_refused() {
         let a = args(json!({"container_id": "web"}));
-        let b = Binding {
-            tool: "stop_container",
-            args: &a,
-            subject: "mcp",
-            target: "4f1c",
-        };
+        let b = binding("stop_container", &a);
         let state = sign(&KEY_A, &b, 1_000, [1; 16]);
         assert_eq!(
             verify(&[8; 32], &b, &state, 0),

@@ -349,3 +349,143 @@ fn stream(
     });
     event_stream(futures_util::stream::once(async { event("message", first) }).chain(rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn text(resp: Response<Body>) -> String {
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_reaches_the_question_of_its_id_only() {
+        let pending = Arc::new(Pending::default());
+        let (tx, mut rx) = mpsc::channel(4);
+        let out = Outbox::Stream(tx);
+        let asking = {
+            let (pending, out) = (pending.clone(), out.clone());
+            tokio::spawn(async move {
+                pending
+                    .ask(
+                        &out,
+                        "elicitation/create",
+                        json!({}),
+                        Duration::from_secs(60),
+                    )
+                    .await
+            })
+        };
+        let sent: Value = serde_json::from_str(&rx.recv().await.unwrap()).unwrap();
+        assert_eq!(sent["method"], "elicitation/create");
+        let id = sent["id"].to_string();
+        assert!(
+            !pending.answer("424242", Some(json!({}))),
+            "unknown ids are ignored"
+        );
+        assert!(!pending.answer("\"x\"", Some(json!({}))));
+        assert!(pending.answer(&id, Some(json!({"action": "accept"}))));
+        assert_eq!(asking.await.unwrap(), Ok(Some(json!({"action": "accept"}))));
+        assert!(!pending.answer(&id, None), "answered once");
+        assert!(pending.lock().waiting.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn questions_are_bounded_in_number_and_time() {
+        let pending = Arc::new(Pending::default());
+        let (tx, _rx) = mpsc::channel(MAX_PENDING + 1);
+        let out = Outbox::Stream(tx);
+        let mut waits = Vec::new();
+        for _ in 0..MAX_PENDING {
+            let (pending, out) = (pending.clone(), out.clone());
+            waits.push(tokio::spawn(async move {
+                pending
+                    .ask(&out, "m", json!({}), Duration::from_secs(5))
+                    .await
+            }));
+        }
+        tokio::task::yield_now().await;
+        while pending.lock().waiting.len() < MAX_PENDING {
+            tokio::task::yield_now().await;
+        }
+        let over = pending
+            .ask(&out, "m", json!({}), Duration::from_secs(5))
+            .await;
+        assert_eq!(over, Err(Unanswered::Busy));
+        tokio::time::advance(Duration::from_secs(6)).await;
+        for w in waits {
+            assert_eq!(w.await.unwrap(), Err(Unanswered::TimedOut));
+        }
+        assert!(
+            pending.lock().waiting.is_empty(),
+            "expired entries are gone"
+        );
+        let nowhere = pending
+            .ask(&Outbox::None, "m", json!({}), Duration::from_secs(5))
+            .await;
+        assert_eq!(nowhere, Err(Unanswered::CannotAsk));
+    }
+
+    #[tokio::test]
+    async fn a_client_that_goes_away_ends_its_waits() {
+        let pending = Arc::new(Pending::default());
+        let (tx, mut rx) = mpsc::channel(1);
+        let out = Outbox::Stream(tx);
+        let asking = {
+            let pending = pending.clone();
+            tokio::spawn(async move {
+                pending
+                    .ask(&out, "m", json!({}), Duration::from_secs(60))
+                    .await
+            })
+        };
+        rx.recv().await.unwrap();
+        pending.close();
+        assert_eq!(asking.await.unwrap(), Err(Unanswered::Gone));
+        let later = pending
+            .ask(&Outbox::None, "m", json!({}), Duration::from_secs(1))
+            .await;
+        assert_eq!(later, Err(Unanswered::Gone));
+    }
+
+    #[tokio::test]
+    async fn progress_is_sent_only_for_a_token() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let out = Outbox::Stream(tx);
+        Progress::new(&out, &json!({})).report(1.0, None, None);
+        Progress::new(&out, &json!({"_meta": {"progressToken": {"no": 1}}}))
+            .report(1.0, None, None);
+        let sink = Progress::new(&out, &json!({"_meta": {"progressToken": "t"}}));
+        sink.report(2.0, Some(4.0), Some("half"));
+        Progress::default().report(3.0, None, None);
+        drop((out, sink));
+        let sent: Value = serde_json::from_str(&rx.recv().await.unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": "t", "progress": 2.0, "total": 4.0, "message": "half"}})
+        );
+        assert_eq!(rx.recv().await, None, "nothing else");
+    }
+
+    #[tokio::test]
+    async fn an_answer_streams_only_once_something_precedes_it_and_the_client_accepts_it() {
+        let quiet = respond(true, |_| async { (StatusCode::OK, "{}".to_string()) }).await;
+        assert_eq!(quiet.headers()["content-type"], "application/json");
+        assert_eq!(text(quiet).await, "{}");
+        let chatty = |out: Outbox| async move {
+            out.send(&json!({"n": 1})).await;
+            (StatusCode::OK, r#"{"done":true}"#.to_string())
+        };
+        let streamed = respond(true, chatty).await;
+        assert_eq!(streamed.headers()["content-type"], "text/event-stream");
+        assert_eq!(
+            text(streamed).await,
+            "event: message\ndata: {\"n\":1}\n\nevent: message\ndata: {\"done\":true}\n\n"
+        );
+        let refused = respond(false, chatty).await;
+        assert_eq!(refused.headers()["content-type"], "application/json");
+        assert_eq!(text(refused).await, r#"{"done":true}"#);
+    }
+}

@@ -14,7 +14,7 @@
 //! batch runs its requests in order while enough of it is left, answering
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
-use super::exchange::Link;
+use super::exchange::{Link, Outbox, Peer};
 use super::jsonrpc::{
     self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
     Message, RESPONSE_LIMIT, Reply, RpcError,
@@ -89,6 +89,29 @@ pub struct Ctx<'a> {
     pub client: IpAddr,
     pub caller: &'a Caller,
     pub link: Link,
+}
+
+impl<'a> Ctx<'a> {
+    /// A request in the handshake session whose client is `peer`,
+    /// reaching it through `out` before the result.
+    pub fn in_session(
+        app: &'a Arc<App>,
+        client: IpAddr,
+        caller: &'a Caller,
+        peer: Arc<Peer>,
+        out: Outbox,
+    ) -> Ctx<'a> {
+        Ctx {
+            app,
+            era: Era::Handshake(peer.version),
+            client,
+            caller,
+            link: Link {
+                out,
+                peer: Some(peer),
+            },
+        }
+    }
 }
 
 fn server_info() -> Value {

@@ -18,9 +18,9 @@
 //! gets an `error` event, its stream ends and the session is removed (later
 //! messages to it get 404), with a warning in the agent's log.
 
-use super::exchange::{Link, Outbox, Peer, event, event_stream};
+use super::exchange::{Outbox, Peer, event, event_stream};
 use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
-use super::protocol::{self, Ctx, Era};
+use super::protocol::{self, Ctx};
 use super::streamable::read_body;
 use crate::app::App;
 use crate::error::Error;
@@ -228,17 +228,8 @@ pub async fn message(
     }
     let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
-        let peer = session.peer();
-        let ctx = Ctx {
-            app: &app,
-            era: Era::Handshake(peer.version),
-            client,
-            caller: &caller,
-            link: Link {
-                out: Outbox::Session(session.clone()),
-                peer: Some(peer),
-            },
-        };
+        let out = Outbox::Session(session.clone());
+        let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {
                 app.mcp.sse.remove(&id);

@@ -192,16 +192,7 @@ async fn handshake(
     if let Incoming::Single(msg @ Message::Request { .. }) = incoming {
         let (app, caller) = (app.clone(), caller.clone());
         return respond(accepts_stream(headers), move |out| async move {
-            let ctx = Ctx {
-                app: &app,
-                era: Era::Handshake(peer.version),
-                client,
-                caller: &caller,
-                link: Link {
-                    out,
-                    peer: Some(peer.clone()),
-                },
-            };
+            let ctx = Ctx::in_session(&app, client, &caller, peer, out);
             let reply = protocol::answer(&ctx, msg).await;
             (
                 StatusCode::OK,
@@ -210,16 +201,7 @@ async fn handshake(
         })
         .await;
     }
-    let ctx = Ctx {
-        app,
-        era: Era::Handshake(peer.version),
-        client,
-        caller,
-        link: Link {
-            out: Default::default(),
-            peer: Some(peer.clone()),
-        },
-    };
+    let ctx = Ctx::in_session(app, client, caller, peer, Default::default());
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,
         Incoming::Batch(_) => !ctx.era.allows_batches(),

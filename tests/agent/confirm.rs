@@ -8,7 +8,7 @@ use crate::mcp::{bearer, open_sse};
 use crate::util::*;
 use hyper::Method;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Whether a container shows a tool's effect.
@@ -53,8 +53,8 @@ async fn audited(path: &Path, action: &str, n: usize) -> Vec<Value> {
     found
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_sdk_confirms_on_both_eras() {
+/// An agent under `MCP_CONFIRM=actions`, and its audit file.
+async fn confirming() -> (Agent, PathBuf) {
     let log = temp_dir("confirm").join("audit.log");
     let agent = Agent::start(&[
         ("MCP_CONFIRM", "actions"),
@@ -62,6 +62,12 @@ async fn the_python_sdk_confirms_on_both_eras() {
         ("AUDIT_LOG", log.to_str().unwrap()),
     ])
     .await;
+    (agent, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_confirms_on_both_eras() {
+    let (agent, log) = confirming().await;
     for (tool, done) in CONFIRMED {
         for (mode, version) in [("legacy", "2025-11-25"), ("modern", "2026-07-28")] {
             let c = Container::run(&[], &["every:1000"]);
@@ -184,13 +190,7 @@ fn state_of(result: &Value) -> String {
 
 #[tokio::test]
 async fn a_replayed_or_altered_request_state_is_refused() {
-    let log = temp_dir("confirm").join("audit.log");
-    let agent = Agent::start(&[
-        ("MCP_CONFIRM", "actions"),
-        ("RATE_LIMIT_ENABLED", "false"),
-        ("AUDIT_LOG", log.to_str().unwrap()),
-    ])
-    .await;
+    let (agent, log) = confirming().await;
     let c = Container::run(&[], &["every:1000"]);
     let other = Container::run(&[], &["every:1000"]);
     let yes = json!({"action": "accept", "content": {"confirm": true}});
