@@ -539,6 +539,8 @@ fn mcp_bodies(keys: &Keys) -> Vec<Case> {
         ("unknown tool", rpc_call("tools/call", json!({"name": "docker_rm", "arguments": {}})).into_bytes(), Rpc(200, -32602)),
         ("tool arguments a string", rpc_call("tools/call", json!({"name": "get_container", "arguments": "web"})).into_bytes(), Rpc(200, -32602)),
         ("tool container_id a number", rpc_call("tools/call", json!({"name": "get_container", "arguments": {"container_id": 7}})).into_bytes(), ToolError("must be a non-empty string")),
+        ("answering a question never asked", br#"{"jsonrpc":"2.0","id":"x","result":{"action":"accept","content":{"confirm":true}}}"#.to_vec(), StatusOrClosed(202)),
+        ("answering question 1e400 with an error", br#"{"jsonrpc":"2.0","id":1e400,"error":{"code":1,"message":"no"}}"#.to_vec(), StatusOrClosed(202)),
     ];
     bodies
         .into_iter()
