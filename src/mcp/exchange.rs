@@ -311,9 +311,7 @@ where
         Some(first) = rx.recv() => stream(first, rx, task),
         done = &mut task.0 => {
             let (status, text) = finished(done);
-            let mut resp = body::json(status, &());
-            *resp.body_mut() = body::full(text);
-            resp
+            body::json_response(status, body::full(text))
         }
     }
 }

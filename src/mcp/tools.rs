@@ -435,30 +435,12 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         ));
     };
     log::debug!(tool = name; "mcp tool call");
-    let op = op_of(name);
-    let confirmed;
-    let caller = if ctx.app.config.mcp.confirm.covers(name, op) {
-        let title = tool["title"].as_str().unwrap_or(name);
-        let ask = Ask {
-            ctx,
-            tool: name,
-            title,
-            op,
-            args,
-            params,
-        };
-        match ask.confirm().await {
-            Ok(c) => {
-                confirmed = c;
-                &confirmed
-            }
-            Err(answer) => return Ok(answer),
-        }
-    } else {
-        ctx.caller
+    let caller = match confirmed(ctx, &tool, args, params).await {
+        Ok(caller) => caller,
+        Err(answer) => return Ok(answer),
     };
     let ctx = Ctx {
-        caller,
+        caller: &caller,
         link: ctx.link.clone(),
         ..*ctx
     };
@@ -474,6 +456,32 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         "The result of {name} is too large to send: {size} bytes, and this answer has room for {room}. \
          Ask for less, or call it on its own rather than in a batch."
     )))
+}
+
+/// The caller `tool` runs as: `ctx`'s, once a person said yes where
+/// `MCP_CONFIRM` asks for it ([`super::confirm`]); else the answer to send
+/// instead.
+async fn confirmed(
+    ctx: &Ctx<'_>,
+    tool: &Value,
+    args: &Map<String, Value>,
+    params: &Value,
+) -> Result<crate::policy::Caller, Value> {
+    let name = tool["name"].as_str().unwrap_or_default();
+    let op = op_of(name);
+    if !ctx.app.config.mcp.confirm.covers(name, op) {
+        return Ok(ctx.caller.clone());
+    }
+    let title = tool["title"].as_str().unwrap_or(name);
+    let ask = Ask {
+        ctx,
+        tool: name,
+        title,
+        op,
+        args,
+        params,
+    };
+    ask.confirm().await
 }
 
 /// Container actions draw from the action limit, everything else from the
