@@ -126,12 +126,8 @@ fn capabilities() -> Value {
     json!({"tools": {"listChanged": false}})
 }
 
-/// Answers request `method`; `Err` is a JSON-RPC error.
-pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value, RpcError> {
-    handle_within(ctx, method, params, MAX_RESPONSE - WRAPPING).await
-}
-
-/// Answers request `method` with a tool result of at most `room` bytes.
+/// Answers request `method` with a tool result of at most `room` bytes;
+/// `Err` is a JSON-RPC error.
 async fn handle_within(
     ctx: &Ctx<'_>,
     method: &str,

@@ -23,8 +23,8 @@
 
 use super::exchange::{Link, Peer, accepts_stream, respond};
 use super::jsonrpc::{
-    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, RpcError,
-    UNSUPPORTED_PROTOCOL_VERSION,
+    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, Outcome,
+    Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
 use crate::app::App;
@@ -101,18 +101,8 @@ pub async fn post(
             if let Err((status, e)) = check_modern(&headers, &method, &params) {
                 return Ok(rpc(status, &e.response(&id), None));
             }
-            let (app, caller) = (app.clone(), caller.clone());
-            respond(accepts_stream(&headers), move |out| async move {
-                let ctx = Ctx {
-                    app: &app,
-                    era: Era::Modern,
-                    client,
-                    caller: &caller,
-                    link: Link { out, peer: None },
-                };
-                stateless(&ctx, &id, &method, &params).await
-            })
-            .await
+            let request = Message::Request { id, method, params };
+            single(app, client, caller, None, &headers, request).await
         }
         Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
         other => handshake(app, client, caller, &headers, other).await,
@@ -189,17 +179,8 @@ async fn handshake(
             "Session not found: it ended or expired; initialize again".into(),
         );
     };
-    if let Incoming::Single(msg @ Message::Request { .. }) = incoming {
-        let (app, caller) = (app.clone(), caller.clone());
-        return respond(accepts_stream(headers), move |out| async move {
-            let ctx = Ctx::in_session(&app, client, &caller, peer, out);
-            let reply = protocol::answer(&ctx, msg).await;
-            (
-                StatusCode::OK,
-                serde_json::to_string(&reply).unwrap_or_default(),
-            )
-        })
-        .await;
+    if let Incoming::Single(request @ Message::Request { .. }) = incoming {
+        return single(app, client, caller, Some(peer), headers, request).await;
     }
     let ctx = Ctx::in_session(app, client, caller, peer, Default::default());
     let invalid = match &incoming {
@@ -288,14 +269,41 @@ fn check_modern(
     })
 }
 
-/// A checked modern request's status and answer.
-async fn stateless(ctx: &Ctx<'_>, id: &Id, method: &str, params: &Value) -> (StatusCode, String) {
-    let (status, reply) = match protocol::handle(ctx, method, params).await {
-        Ok(result) => (StatusCode::OK, jsonrpc::result(id, result)),
-        Err(e) if e.code == METHOD_NOT_FOUND => (StatusCode::NOT_FOUND, e.response(id)),
-        Err(e) => (StatusCode::OK, e.response(id)),
-    };
-    (status, serde_json::to_string(&reply).unwrap_or_default())
+/// The answer to one request ([`respond`]): in the handshake session
+/// whose client is `peer`, or stateless (2026-07-28) without one, where an
+/// unknown method is `404`.
+async fn single(
+    app: &Arc<App>,
+    client: IpAddr,
+    caller: &Caller,
+    peer: Option<Arc<Peer>>,
+    headers: &HeaderMap,
+    request: Message,
+) -> Response<Body> {
+    let (app, caller) = (app.clone(), caller.clone());
+    respond(accepts_stream(headers), move |out| async move {
+        let ctx = match peer {
+            Some(peer) => Ctx::in_session(&app, client, &caller, peer, out),
+            None => Ctx {
+                app: &app,
+                era: Era::Modern,
+                client,
+                caller: &caller,
+                link: Link { out, peer: None },
+            },
+        };
+        let reply = protocol::answer(&ctx, request).await;
+        let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;
+        let status = match &reply {
+            Some(Reply {
+                outcome: Outcome::Error(e),
+                ..
+            }) if ctx.era == Era::Modern && unknown(e) => StatusCode::NOT_FOUND,
+            _ => StatusCode::OK,
+        };
+        (status, serde_json::to_string(&reply).unwrap_or_default())
+    })
+    .await
 }
 
 /// `DELETE /mcp`: ends a handshake-era session.
