@@ -35,7 +35,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -165,26 +164,28 @@ pub fn verify(
     Ok((nonce, expires))
 }
 
-/// Confirmations already used, until they expire (single use per replica).
+/// Confirmations already used, until they expire (single use per
+/// replica): a list, scanned at the pace people answer questions.
 #[derive(Default)]
-pub struct Spent(Mutex<HashMap<[u8; 16], u64>>);
+pub struct Spent(Mutex<Vec<([u8; 16], u64)>>);
 
 impl Spent {
     /// Marks `nonce` (valid until `expires`) used; refused if it was.
     pub fn spend(&self, nonce: [u8; 16], expires: u64, now: u64) -> Result<(), Invalid> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_SPENT {
-            map.retain(|_, e| *e > now);
+        let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if used.iter().any(|(n, _)| *n == nonce) {
+            return Err("was already used");
         }
-        if map.len() >= MAX_SPENT {
+        if used.len() >= MAX_SPENT {
+            used.retain(|(_, e)| *e > now);
+        }
+        if used.len() >= MAX_SPENT {
             return Err(
                 "cannot be checked now: too many confirmations in the last minutes; ask again later",
             );
         }
-        match map.insert(nonce, expires) {
-            None => Ok(()),
-            Some(_) => Err("was already used"),
-        }
+        used.push((nonce, expires));
+        Ok(())
     }
 }
 

@@ -25,7 +25,6 @@ use hyper::body::{Bytes, Frame};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::future::Future;
@@ -77,7 +76,7 @@ pub enum Outbox {
     #[default]
     None,
     /// The request's own SSE response.
-    Stream(mpsc::Sender<String>),
+    Stream(mpsc::Sender<Said>),
     /// The legacy transport's session stream.
     Session(Arc<super::sse::SseSession>),
 }
@@ -92,7 +91,7 @@ impl Outbox {
     async fn send(&self, msg: &Value) -> bool {
         match self {
             Outbox::None => false,
-            Outbox::Stream(tx) => tx.send(msg.to_string()).await.is_ok(),
+            Outbox::Stream(tx) => tx.send(Said::Message(msg.to_string())).await.is_ok(),
             Outbox::Session(s) => s.offer(event("message", msg)),
         }
     }
@@ -101,7 +100,7 @@ impl Outbox {
     fn offer(&self, msg: &Value) {
         match self {
             Outbox::None => {}
-            Outbox::Stream(tx) => drop(tx.try_send(msg.to_string())),
+            Outbox::Stream(tx) => drop(tx.try_send(Said::Message(msg.to_string()))),
             Outbox::Session(s) => drop(s.offer(event("message", msg))),
         }
     }
@@ -186,9 +185,17 @@ pub struct Pending {
 
 #[derive(Default)]
 struct Table {
-    waiting: HashMap<u64, oneshot::Sender<Option<Value>>>,
+    /// Few ([`MAX_PENDING`]), so a list.
+    waiting: Vec<(u64, oneshot::Sender<Option<Value>>)>,
     /// Set once the client went away.
     closed: bool,
+}
+
+impl Table {
+    fn take(&mut self, id: u64) -> Option<oneshot::Sender<Option<Value>>> {
+        let at = self.waiting.iter().position(|(i, _)| *i == id)?;
+        Some(self.waiting.swap_remove(at).1)
+    }
 }
 
 /// Why a question got no answer.
@@ -212,7 +219,7 @@ struct Waiting<'a> {
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.pending.lock().waiting.remove(&self.id);
+        self.pending.lock().take(self.id);
     }
 }
 
@@ -225,10 +232,7 @@ impl Pending {
     /// whoever waits for it; false when nobody does (unknown, answered or
     /// expired: ignored).
     pub fn answer(&self, id: &str, result: Option<Value>) -> bool {
-        let waiter = id
-            .parse()
-            .ok()
-            .and_then(|id| self.lock().waiting.remove(&id));
+        let waiter = id.parse().ok().and_then(|id| self.lock().take(id));
         waiter.is_some_and(|tx| tx.send(result).is_ok())
     }
 
@@ -258,7 +262,7 @@ impl Pending {
             if table.waiting.len() >= MAX_PENDING {
                 return Err(Unanswered::Busy);
             }
-            table.waiting.insert(id, tx);
+            table.waiting.push((id, tx));
         }
         let _entry = Waiting { pending: self, id };
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
@@ -281,10 +285,16 @@ pub struct Link {
     pub peer: Option<Arc<Peer>>,
 }
 
-/// Aborts the task when dropped: a request whose client went away stops.
-struct Abort<T>(JoinHandle<T>);
+/// What a request's task says on its [`Outbox::Stream`]: messages, then its answer.
+pub enum Said {
+    Message(String),
+    Answer(StatusCode, String),
+}
 
-impl<T> Drop for Abort<T> {
+/// Aborts the task when dropped: a request whose client went away stops.
+struct Abort(JoinHandle<()>);
+
+impl Drop for Abort {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -300,49 +310,34 @@ where
     F: Future<Output = (StatusCode, String)> + Send + 'static,
 {
     let (tx, mut rx) = mpsc::channel(STREAM_QUEUE);
-    let out = if streams {
-        Outbox::Stream(tx)
-    } else {
-        Outbox::None
+    let out = match streams {
+        true => Outbox::Stream(tx.clone()),
+        false => Outbox::None,
     };
-    let mut task = Abort(tokio::spawn(work(out)));
-    tokio::select! {
-        biased;
-        Some(first) = rx.recv() => stream(first, rx, task),
-        done = &mut task.0 => {
-            let (status, text) = finished(done);
-            body::json_response(status, body::full(text))
-        }
+    let work = work(out);
+    let task = Abort(tokio::spawn(async move {
+        let (status, text) = work.await;
+        let _ = tx.send(Said::Answer(status, text)).await;
+    }));
+    match rx.recv().await {
+        Some(Said::Answer(status, text)) => body::json_response(status, body::full(text)),
+        Some(Said::Message(first)) => stream(first, rx, task),
+        None => body::json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            body::full(
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}"#,
+            ),
+        ),
     }
 }
 
-fn finished(done: Result<(StatusCode, String), tokio::task::JoinError>) -> (StatusCode, String) {
-    done.unwrap_or_else(|_| {
-        let e = super::jsonrpc::RpcError::new(super::jsonrpc::INTERNAL_ERROR, "Internal error");
-        let text = serde_json::to_string(&e.response(&super::jsonrpc::Id::null()));
-        (StatusCode::INTERNAL_SERVER_ERROR, text.unwrap_or_default())
-    })
-}
-
-/// The SSE answer: `first`, what follows it, then the result.
-fn stream(
-    first: String,
-    rx: mpsc::Receiver<String>,
-    task: Abort<(StatusCode, String)>,
-) -> Response<Body> {
+/// The SSE answer: `first`, what follows it, then the answer.
+fn stream(first: String, rx: mpsc::Receiver<Said>, task: Abort) -> Response<Body> {
     let rest = futures_util::stream::unfold(Some((rx, task)), |state| async move {
-        let (mut rx, mut task) = state?;
-        tokio::select! {
-            biased;
-            Some(msg) = rx.recv() => Some((event("message", msg), Some((rx, task)))),
-            done = &mut task.0 => {
-                let mut last = Vec::new();
-                while let Ok(msg) = rx.try_recv() {
-                    last.extend_from_slice(&event("message", msg));
-                }
-                last.extend_from_slice(&event("message", finished(done).1));
-                Some((Bytes::from(last), None))
-            }
+        let (mut rx, task) = state?;
+        match rx.recv().await? {
+            Said::Message(msg) => Some((event("message", msg), Some((rx, task)))),
+            Said::Answer(_, text) => Some((event("message", text), None)),
         }
     });
     event_stream(futures_util::stream::once(async { event("message", first) }).chain(rest))
@@ -352,6 +347,13 @@ fn stream(
 mod tests {
     use super::*;
     use http_body_util::BodyExt;
+
+    fn said(s: Option<Said>) -> String {
+        match s {
+            Some(Said::Message(m)) => m,
+            _ => panic!("not a message"),
+        }
+    }
 
     async fn text(resp: Response<Body>) -> String {
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -376,7 +378,7 @@ mod tests {
                     .await
             })
         };
-        let sent: Value = serde_json::from_str(&rx.recv().await.unwrap()).unwrap();
+        let sent: Value = serde_json::from_str(&said(rx.recv().await)).unwrap();
         assert_eq!(sent["method"], "elicitation/create");
         let id = sent["id"].to_string();
         assert!(
@@ -459,12 +461,12 @@ mod tests {
         sink.report(2.0, Some(4.0), Some("half"));
         Progress::default().report(3.0, None, None);
         drop((out, sink));
-        let sent: Value = serde_json::from_str(&rx.recv().await.unwrap()).unwrap();
+        let sent: Value = serde_json::from_str(&said(rx.recv().await)).unwrap();
         assert_eq!(
             sent,
             json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": "t", "progress": 2.0, "total": 4.0, "message": "half"}})
         );
-        assert_eq!(rx.recv().await, None, "nothing else");
+        assert!(rx.recv().await.is_none(), "nothing else");
     }
 
     #[tokio::test]
