@@ -206,7 +206,7 @@ fn describe(
     args: &Map<String, Value>,
     target: Option<&(String, String)>,
 ) -> String {
-    let call = clip(&Value::Object(args.clone()).to_string(), 512);
+    let call = clip(&serde_json::to_string(args).unwrap_or_default(), 512);
     match target {
         Some((id, name)) => format!(
             "{title} \"{name}\" ({}) on this host? An MCP client asks to run {tool} {call}.",
@@ -321,13 +321,8 @@ impl Ask<'_> {
         target: Option<&(String, String)>,
     ) -> Result<(&'static str, String), Stop> {
         let meta = self.params.get("_meta");
-        let by = format!(
-            "elicitation:{}",
-            client_name(
-                meta.and_then(|m| m.get("io.modelcontextprotocol/clientInfo"))
-                    .and_then(|i| i.get("name"))
-            )
-        );
+        let name = meta.and_then(|m| m.get("io.modelcontextprotocol/clientInfo"));
+        let by = asked_by(&client_name(name.and_then(|i| i.get("name"))));
         let elicits = meta
             .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"))
             .is_some_and(|c| c.get("elicitation").is_some());
@@ -367,13 +362,10 @@ impl Ask<'_> {
     async fn handshake(&self, message: &str) -> (&'static str, String) {
         let link = &self.ctx.link;
         let Some(peer) = link.peer.as_ref().filter(|p| p.elicits && link.out.open()) else {
-            let client = link
-                .peer
-                .as_ref()
-                .map_or("unknown client", |p| p.client.as_str());
-            return ("unavailable", format!("elicitation:{client}"));
+            let client = link.peer.as_ref().map_or("unknown client", |p| &p.client);
+            return ("unavailable", asked_by(client));
         };
-        let by = format!("elicitation:{}", peer.client);
+        let by = asked_by(&peer.client);
         let asked = peer
             .pending
             .ask(&link.out, "elicitation/create", question(message), WAIT)
@@ -387,6 +379,11 @@ impl Ask<'_> {
         };
         (answer, by)
     }
+}
+
+/// How a person is asked through `client`, as the audit trail names it.
+fn asked_by(client: &str) -> String {
+    format!("elicitation:{client}")
 }
 
 /// An elicitation result as an answer: only `accept` with `confirm: true` is yes.

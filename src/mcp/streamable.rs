@@ -23,8 +23,8 @@
 
 use super::exchange::{Link, Peer, accepts_stream, respond};
 use super::jsonrpc::{
-    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, Outcome,
-    Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
+    self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
+    Outcome, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
 use crate::app::App;
@@ -301,7 +301,12 @@ async fn single(
             }) if ctx.era == Era::Modern && unknown(e) => StatusCode::NOT_FOUND,
             _ => StatusCode::OK,
         };
-        (status, serde_json::to_string(&reply).unwrap_or_default())
+        (
+            status,
+            reply
+                .map(Answer::One)
+                .map_or_else(String::new, |a| a.to_string()),
+        )
     })
     .await
 }
