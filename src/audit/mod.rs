@@ -17,7 +17,9 @@
 mod file;
 mod record;
 
-pub use record::{Action, Context, Outcome, Pair, Record, Subject, Surface};
+pub use record::{
+    Action, Confirmation, Context, MAX_TEXT, Outcome, Pair, Record, Subject, Surface,
+};
 
 use crate::config::AuditLog;
 use crate::error::Error;

@@ -121,12 +121,24 @@ impl fmt::Display for Subject {
     }
 }
 
+/// A person's answer to "do this?" (`MCP_CONFIRM`), and through whom it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// `accepted`, `declined`, `cancelled`, `timed_out`, `unavailable`,
+    /// `invalid` (a forged, expired, used or foreign `requestState`), `busy` or `gone`.
+    pub answer: &'static str,
+    /// How it was asked: `elicitation:<client name>`.
+    pub by: String,
+}
+
 /// The request a record is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     request_id: String,
     client: IpAddr,
     started: Instant,
+    /// The confirmation the request carried, if it needed one.
+    confirmation: Option<Confirmation>,
 }
 
 impl Context {
@@ -135,7 +147,14 @@ impl Context {
             request_id,
             client,
             started,
+            confirmation: None,
         }
+    }
+
+    /// The request, confirmed (or not) as `c` says.
+    pub fn confirmed(mut self, c: Confirmation) -> Context {
+        self.confirmation = Some(c);
+        self
     }
 }
 
@@ -159,6 +178,7 @@ pub struct Record {
     pub result: Outcome,
     pub reason: Option<String>,
     pub duration_ms: f64,
+    pub confirmation: Option<Confirmation>,
 }
 
 impl Record {
@@ -179,6 +199,7 @@ impl Record {
                 (c.request_id.clone(), c.client, ms)
             },
         );
+        let confirmation = ctx.and_then(|c| c.confirmation.clone());
         Record {
             request_id,
             subject,
@@ -193,6 +214,7 @@ impl Record {
             result: Outcome::Ok,
             reason: None,
             duration_ms: (ms * 100.0).round() / 100.0,
+            confirmation,
         }
     }
 
@@ -246,7 +268,8 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 13] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 15] {
+        let confirmation = self.confirmation.as_ref();
         [
             Some(("request_id", self.request_id.as_str().into())),
             Some(("subject", kv::Value::from_display(&self.subject))),
@@ -261,6 +284,8 @@ impl Record {
             Some(("result", self.result.name().into())),
             text("reason", &self.reason),
             Some(("duration_ms", self.duration_ms.into())),
+            confirmation.map(|c| ("confirmation", c.answer.into())),
+            confirmation.map(|c| ("confirmed_by", c.by.as_str().into())),
         ]
     }
 }
@@ -443,6 +468,26 @@ mod tests {
             (timed_out.result, timed_out.exit_code),
             (Outcome::Failed, None)
         );
+    }
+
+    #[test]
+    fn a_confirmed_request_names_the_answer_and_who_gave_it() {
+        let answer = Confirmation {
+            answer: "accepted",
+            by: "elicitation:claude".into(),
+        };
+        let r = Record::new(
+            Some(&ctx().confirmed(answer)),
+            Surface::Mcp,
+            Action::Op(Op::Stop),
+            Subject::Mcp,
+        );
+        let fields = texts(&r);
+        assert!(
+            fields.contains(&("confirmation", "accepted".into())),
+            "{fields:?}"
+        );
+        assert!(fields.contains(&("confirmed_by", "elicitation:claude".into())));
     }
 
     #[test]

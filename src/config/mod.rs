@@ -136,6 +136,8 @@ pub struct McpConfig {
     pub redact_env: bool,
     /// Items per page of `resources/list` (`MCP_PAGE_SIZE`).
     pub page_size: usize,
+    /// `MCP_CONFIRM`: which tool calls wait for a person's yes.
+    pub confirm: crate::mcp::confirm::Mode,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -353,6 +355,17 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         debug: vars.bool("MCP_DEBUG", false)?,
         redact_env: vars.bool("MCP_REDACT_ENV", true)?,
         page_size: vars.number("MCP_PAGE_SIZE", 50, 1, 1000)?,
+        confirm: confirm_mode(vars)?,
+    })
+}
+
+fn confirm_mode(vars: &Vars) -> Result<crate::mcp::confirm::Mode, ConfigError> {
+    let value = vars.string("MCP_CONFIRM", "destructive");
+    crate::mcp::confirm::Mode::parse(value.trim()).ok_or_else(|| {
+        ConfigError::new(
+            "MCP_CONFIRM",
+            format!("{value:?} is not a mode; use destructive, actions or off"),
+        )
     })
 }
 
@@ -383,6 +396,9 @@ mod tests {
         assert_eq!(c.server.max_connections, 2048);
         assert_eq!(c.server.max_connections_per_client, 128);
         assert_eq!(c.server.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.mcp.confirm, crate::mcp::confirm::Mode::Destructive);
+        let actions = load(&[("MCP_CONFIRM", "actions")]).unwrap();
+        assert_eq!(actions.mcp.confirm, crate::mcp::confirm::Mode::Actions);
     }
 
     #[test]
@@ -457,6 +473,7 @@ mod tests {
             ("CORS_ORIGINS", "https://dash.example/app"),
             ("CORS_ORIGINS", "https://dash.example:http"),
             ("CORS_ORIGINS", "null"),
+            ("MCP_CONFIRM", "always"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

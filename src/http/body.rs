@@ -43,7 +43,8 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Bo
     json_response(status, full(bytes))
 }
 
-fn json_response(status: StatusCode, body: Body) -> Response<Body> {
+/// A response with `status` whose `body` is JSON already.
+pub fn json_response(status: StatusCode, body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     resp.headers_mut().insert(

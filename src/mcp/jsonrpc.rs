@@ -187,8 +187,13 @@ pub enum Message {
         method: String,
         params: Value,
     },
-    /// A client's answer to a server request (we send none; accepted and ignored).
-    Response,
+    /// A client's answer to a request the server sent (an elicitation):
+    /// its id as written (`null` when unusable) and its result, `None` for
+    /// an error.
+    Response {
+        id: Id,
+        result: Option<Value>,
+    },
     /// Not a valid message: answer with this error, to this id.
     Invalid {
         id: Id,
@@ -320,7 +325,10 @@ fn classify(members: Members) -> Message {
         }
         (Some(_), _, _) => invalid_message(echo, "method must be a string"),
         (None, Some(_), _) if m.contains_key("result") || m.contains_key("error") => {
-            Message::Response
+            Message::Response {
+                id: echo,
+                result: m.remove("result"),
+            }
         }
         (None, _, _) => invalid_message(echo, "missing method"),
     }
@@ -371,7 +379,17 @@ mod tests {
         );
         assert_eq!(
             single(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#),
-            Message::Response
+            Message::Response {
+                id: id(r#""a""#),
+                result: Some(json!({}))
+            }
+        );
+        assert_eq!(
+            single(r#"{"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"no"}}"#),
+            Message::Response {
+                id: id("7"),
+                result: None
+            }
         );
     }
 

@@ -18,10 +18,11 @@
 //! Idle streams get a keep-alive comment every `WS_PING_INTERVAL`.
 
 use super::changes::{Listener, MAX_URIS};
+use super::exchange::{event, event_stream};
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, Id, RpcError};
 use super::protocol::Ctx;
 use super::resources;
-use super::sse::{KEEP_ALIVE, event, event_stream};
+use super::sse::KEEP_ALIVE;
 use super::streamable::SESSION_HEADER;
 use crate::app::App;
 use crate::error::Error;
@@ -197,7 +198,7 @@ pub fn get(
         .filter(|s| s.listener.caller.credential == caller.credential)
         .ok_or(Error::UnknownSession)?;
     let slot = app.mcp.slots.take(app, client).ok_or(Error::Busy(BUSY))?;
-    let listener = session.listener;
+    let listener = session.listener.clone();
     if !listener.claim() {
         return Err(Error::Conflict(
             "This session's stream is already open; a session has one".into(),

@@ -14,7 +14,10 @@
 //! - [`changes`]: resource change notifications driven by Docker's events,
 //!   heard on the streams of [`listen`] (`GET /mcp`, `subscriptions/listen`)
 //!   and on legacy SSE streams;
-//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables.
+//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables;
+//! - [`exchange`]: what a request may send before its result (progress,
+//!   questions to the client) and the SSE answers that carry it;
+//! - [`confirm`]: `MCP_CONFIRM`, a human's confirmation of a tool call.
 //!
 //! Admission, before anything is read: an `Origin` that is neither listed in
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
@@ -26,6 +29,8 @@
 //! (`mcp.auth`).
 
 pub mod changes;
+pub mod confirm;
+pub mod exchange;
 pub mod jsonrpc;
 pub mod listen;
 mod paging;
@@ -55,14 +60,16 @@ use std::time::Duration;
 
 /// Sessions of both transports, and the notification streams.
 pub struct McpState {
-    /// Handshake-era Streamable HTTP sessions.
-    pub streamable: Sessions<streamable::Handshake>,
+    /// Handshake-era Streamable HTTP sessions: id → their client.
+    pub streamable: Sessions<Arc<exchange::Peer>>,
     /// Legacy HTTP+SSE sessions.
     pub sse: Sessions<Arc<sse::SseSession>>,
     /// Resource change notifications, from Docker's events.
     pub changes: Arc<changes::Watcher>,
     /// Open notification streams, per client.
     slots: listen::Slots,
+    /// Confirmations already used ([`confirm`]).
+    pub spent: confirm::Spent,
 }
 
 /// Sessions idle this long expire.
@@ -75,6 +82,7 @@ impl McpState {
             sse: Sessions::new(100, SESSION_IDLE),
             changes: Arc::default(),
             slots: listen::Slots::default(),
+            spent: confirm::Spent::default(),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
 use super::changes::Listener;
+use super::exchange::{Link, Outbox, Peer};
 use super::jsonrpc::{
     self, Answer, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE,
     METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError,
@@ -82,15 +83,43 @@ pub fn handshake_version(v: &str) -> Option<&'static str> {
     HANDSHAKE.iter().find(|h| **h == v).copied()
 }
 
-/// Who is asking, from where, and in which era.
+/// Who is asking, from where, in which era, and the way back to it before
+/// the result.
 pub struct Ctx<'a> {
     pub app: &'a Arc<App>,
     pub era: Era,
     pub client: IpAddr,
     pub caller: &'a Caller,
+    pub link: Link,
+}
+
+impl<'a> Ctx<'a> {
+    /// A request in the handshake session whose client is `peer`,
+    /// reaching it through `out` before the result.
     /// The handshake session's listener (resource subscriptions); `None`
     /// on 2026-07-28, which has no sessions.
-    pub listener: Option<Arc<Listener>>,
+    pub fn listener(&self) -> Option<&Arc<Listener>> {
+        self.link.peer.as_ref().map(|p| &p.listener)
+    }
+
+    pub fn in_session(
+        app: &'a Arc<App>,
+        client: IpAddr,
+        caller: &'a Caller,
+        peer: Arc<Peer>,
+        out: Outbox,
+    ) -> Ctx<'a> {
+        Ctx {
+            app,
+            era: Era::Handshake(peer.version),
+            client,
+            caller,
+            link: Link {
+                out,
+                peer: Some(peer),
+            },
+        }
+    }
 }
 
 fn server_info() -> Value {
@@ -109,12 +138,8 @@ fn capabilities() -> Value {
     })
 }
 
-/// Answers request `method`; `Err` is a JSON-RPC error.
-pub async fn handle(ctx: &Ctx<'_>, method: &str, params: &Value) -> Result<Value, RpcError> {
-    handle_within(ctx, method, params, MAX_RESPONSE - WRAPPING).await
-}
-
-/// Answers request `method` with a tool result of at most `room` bytes.
+/// Answers request `method` with a tool result of at most `room` bytes;
+/// `Err` is a JSON-RPC error.
 async fn handle_within(
     ctx: &Ctx<'_>,
     method: &str,
@@ -206,7 +231,13 @@ async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Rep
             })
         }
         Message::Invalid { id, error } => Some(error.response(&id)),
-        Message::Notification { .. } | Message::Response => None,
+        Message::Response { id, result } => {
+            if let Some(peer) = &ctx.link.peer {
+                peer.pending.answer(id.as_str(), result);
+            }
+            None
+        }
+        Message::Notification { .. } => None,
     }
 }
 
@@ -278,8 +309,12 @@ pub(super) fn cached(mut result: Value, ttl_ms: u64, scope: &str) -> Value {
     result
 }
 
+/// Marks a modern result `complete`, unless it says otherwise (a tool
+/// call waiting for a confirmation is `input_required`).
 fn complete(mut result: Value) -> Value {
-    result["resultType"] = json!("complete");
+    if let Some(fields) = result.as_object_mut() {
+        fields.entry("resultType").or_insert(json!("complete"));
+    }
     result
 }
 

@@ -97,7 +97,7 @@ pub async fn handle(
     params: &Value,
     room: usize,
 ) -> Result<Value, RpcError> {
-    match (method, &ctx.listener) {
+    match (method, ctx.listener()) {
         ("resources/list", _) => list(ctx, params).await,
         ("resources/templates/list", _) => {
             let page = paging::fixed(TEMPLATES, "uriTemplate", params, "resourceTemplates")?;

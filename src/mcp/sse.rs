@@ -24,8 +24,9 @@
 //! messages to it get 404), with a warning in the agent's log.
 
 use super::changes::Listener;
+use super::exchange::{Outbox, Peer, event, event_stream};
 use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
-use super::protocol::{self, Ctx, Era};
+use super::protocol::{self, Ctx};
 use super::streamable::read_body;
 use crate::app::App;
 use crate::error::Error;
@@ -33,12 +34,8 @@ use crate::http::body::{self, Body};
 use crate::http::query::Query;
 use crate::policy::Caller;
 use futures_util::StreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Bytes, Frame, Incoming as HyperBody};
-use hyper::header::{self, HeaderValue};
+use hyper::body::{Bytes, Incoming as HyperBody};
 use hyper::{Request, Response, StatusCode};
-use std::convert::Infallible;
-use std::fmt::Display;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -55,8 +52,9 @@ pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
     /// Who opened the session: the caller of its keyless messages.
     caller: Caller,
-    /// Negotiated by `initialize`; 2024-11-05 until then.
-    version: Mutex<&'static str>,
+    /// Its client as `initialize` described it; 2024-11-05 and no
+    /// capabilities until then.
+    peer: Mutex<Arc<Peer>>,
     in_flight: Arc<Semaphore>,
     /// Bytes sent into `tx` and not yet taken by the stream.
     queued: AtomicUsize,
@@ -68,9 +66,13 @@ pub struct SseSession {
 }
 
 impl SseSession {
-    /// Queues an answer for the stream; false once the session is cut off
+    fn peer(&self) -> Arc<Peer> {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queues a message for the stream; false once the session is cut off
     /// because its queue is full (the stream then ends when next polled).
-    fn offer(&self, bytes: Bytes) -> bool {
+    pub(super) fn offer(&self, bytes: Bytes) -> bool {
         if self.cut_off.load(Ordering::Relaxed) {
             return false;
         }
@@ -100,9 +102,11 @@ impl Drop for Cleanup {
     }
 }
 
-/// One server-sent event: the framing every MCP stream uses.
-pub(super) fn event(name: &str, data: impl Display) -> Bytes {
-    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+/// Ends the waits of the session's questions when its stream goes.
+impl Drop for SessionStream {
+    fn drop(&mut self) {
+        self.session.peer().pending.close();
+    }
 }
 
 /// What a session's stream waits on.
@@ -143,11 +147,16 @@ impl SessionStream {
 /// `GET /mcp/sse`, opened by `caller`.
 pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let (tx, rx) = mpsc::channel(QUEUE);
+    let listener = Listener::new(caller.clone(), true);
     let session = Arc::new(SseSession {
         tx,
-        listener: Listener::new(caller.clone(), true),
+        listener: listener.clone(),
         caller,
-        version: Mutex::new("2024-11-05"),
+        peer: Mutex::new(Arc::new(Peer::new(
+            "2024-11-05",
+            &serde_json::Value::Null,
+            listener,
+        ))),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         queued: AtomicUsize::new(0),
         cut_off: AtomicBool::new(false),
@@ -177,22 +186,6 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     Ok(event_stream(
         futures_util::stream::once(async { first }).chain(rest),
     ))
-}
-
-/// A `text/event-stream` response writing `events` as they come.
-pub(super) fn event_stream(
-    events: impl futures_util::Stream<Item = Bytes> + Send + 'static,
-) -> Response<Body> {
-    let frames = events.map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
-    let mut resp = Response::new(StreamBody::new(frames).boxed_unsync());
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
 }
 
 /// The keep-alive comment of every MCP stream.
@@ -232,28 +225,30 @@ pub async fn message(
         Ok(i) => i,
         Err(error) => return Ok(body::json(StatusCode::BAD_REQUEST, &error)),
     };
-    let permit = session
-        .in_flight
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Error::TooManyRequests { retry_after: 1 })?;
+    // A client's answer to a question takes no turn: the questions hold theirs.
+    let answers = matches!(incoming, Incoming::Single(Message::Response { .. }));
+    let permit = match answers {
+        true => None,
+        false => Some(
+            session
+                .in_flight
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| Error::TooManyRequests { retry_after: 1 })?,
+        ),
+    };
     if let Incoming::Single(Message::Request { method, params, .. }) = &incoming {
         if method == "initialize" {
             let requested = params.get("protocolVersion").and_then(|v| v.as_str());
-            *session.version.lock().unwrap_or_else(|e| e.into_inner()) =
-                protocol::negotiate(requested);
+            let listener = session.listener.clone();
+            let peer = Peer::new(protocol::negotiate(requested), params, listener);
+            *session.peer.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(peer);
         }
     }
     let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
-        let version = *session.version.lock().unwrap_or_else(|e| e.into_inner());
-        let ctx = Ctx {
-            app: &app,
-            era: Era::Handshake(version),
-            client,
-            caller: &caller,
-            listener: Some(session.listener.clone()),
-        };
+        let out = Outbox::Session(session.clone());
+        let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {
                 app.mcp.sse.remove(&id);

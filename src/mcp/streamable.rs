@@ -15,14 +15,18 @@
 //!   client ([`SESSIONS_PER_CLIENT`]) and overall; the least recently used
 //!   one makes room, so nobody is locked out.
 //!
-//! Notifications and client responses get `202` with no body; requests get
-//! `application/json`, except `subscriptions/listen`, whose answer is a
-//! stream; `GET` opens a handshake session's stream (see [`super::listen`]).
+//! Notifications and client responses get `202` with no body (a response
+//! answers a question the agent asked, see [`super::exchange`]); requests
+//! get `application/json`, or `text/event-stream` when their handling sends
+//! progress or a question before the result and the client accepts it, and
+//! `subscriptions/listen`, whose answer is a stream; `GET` opens a
+//! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
+use super::exchange::{Link, Peer, accepts_stream, respond};
 use super::jsonrpc::{
-    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, RpcError,
-    UNSUPPORTED_PROTOCOL_VERSION,
+    self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
+    Outcome, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
 use crate::app::App;
@@ -39,12 +43,6 @@ use std::sync::Arc;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 
-/// A handshake-era session: its negotiated version and what it subscribed to.
-#[derive(Clone)]
-pub struct Handshake {
-    pub version: &'static str,
-    pub listener: Arc<Listener>,
-}
 /// Handshake sessions one client may hold; its next `initialize` ends its
 /// least recently used one.
 pub const SESSIONS_PER_CLIENT: usize = 64;
@@ -103,14 +101,24 @@ pub async fn post(
             initialize(app, client, caller, &id, &params).await
         }
         Incoming::Single(Message::Request { id, method, params }) if modern(&params) => {
-            let ctx = Ctx {
-                app,
-                era: Era::Modern,
-                client,
-                caller,
-                listener: None,
-            };
-            stateless(&ctx, &headers, &id, &method, &params).await
+            if let Err((status, e)) = check_modern(&headers, &method, &params) {
+                return Ok(rpc(status, &e.response(&id), None));
+            }
+            if method == "subscriptions/listen" {
+                let ctx = Ctx {
+                    app,
+                    era: Era::Modern,
+                    client,
+                    caller,
+                    link: Link::default(),
+                };
+                return Ok(match super::listen::modern(&ctx, &id, &params).await {
+                    Ok(stream) => stream,
+                    Err(e) => rpc(StatusCode::OK, &e.response(&id), None),
+                });
+            }
+            let request = Message::Request { id, method, params };
+            single(app, client, caller, None, &headers, request).await
         }
         Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
         other => handshake(app, client, caller, &headers, other).await,
@@ -126,17 +134,14 @@ async fn initialize(
 ) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let listener = Listener::new(caller.clone(), true);
-    let handshake = Handshake { version, listener };
-    let session = app
-        .mcp
-        .streamable
-        .open(client, SESSIONS_PER_CLIENT, handshake);
+    let peer = Arc::new(Peer::new(version, params, listener));
+    let session = app.mcp.streamable.open(client, SESSIONS_PER_CLIENT, peer);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
         client,
         caller,
-        listener: None,
+        link: Link::default(),
     };
     let answer = protocol::answer(
         &ctx,
@@ -185,19 +190,16 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(Handshake { version, listener }) = app.mcp.streamable.get(session) else {
+    let Some(peer) = app.mcp.streamable.get(session) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
         );
     };
-    let ctx = Ctx {
-        app,
-        era: Era::Handshake(version),
-        client,
-        caller,
-        listener: Some(listener),
-    };
+    if let Incoming::Single(request @ Message::Request { .. }) = incoming {
+        return single(app, client, caller, Some(peer), headers, request).await;
+    }
+    let ctx = Ctx::in_session(app, client, caller, peer, Default::default());
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,
         Incoming::Batch(_) => !ctx.era.allows_batches(),
@@ -271,32 +273,59 @@ fn check_modern_headers(
     Ok(())
 }
 
-async fn stateless(
-    ctx: &Ctx<'_>,
+/// The headers and `_meta` a modern request must carry.
+fn check_modern(
     headers: &HeaderMap,
-    id: &Id,
     method: &str,
     params: &Value,
-) -> Response<Body> {
-    let checked = check_modern_headers(headers, method, params).and_then(|()| {
+) -> Result<(), (StatusCode, RpcError)> {
+    check_modern_headers(headers, method, params).and_then(|()| {
         protocol::modern_meta(params)
             .map(drop)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))
-    });
-    if let Err((status, e)) = checked {
-        return rpc(status, &e.response(id), None);
-    }
-    if method == "subscriptions/listen" {
-        return match super::listen::modern(ctx, id, params).await {
-            Ok(stream) => stream,
-            Err(e) => rpc(StatusCode::OK, &e.response(id), None),
+    })
+}
+
+/// The answer to one request ([`respond`]): in the handshake session
+/// whose client is `peer`, or stateless (2026-07-28) without one, where an
+/// unknown method is `404`.
+async fn single(
+    app: &Arc<App>,
+    client: IpAddr,
+    caller: &Caller,
+    peer: Option<Arc<Peer>>,
+    headers: &HeaderMap,
+    request: Message,
+) -> Response<Body> {
+    let (app, caller) = (app.clone(), caller.clone());
+    respond(accepts_stream(headers), move |out| async move {
+        let ctx = match peer {
+            Some(peer) => Ctx::in_session(&app, client, &caller, peer, out),
+            None => Ctx {
+                app: &app,
+                era: Era::Modern,
+                client,
+                caller: &caller,
+                link: Link { out, peer: None },
+            },
         };
-    }
-    match protocol::handle(ctx, method, params).await {
-        Ok(result) => rpc(StatusCode::OK, &jsonrpc::result(id, result), None),
-        Err(e) if e.code == METHOD_NOT_FOUND => rpc(StatusCode::NOT_FOUND, &e.response(id), None),
-        Err(e) => rpc(StatusCode::OK, &e.response(id), None),
-    }
+        let reply = protocol::answer(&ctx, request).await;
+        let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;
+        let status = match &reply {
+            Some(Reply {
+                outcome: Outcome::Error(e),
+                ..
+            }) if ctx.era == Era::Modern && unknown(e) => StatusCode::NOT_FOUND,
+            _ => StatusCode::OK,
+        };
+        (
+            status,
+            reply
+                .map(Answer::One)
+                .map_or_else(String::new, |a| a.to_string()),
+        )
+    })
+    .await
 }
 
 /// `DELETE /mcp`: ends a handshake-era session.
@@ -307,6 +336,7 @@ pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
         .streamable
         .remove(session)
         .ok_or(Error::UnknownSession)?;
+    ended.pending.close();
     ended.listener.ended.notify_one();
     Ok(Response::new(body::empty()))
 }

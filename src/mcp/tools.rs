@@ -24,6 +24,8 @@
 //! command's output are cut to fit (flagged `truncated`), and any other result too large to send is
 //! replaced by a tool error saying so.
 
+use super::confirm::Ask;
+use super::exchange::Progress;
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
 use super::protocol::{Ctx, Era};
 use crate::error::Error;
@@ -483,7 +485,7 @@ fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> Outcome {
     present(era, &value, &value)
 }
 
-fn failure(message: &str) -> Value {
+pub(super) fn failure(message: &str) -> Value {
     json!({"content": [{"type": "text", "text": message}], "isError": true})
 }
 
@@ -568,7 +570,7 @@ fn clip_cost(s: &str, budget: usize, cost: fn(char) -> usize) -> String {
 }
 
 /// The service error as a message with a next step for the model.
-fn explain(e: &Error) -> String {
+pub(super) fn explain(e: &Error) -> String {
     let hint = match e {
         Error::ContainerNotFound(_) => " Call list_containers to see the containers on this host.",
         Error::AmbiguousContainer(_) => " Use a longer id prefix or the container name.",
@@ -708,14 +710,24 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
             ));
         }
     };
-    if !definitions().iter().any(|t| t["name"] == name) {
+    let Some(tool) = definitions().into_iter().find(|t| t["name"] == name) else {
         return Err(RpcError::new(
             INVALID_PARAMS,
             format!("Unknown tool: {name}"),
         ));
-    }
+    };
     log::debug!(tool = name; "mcp tool call");
-    let result = run(ctx, name, &Args(args), room)
+    let caller = match confirmed(ctx, &tool, args, params).await {
+        Ok(caller) => caller,
+        Err(answer) => return Ok(answer),
+    };
+    let ctx = Ctx {
+        caller: &caller,
+        link: ctx.link.clone(),
+        ..*ctx
+    };
+    let progress = Progress::new(&ctx.link.out, params);
+    let result = run(&ctx, name, &Args(args), room, &progress)
         .await
         .unwrap_or_else(|message| failure(&message));
     let size = encoded_len(&result);
@@ -726,6 +738,32 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         "The result of {name} is too large to send: {size} bytes, and this answer has room for {room}. \
          Ask for less, or call it on its own rather than in a batch."
     )))
+}
+
+/// The caller `tool` runs as: `ctx`'s, once a person said yes where
+/// `MCP_CONFIRM` asks for it ([`super::confirm`]); else the answer to send
+/// instead.
+async fn confirmed(
+    ctx: &Ctx<'_>,
+    tool: &Value,
+    args: &Map<String, Value>,
+    params: &Value,
+) -> Result<crate::policy::Caller, Value> {
+    let name = tool["name"].as_str().unwrap_or_default();
+    let op = op_of(name);
+    if !ctx.app.config.mcp.confirm.covers(name, op) {
+        return Ok(ctx.caller.clone());
+    }
+    let title = tool["title"].as_str().unwrap_or(name);
+    let ask = Ask {
+        ctx,
+        tool: name,
+        title,
+        op,
+        args,
+        params,
+    };
+    ask.confirm().await
 }
 
 /// Container actions draw from the action limit, everything else from the
@@ -752,7 +790,13 @@ fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
         })
 }
 
-async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome {
+async fn run(
+    ctx: &Ctx<'_>,
+    name: &str,
+    args: &Args<'_>,
+    room: usize,
+    progress: &Progress,
+) -> Outcome {
     charge(ctx, name)?;
     let (s, era, c) = (&ctx.app.service, ctx.era, ctx.caller);
     match name {
@@ -788,7 +832,7 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             let list = s.list_images(c).await.map_err(|e| explain(&e))?;
             present(era, &list, &list.images)
         }
-        "pull_image" => pull_image(ctx, PullRequest::read(args.0, "arguments")).await,
+        "pull_image" => pull_image(ctx, PullRequest::read(args.0, "arguments"), progress).await,
         "list_volumes" => outcome(era, s.list_volumes(c).await),
         "list_networks" => outcome(era, s.list_networks(c).await),
         "create_container" => outcome(era, s.create(c, args.0).await),
@@ -827,6 +871,7 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
             let timeout = args.int("timeout", STOP_TIMEOUT.into(), 0, 300)? as u32;
             let signal = args.text("signal")?;
             let signal = kill::signal(signal.as_deref().unwrap_or(kill::DEFAULT_SIGNAL));
+            progress.report(0.0, Some(1.0), Some(&format!("{action}: asked Docker")));
             outcome(
                 era,
                 match action {
@@ -846,8 +891,14 @@ async fn run(ctx: &Ctx<'_>, name: &str, args: &Args<'_>, room: usize) -> Outcome
 }
 
 /// Runs a pull to its end; the result is its summary, a failed pull a tool
-/// error. Progress steps are dropped until the tool context has a progress sink.
-async fn pull_image(ctx: &Ctx<'_>, request: Result<PullRequest, Error>) -> Outcome {
+/// error. Each of Docker's progress messages goes on as an MCP progress
+/// notification when the client asked for them (numbered, so the progress
+/// always grows; no total, since Docker announces layers as it goes).
+async fn pull_image(
+    ctx: &Ctx<'_>,
+    request: Result<PullRequest, Error>,
+    progress: &Progress,
+) -> Outcome {
     let request = request.map_err(|e| explain(&e))?;
     let mut pull = ctx
         .app
@@ -855,15 +906,37 @@ async fn pull_image(ctx: &Ctx<'_>, request: Result<PullRequest, Error>) -> Outco
         .pull(ctx.caller, request)
         .await
         .map_err(|e| explain(&e))?;
+    let mut n = 0.0;
     while let Some(step) = pull.next().await {
-        if let Step::Done { summary } = step {
-            return match &summary.error {
-                Some(e) => Err(format!("Pulling {} failed: {e}", summary.image)),
-                None => present(ctx.era, &summary, &summary),
-            };
+        match step {
+            Step::Progress(p) => {
+                n += 1.0;
+                progress.report(n, None, Some(&progress_message(&p)));
+            }
+            Step::Done { summary } => {
+                return match &summary.error {
+                    Some(e) => Err(format!("Pulling {} failed: {e}", summary.image)),
+                    None => present(ctx.era, &summary, &summary),
+                };
+            }
         }
     }
     Err("The pull ended without a summary.".into())
+}
+
+/// A progress message as `docker pull` prints it: `a1b2c3: Downloading 1024/2048`.
+fn progress_message(p: &crate::models::PullProgress) -> String {
+    let mut text = match &p.id {
+        Some(id) => format!("{id}: {}", p.status),
+        None => p.status.clone(),
+    };
+    if let Some(b) = p.progress {
+        text += &format!(" {}", b.current);
+        if let Some(total) = b.total {
+            text += &format!("/{total}");
+        }
+    }
+    text
 }
 
 #[cfg(test)]

@@ -103,6 +103,20 @@ impl Service {
         Ok(c)
     }
 
+    /// The full id and name of the container `reference` means, if
+    /// `caller` may `op` it (else the refusal, recorded): what a
+    /// confirmation asks about, before anything is asked.
+    pub async fn target(
+        &self,
+        caller: &Caller,
+        op: Op,
+        reference: &str,
+    ) -> Result<(String, String), Error> {
+        let c = self.admit(caller, op, reference).await?;
+        let name = facts(&c).name.to_string();
+        Ok((c.id, name))
+    }
+
     /// `checked`, with a refusal recorded in the audit trail.
     fn recorded(&self, decision: &Decision, checked: Result<(), Error>) -> Result<(), Error> {
         if let Err(e) = &checked {

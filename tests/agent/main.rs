@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod binary;
+mod confirm;
 mod containers;
 mod deploy;
 mod exec;

@@ -64,10 +64,11 @@ fn message() -> impl Strategy<Value = (Members, Message)> {
             .prop_map(|(code, msg)| ("error", json!({"code": code, "message": msg}))),
     ];
     let response = (prop_oneof![id(), Just(Value::Null)], outcome).prop_map(|(id, outcome)| {
-        (
-            vec![("jsonrpc", json!("2.0")), ("id", id), outcome],
-            Message::Response,
-        )
+        let want = Message::Response {
+            id: id_of(&id),
+            result: (outcome.0 == "result").then(|| outcome.1.clone()),
+        };
+        (vec![("jsonrpc", json!("2.0")), ("id", id), outcome], want)
     });
     prop_oneof![request, notification, response]
         .prop_flat_map(|(members, want)| (Just(members).prop_shuffle(), Just(want)))
@@ -127,7 +128,12 @@ fn classify(m: &Map<String, Value>) -> Message {
                 params,
             }
         }
-        (None, Some(_)) if m.contains_key("result") || m.contains_key("error") => Message::Response,
+        (None, Some(_)) if m.contains_key("result") || m.contains_key("error") => {
+            Message::Response {
+                id: usable_id,
+                result: m.get("result").cloned(),
+            }
+        }
         _ => invalid(usable_id),
     }
 }

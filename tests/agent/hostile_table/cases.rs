@@ -640,6 +640,8 @@ fn mcp_bodies(keys: &Keys) -> Vec<Case> {
         ("prompt unknown", rpc_call("prompts/get", json!({"name": "rm_everything"})).into_bytes(), Rpc(200, -32602)),
         ("prompt arguments a string", rpc_call("prompts/get", json!({"name": "diagnose_container", "arguments": "web"})).into_bytes(), Rpc(200, -32602)),
         ("prompt container_id a traversal", rpc_call("prompts/get", json!({"name": "diagnose_container", "arguments": {"container_id": "../../images/json"}})).into_bytes(), Rpc(200, -32602)),
+        ("answering a question never asked", br#"{"jsonrpc":"2.0","id":"x","result":{"action":"accept","content":{"confirm":true}}}"#.to_vec(), StatusOrClosed(202)),
+        ("answering question 1e400 with an error", br#"{"jsonrpc":"2.0","id":1e400,"error":{"code":1,"message":"no"}}"#.to_vec(), StatusOrClosed(202)),
     ];
     bodies
         .into_iter()

@@ -1,0 +1,555 @@
+//! `MCP_CONFIRM`: tool calls carried out only once a person said yes,
+//! enforced here rather than left to the client.
+//!
+//! Which calls ([`Mode`]): `destructive` (the default) the tools of
+//! [`DESTRUCTIVE`]; `actions` those and every tool whose operation changes
+//! something ([`crate::policy::Op::mutates`], so new tools follow); `off` none.
+//!
+//! How, once the container is resolved through the service (an
+//! out-of-scope or missing one is "not found" before anything is asked):
+//! - **2026-07-28**: the call is answered with an `InputRequiredResult`
+//!   holding one `elicitation/create` ([`QUESTION`]) that names the tool,
+//!   the container (name and short id) and the arguments, and a
+//!   `requestState` ([`sign`]): an HMAC-SHA256, under a key derived from
+//!   `SECRET_KEY`, of the tool, its exact arguments (canonical JSON), the
+//!   caller, the container's full id, an expiry ([`WAIT`]) and a random
+//!   nonce. The retry runs only with that state intact, unexpired, unused
+//!   ([`Spent`], per replica) and an `accept` whose `confirm` is true.
+//! - **Handshake eras**: `elicitation/create` is sent on the request's SSE
+//!   answer (or the legacy session's stream) to a client that declared the
+//!   capability, and its answer awaited for at most [`WAIT`].
+//!
+//! A client that cannot ask gets `isError: true` saying why and how an
+//! operator changes `MCP_CONFIRM`; no argument can stand in for the answer.
+//! Every answer is in the audit trail: an accepted one on the action's
+//! record, any other on a record of its own.
+
+use super::exchange::{Unanswered, client_name};
+use super::protocol::{Ctx, Era};
+use crate::audit::{Action, Confirmation, Outcome, Record, Surface};
+use crate::auth::secret::same_digest;
+use crate::error::clip;
+use crate::policy::{Caller, Op};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Tools confirmed unless `MCP_CONFIRM=off`.
+pub const DESTRUCTIVE: &[&str] = &["remove_container", "remove_image", "exec_in_container"];
+/// How long a question waits for its answer, and a `requestState` lasts.
+pub const WAIT: Duration = Duration::from_secs(300);
+/// Used confirmations remembered at once (until they expire); beyond that
+/// a new one is refused rather than forgotten.
+pub const MAX_SPENT: usize = 10_000;
+/// The key the input request is filed under.
+const KEY: &str = "confirm";
+
+/// `MCP_CONFIRM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Destructive,
+    Actions,
+    Off,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "destructive" => Some(Mode::Destructive),
+            "actions" => Some(Mode::Actions),
+            "off" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Destructive => "destructive",
+            Mode::Actions => "actions",
+            Mode::Off => "off",
+        }
+    }
+
+    /// Whether `tool`, whose operation is `op`, waits for a person's yes.
+    pub fn covers(self, tool: &str, op: Op) -> bool {
+        let destructive = DESTRUCTIVE.contains(&tool);
+        match self {
+            Mode::Off => false,
+            Mode::Destructive => destructive,
+            Mode::Actions => destructive || op.mutates(),
+        }
+    }
+}
+
+/// What a confirmation is bound to.
+pub struct Binding<'a> {
+    pub tool: &'a str,
+    pub args: &'a Map<String, Value>,
+    /// The caller, as the audit trail names it.
+    pub subject: &'a str,
+    /// The container's full id (empty for a tool that names none).
+    pub target: &'a str,
+}
+
+impl Binding<'_> {
+    fn digest(&self) -> [u8; 32] {
+        let args = serde_json::to_string(self.args).unwrap_or_default();
+        let mut h = Sha256::new();
+        for part in [self.tool, &args, self.subject, self.target] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+}
+
+/// Bytes of a state: binding digest, expiry, nonce, then their MAC.
+const PAYLOAD: usize = 32 + 8 + 16;
+
+fn mac(key: &[u8], payload: &[u8]) -> [u8; 32] {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(payload);
+    m.finalize().into_bytes().into()
+}
+
+/// The signing key: `SECRET_KEY` under a label of its own, so replicas
+/// that share the secret agree and no other signature can pass for one.
+pub fn key(secret: &str) -> [u8; 32] {
+    mac(
+        secret.as_bytes(),
+        b"docker-agent mcp confirmation requestState v1",
+    )
+}
+
+/// A `requestState` for `b`, valid until `expires` (Unix seconds).
+pub fn sign(key: &[u8; 32], b: &Binding, expires: u64, nonce: [u8; 16]) -> String {
+    let mut bytes = Vec::with_capacity(PAYLOAD + 32);
+    bytes.extend_from_slice(&b.digest());
+    bytes.extend_from_slice(&expires.to_be_bytes());
+    bytes.extend_from_slice(&nonce);
+    let tag = mac(key, &bytes);
+    bytes.extend_from_slice(&tag);
+    B64.encode(bytes)
+}
+
+/// A state that is not for this call, or no longer valid.
+pub type Invalid = &'static str;
+
+/// Checks `state` for `b` at `now`: its nonce and expiry, or why not.
+pub fn verify(
+    key: &[u8; 32],
+    b: &Binding,
+    state: &str,
+    now: u64,
+) -> Result<([u8; 16], u64), Invalid> {
+    let forged = "is not one this agent signed";
+    let bytes = B64.decode(state).map_err(|_| forged)?;
+    let (payload, tag) = bytes.split_at_checked(PAYLOAD).ok_or(forged)?;
+    let tag: &[u8; 32] = tag.try_into().map_err(|_| forged)?;
+    if !same_digest(&mac(key, payload), tag) {
+        return Err(forged);
+    }
+    if payload[..32] != b.digest() {
+        return Err("was given for another call (tool, arguments, caller or container)");
+    }
+    let expires = u64::from_be_bytes(payload[32..40].try_into().map_err(|_| forged)?);
+    if now >= expires {
+        return Err("has expired");
+    }
+    let nonce = payload[40..].try_into().map_err(|_| forged)?;
+    Ok((nonce, expires))
+}
+
+/// Confirmations already used, until they expire (single use per
+/// replica): a list, scanned at the pace people answer questions.
+#[derive(Default)]
+pub struct Spent(Mutex<Vec<([u8; 16], u64)>>);
+
+impl Spent {
+    /// Marks `nonce` (valid until `expires`) used; refused if it was.
+    pub fn spend(&self, nonce: [u8; 16], expires: u64, now: u64) -> Result<(), Invalid> {
+        let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if used.iter().any(|(n, _)| *n == nonce) {
+            return Err("was already used");
+        }
+        if used.len() >= MAX_SPENT {
+            used.retain(|(_, e)| *e > now);
+        }
+        if used.len() >= MAX_SPENT {
+            return Err(
+                "cannot be checked now: too many confirmations in the last minutes; ask again later",
+            );
+        }
+        used.push((nonce, expires));
+        Ok(())
+    }
+}
+
+/// The question, as `elicitation/create` params (form mode: one checkbox).
+const QUESTION: &str = r#"{"mode":"form","requestedSchema":{"type":"object","properties":{"confirm":{"type":"boolean","title":"Yes, do it","description":"Tick to let the agent go ahead; nothing happens otherwise.","default":false}},"required":["confirm"]}}"#;
+
+fn question(message: &str) -> Value {
+    let mut q: Value = serde_json::from_str(QUESTION).unwrap_or_default();
+    q["message"] = json!(message);
+    q
+}
+
+/// What will happen, said plainly: the tool's title, the container by name
+/// and short id, and the exact call.
+fn describe(
+    title: &str,
+    tool: &str,
+    args: &Map<String, Value>,
+    target: Option<&(String, String)>,
+) -> String {
+    let call = clip(&serde_json::to_string(args).unwrap_or_default(), 512);
+    match target {
+        Some((id, name)) => format!(
+            "{title} \"{name}\" ({}) on this host? An MCP client asks to run {tool} {call}.",
+            &id[..id.len().min(12)]
+        ),
+        None => format!("{title} on this host? An MCP client asks to run {tool} {call}."),
+    }
+}
+
+/// A tool call waiting for its confirmation.
+pub struct Ask<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub tool: &'a str,
+    pub title: &'a str,
+    pub op: Op,
+    pub args: &'a Map<String, Value>,
+    pub params: &'a Value,
+}
+
+/// The answer to send instead of running the tool.
+pub type Stop = Value;
+
+impl Ask<'_> {
+    /// The caller to run the tool as, its request marked confirmed, or the
+    /// answer to send instead (a question, a refusal, a tool error).
+    pub async fn confirm(&self) -> Result<Caller, Stop> {
+        let target = match self.args.get("container_id").and_then(Value::as_str) {
+            Some(reference) => {
+                let service = &self.ctx.app.service;
+                let found = service.target(self.ctx.caller, self.op, reference).await;
+                Some(found.map_err(|e| super::tools::failure(&super::tools::explain(&e)))?)
+            }
+            None => None,
+        };
+        let message = describe(self.title, self.tool, self.args, target.as_ref());
+        let (answer, by) = match self.ctx.era {
+            Era::Modern => self.modern(&message, target.as_ref())?,
+            Era::Handshake(_) => self.handshake(&message).await,
+        };
+        // Any other answer is why a `requestState` did not hold.
+        let recorded = match answer {
+            "accepted" | "declined" | "cancelled" | "timed_out" | "unavailable" | "busy"
+            | "gone" => answer,
+            _ => "invalid",
+        };
+        let confirmation = Confirmation {
+            answer: recorded,
+            by,
+        };
+        if answer == "accepted" {
+            let context = self
+                .ctx
+                .caller
+                .context
+                .clone()
+                .map(|c| c.confirmed(confirmation));
+            return Ok(Caller {
+                context,
+                ..self.ctx.caller.clone()
+            });
+        }
+        let why = self.refusal(answer, &message);
+        self.record(&confirmation, target.as_ref(), &why);
+        Err(super::tools::failure(&why))
+    }
+
+    /// The tool error for an answer other than yes.
+    fn refusal(&self, answer: &str, message: &str) -> String {
+        let mode = self.ctx.app.config.mcp.confirm.name();
+        let why = match answer {
+            "declined" => "the user declined".to_string(),
+            "cancelled" => "the user dismissed the question".to_string(),
+            "timed_out" => format!("no answer within {} seconds", WAIT.as_secs()),
+            "busy" => {
+                "too many questions are waiting for this client; answer them first".to_string()
+            }
+            "gone" => "the client went away before answering".to_string(),
+            "unavailable" => format!(
+                "MCP_CONFIRM={mode} requires a person to confirm {}, and this client cannot ask one \
+                 (it declared no elicitation capability, or does not accept text/event-stream answers). \
+                 Use a client that supports elicitation, or ask the agent's operator to change MCP_CONFIRM \
+                 (destructive, actions or off)",
+                self.tool
+            ),
+            invalid => format!("the confirmation {invalid}; call the tool again to be asked anew"),
+        };
+        format!("Not done: {why}. Nothing was changed. The question was: {message}")
+    }
+
+    /// A record of a confirmation that was not given.
+    fn record(&self, c: &Confirmation, target: Option<&(String, String)>, why: &str) {
+        let caller = self.ctx.caller;
+        let mut r = Record::new(
+            caller.context.as_ref(),
+            Surface::Mcp,
+            Action::Op(self.op),
+            caller.subject(),
+        );
+        if let Some((id, name)) = target {
+            r = r.container(id, Some(name));
+        }
+        r.result = Outcome::Refused;
+        r.reason = Some(clip(why, crate::audit::MAX_TEXT));
+        r.confirmation = Some(c.clone());
+        self.ctx.app.audit.record(r);
+    }
+
+    /// 2026-07-28: the answer the retry carries, or the question to send.
+    fn modern(
+        &self,
+        message: &str,
+        target: Option<&(String, String)>,
+    ) -> Result<(&'static str, String), Stop> {
+        let meta = self.params.get("_meta");
+        let name = meta.and_then(|m| m.get("io.modelcontextprotocol/clientInfo"));
+        let by = asked_by(&client_name(name.and_then(|i| i.get("name"))));
+        let elicits = meta
+            .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"))
+            .is_some_and(|c| c.get("elicitation").is_some());
+        if !elicits {
+            return Ok(("unavailable", by));
+        }
+        let subject = self.ctx.caller.subject().to_string();
+        let binding = Binding {
+            tool: self.tool,
+            args: self.args,
+            subject: &subject,
+            target: target.map_or("", |t| t.0.as_str()),
+        };
+        let key = key(self.ctx.app.config.auth.secret_key.expose());
+        let now = crate::clock::unix_now();
+        let response = self.params.pointer(&format!("/inputResponses/{KEY}"));
+        let state = self.params.get("requestState").and_then(Value::as_str);
+        let (Some(state), Some(response)) = (state, response) else {
+            let mut nonce = [0u8; 16];
+            crate::random::fill(&mut nonce);
+            let state = sign(&key, &binding, now + WAIT.as_secs(), nonce);
+            return Err(json!({
+                "resultType": "input_required",
+                "inputRequests": {KEY: {"method": "elicitation/create", "params": question(message)}},
+                "requestState": state,
+            }));
+        };
+        let checked = verify(&key, &binding, state, now)
+            .and_then(|(nonce, expires)| self.ctx.app.mcp.spent.spend(nonce, expires, now));
+        Ok((
+            checked.map_or_else(|invalid| invalid, |()| answer_of(Some(response))),
+            by,
+        ))
+    }
+
+    /// Handshake eras: ask over the request's stream and wait.
+    async fn handshake(&self, message: &str) -> (&'static str, String) {
+        let link = &self.ctx.link;
+        let Some(peer) = link.peer.as_ref().filter(|p| p.elicits && link.out.open()) else {
+            let client = link.peer.as_ref().map_or("unknown client", |p| &p.client);
+            return ("unavailable", asked_by(client));
+        };
+        let by = asked_by(&peer.client);
+        let asked = peer
+            .pending
+            .ask(&link.out, "elicitation/create", question(message), WAIT)
+            .await;
+        let answer = match asked {
+            Ok(result) => answer_of(result.as_ref()),
+            Err(Unanswered::CannotAsk) => "unavailable",
+            Err(Unanswered::Busy) => "busy",
+            Err(Unanswered::Gone) => "gone",
+            Err(Unanswered::TimedOut) => "timed_out",
+        };
+        (answer, by)
+    }
+}
+
+/// How a person is asked through `client`, as the audit trail names it.
+fn asked_by(client: &str) -> String {
+    format!("elicitation:{client}")
+}
+
+/// An elicitation result as an answer: only `accept` with `confirm: true` is yes.
+fn answer_of(result: Option<&Value>) -> &'static str {
+    let Some(r) = result else { return "declined" };
+    match r.get("action").and_then(Value::as_str) {
+        Some("accept") if r.pointer("/content/confirm") == Some(&json!(true)) => "accepted",
+        Some("cancel") => "cancelled",
+        _ => "declined",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    const KEY_A: [u8; 32] = [7; 32];
+
+    /// `tool` on the container `4f1c…` with `args`, by the MCP key.
+    fn binding<'a>(tool: &'a str, args: &'a Map<String, Value>) -> Binding<'a> {
+        Binding {
+            tool,
+            args,
+            subject: "mcp",
+            target: "4f1c",
+        }
+    }
+
+    #[test]
+    fn modes_cover_what_they_say() {
+        assert!(Mode::Destructive.covers("remove_container", Op::Restart));
+        assert!(!Mode::Destructive.covers("stop_container", Op::Stop));
+        assert!(Mode::Actions.covers("stop_container", Op::Stop));
+        assert!(Mode::Actions.covers("exec_in_container", Op::Inspect));
+        assert!(!Mode::Actions.covers("get_container", Op::Inspect));
+        assert!(!Mode::Off.covers("remove_container", Op::Restart));
+        assert_eq!(Mode::parse("actions"), Some(Mode::Actions));
+        assert_eq!(Mode::parse("yes"), None);
+    }
+
+    #[test]
+    fn a_state_holds_only_for_its_call_until_it_expires() {
+        let a = args(json!({"container_id": "web", "timeout": 5}));
+        let b = binding("restart_container", &a);
+        let state = sign(&KEY_A, &b, 1_000, [1; 16]);
+        assert_eq!(verify(&KEY_A, &b, &state, 999), Ok(([1; 16], 1_000)));
+        assert_eq!(verify(&KEY_A, &b, &state, 1_000), Err("has expired"));
+        let reordered = args(json!({"timeout": 5, "container_id": "web"}));
+        let same = Binding {
+            args: &reordered,
+            ..b
+        };
+        assert!(verify(&KEY_A, &same, &state, 999).is_ok(), "canonical JSON");
+        let other_args = args(json!({"container_id": "web", "timeout": 6}));
+        let others = [
+            Binding {
+                tool: "stop_container",
+                ..b
+            },
+            Binding {
+                args: &other_args,
+                ..b
+            },
+            Binding {
+                subject: "token:ci",
+                ..b
+            },
+            Binding {
+                target: "9e2d",
+                ..b
+            },
+        ];
+        for other in others {
+            assert!(
+                verify(&KEY_A, &other, &state, 999)
+                    .unwrap_err()
+                    .contains("another call")
+            );
+        }
+    }
+
+    #[test]
+    fn a_forged_or_altered_state_is_refused() {
+        let a = args(json!({"container_id": "web"}));
+        let b = binding("stop_container", &a);
+        let state = sign(&KEY_A, &b, 1_000, [1; 16]);
+        assert_eq!(
+            verify(&[8; 32], &b, &state, 0),
+            Err("is not one this agent signed")
+        );
+        let mut bytes = B64.decode(&state).unwrap();
+        for i in [0, 35, 45, bytes.len() - 1] {
+            bytes[i] ^= 1;
+            assert!(
+                verify(&KEY_A, &b, &B64.encode(&bytes), 0).is_err(),
+                "byte {i}"
+            );
+            bytes[i] ^= 1;
+        }
+        for junk in ["", "!!", &state[..state.len() - 2], &format!("{state}AA")] {
+            assert_eq!(
+                verify(&KEY_A, &b, junk, 0),
+                Err("is not one this agent signed")
+            );
+        }
+        assert_ne!(key("one secret"), key("another secret"));
+    }
+
+    #[test]
+    fn a_state_is_used_once_and_the_memory_of_it_is_bounded() {
+        let spent = Spent::default();
+        assert_eq!(spent.spend([1; 16], 100, 0), Ok(()));
+        assert_eq!(spent.spend([1; 16], 100, 0), Err("was already used"));
+        for n in 0..MAX_SPENT as u32 - 1 {
+            let mut nonce = [0; 16];
+            nonce[..4].copy_from_slice(&n.to_be_bytes());
+            nonce[15] = 9;
+            spent.spend(nonce, 50, 0).unwrap();
+        }
+        assert!(
+            spent.spend([2; 16], 100, 10).is_err(),
+            "full: refused, not forgotten"
+        );
+        assert_eq!(
+            spent.spend([2; 16], 100, 60),
+            Ok(()),
+            "expired ones make room"
+        );
+        assert_eq!(spent.spend([1; 16], 100, 60), Err("was already used"));
+    }
+
+    #[test]
+    fn only_an_explicit_yes_is_accepted() {
+        let yes = json!({"action": "accept", "content": {"confirm": true}});
+        assert_eq!(answer_of(Some(&yes)), "accepted");
+        for no in [
+            json!({"action": "accept", "content": {"confirm": false}}),
+            json!({"action": "accept"}),
+            json!({"action": "accept", "content": {"confirm": "true"}}),
+            json!({"action": "decline"}),
+            json!({}),
+        ] {
+            assert_eq!(answer_of(Some(&no)), "declined", "{no}");
+        }
+        assert_eq!(answer_of(Some(&json!({"action": "cancel"}))), "cancelled");
+        assert_eq!(answer_of(None), "declined", "an error answer");
+    }
+
+    #[test]
+    fn the_question_names_the_container_and_the_call() {
+        let a = args(json!({"container_id": "web"}));
+        let target = ("4f1c0ffee1234567".to_string(), "web".to_string());
+        let m = describe("Stop container", "stop_container", &a, Some(&target));
+        assert_eq!(
+            m,
+            r#"Stop container "web" (4f1c0ffee123) on this host? An MCP client asks to run stop_container {"container_id":"web"}."#
+        );
+        let q = question(&m);
+        assert_eq!(q["message"], m);
+        assert_eq!(
+            q["requestedSchema"]["properties"]["confirm"]["type"],
+            "boolean"
+        );
+    }
+}
