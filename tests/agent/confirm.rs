@@ -9,6 +9,7 @@ use crate::util::*;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 /// Whether a container shows a tool's effect.
@@ -149,6 +150,53 @@ async fn the_default_mode_leaves_the_original_actions_unconfirmed() {
     assert_eq!(seen["is_error"], false, "{seen}");
     assert_eq!(seen["asked"], json!([]));
     assert_eq!(c.status(), "exited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_mode_confirms_removals_and_exec_on_both_eras() {
+    let agent = Agent::start(&[("EXEC_ENABLED", "true"), ("RATE_LIMIT_ENABLED", "false")]).await;
+    for mode in ["legacy", "modern"] {
+        let c = Container::create(&[], &["every:1000"]);
+        let exists = || {
+            Command::new("docker")
+                .args(["inspect", &c.id])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        let run = |answer| {
+            tokio::task::block_in_place(|| {
+                python(&agent, mode, answer, "remove_container", &c.name)
+            })
+        };
+        let declined = run("decline");
+        assert_eq!(declined["is_error"], true, "{mode}: {declined}");
+        assert_eq!(declined["asked"].as_array().unwrap().len(), 1, "{declined}");
+        assert!(exists(), "{mode}: declined, so still there");
+        let unable = run("none");
+        assert!(
+            unable["text"].as_str().unwrap().contains("MCP_CONFIRM"),
+            "{unable}"
+        );
+        assert!(exists(), "{mode}: nobody asked, so still there");
+        let accepted = run("accept");
+        assert_eq!(accepted["is_error"], false, "{mode}: {accepted}");
+        assert!(!exists(), "{mode}: accepted, so removed");
+    }
+    let c = Container::run(&[], &["every:1000"]);
+    let args = json!({"container_id": c.name, "cmd": ["/testbox", "exit:0"]});
+    let asked = call(&agent, "exec_in_container", args, None).await;
+    state_of(&asked);
+    let question = asked["inputRequests"]["confirm"]["params"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        question.contains(&c.name) && question.contains("exec_in_container"),
+        "{question}"
+    );
+    let image = json!({"image": "docker-agent-no-such:1"});
+    state_of(&call(&agent, "remove_image", image, None).await);
 }
 
 /// A 2026-07-28 `tools/call` of `tool` from a client that can ask a person

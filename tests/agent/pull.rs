@@ -472,6 +472,61 @@ async fn bad_bodies_are_422_with_the_field_named() {
 }
 
 #[tokio::test]
+async fn the_mcp_tool_sends_docker_s_progress_as_notifications() {
+    let image = Pushed::new();
+    let agent = Agent::start(&[]).await;
+    let args = json!({"image": format!("{OPEN}/{REPOSITORY}"), "tag": image.tag});
+    let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "pull_image", "arguments": args, "_meta": {"progressToken": "pull-1", "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let auth = format!("Bearer {MCP_KEY}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "pull_image"),
+    ];
+    let resp = agent
+        .request(
+            hyper::Method::POST,
+            "/mcp",
+            &headers,
+            body.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    let text = String::from_utf8_lossy(&resp.body);
+    let messages: Vec<Value> = text
+        .split("\n\n")
+        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let (answer, progress) = messages.split_last().expect("an answer");
+    assert_eq!(
+        answer["result"]["structuredContent"]["status"], "pulled",
+        "{text}"
+    );
+    assert!(progress.len() >= 2, "{text}");
+    let mut last = 0.0;
+    for p in progress {
+        assert_eq!(p["method"], "notifications/progress", "{p}");
+        assert_eq!(p["params"]["progressToken"], "pull-1");
+        let n = p["params"]["progress"].as_f64().unwrap();
+        assert!(n > last, "progress grows: {text}");
+        last = n;
+    }
+    let said: Vec<&str> = progress
+        .iter()
+        .map(|p| p["params"]["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        said.iter().any(|m| m.ends_with("Pull complete")),
+        "{said:?}"
+    );
+    assert!(image.is_local(OPEN));
+}
+
+#[tokio::test]
 async fn the_mcp_tool_pulls_and_answers_with_the_summary() {
     let image = Pushed::new();
     let agent = Agent::start(&[]).await;
