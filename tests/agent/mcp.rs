@@ -1123,3 +1123,52 @@ async fn a_live_sse_session_admits_keyless_messages_but_not_a_wrong_key() {
         .await;
     assert_eq!(unknown.status, 401, "no live session, no key");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_drives_the_new_tools_on_both_eras() {
+    let agent = Agent::start(&[("EXEC_ENABLED", "true"), ("RATE_LIMIT_ENABLED", "false")]).await;
+    for mode in ["legacy", "modern"] {
+        let name = unique_name("sdk");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_new_tools.py");
+        let base = format!("http://{}", agent.addr);
+        let out = tokio::task::block_in_place(|| {
+            std::process::Command::new("python3")
+                .args([script, &base, MCP_KEY, mode, image(), &name])
+                .output()
+                .unwrap()
+        });
+        // Removed by the script; removed here too if it failed half-way.
+        let _made = Made(name.clone());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(seen["created"], json!([false, name, "running"]), "{mode}");
+        assert_eq!(seen["paused"], json!([false, "paused"]), "{mode}");
+        assert_eq!(seen["unpaused"], json!([false, "unpaused"]), "{mode}");
+        let exec = &seen["exec"];
+        assert_eq!(
+            (&exec["exit_code"], &exec["stdout"], &exec["stderr"]),
+            (&json!(3), &json!("from exec\n"), &json!("to stderr\n")),
+            "{mode}: {seen}"
+        );
+        assert!(
+            seen["networks"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("bridge"))
+        );
+        assert_eq!(seen["volumes_error"], false);
+        assert_eq!(seen["removed"], json!([false, "removed"]), "{mode}: {seen}");
+        let asked = seen["asked"].as_array().unwrap();
+        assert_eq!(asked.len(), 2, "exec and remove were confirmed: {seen}");
+        assert!(asked[1].as_str().unwrap().contains(&name), "{seen}");
+        let gone = std::process::Command::new("docker")
+            .args(["inspect", &name])
+            .output()
+            .unwrap();
+        assert!(!gone.status.success(), "{mode}: removed for real");
+    }
+}
