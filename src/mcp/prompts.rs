@@ -95,7 +95,9 @@ fn embedded(uri: &str, mime: &str, text: String) -> Value {
 
 async fn diagnose(ctx: &Ctx<'_>, id: &str) -> Result<Value, RpcError> {
     let (s, c) = (&ctx.app.service, ctx.caller);
-    let detail = s.container(c, id).await.map_err(failed)?;
+    let detail = super::tools::shown_container(ctx, id)
+        .await
+        .map_err(failed)?;
     let limit = LogLimit {
         bytes: LOG_BYTES,
         cost: |ch| escaped_len(ch, 1),

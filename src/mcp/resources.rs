@@ -157,7 +157,7 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
         ),
         Uri::Container(id) => (
             "application/json",
-            to_text(&s.container(c, id).await.map_err(fail)?),
+            to_text(&super::tools::shown_container(ctx, id).await.map_err(fail)?),
         ),
         Uri::Logs(id) => {
             let limit = LogLimit {

@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::http::query::unix_time;
 use crate::limit::Class;
-use crate::models::{ContainerLogs, ExecResult};
+use crate::models::{ContainerDetail, ContainerLogs, ExecResult};
 use crate::policy::Op;
 use crate::service::STOP_TIMEOUT;
 use crate::service::exec::request::ExecRequest;
@@ -584,6 +584,16 @@ pub(super) fn explain(e: &Error) -> String {
     format!("{message}{stop}{hint}")
 }
 
+/// A container's detail as MCP shows it, in a tool's result, a resource or
+/// a prompt: environment values redacted unless `MCP_REDACT_ENV=false`.
+pub(super) async fn shown_container(ctx: &Ctx<'_>, id: &str) -> Result<ContainerDetail, Error> {
+    let mut detail = ctx.app.service.container(ctx.caller, id).await?;
+    if ctx.app.config.mcp.redact_env {
+        redact(&mut detail.config.env);
+    }
+    Ok(detail)
+}
+
 /// Replaces each `KEY=value` by `KEY=<redacted>`, keeping the names.
 fn redact(env: &mut [String]) {
     for entry in env {
@@ -810,13 +820,7 @@ async fn run(
                 .map_err(|e| explain(&e))?;
             present(era, &list, &list.containers)
         }
-        "get_container" => {
-            let mut detail = s.container(c, &args.container_id()?).await;
-            if let (true, Ok(d)) = (ctx.app.config.mcp.redact_env, &mut detail) {
-                redact(&mut d.config.env);
-            }
-            outcome(era, detail)
-        }
+        "get_container" => outcome(era, shown_container(ctx, &args.container_id()?).await),
         "get_container_logs" => {
             let id = args.container_id()?;
             let read = args.log_read()?;

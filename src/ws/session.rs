@@ -109,7 +109,10 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
             return peer.close(Close::new(1008, reason)).await;
         }
     };
-    let query = Query::parse(req.query.as_deref());
+    let mut query = Query::parse(req.query.as_deref());
+    if let Err(e) = query.only(req.route.params().unwrap_or_default()) {
+        return peer.close(topics::close_for(&e)).await;
+    }
     if let (Route::ExecWs(id), Some(input)) = (&req.route, input) {
         return super::exec::run(app, peer, input, &caller, id, &query).await;
     }

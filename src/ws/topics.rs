@@ -90,8 +90,9 @@ pub fn close_for(e: &Error) -> Close {
     Close::new(code, e.message())
 }
 
-/// Validates the request, admits `caller` (resolving the container) and
-/// joins (or starts) its topic.
+/// Validates the request (whose parameters the session has checked against
+/// the route's), admits `caller` (resolving the container) and joins (or
+/// starts) its topic.
 pub async fn subscribe(
     app: &Arc<App>,
     caller: &Caller,
@@ -99,7 +100,6 @@ pub async fn subscribe(
     mut q: Query,
 ) -> Result<Sub, Close> {
     let refuse = |e: Error| close_for(&e);
-    q.only(route.params().unwrap_or_default()).map_err(refuse)?;
     let hub = app.streams.clone();
     let s = &app.service;
     match route {

@@ -353,7 +353,8 @@ async fn a_terminal_whose_client_goes_away_is_hung_up() {
 #[tokio::test]
 async fn the_exec_tool_runs_a_command_within_its_answer() {
     let c = Container::run(&[], &["wait"]);
-    let agent = Agent::start(&[ENABLED, NO_LIMITS]).await;
+    // The tool itself; its confirmation by a person is tested in `confirm`.
+    let agent = Agent::start(&[ENABLED, NO_LIMITS, ("MCP_CONFIRM", "off")]).await;
     let args =
         json!({"container_id": c.name, "cmd": ["/testbox", "out:from mcp", "err:warn", "exit:4"]});
     let r = agent.mcp_tool(MCP_KEY, "exec_in_container", args).await;

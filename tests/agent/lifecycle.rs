@@ -589,7 +589,8 @@ async fn a_scoped_agent_labels_what_it_creates_and_refuses_the_opt_out_and_names
 
 #[tokio::test]
 async fn the_lifecycle_tools_create_and_remove_over_mcp() {
-    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
+    // The tools themselves; their confirmation by a person is tested in `confirm`.
+    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false"), ("MCP_CONFIRM", "off")]).await;
     let listed = agent.mcp(MCP_KEY, "tools/list", json!({})).await.json();
     let tools = listed["result"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();

@@ -105,7 +105,7 @@ async fn an_sse_session_whose_stream_is_not_read_is_cut_off_at_its_byte_limit() 
     let head = String::from_utf8_lossy(&head);
     let id = head.split("session_id=").nth(1).unwrap().trim();
     let endpoint = format!("/mcp/messages/?session_id={id}");
-    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_container_logs", "arguments": {"container_id": c.id, "tail": 10000}}}).to_string();
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_container_logs", "arguments": {"container_id": c.id, "tail": 10000, "max_bytes": 8_388_608}}}).to_string();
 
     // Kernel buffers take a few MiB before the queue starts to fill.
     let (mut accepted, mut cut_off) = (0, false);

@@ -33,6 +33,8 @@ impl Scoped {
             ("SCOPE_LABEL", label.as_str()),
             ("RATE_LIMIT_ENABLED", "false"),
             ("EXEC_ENABLED", "true"),
+            // Scope alone: a person's confirmation is the `confirm` tests'.
+            ("MCP_CONFIRM", "off"),
         ];
         let agent = Agent::start(&vars).await;
         let token = agent.token().await;

@@ -488,6 +488,25 @@ async fn mcp_redacts_environment_values_unless_told_not_to() {
     let env = r["structuredContent"]["config"]["env"].as_array().unwrap();
     assert!(env.contains(&json!("DB_PASSWORD=<redacted>")), "{r}");
     assert!(!r.to_string().contains("hunter2"), "{r}");
+    let uri = format!("docker://containers/{}", c.name);
+    let read = agent
+        .mcp(MCP_KEY, "resources/read", json!({"uri": uri}))
+        .await;
+    let read = read.json().to_string();
+    assert!(
+        read.contains("DB_PASSWORD=<redacted>") && !read.contains("hunter2"),
+        "{read}"
+    );
+    let prompt = json!({"name": "diagnose_container", "arguments": {"container_id": c.name}});
+    let prompt = agent
+        .mcp(MCP_KEY, "prompts/get", prompt)
+        .await
+        .json()
+        .to_string();
+    assert!(
+        prompt.contains("DB_PASSWORD=<redacted>") && !prompt.contains("hunter2"),
+        "{prompt}"
+    );
     let rest = agent
         .get(&format!("/api/v1/containers/{}", c.name), Some(&token))
         .await;

@@ -417,17 +417,26 @@ async fn subscriptions_listen_acknowledges_and_streams_what_it_honours() {
     assert_eq!(resp.json()["error"]["code"], -32602);
 }
 
+/// A 2026-07-28 `subscriptions/listen` for list changes alone.
+fn listen_all() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"_meta": meta(), "notifications": {"resourcesListChanged": true}}})
+}
+
+/// The headers of a `subscriptions/listen` request with `auth`.
+fn listen_headers(auth: &str) -> [(&'static str, &str); 3] {
+    [
+        ("authorization", auth),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "subscriptions/listen"),
+    ]
+}
+
 #[tokio::test]
 async fn notification_streams_are_bounded_per_client() {
     let s = Scoped::start(&[]).await;
     let a = &s.agent;
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"_meta": meta(), "notifications": {"resourcesListChanged": true}}});
-    let auth = bearer();
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", "subscriptions/listen"),
-    ];
+    let (body, auth) = (listen_all(), bearer());
+    let headers = listen_headers(&auth);
     let mut open = Vec::new();
     for _ in 0..STREAMS_PER_CLIENT {
         let (status, events) =
@@ -571,13 +580,8 @@ async fn one_docker_follow_serves_every_listener_and_stops_with_the_last() {
         (app.mcp.changes.count(), app.streams.upstream_count()),
         (0, 0)
     );
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {"_meta": meta(), "notifications": {"resourcesListChanged": true}}});
-    let auth = bearer();
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("mcp-protocol-version", "2026-07-28"),
-        ("mcp-method", "subscriptions/listen"),
-    ];
+    let (body, auth) = (listen_all(), bearer());
+    let headers = listen_headers(&auth);
     let mut streams = Vec::new();
     for _ in 0..3 {
         let (_, events) =

@@ -16,7 +16,11 @@ impl Agent {
             "io.modelcontextprotocol/clientCapabilities": {},
         });
         let auth = format!("Bearer {credential}");
-        let name = params["name"].as_str().unwrap_or_default().to_string();
+        let named = params.get("name").or(params.get("uri"));
+        let name = named
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let mut headers = vec![
             ("authorization", auth.as_str()),
             ("content-type", "application/json"),
