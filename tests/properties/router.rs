@@ -67,6 +67,34 @@ fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
         (Method::DELETE, "/mcp".into(), Route::Mcp),
         (Method::GET, "/mcp/sse".into(), Route::McpSse),
         (Method::POST, "/mcp/messages".into(), Route::McpMessages),
+        (Method::GET, "/mcp".into(), Route::Mcp),
+        (
+            Method::POST,
+            one("containers/{id}/pause"),
+            action(Action::Pause),
+        ),
+        (
+            Method::POST,
+            one("containers/{id}/unpause"),
+            action(Action::Unpause),
+        ),
+        (
+            Method::POST,
+            one("containers/{id}/kill"),
+            action(Action::Kill),
+        ),
+        (Method::POST, api("containers"), Route::CreateContainer),
+        (
+            Method::DELETE,
+            one("containers/{id}"),
+            Route::RemoveContainer(id()),
+        ),
+        (Method::POST, one("containers/{id}/exec"), Route::Exec(id())),
+        (Method::GET, one("exec/ws/{id}"), Route::ExecWs(id())),
+        (Method::POST, api("images/pull"), Route::ImagesPull),
+        (Method::DELETE, one("images/{id}"), Route::RemoveImage(id())),
+        (Method::GET, api("volumes"), Route::Volumes),
+        (Method::GET, api("networks"), Route::Networks),
     ]
 }
 
