@@ -17,16 +17,21 @@ build:
 STATIC_BIN := target/static/docker-agent
 MUSL := x86_64-unknown-linux-musl
 GNU := x86_64-unknown-linux-gnu
+## Linked by the toolchain's own lld, folding identical functions (36 KB
+## smaller; README, Dependencies); the system linker when it is missing.
+LLD_DIR := $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld
+comma := ,
+LINK := $(if $(wildcard $(LLD_DIR)/ld.lld),-C link-arg=-B$(LLD_DIR) -C link-arg=-fuse-ld=lld -C link-arg=-Wl$(comma)--icf=all)
 
 release:
 	@rustup target add $(MUSL) >/dev/null 2>&1 || true
 	@mkdir -p target/static
 	@if rustup target list --installed 2>/dev/null | grep -qx $(MUSL) && command -v musl-gcc >/dev/null; then \
-	  CC_x86_64_unknown_linux_musl=musl-gcc RUSTFLAGS="-C relocation-model=static" $(CARGO) build --release --target $(MUSL) && \
+	  CC_x86_64_unknown_linux_musl=musl-gcc RUSTFLAGS="-C relocation-model=static $(LINK)" $(CARGO) build --release --target $(MUSL) && \
 	  cp target/$(MUSL)/release/docker-agent $(STATIC_BIN); \
 	else \
 	  echo "release: the musl target or musl-gcc (apt-get install musl-tools) is missing; building glibc with crt-static"; \
-	  RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" $(CARGO) build --release --target $(GNU) && \
+	  RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static $(LINK)" $(CARGO) build --release --target $(GNU) && \
 	  cp target/$(GNU)/release/docker-agent $(STATIC_BIN); \
 	fi
 	@ls -l $(STATIC_BIN)
