@@ -225,7 +225,9 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests
     type Future = Pin<Box<dyn Future<Output = Result<Answer, Infallible>> + Send>>;
 
     fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
-        let guard = self.activity.begin();
+        let guard = self
+            .activity
+            .begin(!hyper::body::Body::is_end_stream(req.body()));
         self.admission.mark(&mut req);
         req.extensions_mut().insert(self.limit.clone());
         let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.plain_on_tls);

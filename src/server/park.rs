@@ -55,6 +55,11 @@ pub struct Activity {
     /// Answers completed so far.
     completed: AtomicU64,
     upgraded: AtomicBool,
+    /// The latest request came with a body, which its handler may have left
+    /// unread: the connection stays with hyper, which reads past the rest
+    /// of it (or closes), so no leftover body byte is ever taken for the
+    /// next request.
+    bodied: AtomicBool,
     /// The connection's task, woken when its last request completes so the
     /// socket is read again (and parks if the client has nothing to say).
     waiting: AtomicWaker,
@@ -63,7 +68,8 @@ pub struct Activity {
 impl Activity {
     /// Counts a request until the returned guard (carried by its response
     /// body) drops.
-    pub fn begin(self: &Arc<Activity>) -> InFlight {
+    pub fn begin(self: &Arc<Activity>, bodied: bool) -> InFlight {
+        self.bodied.store(bodied, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
     }
@@ -167,6 +173,7 @@ impl<T: Socket> Parkable<T> {
         let a = &self.activity;
         !self.unflushed
             && !a.upgraded.load(Ordering::Relaxed)
+            && !a.bodied.load(Ordering::Relaxed)
             && a.in_flight.load(Ordering::Relaxed) == 0
             && a.completed.load(Ordering::Relaxed) > self.read_at
     }
@@ -290,8 +297,8 @@ mod tests {
     async fn round(server: Parked<TcpStream>) -> Option<Parked<TcpStream>> {
         let activity = Arc::new(Activity::default());
         let io = TokioIo::new(Parkable::new(server, activity.clone()));
-        let svc = hyper::service::service_fn(move |_req| {
-            let guard = activity.begin();
+        let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let guard = activity.begin(!hyper::body::Body::is_end_stream(req.body()));
             async move {
                 let body = Full::new(Bytes::from_static(b"ok"));
                 Ok::<_, Infallible>(hyper::Response::new(Tracked::new(body, guard)))
@@ -312,6 +319,28 @@ mod tests {
         let mut buf = vec![0; 1024];
         let n = client.read(&mut buf).await.unwrap();
         String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    #[tokio::test]
+    async fn an_unread_request_body_is_never_taken_for_the_next_request() {
+        let (mut client, server) = pair().await;
+        let head = b"POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 27\r\n\r\n";
+        // The body, never read by the service, looks like a request.
+        client
+            .write_all(&[head.as_slice(), GET].concat())
+            .await
+            .unwrap();
+        let serving = tokio::spawn(round(Parked::new(server)));
+        let first = answer(&mut client).await;
+        client.write_all(GET).await.unwrap();
+        let limit = std::time::Duration::from_secs(10);
+        let served = tokio::time::timeout(limit, serving).await;
+        let parked = served.expect("the bodiless request is answered").unwrap();
+        assert!(parked.expect("parked after it").leftover.is_empty());
+        let second = tokio::time::timeout(limit, answer(&mut client)).await;
+        let second = second.unwrap_or_default();
+        let answers = format!("{first}{second}");
+        assert_eq!(answers.matches("HTTP/1.1 200").count(), 2, "{answers}");
     }
 
     #[tokio::test]

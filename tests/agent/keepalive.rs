@@ -114,3 +114,24 @@ async fn read_head(s: &mut TcpStream) -> String {
     }
     String::from_utf8_lossy(&head).into_owned()
 }
+
+#[tokio::test]
+async fn a_body_the_agent_did_not_read_is_never_answered_as_a_request() {
+    let agent = Agent::start(&[]).await;
+    let mut s = TcpStream::connect(agent.addr).await.unwrap();
+    let smuggled = "GET /api/v1/nowhere HTTP/1.1\r\nhost: a\r\n\r\n";
+    let post = format!(
+        "POST /api/v1/containers/x/start HTTP/1.1\r\nhost: a\r\ncontent-length: {}\r\n\r\n{smuggled}",
+        smuggled.len()
+    );
+    send(&mut s, &post).await;
+    let refused = guarded("the refusal", read_response(&mut s)).await;
+    assert_eq!(refused.map(|r| r.status), Some(401), "refused unread");
+    tokio::time::sleep(PAUSE).await;
+    let next = guarded("the next answer", get_on(&mut s, "/api/v1/healthz")).await;
+    assert_eq!(
+        next.map(|r| r.status),
+        Some(200),
+        "not the smuggled request's 404"
+    );
+}
