@@ -5,7 +5,8 @@
 # shell, no libc. Runs as an unprivileged user; to reach the Docker socket,
 # add the socket's group at run time (`--group-add $(stat -c %g /var/run/docker.sock)`).
 FROM scratch
-COPY target/static/docker-agent /docker-agent
+ARG BIN=target/static/docker-agent
+COPY ${BIN} /docker-agent
 USER 65532:65532
 EXPOSE 9000
 STOPSIGNAL SIGTERM
