@@ -49,9 +49,13 @@ def rewrite(saved: bytes, arch: str, variant: str) -> bytes:
 def main() -> None:
     image, arch = sys.argv[1], sys.argv[2]
     variant = sys.argv[3] if len(sys.argv) > 3 else ""
+    docker = ["docker", "image", "inspect", "-f", "{{.Id}}", image]
+    built = subprocess.run(docker, check=True, capture_output=True, text=True).stdout.strip()
     saved = subprocess.run(["docker", "save", image], check=True, capture_output=True).stdout
     loaded = rewrite(saved, arch, variant)
     subprocess.run(["docker", "load", "-q"], input=loaded, check=True, capture_output=True)
+    # The host-platform image the tag has left (kept if something else uses it).
+    subprocess.run(["docker", "rmi", built], capture_output=True)
 
 
 if __name__ == "__main__":
