@@ -59,6 +59,39 @@ fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// A labelled container of the image with the socket and its group, its
+/// port 9000 published on a free loopback port, and `options`; returned
+/// once its healthcheck passes, with that port.
+fn run_healthy(name: &str, options: &[&str]) -> (Container, u16) {
+    let port = free_port();
+    let name = unique_name(name);
+    let socket = docker_host().trim_start_matches("unix://").to_string();
+    let (label, volume) = (
+        format!("{LABEL}=1"),
+        format!("{socket}:/var/run/docker.sock"),
+    );
+    let (gid, publish) = (socket_gid(), format!("127.0.0.1:{port}:9000"));
+    let mut args = vec![
+        "run", "-d", "--name", &name, "--label", &label, "-v", &volume,
+    ];
+    args.extend([
+        "--group-add",
+        &gid,
+        "-p",
+        &publish,
+        "--health-interval",
+        "1s",
+    ]);
+    args.extend(options);
+    args.push(IMAGE);
+    let id = docker(&args);
+    let c = Container { id, name };
+    eventually(60, "a healthy container", || {
+        c.inspect("{{.State.Health.Status}}") == "healthy"
+    });
+    (c, port)
+}
+
 /// A YAML file as JSON, read by PyYAML.
 fn yaml(path: &str) -> Value {
     let script =
@@ -99,37 +132,19 @@ fn the_image_holds_only_the_binary_runs_non_root_refuses_to_stop_itself_and_stop
         "nothing but the binary"
     );
 
-    let port = free_port();
-    let name = unique_name("image");
-    let socket = docker_host().trim_start_matches("unix://").to_string();
-    let id = docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--label",
-        &format!("{LABEL}=1"),
-        "-v",
-        &format!("{socket}:/var/run/docker.sock"),
-        "--group-add",
-        &socket_gid(),
-        "-p",
-        &format!("127.0.0.1:{port}:9000"),
-        "-e",
-        &format!("API_PASSWORD={PASSWORD}"),
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges:true",
-        "--health-interval",
-        "1s",
-        IMAGE,
-    ]);
-    let c = Container { id, name };
-    eventually(60, "a healthy container", || {
-        c.inspect("{{.State.Health.Status}}") == "healthy"
-    });
+    let password = format!("API_PASSWORD={PASSWORD}");
+    let (c, port) = run_healthy(
+        "image",
+        &[
+            "-e",
+            &password,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+        ],
+    );
     let pid = c.inspect("{{.State.Pid}}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
@@ -189,6 +204,24 @@ fn the_image_holds_only_the_binary_runs_non_root_refuses_to_stop_itself_and_stop
 }
 
 #[test]
+fn building_an_image_runs_no_test_setup_and_installs_nothing() {
+    for args in [
+        vec!["-n", "image"],
+        vec!["-n", "image", "TARGET=aarch64-unknown-linux-musl"],
+    ] {
+        let plan = run_ok(Command::new("make").args(&args).current_dir(repo()));
+        assert!(plan.contains("scripts/static-build.sh"), "{plan}");
+        assert!(plan.contains("docker build"), "{plan}");
+        for installer in ["setup.sh", "apt-get", "pip", "dockerd", "registry.sh"] {
+            assert!(
+                !plan.contains(installer),
+                "make {args:?} runs {installer}: {plan}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
     ensure_image();
     let dir = temp_dir("env-file");
@@ -199,32 +232,7 @@ fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
         format!("HOST=127.0.0.1\nAPI_PASSWORD={PASSWORD}\nSECRET_KEY={SECRET}\n"),
     )
     .unwrap();
-    let port = free_port();
-    let name = unique_name("env-file");
-    let socket = docker_host().trim_start_matches("unix://").to_string();
-    let id = docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--label",
-        &format!("{LABEL}=1"),
-        "-v",
-        &format!("{socket}:/var/run/docker.sock"),
-        "--group-add",
-        &socket_gid(),
-        "-p",
-        &format!("127.0.0.1:{port}:9000"),
-        "--env-file",
-        &env_file.to_string_lossy(),
-        "--health-interval",
-        "1s",
-        IMAGE,
-    ]);
-    let c = Container { id, name };
-    eventually(60, "a healthy container", || {
-        c.inspect("{{.State.Health.Status}}") == "healthy"
-    });
+    let (c, port) = run_healthy("env-file", &["--env-file", &env_file.to_string_lossy()]);
     let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/api/v1/healthz")]);
     assert_eq!(code, 0, "the published port answers");
     assert_eq!(body, r#"{"status":"ok","docker_connected":true}"#);
