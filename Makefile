@@ -3,7 +3,7 @@
 CARGO ?= cargo
 TEST_LABEL := docker-agent-test
 
-.PHONY: run build release image test check lint unit fuzz bench soak clean-test-containers
+.PHONY: run build release arm image test check lint unit fuzz bench soak clean-test-containers
 
 run:
 	$(CARGO) run --release
@@ -11,42 +11,39 @@ run:
 build:
 	$(CARGO) build
 
-## A fully static, stripped x86_64 binary in target/static/docker-agent: the
-## musl target when it can be had (with musl-gcc, from Debian's musl-tools,
-## for ring's C and assembly), else glibc with crt-static.
-STATIC_BIN := target/static/docker-agent
-MUSL := x86_64-unknown-linux-musl
-GNU := x86_64-unknown-linux-gnu
-## Linked by the toolchain's own lld, folding identical functions (36 KB
-## smaller; README, Dependencies); the system linker when it is missing.
-LLD_DIR := $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld
-comma := ,
-LINK := $(if $(wildcard $(LLD_DIR)/ld.lld),-C link-arg=-B$(LLD_DIR) -C link-arg=-fuse-ld=lld -C link-arg=-Wl$(comma)--icf=all)
+## A fully static, stripped binary: target/static/docker-agent for this
+## x86_64 host (the default), target/static/TARGET/docker-agent for
+## TARGET=aarch64-unknown-linux-musl or armv7-unknown-linux-musleabihf.
+## scripts/static-build.sh says which C compiler each needs and what it
+## falls back to (glibc with crt-static) when the musl target is missing.
+TARGET ?= x86_64-unknown-linux-musl
+ARM_TARGETS := aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf
+STATIC_BIN := target/static/$(if $(filter x86_64-%,$(TARGET)),,$(TARGET)/)docker-agent
+IMAGE_PLATFORM := $(if $(filter aarch64-%,$(TARGET)),arm64 v8,$(if $(filter armv7-%,$(TARGET)),arm v7))
+IMAGE_TAG := docker-agent:latest$(if $(filter aarch64-%,$(TARGET)),-arm64,$(if $(filter armv7-%,$(TARGET)),-armv7))
 
 release:
-	@rustup target add $(MUSL) >/dev/null 2>&1 || true
-	@mkdir -p target/static
-	@if rustup target list --installed 2>/dev/null | grep -qx $(MUSL) && command -v musl-gcc >/dev/null; then \
-	  CC_x86_64_unknown_linux_musl=musl-gcc RUSTFLAGS="-C relocation-model=static $(LINK)" $(CARGO) build --release --target $(MUSL) && \
-	  cp target/$(MUSL)/release/docker-agent $(STATIC_BIN); \
-	else \
-	  echo "release: the musl target or musl-gcc (apt-get install musl-tools) is missing; building glibc with crt-static"; \
-	  RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static $(LINK)" $(CARGO) build --release --target $(GNU) && \
-	  cp target/$(GNU)/release/docker-agent $(STATIC_BIN); \
-	fi
-	@ls -l $(STATIC_BIN)
-	@ldd $(STATIC_BIN) 2>&1 | grep -q "not a dynamic executable" || { echo "release: $(STATIC_BIN) is not static" >&2; exit 1; }
+	@bash scripts/static-build.sh $(TARGET) $(STATIC_BIN)
 
-## The FROM-scratch image docker-agent:latest, built offline from the static binary.
+## Both ARM binaries (built once, then reused while the sources are unchanged).
+arm:
+	@for t in $(ARM_TARGETS); do $(MAKE) -s release TARGET=$$t || exit 1; done
+
+## The FROM-scratch image for TARGET, built offline from the static binary
+## alone: docker-agent:latest (x86_64), docker-agent:latest-arm64
+## (linux/arm64/v8) or docker-agent:latest-armv7 (linux/arm/v7; the platform
+## is set by scripts/image-platform.py). Installs nothing; needs a daemon.
 image: release
-	@bash tests/setup.sh
-	docker build -q -t docker-agent:latest .
-	@docker image inspect -f 'docker-agent:latest {{.Size}} bytes' docker-agent:latest
+	@docker info >/dev/null 2>&1 || { echo "image: no Docker daemon answers" >&2; exit 1; }
+	docker build -q --build-arg BIN=$(STATIC_BIN) -t $(IMAGE_TAG) .
+	$(if $(IMAGE_PLATFORM),python3 scripts/image-platform.py $(IMAGE_TAG) $(IMAGE_PLATFORM))
+	@docker image inspect -f '$(IMAGE_TAG) {{.Os}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}} {{.Size}} bytes' $(IMAGE_TAG)
 
 ## Everything CI checks: formatting, lints, unit and integration tests against a real daemon.
 test: check
 	@bash tests/setup.sh
 	@$(MAKE) -s image
+	@$(MAKE) -s arm
 	@$(MAKE) -s clean-test-containers
 	@status=0; ulimit -n 8192 2>/dev/null || true; \
 	  AGENT_BIN=$(abspath $(STATIC_BIN)) $(CARGO) test || status=$$?; \

@@ -1,21 +1,29 @@
 //! The `docker-agent` command: parse arguments, load and validate the
 //! configuration, print generated secrets once, check once that Docker can
 //! be reached (warning, with the fix, if not), then serve until SIGTERM.
-//! `token new` makes a scoped API token; `healthcheck` probes a running agent.
+//! `serve --host` overrides `HOST` (the image's command); `token new` makes
+//! a scoped API token; `healthcheck` probes a running agent.
 #![forbid(unsafe_code)]
 
 use docker_agent::app::App;
-use docker_agent::config::{Config, is_loopback};
+use docker_agent::config::{Config, Vars, is_loopback};
 use docker_agent::tls::Tls;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 const HELP: &str = "\
-docker-agent — manage and watch this host's Docker containers over REST.
+docker-agent — manage and watch this host's Docker containers remotely: a
+REST API (/api/v1), live WebSocket streams of logs, stats, events and exec
+(/api/v1/.../ws), and MCP for AI assistants (/mcp, /sse), on one port.
 
 USAGE:
     docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)
-    docker-agent healthcheck
+    docker-agent serve [--host ADDR]
+                            the same; --host listens on ADDR whatever HOST
+                            says (the image runs `serve --host 0.0.0.0`, so a
+                            HOST=127.0.0.1 meant for `cargo run` cannot
+                            leave its published port dead)
+    docker-agent healthcheck [--host ADDR]
                             probe /api/v1/healthz on the configured port;
                             exit 0 if the agent is up and reaches Docker,
                             1 if not, saying why (for HEALTHCHECK and
@@ -60,9 +68,17 @@ See README.md for the full table.
 ";
 
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None => serve(),
-        Some("healthcheck") => healthcheck(),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => serve(Vars::from_process()),
+        Some(command @ ("serve" | "healthcheck")) => match settings(&args[1..]) {
+            Some(vars) if command == "serve" => serve(vars),
+            Some(vars) => healthcheck(vars),
+            None => {
+                eprintln!("docker-agent: usage: docker-agent {command} [--host ADDR]");
+                ExitCode::from(2)
+            }
+        },
         Some("token") => token(std::env::args().skip(2).collect()),
         Some("-h" | "--help") => {
             print!("{HELP}");
@@ -79,8 +95,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve() -> ExitCode {
-    let config = match Config::load() {
+/// The settings from `.env` and the environment, with `--host ADDR` (the
+/// only option of `serve` and `healthcheck`) in place of `HOST`; `None` for
+/// any other arguments.
+fn settings(args: &[String]) -> Option<Vars> {
+    let vars = Vars::from_process();
+    match args {
+        [] => Some(vars),
+        [flag, host] if flag == "--host" => Some(vars.with("HOST", host)),
+        _ => None,
+    }
+}
+
+fn serve(vars: Vars) -> ExitCode {
+    let config = match Config::from_vars(&vars) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("docker-agent: invalid configuration: {e}");
@@ -122,9 +150,8 @@ fn serve() -> ExitCode {
     }
 }
 
-fn healthcheck() -> ExitCode {
+fn healthcheck(vars: Vars) -> ExitCode {
     use docker_agent::healthcheck::{probe, target};
-    let vars = docker_agent::config::Vars::from_process();
     let port = match vars.number("PORT", 9000u16, 0, u16::MAX) {
         Ok(p) => p,
         Err(e) => {

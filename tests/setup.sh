@@ -2,7 +2,9 @@
 # Makes sure everything the tests need is here: a Docker daemon that answers,
 # the docker CLI, gcc with a static libc (for the test image), busybox-static
 # (the shell image of the exec tests), curl, openssl
-# (certificates for the TLS tests), musl-gcc (ring's C code in `make release`), and the
+# (certificates for the TLS tests), musl-gcc (ring's C code in `make release`),
+# the ARM cross compilers and qemu-user-static (the ARM builds, run under
+# qemu by tests/agent/arm.rs), and the
 # official MCP Python SDK (the independent client of the MCP interop test),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
@@ -18,6 +20,9 @@ command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 [ -x /bin/busybox ] || need_packages+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_packages+=(gcc-aarch64-linux-gnu)
+command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need_packages+=(gcc-arm-linux-gnueabihf)
+command -v qemu-arm-static >/dev/null 2>&1 || need_packages+=(qemu-user-static)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)

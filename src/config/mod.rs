@@ -150,12 +150,7 @@ pub const MAX_PASSWORD: usize = 100;
 pub const DEFAULT_CONNECTIONS_PER_CLIENT: usize = 128;
 
 impl Config {
-    /// Loads from `.env` and the process environment.
-    pub fn load() -> Result<Config, ConfigError> {
-        Config::from_vars(&Vars::from_process())
-    }
-
-    /// Loads from an explicit map (tests, embedding).
+    /// Loads from a map: `.env` and the environment ([`Vars::from_process`]), or a test's own.
     pub fn from_vars(vars: &Vars) -> Result<Config, ConfigError> {
         let mut generated = Vec::new();
         let server = server_section(vars)?;

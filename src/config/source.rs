@@ -57,6 +57,13 @@ impl Vars {
         Vars::from_pairs(pairs)
     }
 
+    /// The same settings with `key` set to `value` (a command-line option over
+    /// `.env` and the environment).
+    pub fn with(mut self, key: &str, value: &str) -> Vars {
+        self.map.insert(key.to_ascii_uppercase(), value.to_string());
+        self
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).map(String::as_str)
     }

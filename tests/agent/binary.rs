@@ -316,6 +316,16 @@ fn help_and_version() {
         text.contains("USAGE") && text.contains("API_PASSWORD"),
         "{text}"
     );
+    for surface in [
+        "REST",
+        "WebSocket",
+        "MCP",
+        "serve [--host ADDR]",
+        "healthcheck",
+        "token new",
+    ] {
+        assert!(text.contains(surface), "--help names {surface}: {text}");
+    }
     let version = run("--version");
     assert!(version.status.success());
     assert_eq!(
@@ -323,6 +333,15 @@ fn help_and_version() {
         format!("docker-agent {}", env!("CARGO_PKG_VERSION"))
     );
     assert_eq!(run("--bogus").status.code(), Some(2));
+    let serve_bogus = Command::new(env!("CARGO_BIN_EXE_docker-agent"))
+        .args(["serve", "--port", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serve_bogus.status.code(),
+        Some(2),
+        "serve takes --host only"
+    );
 }
 
 #[test]

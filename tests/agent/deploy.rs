@@ -1,6 +1,7 @@
 //! What users deploy: the FROM-scratch image (non-root, healthy, refusing
-//! to stop itself, clean stop), the compose file, the Swarm stack
-//! (deployed on a one-node swarm) and the Kubernetes DaemonSet (checked
+//! to stop itself, clean stop, deaf to a loopback `HOST` from an env file),
+//! the compose file, the Swarm stack (pushed to the local registry and
+//! deployed on a one-node swarm) and the Kubernetes DaemonSet (checked
 //! field by field; no cluster here).
 
 use crate::util::*;
@@ -58,6 +59,39 @@ fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// A labelled container of the image with the socket and its group, its
+/// port 9000 published on a free loopback port, and `options`; returned
+/// once its healthcheck passes, with that port.
+fn run_healthy(name: &str, options: &[&str]) -> (Container, u16) {
+    let port = free_port();
+    let name = unique_name(name);
+    let socket = docker_host().trim_start_matches("unix://").to_string();
+    let (label, volume) = (
+        format!("{LABEL}=1"),
+        format!("{socket}:/var/run/docker.sock"),
+    );
+    let (gid, publish) = (socket_gid(), format!("127.0.0.1:{port}:9000"));
+    let mut args = vec![
+        "run", "-d", "--name", &name, "--label", &label, "-v", &volume,
+    ];
+    args.extend([
+        "--group-add",
+        &gid,
+        "-p",
+        &publish,
+        "--health-interval",
+        "1s",
+    ]);
+    args.extend(options);
+    args.push(IMAGE);
+    let id = docker(&args);
+    let c = Container { id, name };
+    eventually(60, "a healthy container", || {
+        c.inspect("{{.State.Health.Status}}") == "healthy"
+    });
+    (c, port)
+}
+
 /// A YAML file as JSON, read by PyYAML.
 fn yaml(path: &str) -> Value {
     let script =
@@ -98,37 +132,19 @@ fn the_image_holds_only_the_binary_runs_non_root_refuses_to_stop_itself_and_stop
         "nothing but the binary"
     );
 
-    let port = free_port();
-    let name = unique_name("image");
-    let socket = docker_host().trim_start_matches("unix://").to_string();
-    let id = docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--label",
-        &format!("{LABEL}=1"),
-        "-v",
-        &format!("{socket}:/var/run/docker.sock"),
-        "--group-add",
-        &socket_gid(),
-        "-p",
-        &format!("127.0.0.1:{port}:9000"),
-        "-e",
-        &format!("API_PASSWORD={PASSWORD}"),
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges:true",
-        "--health-interval",
-        "1s",
-        IMAGE,
-    ]);
-    let c = Container { id, name };
-    eventually(60, "a healthy container", || {
-        c.inspect("{{.State.Health.Status}}") == "healthy"
-    });
+    let password = format!("API_PASSWORD={PASSWORD}");
+    let (c, port) = run_healthy(
+        "image",
+        &[
+            "-e",
+            &password,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+        ],
+    );
     let pid = c.inspect("{{.State.Pid}}");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
@@ -188,7 +204,63 @@ fn the_image_holds_only_the_binary_runs_non_root_refuses_to_stop_itself_and_stop
 }
 
 #[test]
-fn the_swarm_stack_deploys_and_becomes_healthy() {
+fn building_an_image_runs_no_test_setup_and_installs_nothing() {
+    for args in [
+        vec!["-n", "image"],
+        vec!["-n", "image", "TARGET=aarch64-unknown-linux-musl"],
+    ] {
+        let plan = run_ok(Command::new("make").args(&args).current_dir(repo()));
+        assert!(plan.contains("scripts/static-build.sh"), "{plan}");
+        assert!(plan.contains("docker build"), "{plan}");
+        for installer in ["setup.sh", "apt-get", "pip", "dockerd", "registry.sh"] {
+            assert!(
+                !plan.contains(installer),
+                "make {args:?} runs {installer}: {plan}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
+    ensure_image();
+    let dir = temp_dir("env-file");
+    let env_file = dir.join(".env");
+    // A `.env` written for `cargo run` on the host, reused with --env-file.
+    std::fs::write(
+        &env_file,
+        format!("HOST=127.0.0.1\nAPI_PASSWORD={PASSWORD}\nSECRET_KEY={SECRET}\n"),
+    )
+    .unwrap();
+    let (c, port) = run_healthy("env-file", &["--env-file", &env_file.to_string_lossy()]);
+    let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/api/v1/healthz")]);
+    assert_eq!(code, 0, "the published port answers");
+    assert_eq!(body, r#"{"status":"ok","docker_connected":true}"#);
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
+    assert!(
+        logs.contains(r#""address":"0.0.0.0:9000""#),
+        "it listens on every address of the container: {logs}"
+    );
+}
+
+/// The image pushed to the local registry (`tests/setup.sh` starts it on
+/// 127.0.0.1:5000) under a tag of its own, and its local copy of that tag
+/// removed, so that a node has to pull it: (reference, digest).
+fn push_to_registry(tag: &str) -> (String, String) {
+    let name = format!("127.0.0.1:5000/docker-agent:{tag}");
+    docker(&["tag", IMAGE, &name]);
+    let pushed = docker(&["push", &name]);
+    docker(&["rmi", &name]);
+    let digest = pushed
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .expect("push prints the digest")
+        .to_string();
+    (name, digest)
+}
+
+#[test]
+fn the_swarm_stack_pulls_the_image_from_a_registry_is_hardened_and_becomes_healthy() {
     ensure_image();
     let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
     let ours = state == "inactive";
@@ -196,6 +268,7 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
         docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
     }
     let stack = unique_name("stack").replace('-', "_");
+    let (image, digest) = push_to_registry(&stack);
     let port = free_port().to_string();
     let secrets = std::env::temp_dir().join(&stack);
     std::fs::create_dir_all(&secrets).unwrap();
@@ -215,14 +288,15 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
             &stack,
         ])
         .envs([
+            ("AGENT_IMAGE", image.clone()),
             ("DOCKER_GID", socket_gid()),
             ("AGENT_PORT", port.clone()),
             ("SECRETS_DIR", secrets.to_string_lossy().into_owned()),
         ])
         .output()
         .unwrap();
+    let filter = format!("label=com.docker.stack.namespace={stack}");
     let healthy = deploy.status.success() && {
-        let filter = format!("label=com.docker.stack.namespace={stack}");
         let mut ok = false;
         for _ in 0..90 {
             if docker(&["ps", "--filter", &filter, "--format", "{{.Status}}"]).contains("(healthy)")
@@ -234,6 +308,13 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
         }
         ok
     };
+    let task = docker(&["ps", "-q", "--filter", &filter]);
+    let hardening = Command::new("docker")
+        .args(["inspect", "-f"])
+        .arg("{{.Config.Image}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.Config.User}}")
+        .arg(&task)
+        .output()
+        .unwrap();
     let probe = Command::new("curl")
         .args(["-s", &format!("http://127.0.0.1:{port}/api/v1/healthz")])
         .output()
@@ -258,12 +339,25 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
             .args(["swarm", "leave", "--force"])
             .output();
     }
-    assert!(
-        deploy.status.success(),
-        "stack deploy: {}",
+    let deployed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&deploy.stdout),
         String::from_utf8_lossy(&deploy.stderr)
     );
+    assert!(deploy.status.success(), "stack deploy: {deployed}");
+    assert!(
+        !deployed.contains("Ignoring unsupported options"),
+        "every setting of the stack is applied: {deployed}"
+    );
     assert!(healthy, "the global service's task became healthy");
+    assert_eq!(
+        String::from_utf8_lossy(&hardening.stdout).trim(),
+        format!(
+            "{image}@{digest} true [ALL] 64 67108864 65532:{}",
+            socket_gid()
+        ),
+        "pulled from the registry by digest, read-only, no capabilities, pids and memory limits"
+    );
     assert_eq!(
         String::from_utf8_lossy(&probe.stdout),
         r#"{"status":"ok","docker_connected":true}"#
@@ -273,6 +367,9 @@ fn the_swarm_stack_deploys_and_becomes_healthy() {
         login.contains("access_token"),
         "the password came from its Swarm secret: {login}"
     );
+    let _ = Command::new("docker")
+        .args(["rmi", &format!("{image}@{digest}")])
+        .output();
 }
 
 #[test]

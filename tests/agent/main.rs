@@ -1,6 +1,7 @@
 //! Integration tests: a real agent on port 0 against the real Docker daemon,
 //! with containers built from the locally imported test image.
 
+mod arm;
 mod audit;
 mod auth;
 mod binary;

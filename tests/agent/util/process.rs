@@ -39,7 +39,8 @@ impl Process {
         Process::spawn_with(cmd, dir, env)
     }
 
-    fn spawn_with(mut cmd: Command, dir: &Path, env: &[(&str, &str)]) -> Process {
+    /// Runs `cmd` (the agent under an emulator, say) as [`Process::spawn`] runs the agent.
+    pub fn spawn_with(mut cmd: Command, dir: &Path, env: &[(&str, &str)]) -> Process {
         cmd.current_dir(dir)
             .env_clear()
             .stdout(Stdio::piped())
