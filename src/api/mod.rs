@@ -49,6 +49,7 @@ pub async fn dispatch(
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
             Route::Ui(asset) if app.config.server.ui_enabled => Ok(crate::ui::serve(asset)),
+            Route::Ui(_) => Err(Error::RouteNotFound),
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
