@@ -10,6 +10,7 @@
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
+//! - [`ui`]: the embedded dashboard at `/` and its strict headers.
 //! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, resources, prompts,
 //!   change notifications, legacy SSE and Streamable HTTP.
 //! - [`service`]: one method per Docker operation — the single path every surface takes.
@@ -44,4 +45,5 @@ pub mod server;
 pub mod service;
 pub mod signal;
 pub mod tls;
+pub mod ui;
 pub mod ws;

@@ -17,6 +17,12 @@ pub struct Token {
 pub struct AuthCheck {
     pub authenticated: bool,
     pub username: String,
+    /// Beyond the contract: what the dashboard needs to offer actions.
+    pub role: &'static str,
+    /// `READ_ONLY`.
+    pub read_only: bool,
+    /// Whether the caller may start, stop and restart containers in scope.
+    pub can_operate: bool,
 }
 
 /// A port in the container list; field names as Docker spells them.

@@ -6,6 +6,7 @@
 # the ARM cross compilers and qemu-user-static (the ARM builds, run under
 # qemu by tests/agent/arm.rs), and the
 # official MCP Python SDK (the independent client of the MCP interop test),
+# Debian's chromium and chromium-driver (the dashboard's browser tests),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
@@ -27,6 +28,8 @@ command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_packages+=(chromium-driver)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -16,7 +16,7 @@ use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
 use crate::http::router::{Action, Guard, Route};
 use crate::models::AuthCheck;
-use crate::policy::Caller;
+use crate::policy::{Caller, Op};
 use crate::service::STOP_TIMEOUT;
 use crate::service::filters::ContainerFilters;
 use crate::service::kill;
@@ -48,6 +48,8 @@ pub async fn dispatch(
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
+            Route::Ui(asset) if app.config.server.ui_enabled => Ok(crate::ui::serve(asset)),
+            Route::Ui(_) => Err(Error::RouteNotFound),
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
@@ -60,6 +62,9 @@ pub async fn dispatch(
         Route::AuthCheck => ok(&AuthCheck {
             authenticated: true,
             username: caller.subject.clone(),
+            role: caller.role.name(),
+            read_only: app.policy.modes().0,
+            can_operate: app.policy.decide(c, Op::Start, None).allowed(),
         }),
         Route::Containers => {
             let all = q.bool("all", true);
@@ -129,6 +134,7 @@ pub async fn dispatch(
         | Route::StatsWs(_)
         | Route::EventsWs
         | Route::ExecWs(_)
+        | Route::Ui(_)
         | Route::Mcp
         | Route::McpSse
         | Route::McpMessages => return Err(Error::RouteNotFound),

@@ -90,6 +90,8 @@ pub struct ServerConfig {
     pub write_timeout: Duration,
     /// How often WebSocket peers are pinged; two silent intervals drop them.
     pub ping_interval: Duration,
+    /// `UI_ENABLED`: whether the dashboard is served at `/`.
+    pub ui_enabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +213,7 @@ fn server_section(vars: &Vars) -> Result<ServerConfig, ConfigError> {
         header_read_timeout: Duration::from_secs(vars.number("HEADER_READ_TIMEOUT", 15, 1, 600)?),
         write_timeout: Duration::from_secs(vars.number("WRITE_TIMEOUT", 30, 1, 3600)?),
         ping_interval: Duration::from_secs(vars.number("WS_PING_INTERVAL", 30, 1, 3600)?),
+        ui_enabled: vars.bool("UI_ENABLED", true)?,
     })
 }
 
@@ -388,6 +391,9 @@ mod tests {
         assert_eq!(c.rate_limit.requests, 100);
         assert_eq!(c.cors.origins, ["*"]);
         assert!(c.mcp.enabled && c.rate_limit.enabled && !c.debug);
+        assert!(
+            c.server.ui_enabled && !load(&[("UI_ENABLED", "false")]).unwrap().server.ui_enabled
+        );
         assert_eq!(c.server.max_connections, 2048);
         assert_eq!(c.server.max_connections_per_client, 128);
         assert_eq!(c.server.write_timeout, Duration::from_secs(30));
@@ -469,6 +475,7 @@ mod tests {
             ("CORS_ORIGINS", "https://dash.example:http"),
             ("CORS_ORIGINS", "null"),
             ("MCP_CONFIRM", "always"),
+            ("UI_ENABLED", "hidden"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

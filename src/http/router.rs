@@ -4,11 +4,12 @@
 //! also says which rate-limit class it draws from and which credential
 //! guards it, and which query parameters it takes (any other is refused:
 //! 422, or close 1008 on a stream). The MCP routes exist only when
-//! `MCP_ENABLED`.
+//! `MCP_ENABLED`; the dashboard's (`/`, `/ui/…`) answer 404 unless `UI_ENABLED`.
 
 use super::query::percent_decode;
 use crate::error::Error;
 use crate::limit::Class;
+use crate::ui::Asset;
 use hyper::Method;
 
 /// The REST API's prefix.
@@ -19,7 +20,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 32] = [
+pub const ROUTES: [(&str, &str); 35] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -52,6 +53,9 @@ pub const ROUTES: [(&str, &str); 32] = [
     ("DELETE", "/api/v1/images/{image}"),
     ("POST", "/api/v1/containers/{id}/exec"),
     ("GET", "/api/v1/exec/ws/{id}"),
+    ("GET", "/"),
+    ("GET", "/ui/app.js"),
+    ("GET", "/ui/app.css"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -111,6 +115,8 @@ pub enum Route {
     Exec(String),
     /// An interactive command in a container, over WebSocket.
     ExecWs(String),
+    /// A file of the embedded dashboard.
+    Ui(Asset),
 }
 
 /// The credential a route demands.
@@ -132,7 +138,7 @@ impl Route {
         match self {
             Route::Healthz => None,
             Route::Login => Some(Class::Login),
-            Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages => {
+            Route::AuthCheck | Route::Mcp | Route::McpSse | Route::McpMessages | Route::Ui(_) => {
                 Some(Class::Overall)
             }
             Route::ContainerAction(..)
@@ -167,7 +173,7 @@ impl Route {
 
     pub fn guard(&self) -> Guard {
         match self {
-            Route::Login | Route::Healthz => Guard::Open,
+            Route::Login | Route::Healthz | Route::Ui(_) => Guard::Open,
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 Guard::StreamToken
             }
@@ -181,7 +187,10 @@ impl Route {
 pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
     let found = match path.strip_prefix("/mcp") {
         Some(rest) if mcp => match_mcp(rest),
-        _ => match_api(method, path),
+        _ => match Asset::at(path) {
+            Some(asset) => Some((Route::Ui(asset), "GET")),
+            None => match_api(method, path),
+        },
     };
     let (route, allow) = found.ok_or(Error::RouteNotFound)?;
     if allow.split(", ").any(|m| m == method.as_str()) {
@@ -320,7 +329,8 @@ mod tests {
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
         for p in [
-            "/",
+            "/ui/",
+            "/ui/app.js/",
             "/api/v2/containers",
             "/api/v1",
             "/api/v1/nope",
@@ -444,6 +454,9 @@ mod tests {
             Route::RemoveImage(_) => "/api/v1/images/{image}",
             Route::Exec(_) => "/api/v1/containers/{id}/exec",
             Route::ExecWs(_) => "/api/v1/exec/ws/{id}",
+            Route::Ui(Asset::Page) => "/",
+            Route::Ui(Asset::Script) => "/ui/app.js",
+            Route::Ui(Asset::Style) => "/ui/app.css",
         }
     }
 
@@ -459,6 +472,18 @@ mod tests {
                 assert_ne!(id, route, "{path}: the id is carried");
             }
         }
+    }
+
+    #[test]
+    fn dashboard_routes_are_open_and_get_only() {
+        assert_eq!(get("/"), Ok(Route::Ui(Asset::Page)));
+        assert_eq!(get("/ui/app.css"), Ok(Route::Ui(Asset::Style)));
+        assert_eq!(resolve_post("/"), Err(Error::MethodNotAllowed("GET")));
+        let page = Route::Ui(Asset::Script);
+        assert_eq!(
+            (page.class(), page.guard()),
+            (Some(Class::Overall), Guard::Open)
+        );
     }
 
     #[test]

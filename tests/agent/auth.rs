@@ -18,7 +18,7 @@ async fn login_returns_a_bearer_token_that_auth_check_accepts() {
     assert_eq!(check.status, 200);
     assert_eq!(
         check.json(),
-        json!({"authenticated": true, "username": "admin"})
+        json!({"authenticated": true, "username": "admin", "role": "admin", "read_only": false, "can_operate": true})
     );
 }
 
@@ -104,7 +104,7 @@ async fn tokens_from_a_mainstream_jwt_library_are_accepted() {
     let resp = agent.get("/api/v1/auth/check", Some(&token)).await;
     assert_eq!(
         resp.json(),
-        json!({"authenticated": true, "username": "ops"})
+        json!({"authenticated": true, "username": "ops", "role": "admin", "read_only": false, "can_operate": true})
     );
     let ours = agent.token().await;
     let mut validation = jsonwebtoken::Validation::new(Algorithm::HS384);

@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod confirm;
 mod containers;
+mod dashboard;
 mod deploy;
 mod exec;
 mod failures;

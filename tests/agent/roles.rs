@@ -61,7 +61,7 @@ async fn a_read_token_may_look_and_follow_but_not_act_on_any_surface() {
     let check = agent.get("/api/v1/auth/check", Some(&reader)).await.json();
     assert_eq!(
         check,
-        json!({"authenticated": true, "username": "assistant"})
+        json!({"authenticated": true, "username": "assistant", "role": "read", "read_only": false, "can_operate": false})
     );
     for path in [
         "/api/v1/containers/".to_string(),

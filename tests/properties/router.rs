@@ -9,6 +9,7 @@ use crate::json::text;
 use crate::percent::{Style, encode, style};
 use docker_agent::error::Error;
 use docker_agent::http::router::{Action, Route, resolve};
+use docker_agent::ui::Asset;
 use hyper::Method;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -141,6 +142,9 @@ fn path() -> impl Strategy<Value = String> {
             "mcp",
             "sse",
             "messages",
+            "ui",
+            "app.js",
+            "app.css",
             "%",
             "%2F",
             "%2f",
@@ -224,7 +228,8 @@ proptest! {
             }
             Err(other) => prop_assert!(false, "unexpected {:?}", other),
         }
-        if !path.starts_with("/api/v1/") && !path.starts_with("/mcp") {
+        let ours = path.starts_with("/api/v1/") || path.starts_with("/mcp");
+        if !ours && Asset::at(&path).is_none() {
             prop_assert_eq!(answer.clone(), Err(Error::RouteNotFound));
         }
         if !path.starts_with("/mcp") {

@@ -2,6 +2,7 @@
 //!
 //! - [`docker`]: the docker CLI, the locally built test image, self-removing containers.
 //! - [`agent`]: an in-process agent on port 0 and an HTTP client.
+//! - [`browser`]: headless Chromium over WebDriver, for the dashboard.
 //! - [`clients`]: `curl` and the `healthcheck` subcommand, independent clients.
 //! - [`ws`]: a WebSocket client for the stream routes.
 //! - [`fakes`]: daemons that restart, hang or report other engine versions.
@@ -10,6 +11,7 @@
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 
 mod agent;
+mod browser;
 mod clients;
 pub mod docker;
 mod fakes;
@@ -19,6 +21,7 @@ mod raw;
 mod ws;
 
 pub use agent::*;
+pub use browser::*;
 pub use clients::*;
 pub use docker::*;
 pub use fakes::*;
