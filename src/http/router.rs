@@ -4,7 +4,7 @@
 //! also says which rate-limit class it draws from and which credential
 //! guards it, and which query parameters it takes (any other is refused:
 //! 422, or close 1008 on a stream). The MCP routes exist only when
-//! `MCP_ENABLED`.
+//! `MCP_ENABLED`; `/metrics` only when `METRICS_ENABLED` (the pipeline's check).
 
 use super::query::percent_decode;
 use crate::error::Error;
@@ -19,7 +19,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 32] = [
+pub const ROUTES: [(&str, &str); 33] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -52,6 +52,7 @@ pub const ROUTES: [(&str, &str); 32] = [
     ("DELETE", "/api/v1/images/{image}"),
     ("POST", "/api/v1/containers/{id}/exec"),
     ("GET", "/api/v1/exec/ws/{id}"),
+    ("GET", "/metrics"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -111,6 +112,8 @@ pub enum Route {
     Exec(String),
     /// An interactive command in a container, over WebSocket.
     ExecWs(String),
+    /// `/metrics`: Prometheus' text format; a `read` token or `METRICS_TOKEN`.
+    Metrics,
 }
 
 /// The credential a route demands.
@@ -181,6 +184,7 @@ impl Route {
 pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
     let found = match path.strip_prefix("/mcp") {
         Some(rest) if mcp => match_mcp(rest),
+        _ if matches!(path, "/metrics" | "/metrics/") => Some((Route::Metrics, "GET")),
         _ => match_api(method, path),
     };
     let (route, allow) = found.ok_or(Error::RouteNotFound)?;
@@ -444,6 +448,7 @@ mod tests {
             Route::RemoveImage(_) => "/api/v1/images/{image}",
             Route::Exec(_) => "/api/v1/containers/{id}/exec",
             Route::ExecWs(_) => "/api/v1/exec/ws/{id}",
+            Route::Metrics => "/metrics",
         }
     }
 
@@ -459,6 +464,23 @@ mod tests {
                 assert_ne!(id, route, "{path}: the id is carried");
             }
         }
+    }
+
+    #[test]
+    fn metrics_is_a_read_route_outside_the_api_prefix() {
+        assert_eq!(get("/metrics"), Ok(Route::Metrics));
+        assert_eq!(get("/metrics/"), Ok(Route::Metrics));
+        assert_eq!(
+            resolve_post("/metrics"),
+            Err(Error::MethodNotAllowed("GET"))
+        );
+        assert_eq!(get("/metricsx"), Err(Error::RouteNotFound));
+        assert_eq!(get("/api/v1/metrics"), Err(Error::RouteNotFound));
+        let m = Route::Metrics;
+        assert_eq!(
+            (m.class(), m.guard(), m.params()),
+            (Some(Class::Read), Guard::Token, Some(&[][..]))
+        );
     }
 
     #[test]
