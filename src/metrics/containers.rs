@@ -77,7 +77,7 @@ pub fn write(out: &mut Text, c: &Collection) {
             let [id, image, nm] = base(i);
             for (interface, r, t) in &s.networks {
                 let labels = [id, image, ("interface", interface.as_str()), nm];
-                out.sample(name, &labels, if rx { r } else { t });
+                out.sample(name, &labels, if rx { *r } else { *t } as f64);
             }
         }
     }
@@ -101,7 +101,7 @@ fn collection(out: &mut Text, c: &Collection) {
         "counter",
         "Collections of container figures (scrapes within METRICS_CACHE_SECONDS share one).",
     );
-    out.sample(name, &[], c.number);
+    out.sample(name, &[], c.number as f64);
     let name = "docker_agent_metrics_collection_seconds";
     out.family(
         name,
@@ -111,5 +111,5 @@ fn collection(out: &mut Text, c: &Collection) {
     out.sample(name, &[], c.took.as_secs_f64());
     let name = "docker_agent_metrics_containers_skipped";
     out.family(name, "gauge", "In-scope running containers left out of the last collection (stats failed, or over the cap).");
-    out.sample(name, &[], c.skipped);
+    out.sample(name, &[], c.skipped as f64);
 }

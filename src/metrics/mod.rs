@@ -39,7 +39,7 @@ pub fn render(app: &App, containers: &Collection) -> String {
     series::write(&mut out);
     let gauge = |out: &mut Text, name: &str, help: &str, value: usize| {
         out.family(name, "gauge", help);
-        out.sample(name, &[], value);
+        out.sample(name, &[], value as f64);
     };
     let hub = &app.streams;
     let help = "WebSocket stream subscribers now.";
@@ -70,7 +70,7 @@ fn build_info(out: &mut Text) {
         ("docker_api", api.as_str()),
         ("arch", std::env::consts::ARCH),
     ];
-    out.sample(name, &labels, 1);
+    out.sample(name, &labels, 1.0);
 }
 
 /// Start time, CPU seconds and resident memory, under the names every
@@ -84,7 +84,7 @@ fn process(out: &mut Text) {
             "gauge",
             "Start time of the process since the Unix epoch.",
         );
-        out.sample(name, &[], started);
+        out.sample(name, &[], *started);
     }
     if let Some(ticks) = read_proc("/proc/self/stat").as_deref().and_then(cpu_ticks) {
         let name = "process_cpu_seconds_total";
@@ -98,7 +98,7 @@ fn process(out: &mut Text) {
     if let Some(kib) = read_proc("/proc/self/status").as_deref().and_then(rss_kib) {
         let name = "process_resident_memory_bytes";
         out.family(name, "gauge", "Resident memory size in bytes.");
-        out.sample(name, &[], kib * 1024);
+        out.sample(name, &[], (kib * 1024) as f64);
     }
 }
 

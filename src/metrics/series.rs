@@ -98,7 +98,7 @@ pub fn write(out: &mut Text) {
             let n = n.load(Relaxed);
             if n > 0 {
                 let status = (i + 100).to_string();
-                out.sample(name, &[("class", class), ("status", &status)], n);
+                out.sample(name, &[("class", class), ("status", &status)], n as f64);
             }
         }
     }
@@ -116,13 +116,13 @@ pub fn write(out: &mut Text) {
     for ((tool, _), counts) in TOOL_OPS.iter().zip(&TOOL_CALLS) {
         for (outcome, n) in TOOL_OUTCOMES.iter().zip(counts) {
             let labels = [("tool", *tool), ("outcome", *outcome)];
-            out.sample(name, &labels, n.load(Relaxed));
+            out.sample(name, &labels, n.load(Relaxed) as f64);
         }
     }
     let name = "docker_agent_auth_failures_total";
     out.family(name, "counter", "Credentials refused, by kind.");
     for ((credential, _), n) in CREDENTIALS.iter().zip(&AUTH_FAILURES) {
-        out.sample(name, &[("credential", credential)], n.load(Relaxed));
+        out.sample(name, &[("credential", credential)], n.load(Relaxed) as f64);
     }
     let name = "docker_agent_docker_request_duration_seconds";
     out.family(name, "histogram", "Time to the Docker daemon's answer.");
@@ -134,7 +134,7 @@ pub fn write(out: &mut Text) {
         "Docker calls that failed: daemon unreachable or 5xx.",
     );
     for (kind, n) in DOCKER_ERRORS.iter().zip(&DOCKER_FAILURES) {
-        out.sample(name, &[("kind", kind)], n.load(Relaxed));
+        out.sample(name, &[("kind", kind)], n.load(Relaxed) as f64);
     }
 }
 

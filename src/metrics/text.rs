@@ -5,7 +5,7 @@
 //! `_count`.
 
 use super::histogram::Histogram;
-use std::fmt::{Display, Write};
+use std::fmt::Write;
 
 /// The media type of the exposition.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -22,7 +22,7 @@ impl Text {
     }
 
     /// One sample of the current family.
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) {
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
         self.0.push_str(name);
         if !labels.is_empty() {
             self.0.push('{');
@@ -47,11 +47,15 @@ impl Text {
         for (le, n) in super::histogram::BOUNDS.iter().zip(counts) {
             cumulative += n;
             let le = le.to_string();
-            self.sample(&bucket, &[labels, &[("le", &le)]].concat(), cumulative);
+            self.sample(
+                &bucket,
+                &[labels, &[("le", &le)]].concat(),
+                cumulative as f64,
+            );
         }
-        self.sample(&bucket, &[labels, &[("le", "+Inf")]].concat(), count);
+        self.sample(&bucket, &[labels, &[("le", "+Inf")]].concat(), count as f64);
         self.sample(&format!("{name}_sum"), labels, sum);
-        self.sample(&format!("{name}_count"), labels, count);
+        self.sample(&format!("{name}_count"), labels, count as f64);
     }
 
     pub fn finish(self) -> String {
@@ -79,7 +83,11 @@ mod tests {
     fn label_values_and_help_are_escaped() {
         let mut t = Text::default();
         t.family("x_total", "counter", "A \\ help\nline");
-        t.sample("x_total", &[("name", "a\"b\\c\nd"), ("id", "/docker/1")], 3);
+        t.sample(
+            "x_total",
+            &[("name", "a\"b\\c\nd"), ("id", "/docker/1")],
+            3.0,
+        );
         assert_eq!(
             t.finish(),
             "# HELP x_total A \\\\ help\\nline\n# TYPE x_total counter\n\

@@ -1,7 +1,7 @@
 //! Figures of every running in-scope container for `/metrics`, gathered
 //! at most once per `METRICS_CACHE_SECONDS`: one container list, then one
-//! `stats?stream=false&one-shot=true` call per container, [`CONCURRENT`] at
-//! a time. Concurrent scrapes wait for the collection under way and share
+//! `stats?stream=false&one-shot=true` call per container, 8 at a time (8
+//! workers taking the next container in turn). Concurrent scrapes wait for the collection under way and share
 //! it, so a scrape costs N Docker calls at most once per interval, whatever
 //! the number of scrapers. At most [`MAX_CONTAINERS`] containers are
 //! collected, which bounds the memory one collection holds.
@@ -12,12 +12,10 @@ use super::stats::{block_bytes, inactive_file};
 use crate::docker::{models, path};
 use crate::error::Error;
 use crate::policy::{Caller, Op};
-use futures_util::StreamExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Stats calls in flight at once during a collection.
-pub const CONCURRENT: usize = 8;
 /// Most containers one collection holds.
 pub const MAX_CONTAINERS: usize = 1000;
 
@@ -112,11 +110,21 @@ impl Service {
             .collect();
         let over = in_scope.len().saturating_sub(MAX_CONTAINERS);
         in_scope.truncate(MAX_CONTAINERS);
-        let calls: Vec<_> = in_scope.iter().map(|c| self.sample_of(c)).collect();
-        let found: Vec<Option<Sample>> = futures_util::stream::iter(calls)
-            .buffer_unordered(CONCURRENT)
-            .collect()
-            .await;
+        let next = AtomicUsize::new(0);
+        let worker = || self.sample_some(&in_scope, &next);
+        let found = tokio::join!(
+            worker(),
+            worker(),
+            worker(),
+            worker(),
+            worker(),
+            worker(),
+            worker(),
+            worker()
+        );
+        let found = [
+            found.0, found.1, found.2, found.3, found.4, found.5, found.6, found.7,
+        ];
         let mut samples: Vec<Sample> = found.into_iter().flatten().collect();
         samples.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Collection {
@@ -131,11 +139,22 @@ impl Service {
 }
 
 impl Service {
-    /// One container's sample; `None` when Docker gives no stats (it stopped meanwhile).
-    async fn sample_of(&self, c: &models::ContainerSummary) -> Option<Sample> {
-        let stats = path::container(&c.id, "/stats?stream=false&one-shot=true");
-        let raw: models::Stats = self.docker.get_json(&stats).await.ok()?;
-        Some(sample(c, &raw))
+    /// One of the 8 workers of a collection: samples the
+    /// containers of `all` whose turn it takes from `next`, one at a time,
+    /// leaving out those Docker gives no stats for (stopped meanwhile).
+    async fn sample_some(
+        &self,
+        all: &[models::ContainerSummary],
+        next: &AtomicUsize,
+    ) -> Vec<Sample> {
+        let mut samples = Vec::new();
+        while let Some(c) = all.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let stats = path::container(&c.id, "/stats?stream=false&one-shot=true");
+            if let Ok(raw) = self.docker.get_json::<models::Stats>(&stats).await {
+                samples.push(sample(c, &raw));
+            }
+        }
+        samples
     }
 }
 
