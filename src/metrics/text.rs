@@ -36,7 +36,7 @@ impl Text {
             }
             self.0.push('}');
         }
-        let _ = writeln!(self.0, " {value}");
+        let _ = writeln!(self.0, " {}", number(value));
     }
 
     /// The samples of one histogram of the current family `name`.
@@ -46,7 +46,7 @@ impl Text {
         let mut cumulative = 0;
         for (le, n) in super::histogram::BOUNDS.iter().zip(counts) {
             cumulative += n;
-            let le = le.to_string();
+            let le = number(*le);
             self.sample(
                 &bucket,
                 &[labels, &[("le", &le)]].concat(),
@@ -60,6 +60,18 @@ impl Text {
 
     pub fn finish(self) -> String {
         self.0
+    }
+}
+
+/// A value as text: whole numbers as integers, others as serde_json writes
+/// them (shortest round trip) — both formatters the binary has already.
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        (value as i64).to_string()
+    } else if value.is_finite() {
+        serde_json::Value::from(value).to_string()
+    } else {
+        "NaN".into()
     }
 }
 
