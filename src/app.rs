@@ -56,8 +56,10 @@ impl App {
         let rl = &config.rate_limit;
         let policy = Arc::new(Policy::new(&config.policy, own));
         let audit = Arc::new(Audit::new(config.audit_log.as_ref()));
+        crate::metrics::mark_start();
+        let service = Service::new(docker, policy.clone(), audit.clone());
         Arc::new(App {
-            service: Service::new(docker, policy.clone(), audit.clone()),
+            service: service.with_metrics_cache(config.metrics.cache),
             policy,
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),

@@ -19,6 +19,7 @@
 //! - [`models`]: the contract's JSON shapes.
 //! - [`auth`]: in-house JWT, login, bearer tokens, constant-time secrets.
 //! - [`audit`]: the audit trail: one JSON record per login, refusal or action.
+//! - [`metrics`]: Prometheus series of the agent and of its containers (`/metrics`).
 //! - [`limit`]: token-bucket rate limiter; [`net`]: client address and trusted proxies.
 //! - [`error`]: the error type and its status/JSON mapping.
 //! - [`logging`]: JSON or coloured log lines; [`clock`]: RFC 3339; [`random`]: ids and secrets.
@@ -37,6 +38,7 @@ pub mod http;
 pub mod limit;
 pub mod logging;
 pub mod mcp;
+pub mod metrics;
 pub mod models;
 pub mod net;
 pub mod policy;

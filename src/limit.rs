@@ -62,6 +62,18 @@ pub enum Class {
     Overall,
 }
 
+impl Class {
+    /// Its name, as the request series label it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Login => "login",
+            Class::Action => "action",
+            Class::Read => "read",
+            Class::Overall => "overall",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Rule {
     capacity: f64,

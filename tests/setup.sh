@@ -7,6 +7,7 @@
 # qemu by tests/agent/arm.rs), and the
 # official MCP Python SDK (the independent client of the MCP interop test),
 # Debian's chromium and chromium-driver (the dashboard's browser tests),
+# Debian's prometheus (the metrics test scrapes the agent with it),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
@@ -39,6 +40,18 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   echo "setup: installing ${need_packages[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+# Prometheus scrapes the agent in the metrics test; without its
+# recommended exporters, and no service is started.
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing prometheus; install it (needs root and apt-get)" >&2
+    exit 1
+  fi
+  echo "setup: installing prometheus"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -235,6 +235,75 @@ async fn container_list(table: &mut Table) {
     }
 }
 
+/// Running containers the scrape cost is measured with.
+const SCRAPED: usize = 100;
+const METRICS_TOKEN: &str = "bench-metrics-0123456789abcdef";
+
+/// The daemon's pid, to charge it the stats calls a scrape makes.
+fn dockerd_pid() -> Option<u32> {
+    let out = std::process::Command::new("pidof")
+        .arg("dockerd")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `n` scrapes of `/metrics`: time per scrape, and the agent's and the
+/// daemon's CPU time per scrape.
+async fn scrapes(agent: &AgentProcess, n: u32) -> (Duration, Duration, Duration, usize) {
+    let mut conn = tcp(&agent.addr).await;
+    let dockerd = dockerd_pid();
+    let (cpu, daemon) = (agent.cpu(), dockerd.map(cpu_of).unwrap_or_default());
+    let started = Instant::now();
+    let mut size = 0;
+    for _ in 0..n {
+        let (status, bytes) = conn.get("/metrics", Some(METRICS_TOKEN)).await;
+        assert_eq!(status, 200);
+        size = bytes;
+    }
+    let daemon = dockerd
+        .map(cpu_of)
+        .unwrap_or_default()
+        .saturating_sub(daemon);
+    (
+        started.elapsed() / n,
+        (agent.cpu() - cpu) / n,
+        daemon / n,
+        size,
+    )
+}
+
+async fn metrics_scrape(table: &mut Table) {
+    let running: Vec<Container> = (0..SCRAPED)
+        .map(|_| Container::run(&[], &["wait"]))
+        .collect();
+    let rows = [("cold", "0", 5), ("cached", "60", 200)];
+    for (kind, cache, n) in rows {
+        let agent = AgentProcess::start(&[
+            ("METRICS_TOKEN", METRICS_TOKEN),
+            ("METRICS_CACHE_SECONDS", cache),
+        ]);
+        scrapes(&agent, 1).await;
+        let (time, cpu, daemon, size) = scrapes(&agent, n).await;
+        table.row(
+            &format!(
+                "GET /metrics with {} running containers, {kind}",
+                running.len()
+            ),
+            ms(time),
+            format!(
+                "agent CPU {} per scrape, dockerd CPU {} per scrape; {size} bytes; {n} scrapes",
+                ms(cpu),
+                ms(daemon)
+            ),
+        );
+    }
+}
+
 async fn logs_tail(table: &mut Table) {
     let big = Container::run(&["--log-opt", "max-size=200m"], &["lines:1000000"]);
     let _ = std::process::Command::new("docker")
@@ -386,12 +455,13 @@ async fn websocket_logs(table: &mut Table) {
 /// The groups of rows, by the name that selects them on the command line
 /// (`cargo bench --bench agent -- memory healthz` runs only those two; no
 /// names run them all), so a row disturbed by other load can be repeated.
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "sizes",
     "cold-start",
     "memory",
     "healthz",
     "list",
+    "metrics",
     "logs-tail",
     "websocket",
 ];
@@ -403,6 +473,7 @@ async fn run(group: &str, table: &mut Table) {
         "memory" => memory(table).await,
         "healthz" => healthz_throughput(table).await,
         "list" => container_list(table).await,
+        "metrics" => metrics_scrape(table).await,
         "logs-tail" => logs_tail(table).await,
         _ => websocket_logs(table).await,
     }

@@ -118,14 +118,15 @@ impl AgentProcess {
 
     /// User + system CPU time consumed so far.
     pub fn cpu(&self) -> Duration {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        let after_comm = stat.rsplit(')').next().unwrap_or("");
-        let fields: Vec<&str> = after_comm.split_whitespace().collect();
-        let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-            + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        Duration::from_millis(ticks * 10)
+        cpu_of(self.pid())
     }
+}
+
+/// User + system CPU time process `pid` has consumed so far (zero if gone).
+pub fn cpu_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ticks = docker_agent::metrics::cpu_ticks(&stat).unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 impl Drop for AgentProcess {

@@ -126,6 +126,13 @@ pub async fn dispatch(
         Route::Networks => ok(&s.list_networks(c).await?),
         Route::Version => ok(&s.version(c).await?),
         Route::Health => ok(&s.enhanced_health(c).await?),
+        Route::Metrics => {
+            let containers = s.container_metrics(c).await?;
+            body::text(
+                crate::metrics::CONTENT_TYPE,
+                crate::metrics::render(app, &containers),
+            )
+        }
         // Open routes come without a caller, and the pipeline hands MCP
         // routes to `crate::mcp`: none of these gets here.
         Route::Login

@@ -48,6 +48,9 @@ impl Audit {
 
     /// Writes `record` to the log and queues its JSON line for the file.
     pub fn record(&self, record: Record) {
+        if record.result == Outcome::Denied {
+            crate::metrics::series::auth_failure(record.action);
+        }
         with_entry(&record, |entry| {
             if log::log_enabled!(target: TARGET, log::Level::Info) {
                 log::logger().log(entry);

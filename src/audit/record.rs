@@ -107,6 +107,8 @@ pub enum Subject {
     User(String),
     Token(String),
     Mcp,
+    /// A scraper with `METRICS_TOKEN`.
+    Metrics,
     Anonymous,
 }
 
@@ -116,6 +118,7 @@ impl fmt::Display for Subject {
             Subject::User(name) => write!(f, "user:{}", clip(name, MAX_TEXT)),
             Subject::Token(name) => write!(f, "token:{}", clip(name, MAX_TEXT)),
             Subject::Mcp => f.write_str("mcp"),
+            Subject::Metrics => f.write_str("metrics"),
             Subject::Anonymous => f.write_str("anonymous"),
         }
     }

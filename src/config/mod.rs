@@ -13,12 +13,14 @@
 //! the variable.
 
 mod audit;
+mod metrics;
 mod policy;
 mod secrets;
 mod source;
 mod tls;
 
 pub use audit::AuditLog;
+pub use metrics::MetricsConfig;
 pub use policy::PolicyConfig;
 pub use source::{Vars, parse_dotenv, read_text};
 pub use tls::{TlsConfig, TlsSource, is_loopback};
@@ -67,6 +69,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// `AUDIT_LOG`, opened: where the audit trail is also appended.
     pub audit_log: Option<AuditLog>,
+    /// `GET /metrics`: whether it exists, its scraper token, its cache.
+    pub metrics: MetricsConfig,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -168,6 +172,7 @@ impl Config {
             mcp: mcp_section(vars, &mut generated)?,
             policy: policy::section(vars)?,
             audit_log: audit::section(vars)?,
+            metrics: metrics::section(vars)?,
             generated,
         })
     }
@@ -278,9 +283,22 @@ fn secret(
     max: usize,
     generated: &mut Vec<&'static str>,
 ) -> Result<Secret, ConfigError> {
+    if let Some(value) = optional_secret(vars, var, min, max)? {
+        return Ok(value);
+    }
+    generated.push(var.name);
+    Ok(Secret::new(crate::random::token(var.generate)))
+}
+
+/// A configured secret, checked as [`secret`] checks it; `None` when unset.
+fn optional_secret(
+    vars: &Vars,
+    var: SecretVar,
+    min: usize,
+    max: usize,
+) -> Result<Option<Secret>, ConfigError> {
     let Some(value) = secrets::read(vars, var)? else {
-        generated.push(var.name);
-        return Ok(Secret::new(crate::random::token(var.generate)));
+        return Ok(None);
     };
     let chars = value.chars().count();
     if chars < min {
@@ -296,7 +314,7 @@ fn secret(
         ));
     }
     secrets::check_strength(var.name, &value)?;
-    Ok(Secret::new(value))
+    Ok(Some(Secret::new(value)))
 }
 
 fn cors_section(vars: &Vars) -> Result<CorsConfig, ConfigError> {

@@ -1,4 +1,4 @@
-//! The three secrets (`SECRET_KEY`, `API_PASSWORD`, `MCP_API_KEY`): where
+//! The secrets (`SECRET_KEY`, `API_PASSWORD`, `MCP_API_KEY`, `METRICS_TOKEN`): where
 //! they come from and what makes one too weak to start with.
 //!
 //! Each may be given inline or, for Docker and Kubernetes secrets, as a file

@@ -15,6 +15,9 @@
 //! next call, so the agent recovers by itself after a daemon restart; the
 //! connection pool discards dead sockets on its own.
 //!
+//! Every request goes out through one send, which times it and counts its
+//! failures for [`crate::metrics`].
+//!
 //! A call may carry a JSON body, and may ask for Docker's hijacked
 //! connection ([`Docker::hijack`]: `Upgrade: tcp`, answered `101`, then raw
 //! bytes both ways), as exec does.
@@ -211,6 +214,7 @@ impl Docker {
         let req = req
             .body(Full::new(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
+        let started = Instant::now();
         let result = match &self.transport {
             Transport::Unix(c) => c.request(req).await,
             Transport::Tcp(c) => c.request(req).await,
@@ -225,6 +229,8 @@ impl Docker {
             }
         };
         *self.reach.lock().unwrap_or_else(|e| e.into_inner()) = reach;
+        let status = result.as_ref().map(|r| r.status().as_u16());
+        crate::metrics::series::docker_call(started.elapsed(), status);
         result
     }
 

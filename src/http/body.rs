@@ -183,6 +183,14 @@ where
     json_response(status, held.boxed_unsync())
 }
 
+/// `200 OK` with `text` of the media type `content_type`.
+pub fn text(content_type: &'static str, text: String) -> Response<Body> {
+    let mut resp = Response::new(full(text));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
 /// `200 OK` with a JSON body.
 pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response<Body> {
     json(StatusCode::OK, value)

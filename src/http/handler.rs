@@ -24,6 +24,7 @@ use crate::app::App;
 use crate::audit::{self, Action};
 use crate::auth::bearer_token;
 use crate::error::Error;
+use crate::limit::Class;
 use crate::policy::Surface;
 use crate::server::OverClientCap;
 use hyper::body::Incoming;
@@ -47,7 +48,8 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
-    let result = respond(app.clone(), req, client).await;
+    let mut class = "unmatched";
+    let result = respond(app.clone(), req, client, &mut class).await;
     let mut resp = result.unwrap_or_else(|e| error_response(&app, &e));
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         resp.headers_mut()
@@ -63,6 +65,7 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", elapsed.as_secs_f64())) {
         headers.insert("x-process-time", v);
     }
+    crate::metrics::series::request(class, resp.status().as_u16(), elapsed);
     crate::logging::access(
         &id,
         method.as_str(),
@@ -90,6 +93,15 @@ fn refused(app: &App, req: &Request<Incoming>, action: Action, e: &Error) {
         .refused(req.extensions().get(), Surface::Rest, action, e);
 }
 
+/// The caller a bearer `token` names: on `/metrics`, `METRICS_TOKEN` too.
+fn identify(app: &App, route: &Route, token: &str) -> Result<crate::policy::Caller, Error> {
+    let key = app.config.metrics.token.as_ref();
+    match crate::policy::Policy::metrics_caller(key, token) {
+        Some(scraper) if *route == Route::Metrics => Ok(scraper),
+        _ => app.policy.identify(&app.auth, token, Surface::Rest),
+    }
+}
+
 /// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
 fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
     let total: usize = headers
@@ -102,10 +114,12 @@ fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
     Ok(())
 }
 
+/// Answers `req`, naming its route class in `class` once it is routed.
 async fn respond(
     app: Arc<App>,
     req: Request<Incoming>,
     client: IpAddr,
+    class: &mut &'static str,
 ) -> Result<Response<Body>, Error> {
     if let Some(over) = req.extensions().get::<OverClientCap>() {
         return Err(Error::TooManyConnections { limit: over.limit });
@@ -115,6 +129,10 @@ async fn respond(
         return answer;
     }
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
+    if route == Route::Metrics && !app.config.metrics.enabled {
+        return Err(Error::RouteNotFound);
+    }
+    *class = route.class().map_or("open", Class::name);
     if let Some(class) = route.class() {
         app.limiter
             .check(client, class)
@@ -129,7 +147,7 @@ async fn respond(
         Guard::Token => {
             let caller = bearer_token(req.headers())
                 .ok_or(Error::Unauthorized("Not authenticated"))
-                .and_then(|token| app.policy.identify(&app.auth, token, Surface::Rest))
+                .and_then(|token| identify(&app, &route, token))
                 .map(|caller| caller.at(req.extensions().get()))
                 .inspect_err(|e| refused(&app, &req, Action::Token, e))?;
             crate::api::dispatch(&app, route, req, client, Some(caller)).await

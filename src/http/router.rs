@@ -4,7 +4,8 @@
 //! also says which rate-limit class it draws from and which credential
 //! guards it, and which query parameters it takes (any other is refused:
 //! 422, or close 1008 on a stream). The MCP routes exist only when
-//! `MCP_ENABLED`; the dashboard's (`/`, `/ui/…`) answer 404 unless `UI_ENABLED`.
+//! `MCP_ENABLED`; the dashboard's (`/`, `/ui/…`) answer 404 unless `UI_ENABLED`;
+//! `/metrics` only when `METRICS_ENABLED` (the pipeline's check).
 
 use super::query::percent_decode;
 use crate::error::Error;
@@ -20,7 +21,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 35] = [
+pub const ROUTES: [(&str, &str); 36] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -56,6 +57,7 @@ pub const ROUTES: [(&str, &str); 35] = [
     ("GET", "/"),
     ("GET", "/ui/app.js"),
     ("GET", "/ui/app.css"),
+    ("GET", "/metrics"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -117,6 +119,8 @@ pub enum Route {
     ExecWs(String),
     /// A file of the embedded dashboard.
     Ui(Asset),
+    /// `/metrics`: Prometheus' text format; a `read` token or `METRICS_TOKEN`.
+    Metrics,
 }
 
 /// The credential a route demands.
@@ -187,6 +191,7 @@ impl Route {
 pub fn resolve(method: &Method, path: &str, mcp: bool) -> Result<Route, Error> {
     let found = match path.strip_prefix("/mcp") {
         Some(rest) if mcp => match_mcp(rest),
+        _ if matches!(path, "/metrics" | "/metrics/") => Some((Route::Metrics, "GET")),
         _ => match Asset::at(path) {
             Some(asset) => Some((Route::Ui(asset), "GET")),
             None => match_api(method, path),
@@ -457,6 +462,7 @@ mod tests {
             Route::Ui(Asset::Page) => "/",
             Route::Ui(Asset::Script) => "/ui/app.js",
             Route::Ui(Asset::Style) => "/ui/app.css",
+            Route::Metrics => "/metrics",
         }
     }
 
@@ -483,6 +489,23 @@ mod tests {
         assert_eq!(
             (page.class(), page.guard()),
             (Some(Class::Overall), Guard::Open)
+        );
+    }
+
+    #[test]
+    fn metrics_is_a_read_route_outside_the_api_prefix() {
+        assert_eq!(get("/metrics"), Ok(Route::Metrics));
+        assert_eq!(get("/metrics/"), Ok(Route::Metrics));
+        assert_eq!(
+            resolve_post("/metrics"),
+            Err(Error::MethodNotAllowed("GET"))
+        );
+        assert_eq!(get("/metricsx"), Err(Error::RouteNotFound));
+        assert_eq!(get("/api/v1/metrics"), Err(Error::RouteNotFound));
+        let m = Route::Metrics;
+        assert_eq!(
+            (m.class(), m.guard(), m.params()),
+            (Some(Class::Read), Guard::Token, Some(&[][..]))
         );
     }
 

@@ -423,30 +423,37 @@ const EXEC_OUTPUT: &str = r#"{"type": "object", "required": ["exit_code", "stdou
 "truncated": {"type": "boolean", "description": "Output was cut (1 MiB per stream, or to fit this answer)"},
 "timed_out": {"type": "boolean"}}}"#;
 
+/// Every tool and the operation it performs, for the policy (and, by
+/// position, for its call counters in [`crate::metrics`]).
+pub const TOOL_OPS: [(&str, Op); 20] = [
+    ("docker_health", Op::Health),
+    ("docker_version", Op::Version),
+    ("list_containers", Op::ListContainers),
+    ("get_container", Op::Inspect),
+    ("get_container_logs", Op::Logs),
+    ("get_container_stats", Op::Stats),
+    ("list_images", Op::ListImages),
+    ("start_container", Op::Start),
+    ("stop_container", Op::Stop),
+    ("restart_container", Op::Restart),
+    ("pull_image", Op::Pull),
+    ("create_container", Op::Create),
+    ("remove_container", Op::Remove),
+    ("remove_image", Op::RemoveImage),
+    ("pause_container", Op::Pause),
+    ("unpause_container", Op::Unpause),
+    ("kill_container", Op::Kill),
+    ("list_volumes", Op::ListVolumes),
+    ("exec_in_container", Op::Exec),
+    ("list_networks", Op::ListNetworks),
+];
+
 /// The operation a tool performs, for the policy.
 fn op_of(name: &str) -> Op {
-    match name {
-        "docker_health" => Op::Health,
-        "docker_version" => Op::Version,
-        "list_containers" => Op::ListContainers,
-        "get_container" => Op::Inspect,
-        "get_container_logs" => Op::Logs,
-        "get_container_stats" => Op::Stats,
-        "list_images" => Op::ListImages,
-        "start_container" => Op::Start,
-        "stop_container" => Op::Stop,
-        "restart_container" => Op::Restart,
-        "pull_image" => Op::Pull,
-        "create_container" => Op::Create,
-        "remove_container" => Op::Remove,
-        "remove_image" => Op::RemoveImage,
-        "pause_container" => Op::Pause,
-        "unpause_container" => Op::Unpause,
-        "kill_container" => Op::Kill,
-        "list_volumes" => Op::ListVolumes,
-        "exec_in_container" => Op::Exec,
-        _ => Op::ListNetworks,
-    }
+    TOOL_OPS
+        .iter()
+        .find(|(tool, _)| *tool == name)
+        .map_or(Op::ListNetworks, |(_, op)| *op)
 }
 
 /// `tools/list` for `era`, with only the tools whose operation `may`
@@ -729,7 +736,10 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
     log::debug!(tool = name; "mcp tool call");
     let caller = match confirmed(ctx, &tool, args, params).await {
         Ok(caller) => caller,
-        Err(answer) => return Ok(answer),
+        Err(answer) => {
+            crate::metrics::series::tool_call(name, "unconfirmed");
+            return Ok(answer);
+        }
     };
     let ctx = Ctx {
         caller: &caller,
@@ -740,6 +750,8 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
     let result = run(&ctx, name, &Args(args), room, &progress)
         .await
         .unwrap_or_else(|message| failure(&message));
+    let failed = result["isError"] == true;
+    crate::metrics::series::tool_call(name, if failed { "error" } else { "ok" });
     let size = encoded_len(&result);
     if size <= room {
         return Ok(result);
@@ -978,6 +990,19 @@ mod tests {
                 "exec_in_container"
             ]
         );
+    }
+
+    #[test]
+    fn the_operation_table_names_every_tool_once() {
+        let mut names: Vec<String> = definitions()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect();
+        let mut table: Vec<String> = TOOL_OPS.iter().map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        table.sort();
+        table.dedup();
+        assert_eq!(names, table);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum Credential {
     Token([u8; 32]),
     /// `MCP_API_KEY`.
     McpKey,
+    /// `METRICS_TOKEN`, which opens `/metrics` only.
+    MetricsToken,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,7 @@ impl Caller {
             Credential::Login { .. } => Subject::User(self.subject.clone()),
             Credential::Token(_) => Subject::Token(self.subject.clone()),
             Credential::McpKey => Subject::Mcp,
+            Credential::MetricsToken => Subject::Metrics,
         }
     }
 
@@ -65,7 +68,7 @@ impl Caller {
     pub fn expires(&self) -> Option<i64> {
         match self.credential {
             Credential::Login { expires } => Some(expires),
-            Credential::Token(_) | Credential::McpKey => None,
+            Credential::Token(_) | Credential::McpKey | Credential::MetricsToken => None,
         }
     }
 }

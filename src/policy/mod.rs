@@ -14,7 +14,7 @@
 //! - [`images`]: the images that may be created or pulled (`IMAGE_ALLOW`).
 //!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
-//! events, list volumes and networks, and read health; `operate` may also
+//! events, list volumes and networks, read health and scrape metrics; `operate` may also
 //! start, stop, restart, pause, unpause and kill; `admin` may do
 //! everything, including pulling images, creating and removing containers
 //! and images, and operations added later. Running commands in containers
@@ -97,6 +97,8 @@ pub enum Op {
     RemoveImage,
     /// A command run in a container, one-shot or interactive.
     Exec,
+    /// `/metrics`: the figures of every container in scope.
+    Metrics,
 }
 
 impl Op {
@@ -125,6 +127,7 @@ impl Op {
             Op::Remove => "remove",
             Op::RemoveImage => "remove_image",
             Op::Exec => "exec",
+            Op::Metrics => "metrics",
         }
     }
 
@@ -440,6 +443,17 @@ impl Policy {
             });
         }
         self.token_caller(presented, Surface::Mcp)
+    }
+
+    /// The scraper presenting `METRICS_TOKEN` (`key`), with the `read` role.
+    pub fn metrics_caller(key: Option<&Secret>, presented: &str) -> Option<Caller> {
+        key.filter(|k| k.matches(presented)).map(|_| Caller {
+            subject: "metrics".into(),
+            role: Role::Read,
+            surface: Surface::Rest,
+            credential: Credential::MetricsToken,
+            context: None,
+        })
     }
 
     fn token_caller(&self, presented: &str, surface: Surface) -> Option<Caller> {

@@ -9,7 +9,8 @@
 //!   [`kill`]: the signals kill accepts; [`filters`]: the list's filters.
 //! - [`exec`]: commands run in containers, one-shot and interactive.
 //! - [`logs`]: a container's recent log lines.
-//! - [`stats`]: resource figures computed as the Docker CLI does.
+//! - [`stats`]: resource figures computed as the Docker CLI does;
+//!   [`metrics`]: every in-scope container's figures for `/metrics`, cached.
 //! - [`images`]: image list; [`networks`]: volume and network lists.
 //! - [`pull`]: pulling an image, its progress read as Docker sends it.
 //! - [`lifecycle`]: creating and removing containers, removing images;
@@ -28,6 +29,7 @@ mod images;
 pub mod kill;
 mod lifecycle;
 pub mod logs;
+pub mod metrics;
 mod networks;
 pub mod pull;
 pub mod spec;
@@ -51,6 +53,8 @@ pub struct Service {
     log_reads: Arc<Semaphore>,
     /// Where refusals and actions on containers are recorded.
     audit: Arc<Audit>,
+    /// The last collection of container figures for `/metrics`.
+    metrics: metrics::Cache,
 }
 
 impl Service {
@@ -60,7 +64,14 @@ impl Service {
             policy,
             audit,
             log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),
+            metrics: metrics::Cache::default(),
         }
+    }
+
+    /// How long one collection of container figures serves `/metrics`.
+    pub fn with_metrics_cache(mut self, ttl: std::time::Duration) -> Service {
+        self.metrics = metrics::Cache::new(ttl);
+        self
     }
 }
 

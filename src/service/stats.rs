@@ -60,18 +60,37 @@ pub fn cpu_percent(s: &models::Stats) -> f64 {
     }
 }
 
-/// The CLI's memory usage: usage without inactive page cache.
-pub fn memory_used(m: &models::MemoryStats) -> u64 {
-    let usage = m.usage.unwrap_or(0);
-    let stats = m.stats.as_ref();
-    let cache = stats
+/// Inactive page cache: `total_inactive_file` on cgroup v1, `inactive_file` on v2.
+pub fn inactive_file(m: &models::MemoryStats) -> u64 {
+    m.stats
+        .as_ref()
         .and_then(|s| {
             s.get("total_inactive_file")
                 .or_else(|| s.get("inactive_file"))
         })
         .copied()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The CLI's memory usage: usage without inactive page cache.
+pub fn memory_used(m: &models::MemoryStats) -> u64 {
+    let usage = m.usage.unwrap_or(0);
+    let cache = inactive_file(m);
     if cache < usage { usage - cache } else { usage }
+}
+
+/// Bytes of block I/O for `op` (`read` or `write`, either case), summed over devices.
+pub fn block_bytes(s: &models::Stats, op: &str) -> u64 {
+    s.blkio_stats
+        .io_service_bytes_recursive
+        .as_ref()
+        .map_or(0, |entries| {
+            entries
+                .iter()
+                .filter(|e| e.op.eq_ignore_ascii_case(op))
+                .map(|e| e.value)
+                .sum()
+        })
 }
 
 /// All figures of one sample.
@@ -85,18 +104,6 @@ pub fn figures(s: &models::Stats) -> StatsFigures {
     };
     let nets = s.networks.as_ref();
     let net = |f: fn(&models::NetworkStats) -> u64| nets.map_or(0, |n| n.values().map(f).sum());
-    let blk = |op: &str| {
-        s.blkio_stats
-            .io_service_bytes_recursive
-            .as_ref()
-            .map_or(0, |entries| {
-                entries
-                    .iter()
-                    .filter(|e| e.op.eq_ignore_ascii_case(op))
-                    .map(|e| e.value)
-                    .sum()
-            })
-    };
     StatsFigures {
         cpu_percent: cpu_percent(s),
         memory_usage,
@@ -104,8 +111,8 @@ pub fn figures(s: &models::Stats) -> StatsFigures {
         memory_percent,
         network_rx: net(|n| n.rx_bytes),
         network_tx: net(|n| n.tx_bytes),
-        block_read: blk("read"),
-        block_write: blk("write"),
+        block_read: block_bytes(s, "read"),
+        block_write: block_bytes(s, "write"),
     }
 }
 

@@ -245,6 +245,8 @@ pub struct Hub<K: Hash + Eq + Clone + Send + 'static> {
     total: AtomicUsize,
     /// Upstreams running now, shared and own (Docker follows open).
     upstreams: AtomicUsize,
+    /// Subscriptions held now.
+    subscribers: AtomicUsize,
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
@@ -254,6 +256,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
             next_id: AtomicU64::new(0),
             total: AtomicUsize::new(0),
             upstreams: AtomicUsize::new(0),
+            subscribers: AtomicUsize::new(0),
         })
     }
 
@@ -302,6 +305,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
             whole
         };
         drop(topics);
+        self.subscribers.fetch_add(1, Ordering::Relaxed);
         if fresh {
             self.start(&topic, None);
         } else if !joined {
@@ -351,12 +355,18 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
         self.upstreams.load(Ordering::Relaxed)
     }
 
+    /// Subscriptions held now, on shared topics or their own.
+    pub fn subscriber_count(&self) -> usize {
+        self.subscribers.load(Ordering::Relaxed)
+    }
+
     /// Encoded bytes queued for all subscribers.
     pub fn queued_bytes(&self) -> usize {
         self.total.load(Ordering::Relaxed)
     }
 
     fn leave(&self, sub: &Arc<Sub<K>>) {
+        self.subscribers.fetch_sub(1, Ordering::Relaxed);
         loop {
             let topic = lock(&sub.topic).clone();
             let mut topics = lock(&self.topics);

@@ -19,6 +19,7 @@ mod lifecycle;
 mod lossless;
 mod mcp;
 mod memory;
+mod metrics;
 mod pipeline;
 mod policy;
 mod portainer;

@@ -96,6 +96,8 @@ enum Row {
     Create,
     /// Removes an image: images are the host's (a missing one is 404).
     ImageRemoval,
+    /// Prometheus metrics: series of the containers in scope only.
+    Metrics,
 }
 
 fn row(method: &str, path: &str) -> Row {
@@ -119,6 +121,7 @@ fn row(method: &str, path: &str) -> Row {
         "/" | "/ui/app.js" | "/ui/app.css" => Row::Open,
         "/api/v1/images/pull" => Row::Pull,
         "/mcp" | "/mcp/sse" | "/mcp/messages/" => Row::Mcp,
+        "/metrics" => Row::Metrics,
         _ => panic!("no row for {method} {path}: say how the container scope applies to it"),
     }
 }
@@ -456,6 +459,13 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
                 )
                 .await;
                 assert_eq!(r.status, 404, "{:?}", r.body);
+            }
+            Row::Metrics => {
+                let text = String::from_utf8_lossy(&call(&s, method, path).await.body).to_string();
+                let series = |c: &Container| format!("name=\"{}\"", c.name);
+                assert!(text.contains(&series(&s.inside)), "{text}");
+                assert!(!text.contains(&series(&s.outside)), "{text}");
+                assert!(!text.contains(&s.outside.id), "{text}");
             }
         }
         walked.push(kind);

@@ -442,6 +442,8 @@ fn query_values(keys: &Keys) -> Vec<Case> {
         case("all=maybe", get("/api/v1/containers/?all=maybe"), Invalid("bool_parsing")),
         case("unknown parameter on the list", get("/api/v1/containers/?bogus=1"), Invalid("extra_forbidden")),
         case("token in the query of a REST route", get("/api/v1/images/?token=x"), Invalid("extra_forbidden")),
+        case("unknown parameter on /metrics", get("/metrics?name=web"), Invalid("extra_forbidden")),
+        case("token in the query of /metrics", get("/metrics/?token=x"), Invalid("extra_forbidden")),
         case("status filter not a state", get("/api/v1/containers/?status=up"), Invalid("enum")),
         case("label filter without a key", get("/api/v1/containers/?label=%3Dx"), Invalid("value_error")),
         case("name filter of 300 characters", get(&format!("/api/v1/containers/?name={long}")), Invalid("too_long")),
