@@ -8,6 +8,7 @@
 
 mod exec;
 mod login;
+mod openapi;
 mod pull;
 
 use crate::app::App;
@@ -48,6 +49,7 @@ pub async fn dispatch(
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
+            Route::OpenApi => Ok(openapi::document()),
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
@@ -125,6 +127,7 @@ pub async fn dispatch(
         // routes to `crate::mcp`: none of these gets here.
         Route::Login
         | Route::Healthz
+        | Route::OpenApi
         | Route::LogsWs(_)
         | Route::StatsWs(_)
         | Route::EventsWs

@@ -19,7 +19,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 32] = [
+pub const ROUTES: [(&str, &str); 33] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -52,6 +52,7 @@ pub const ROUTES: [(&str, &str); 32] = [
     ("DELETE", "/api/v1/images/{image}"),
     ("POST", "/api/v1/containers/{id}/exec"),
     ("GET", "/api/v1/exec/ws/{id}"),
+    ("GET", "/api/v1/openapi.json"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -111,6 +112,8 @@ pub enum Route {
     Exec(String),
     /// An interactive command in a container, over WebSocket.
     ExecWs(String),
+    /// The OpenAPI document of the REST API.
+    OpenApi,
 }
 
 /// The credential a route demands.
@@ -167,7 +170,7 @@ impl Route {
 
     pub fn guard(&self) -> Guard {
         match self {
-            Route::Login | Route::Healthz => Guard::Open,
+            Route::Login | Route::Healthz | Route::OpenApi => Guard::Open,
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 Guard::StreamToken
             }
@@ -241,6 +244,7 @@ fn match_api(method: &Method, path: &str) -> Option<(Route, &'static str)> {
         }
         ["version"] => get(Route::Version),
         ["healthz"] => get(Route::Healthz),
+        ["openapi.json"] => get(Route::OpenApi),
         ["health"] => get(Route::Health),
         ["logs", "ws", id] => get(Route::LogsWs(id.to_string())),
         ["stats", "ws", id] => get(Route::StatsWs(id.to_string())),
@@ -395,6 +399,10 @@ mod tests {
         assert_eq!(Route::Healthz.class(), None);
         assert_eq!(Route::Login.guard(), Guard::Open);
         assert_eq!(Route::Healthz.guard(), Guard::Open);
+        assert_eq!(
+            (Route::OpenApi.class(), Route::OpenApi.guard()),
+            (Some(Class::Read), Guard::Open)
+        );
         assert_eq!(Route::Health.guard(), Guard::Token);
         assert_eq!(Route::AuthCheck.guard(), Guard::Token);
         assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
@@ -444,6 +452,7 @@ mod tests {
             Route::RemoveImage(_) => "/api/v1/images/{image}",
             Route::Exec(_) => "/api/v1/containers/{id}/exec",
             Route::ExecWs(_) => "/api/v1/exec/ws/{id}",
+            Route::OpenApi => "/api/v1/openapi.json",
         }
     }
 

@@ -17,6 +17,7 @@ mod lifecycle;
 mod lossless;
 mod mcp;
 mod memory;
+mod openapi;
 mod pipeline;
 mod policy;
 mod portainer;

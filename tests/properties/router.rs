@@ -95,6 +95,7 @@ fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
         (Method::DELETE, one("images/{id}"), Route::RemoveImage(id())),
         (Method::GET, api("volumes"), Route::Volumes),
         (Method::GET, api("networks"), Route::Networks),
+        (Method::GET, api("openapi.json"), Route::OpenApi),
     ]
 }
 
