@@ -51,7 +51,7 @@ token=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
 
 status=0
 schemathesis --config-file "$here/schemathesis.toml" run "$base/api/v1/openapi.json" \
-  --checks all --max-examples "$examples" --seed "${FUZZ_SEED:-1}" \
+  --max-examples "$examples" --seed "${FUZZ_SEED:-1}" \
   --exclude-path '/api/v1/images/{image}' \
   --header "Authorization: Bearer $token" \
   --report-dir "$work/report" --no-color || status=$?
