@@ -60,9 +60,14 @@ unit:
 	$(CARGO) test --lib
 
 ## The property tests (tests/properties/) with 100,000 cases each instead of
-## the few hundred `make test` runs; release build, no Docker needed.
+## the few hundred `make test` runs (release build, no Docker needed), then
+## schemathesis against a live agent, driven by its OpenAPI document
+## (tests/fuzz_api.sh; FUZZ_EXAMPLES per operation, default 50).
 fuzz:
 	PROPTEST_CASES=100000 $(CARGO) test --release --test properties
+	@bash tests/setup.sh
+	$(CARGO) build
+	bash tests/fuzz_api.sh
 
 ## The load-and-soak test for 60 s instead of the 20 s `make test` runs, against
 ## the static release binary; prints its figures.

@@ -8,6 +8,7 @@
 # official MCP Python SDK (the independent client of the MCP interop test),
 # Debian's chromium and chromium-driver (the dashboard's browser tests),
 # Debian's prometheus (the metrics test scrapes the agent with it),
+# the OpenAPI validator, jsonschema and schemathesis (tests/requirements.txt),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
@@ -55,8 +56,8 @@ if ! command -v prometheus >/dev/null 2>&1; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
-if ! python3 -c 'import mcp, yaml' >/dev/null 2>&1; then
-  echo "setup: installing the MCP Python SDK (tests/requirements.txt)"
+if ! python3 -c 'import mcp, yaml, openapi_spec_validator, jsonschema, schemathesis' >/dev/null 2>&1; then
+  echo "setup: installing the MCP Python SDK, the OpenAPI tools and schemathesis (tests/requirements.txt)"
   pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$here/requirements.txt")
   "${pip[@]}" || "${pip[@]}" --break-system-packages ||
     { echo "setup: cannot install tests/requirements.txt with pip" >&2; exit 1; }

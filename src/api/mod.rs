@@ -8,6 +8,7 @@
 
 mod exec;
 mod login;
+mod openapi;
 mod pull;
 
 use crate::app::App;
@@ -50,6 +51,7 @@ pub async fn dispatch(
             Route::Healthz => Ok(ok(&s.health().await)),
             Route::Ui(asset) if app.config.server.ui_enabled => Ok(crate::ui::serve(asset)),
             Route::Ui(_) => Err(Error::RouteNotFound),
+            Route::OpenApi => Ok(openapi::document()),
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
             }
@@ -137,6 +139,7 @@ pub async fn dispatch(
         // routes to `crate::mcp`: none of these gets here.
         Route::Login
         | Route::Healthz
+        | Route::OpenApi
         | Route::LogsWs(_)
         | Route::StatsWs(_)
         | Route::EventsWs

@@ -21,7 +21,7 @@ pub const API_V1: &str = "/api/v1";
 /// walks row by row. A new route belongs here too (a unit test below checks
 /// that each row resolves to the route it names). Pause, unpause and kill
 /// come before start, so a walk of the table leaves a container running.
-pub const ROUTES: [(&str, &str); 36] = [
+pub const ROUTES: [(&str, &str); 37] = [
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/auth/check"),
     ("GET", "/api/v1/containers/"),
@@ -58,6 +58,7 @@ pub const ROUTES: [(&str, &str); 36] = [
     ("GET", "/ui/app.js"),
     ("GET", "/ui/app.css"),
     ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
 ];
 
 /// The events stream's query parameters: the token, then the filters
@@ -121,6 +122,8 @@ pub enum Route {
     Ui(Asset),
     /// `/metrics`: Prometheus' text format; a `read` token or `METRICS_TOKEN`.
     Metrics,
+    /// The OpenAPI document of the REST API.
+    OpenApi,
 }
 
 /// The credential a route demands.
@@ -177,7 +180,7 @@ impl Route {
 
     pub fn guard(&self) -> Guard {
         match self {
-            Route::Login | Route::Healthz | Route::Ui(_) => Guard::Open,
+            Route::Login | Route::Healthz | Route::Ui(_) | Route::OpenApi => Guard::Open,
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 Guard::StreamToken
             }
@@ -255,6 +258,7 @@ fn match_api(method: &Method, path: &str) -> Option<(Route, &'static str)> {
         }
         ["version"] => get(Route::Version),
         ["healthz"] => get(Route::Healthz),
+        ["openapi.json"] => get(Route::OpenApi),
         ["health"] => get(Route::Health),
         ["logs", "ws", id] => get(Route::LogsWs(id.to_string())),
         ["stats", "ws", id] => get(Route::StatsWs(id.to_string())),
@@ -410,6 +414,10 @@ mod tests {
         assert_eq!(Route::Healthz.class(), None);
         assert_eq!(Route::Login.guard(), Guard::Open);
         assert_eq!(Route::Healthz.guard(), Guard::Open);
+        assert_eq!(
+            (Route::OpenApi.class(), Route::OpenApi.guard()),
+            (Some(Class::Read), Guard::Open)
+        );
         assert_eq!(Route::Health.guard(), Guard::Token);
         assert_eq!(Route::AuthCheck.guard(), Guard::Token);
         assert_eq!(Route::EventsWs.guard(), Guard::StreamToken);
@@ -463,6 +471,7 @@ mod tests {
             Route::Ui(Asset::Script) => "/ui/app.js",
             Route::Ui(Asset::Style) => "/ui/app.css",
             Route::Metrics => "/metrics",
+            Route::OpenApi => "/api/v1/openapi.json",
         }
     }
 

@@ -20,6 +20,7 @@ mod lossless;
 mod mcp;
 mod memory;
 mod metrics;
+mod openapi;
 mod pipeline;
 mod policy;
 mod portainer;

@@ -117,7 +117,7 @@ fn row(method: &str, path: &str) -> Row {
         "/api/v1/events/ws" => Row::Events,
         "/api/v1/auth/check" | "/api/v1/images/" | "/api/v1/version" => Row::Unscoped,
         "/api/v1/volumes/" | "/api/v1/networks/" => Row::Unscoped,
-        "/api/v1/auth/login" | "/api/v1/healthz" => Row::Open,
+        "/api/v1/auth/login" | "/api/v1/healthz" | "/api/v1/openapi.json" => Row::Open,
         "/" | "/ui/app.js" | "/ui/app.css" => Row::Open,
         "/api/v1/images/pull" => Row::Pull,
         "/mcp" | "/mcp/sse" | "/mcp/messages/" => Row::Mcp,

@@ -97,6 +97,7 @@ fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
         (Method::GET, api("volumes"), Route::Volumes),
         (Method::GET, api("networks"), Route::Networks),
         (Method::GET, "/metrics".into(), Route::Metrics),
+        (Method::GET, api("openapi.json"), Route::OpenApi),
     ]
 }
 
