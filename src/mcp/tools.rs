@@ -3,10 +3,12 @@
 //! `structuredContent`; then `pull_image`, `create_container`,
 //! `remove_container` and `remove_image`, whose arguments are the REST
 //! body's and query's; then pause, unpause and kill, and the volume and
-//! network lists ([`MORE_TOOLS`]); then `exec_in_container` (listed only
+//! network lists; then `exec_in_container` (listed only
 //! where the policy allows exec: `EXEC_ENABLED`, `admin`). Every tool calls
 //! the same service method as the matching REST route. `get_container`
 //! shows environment values as `<redacted>` unless `MCP_REDACT_ENV=false`.
+//! The definitions are JSON text (`tools.json`), which the tests hold to
+//! the code: arguments, defaults and limits.
 //!
 //! A tool that fails — unknown container, a missing or wrongly typed
 //! argument, a Docker error, a rate limit — answers with `isError: true`
@@ -36,7 +38,7 @@ use crate::models::{ContainerDetail, ContainerLogs, ExecResult};
 use crate::policy::Op;
 use crate::service::STOP_TIMEOUT;
 use crate::service::exec::request::ExecRequest;
-use crate::service::filters::{ContainerFilters, STATUSES};
+use crate::service::filters::ContainerFilters;
 use crate::service::kill;
 use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 use crate::service::pull::{PullRequest, Step};
@@ -48,380 +50,15 @@ const MAX_TOOL_LOG_BYTES: i64 = MAX_LOG_BYTES as i64;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-fn object(properties: Value, required: &[&str]) -> Value {
-    json!({"type": "object", "properties": properties, "required": required})
-}
-
-fn container_id_arg() -> Value {
-    json!({"type": "string", "description": "Container ID or name"})
-}
-
-fn annotations(read_only: bool, destructive: bool, idempotent: bool) -> Value {
-    json!({"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": false})
-}
-
-fn nullable(t: &str) -> Value {
-    json!({"type": [t, "null"]})
-}
-
-fn action_output() -> Value {
-    object(
-        json!({"container_id": {"type": "string"}, "status": {"type": "string"}, "message": {"type": "string"}}),
-        &["container_id", "status", "message"],
-    )
-}
-
-fn health_output() -> Value {
-    let mut props = json!({"status": {"type": "string", "enum": ["ok", "degraded"]}, "docker_connected": {"type": "boolean"}});
-    for s in ["docker_version", "api_version", "os", "arch", "error"] {
-        props[s] = nullable("string");
-    }
-    for i in [
-        "containers_running",
-        "containers_total",
-        "images_total",
-        "memory_total",
-        "cpus",
-    ] {
-        props[i] = nullable("integer");
-    }
-    object(props, &["status", "docker_connected"])
-}
-
-fn containers_output() -> Value {
-    let summary = object(
-        json!({
-            "id": {"type": "string"}, "name": {"type": "string"}, "image": {"type": "string"},
-            "status": {"type": "string"}, "state": {"type": "string"}, "created": {"type": "integer"},
-            "ports": {"type": "array", "items": {"type": "object"}}
-        }),
-        &["id", "name", "image", "status", "state", "created"],
-    );
-    object(
-        json!({"containers": {"type": "array", "items": summary}, "total": {"type": "integer"}}),
-        &["containers", "total"],
-    )
-}
-
-fn detail_output() -> Value {
-    let mut props = json!({"created": {"type": "integer"}, "state": {"type": "object"}, "config": {"type": "object"},
-        "host_config": {"type": "object"}, "mounts": {"type": "array"}, "networks": {"type": "object"}, "ports": {"type": "array"}});
-    for s in ["id", "short_id", "name", "image", "image_id", "status"] {
-        props[s] = json!({"type": "string"});
-    }
-    object(
-        props,
-        &[
-            "id",
-            "short_id",
-            "name",
-            "image",
-            "image_id",
-            "created",
-            "status",
-            "state",
-            "config",
-            "host_config",
-            "mounts",
-            "networks",
-            "ports",
-        ],
-    )
-}
-
-fn stats_output() -> Value {
-    let mut props = json!({"container_id": {"type": "string"}, "cpu_percent": {"type": "number"}, "memory_percent": {"type": "number"}});
-    for i in [
-        "memory_usage",
-        "memory_limit",
-        "network_rx",
-        "network_tx",
-        "block_read",
-        "block_write",
-    ] {
-        props[i] = json!({"type": "integer"});
-    }
-    object(
-        props,
-        &[
-            "container_id",
-            "cpu_percent",
-            "memory_usage",
-            "memory_limit",
-            "memory_percent",
-        ],
-    )
-}
-
-fn images_output() -> Value {
-    let image = object(
-        json!({"id": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}, "size": {"type": "integer"}, "created": {"type": "integer"}}),
-        &["id"],
-    );
-    object(
-        json!({"images": {"type": "array", "items": image}, "total": {"type": "integer"}}),
-        &["images", "total"],
-    )
-}
-
-/// `pull_image`, whole (its schemas are the REST body's and summary's).
-const PULL_IMAGE: &str = r#"{"name": "pull_image", "title": "Pull image",
-"description": "Pull an image from its registry (Docker Hub unless the image names another) and report how it went. Give the tag in image or tag (default latest), and auth for a private registry.",
-"inputSchema": {"type": "object", "required": ["image"], "additionalProperties": false, "properties": {
-  "image": {"type": "string", "description": "Image reference: alpine, alpine:3.20, ghcr.io/acme/app@sha256:..."},
-  "tag": {"type": "string", "description": "Tag, when image has none (default: latest)"},
-  "auth": {"type": "object", "description": "Registry credentials: username and password, or identitytoken", "additionalProperties": false, "properties": {
-    "username": {"type": "string"}, "password": {"type": "string"}, "identitytoken": {"type": "string"}, "serveraddress": {"type": "string"}}}}},
-"outputSchema": {"type": "object", "required": ["image", "status"], "properties": {
-  "image": {"type": "string"}, "id": {"type": ["string", "null"]}, "digest": {"type": ["string", "null"]},
-  "status": {"type": "string", "enum": ["pulled", "up to date"]}, "error": {"type": "null"}}},
-"annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}}"#;
-/// `create_container`'s arguments: the REST create body, field for field.
-const CREATE_INPUT: &str = r#"{"type":"object","required":["image"],"additionalProperties":false,"properties":{
-"image":{"type":"string","description":"Image reference; it must be on the host already (never pulled implicitly)"},
-"name":{"type":"string","description":"Container name"},
-"cmd":{"type":"array","items":{"type":"string"},"description":"Command (the image's default when absent)"},
-"entrypoint":{"type":"array","items":{"type":"string"}},
-"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Environment, NAME: value"},
-"labels":{"type":"object","additionalProperties":{"type":"string"}},
-"ports":{"type":"array","items":{"type":"string"},"description":"As docker run -p: 8080, 18080:8080, 127.0.0.1:18080:8080/udp"},
-"restart_policy":{"type":"string","description":"no, always, unless-stopped, on-failure or on-failure:N"},
-"memory_limit":{"type":["integer","string"],"description":"Bytes, or a string such as 256m or 1g"},
-"cpu_shares":{"type":"integer","minimum":0,"maximum":262144},
-"start":{"type":"boolean","default":false,"description":"Start it once created (docker run); default false (docker create)"},
-"privileged":{"type":"boolean","description":"Refused unless the operator set ALLOW_HOST_ACCESS"},
-"network_mode":{"type":"string","description":"bridge, none or a network name; host and container:<name> need ALLOW_HOST_ACCESS"},
-"pid_mode":{"type":"string"},"ipc_mode":{"type":"string"},"uts_mode":{"type":"string"},
-"binds":{"type":"array","items":{"type":"string"},"description":"As docker run -v: source:/destination[:ro]; host paths only under ALLOW_BIND_MOUNTS_FROM"},
-"devices":{"type":"array","items":{"type":"string"}},"cap_add":{"type":"array","items":{"type":"string"}},
-"security_opt":{"type":"array","items":{"type":"string"},"description":"no-new-privileges; others need ALLOW_HOST_ACCESS"}}}"#;
-
-const REMOVE_CONTAINER_INPUT: &str = r#"{"type":"object","required":["container_id"],"properties":{
-"container_id":{"type":"string","description":"Container ID or name"},
-"force":{"type":"boolean","default":false,"description":"Kill and remove a running container"},
-"volumes":{"type":"boolean","default":false,"description":"Also remove its anonymous volumes"}}}"#;
-
-const REMOVE_IMAGE_INPUT: &str = r#"{"type":"object","required":["image"],"properties":{
-"image":{"type":"string","description":"Image reference or id"},
-"force":{"type":"boolean","default":false,"description":"Also remove it from under stopped containers, or untag an image with several tags"}}}"#;
-
-const REMOVE_IMAGE_OUTPUT: &str = r#"{"type":"object","required":["image","status","message","untagged","deleted"],"properties":{
-"image":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},
-"untagged":{"type":"array","items":{"type":"string"}},"deleted":{"type":"array","items":{"type":"string"}}}}"#;
-
-/// A schema written as JSON text (checked by the tests).
-fn schema(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_default()
-}
+/// Every tool's definition (name, title, description, input and output
+/// schemas, annotations), one a line, in a stable order: the original's ten,
+/// then the tools added since. JSON text rather than code, for its size.
+const TOOLS: &str = include_str!("tools.json");
 
 /// The tool list, in a stable order (the original's, then the tools added since).
 pub fn definitions() -> Vec<Value> {
-    let one_container = || {
-        object(
-            json!({"container_id": container_id_arg()}),
-            &["container_id"],
-        )
-    };
-    let read = || annotations(true, false, true);
-    let tool = |name: &str,
-                title: &str,
-                description: &str,
-                input: Value,
-                output: Value,
-                hints: Value| {
-        json!({"name": name, "title": title, "description": description, "inputSchema": input, "outputSchema": output, "annotations": hints})
-    };
-    let mut tools = vec![
-        tool(
-            "docker_health",
-            "Docker health",
-            "Get Docker daemon health status and system information including container counts, memory, and CPU info",
-            object(json!({}), &[]),
-            health_output(),
-            read(),
-        ),
-        tool(
-            "docker_version",
-            "Docker version",
-            "Get Docker version information",
-            object(json!({}), &[]),
-            object(
-                json!({"api_version": {"type": "string"}, "docker_version": {"type": "string"}, "os": {"type": "string"}, "arch": {"type": "string"}}),
-                &["api_version", "docker_version", "os", "arch"],
-            ),
-            read(),
-        ),
-        tool(
-            "list_containers",
-            "List containers",
-            "List all Docker containers with their status, image, and port information",
-            object(
-                json!({"all": {"type": "boolean", "description": "Include stopped containers (default: true)", "default": true},
-                    "label": {"type": ["string", "array"], "items": {"type": "string"}, "description": "Only containers with these labels (key or key=value)"},
-                    "name": {"type": "string", "description": "Only containers whose name contains this"},
-                    "status": {"type": ["string", "array"], "items": {"type": "string", "enum": STATUSES}, "description": "Only containers in these states"}}),
-                &[],
-            ),
-            containers_output(),
-            read(),
-        ),
-        tool(
-            "get_container",
-            "Container details",
-            "Get detailed information about a specific container including config, state, mounts, and networks",
-            one_container(),
-            detail_output(),
-            read(),
-        ),
-        tool(
-            "get_container_logs",
-            "Container logs",
-            "Get logs from a specific container",
-            object(
-                json!({"container_id": container_id_arg(), "tail": {"type": "integer", "description": "Number of lines to return from the end (default: 100)", "default": 100, "minimum": 1, "maximum": 10000},
-                    "since": {"type": ["string", "integer"], "description": "Only lines from this time on: Unix seconds or RFC 3339"},
-                    "until": {"type": ["string", "integer"], "description": "Only lines before this time: Unix seconds or RFC 3339"},
-                    "contains": {"type": "string", "description": "Only the lines (among the tail) containing this text, case-sensitive"},
-                    "max_bytes": {"type": "integer", "description": "Most bytes of log text returned, the newest kept (default: 65536)", "default": DEFAULT_LOG_BYTES, "minimum": 1, "maximum": MAX_TOOL_LOG_BYTES}}),
-                &["container_id"],
-            ),
-            object(
-                json!({"container_id": {"type": "string"}, "logs": {"type": "string"}, "tail": {"type": "integer"}, "truncated": {"type": "boolean", "description": "Older lines were left out to fit the answer's size limit"}}),
-                &["container_id", "logs", "tail"],
-            ),
-            read(),
-        ),
-        tool(
-            "get_container_stats",
-            "Container stats",
-            "Get resource usage statistics (CPU, memory, network, block I/O) for a container",
-            one_container(),
-            stats_output(),
-            read(),
-        ),
-        tool(
-            "list_images",
-            "List images",
-            "List all Docker images with their tags and sizes",
-            object(json!({}), &[]),
-            images_output(),
-            read(),
-        ),
-        tool(
-            "start_container",
-            "Start container",
-            "Start a stopped container",
-            one_container(),
-            action_output(),
-            annotations(false, false, true),
-        ),
-        tool(
-            "stop_container",
-            "Stop container",
-            "Stop a running container",
-            object(
-                json!({"container_id": container_id_arg(), "timeout": {"type": "integer", "description": "Seconds to wait before killing the container (default: 10)", "default": 10, "minimum": 0, "maximum": 300}}),
-                &["container_id"],
-            ),
-            action_output(),
-            annotations(false, true, true),
-        ),
-        tool(
-            "restart_container",
-            "Restart container",
-            "Restart a container",
-            object(
-                json!({"container_id": container_id_arg(), "timeout": {"type": "integer", "description": "Timeout in seconds before killing the container (default: 10)", "default": 10, "minimum": 0, "maximum": 300}}),
-                &["container_id"],
-            ),
-            action_output(),
-            annotations(false, true, false),
-        ),
-        serde_json::from_str(PULL_IMAGE).unwrap_or_default(),
-        tool(
-            "create_container",
-            "Create container",
-            "Create a container from an image on the host, optionally starting it",
-            schema(CREATE_INPUT),
-            detail_output(),
-            annotations(false, false, false),
-        ),
-        tool(
-            "remove_container",
-            "Remove container",
-            "Remove a container (force to remove a running one)",
-            schema(REMOVE_CONTAINER_INPUT),
-            action_output(),
-            annotations(false, true, true),
-        ),
-        tool(
-            "remove_image",
-            "Remove image",
-            "Remove an image from the host (refused while a container uses it)",
-            schema(REMOVE_IMAGE_INPUT),
-            schema(REMOVE_IMAGE_OUTPUT),
-            annotations(false, true, true),
-        ),
-    ];
-    let mut more: Vec<Value> = serde_json::from_str(MORE_TOOLS).unwrap_or_default();
-    for t in &mut more {
-        if t["outputSchema"].is_null() {
-            t["outputSchema"] = action_output();
-        }
-        t["annotations"]["openWorldHint"] = false.into();
-    }
-    tools.extend(more);
-    tools.push(tool(
-        "exec_in_container",
-        "Run a command in a container",
-        "Run a command in a running container and return its exit code and output (at most 1 MiB per stream). The command is an argv array run as is, without a shell; it is killed at its timeout.",
-        serde_json::from_str(EXEC_INPUT).unwrap_or_default(),
-        serde_json::from_str(EXEC_OUTPUT).unwrap_or_default(),
-        annotations(false, true, false),
-    ));
-    tools
+    serde_json::from_str(TOOLS).unwrap_or_default()
 }
-
-/// Pause, unpause, kill and the volume and network lists, as JSON text
-/// (the actions' `outputSchema` is [`action_output`]).
-const MORE_TOOLS: &str = r#"[
-{"name": "pause_container", "title": "Pause container", "description": "Pause (freeze) all processes of a running container",
- "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"}}, "required": ["container_id"]},
- "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}},
-{"name": "unpause_container", "title": "Unpause container", "description": "Resume the processes of a paused container",
- "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"}}, "required": ["container_id"]},
- "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false}},
-{"name": "kill_container", "title": "Kill container", "description": "Send a signal to a running container's main process (default SIGKILL, which stops it at once)",
- "inputSchema": {"type": "object", "properties": {"container_id": {"type": "string", "description": "Container ID or name"},
-   "signal": {"type": ["string", "integer"], "description": "Signal name (SIGKILL, KILL, SIGHUP...) or number 1-64 (default: SIGKILL)", "default": "SIGKILL"}}, "required": ["container_id"]},
- "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": false}},
-{"name": "list_volumes", "title": "List volumes", "description": "List Docker volumes with their driver, mountpoint, scope, creation time and labels",
- "inputSchema": {"type": "object", "properties": {}, "required": []},
- "outputSchema": {"type": "object", "required": ["volumes", "total"], "properties": {"total": {"type": "integer"}, "volumes": {"type": "array", "items": {"type": "object",
-   "required": ["name", "driver", "mountpoint", "scope", "created", "labels"], "properties": {"name": {"type": "string"}, "driver": {"type": "string"},
-   "mountpoint": {"type": "string"}, "scope": {"type": "string"}, "created": {"type": "integer"}, "labels": {"type": "object"}}}}}},
- "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true}},
-{"name": "list_networks", "title": "List networks", "description": "List Docker networks with their short id, driver, scope, creation time and labels",
- "inputSchema": {"type": "object", "properties": {}, "required": []},
- "outputSchema": {"type": "object", "required": ["networks", "total"], "properties": {"total": {"type": "integer"}, "networks": {"type": "array", "items": {"type": "object",
-   "required": ["id", "name", "driver", "scope", "internal", "created", "labels"], "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-   "driver": {"type": "string"}, "scope": {"type": "string"}, "internal": {"type": "boolean"}, "created": {"type": "integer"}, "labels": {"type": "object"}}}}}},
- "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true}}
-]"#;
-
-const EXEC_INPUT: &str = r#"{"type": "object", "required": ["container_id", "cmd"], "properties": {
-"container_id": {"type": "string", "description": "Container ID or name"},
-"cmd": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "The command and its arguments, e.g. [\"ls\", \"-l\", \"/\"]"},
-"env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra environment variables"},
-"workdir": {"type": "string", "description": "Absolute working directory"},
-"user": {"type": "string", "description": "User (name or uid[:gid]) to run as"},
-"timeout": {"type": "integer", "description": "Seconds before the command is killed (default: 30)", "default": 30, "minimum": 1, "maximum": 600}}}"#;
-
-const EXEC_OUTPUT: &str = r#"{"type": "object", "required": ["exit_code", "stdout", "stderr", "truncated", "timed_out"], "properties": {
-"exit_code": {"type": ["integer", "null"], "description": "null when the command was killed at its timeout"},
-"stdout": {"type": "string"}, "stderr": {"type": "string"},
-"truncated": {"type": "boolean", "description": "Output was cut (1 MiB per stream, or to fit this answer)"},
-"timed_out": {"type": "boolean"}}}"#;
 
 /// Every tool and the operation it performs, for the policy (and, by
 /// position, for its call counters in [`crate::metrics`]).
@@ -958,6 +595,28 @@ fn progress_message(p: &crate::models::PullProgress) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_definitions_hold_the_code_s_states_and_defaults() {
+        let tools = definitions();
+        let by_name = |n: &str| tools.iter().find(|t| t["name"] == n).unwrap().clone();
+        let list = by_name("list_containers");
+        let states = &list["inputSchema"]["properties"]["status"]["items"]["enum"];
+        assert_eq!(*states, json!(crate::service::filters::STATUSES));
+        let stop = by_name("stop_container");
+        let timeout = &stop["inputSchema"]["properties"]["timeout"];
+        assert_eq!(timeout["default"], json!(STOP_TIMEOUT));
+        let logs = by_name("get_container_logs");
+        let max = &logs["inputSchema"]["properties"]["max_bytes"];
+        assert_eq!(
+            (&max["default"], &max["maximum"]),
+            (&json!(DEFAULT_LOG_BYTES), &json!(MAX_TOOL_LOG_BYTES))
+        );
+    }
+
+    fn annotations(read_only: bool, destructive: bool, idempotent: bool) -> Value {
+        json!({"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": false})
+    }
 
     #[test]
     fn tools_keep_the_original_names_and_order() {
