@@ -14,8 +14,8 @@
 //! `Connection: close`, so a refused client gives its connection back.
 //! A `503` for an unreachable daemon says why and how to fix it.
 //!
-//! A bug that panics in a handler becomes a JSON 500 for that request
-//! instead of a dropped connection (the panic is caught at this boundary).
+//! Release builds abort on a panic (README, Dependencies): a bug ends the
+//! process, and its restart policy brings it back.
 
 use super::body::{self, Body};
 use super::request_id;
