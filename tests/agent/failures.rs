@@ -37,7 +37,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
     let agent = Agent::start(&[]).await;
     let token = agent.token().await;
     for path in [
-        "/",
+        "/ui/nothing",
         "/api/v2/containers/",
         "/api/v1/nothing",
         "/api/v1/containers/x/frobnicate",
