@@ -6,7 +6,7 @@
 
 use crate::app::App;
 use crate::error::Error;
-use crate::http::body::{self, Body, MAX_REQUEST_BODY, ok};
+use crate::http::body::{self, Body, ok};
 use crate::policy::{Caller, Op};
 use crate::service::exec::request::ExecRequest;
 use hyper::body::Incoming;
@@ -20,7 +20,6 @@ pub async fn exec(
 ) -> Result<Response<Body>, Error> {
     app.service.permit(caller, Op::Exec)?;
     let deadline = app.config.server.header_read_timeout;
-    let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
-    let request = ExecRequest::read(&body::json_object(&bytes)?, "body", &[])?;
+    let request = ExecRequest::read(&body::read_object(req, deadline).await?, "body", &[])?;
     Ok(ok(&app.service.exec(caller, id, &request).await?))
 }

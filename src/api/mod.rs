@@ -49,8 +49,7 @@ pub async fn dispatch(
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
-            Route::Ui(asset) if app.config.server.ui_enabled => Ok(crate::ui::serve(asset)),
-            Route::Ui(_) => Err(Error::RouteNotFound),
+            Route::Ui(asset) => Ok(crate::ui::serve(asset)),
             Route::OpenApi => Ok(openapi::document()),
             Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
                 crate::ws::accept(app, route, req)
@@ -103,8 +102,7 @@ pub async fn dispatch(
         Route::CreateContainer => {
             q.finish()?;
             let deadline = app.config.server.header_read_timeout;
-            let (_, bytes) = body::read_request(req, body::MAX_REQUEST_BODY, deadline).await?;
-            let spec = body::json_object(&bytes)?;
+            let spec = body::read_object(req, deadline).await?;
             body::json(StatusCode::CREATED, &s.create(c, &spec).await?)
         }
         Route::RemoveContainer(id) => {

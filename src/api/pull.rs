@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::error::Error;
-use crate::http::body::{self, Body, MAX_REQUEST_BODY};
+use crate::http::body::{self, Body};
 use crate::policy::Caller;
 use crate::service::pull::PullRequest;
 use http_body_util::{BodyExt, StreamBody};
@@ -22,8 +22,7 @@ pub async fn pull(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
     let deadline = app.config.server.header_read_timeout;
-    let (_, bytes) = body::read_request(req, MAX_REQUEST_BODY, deadline).await?;
-    let request = PullRequest::read(&body::json_object(&bytes)?, "body")?;
+    let request = PullRequest::read(&body::read_object(req, deadline).await?, "body")?;
     let pull = app.service.pull(caller, request).await?;
     let lines = futures_util::stream::unfold(pull, |mut pull| async move {
         let step = pull.next().await?;

@@ -252,6 +252,16 @@ pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::V
     }
 }
 
+/// Reads a request body that must be a JSON object ([`json_object`]), of
+/// at most [`MAX_REQUEST_BODY`] bytes within `deadline`.
+pub async fn read_object(
+    req: Request<Incoming>,
+    deadline: Duration,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let (_, bytes) = read_request(req, MAX_REQUEST_BODY, deadline).await?;
+    json_object(&bytes)
+}
+
 /// Reads a whole request of at most `limit` body bytes within `deadline`:
 /// larger is 413, slower is 408 (a client trickling a body cannot hold a
 /// connection slot forever).

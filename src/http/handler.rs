@@ -103,6 +103,16 @@ fn identify(app: &App, route: &Route, token: &str) -> Result<crate::policy::Call
 }
 
 /// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
+/// Whether a setting turned `route` off (`METRICS_ENABLED`, `UI_ENABLED`):
+/// then it answers as a route that does not exist.
+fn switched_off(app: &App, route: &Route) -> bool {
+    match route {
+        Route::Metrics => !app.config.metrics.enabled,
+        Route::Ui(_) => !app.config.server.ui_enabled,
+        _ => false,
+    }
+}
+
 fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
     let total: usize = headers
         .iter()
@@ -129,7 +139,7 @@ async fn respond(
         return answer;
     }
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
-    if route == Route::Metrics && !app.config.metrics.enabled {
+    if switched_off(&app, &route) {
         return Err(Error::RouteNotFound);
     }
     *class = route.class().map_or("open", Class::name);

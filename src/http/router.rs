@@ -4,8 +4,8 @@
 //! also says which rate-limit class it draws from and which credential
 //! guards it, and which query parameters it takes (any other is refused:
 //! 422, or close 1008 on a stream). The MCP routes exist only when
-//! `MCP_ENABLED`; the dashboard's (`/`, `/ui/…`) answer 404 unless `UI_ENABLED`;
-//! `/metrics` only when `METRICS_ENABLED` (the pipeline's check).
+//! `MCP_ENABLED`; the dashboard's (`/`, `/ui/…`) answer 404 unless
+//! `UI_ENABLED`, and `/metrics` unless `METRICS_ENABLED` (the pipeline's check).
 
 use super::query::percent_decode;
 use crate::error::Error;
