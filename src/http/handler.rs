@@ -14,8 +14,8 @@
 //! `Connection: close`, so a refused client gives its connection back.
 //! A `503` for an unreachable daemon says why and how to fix it.
 //!
-//! Release builds abort on a panic (README, Dependencies): a bug ends the
-//! process, and its restart policy brings it back.
+//! A panic while a request is handled (a bug) fails that request alone: it
+//! is caught here and answered `500`, and the agent goes on serving.
 
 use super::body::{self, Body};
 use super::request_id;
@@ -27,16 +27,23 @@ use crate::error::Error;
 use crate::limit::Class;
 use crate::policy::Surface;
 use crate::server::OverClientCap;
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
 use hyper::{Request, Response, StatusCode};
 use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Most bytes of request header fields (names, values and their `: ` and
 /// line ends) a request may carry.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// In debug builds only, a request carrying this header panics in the
+/// pipeline: how the tests show that a panic is contained.
+#[cfg(debug_assertions)]
+pub const PANIC_TRIGGER: &str = "x-test-panic";
 
 pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
@@ -49,7 +56,13 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
     let mut class = "unmatched";
-    let result = respond(app.clone(), req, client, &mut class).await;
+    let result = AssertUnwindSafe(respond(app.clone(), req, client, &mut class))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            log::error!(request_id = id.as_str(); "a request's handling panicked: answered 500");
+            Err(Error::Internal)
+        });
     let mut resp = result.unwrap_or_else(|e| error_response(&app, &e));
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         resp.headers_mut()
@@ -102,7 +115,6 @@ fn identify(app: &App, route: &Route, token: &str) -> Result<crate::policy::Call
     }
 }
 
-/// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
 /// Whether a setting turned `route` off (`METRICS_ENABLED`, `UI_ENABLED`):
 /// then it answers as a route that does not exist.
 fn switched_off(app: &App, route: &Route) -> bool {
@@ -113,6 +125,7 @@ fn switched_off(app: &App, route: &Route) -> bool {
     }
 }
 
+/// 431 when the header fields add up to more than [`MAX_HEADER_BYTES`].
 fn check_header_size(headers: &hyper::HeaderMap) -> Result<(), Error> {
     let total: usize = headers
         .iter()
@@ -135,6 +148,10 @@ async fn respond(
         return Err(Error::TooManyConnections { limit: over.limit });
     }
     check_header_size(req.headers())?;
+    #[cfg(debug_assertions)]
+    if req.headers().contains_key(PANIC_TRIGGER) {
+        panic!("{PANIC_TRIGGER} asked for a panic");
+    }
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }

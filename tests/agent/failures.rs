@@ -304,3 +304,45 @@ async fn the_open_health_probe_cannot_flood_the_daemon() {
         .count();
     assert!((1..10).contains(&pings), "{pings} pings for 50 probes");
 }
+
+#[tokio::test]
+async fn a_panic_in_one_request_fails_that_request_alone() {
+    let c = Container::create(&[], &["wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut ws = agent
+        .ws(&format!(
+            "/api/v1/events/ws?token={token}&type=container&container={}",
+            c.id
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let auth = format!("Bearer {token}");
+    let headers = [("authorization", auth.as_str()), ("x-test-panic", "1")];
+    let resp = agent
+        .request(Method::GET, "/api/v1/containers/", &headers, b"")
+        .await;
+    assert_eq!(
+        (resp.status, resp.json()),
+        (500, json!({"detail": "Internal server error"}))
+    );
+    assert!(resp.header("x-request-id").is_some());
+
+    let list = agent
+        .get("/api/v1/containers/?all=true", Some(&token))
+        .await;
+    assert_eq!(list.status, 200, "the agent goes on serving");
+    docker(&["start", &c.id]);
+    let event: serde_json::Value = serde_json::from_str(
+        &next_text(&mut ws, std::time::Duration::from_secs(10))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (&event["Action"], &event["id"]),
+        (&json!("start"), &json!(c.id)),
+        "a stream opened before the panic still delivers"
+    );
+}
