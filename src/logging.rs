@@ -3,6 +3,10 @@
 //! for requests `request_id`, `method`, `path`, `status`, `duration_ms`,
 //! `client`), readable lines with `DEBUG=true` (coloured only when stdout
 //! is a terminal and `NO_COLOR` is unset, so files and pipes get plain text).
+//! Every value a readable line shows is escaped ([`escaped`]): a newline, a
+//! terminal escape code or a bidirectional override in a container name or
+//! a request cannot start a second line or repaint the terminal; JSON lines
+//! are escaped by serde_json.
 //! Audit records ([`crate::audit`]) come through here too, at `info` under
 //! the target `audit`, with their fields as key-values.
 //!
@@ -173,18 +177,20 @@ fn pretty(record: &log::Record, color: bool) -> String {
             take(&mut kv, "status"),
         );
         let ms = take(&mut kv, "duration_ms");
-        format!("{m} {p} {} {ms}ms", paint("1", &s))
+        format!(
+            "{} {} {} {ms}ms",
+            escaped(&m),
+            escaped(&p),
+            paint("1", &escaped(&s))
+        )
     } else {
-        record.args().to_string()
+        escaped(&record.args().to_string())
     };
     let extras: Vec<String> = kv
         .iter()
         .map(|(k, v)| {
-            format!(
-                "{}={}",
-                paint("2", k),
-                v.as_str().map_or(v.to_string(), str::to_string)
-            )
+            let v = v.as_str().map_or(v.to_string(), str::to_string);
+            format!("{}={}", paint("2", &escaped(k)), escaped(&v))
         })
         .collect();
     format!(
@@ -197,9 +203,50 @@ fn pretty(record: &log::Record, color: bool) -> String {
     .to_string()
 }
 
+/// `text` with what could forge or hide part of a readable line written
+/// as escapes: control characters (`\n`, `\u{1b}`, ...), bidirectional
+/// overrides and isolates, and the backslash itself, so an escape in the
+/// output always means one in the value.
+pub fn escaped(text: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_debug());
+        } else if bidi(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_lines_escape_what_could_forge_a_line() {
+        let name = "x\n2026-12-06T00:00:00.000Z INFO  audit action=container.create result=ok\u{1b}[2J\u{202e}";
+        let kvs: [(&str, kv::Value); 2] =
+            [("container_name", name.into()), ("a\rb", "c\\n".into())];
+        let r = log::Record::builder()
+            .args(format_args!("audit\nforged"))
+            .level(log::Level::Info)
+            .target("audit")
+            .key_values(&kvs)
+            .build();
+        let line = pretty(&r, false);
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(line.contains("INFO  audit\\nforged "), "{line}");
+        assert!(
+            line.contains("container_name=x\\n2026-12-06T00:00:00.000Z INFO  audit action=container.create result=ok\\u{1b}[2J\\u{202e}"),
+            "{line}"
+        );
+        assert!(line.contains("a\\rb=c\\\\n"), "{line}");
+        assert_eq!(escaped("plain, été"), "plain, été");
+    }
 
     fn record_json(f: impl FnOnce(&mut dyn FnMut(&log::Record))) -> Value {
         let mut out = Value::Null;

@@ -567,3 +567,42 @@ fn sigterm_right_after_listening_stops_gracefully() {
         "{lines:#?}"
     );
 }
+
+#[tokio::test]
+async fn readable_lines_cannot_be_forged_through_a_value() {
+    let dir = temp_dir("forge");
+    let mut process = Process::spawn(&dir, &[("DEBUG", "true"), ("API_PASSWORD", PASSWORD)]);
+    let agent = Agent::at(process.plain_address().parse().unwrap());
+    let token = agent.token().await;
+    let forged = "2026-12-06T00:00:00.000Z INFO  audit action=container.create result=ok";
+    let body = serde_json::json!({"image": image(), "name": format!("x\n{forged}\u{1b}[2J")});
+    let auth = format!("Bearer {token}");
+    let resp = agent
+        .request(
+            hyper::Method::POST,
+            "/api/v1/containers/",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(resp.status, 422, "{:?}", resp.body);
+    process.wait_line("container.create");
+    let (_, lines) = process.terminate();
+    let record = lines
+        .iter()
+        .find(|l| l.contains("action=container.create"))
+        .unwrap();
+    assert!(record.contains("result=refused"), "{record}");
+    assert!(
+        record.contains(r"container_name=x\n2026-12-06T"),
+        "{record}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with(forged)),
+        "a forged line: {lines:#?}"
+    );
+    assert!(!lines.concat().contains('\u{1b}'), "{lines:#?}");
+}
