@@ -52,6 +52,10 @@ pub enum Error {
     TooManyConnections {
         limit: usize,
     },
+    /// The caller already has this many stops and restarts in progress.
+    TooManyActions {
+        limit: usize,
+    },
     BadRequest(String),
     UpgradeRequired,
     Internal,
@@ -138,7 +142,9 @@ impl Error {
             Error::PayloadTooLarge(_) => 413,
             Error::HeadersTooLarge(_) => 431,
             Error::RequestTimeout => 408,
-            Error::TooManyRequests { .. } | Error::TooManyConnections { .. } => 429,
+            Error::TooManyRequests { .. }
+            | Error::TooManyConnections { .. }
+            | Error::TooManyActions { .. } => 429,
             Error::BadRequest(_) => 400,
             Error::UpgradeRequired => 426,
             Error::Internal => 500,
@@ -205,6 +211,10 @@ impl Error {
             Error::TooManyConnections { limit } => format!(
                 "Too many open connections from your address (limit {limit}); close one and retry"
             ),
+            Error::TooManyActions { limit } => format!(
+                "Too many stops and restarts in progress for this credential (limit {limit}); \
+                 wait for one to finish"
+            ),
             Error::BadRequest(m) => m.clone(),
             Error::UpgradeRequired => {
                 "This endpoint speaks WebSocket only; send an Upgrade: websocket request".into()
@@ -219,7 +229,9 @@ impl Error {
             Error::Validation(errors) => {
                 json!({"detail": errors.iter().map(FieldError::to_json).collect::<Vec<_>>()})
             }
-            Error::TooManyRequests { .. } | Error::TooManyConnections { .. } => {
+            Error::TooManyRequests { .. }
+            | Error::TooManyConnections { .. }
+            | Error::TooManyActions { .. } => {
                 json!({"detail": self.message(), "retry_after": self.retry_after()})
             }
             _ => json!({"detail": self.message()}),
@@ -230,7 +242,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::TooManyRequests { retry_after } => Some(*retry_after),
-            Error::TooManyConnections { .. } => Some(1),
+            Error::TooManyConnections { .. } | Error::TooManyActions { .. } => Some(1),
             _ => None,
         }
     }

@@ -6,7 +6,10 @@
 //! connection pool — so no burst of requests opens hundreds of daemon
 //! connections; a call waits for its turn within its own deadline. Health
 //! pings take no turn: concurrent pings share one in flight (see
-//! [`Docker::ping`]), so they add at most one connection.
+//! [`Docker::ping`]), so they add at most one connection. Nor does a call
+//! that Docker answers only after a container's grace period
+//! ([`Docker::post_waiting`]: stop, restart), which would otherwise hold a
+//! turn that reads need for up to minutes; its callers bound those.
 //!
 //! Negotiation asks the unversioned `/version` once and uses the highest
 //! version both sides speak (ours: [`MAX_API`]; never below the daemon's
@@ -341,12 +344,29 @@ impl Docker {
     pub async fn post(&self, path: &str, deadline: Duration) -> Result<StatusCode, DockerError> {
         self.deadline(deadline, async {
             let _turn = self.turn().await?;
-            let resp = self.call(Method::POST, path, NONE).await?;
-            let status = resp.status();
-            drain(resp.into_body(), MAX_ERROR_BODY).await;
-            Ok(status)
+            self.post_bare(path).await
         })
         .await
+    }
+
+    /// POST without a body, answered only once Docker has waited on a
+    /// container (stop, restart: up to their timeout): takes no turn, so
+    /// such waits never hold up other calls. The caller bounds how many run
+    /// (see [`crate::service`]'s waits).
+    pub async fn post_waiting(
+        &self,
+        path: &str,
+        deadline: Duration,
+    ) -> Result<StatusCode, DockerError> {
+        self.deadline(deadline, self.post_bare(path)).await
+    }
+
+    /// POST without a body, its answer's body drained: Docker's status.
+    async fn post_bare(&self, path: &str) -> Result<StatusCode, DockerError> {
+        let resp = self.call(Method::POST, path, NONE).await?;
+        let status = resp.status();
+        drain(resp.into_body(), MAX_ERROR_BODY).await;
+        Ok(status)
     }
 
     /// Sends `method` with a JSON `body` (none when empty) and reads the

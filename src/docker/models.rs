@@ -117,6 +117,10 @@ pub struct HostConfig {
 pub struct Mount {
     #[serde(rename = "Type")]
     pub kind: String,
+    /// A volume's name (`volume` mounts).
+    pub name: String,
+    /// A volume's driver (`volume` mounts).
+    pub driver: String,
     pub source: String,
     pub destination: String,
     pub mode: String,
@@ -164,6 +168,7 @@ pub struct VolumeList {
     pub volumes: Option<Vec<Volume>>,
 }
 
+/// One volume of `GET /volumes`, or `GET /volumes/{name}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Volume {
@@ -173,6 +178,17 @@ pub struct Volume {
     pub created_at: String,
     pub scope: String,
     pub labels: Option<BTreeMap<String, String>>,
+    /// The driver's options (`local`: `type`, `o`, `device`).
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+/// `GET /images/{name}/json`: the image a reference resolves to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ImageInspect {
+    pub id: String,
+    pub repo_tags: Option<Vec<String>>,
+    pub repo_digests: Option<Vec<String>>,
 }
 
 /// One entry of `GET /networks` (a host network, not a container's attachment).

@@ -1,38 +1,69 @@
-//! What a container created through the agent may take from the host.
+//! What a container may take from the host.
 //!
-//! The create body lists what in it reaches outside the container
+//! A create body lists what in it reaches outside the container
 //! ([`HostRequest`]): privileged mode, the host's (or another container's)
 //! namespaces, devices, added capabilities, weakened security options and
-//! bind mounts of host paths. Each is refused with 403 naming the field,
-//! unless `ALLOW_HOST_ACCESS=true`; a bind mount is also allowed when its
-//! host path lies under one of the `ALLOW_BIND_MOUNTS_FROM` directories.
+//! host paths — bind mounts, and named volumes whose driver options bind a
+//! host path or device. Each is refused with 403 naming the field, unless
+//! `ALLOW_HOST_ACCESS=true`; a host path is also allowed when it lies under
+//! one of the `ALLOW_BIND_MOUNTS_FROM` directories.
 //!
-//! A host path is judged as written, component by component (`//` and `.`
-//! collapse; any `..` is refused, since the daemon would resolve it), and,
-//! where the agent sees the path itself (it runs on the host, or the
-//! directory is mounted into its container at the same path), once more
-//! with its symlinks resolved, so a link inside an allowed directory cannot
-//! point the mount elsewhere.
+//! A host path is judged by where it leads, not how it is spelled: resolved
+//! on disk, symlinks and all ([`View::look`]), it must be an existing path
+//! under an allowed directory as the agent sees it. A path that does not
+//! exist is refused (Docker would create it, as root, wherever the links
+//! lead). The agent sees an allowed directory as the host does when it runs
+//! on the host, or when the directory is bind-mounted into the agent's
+//! container at the same path ([`HostAccess::view`]); where it cannot,
+//! paths under it are refused with the mount that fixes it, never judged on
+//! their spelling. Docker then gets the resolved path. The same judgement
+//! is made again before a container with host paths starts, restarts or is
+//! unpaused, so a link swapped in after the create is caught.
 
-use crate::error::Error;
+use crate::error::{Error, clip};
 use std::path::{Component, Path, PathBuf};
 
-/// Something a create body asks of the host.
+/// Something a container asks of the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostRequest {
     /// A field that hands out the host whatever its value (`privileged`,
     /// `network_mode: host`, `devices`, ...).
     Field(&'static str),
-    /// A bind mount of this host path (field `binds`).
-    Bind(String),
+    /// A host path: what asks for it (`'binds'`, or a volume of them), the
+    /// path as given, and where it leads.
+    Path(String, String, Seen),
+}
+
+/// Where a host path leads, as the agent found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// This real path, every symlink resolved.
+    Real(PathBuf),
+    /// Nothing there, as the agent sees it: missing, or a link in it leads
+    /// somewhere the agent cannot see.
+    Missing,
+    /// Under this allowed directory, which the agent cannot see as the
+    /// host does.
+    Unseen(PathBuf),
+    /// Not an absolute path without `..`.
+    Invalid,
 }
 
 /// `ALLOW_HOST_ACCESS` and `ALLOW_BIND_MOUNTS_FROM`.
 #[derive(Debug, Clone, Default)]
 pub struct HostAccess {
     pub allowed: bool,
-    /// Normalised absolute directories.
+    /// Normalised absolute directories, as configured.
     pub bind_prefixes: Vec<PathBuf>,
+}
+
+/// The allowed directories as the agent sees them now.
+#[derive(Debug, Default)]
+pub struct View {
+    /// Real paths of the directories the agent sees as the host does.
+    seen: Vec<PathBuf>,
+    /// Configured directories it cannot see.
+    unseen: Vec<PathBuf>,
 }
 
 /// `path` with `.` and repeated `/` dropped, if it is absolute and has no `..`.
@@ -52,9 +83,56 @@ pub fn normalise(path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
+impl View {
+    /// Where the host path `given` leads.
+    pub fn look(&self, given: &str) -> Seen {
+        let Some(path) = normalise(given) else {
+            return Seen::Invalid;
+        };
+        if let Some(dir) = self.unseen.iter().find(|d| path.starts_with(d)) {
+            return Seen::Unseen(dir.clone());
+        }
+        match std::fs::canonicalize(&path) {
+            Ok(real) => Seen::Real(real),
+            Err(_) => Seen::Missing,
+        }
+    }
+
+    fn holds(&self, real: &Path) -> bool {
+        self.seen.iter().any(|d| real.starts_with(d))
+    }
+}
+
 impl HostAccess {
-    /// The first refusal among `requests`, if any.
-    pub fn vet(&self, requests: &[HostRequest]) -> Result<(), Error> {
+    /// The allowed directories as the agent sees them. `own_binds` are the
+    /// host paths mounted into the agent's container at the same path
+    /// (`None` when the agent runs on the host): a directory is seen when
+    /// it lies within one of them, or on the host, when it exists.
+    pub fn view(&self, own_binds: Option<&[PathBuf]>) -> View {
+        let mut view = View::default();
+        for dir in &self.bind_prefixes {
+            let visible = own_binds.is_none_or(|binds| binds.iter().any(|b| dir.starts_with(b)));
+            match std::fs::canonicalize(dir) {
+                Ok(real) if visible => view.seen.push(real),
+                _ => view.unseen.push(dir.clone()),
+            }
+        }
+        view
+    }
+
+    /// Whether host paths are judged at all (not with `ALLOW_HOST_ACCESS`).
+    pub fn judges_paths(&self) -> bool {
+        !self.allowed
+    }
+
+    /// Whether `path`, as spelled, lies under an allowed directory.
+    pub fn under_allowed(&self, path: &str) -> bool {
+        normalise(path).is_some_and(|p| self.bind_prefixes.iter().any(|d| p.starts_with(d)))
+    }
+
+    /// The first refusal among `requests`, if any; `view` is the allowed
+    /// directories as the agent sees them.
+    pub fn vet(&self, requests: &[HostRequest], view: &View) -> Result<(), Error> {
         if self.allowed {
             return Ok(());
         }
@@ -63,22 +141,37 @@ impl HostAccess {
                 "'{field}' gives the container access to the host and is refused; \
                  an operator can allow it with ALLOW_HOST_ACCESS=true"
             ))),
-            HostRequest::Bind(path) if self.bind_allowed(path) => Ok(()),
-            HostRequest::Bind(path) => Err(Error::Denied(format!(
-                "'binds': the host path '{}' is not under ALLOW_BIND_MOUNTS_FROM ({}); \
-                 an operator can allow it there or with ALLOW_HOST_ACCESS=true",
-                crate::error::clip(path, 128),
-                self.shown_prefixes()
-            ))),
+            HostRequest::Path(field, given, seen) => self.vet_path(field, given, seen, view),
         })
     }
 
-    fn bind_allowed(&self, path: &str) -> bool {
-        let Some(path) = normalise(path) else {
-            return false;
+    fn vet_path(&self, what: &str, given: &str, seen: &Seen, view: &View) -> Result<(), Error> {
+        let shown = clip(given, 128);
+        let allow = "an operator can allow it there or with ALLOW_HOST_ACCESS=true";
+        let why = match seen {
+            Seen::Real(real) if view.holds(real) => return Ok(()),
+            Seen::Real(real) if real.as_os_str() != given => format!(
+                "the host path '{shown}' leads to '{}', which is not under ALLOW_BIND_MOUNTS_FROM ({}); {allow}",
+                clip(&real.display().to_string(), 128),
+                self.shown_prefixes()
+            ),
+            Seen::Unseen(dir) => format!(
+                "the host path '{shown}' is under '{}', which the agent cannot see: it runs in a \
+                 container without that directory mounted at the same path, so it cannot tell \
+                 where links in it lead. Mount it into the agent's container at the same path \
+                 (docker run -v {0}:{0}:ro ...), or allow host access with ALLOW_HOST_ACCESS=true",
+                dir.display()
+            ),
+            Seen::Missing if self.under_allowed(given) => format!(
+                "the host path '{shown}' does not exist (Docker would create it as root), or a \
+                 link in it leads where the agent cannot see; create it first"
+            ),
+            _ => format!(
+                "the host path '{shown}' is not under ALLOW_BIND_MOUNTS_FROM ({}); {allow}",
+                self.shown_prefixes()
+            ),
         };
-        let under = |p: &Path| self.bind_prefixes.iter().any(|pre| p.starts_with(pre));
-        under(&path) && std::fs::canonicalize(&path).map_or(true, |real| under(&real))
+        Err(Error::Denied(format!("{what}: {why}")))
     }
 
     fn shown_prefixes(&self) -> String {
@@ -105,6 +198,21 @@ mod tests {
         }
     }
 
+    /// A fresh directory with `inside/`, a link `escape` to `/etc`, and a
+    /// link `back` to `inside`.
+    fn tree() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("binds-{}", crate::random::token(6)));
+        std::fs::create_dir_all(dir.join("inside")).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.join("escape")).unwrap();
+        std::os::unix::fs::symlink("inside", dir.join("back")).unwrap();
+        dir
+    }
+
+    fn vet(a: &HostAccess, view: &View, path: &str) -> Result<(), Error> {
+        let r = HostRequest::Path("'binds'".into(), path.into(), view.look(path));
+        a.vet(&[r], view)
+    }
+
     #[test]
     fn paths_are_normalised_and_parent_steps_refused() {
         assert_eq!(
@@ -118,56 +226,87 @@ mod tests {
     }
 
     #[test]
-    fn binds_are_allowed_only_under_a_prefix_on_component_boundaries() {
-        let a = access(&["/srv/data"]);
-        for ok in ["/srv/data", "/srv/data/app", "/srv//data/./app"] {
-            assert!(a.vet(&[HostRequest::Bind(ok.into())]).is_ok(), "{ok}");
-        }
-        for bad in [
-            "/srv/database",
-            "/srv",
-            "/etc",
-            "/srv/data/../../etc",
-            "relative",
-        ] {
-            let e = a.vet(&[HostRequest::Bind(bad.into())]).unwrap_err();
-            assert_eq!(e.status(), 403, "{bad}");
+    fn paths_are_judged_where_they_lead() {
+        let dir = tree();
+        let a = access(&[dir.to_str().unwrap()]);
+        let view = a.view(None);
+        let at = |p: &str| dir.join(p).display().to_string();
+        assert!(vet(&a, &view, &at("inside")).is_ok());
+        assert!(
+            vet(&a, &view, &at("back")).is_ok(),
+            "a link that stays inside"
+        );
+        assert_eq!(
+            view.look(&at("back")),
+            Seen::Real(std::fs::canonicalize(dir.join("inside")).unwrap())
+        );
+        let e = vet(&a, &view, &at("escape")).unwrap_err();
+        assert_eq!(e.status(), 403);
+        assert!(e.message().contains("leads to '/etc'"), "{}", e.message());
+        let e = vet(&a, &view, &at("escape/new-dir")).unwrap_err();
+        assert!(e.message().contains("does not exist"), "{}", e.message());
+        let e = vet(&a, &view, &at("inside/missing")).unwrap_err();
+        assert!(e.message().contains("does not exist"), "{}", e.message());
+        for outside in ["/etc", "/tmp", "relative", "/srv/../etc"] {
+            let e = vet(&a, &view, outside).unwrap_err();
             assert!(
-                e.message().contains("ALLOW_BIND_MOUNTS_FROM (/srv/data)"),
-                "{}",
+                e.message().contains("is not under ALLOW_BIND_MOUNTS_FROM"),
+                "{outside}: {}",
                 e.message()
             );
         }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn a_symlink_out_of_an_allowed_directory_is_refused() {
-        let dir = std::env::temp_dir().join(format!("binds-{}", crate::random::token(6)));
-        std::fs::create_dir_all(dir.join("inside")).unwrap();
-        std::os::unix::fs::symlink("/etc", dir.join("escape")).unwrap();
+    fn binds_are_allowed_only_under_a_prefix_on_component_boundaries() {
+        let dir = tree();
+        let sibling = format!("{}-more", dir.display());
+        std::fs::create_dir_all(&sibling).unwrap();
         let a = access(&[dir.to_str().unwrap()]);
-        let bind = |p: &str| HostRequest::Bind(dir.join(p).display().to_string());
-        assert!(a.vet(&[bind("inside")]).is_ok());
-        assert!(a.vet(&[bind("escape")]).is_err(), "the link leads to /etc");
+        let view = a.view(None);
+        assert!(vet(&a, &view, &format!("{}//inside/.", dir.display())).is_ok());
+        let e = vet(&a, &view, &sibling).unwrap_err();
+        assert!(e.message().contains("is not under"), "{}", e.message());
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&sibling).unwrap();
+    }
+
+    #[test]
+    fn a_directory_the_agent_cannot_see_refuses_paths_under_it_with_the_fix() {
+        let dir = tree();
+        let a = access(&[dir.to_str().unwrap()]);
+        let in_container = a.view(Some(&[PathBuf::from("/somewhere/else")]));
+        let e = vet(&a, &in_container, &dir.join("inside").display().to_string()).unwrap_err();
+        let fix = format!("-v {0}:{0}:ro", dir.display());
+        assert!(e.message().contains(&fix), "{}", e.message());
+        let mounted = a.view(Some(std::slice::from_ref(&dir)));
+        assert!(vet(&a, &mounted, &dir.join("inside").display().to_string()).is_ok());
+        let missing = access(&["/no/such/allowed/dir"]);
+        let e = vet(&missing, &missing.view(None), "/no/such/allowed/dir/x").unwrap_err();
+        assert!(e.message().contains("cannot see"), "{}", e.message());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn host_fields_are_refused_by_name_unless_host_access_is_allowed() {
         let a = access(&[]);
-        let e = a.vet(&[HostRequest::Field("privileged")]).unwrap_err();
+        let view = a.view(None);
+        let e = a
+            .vet(&[HostRequest::Field("privileged")], &view)
+            .unwrap_err();
         assert_eq!(e.status(), 403);
         assert!(
             e.message()
                 .starts_with("'privileged' gives the container access to the host")
         );
         assert!(e.message().contains("ALLOW_HOST_ACCESS=true"));
-        assert!(a.vet(&[]).is_ok());
+        assert!(a.vet(&[], &view).is_ok());
         let open = HostAccess { allowed: true, ..a };
         let all = [
             HostRequest::Field("devices"),
-            HostRequest::Bind("/etc".into()),
+            HostRequest::Path("'binds'".into(), "/etc".into(), Seen::Real("/etc".into())),
         ];
-        assert!(open.vet(&all).is_ok());
+        assert!(open.vet(&all, &view).is_ok());
     }
 }

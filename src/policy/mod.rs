@@ -31,7 +31,7 @@ pub mod scope;
 pub mod tokens;
 
 pub use caller::{Caller, Credential, Surface};
-pub use host::{HostAccess, HostRequest};
+pub use host::{HostAccess, HostRequest, Seen, View};
 pub use scope::{Labels, Scope, Sight};
 pub use tokens::TokenSet;
 
@@ -315,10 +315,20 @@ impl Policy {
         }
     }
 
-    /// Whether `IMAGE_ALLOW` allows the image `reference` to be pulled or
-    /// created; else the refusal (403 naming the image and the setting).
+    /// Whether `IMAGE_ALLOW` allows the image `reference` to be pulled;
+    /// else the refusal (403 naming the image and the setting).
     pub fn check_image(&self, reference: &str) -> Result<(), Error> {
-        if images::allowed(&self.image_allow, reference) {
+        self.check_image_named(reference, &[reference])
+    }
+
+    /// Whether `IMAGE_ALLOW` allows a local image the caller named
+    /// `reference`, which Docker resolves to an image known by `names`
+    /// (its tags and digests): judged by what Docker will run, so an image
+    /// id or id prefix is allowed only when the image it means is.
+    pub fn check_image_named(&self, reference: &str, names: &[&str]) -> Result<(), Error> {
+        if self.image_allow.is_empty()
+            || names.iter().any(|n| images::allowed(&self.image_allow, n))
+        {
             return Ok(());
         }
         Err(Error::Denied(format!(
@@ -342,10 +352,50 @@ impl Policy {
         self.scope.sight(event)
     }
 
-    /// Refuses what a container to be created would take from the host
-    /// (403 naming the field), unless `ALLOW_HOST_ACCESS` grants it.
-    pub fn vet_host(&self, requests: &[HostRequest]) -> Result<(), Error> {
-        self.host.vet(requests)
+    /// Refuses what a container would take from the host (403 naming the
+    /// field), unless `ALLOW_HOST_ACCESS` grants it; `view` is the allowed
+    /// directories as the agent sees them.
+    pub fn vet_host(&self, requests: &[HostRequest], view: &View) -> Result<(), Error> {
+        self.host.vet(requests, view)
+    }
+
+    /// The allowed directories as the agent sees them (see [`HostAccess::view`]).
+    pub fn host_view(&self, own_binds: Option<&[PathBuf]>) -> View {
+        self.host.view(own_binds)
+    }
+
+    /// Whether host paths are judged at all (not with `ALLOW_HOST_ACCESS`).
+    pub fn judges_host_paths(&self) -> bool {
+        self.host.judges_paths()
+    }
+
+    /// Whether a host path of a container made elsewhere is the agent's to
+    /// judge before it starts: one under an allowed directory (the ones
+    /// callers can reach through their containers) or any path of a
+    /// container the agent created.
+    pub fn judges_path_of(&self, labels: &dyn Labels, path: &str) -> bool {
+        self.created_here(labels) || self.host.under_allowed(path)
+    }
+
+    /// Whether the agent created what carries `labels`.
+    fn created_here(&self, labels: &dyn Labels) -> bool {
+        labels.label(CREATED_BY) == Some(self.created_by.as_str())
+    }
+
+    /// Whether a volume no container uses may be mounted: any, without a
+    /// scope; with one, only a volume the agent made for its scope (its
+    /// own label and the scope label, and not `EXCLUDE_LABEL`), since an
+    /// unused volume may hold the data of containers outside the scope.
+    pub fn claims_unused_volume(&self, labels: &dyn Labels) -> bool {
+        !self.scope.active() || (self.created_here(labels) && self.scope.admits_labels(labels))
+    }
+
+    /// The labels of a volume the agent makes for a container it creates.
+    pub fn new_volume_labels(&self) -> std::collections::BTreeMap<String, String> {
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert(CREATED_BY.to_string(), self.created_by.clone());
+        labels.extend(self.scope.label.as_ref().map(|l| l.pair()));
+        labels
     }
 
     /// A forced image removal can take an image from under a stopped
@@ -393,6 +443,11 @@ impl Policy {
             )));
         }
         Ok(())
+    }
+
+    /// The container the agent runs in, if it found one.
+    pub fn own_container(&self) -> Option<&str> {
+        self.own.as_deref()
     }
 
     fn is_own(&self, id: &str) -> bool {

@@ -158,6 +158,14 @@ impl Scope {
         chosen && !self.exclude.as_ref().is_some_and(|e| e.matches(labels))
     }
 
+    /// Whether something named by no container glob (a volume) with
+    /// `labels` is in scope: it carries the scope label when one is set,
+    /// and never `EXCLUDE_LABEL`.
+    pub fn admits_labels(&self, labels: &dyn Labels) -> bool {
+        self.label.as_ref().is_none_or(|l| l.matches(labels))
+            && !self.exclude.as_ref().is_some_and(|e| e.matches(labels))
+    }
+
     /// Whether an event (Docker's JSON) may be shown. A container event
     /// carries the container's name and labels in `Actor.Attributes`; one
     /// summarised for its size does not, nor do events of other types

@@ -19,7 +19,7 @@ use crate::policy::{Caller, Decision, Facts, Labels, Op, Sight};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn labels(l: Option<&BTreeMap<String, String>>) -> &dyn Labels {
+pub(super) fn labels(l: Option<&BTreeMap<String, String>>) -> &dyn Labels {
     match l {
         Some(l) => l,
         None => &(),

@@ -133,8 +133,12 @@ impl Service {
         Ok(action(id, status))
     }
 
-    /// Admits `op` on `id`, then POSTs the action to the container's full
-    /// id, allowing Docker `grace` on top of the usual deadline.
+    /// Admits `op` on `id`, judges its host paths again before it starts
+    /// (see [`super::mounts`]), then POSTs the action to the container's
+    /// full id, allowing Docker `grace` on top of the usual deadline. A
+    /// stop or restart, which Docker answers only after the container's
+    /// grace period, takes a place among the bounded waits
+    /// ([`super::waits`]) instead of a Docker call turn.
     async fn act(
         &self,
         caller: &Caller,
@@ -144,13 +148,23 @@ impl Service {
         grace: Duration,
     ) -> Result<(), Error> {
         let c = self.admit(caller, op, id).await?;
-        let deadline = self.docker.timeout() + grace;
-        let done = self
-            .docker
-            .post(&path::container(&c.id, suffix), deadline)
-            .await
-            .map(drop)
-            .map_err(|e| state_conflict(Error::for_container(e, id)));
+        let done = async {
+            if matches!(op, Op::Start | Op::Restart | Op::Unpause) {
+                self.vet_mounts_before_start(&c).await?;
+            }
+            let path = path::container(&c.id, suffix);
+            let deadline = self.docker.timeout() + grace;
+            let sent = if matches!(op, Op::Stop | Op::Restart) {
+                let mut place = self.waits.enter(caller.subject().to_string(), &c.id)?;
+                place.turn().await;
+                self.docker.post_waiting(&path, deadline).await
+            } else {
+                self.docker.post(&path, deadline).await
+            };
+            sent.map(drop)
+                .map_err(|e| state_conflict(Error::for_container(e, id)))
+        }
+        .await;
         self.record_action(caller, op, &c, &done);
         done
     }

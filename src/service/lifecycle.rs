@@ -2,17 +2,20 @@
 //!
 //! A create is admitted by the policy (role `admin`, read-only modes), its
 //! body read into a [`Spec`] (422 for anything outside the documented
-//! fields), and the spec judged by the policy: `IMAGE_ALLOW`, what it asks
-//! of the host, and the labels that keep it in scope. Docker gets the
-//! spec's own JSON and never pulls: a missing image is 404. With `start`,
-//! a container that does not start is removed again, so nothing is left
-//! half-done. Every create and removal, done or refused, is recorded in
-//! the audit trail with the image.
+//! fields), and the spec judged by the policy: `IMAGE_ALLOW` against the
+//! image Docker resolves the reference to (an id or id prefix is judged by
+//! the image it means, and the container made is checked to run that very
+//! image), what it asks of the host and mounts ([`super::mounts`]), and
+//! the labels that keep it in scope. Docker gets the spec's own JSON and
+//! never pulls: a missing image is 404. With `start`, a container that
+//! does not start is removed again, with any volume made for it, so
+//! nothing is left half-done. Every create and removal, done or refused,
+//! is recorded in the audit trail with the image.
 
 use super::Service;
 use super::containers::{action, detail};
 use super::spec::Spec;
-use crate::docker::models::Created;
+use crate::docker::models::{Created, ImageInspect};
 use crate::docker::{DockerError, path};
 use crate::error::Error;
 use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
@@ -73,16 +76,66 @@ impl Service {
     }
 
     async fn create_vetted(&self, body: &Map<String, Value>) -> Result<ContainerDetail, Error> {
-        let spec = Spec::parse(body)?;
-        self.policy.check_image(&spec.image)?;
-        self.policy.vet_host(&spec.host_requests())?;
+        let mut spec = Spec::parse(body)?;
+        let image = self.judge_image(&spec.image).await?;
+        let missing = self.vet_create_mounts(&mut spec).await?;
         let mut labels = spec.labels.clone();
         self.policy.label_new(spec.name.as_deref(), &mut labels)?;
+        let made = self.make_volumes(&missing).await?;
+        let created = self.create_container(&spec, &labels, &image).await;
+        if created.is_err() {
+            self.remove_volumes(&made).await;
+        }
+        let id = created?;
+        if spec.start {
+            if let Err(e) = self.start_or_remove(&id).await {
+                self.remove_volumes(&made).await;
+                return Err(e);
+            }
+        }
+        Ok(detail(self.inspect(&id).await?))
+    }
+
+    /// The image Docker resolves `reference` to (its id), if `IMAGE_ALLOW`
+    /// allows it by one of its tags or digests; 404 when there is none
+    /// (403 first if the reference as written is not allowed either).
+    async fn judge_image(&self, reference: &str) -> Result<String, Error> {
+        let found = self
+            .docker
+            .get_json::<ImageInspect>(&format!("/images/{}/json", path::segment(reference)))
+            .await;
+        match found {
+            Ok(image) => {
+                let tags = image.repo_tags.iter().flatten();
+                let names: Vec<&str> = tags
+                    .chain(image.repo_digests.iter().flatten())
+                    .map(String::as_str)
+                    .collect();
+                self.policy.check_image_named(reference, &names)?;
+                Ok(image.id)
+            }
+            Err(e) if e.is_not_found() => {
+                self.policy.check_image(reference)?;
+                Err(Error::ImageNotFound(reference.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates the container of `spec` with `labels`; its id, once Docker
+    /// made it from the judged `image` (else it is removed again: the
+    /// reference came to mean another image in between).
+    async fn create_container(
+        &self,
+        spec: &Spec,
+        labels: &std::collections::BTreeMap<String, String>,
+        image: &str,
+    ) -> Result<String, Error> {
         let query = spec
             .name
             .as_deref()
             .map_or_else(String::new, |n| path::query(&[("name", n)]));
-        let json = serde_json::to_vec(&spec.docker_body(&labels)).map_err(|_| Error::Internal)?;
+        let json = serde_json::to_vec(&spec.docker_body(labels)).map_err(|_| Error::Internal)?;
         let created: Created = self
             .docker
             .send_json(
@@ -96,10 +149,15 @@ impl Service {
                 e if e.is_not_found() => Error::ImageNotFound(spec.image.clone()),
                 e => docker_said(e, ""),
             })?;
-        if spec.start {
-            self.start_or_remove(&created.id).await?;
+        let made = self.inspect(&created.id).await?;
+        if made.image != image {
+            let _ = self.delete(&path::container(&created.id, "?force=1")).await;
+            return Err(Error::Conflict(format!(
+                "The image '{}' changed while the container was created; nothing was created",
+                crate::error::clip(&spec.image, 128)
+            )));
         }
-        Ok(detail(self.inspect(&created.id).await?))
+        Ok(created.id)
     }
 
     /// Starts a container just created; if it does not start, removes it.

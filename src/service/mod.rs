@@ -14,14 +14,17 @@
 //! - [`images`]: image list; [`networks`]: volume and network lists.
 //! - [`pull`]: pulling an image, its progress read as Docker sends it.
 //! - [`lifecycle`]: creating and removing containers, removing images;
-//!   [`spec`]: the create body, checked, and the Docker JSON made from it.
+//!   [`spec`]: the create body, checked, and the Docker JSON made from it;
+//!   [`mounts`]: host paths and volumes judged by what Docker will mount.
 //! - [`system`]: ping, version, enhanced health.
+//! - [`waits`]: bounds on stops and restarts, which wait on a container.
 //! - [`streams`]: followed logs, stats and events for the WebSocket streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
 
 mod access;
 mod containers;
 pub use containers::STOP_TIMEOUT;
+pub use waits::PER_CALLER as WAITS_PER_CALLER;
 pub mod exec;
 pub mod filters;
 pub mod follow;
@@ -30,12 +33,14 @@ pub mod kill;
 mod lifecycle;
 pub mod logs;
 pub mod metrics;
+mod mounts;
 mod networks;
 pub mod pull;
 pub mod spec;
 pub mod stats;
 pub mod streams;
 mod system;
+mod waits;
 
 use crate::audit::Audit;
 use crate::docker::Docker;
@@ -55,6 +60,11 @@ pub struct Service {
     audit: Arc<Audit>,
     /// The last collection of container figures for `/metrics`.
     metrics: metrics::Cache,
+    /// The host paths mounted into the agent's own container at the same
+    /// path (`None` on the host), found at the first need.
+    own_binds: tokio::sync::OnceCell<Option<Vec<std::path::PathBuf>>>,
+    /// Stops and restarts in progress, bounded per caller and container.
+    waits: waits::Waits,
 }
 
 impl Service {
@@ -65,6 +75,8 @@ impl Service {
             audit,
             log_reads: Arc::new(Semaphore::new(logs::CONCURRENT_READS)),
             metrics: metrics::Cache::default(),
+            own_binds: tokio::sync::OnceCell::new(),
+            waits: waits::Waits::default(),
         }
     }
 

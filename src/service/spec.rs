@@ -5,15 +5,14 @@
 //! Only the documented [`FIELDS`] are read; any other field is a 422
 //! naming it, and Docker's JSON is built from the spec alone, field by
 //! field, so nothing outside the documented set can reach Docker. Fields
-//! that reach outside the container are listed by [`Spec::host_requests`]
-//! for the policy to judge ([`crate::policy::host`]). Problems are
+//! that reach outside the container are listed by [`Spec::host_fields`],
+//! and bind sources are kept apart ([`Bind`]), for the policy to judge
+//! ([`crate::policy::host`]) and the service to resolve. Problems are
 //! collected and reported together in FastAPI's 422 shape.
 
 use crate::error::{Error, FieldError};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-
-use crate::policy::HostRequest;
 
 /// Every field a create body may hold.
 pub const FIELDS: [&str; 20] = [
@@ -61,10 +60,26 @@ pub struct Spec {
     pub pid_mode: Option<String>,
     pub ipc_mode: Option<String>,
     pub uts_mode: Option<String>,
-    pub binds: Vec<String>,
+    pub binds: Vec<Bind>,
     pub devices: Vec<String>,
     pub cap_add: Vec<String>,
     pub security_opt: Vec<String>,
+}
+
+/// One bind as `docker run -v` takes it, its source apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// A host path (absolute) or a volume name.
+    pub source: String,
+    /// `:/destination[:options]`.
+    pub rest: String,
+}
+
+impl Bind {
+    /// Whether the source is a host path rather than a volume name.
+    pub fn is_host_path(&self) -> bool {
+        self.source.starts_with('/')
+    }
 }
 
 /// Reads fields of a body, collecting every problem.
@@ -288,7 +303,7 @@ fn mode(
 
 /// A bind as `docker run -v` takes it: `source:/destination[:options]`,
 /// the source a host path or a volume name.
-fn bind(s: &str) -> Result<String, String> {
+fn bind(s: &str) -> Result<Bind, String> {
     let why = || {
         format!(
             "'{}' is not a bind; write source:/destination[:ro], the source a host path or a volume name",
@@ -304,7 +319,10 @@ fn bind(s: &str) -> Result<String, String> {
     let options_ok = options.is_empty() || options.split(',').all(|o| OPTIONS.contains(&o));
     let source_ok = source.starts_with('/') || docker_name(source);
     if parts.next().is_none() && source_ok && dest.starts_with('/') && options_ok {
-        Ok(s.to_string())
+        Ok(Bind {
+            source: source.to_string(),
+            rest: s[source.len()..].to_string(),
+        })
     } else {
         Err(why())
     }
@@ -404,8 +422,9 @@ impl Spec {
         }
     }
 
-    /// What the spec asks of the host, field by field (see [`crate::policy::host`]).
-    pub fn host_requests(&self) -> Vec<HostRequest> {
+    /// The fields that hand out the host whatever their value (see
+    /// [`crate::policy::host`]); host paths are the binds' to say.
+    pub fn host_fields(&self) -> Vec<&'static str> {
         let outside = |m: &Option<String>| {
             m.as_deref()
                 .is_some_and(|m| m == "host" || m.starts_with("container:"))
@@ -426,14 +445,7 @@ impl Spec {
         ];
         for (field, asked) in fields {
             if asked {
-                asks.push(HostRequest::Field(field));
-            }
-        }
-        for b in &self.binds {
-            if b.starts_with('/') {
-                asks.push(HostRequest::Bind(
-                    b.split(':').next().unwrap_or("").to_string(),
-                ));
+                asks.push(field);
             }
         }
         asks
@@ -504,8 +516,13 @@ impl Spec {
                 set(&mut host, key, json!(m));
             }
         }
+        let binds: Vec<String> = self
+            .binds
+            .iter()
+            .map(|b| format!("{}{}", b.source, b.rest))
+            .collect();
         let lists = [
-            ("Binds", &self.binds),
+            ("Binds", &binds),
             ("CapAdd", &self.cap_add),
             ("SecurityOpt", &self.security_opt),
         ];
@@ -572,7 +589,7 @@ mod tests {
         .unwrap();
         assert!(spec.start);
         assert_eq!(spec.name.as_deref(), Some("web-1"));
-        assert_eq!(spec.host_requests(), []);
+        assert!(spec.host_fields().is_empty());
         let labels = BTreeMap::from([("tier".to_string(), "web".to_string())]);
         assert_eq!(
             spec.docker_body(&labels),
@@ -703,27 +720,32 @@ mod tests {
             "security_opt": ["seccomp=unconfined"], "binds": ["/etc:/host-etc", "vol:/data"]
         }))
         .unwrap();
-        use HostRequest::*;
         assert_eq!(
-            spec.host_requests(),
+            spec.host_fields(),
             [
-                Field("privileged"),
-                Field("network_mode"),
-                Field("pid_mode"),
-                Field("ipc_mode"),
-                Field("uts_mode"),
-                Field("devices"),
-                Field("cap_add"),
-                Field("security_opt"),
-                Bind("/etc".into())
+                "privileged",
+                "network_mode",
+                "pid_mode",
+                "ipc_mode",
+                "uts_mode",
+                "devices",
+                "cap_add",
+                "security_opt",
             ]
         );
+        let sources: Vec<(&str, bool)> = spec
+            .binds
+            .iter()
+            .map(|b| (b.source.as_str(), b.is_host_path()))
+            .collect();
+        assert_eq!(sources, [("/etc", true), ("vol", false)]);
+        assert_eq!(spec.binds[1].rest, ":/data");
         let tame = parse(
             json!({"image": "a", "network_mode": "my-net", "ipc_mode": "private",
                                 "security_opt": ["no-new-privileges:true"]}),
         )
         .unwrap();
-        assert_eq!(tame.host_requests(), []);
+        assert!(tame.host_fields().is_empty());
         let d = device("/dev/fuse");
         assert_eq!(
             d,

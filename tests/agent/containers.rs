@@ -480,3 +480,67 @@ async fn version_and_health_describe_the_daemon() {
     assert!(h["memory_total"].as_i64().unwrap() > 0);
     assert_eq!(h["error"], Value::Null);
 }
+
+#[tokio::test]
+async fn stops_waiting_on_a_slow_container_leave_reads_answering() {
+    let slow = Container::run(&[], &["termdelay:120000", "wait"]);
+    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
+    let token = agent.token().await;
+    let path = format!("/api/v1/containers/{}/stop?timeout=60", slow.id);
+    let mut stops = Vec::new();
+    for n in 0..16 {
+        let (token, path, addr) = (token.clone(), path.clone(), agent.addr);
+        let source = if n % 2 == 0 { "127.0.0.7" } else { "127.0.0.8" };
+        stops.push(tokio::spawn(async move {
+            let mut s = connect_from(source, addr).await;
+            send_on(&mut s, "POST", &path, Some(&token)).await.unwrap()
+        }));
+    }
+    // Every stop is in: either waiting on Docker or turned away.
+    let refused = {
+        let mut refused = Vec::new();
+        while refused.len() < 16 - docker_agent::service::WAITS_PER_CALLER {
+            let i = guarded("a refusal", async {
+                loop {
+                    if let Some(i) = (0..stops.len()).find(|&i| stops[i].is_finished()) {
+                        return i;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            })
+            .await;
+            refused.push(stops.remove(i).await.unwrap());
+        }
+        refused
+    };
+    for r in &refused {
+        assert_eq!(r.status, 429, "{}", r.body);
+        assert!(r.body.contains("Too many stops and restarts"), "{}", r.body);
+    }
+
+    let mut reader = connect_from("127.0.0.9", agent.addr).await;
+    let list = guarded(
+        "the list",
+        send_on(
+            &mut reader,
+            "GET",
+            "/api/v1/containers/?all=true",
+            Some(&token),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains(&slow.name));
+    assert!(
+        stops.iter().all(|s| !s.is_finished()),
+        "the stops are still waiting on the container"
+    );
+
+    docker(&["kill", &slow.id]);
+    for stop in stops {
+        let r = guarded("a stop", stop).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(slow.status(), "exited");
+}

@@ -12,12 +12,12 @@ use hyper::Method;
 use serde_json::{Value, json};
 
 /// The test label, as a create body's `labels` carries it.
-fn test_labels() -> Value {
+pub(crate) fn test_labels() -> Value {
     json!({ LABEL: "1" })
 }
 
 /// A create body for the test image with `extra` fields and a fresh name.
-fn body(extra: Value) -> (String, Value) {
+pub(crate) fn body(extra: Value) -> (String, Value) {
     let name = unique_name("made");
     let mut b = json!({"image": image(), "name": name, "labels": test_labels(), "cmd": ["wait"]});
     for (k, v) in extra.as_object().unwrap() {
@@ -26,12 +26,12 @@ fn body(extra: Value) -> (String, Value) {
     (name, b)
 }
 
-fn bearer(token: &str) -> String {
+pub(crate) fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
 /// `POST /api/v1/containers/`; a container it made is removed on drop.
-async fn create(agent: &Agent, token: &str, body: &Value) -> (Resp, Option<Made>) {
+pub(crate) async fn create(agent: &Agent, token: &str, body: &Value) -> (Resp, Option<Made>) {
     let auth = bearer(token);
     let headers = [
         ("authorization", auth.as_str()),
@@ -56,14 +56,14 @@ async fn delete(agent: &Agent, token: &str, path: &str) -> Resp {
         .await
 }
 
-fn detail(resp: &Resp) -> String {
+pub(crate) fn detail(resp: &Resp) -> String {
     resp.json()["detail"]
         .as_str()
         .unwrap_or_default()
         .to_string()
 }
 
-fn inspect(id: &str, format: &str) -> String {
+pub(crate) fn inspect(id: &str, format: &str) -> String {
     docker(&["inspect", "--format", format, id])
 }
 

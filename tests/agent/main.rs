@@ -9,6 +9,7 @@ mod confirm;
 mod containers;
 mod dashboard;
 mod deploy;
+mod escapes;
 mod exec;
 mod failures;
 mod faults;

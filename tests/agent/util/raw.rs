@@ -59,7 +59,19 @@ pub async fn read_response(s: &mut TcpStream) -> Option<Raw> {
 
 /// `GET path` on an open keep-alive connection.
 pub async fn get_on(s: &mut TcpStream, path: &str) -> Option<Raw> {
-    let req = format!("GET {path} HTTP/1.1\r\nhost: agent\r\n\r\n");
+    send_on(s, "GET", path, None).await
+}
+
+/// `method path` with no body, and `Authorization: Bearer token` if given,
+/// on an open keep-alive connection.
+pub async fn send_on(
+    s: &mut TcpStream,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Option<Raw> {
+    let auth = token.map_or_else(String::new, |t| format!("authorization: Bearer {t}\r\n"));
+    let req = format!("{method} {path} HTTP/1.1\r\nhost: agent\r\n{auth}content-length: 0\r\n\r\n");
     s.write_all(req.as_bytes()).await.ok()?;
     read_response(s).await
 }
