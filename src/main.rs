@@ -28,10 +28,13 @@ USAGE:
                             exit 0 if the agent is up and reaches Docker,
                             1 if not, saying why (for HEALTHCHECK and
                             readiness probes)
-    docker-agent token new --name NAME --role read|operate|admin
+    docker-agent token new --name NAME --role read|operate|admin [--marks M]
                             make a scoped API token: prints the token
                             alone on line 1 and the line to add to
-                            API_TOKENS_FILE on line 2
+                            API_TOKENS_FILE on line 2; M restricts it on
+                            every surface: mcp (as the MCP key: MCP_READ_ONLY,
+                            MCP_CONFIRM, MCP_REDACT_ENV), read-only,
+                            confirm=destructive|actions, redact-env
     docker-agent --help     show this help
     docker-agent --version  show the version
 
@@ -173,14 +176,15 @@ fn healthcheck(vars: Vars) -> ExitCode {
 /// its tokens-file line on line 2.
 fn token(args: Vec<String>) -> ExitCode {
     use docker_agent::policy::{Role, tokens};
-    let usage = "usage: docker-agent token new --name NAME --role read|operate|admin";
-    let (mut name, mut role) = (None, None);
+    let usage = "usage: docker-agent token new --name NAME --role read|operate|admin [--marks M]";
+    let (mut name, mut role, mut marks) = (None, None, None);
     let mut rest = args.iter().map(String::as_str);
     let parsed = rest.next() == Some("new")
         && std::iter::from_fn(|| Some((rest.next()?, rest.next()))).all(|(flag, value)| {
             match (flag, value) {
                 ("--name", Some(v)) => name.replace(v).is_none(),
                 ("--role", Some(v)) => role.replace(v).is_none(),
+                ("--marks", Some(v)) => marks.replace(v).is_none(),
                 _ => false,
             }
         });
@@ -196,9 +200,16 @@ fn token(args: Vec<String>) -> ExitCode {
         eprintln!("docker-agent token: role {role:?} is not read, operate or admin");
         return ExitCode::from(2);
     };
+    let marks = match marks.map(tokens::Marks::parse).transpose() {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("docker-agent token: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let token = tokens::generate();
     println!("{token}");
-    println!("{}", tokens::line(name, role, &token));
+    println!("{}", tokens::marked_line(name, role, &token, marks));
     ExitCode::SUCCESS
 }
 

@@ -64,7 +64,7 @@ pub async fn dispatch(
             authenticated: true,
             username: caller.subject.clone(),
             role: caller.role.name(),
-            read_only: app.policy.modes().0,
+            read_only: app.policy.modes().0 || caller.restrictions.read_only,
             can_operate: app.policy.decide(c, Op::Start, None).allowed(),
         }),
         Route::Containers => {

@@ -159,6 +159,13 @@ impl Context {
         self.confirmation = Some(c);
         self
     }
+
+    /// Whether a person said yes to the request.
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmation
+            .as_ref()
+            .is_some_and(|c| c.answer == "accepted")
+    }
 }
 
 /// One record of the audit trail.

@@ -136,14 +136,8 @@ pub struct McpConfig {
     pub enabled: bool,
     pub api_key: Secret,
     pub debug: bool,
-    /// `MCP_REDACT_ENV`: environment values in `get_container` are
-    /// replaced by `<redacted>` on MCP (a model's context is no place for
-    /// secrets); REST shows them.
-    pub redact_env: bool,
     /// Items per page of `resources/list` (`MCP_PAGE_SIZE`).
     pub page_size: usize,
-    /// `MCP_CONFIRM`: which tool calls wait for a person's yes.
-    pub confirm: crate::mcp::confirm::Mode,
 }
 
 /// Shortest accepted `API_PASSWORD`, in characters.
@@ -369,19 +363,7 @@ fn mcp_section(vars: &Vars, generated: &mut Vec<&'static str>) -> Result<McpConf
         enabled: vars.bool("MCP_ENABLED", true)?,
         api_key: secret(vars, MCP_API_KEY, 16, usize::MAX, generated)?,
         debug: vars.bool("MCP_DEBUG", false)?,
-        redact_env: vars.bool("MCP_REDACT_ENV", true)?,
         page_size: vars.number("MCP_PAGE_SIZE", 50, 1, 1000)?,
-        confirm: confirm_mode(vars)?,
-    })
-}
-
-fn confirm_mode(vars: &Vars) -> Result<crate::mcp::confirm::Mode, ConfigError> {
-    let value = vars.string("MCP_CONFIRM", "destructive");
-    crate::mcp::confirm::Mode::parse(value.trim()).ok_or_else(|| {
-        ConfigError::new(
-            "MCP_CONFIRM",
-            format!("{value:?} is not a mode; use destructive, actions or off"),
-        )
     })
 }
 
@@ -399,10 +381,6 @@ mod tests {
         assert_eq!(c.generated, ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY"]);
         assert!(c.auth.secret_key.expose().len() >= 32);
         assert!(c.mcp.api_key.expose().len() >= 16);
-        assert!(c.mcp.redact_env, "MCP_REDACT_ENV defaults to true");
-        assert!(!load(&[("MCP_REDACT_ENV", "false")]).unwrap().mcp.redact_env);
-        let bad = load(&[("MCP_REDACT_ENV", "maybe")]).unwrap_err();
-        assert!(bad.to_string().contains("MCP_REDACT_ENV"), "{bad}");
         assert_eq!(c.bind_addr(), "0.0.0.0:9000");
         assert_eq!(c.auth.username, "admin");
         assert_eq!(c.auth.token_ttl, Duration::from_secs(1800));
@@ -415,9 +393,6 @@ mod tests {
         assert_eq!(c.server.max_connections, 2048);
         assert_eq!(c.server.max_connections_per_client, 128);
         assert_eq!(c.server.write_timeout, Duration::from_secs(30));
-        assert_eq!(c.mcp.confirm, crate::mcp::confirm::Mode::Destructive);
-        let actions = load(&[("MCP_CONFIRM", "actions")]).unwrap();
-        assert_eq!(actions.mcp.confirm, crate::mcp::confirm::Mode::Actions);
     }
 
     #[test]

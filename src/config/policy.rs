@@ -1,7 +1,8 @@
 //! Access settings: scoped tokens (`API_TOKENS_FILE`, read here at start so
 //! a bad line stops the start), the roles of the login and the MCP key
 //! (`API_ROLE`, `MCP_ROLE`), container scope (`SCOPE_LABEL`, `SCOPE_NAMES`,
-//! `EXCLUDE_LABEL`), the read-only modes (`READ_ONLY`, `MCP_READ_ONLY`),
+//! `EXCLUDE_LABEL`), the read-only mode (`READ_ONLY`), what the MCP key is
+//! kept from (`MCP_READ_ONLY`, `MCP_CONFIRM`, `MCP_REDACT_ENV`),
 //! the images that may be pulled or created (`IMAGE_ALLOW`), what created
 //! containers may take from the host (`ALLOW_HOST_ACCESS`,
 //! `ALLOW_BIND_MOUNTS_FROM`) and whether commands may be run in containers
@@ -10,7 +11,7 @@
 
 use super::{ConfigError, Vars};
 use crate::policy::scope::{LabelRule, check_glob};
-use crate::policy::{HostAccess, Role, Scope, TokenSet, host, images};
+use crate::policy::{Confirm, HostAccess, Restrictions, Role, Scope, TokenSet, host, images};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -22,7 +23,8 @@ pub struct PolicyConfig {
     pub mcp_role: Role,
     pub scope: Scope,
     pub read_only: bool,
-    pub mcp_read_only: bool,
+    /// What the MCP key (and tokens marked `mcp`) are kept from.
+    pub mcp_key: Restrictions,
     /// `IMAGE_ALLOW` globs (see [`crate::policy::images`]); empty allows all.
     pub image_allow: Vec<String>,
     pub host: HostAccess,
@@ -44,7 +46,11 @@ pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
         mcp_role: role(vars, "MCP_ROLE")?,
         scope: scope(vars)?,
         read_only: vars.bool("READ_ONLY", false)?,
-        mcp_read_only: vars.bool("MCP_READ_ONLY", false)?,
+        mcp_key: Restrictions {
+            read_only: vars.bool("MCP_READ_ONLY", false)?,
+            confirm: confirm(vars)?,
+            redact_env: vars.bool("MCP_REDACT_ENV", true)?,
+        },
         image_allow: image_allow(vars)?,
         host: host_access(vars)?,
         created_by: vars.string("APP_NAME", "Docker Agent"),
@@ -68,6 +74,16 @@ fn host_access(vars: &Vars) -> Result<HostAccess, ConfigError> {
     Ok(HostAccess {
         allowed: vars.bool("ALLOW_HOST_ACCESS", false)?,
         bind_prefixes,
+    })
+}
+
+fn confirm(vars: &Vars) -> Result<Confirm, ConfigError> {
+    let value = vars.string("MCP_CONFIRM", "destructive");
+    Confirm::parse(value.trim()).ok_or_else(|| {
+        ConfigError::new(
+            "MCP_CONFIRM",
+            format!("{value:?} is not a mode; use destructive, actions or off"),
+        )
     })
 }
 
@@ -121,7 +137,9 @@ mod tests {
     fn defaults_leave_everything_open_to_admins() {
         let c = load(&[]).unwrap();
         assert_eq!((c.login_role, c.mcp_role), (Role::Admin, Role::Admin));
-        assert!(!c.scope.active() && !c.read_only && !c.mcp_read_only);
+        assert!(!c.scope.active() && !c.read_only && !c.mcp_key.read_only);
+        assert_eq!(c.mcp_key.confirm, Confirm::Destructive);
+        assert!(c.mcp_key.redact_env, "MCP_REDACT_ENV defaults to true");
         assert!(!c.host.allowed && c.host.bind_prefixes.is_empty());
         assert!(!c.exec_enabled, "exec is off unless asked for");
         assert!(c.tokens.is_empty() && c.tokens_file.is_none());
@@ -153,7 +171,10 @@ mod tests {
         assert_eq!(c.scope.names, ["web-*", "db"]);
         assert_eq!(c.scope.label.unwrap().to_string(), "agent.expose=true");
         assert_eq!(c.scope.exclude.unwrap().to_string(), "private");
-        assert!(c.read_only && c.mcp_read_only && c.exec_enabled);
+        assert!(c.read_only && c.mcp_key.read_only && c.exec_enabled);
+        let other = load(&[("MCP_CONFIRM", "actions"), ("MCP_REDACT_ENV", "false")]).unwrap();
+        assert_eq!(other.mcp_key.confirm, Confirm::Actions);
+        assert!(!other.mcp_key.redact_env);
         assert_eq!(c.image_allow, ["alpine", "127.0.0.1:5000/*"]);
     }
 
@@ -166,6 +187,8 @@ mod tests {
             ("EXCLUDE_LABEL", "a b"),
             ("SCOPE_NAMES", "web/*"),
             ("READ_ONLY", "sometimes"),
+            ("MCP_CONFIRM", "always"),
+            ("MCP_REDACT_ENV", "maybe"),
             ("IMAGE_ALLOW", "alpine, a b"),
             ("EXEC_ENABLED", "maybe"),
             ("API_TOKENS_FILE", "/nonexistent/tokens"),

@@ -306,6 +306,7 @@ mod tests {
             role: crate::policy::Role::Read,
             surface: crate::policy::Surface::Mcp,
             credential: crate::policy::Credential::McpKey,
+            restrictions: Default::default(),
             context: None,
         }
     }

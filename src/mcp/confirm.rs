@@ -1,9 +1,9 @@
-//! `MCP_CONFIRM`: tool calls carried out only once a person said yes,
-//! enforced here rather than left to the client.
-//!
-//! Which calls ([`Mode`]): `destructive` (the default) the tools of
-//! [`DESTRUCTIVE`]; `actions` those and every tool whose operation changes
-//! something ([`crate::policy::Op::mutates`], so new tools follow); `off` none.
+//! A person's yes to a tool call, asked here for a credential that needs
+//! one ([`crate::policy::Confirm`]: `MCP_CONFIRM` for the MCP key, a
+//! token's marks): `destructive` (the MCP key's default) removals and exec,
+//! `actions` those and every operation that changes something. The policy
+//! refuses such a call without the yes on every surface; MCP is where it
+//! can be asked, and the call then runs with its request marked confirmed.
 //!
 //! How, once the container is resolved through the service (an
 //! out-of-scope or missing one is "not found" before anything is asked):
@@ -29,7 +29,7 @@ use super::protocol::{Ctx, Era};
 use crate::audit::{Action, Confirmation, Outcome, Record, Surface};
 use crate::auth::secret::same_digest;
 use crate::error::clip;
-use crate::policy::{Caller, Op};
+use crate::policy::{Caller, Credential, Op};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
@@ -38,8 +38,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Tools confirmed unless `MCP_CONFIRM=off`.
-pub const DESTRUCTIVE: &[&str] = &["remove_container", "remove_image", "exec_in_container"];
 /// How long a question waits for its answer, and a `requestState` lasts.
 pub const WAIT: Duration = Duration::from_secs(300);
 /// Used confirmations remembered at once (until they expire); beyond that
@@ -47,43 +45,6 @@ pub const WAIT: Duration = Duration::from_secs(300);
 pub const MAX_SPENT: usize = 10_000;
 /// The key the input request is filed under.
 const KEY: &str = "confirm";
-
-/// `MCP_CONFIRM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Destructive,
-    Actions,
-    Off,
-}
-
-impl Mode {
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "destructive" => Some(Mode::Destructive),
-            "actions" => Some(Mode::Actions),
-            "off" => Some(Mode::Off),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Destructive => "destructive",
-            Mode::Actions => "actions",
-            Mode::Off => "off",
-        }
-    }
-
-    /// Whether `tool`, whose operation is `op`, waits for a person's yes.
-    pub fn covers(self, tool: &str, op: Op) -> bool {
-        let destructive = DESTRUCTIVE.contains(&tool);
-        match self {
-            Mode::Off => false,
-            Mode::Destructive => destructive,
-            Mode::Actions => destructive || op.mutates(),
-        }
-    }
-}
 
 /// What a confirmation is bound to.
 pub struct Binding<'a> {
@@ -275,7 +236,7 @@ impl Ask<'_> {
 
     /// The tool error for an answer other than yes.
     fn refusal(&self, answer: &str, message: &str) -> String {
-        let mode = self.ctx.app.config.mcp.confirm.name();
+        let mode = self.ctx.caller.restrictions.confirm.name();
         let why = match answer {
             "declined" => "the user declined".to_string(),
             "cancelled" => "the user dismissed the question".to_string(),
@@ -284,13 +245,24 @@ impl Ask<'_> {
                 "too many questions are waiting for this client; answer them first".to_string()
             }
             "gone" => "the client went away before answering".to_string(),
-            "unavailable" => format!(
-                "MCP_CONFIRM={mode} requires a person to confirm {}, and this client cannot ask one \
-                 (it declared no elicitation capability, or does not accept text/event-stream answers). \
-                 Use a client that supports elicitation, or ask the agent's operator to change MCP_CONFIRM \
-                 (destructive, actions or off)",
-                self.tool
-            ),
+            "unavailable" => {
+                let (setting, change) = match self.ctx.caller.credential {
+                    Credential::Token(_) => (
+                        format!("Its marks in API_TOKENS_FILE (confirm={mode})"),
+                        "its marks",
+                    ),
+                    _ => (
+                        format!("MCP_CONFIRM={mode}"),
+                        "MCP_CONFIRM (destructive, actions or off)",
+                    ),
+                };
+                format!(
+                    "{setting} requires a person to confirm {}, and this client cannot ask one \
+                     (it declared no elicitation capability, or does not accept text/event-stream answers). \
+                     Use a client that supports elicitation, or ask the agent's operator to change {change}",
+                    self.tool
+                )
+            }
             invalid => format!("the confirmation {invalid}; call the tool again to be asked anew"),
         };
         format!("Not done: {why}. Nothing was changed. The question was: {message}")
@@ -414,18 +386,6 @@ mod tests {
             subject: "mcp",
             target: "4f1c",
         }
-    }
-
-    #[test]
-    fn modes_cover_what_they_say() {
-        assert!(Mode::Destructive.covers("remove_container", Op::Restart));
-        assert!(!Mode::Destructive.covers("stop_container", Op::Stop));
-        assert!(Mode::Actions.covers("stop_container", Op::Stop));
-        assert!(Mode::Actions.covers("exec_in_container", Op::Inspect));
-        assert!(!Mode::Actions.covers("get_container", Op::Inspect));
-        assert!(!Mode::Off.covers("remove_container", Op::Restart));
-        assert_eq!(Mode::parse("actions"), Some(Mode::Actions));
-        assert_eq!(Mode::parse("yes"), None);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! network lists; then `exec_in_container` (listed only
 //! where the policy allows exec: `EXEC_ENABLED`, `admin`). Every tool calls
 //! the same service method as the matching REST route. `get_container`
-//! shows environment values as `<redacted>` unless `MCP_REDACT_ENV=false`.
+//! shows environment values as `<redacted>` to a credential kept from them
+//! (the MCP key unless `MCP_REDACT_ENV=false`).
 //! The definitions are JSON text (`tools.json`), which the tests hold to
 //! the code: arguments, defaults and limits.
 //!
@@ -229,21 +230,9 @@ pub(super) fn explain(e: &Error) -> String {
 }
 
 /// A container's detail as MCP shows it, in a tool's result, a resource or
-/// a prompt: environment values redacted unless `MCP_REDACT_ENV=false`.
+/// a prompt (environment values redacted for a credential kept from them).
 pub(super) async fn shown_container(ctx: &Ctx<'_>, id: &str) -> Result<ContainerDetail, Error> {
-    let mut detail = ctx.app.service.container(ctx.caller, id).await?;
-    if ctx.app.config.mcp.redact_env {
-        redact(&mut detail.config.env);
-    }
-    Ok(detail)
-}
-
-/// Replaces each `KEY=value` by `KEY=<redacted>`, keeping the names.
-fn redact(env: &mut [String]) {
-    for entry in env {
-        let name = entry.split('=').next().unwrap_or_default();
-        *entry = format!("{name}=<redacted>");
-    }
+    ctx.app.service.container(ctx.caller, id).await
 }
 
 /// Reads the call's arguments; a bad argument is a tool error (isError).
@@ -410,7 +399,7 @@ async fn confirmed(
 ) -> Result<crate::policy::Caller, Value> {
     let name = tool["name"].as_str().unwrap_or_default();
     let op = op_of(name);
-    if !ctx.app.config.mcp.confirm.covers(name, op) {
+    if !ctx.caller.restrictions.confirm.covers(op) {
         return Ok(ctx.caller.clone());
     }
     let title = tool["title"].as_str().unwrap_or(name);
@@ -846,20 +835,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn environment_values_are_redacted_names_kept() {
-        let mut env = vec![
-            "PASSWORD=hunter2".to_string(),
-            "A=b=c".into(),
-            "EMPTY".into(),
-        ];
-        redact(&mut env);
-        assert_eq!(
-            env,
-            ["PASSWORD=<redacted>", "A=<redacted>", "EMPTY=<redacted>"]
-        );
     }
 
     #[test]

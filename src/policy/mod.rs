@@ -13,6 +13,14 @@
 //!   (`ALLOW_HOST_ACCESS`, `ALLOW_BIND_MOUNTS_FROM`);
 //! - [`images`]: the images that may be created or pulled (`IMAGE_ALLOW`).
 //!
+//! What a credential is kept from — changes, acting without a person's
+//! yes, environment values ([`Restrictions`]) — belongs to the credential
+//! and holds on every surface it reaches: the MCP key carries
+//! `MCP_READ_ONLY`, `MCP_CONFIRM` and `MCP_REDACT_ENV`, a scoped token the
+//! marks of its line (`mcp` takes the MCP key's), the login none. A
+//! confirmation only MCP can ask; elsewhere an operation that needs one
+//! is refused.
+//!
 //! Roles: `read` may list, inspect, read logs and stats, follow streams and
 //! events, list volumes and networks, read health and scrape metrics; `operate` may also
 //! start, stop, restart, pause, unpause and kill; `admin` may do
@@ -30,7 +38,7 @@ pub mod reload;
 pub mod scope;
 pub mod tokens;
 
-pub use caller::{Caller, Credential, Surface};
+pub use caller::{Caller, Confirm, Credential, Restrictions, Surface};
 pub use host::{HostAccess, HostRequest, Seen, View};
 pub use scope::{Labels, Scope, Sight};
 pub use tokens::TokenSet;
@@ -184,7 +192,11 @@ pub struct Facts<'a> {
 pub enum Refusal {
     OutOfScope,
     ReadOnly,
-    McpReadOnly,
+    /// The credential is read-only (`MCP_READ_ONLY` for the MCP key, or a
+    /// token's marks).
+    CredentialReadOnly,
+    /// The credential needs a person's yes for this, and none was given.
+    Unconfirmed,
     Role {
         has: Role,
         needs: Role,
@@ -200,11 +212,30 @@ pub struct Decision<'a> {
     pub op: Op,
     pub container: Option<Facts<'a>>,
     pub refusal: Option<Refusal>,
+    /// A scoped token's marks, as its line spells them, when a restriction
+    /// of its own refused it.
+    marks: Option<String>,
 }
 
 impl Decision<'_> {
     pub fn allowed(&self) -> bool {
         self.refusal.is_none()
+    }
+
+    /// Whether it is allowed once a person says yes (what a confirmation
+    /// is asked about, and what MCP lists as callable).
+    pub fn allowed_if_confirmed(&self) -> bool {
+        matches!(self.refusal, None | Some(Refusal::Unconfirmed))
+    }
+
+    /// A token refused by its own restrictions, named with where they come
+    /// from; `None` for the MCP key.
+    fn restricted_by(&self) -> Option<String> {
+        let marks = self.marks.as_deref()?;
+        Some(format!(
+            "The token '{}' (marked {marks} in API_TOKENS_FILE)",
+            crate::error::clip(&self.caller.subject, 64)
+        ))
     }
 
     /// The refusal as every surface reports it; `reference` is the
@@ -217,8 +248,15 @@ impl Decision<'_> {
             Some(Refusal::ReadOnly) => Err(Error::Denied(format!(
                 "The agent is read-only (READ_ONLY=true): '{op}' is refused"
             ))),
-            Some(Refusal::McpReadOnly) => Err(Error::Denied(format!(
-                "MCP is read-only (MCP_READ_ONLY=true): '{op}' is refused"
+            Some(Refusal::CredentialReadOnly) => Err(Error::Denied(match self.restricted_by() {
+                None => format!("MCP is read-only (MCP_READ_ONLY=true): '{op}' is refused"),
+                Some(token) => format!("{token} is read-only: '{op}' is refused"),
+            })),
+            Some(Refusal::Unconfirmed) => Err(Error::Denied(format!(
+                "{} needs a person's yes to '{op}', which only MCP can ask: call the tool from an \
+                 MCP client that supports elicitation",
+                self.restricted_by()
+                    .unwrap_or_else(|| "The MCP key (MCP_CONFIRM)".into())
             ))),
             Some(Refusal::Role { has, needs }) => Err(Error::Denied(format!(
                 "Role '{}' does not allow '{op}': it needs the '{}' role",
@@ -235,7 +273,8 @@ impl Decision<'_> {
 
 pub struct Policy {
     read_only: bool,
-    mcp_read_only: bool,
+    /// What the MCP key (and tokens marked `mcp`) are kept from.
+    mcp_key: Restrictions,
     exec_enabled: bool,
     login_role: Role,
     mcp_role: Role,
@@ -263,7 +302,7 @@ impl Policy {
         }
         Policy {
             read_only: config.read_only,
-            mcp_read_only: config.mcp_read_only,
+            mcp_key: config.mcp_key,
             exec_enabled: config.exec_enabled,
             login_role: config.login_role,
             mcp_role: config.mcp_role,
@@ -281,8 +320,9 @@ impl Policy {
     /// The one place every decision is made: may `caller` do `op` (to
     /// `container`, when it names one)? Scope first, so an out-of-scope
     /// container is refused as missing whatever else holds; then exec
-    /// while it is disabled, the read-only modes, the role, and the agent's
-    /// own container.
+    /// while it is disabled, the read-only mode and the credential's, the
+    /// role, the agent's own container, and last a confirmation the
+    /// credential needs and the request does not carry.
     pub fn decide<'a>(
         &self,
         caller: &'a Caller,
@@ -295,8 +335,8 @@ impl Policy {
             Some(Refusal::ExecDisabled)
         } else if op.mutates() && self.read_only {
             Some(Refusal::ReadOnly)
-        } else if op.mutates() && self.mcp_read_only && caller.surface == Surface::Mcp {
-            Some(Refusal::McpReadOnly)
+        } else if op.mutates() && caller.restrictions.read_only {
+            Some(Refusal::CredentialReadOnly)
         } else if caller.role < op.needs() {
             Some(Refusal::Role {
                 has: caller.role,
@@ -304,14 +344,23 @@ impl Policy {
             })
         } else if op.interrupts() && container.is_some_and(|c| self.is_own(c.id)) {
             Some(Refusal::OwnContainer)
+        } else if caller.restrictions.confirm.covers(op) && !caller.confirmed() {
+            Some(Refusal::Unconfirmed)
         } else {
             None
+        };
+        let marks = match (&caller.credential, refusal) {
+            (Credential::Token(hash), Some(Refusal::CredentialReadOnly | Refusal::Unconfirmed)) => {
+                self.tokens().holding(hash).map(|e| e.marks.spelled())
+            }
+            _ => None,
         };
         Decision {
             caller,
             op,
             container,
             refusal,
+            marks,
         }
     }
 
@@ -482,6 +531,7 @@ impl Policy {
             credential: Credential::Login {
                 expires: claims.exp,
             },
+            restrictions: Restrictions::default(),
             context: None,
         })
     }
@@ -494,6 +544,7 @@ impl Policy {
                 role: self.mcp_role,
                 surface: Surface::Mcp,
                 credential: Credential::McpKey,
+                restrictions: self.mcp_key,
                 context: None,
             });
         }
@@ -507,6 +558,7 @@ impl Policy {
             role: Role::Read,
             surface: Surface::Rest,
             credential: Credential::MetricsToken,
+            restrictions: Restrictions::default(),
             context: None,
         })
     }
@@ -523,6 +575,7 @@ impl Policy {
             role: entry.role,
             surface,
             credential: Credential::Token(hash),
+            restrictions: entry.marks.restrictions(self.mcp_key),
             context: None,
         })
     }
@@ -538,6 +591,7 @@ impl Policy {
         Some(Caller {
             subject: entry.name.clone(),
             role: entry.role,
+            restrictions: entry.marks.restrictions(self.mcp_key),
             ..caller.clone()
         })
     }
@@ -576,7 +630,7 @@ impl Policy {
 
     /// The modes, as `/health` reports them: `(read_only, mcp_read_only)`.
     pub fn modes(&self) -> (bool, bool) {
-        (self.read_only, self.mcp_read_only)
+        (self.read_only, self.mcp_key.read_only)
     }
 
     /// The scope rules, as `/health` reports them.

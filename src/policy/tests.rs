@@ -50,6 +50,7 @@ fn caller(role: Role, surface: Surface) -> Caller {
         role,
         surface,
         credential: Credential::McpKey,
+        restrictions: Restrictions::default(),
         context: None,
     }
 }
@@ -126,20 +127,59 @@ fn a_role_refusal_names_the_role_and_the_action() {
 }
 
 #[test]
-fn read_only_modes_refuse_every_change_and_mcp_read_only_only_on_mcp() {
+fn read_only_refuses_every_change_and_a_credential_is_restricted_wherever_it_goes() {
     let ro = policy(&[("READ_ONLY", "true"), EXEC], None);
-    let mcp_ro = policy(&[("MCP_READ_ONLY", "true"), EXEC], None);
+    let (marked, plain, own) = (tokens::generate(), tokens::generate(), tokens::generate());
+    let path =
+        std::env::temp_dir().join(format!("docker-agent-tokens-{}", crate::random::token(8)));
+    let lines = [
+        tokens::marked_line(
+            "bot",
+            Role::Admin,
+            &marked,
+            tokens::Marks::parse("mcp").unwrap(),
+        ),
+        tokens::line("ci", Role::Admin, &plain),
+        tokens::marked_line(
+            "viewer",
+            Role::Admin,
+            &own,
+            tokens::Marks::parse("read-only").unwrap(),
+        ),
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let restricted = policy(
+        &[
+            ("MCP_READ_ONLY", "true"),
+            ("MCP_CONFIRM", "off"),
+            ("API_TOKENS_FILE", path.to_str().unwrap()),
+            EXEC,
+        ],
+        None,
+    );
+    let key = Secret::new("the-mcp-key-0123456789");
+    let mcp = restricted
+        .mcp_caller(&key, "the-mcp-key-0123456789")
+        .unwrap();
     for op in EVERY_OP {
         for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
             let admin = caller(Role::Admin, surface);
             assert_eq!(ro.decide(&admin, op, None).allowed(), !op.mutates());
-            let on_mcp = surface == Surface::Mcp;
-            assert_eq!(
-                mcp_ro.decide(&admin, op, None).allowed(),
-                !(op.mutates() && on_mcp),
-                "{op:?} over {surface:?}"
-            );
+            let token = |t: &str| restricted.token_caller(t, surface).unwrap();
+            for (who, refused) in [
+                (token(&marked), true),
+                (token(&own), true),
+                (token(&plain), false),
+            ] {
+                assert_eq!(
+                    restricted.decide(&who, op, None).allowed(),
+                    !(op.mutates() && refused),
+                    "{} {op:?} over {surface:?}",
+                    who.subject
+                );
+            }
         }
+        assert_eq!(restricted.decide(&mcp, op, None).allowed(), !op.mutates());
     }
     let admin = caller(Role::Admin, Surface::Rest);
     let e = ro
@@ -148,15 +188,71 @@ fn read_only_modes_refuse_every_change_and_mcp_read_only_only_on_mcp() {
         .unwrap_err();
     assert_eq!(e.status(), 403);
     assert!(e.message().contains("READ_ONLY=true"), "{}", e.message());
-    let e = mcp_ro
-        .decide(&caller(Role::Admin, Surface::Mcp), Op::Start, None)
+    let e = restricted
+        .decide(&mcp, Op::Start, None)
         .check("web")
         .unwrap_err();
-    assert!(
-        e.message().contains("MCP_READ_ONLY=true"),
-        "{}",
-        e.message()
+    assert_eq!(
+        e.message(),
+        "MCP is read-only (MCP_READ_ONLY=true): 'start' is refused"
     );
+    let bot = restricted.token_caller(&marked, Surface::Rest).unwrap();
+    let e = restricted
+        .decide(&bot, Op::Start, None)
+        .check("web")
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "The token 'bot' (marked mcp in API_TOKENS_FILE) is read-only: 'start' is refused"
+    );
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_confirmation_a_credential_needs_is_asked_on_mcp_and_refused_elsewhere() {
+    let marked = tokens::generate();
+    let path =
+        std::env::temp_dir().join(format!("docker-agent-tokens-{}", crate::random::token(8)));
+    let marks = tokens::Marks::parse("confirm=actions").unwrap();
+    std::fs::write(
+        &path,
+        tokens::marked_line("bot", Role::Admin, &marked, marks),
+    )
+    .unwrap();
+    let p = policy(&[("API_TOKENS_FILE", path.to_str().unwrap()), EXEC], None);
+    for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
+        let bot = p.token_caller(&marked, surface).unwrap();
+        let d = p.decide(&bot, Op::Stop, None);
+        assert_eq!(d.refusal, Some(Refusal::Unconfirmed));
+        assert!(d.allowed_if_confirmed(), "MCP may ask");
+        let e = d.check("web").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "The token 'bot' (marked confirm=actions in API_TOKENS_FILE) needs a person's yes to \
+             'stop', which only MCP can ask: call the tool from an MCP client that supports elicitation"
+        );
+        assert!(p.decide(&bot, Op::Inspect, None).allowed());
+        let context = crate::audit::Context::new(
+            "r".into(),
+            "127.0.0.1".parse().unwrap(),
+            std::time::Instant::now(),
+        );
+        let yes = crate::audit::Confirmation {
+            answer: "accepted",
+            by: "elicitation:x".into(),
+        };
+        let confirmed = bot.clone().at(Some(&context.confirmed(yes)));
+        assert!(p.decide(&confirmed, Op::Stop, None).allowed());
+    }
+    let key = Secret::new("the-mcp-key-0123456789");
+    let mcp = p.mcp_caller(&key, "the-mcp-key-0123456789").unwrap();
+    assert_eq!(
+        p.decide(&mcp, Op::Remove, None).refusal,
+        Some(Refusal::Unconfirmed),
+        "MCP_CONFIRM is destructive by default"
+    );
+    assert!(p.decide(&mcp, Op::Stop, None).allowed());
+    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]

@@ -1,14 +1,18 @@
 //! Scoped API tokens: the `API_TOKENS_FILE` format, lookup, and making new
 //! ones (`docker-agent token new`).
 //!
-//! One token a line, `NAME ROLE SHA256HEX`; `#` starts a comment and blank
-//! lines are skipped. The file holds only the SHA-256 of each token: a
+//! One token a line, `NAME ROLE SHA256HEX [MARKS]`; `#` starts a comment
+//! and blank lines are skipped. `MARKS`, comma-separated, restrict the
+//! token wherever it is used ([`Marks`]): `mcp` (as the MCP key is:
+//! `MCP_READ_ONLY`, `MCP_CONFIRM`, `MCP_REDACT_ENV`), `read-only`,
+//! `confirm=destructive|actions`, `redact-env`. The file holds only the SHA-256 of each token: a
 //! token is 32 random bytes (`dat_` and 64 hex digits, URL-safe), so unlike
 //! a password it cannot be guessed or brute-forced from its hash, and a
 //! plain fast hash is enough. A presented token is hashed once and compared
 //! with every entry in constant time, whichever matches.
 
 use super::Role;
+use super::caller::{Confirm, Restrictions};
 use crate::auth::secret::same_digest;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -27,7 +31,68 @@ pub const MAX_NAME: usize = 64;
 pub struct Entry {
     pub name: String,
     pub role: Role,
+    pub marks: Marks,
     hash: [u8; 32],
+}
+
+/// What a token's marks keep it from, on every surface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// `mcp`: the MCP key's restrictions too.
+    pub as_mcp_key: bool,
+    /// `read-only`, `confirm=…`, `redact-env`.
+    pub own: Restrictions,
+}
+
+impl Marks {
+    /// Reads `mcp,read-only,confirm=actions,redact-env` (any of them).
+    pub fn parse(text: &str) -> Result<Marks, String> {
+        let mut marks = Marks::default();
+        for mark in text.split(',') {
+            match mark {
+                "mcp" => marks.as_mcp_key = true,
+                "read-only" => marks.own.read_only = true,
+                "redact-env" => marks.own.redact_env = true,
+                _ => match mark.strip_prefix("confirm=").and_then(Confirm::parse) {
+                    Some(c) => marks.own.confirm = c,
+                    None => {
+                        return Err(format!(
+                            "mark {mark:?} is not mcp, read-only, redact-env or confirm=destructive|actions|off"
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(marks)
+    }
+
+    /// The restrictions of a token with these marks, given the MCP key's.
+    pub fn restrictions(self, mcp_key: Restrictions) -> Restrictions {
+        match self.as_mcp_key {
+            true => self.own.and(mcp_key),
+            false => self.own,
+        }
+    }
+
+    /// The marks as the file spells them (empty for none).
+    pub fn spelled(self) -> String {
+        let mut out = Vec::new();
+        let flags = [
+            (self.as_mcp_key, "mcp"),
+            (self.own.read_only, "read-only"),
+            (self.own.redact_env, "redact-env"),
+        ];
+        out.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, m)| m.to_string()),
+        );
+        if self.own.confirm != Confirm::Off {
+            out.push(format!("confirm={}", self.own.confirm.name()));
+        }
+        out.join(",")
+    }
 }
 
 /// The tokens in force. `Debug` shows names and roles, never hashes.
@@ -64,8 +129,15 @@ pub fn generate() -> String {
 
 /// The file line for `token` under `name` with `role`.
 pub fn line(name: &str, role: Role, token: &str) -> String {
+    marked_line(name, role, token, Marks::default())
+}
+
+/// The file line for `token` under `name` with `role` and `marks`.
+pub fn marked_line(name: &str, role: Role, token: &str, marks: Marks) -> String {
     let hex: String = digest(token).iter().map(|b| format!("{b:02x}")).collect();
-    format!("{name} {} {hex}", role.name())
+    let marks = marks.spelled();
+    let sep = if marks.is_empty() { "" } else { " " };
+    format!("{name} {} {hex}{sep}{marks}", role.name())
 }
 
 /// A token name: 1 to [`MAX_NAME`] letters, digits, `.`, `_` or `-`.
@@ -165,11 +237,15 @@ impl TokenSet {
 }
 
 fn parse_line(fields: &[&str]) -> Result<Entry, String> {
-    let [name, role, hash] = fields else {
-        return Err(format!(
-            "expected NAME ROLE SHA256HEX, found {} field(s)",
-            fields.len()
-        ));
+    let (name, role, hash, marks) = match fields {
+        [name, role, hash] => (name, role, hash, Marks::default()),
+        [name, role, hash, marks] => (name, role, hash, Marks::parse(marks)?),
+        _ => {
+            return Err(format!(
+                "expected NAME ROLE SHA256HEX [MARKS], found {} field(s)",
+                fields.len()
+            ));
+        }
     };
     check_name(name)?;
     let role =
@@ -180,6 +256,7 @@ fn parse_line(fields: &[&str]) -> Result<Entry, String> {
     Ok(Entry {
         name: name.to_string(),
         role,
+        marks,
         hash,
     })
 }
@@ -226,8 +303,12 @@ mod tests {
         let other = HASH.replace('9', "7");
         let cases = [
             (
-                format!("ci read {HASH} extra"),
+                format!("ci read {HASH} mcp extra"),
                 "line 1: expected NAME ROLE",
+            ),
+            (
+                format!("ci read {HASH} mcp,sudo"),
+                "line 1: mark \"sudo\" is not",
             ),
             (format!("\nci boss {HASH}"), "line 2: role \"boss\""),
             ("ci read abc".to_string(), "line 1: the hash must be 64 hex"),
@@ -261,6 +342,37 @@ mod tests {
             err.starts_with("/nonexistent/tokens: cannot read it"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn marks_restrict_a_token_as_they_say() {
+        let token = generate();
+        let marks = Marks::parse("mcp,confirm=destructive").unwrap();
+        let set = TokenSet::parse(&marked_line("bot", Role::Admin, &token, marks)).unwrap();
+        let e = set.find(&token).unwrap();
+        assert_eq!(e.marks, marks);
+        let key = Restrictions {
+            read_only: true,
+            confirm: Confirm::Actions,
+            redact_env: false,
+        };
+        assert_eq!(
+            e.marks.restrictions(key),
+            key,
+            "the MCP key's, and the stricter confirm"
+        );
+        assert_eq!(Marks::default().restrictions(key), Restrictions::default());
+        let own = Marks::parse("read-only,redact-env,confirm=actions").unwrap();
+        assert_eq!(
+            own.restrictions(Restrictions::default()),
+            Restrictions {
+                read_only: true,
+                confirm: Confirm::Actions,
+                redact_env: true
+            }
+        );
+        assert_eq!(own.spelled(), "read-only,redact-env,confirm=actions");
+        assert_eq!(Marks::parse(&own.spelled()), Ok(own));
     }
 
     #[test]

@@ -84,9 +84,10 @@ impl Service {
         checked
     }
 
-    /// Whether `caller` may do `op` at all (MCP lists only the tools a caller may call).
+    /// Whether `caller` may do `op` at all, with a person's yes where its
+    /// credential needs one (MCP lists only the tools a caller may call).
     pub fn may(&self, caller: &Caller, op: Op) -> bool {
-        self.policy.decide(caller, op, None).allowed()
+        self.policy.decide(caller, op, None).allowed_if_confirmed()
     }
 
     /// Resolves `reference` within the scope and asks whether `caller` may
@@ -104,15 +105,19 @@ impl Service {
     }
 
     /// The full id and name of the container `reference` means, if
-    /// `caller` may `op` it (else the refusal, recorded): what a
-    /// confirmation asks about, before anything is asked.
+    /// `caller` may `op` it once a person says yes (else the refusal,
+    /// recorded): what a confirmation asks about, before anything is asked.
     pub async fn target(
         &self,
         caller: &Caller,
         op: Op,
         reference: &str,
     ) -> Result<(String, String), Error> {
-        let c = self.admit(caller, op, reference).await?;
+        let c = self.find(caller, op, reference).await?;
+        let decision = self.policy.decide(caller, op, Some(facts(&c)));
+        if !decision.allowed_if_confirmed() {
+            self.recorded(&decision, decision.check(reference))?;
+        }
         let name = facts(&c).name.to_string();
         Ok((c.id, name))
     }

@@ -55,8 +55,14 @@ impl Service {
             .map_err(|e| Error::for_container(e, id))
     }
 
+    /// A container's detail; environment values redacted for a caller
+    /// whose credential is kept from them (see [`crate::policy::Restrictions`]).
     pub async fn container(&self, caller: &Caller, id: &str) -> Result<ContainerDetail, Error> {
-        Ok(detail(self.admit(caller, Op::Inspect, id).await?))
+        let mut d = detail(self.admit(caller, Op::Inspect, id).await?);
+        if caller.restrictions.redact_env {
+            redact(&mut d.config.env);
+        }
+        Ok(d)
     }
 
     pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
@@ -176,6 +182,14 @@ fn state_conflict(e: Error) -> Error {
     match e {
         Error::DockerFailed(m) if m.ends_with("is not paused") => Error::Conflict(m),
         e => e,
+    }
+}
+
+/// Replaces each `KEY=value` by `KEY=<redacted>`, keeping the names.
+fn redact(env: &mut [String]) {
+    for entry in env {
+        let name = entry.split('=').next().unwrap_or_default();
+        *entry = format!("{name}=<redacted>");
     }
 }
 
@@ -344,6 +358,20 @@ mod tests {
         let ports = d["ports"].as_array().unwrap();
         assert!(ports.contains(&serde_json::json!({"container_port": 80, "host_port": 8080, "protocol": "tcp", "host_ip": "0.0.0.0"})));
         assert!(ports.contains(&serde_json::json!({"container_port": 53, "host_port": null, "protocol": "udp", "host_ip": ""})));
+    }
+
+    #[test]
+    fn environment_values_are_redacted_names_kept() {
+        let mut env = vec![
+            "PASSWORD=hunter2".to_string(),
+            "A=b=c".into(),
+            "EMPTY".into(),
+        ];
+        redact(&mut env);
+        assert_eq!(
+            env,
+            ["PASSWORD=<redacted>", "A=<redacted>", "EMPTY=<redacted>"]
+        );
     }
 
     #[test]

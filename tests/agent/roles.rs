@@ -475,3 +475,139 @@ async fn a_token_removed_from_the_file_stops_working_at_sighup_and_its_streams_c
     let (code, _) = process.terminate();
     assert_eq!(code, 0, "SIGHUP reloaded, it did not end the agent");
 }
+
+/// A token line made by the binary: `token new` with `--marks`.
+fn marked_token(name: &str, role: &str, marks: &str) -> (String, String) {
+    let out = run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_docker-agent")).args([
+            "token", "new", "--name", name, "--role", role, "--marks", marks,
+        ]),
+    );
+    let mut lines = out.lines();
+    let (token, line) = (lines.next().unwrap(), lines.next().unwrap());
+    assert!(line.ends_with(&format!(" {marks}")), "{line}");
+    (token.to_string(), line.to_string())
+}
+
+#[tokio::test]
+async fn a_credentials_restrictions_hold_on_every_surface_it_reaches() {
+    let c = Container::run(&["-e", "DB_PASSWORD=hunter2"], &["wait"]);
+    let (bot, bot_line) = marked_token("bot", "admin", "mcp");
+    let ci = tokens::generate();
+    let file = temp_dir("marked").join("tokens");
+    std::fs::write(
+        &file,
+        format!("{bot_line}\n{}\n", tokens::line("ci", Role::Admin, &ci)),
+    )
+    .unwrap();
+    let agent = Agent::start(&[
+        ("API_TOKENS_FILE", file.to_str().unwrap()),
+        ("MCP_READ_ONLY", "true"),
+        ("RATE_LIMIT_ENABLED", "false"),
+    ])
+    .await;
+    let restart = json!({"container_id": c.name});
+
+    // The token that takes the MCP key's restrictions is read-only everywhere.
+    let refused = agent
+        .mcp_tool(&bot, "restart_container", restart.clone())
+        .await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    let resp = act(&agent, &bot, "restart", &c).await;
+    assert_eq!(
+        (resp.status, detail(&resp)),
+        (
+            403,
+            "The token 'bot' (marked mcp in API_TOKENS_FILE) is read-only: 'restart' is refused"
+                .to_string()
+        )
+    );
+    let check = agent.get("/api/v1/auth/check", Some(&bot)).await.json();
+    assert_eq!(
+        (&check["read_only"], &check["can_operate"]),
+        (&json!(true), &json!(false))
+    );
+    let env = agent
+        .get(&format!("/api/v1/containers/{}", c.name), Some(&bot))
+        .await
+        .json()["config"]["env"]
+        .clone();
+    assert!(
+        env.as_array()
+            .unwrap()
+            .contains(&json!("DB_PASSWORD=<redacted>")),
+        "{env}"
+    );
+
+    // An unmarked token is its role alone, on MCP as on REST.
+    let started = c.inspect("{{.State.StartedAt}}");
+    let done = agent.mcp_tool(&ci, "restart_container", restart).await;
+    assert_eq!(done["isError"], false, "{done}");
+    assert_ne!(c.inspect("{{.State.StartedAt}}"), started);
+    assert_eq!(act(&agent, &ci, "restart", &c).await.status, 200);
+    let shown = agent
+        .mcp_tool(&ci, "get_container", json!({"container_id": c.name}))
+        .await;
+    assert!(tool_text(&shown).contains("DB_PASSWORD=hunter2"), "{shown}");
+    assert_eq!(c.status(), "running");
+}
+
+#[tokio::test]
+async fn a_confirmation_a_credential_needs_is_asked_on_mcp_and_refused_over_rest() {
+    let c = Container::run(&[], &["wait"]);
+    let (bot, bot_line) = marked_token("bot", "admin", "confirm=actions");
+    let file = temp_dir("marked").join("tokens");
+    std::fs::write(&file, format!("{bot_line}\n")).unwrap();
+    let agent = Agent::start(&[
+        ("API_TOKENS_FILE", file.to_str().unwrap()),
+        ("RATE_LIMIT_ENABLED", "false"),
+    ])
+    .await;
+    let resp = act(&agent, &bot, "stop", &c).await;
+    assert_eq!(resp.status, 403, "{:?}", resp.body);
+    assert!(
+        detail(&resp).contains("needs a person's yes to 'stop', which only MCP can ask"),
+        "{}",
+        detail(&resp)
+    );
+    let mut ws = agent
+        .ws(&format!(
+            "/api/v1/exec/ws/{}?token={bot}&cmd=/testbox",
+            c.id
+        ))
+        .await;
+    assert!(
+        matches!(next_text(&mut ws, WAIT).await, Err(Ending::Closed(1008, _))),
+        "the terminal is refused too"
+    );
+    let asked = agent
+        .mcp_tool(&bot, "stop_container", json!({"container_id": c.name}))
+        .await;
+    assert_eq!(asked["isError"], true, "{asked}");
+    assert!(
+        tool_text(&asked).starts_with(
+            "Not done: Its marks in API_TOKENS_FILE (confirm=actions) requires a person to confirm stop_container, and this client cannot ask one"
+        ),
+        "{asked}"
+    );
+    let mut params = json!({"name": "stop_container", "arguments": {"container_id": c.name}});
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    });
+    let auth = format!("Bearer {bot}");
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "stop_container"),
+    ];
+    let resp = agent
+        .request(Method::POST, "/mcp", &headers, body.to_string().as_bytes())
+        .await;
+    let result = &resp.json()["result"];
+    assert_eq!(result["resultType"], "input_required", "{result}");
+    assert_eq!(c.status(), "running", "nothing done without a yes");
+}
