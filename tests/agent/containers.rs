@@ -51,6 +51,75 @@ async fn list_shows_running_and_stopped_containers_with_trailing_slash_or_not() 
 }
 
 #[tokio::test]
+async fn the_list_says_what_docker_ps_says_with_exit_codes_and_health() {
+    let exited = Container::run(&[], &["out:bye", "exit:3"]);
+    let running = Container::run(&[], &["wait"]);
+    let created = Container::create(&[], &["wait"]);
+    let checked = Container::shell(
+        &["--health-cmd", "true", "--health-interval", "1s"],
+        &["sleep", "600"],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        list = agent.get("/api/v1/containers/", Some(&token)).await.json();
+        let done =
+            |c: &Container, field: &str, want: &str| find(&list, &c.name).unwrap()[field] == want;
+        if done(&exited, "state", "exited") && done(&checked, "health", "healthy") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown = |c: &Container| find(&list, &c.name).unwrap().clone();
+
+    let e = shown(&exited);
+    assert_eq!(
+        (e["state"].as_str(), e["status"].as_str()),
+        (Some("exited"), Some("exited"))
+    );
+    assert_eq!(e["exit_code"], 3, "{e}");
+    let text = e["status_text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Exited (3) ") && text.ends_with(" ago"),
+        "{text}"
+    );
+    assert_eq!(e["health"], Value::Null);
+    assert_eq!(exited.inspect("{{.State.ExitCode}}"), "3");
+
+    let r = shown(&running);
+    assert!(r["status_text"].as_str().unwrap().starts_with("Up "), "{r}");
+    assert_eq!(
+        (&r["exit_code"], &r["health"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    let h = shown(&checked);
+    assert_eq!(h["health"], "healthy", "{h}");
+    assert!(
+        h["status_text"].as_str().unwrap().ends_with(" (healthy)"),
+        "{h}"
+    );
+    assert_eq!(checked.inspect("{{.State.Health.Status}}"), "healthy");
+
+    let c = shown(&created);
+    assert_eq!(c["status_text"], "Created");
+    assert_eq!(
+        (&c["exit_code"], &c["health"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // The MCP tool lists the same fields.
+    let r = agent
+        .mcp_tool(MCP_KEY, "list_containers", json!({"name": exited.name}))
+        .await;
+    let listed = &r["structuredContent"]["containers"][0];
+    assert_eq!(listed["exit_code"], 3, "{r}");
+    let text = listed["status_text"].as_str().unwrap();
+    assert!(text.starts_with("Exited (3) "), "{text}");
+}
+
+#[tokio::test]
 async fn listing_containers_is_one_docker_call_however_many_there_are() {
     let _many: Vec<Container> = (0..5).map(|_| Container::create(&[], &["wait"])).collect();
     let path = temp_socket("count");
