@@ -43,10 +43,19 @@ pub struct ContainerSummary {
     pub id: String,
     pub name: String,
     pub image: String,
+    /// The state again, as the original had it.
     pub status: String,
     pub state: String,
     pub created: i64,
     pub ports: Vec<ContainerPort>,
+    /// Beyond the original, for people reading the list: Docker's own
+    /// words (`Up 2 minutes (healthy)`, `Exited (137) 5 seconds ago`).
+    pub status_text: String,
+    /// How an exited (or restarting) container's last run ended; else `null`.
+    pub exit_code: Option<i64>,
+    /// `healthy`, `unhealthy` or `starting` for a running container with a
+    /// health check; else `null`.
+    pub health: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]

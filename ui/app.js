@@ -136,7 +136,9 @@ async function list() {
   $('rows').replaceChildren(...b.containers.map(c => {
    const tr = el('tr'), td = el('td');
    tr.onclick = () => { location.hash = '#/c/' + encodeURIComponent(c.id); };
-   td.append(state(el('span'), c.state, c.status));
+   const st = state(el('span'), c.state);
+   if (c.health) st.classList.add(c.health);
+   td.append(st, el('small', c.status_text));
    tr.append(el('td', c.name), td, el('td', c.image), el('td', ports(c.ports)));
    return tr;
   }));

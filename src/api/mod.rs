@@ -3,8 +3,9 @@
 //! parameter the route does not take ([`Route::params`]) is refused here,
 //! once for every route, before the handler runs (streams refuse theirs
 //! after the upgrade). Parameter limits are the original's: `all` (default
-//! true), `tail` 1..10000 (default 100), `timeout` 0..300 (default 10, on
-//! stop as on restart); `force` and `volumes` on removals (default false).
+//! true), `timeout` 0..300 (default 10, on stop as on restart); `force` and
+//! `volumes` on removals (default false). The log parameters are the logs
+//! stream's ([`Query::log_options`]), with the original's `tail` default, 100.
 
 mod exec;
 mod login;
@@ -25,6 +26,9 @@ use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
+
+/// Log lines a REST read takes when `tail` is not given.
+const LOG_TAIL: u32 = 100;
 
 /// Log text in a REST answer: one JSON string of at most [`MAX_LOG_BYTES`].
 /// The body keeps the read's turn until it is written.
@@ -77,11 +81,7 @@ pub async fn dispatch(
         }
         Route::Container(id) => ok(&s.container(c, &id).await?),
         Route::ContainerLogs(id) => {
-            let mut read = LogRead::tail(q.int("tail", 100, 1, 10_000) as u32);
-            read.since = q.time("since");
-            read.until = q.time("until");
-            read.timestamps = q.bool("timestamps", false);
-            (read.stdout, read.stderr) = q.streams(true);
+            let read = LogRead::from(q.log_options(LOG_TAIL));
             q.finish()?;
             let (logs, turn) = s.logs(c, &id, &read, LOG_LIMIT).await?;
             body::json_held(StatusCode::OK, &logs, turn)

@@ -237,6 +237,16 @@ impl Docker {
         result
     }
 
+    /// The API version negotiated with the daemon (`1.41`), while known.
+    pub fn api_version(&self) -> Option<String> {
+        let prefix = self
+            .version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        prefix.strip_prefix("/v").map(str::to_string)
+    }
+
     fn forget_version(&self) {
         *self.version.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }

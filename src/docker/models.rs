@@ -41,9 +41,37 @@ pub struct ContainerSummary {
     pub names: Vec<String>,
     pub image: String,
     pub state: String,
+    /// Docker's words for the state: `Up 2 minutes (healthy)`,
+    /// `Exited (137) 5 seconds ago`, `Created`.
+    pub status: String,
     pub created: i64,
     pub ports: Vec<Port>,
     pub labels: Option<BTreeMap<String, String>>,
+}
+
+/// What the list tells of a container beyond its state, read from Docker's
+/// status text (the list has no other field for it; the times behind "Up 2
+/// minutes" are only in each container's inspect).
+impl ContainerSummary {
+    /// How the last run ended: `Exited (137) …`, or `Restarting (1) …`
+    /// for a container about to run again.
+    pub fn exit_code(&self) -> Option<i64> {
+        let rest = (self.status.strip_prefix("Exited ("))
+            .or_else(|| self.status.strip_prefix("Restarting ("))?;
+        rest.split_once(')')?.0.parse().ok()
+    }
+
+    /// A running container's health check: `healthy`, `unhealthy` or
+    /// `starting` (`Up 3 seconds (health: starting)`); `None` without a check.
+    pub fn health(&self) -> Option<&'static str> {
+        let (_, note) = self.status.strip_prefix("Up ")?.split_once(" (")?;
+        match note.strip_suffix(')')? {
+            "healthy" => Some("healthy"),
+            "unhealthy" => Some("unhealthy"),
+            "health: starting" => Some("starting"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,4 +329,43 @@ pub struct ExecInspect {
     pub running: bool,
     pub exit_code: Option<i64>,
     pub pid: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(status: &str) -> ContainerSummary {
+        ContainerSummary {
+            status: status.into(),
+            ..ContainerSummary::default()
+        }
+    }
+
+    #[test]
+    fn the_status_text_gives_exit_codes_and_health() {
+        for (text, code, health) in [
+            ("Up 2 minutes", None, None),
+            ("Up 2 minutes (healthy)", None, Some("healthy")),
+            ("Up About an hour (unhealthy)", None, Some("unhealthy")),
+            (
+                "Up Less than a second (health: starting)",
+                None,
+                Some("starting"),
+            ),
+            ("Up 5 minutes (Paused)", None, None),
+            ("Exited (137) 5 seconds ago", Some(137), None),
+            ("Exited (0) About a minute ago", Some(0), None),
+            ("Exited (-1) 2 days ago", Some(-1), None),
+            ("Restarting (1) 3 seconds ago", Some(1), None),
+            ("Created", None, None),
+            ("Dead", None, None),
+            ("Removal In Progress", None, None),
+            ("", None, None),
+            ("Exited (x) now", None, None),
+        ] {
+            let c = listed(text);
+            assert_eq!((c.exit_code(), c.health()), (code, health), "{text}");
+        }
+    }
 }

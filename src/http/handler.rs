@@ -115,6 +115,25 @@ fn identify(app: &App, route: &Route, token: &str) -> Result<crate::policy::Call
     }
 }
 
+/// The 401 for a request without a bearer token; one that put its token in
+/// the query, as the streams take it, is told where it goes instead (the
+/// query's token is not read).
+fn no_bearer(req: &Request<Incoming>) -> Error {
+    if super::query::Query::parse(req.uri().query())
+        .get("token")
+        .is_some()
+    {
+        Error::Unauthorized(QUERY_TOKEN)
+    } else {
+        Error::Unauthorized("Not authenticated")
+    }
+}
+
+/// Why a REST request with `?token=` and no bearer token is refused.
+const QUERY_TOKEN: &str = "Not authenticated: a REST route takes the token in the \
+    Authorization header (Authorization: Bearer <token>), not in ?token=, which only \
+    the WebSocket streams read";
+
 /// Whether a setting turned `route` off (`METRICS_ENABLED`, `UI_ENABLED`):
 /// then it answers as a route that does not exist.
 fn switched_off(app: &App, route: &Route) -> bool {
@@ -173,7 +192,7 @@ async fn respond(
     match route.guard() {
         Guard::Token => {
             let caller = bearer_token(req.headers())
-                .ok_or(Error::Unauthorized("Not authenticated"))
+                .ok_or_else(|| no_bearer(&req))
                 .and_then(|token| identify(&app, &route, token))
                 .map(|caller| caller.at(req.extensions().get()))
                 .inspect_err(|e| refused(&app, &req, Action::Token, e))?;

@@ -3,8 +3,18 @@
 //! `less_than_equal`, `bool_parsing`, `datetime_parsing`, `enum`,
 //! `extra_forbidden` for a parameter the route does not take), collecting
 //! every bad field at once.
+//!
+//! The log parameters are one vocabulary, read by [`Query::log_options`]
+//! for `GET /containers/{id}/logs` and the logs stream alike: `tail`
+//! (0–[`MAX_TAIL`] or `all`), `since` and `until` (Unix seconds or RFC 3339),
+//! `timestamps`, and `stream` (`all` or `both`, `stdout`, `stderr`). Only
+//! the default `tail` differs, as the original had it (100 and 50).
 
 use crate::error::{Error, FieldError};
+use crate::service::streams::LogOptions;
+
+/// Most log lines `tail` may ask for by number.
+pub const MAX_TAIL: u32 = 10_000;
 
 /// Decodes `%XX` (and `+` as space when `plus` is set); invalid UTF-8 is replaced.
 pub fn percent_decode(s: &str, plus: bool) -> String {
@@ -135,24 +145,53 @@ impl Query {
         time
     }
 
-    /// Which output streams `stream` names: `(stdout, stderr)`; `all`
-    /// (or `both`, where `both` is taken) for the two.
-    pub fn streams(&mut self, both: bool) -> (bool, bool) {
-        let which = self.get("stream").unwrap_or("all").to_ascii_lowercase();
+    /// Which output streams `stream` names: `(stdout, stderr)`; `all` or
+    /// `both` (the same) for the two.
+    pub fn streams(&mut self) -> (bool, bool) {
+        let which = self
+            .get("stream")
+            .unwrap_or("all")
+            .trim()
+            .to_ascii_lowercase();
         match which.as_str() {
-            "all" => (true, true),
-            "both" if both => (true, true),
+            "all" | "both" => (true, true),
             "stdout" => (true, false),
             "stderr" => (false, true),
             _ => {
-                let names = if both {
-                    "'stdout', 'stderr', 'both' or 'all'"
-                } else {
-                    "'stdout', 'stderr' or 'all'"
-                };
+                let names = "'all', 'both', 'stdout' or 'stderr'";
                 self.fail("stream", "enum", format!("Input should be {names}"));
                 (true, true)
             }
+        }
+    }
+
+    /// How many lines from the end `tail` asks for: 0 to [`MAX_TAIL`], or
+    /// `None` for `all` (any case); `default` when absent.
+    pub fn tail(&mut self, default: u32) -> Option<u32> {
+        match self.get("tail").map(str::trim) {
+            Some(all) if all.eq_ignore_ascii_case("all") => None,
+            Some(raw) if raw.parse::<i64>().is_err() => {
+                let msg = format!("Input should be an integer from 0 to {MAX_TAIL}, or 'all'");
+                self.fail("tail", "int_parsing", msg);
+                Some(default)
+            }
+            _ => Some(self.int("tail", default.into(), 0, MAX_TAIL.into()) as u32),
+        }
+    }
+
+    /// The log parameters (see the module doc), `tail` defaulting to `default_tail`.
+    pub fn log_options(&mut self, default_tail: u32) -> LogOptions {
+        let tail = self.tail(default_tail);
+        let (since, until) = (self.time("since"), self.time("until"));
+        let timestamps = self.bool("timestamps", false);
+        let (stdout, stderr) = self.streams();
+        LogOptions {
+            tail,
+            since,
+            until,
+            timestamps,
+            stdout,
+            stderr,
         }
     }
 
@@ -274,7 +313,7 @@ mod tests {
         assert_eq!(q.time("since").as_deref(), Some("1704067200.5"));
         assert_eq!(q.time("until").as_deref(), Some("1704067200"));
         assert_eq!(q.time("missing"), None);
-        assert_eq!(q.streams(true), (true, true));
+        assert_eq!(q.streams(), (true, true));
         q.finish().unwrap();
         for bad in [
             "since=.",
@@ -287,12 +326,77 @@ mod tests {
             q.time("since");
             assert!(q.finish().is_err(), "{bad}");
         }
-        let mut q = Query::parse(Some("stream=both"));
-        q.streams(false);
-        assert!(q.finish().is_err(), "both is the REST spelling only");
+        assert_eq!(Query::parse(Some("stream=all")).streams(), (true, true));
+        assert_eq!(Query::parse(Some("stream=STDERR")).streams(), (false, true));
+        let mut q = Query::parse(Some("stream=stdin"));
+        q.streams();
+        assert!(q.finish().is_err());
+    }
+
+    /// The options `q` gives, or the kinds of its errors.
+    fn log_options(q: &str, default_tail: u32) -> Result<LogOptions, Vec<&'static str>> {
+        let mut q = Query::parse(Some(q));
+        let opts = q.log_options(default_tail);
+        match q.finish() {
+            Ok(()) => Ok(opts),
+            Err(Error::Validation(errs)) => Err(errs.iter().map(|e| e.kind).collect()),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn log_options_defaults_and_validation() {
         assert_eq!(
-            Query::parse(Some("stream=STDERR")).streams(false),
-            (false, true)
+            log_options("token=x", 50),
+            Ok(LogOptions {
+                tail: Some(50),
+                since: None,
+                until: None,
+                timestamps: false,
+                stdout: true,
+                stderr: true
+            })
+        );
+        assert_eq!(log_options("", 100).unwrap().tail, Some(100));
+        let opts = log_options(
+            "tail=5&stream=stderr&timestamps=true&since=2024-01-01T00:00:00Z&until=1704067300.5",
+            50,
+        )
+        .unwrap();
+        assert_eq!(
+            (opts.tail, opts.stdout, opts.stderr, opts.timestamps),
+            (Some(5), false, true, true)
+        );
+        assert_eq!(opts.since.as_deref(), Some("1704067200"));
+        assert_eq!(opts.until.as_deref(), Some("1704067300.5"));
+        for all in ["tail=all", "tail=ALL", "tail=%20all"] {
+            assert_eq!(log_options(all, 50).unwrap().tail, None, "{all}");
+        }
+        for edge in [0, MAX_TAIL] {
+            let opts = log_options(&format!("tail={edge}"), 50).unwrap();
+            assert_eq!(opts.tail, Some(edge));
+        }
+        for both in ["stream=both", "stream=all", "stream=Both"] {
+            let opts = log_options(both, 50).unwrap();
+            assert_eq!((opts.stdout, opts.stderr), (true, true), "{both}");
+        }
+        for (bad, kind) in [
+            ("since=.", "datetime_parsing"),
+            ("until=1.", "datetime_parsing"),
+            ("since=yesterday", "datetime_parsing"),
+            ("tail=-1", "greater_than_equal"),
+            ("tail=10001", "less_than_equal"),
+            ("tail=x", "int_parsing"),
+            ("tail=some", "int_parsing"),
+            ("stream=stdin", "enum"),
+            ("timestamps=sometimes", "bool_parsing"),
+        ] {
+            assert_eq!(log_options(bad, 50), Err(vec![kind]), "{bad}");
+        }
+        assert_eq!(
+            log_options("tail=x&stream=x&until=x", 50),
+            Err(vec!["int_parsing", "datetime_parsing", "enum"]),
+            "every bad field, each once"
         );
     }
 }

@@ -169,7 +169,7 @@ impl Route {
             Route::ContainerAction(_, Action::Kill) => &["signal"],
             Route::RemoveContainer(_) => &["force", "volumes"],
             Route::RemoveImage(_) => &["force"],
-            Route::LogsWs(_) => &["token", "tail", "since", "timestamps", "stream"],
+            Route::LogsWs(_) => &["token", "tail", "since", "until", "timestamps", "stream"],
             Route::StatsWs(_) => &["token"],
             Route::ExecWs(_) => &["token", "cmd"],
             Route::EventsWs => &EVENT_PARAMS,

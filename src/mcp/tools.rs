@@ -462,7 +462,7 @@ async fn run(
         "get_container_logs" => {
             let id = args.container_id()?;
             let read = args.log_read()?;
-            let limit = log_limit(era, &id, read.tail, room);
+            let limit = log_limit(era, &id, read.tail.unwrap_or(u32::MAX), room);
             let (logs, _turn) = s
                 .logs(c, &id, &read, limit)
                 .await

@@ -9,7 +9,8 @@
 //!   from the service layer's cached collection.
 //!
 //! Gauges read at scrape time (WebSocket subscribers and upstreams, the
-//! process' memory and CPU) and build info are written here.
+//! process' memory and CPU) and build info (with the Docker API version
+//! negotiated, as the Docker client reports it) are written here.
 
 pub mod containers;
 pub mod histogram;
@@ -34,7 +35,7 @@ pub fn mark_start() {
 /// The whole exposition: the agent's series, then the containers'.
 pub fn render(app: &App, containers: &Collection) -> String {
     let mut out = Text::default();
-    build_info(&mut out);
+    build_info(&mut out, &app.service.api_version().unwrap_or_default());
     process(&mut out);
     series::write(&mut out);
     let gauge = |out: &mut Text, name: &str, help: &str, value: usize| {
@@ -60,14 +61,15 @@ pub fn render(app: &App, containers: &Collection) -> String {
     out.finish()
 }
 
-fn build_info(out: &mut Text) {
+/// The agent's version and the Docker API version it negotiated with the
+/// daemon (empty while the daemon has not been reached).
+fn build_info(out: &mut Text, docker_api: &str) {
     let name = "docker_agent_build_info";
-    out.family(name, "gauge", "The agent's version; always 1.");
-    let (major, minor) = crate::docker::client::MAX_API;
-    let api = format!("{major}.{minor}");
+    let help = "The agent's version and the Docker API version in use; always 1.";
+    out.family(name, "gauge", help);
     let labels = [
         ("version", env!("CARGO_PKG_VERSION")),
-        ("docker_api", api.as_str()),
+        ("docker_api", docker_api),
         ("arch", std::env::consts::ARCH),
     ];
     out.sample(name, &labels, 1.0);

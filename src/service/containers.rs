@@ -202,6 +202,7 @@ pub(super) fn action(id: &str, status: &'static str) -> ContainerAction {
 }
 
 fn summary(c: models::ContainerSummary) -> ContainerSummary {
+    let (exit_code, health) = (c.exit_code(), c.health());
     let name = c
         .names
         .first()
@@ -228,6 +229,9 @@ fn summary(c: models::ContainerSummary) -> ContainerSummary {
                 ip: p.ip,
             })
             .collect(),
+        status_text: c.status,
+        exit_code,
+        health,
     }
 }
 
@@ -397,7 +401,8 @@ mod tests {
                 "id": "0123456789ab", "name": "web", "image": "sha256:708fdf4903", "status": "running",
                 "state": "running", "created": 1735123456,
                 "ports": [{"PrivatePort": 80, "PublicPort": 8080, "Type": "tcp", "IP": "0.0.0.0"},
-                          {"PrivatePort": 443, "PublicPort": null, "Type": "tcp", "IP": null}]
+                          {"PrivatePort": 443, "PublicPort": null, "Type": "tcp", "IP": null}],
+                "status_text": "Up 2 minutes", "exit_code": null, "health": null
             })
         );
     }

@@ -14,12 +14,15 @@
 //! What is read is a [`LogRead`]: Docker's own `tail`, `since`, `until`,
 //! `timestamps` and streams, then — for the MCP tool — the lines that
 //! contain a text (among those read), and a cap on the raw bytes of text.
+//! `tail=all` reads the whole log, keeping only its newest text as above;
+//! its answer's `tail` is the number of lines kept.
 //!
 //! At most [`CONCURRENT_READS`] reads run at once. A read's turn is handed
 //! to the caller with the logs ([`LogTurn`]), to be kept until the answer
 //! has been written, so clients that never read their answers cannot make
 //! the agent hold more than that many of them.
 
+use super::streams::LogOptions;
 use super::{Service, check_container_ref};
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::{DockerError, path};
@@ -51,8 +54,8 @@ pub struct LogLimit {
 /// What to read of a container's log.
 #[derive(Debug, Clone)]
 pub struct LogRead {
-    /// Lines from the end, as Docker counts them.
-    pub tail: u32,
+    /// Lines from the end, as Docker counts them; `None` for all of them.
+    pub tail: Option<u32>,
     /// Unix seconds (see [`crate::http::query::Query::time`]).
     pub since: Option<String>,
     pub until: Option<String>,
@@ -70,7 +73,7 @@ impl LogRead {
     /// The last `tail` lines of both streams, as they are.
     pub fn tail(tail: u32) -> LogRead {
         LogRead {
-            tail,
+            tail: Some(tail),
             since: None,
             until: None,
             timestamps: false,
@@ -84,7 +87,7 @@ impl LogRead {
     /// Docker's query for this read.
     fn docker_query(&self) -> String {
         let flag = |on: bool| if on { "1" } else { "0" };
-        let tail = self.tail.to_string();
+        let tail = self.tail.map_or("all".into(), |t| t.to_string());
         let mut pairs = vec![
             ("stdout", flag(self.stdout)),
             ("stderr", flag(self.stderr)),
@@ -99,6 +102,21 @@ impl LogRead {
             }
         }
         path::query(&pairs)
+    }
+}
+
+/// A read of the part of the log a follow would start with, as it is.
+impl From<LogOptions> for LogRead {
+    fn from(o: LogOptions) -> LogRead {
+        LogRead {
+            tail: o.tail,
+            since: o.since,
+            until: o.until,
+            timestamps: o.timestamps,
+            stdout: o.stdout,
+            stderr: o.stderr,
+            ..LogRead::tail(0)
+        }
     }
 }
 
@@ -140,10 +158,11 @@ impl Service {
             cost: char::len_utf8,
         };
         let (logs, capped) = fit(text, raw);
+        let lines = || u32::try_from(logs.lines().count()).unwrap_or(u32::MAX);
         let logs = ContainerLogs {
             container_id: id.to_string(),
+            tail: read.tail.unwrap_or_else(lines),
             logs,
-            tail: read.tail,
             truncated: trimmed || cut || capped,
         };
         Ok((logs, turn))
@@ -370,6 +389,8 @@ mod tests {
             read.docker_query(),
             "?stdout=0&stderr=1&tail=5&timestamps=1&since=1704067200.5&until=1704067300"
         );
+        read.tail = None;
+        assert!(read.docker_query().contains("&tail=all&"));
     }
 
     #[test]

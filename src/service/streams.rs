@@ -31,13 +31,17 @@ fn container_ref(c: crate::docker::models::ContainerInspect) -> ContainerRef {
     }
 }
 
-/// What to follow in a container's log.
+/// Which part of a container's log, and how: what a follow (and, through
+/// [`super::logs::LogRead`], a one-off read) asks Docker for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LogOptions {
-    /// Lines of history to start with; `None` for all of it (`tail=all`).
+    /// Lines from the end to start with; `None` for all of it (`tail=all`).
     pub tail: Option<u32>,
-    /// Unix seconds (optionally fractional), as Docker takes it.
+    /// Unix seconds (optionally fractional), as Docker takes them.
     pub since: Option<String>,
+    /// Lines before this time only; a follow ends once it has passed.
+    pub until: Option<String>,
+    /// Each line prefixed with Docker's RFC 3339 timestamp.
     pub timestamps: bool,
     pub stdout: bool,
     pub stderr: bool,
@@ -64,7 +68,8 @@ impl Service {
     }
 
     /// Follows a container's log (`follow=1`): from `tail` lines back, or
-    /// resuming just after `from`. Docker is always asked for timestamps,
+    /// resuming just after `from`; up to `until`, where Docker ends the
+    /// stream once a later line arrives. Docker is always asked for timestamps,
     /// which name each entry for resuming; they are stripped unless asked for.
     pub async fn follow_logs(
         &self,
@@ -88,8 +93,10 @@ impl Service {
             ("tail", tail.as_str()),
             ("timestamps", "1"),
         ];
-        if let Some(since) = &since {
-            q.push(("since", since));
+        for (k, v) in [("since", &since), ("until", &opts.until)] {
+            if let Some(v) = v {
+                q.push((k, v));
+            }
         }
         let url = path::container(&c.id, &format!("/logs{}", path::query(&q)));
         let resp = self

@@ -73,6 +73,12 @@ impl Service {
         }
     }
 
+    /// The Docker API version the agent speaks with the daemon, once
+    /// negotiated (`None` while the daemon has not been reached).
+    pub fn api_version(&self) -> Option<String> {
+        self.docker.api_version()
+    }
+
     pub async fn version(&self, caller: &Caller) -> Result<VersionInfo, Error> {
         self.permit(caller, Op::Version)?;
         let v: models::Version = self.docker.get_json("/version").await?;

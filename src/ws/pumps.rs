@@ -5,8 +5,8 @@
 //! just after the last line published, so subscribers see neither a gap nor
 //! a repeat; while Docker is unreachable the task waits with backoff. The
 //! stream ends only when the container has stopped (1000, after its last
-//! line), is removed, or Docker sends something undecodable (1011, with the
-//! reason).
+//! line), is removed, `until` has passed (1000, after the last line before
+//! it), or Docker sends something undecodable (1011, with the reason).
 
 use super::hub::{Close, Item};
 use super::topics::{Pub, close_for};
@@ -16,6 +16,7 @@ use crate::docker::models;
 use crate::docker::resume::{Position, since_nanos};
 use crate::error::Error;
 use crate::models::StatsSample;
+use crate::service::follow::{LogFollower, LogLine};
 use crate::service::stats::figures;
 use crate::service::streams::{ContainerRef, LogOptions};
 use std::sync::Arc;
@@ -24,6 +25,11 @@ use std::time::Duration;
 /// Backoff between reconnection attempts.
 pub const RETRY_MIN: Duration = Duration::from_millis(250);
 pub const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// How long a follow whose `until` has passed waits for lines stamped
+/// before it that are still on their way. Docker ends a follow at `until`
+/// only when a later line arrives; a silent one it keeps open.
+const UNTIL_GRACE: Duration = Duration::from_secs(1);
 
 /// What to do after a log follow stopped without a decoding error.
 enum After {
@@ -40,6 +46,7 @@ pub async fn logs(
     from: Option<Position>,
 ) {
     let started = unix_now_nanos();
+    let until = opts.until.as_deref().map(nanos);
     let mut pos = from;
     let mut retry = RETRY_MIN;
     let mut first = true;
@@ -53,7 +60,7 @@ pub async fn logs(
         let (mut delivered, mut clean) = (false, false);
         match app.service.follow_logs(&c, &ask, pos).await {
             Ok(mut follower) => loop {
-                match follower.next_line().await {
+                match next_line(&mut follower, until).await {
                     Ok(Some(line)) => {
                         let mut batch = vec![line];
                         follower.drain_ready(&mut batch);
@@ -77,6 +84,9 @@ pub async fn logs(
             }
             Err(e) => return publisher.end(close_for(&e)),
         }
+        if clean && until.is_some_and(|t| unix_now_nanos() >= t) {
+            return publisher.end(Close::new(1000, "Reached 'until'"));
+        }
         match after_follow(&app, &c.id, clean).await {
             After::End(close) => return publisher.end(close),
             After::Reopen if delivered => retry = RETRY_MIN,
@@ -88,14 +98,31 @@ pub async fn logs(
     }
 }
 
+/// The follow's next line; `Ok(None)` when Docker ends it, or once `until`
+/// has passed and no line came for [`UNTIL_GRACE`].
+async fn next_line(f: &mut LogFollower, until: Option<u64>) -> Result<Option<LogLine>, Error> {
+    let Some(until) = until else {
+        return f.next_line().await;
+    };
+    loop {
+        let left = Duration::from_nanos(until.saturating_sub(unix_now_nanos()));
+        match tokio::time::timeout(left + UNTIL_GRACE, f.next_line()).await {
+            Ok(next) => return next,
+            Err(_) if unix_now_nanos() >= until => return Ok(None),
+            Err(_) => continue,
+        }
+    }
+}
+
+/// Unix nanoseconds of a time as the options hold it (Unix seconds).
+fn nanos(secs: &str) -> u64 {
+    secs.parse::<f64>().map_or(0, |s| (s * 1e9) as u64)
+}
+
 /// The options for reopening a follow that delivered nothing yet: what
 /// was written since it started, whatever the tail.
 fn since_start(opts: &LogOptions, started: u64) -> LogOptions {
-    let asked = opts
-        .since
-        .as_deref()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map_or(0, |s| (s * 1e9) as u64);
+    let asked = opts.since.as_deref().map_or(0, nanos);
     LogOptions {
         tail: None,
         since: Some(since_nanos(started.max(asked))),

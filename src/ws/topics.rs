@@ -2,10 +2,11 @@
 //! subscriber joins one. The upstream tasks are in [`super::pumps`] (logs,
 //! stats) and [`super::events`].
 //!
-//! - **logs** (`?tail=50|all&since=&timestamps=false&stream=all|stdout|stderr`):
-//!   one text message per line, lossless (see [`super::hub`]); replays its
-//!   tail to late joiners; closes 1000 "Container stopped" when the
-//!   container stops and every line was delivered.
+//! - **logs** (`?tail=50&since=&until=&timestamps=false&stream=all`, the
+//!   vocabulary of [`Query::log_options`]): one text message per line,
+//!   lossless (see [`super::hub`]); replays its tail to late joiners; closes
+//!   1000 "Container stopped" when the container stops and every line was
+//!   delivered, or "Reached 'until'" once `until` has passed.
 //! - **stats**: one JSON message per Docker sample; a slow reader gets the
 //!   latest sample; replays the latest sample; closes 1000 when the
 //!   container stops.
@@ -61,6 +62,8 @@ const STATS_LIMITS: Limits = Limits {
 };
 /// Lines a `tail=all` topic replays to late joiners at most (and 1 MiB).
 const REPLAY_ALL: usize = usize::MAX;
+/// Log lines a stream starts with when `tail` is not given.
+const LOG_TAIL: u32 = 50;
 
 /// Event types Docker reports, the values the `type` filter may take.
 const EVENT_TYPES: [&str; 11] = [
@@ -104,7 +107,8 @@ pub async fn subscribe(
     let s = &app.service;
     match route {
         Route::LogsWs(id) => {
-            let opts = log_options(&mut q).map_err(refuse)?;
+            let opts = q.log_options(LOG_TAIL);
+            q.finish().map_err(refuse)?;
             let c = s
                 .follow_target(caller, Op::FollowLogs, id)
                 .await
@@ -152,24 +156,6 @@ pub fn events(app: &Arc<App>, filters: EventFilters) -> Sub {
     hub.subscribe(key, EVENT_LIMITS, 0, starter)
 }
 
-fn log_options(q: &mut Query) -> Result<LogOptions, Error> {
-    let tail = match q.get("tail").map(str::trim) {
-        Some(all) if all.eq_ignore_ascii_case("all") => None,
-        _ => Some(q.int("tail", 50, 0, 10_000) as u32),
-    };
-    let timestamps = q.bool("timestamps", false);
-    let since = q.time("since");
-    let (stdout, stderr) = q.streams(false);
-    q.finish()?;
-    Ok(LogOptions {
-        tail,
-        since,
-        timestamps,
-        stdout,
-        stderr,
-    })
-}
-
 fn event_filters(q: &Query) -> Result<EventFilters, Error> {
     let mut filters = EventFilters::new();
     for &name in &EVENT_PARAMS[1..] {
@@ -211,58 +197,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn log_options_defaults_and_validation() {
-        let opts = log_options(&mut Query::parse(Some("token=x"))).unwrap();
-        assert_eq!(
-            opts,
-            LogOptions {
-                tail: Some(50),
-                since: None,
-                timestamps: false,
-                stdout: true,
-                stderr: true
-            }
-        );
-        let opts = log_options(&mut Query::parse(Some(
-            "tail=5&stream=stderr&timestamps=true&since=2024-01-01T00:00:00Z",
-        )))
-        .unwrap();
-        assert_eq!(
-            (opts.tail, opts.stdout, opts.stderr, opts.timestamps),
-            (Some(5), false, true, true)
-        );
-        for all in ["tail=all", "tail=ALL"] {
-            assert_eq!(
-                log_options(&mut Query::parse(Some(all))).unwrap().tail,
-                None
-            );
-        }
-        assert_eq!(opts.since.as_deref(), Some("1704067200"));
-        assert_eq!(
-            log_options(&mut Query::parse(Some("since=1704067200.5")))
-                .unwrap()
-                .since
-                .as_deref(),
-            Some("1704067200.5")
-        );
-        for bad in [
-            "since=.",
-            "since=1.",
-            "since=.5",
-            "tail=-1",
-            "tail=x",
-            "stream=stdin",
-            "stream=both",
-            "tail=some",
-            "since=yesterday",
-            "timestamps=sometimes",
-        ] {
-            let err = log_options(&mut Query::parse(Some(bad))).unwrap_err();
-            assert_eq!(close_for(&err).code, 1008, "{bad}");
-        }
-    }
-
-    #[test]
     fn event_filters_accept_repeats_and_commas() {
         let q = Query::parse(Some(
             "type=container&event=start,stop&event=die&label=a=b&label=c&token=t",
@@ -286,6 +220,9 @@ mod tests {
             Close::new(4404, "Container 'web' not found")
         );
         assert_eq!(close_for(&Error::DockerUnavailable).code, 1013);
+        let mut q = Query::parse(Some("tail=some"));
+        q.log_options(LOG_TAIL);
+        assert_eq!(close_for(&q.finish().unwrap_err()).code, 1008);
         assert_eq!(close_for(&Error::DockerFailed("x".into())).code, 1011);
     }
 }

@@ -94,6 +94,29 @@ async fn protected_routes_need_a_token() {
 }
 
 #[tokio::test]
+async fn a_token_in_the_query_of_a_rest_route_is_refused_naming_the_bearer_header() {
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let detail = "Not authenticated: a REST route takes the token in the Authorization header \
+        (Authorization: Bearer <token>), not in ?token=, which only the WebSocket streams read";
+    for path in [
+        format!("/api/v1/containers/?token={token}"),
+        format!("/api/v1/containers/x/logs?tail=5&token={token}"),
+        format!("/metrics?token={token}"),
+        "/api/v1/version?token=".to_string(),
+    ] {
+        let resp = agent.get(&path, None).await;
+        assert_eq!(resp.status, 401, "{path}: a valid token there is not read");
+        assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(resp.json(), json!({"detail": detail}), "{path}");
+    }
+    let resp = agent
+        .post(&format!("/api/v1/containers/x/start?token={token}"), None)
+        .await;
+    assert_eq!(resp.json(), json!({"detail": detail}));
+}
+
+#[tokio::test]
 async fn tokens_from_a_mainstream_jwt_library_are_accepted() {
     let agent = Agent::start(&[("ALGORITHM", "HS384")]).await;
     let token = oracle_token(

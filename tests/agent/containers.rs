@@ -51,6 +51,75 @@ async fn list_shows_running_and_stopped_containers_with_trailing_slash_or_not() 
 }
 
 #[tokio::test]
+async fn the_list_says_what_docker_ps_says_with_exit_codes_and_health() {
+    let exited = Container::run(&[], &["out:bye", "exit:3"]);
+    let running = Container::run(&[], &["wait"]);
+    let created = Container::create(&[], &["wait"]);
+    let checked = Container::shell(
+        &["--health-cmd", "true", "--health-interval", "1s"],
+        &["sleep", "600"],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let mut list = Value::Null;
+    for _ in 0..100 {
+        list = agent.get("/api/v1/containers/", Some(&token)).await.json();
+        let done =
+            |c: &Container, field: &str, want: &str| find(&list, &c.name).unwrap()[field] == want;
+        if done(&exited, "state", "exited") && done(&checked, "health", "healthy") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown = |c: &Container| find(&list, &c.name).unwrap().clone();
+
+    let e = shown(&exited);
+    assert_eq!(
+        (e["state"].as_str(), e["status"].as_str()),
+        (Some("exited"), Some("exited"))
+    );
+    assert_eq!(e["exit_code"], 3, "{e}");
+    let text = e["status_text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Exited (3) ") && text.ends_with(" ago"),
+        "{text}"
+    );
+    assert_eq!(e["health"], Value::Null);
+    assert_eq!(exited.inspect("{{.State.ExitCode}}"), "3");
+
+    let r = shown(&running);
+    assert!(r["status_text"].as_str().unwrap().starts_with("Up "), "{r}");
+    assert_eq!(
+        (&r["exit_code"], &r["health"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    let h = shown(&checked);
+    assert_eq!(h["health"], "healthy", "{h}");
+    assert!(
+        h["status_text"].as_str().unwrap().ends_with(" (healthy)"),
+        "{h}"
+    );
+    assert_eq!(checked.inspect("{{.State.Health.Status}}"), "healthy");
+
+    let c = shown(&created);
+    assert_eq!(c["status_text"], "Created");
+    assert_eq!(
+        (&c["exit_code"], &c["health"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // The MCP tool lists the same fields.
+    let r = agent
+        .mcp_tool(MCP_KEY, "list_containers", json!({"name": exited.name}))
+        .await;
+    let listed = &r["structuredContent"]["containers"][0];
+    assert_eq!(listed["exit_code"], 3, "{r}");
+    let text = listed["status_text"].as_str().unwrap();
+    assert!(text.starts_with("Exited (3) "), "{text}");
+}
+
+#[tokio::test]
 async fn listing_containers_is_one_docker_call_however_many_there_are() {
     let _many: Vec<Container> = (0..5).map(|_| Container::create(&[], &["wait"])).collect();
     let path = temp_socket("count");
@@ -208,6 +277,57 @@ async fn logs_return_stdout_and_stderr_in_order_and_honour_tail() {
     assert_eq!(tail["truncated"], false);
 }
 
+/// Polls the logs at `path` until they hold `needle`; returns that answer.
+async fn logs_holding(agent: &Agent, token: &str, path: &str, needle: &str) -> Value {
+    for _ in 0..100 {
+        let body = agent.get(path, Some(token)).await.json();
+        if body["logs"].as_str().unwrap().contains(needle) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the logs never held {needle:?}");
+}
+
+#[tokio::test]
+async fn rest_tail_all_is_the_whole_log_within_the_size_cap_with_its_line_count() {
+    use docker_agent::service::logs::MAX_LOG_BYTES;
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    // More lines than a number may ask for, well under the cap: all of them.
+    let many = Container::run(&[], &["lines:25000", "wait"]);
+    let path = format!("/api/v1/containers/{}/logs?tail=all", many.id);
+    let all = logs_holding(&agent, &token, &path, "line 25000\n").await;
+    let text = all["logs"].as_str().unwrap();
+    assert!(text.starts_with("line 1\nline 2\n"), "from the first line");
+    assert_eq!(text.lines().count(), 25_000);
+    assert_eq!(all["tail"], 25_000, "tail says how many lines came");
+    assert_eq!(all["truncated"], false);
+    let most = format!("/api/v1/containers/{}/logs?tail=10000", many.id);
+    let most = agent.get(&most, Some(&token)).await.json();
+    assert_eq!(most["logs"].as_str().unwrap().lines().count(), 10_000);
+    assert_eq!(most["tail"], 10_000);
+
+    // A log past the cap (about 9.2 MB): its newest whole lines, and said so.
+    let huge = Container::run(&[], &["wide:9000", "wait"]);
+    let last = format!("/api/v1/containers/{}/logs?tail=1", huge.id);
+    logs_holding(&agent, &token, &last, "line 9000 ").await;
+    let path = format!("/api/v1/containers/{}/logs?tail=ALL", huge.id);
+    let body = agent.get(&path, Some(&token)).await.json();
+    let text = body["logs"].as_str().unwrap();
+    assert_eq!(body["truncated"], true);
+    assert!(text.len() <= MAX_LOG_BYTES);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.len() > 7000 && lines.len() < 9000,
+        "{} lines",
+        lines.len()
+    );
+    assert_eq!(body["tail"], lines.len());
+    assert!(lines[0].starts_with("line "), "cut at a line start");
+    assert!(lines.last().unwrap().starts_with("line 9000 "));
+}
+
 #[tokio::test]
 async fn logs_are_capped_by_their_size_once_json_encoded() {
     use docker_agent::service::logs::MAX_LOG_BYTES;
@@ -282,7 +402,7 @@ async fn logs_tail_is_validated() {
     let agent = Agent::start(&[]).await;
     let token = agent.token().await;
     for (q, kind) in [
-        ("0", "greater_than_equal"),
+        ("-1", "greater_than_equal"),
         ("10001", "less_than_equal"),
         ("ten", "int_parsing"),
     ] {

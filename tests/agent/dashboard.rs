@@ -103,7 +103,7 @@ async fn sign_in(b: &Browser, agent: &Agent, password: &str) {
 async fn row_state(b: &Browser, name: &str) -> String {
     let script = format!(
         "const r = [...document.querySelectorAll('#rows tr')].find(r => r.cells[0].textContent == '{name}');
-         return r && !document.getElementById('list').hidden && r.cells[1].textContent"
+         return r && !document.getElementById('list').hidden && r.cells[1].querySelector('.st').textContent"
     );
     b.wait_for(&format!("{name} in the list"), &script)
         .await
@@ -147,6 +147,8 @@ async fn in_a_browser_the_dashboard_signs_in_follows_logs_filters_and_stops_and_
     let host = "return /^Docker .* · ok · \\d+\\/\\d+ running$/.test(document.getElementById('host').textContent)";
     b.wait_for("the host's version and health", host).await;
     assert!(b.text("#who").await.starts_with("admin · admin"));
+    let status = format!("//tr[td[text()='{}']]/td[2]/small", c.name);
+    assert!(b.text(&status).await.starts_with("Up "), "Docker's words");
     let ports = format!("//tr[td[text()='{}']]/td[4]", c.name);
     assert!(
         b.text(&ports).await.ends_with("→8080/tcp"),

@@ -437,3 +437,41 @@ async fn prometheus_scrapes_the_agent_and_promql_returns_the_container_cpu_serie
     let up = prometheus.query("up{job=\"docker-agent\"}").await.unwrap();
     assert_eq!(up[0]["value"][1], "1", "the scrape succeeds: {up}");
 }
+
+/// The `docker_api` label of `docker_agent_build_info`.
+fn build_api(e: &Exposition) -> String {
+    let build: Vec<&Sample> = e.named("docker_agent_build_info").collect();
+    assert_eq!(build.len(), 1);
+    assert_eq!(build[0].value, 1.0);
+    build[0].labels["docker_api"].clone()
+}
+
+#[tokio::test]
+async fn build_info_names_the_docker_api_version_negotiated_with_the_daemon() {
+    // The real daemon: the lower of its newest version and ours.
+    let agent = Agent::start(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let daemon = docker(&["version", "--format", "{{.Server.APIVersion}}"]);
+    let parse = |v: &str| {
+        let (a, b) = v.split_once('.').unwrap();
+        (a.parse::<u32>().unwrap(), b.parse::<u32>().unwrap())
+    };
+    let (major, minor) = parse(&daemon).min(docker_agent::docker::client::MAX_API);
+    let spoken = format!("{major}.{minor}");
+    assert_eq!(build_api(&scrape(&agent, METRICS_TOKEN).await), spoken);
+
+    // An older engine (20.10) is spoken to in its own version, and an
+    // upgrade under the agent is followed.
+    let path = temp_socket("build-info");
+    let engine = ScriptedEngine::start(&path, "1.41", "1.12");
+    let host = format!("unix://{}", path.display());
+    let agent = Agent::start(&[
+        ("DOCKER_HOST", host.as_str()),
+        ("METRICS_TOKEN", METRICS_TOKEN),
+        ("METRICS_CACHE_SECONDS", "0"),
+    ])
+    .await;
+    assert_eq!(build_api(&scrape(&agent, METRICS_TOKEN).await), "1.41");
+    engine.set("1.52", "1.44");
+    assert_eq!(build_api(&scrape(&agent, METRICS_TOKEN).await), "1.47");
+    let _ = std::fs::remove_file(&path);
+}

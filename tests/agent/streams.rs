@@ -382,13 +382,196 @@ async fn unknown_containers_and_bad_options_close_with_a_reason() {
     assert_eq!(code, 1008);
     assert!(reason.contains("greater than or equal to 0"), "{reason}");
     let mut ws = agent
-        .ws(&ws_path("logs", &c.id, &token, "&stream=both"))
+        .ws(&ws_path("logs", &c.id, &token, "&stream=stdin"))
         .await;
     let Err(Ending::Closed(code, reason)) = next_text(&mut ws, WAIT).await else {
         panic!("expected a close")
     };
     assert_eq!(code, 1008);
-    assert!(reason.contains("'stdout', 'stderr' or 'all'"), "{reason}");
+    assert!(
+        reason.contains("'all', 'both', 'stdout' or 'stderr'"),
+        "{reason}"
+    );
+}
+
+/// The lines of `GET /containers/{id}/logs?{query}`, or its status and body.
+async fn rest_lines(
+    agent: &Agent,
+    token: &str,
+    id: &str,
+    query: &str,
+) -> Result<Vec<String>, Resp> {
+    let resp = agent
+        .get(
+            &format!("/api/v1/containers/{id}/logs?{query}"),
+            Some(token),
+        )
+        .await;
+    if resp.status != 200 {
+        return Err(resp);
+    }
+    let body = resp.json();
+    let lines: Vec<String> = body["logs"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    if query.to_ascii_lowercase().contains("tail=all") {
+        assert_eq!(
+            body["tail"],
+            lines.len(),
+            "{query}: tail=all counts the lines it answers"
+        );
+    }
+    Ok(lines)
+}
+
+#[tokio::test]
+async fn log_parameters_mean_the_same_on_rest_and_on_the_stream() {
+    let c = Container::run(
+        &[],
+        &[
+            "out:one",
+            "sleep:50",
+            "err:two",
+            "sleep:50",
+            "out:three",
+            "wait",
+        ],
+    );
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    for _ in 0..100 {
+        if rest_lines(&agent, &token, &c.id, "").await.unwrap().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (after, future) = (now() + 1, now() + 3600);
+    let every = || Some(vec!["one", "two", "three"]);
+    let cases: Vec<(String, Option<Vec<&str>>)> = vec![
+        (String::new(), every()),
+        ("tail=all".into(), every()),
+        ("tail=ALL".into(), every()),
+        ("tail=0".into(), Some(vec![])),
+        ("tail=2".into(), Some(vec!["two", "three"])),
+        ("tail=10000".into(), every()),
+        ("stream=both".into(), every()),
+        ("stream=all".into(), every()),
+        ("stream=stdout".into(), Some(vec!["one", "three"])),
+        ("stream=STDERR".into(), Some(vec!["two"])),
+        ("tail=all&stream=stderr".into(), Some(vec!["two"])),
+        ("timestamps=0".into(), every()),
+        ("since=0".into(), every()),
+        (
+            "since=1970-01-02T00:00:00Z&tail=1".into(),
+            Some(vec!["three"]),
+        ),
+        (format!("since={future}"), Some(vec![])),
+        ("until=1970-01-02T00:00:00Z".into(), Some(vec![])),
+        (
+            format!("until={after}&stream=stdout"),
+            Some(vec!["one", "three"]),
+        ),
+        (format!("tail=all&until={after}"), every()),
+        // Stamped lines: the same on both, each stamp as Docker wrote it.
+        ("timestamps=true&tail=2".into(), None),
+    ];
+    for (query, expected) in cases {
+        let lines = rest_lines(&agent, &token, &c.id, &query)
+            .await
+            .unwrap_or_else(|r| panic!("{query}: {} {:?}", r.status, r.body));
+        match expected {
+            Some(expected) => assert_eq!(lines, expected, "REST {query}"),
+            None => {
+                assert_eq!(lines.len(), 2, "{query}");
+                assert!(lines[1].ends_with("Z three"), "{query}: {lines:?}");
+            }
+        }
+        let mut ws = agent
+            .ws(&ws_path("logs", &c.id, &token, &format!("&{query}")))
+            .await;
+        let mut streamed = Vec::new();
+        for _ in &lines {
+            streamed.push(
+                next_text(&mut ws, WAIT)
+                    .await
+                    .unwrap_or_else(|e| panic!("{query}: {e:?}")),
+            );
+        }
+        assert_eq!(
+            streamed, lines,
+            "the stream's history is REST's answer: {query}"
+        );
+        if query.contains("until") {
+            assert_eq!(
+                next_text(&mut ws, WAIT).await,
+                Err(Ending::Closed(1000, "Reached 'until'".into())),
+                "{query}"
+            );
+        } else {
+            assert_eq!(
+                next_text(&mut ws, Duration::from_millis(300)).await,
+                Err(Ending::Silent),
+                "{query}: still following"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_log_parameters_are_refused_alike_on_rest_and_on_the_stream() {
+    let c = Container::run(&[], &["out:one", "wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    for (query, field, kind) in [
+        ("tail=-1", "tail", "greater_than_equal"),
+        ("tail=10001", "tail", "less_than_equal"),
+        ("tail=some", "tail", "int_parsing"),
+        ("tail=1.5", "tail", "int_parsing"),
+        ("stream=stdin", "stream", "enum"),
+        ("stream=", "stream", "enum"),
+        ("since=yesterday", "since", "datetime_parsing"),
+        ("until=-5", "until", "datetime_parsing"),
+        ("timestamps=sometimes", "timestamps", "bool_parsing"),
+    ] {
+        let resp = rest_lines(&agent, &token, &c.id, query).await.unwrap_err();
+        assert_eq!(resp.status, 422, "{query}");
+        let detail = resp.json()["detail"].clone();
+        assert_eq!(detail.as_array().unwrap().len(), 1, "{query}: {detail}");
+        assert_eq!(
+            detail[0]["loc"],
+            serde_json::json!(["query", field]),
+            "{query}"
+        );
+        assert_eq!(detail[0]["type"], kind, "{query}");
+        let msg = detail[0]["msg"].as_str().unwrap();
+        let mut ws = agent
+            .ws(&ws_path("logs", &c.id, &token, &format!("&{query}")))
+            .await;
+        assert_eq!(
+            next_text(&mut ws, WAIT).await,
+            Err(Ending::Closed(1008, format!("\"{field}\": {msg}"))),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_log_stream_past_until_ends_after_its_last_line_even_when_silent() {
+    // Docker keeps a silent follow open past `until`: the agent ends it.
+    let c = Container::run(&[], &["out:before", "wait"]);
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let until = format!("&until={}", now() + 2);
+    let mut ws = agent.ws(&ws_path("logs", &c.id, &token, &until)).await;
+    assert_eq!(next_text(&mut ws, WAIT).await.unwrap(), "before");
+    assert_eq!(
+        next_text(&mut ws, WAIT).await,
+        Err(Ending::Closed(1000, "Reached 'until'".into()))
+    );
+    assert_eq!(c.status(), "running");
 }
 
 #[tokio::test]
