@@ -47,7 +47,7 @@ mod tests {
         let der: &[u8] = &made.cert;
         // The SAN extension carries the IP address bytes.
         assert!(der.windows(4).any(|w| w == [10, 1, 2, 3]));
-        let v = crate::tls::validity::of(der).unwrap();
+        let v = crate::tls::x509::read(der).unwrap().validity;
         let now = crate::clock::unix_now() as i64;
         assert!(v.not_before <= now && now < v.not_after, "{v:?}");
         crate::tls::material::build(vec![made.cert], made.key, None).unwrap();
