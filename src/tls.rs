@@ -18,6 +18,7 @@
 mod auto;
 mod material;
 mod refusals;
+mod stored;
 mod watch;
 mod x509;
 
@@ -46,7 +47,8 @@ const TLS_HANDSHAKE: u8 = 0x16;
 /// The TLS side of the listener.
 pub struct Tls {
     current: RwLock<Arc<ServerConfig>>,
-    /// The files to reload from; `None` for a generated certificate.
+    /// The files to reload from; `None` for a generated certificate (kept
+    /// in `TLS_AUTO_DIR` or not: [`stored`]).
     files: Option<Files>,
     /// Client certificates refused (mutual TLS), logged with a rate limit.
     refusals: refusals::Refusals,
@@ -124,11 +126,12 @@ impl Tls {
                 };
                 (files.load()?, Some(files), None)
             }
-            TlsSource::Auto => {
-                let made = auto::generate(host).map_err(|message| MaterialError {
-                    var: "TLS_AUTO",
-                    message,
-                })?;
+            TlsSource::Auto { dir } => {
+                let (var, made) = match dir {
+                    None => ("TLS_AUTO", auto::generate(host)),
+                    Some(dir) => ("TLS_AUTO_DIR", stored::load_or_generate(dir, host)),
+                };
+                let made = made.map_err(|message| MaterialError { var, message })?;
                 let fingerprint = auto::fingerprint(&made.cert);
                 let server = material::build(vec![made.cert], made.key, client_ca)?;
                 (server, None, Some(fingerprint))

@@ -29,7 +29,7 @@ fn fail(var: &'static str, path: &Path, why: impl std::fmt::Display) -> Material
 }
 
 /// The crypto provider every TLS object of the agent uses.
-fn provider() -> Arc<CryptoProvider> {
+pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

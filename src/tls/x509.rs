@@ -1,5 +1,6 @@
 //! The fields of a certificate the agent reports, read straight from its
-//! DER: version, serial number, issuer, validity and subject. A walk of just the structure they sit in,
+//! DER: version, serial number, issuer, validity, subject and the names of
+//! the subjectAltName extension. A walk of just the structure they sit in,
 //! without an X.509 parsing crate, for the warning about a served
 //! certificate that has expired or is not valid yet, the log line of a
 //! refused client certificate, and the check of a stored `TLS_AUTO`
@@ -7,6 +8,7 @@
 
 use crate::clock::parse_rfc3339;
 use std::fmt::Write;
+use std::net::IpAddr;
 
 /// `notBefore` and `notAfter`, in Unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,15 +26,24 @@ pub struct Certificate<'a> {
     serial: &'a [u8],
     issuer: &'a [u8],
     subject: &'a [u8],
+    /// The contents of the `extensions` sequence, when there is one.
+    extensions: Option<&'a [u8]>,
 }
 
 const INTEGER: u8 = 0x02;
+const OCTET_STRING: u8 = 0x04;
 const OID: u8 = 0x06;
 const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
 const EXPLICIT_VERSION: u8 = 0xa0;
+const EXPLICIT_EXTENSIONS: u8 = 0xa3;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
+/// The subjectAltName choices read: `dNSName` and `iPAddress`.
+const DNS_NAME: u8 = 0x82;
+const IP_ADDRESS: u8 = 0x87;
+/// 2.5.29.17, subjectAltName.
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
 /// Characters of a rendered name past which it is cut (a log line stays short).
 const MAX_NAME_CHARS: usize = 256;
 
@@ -83,7 +94,15 @@ pub fn read(der: &[u8]) -> Option<Certificate<'_>> {
     let (_signature_algorithm, tbs) = expect(tbs, SEQUENCE)?;
     let (issuer, tbs) = expect(tbs, SEQUENCE)?;
     let (validity, tbs) = expect(tbs, SEQUENCE)?;
-    let (subject, _) = expect(tbs, SEQUENCE)?;
+    let (subject, tbs) = expect(tbs, SEQUENCE)?;
+    let (_public_key, mut tbs) = expect(tbs, SEQUENCE)?;
+    let mut extensions = None;
+    while let Some((tag, body, rest)) = tlv(tbs) {
+        if tag == EXPLICIT_EXTENSIONS {
+            extensions = Some(expect(body, SEQUENCE)?.0);
+        }
+        tbs = rest;
+    }
     let (tag, before, rest) = tlv(validity)?;
     let (tag_after, after, _) = tlv(rest)?;
     Some(Certificate {
@@ -95,6 +114,7 @@ pub fn read(der: &[u8]) -> Option<Certificate<'_>> {
         serial,
         issuer,
         subject,
+        extensions,
     })
 }
 
@@ -121,6 +141,52 @@ impl Certificate<'_> {
     /// The issuer as an RFC 4514 string.
     pub fn issuer(&self) -> String {
         name(self.issuer)
+    }
+
+    /// The DNS names and IP addresses of the subjectAltName extension, in
+    /// its order (IP addresses as [`IpAddr`] writes them); empty without one.
+    pub fn alt_names(&self) -> Vec<String> {
+        let mut exts = self.extensions.unwrap_or_default();
+        while let Some((ext, rest)) = expect(exts, SEQUENCE) {
+            exts = rest;
+            let Some((oid, mut value)) = expect(ext, OID) else {
+                continue;
+            };
+            if oid != SUBJECT_ALT_NAME {
+                continue;
+            }
+            if let Some((0x01, _, rest)) = tlv(value) {
+                value = rest; // `critical`
+            }
+            let Some((mut names, _)) =
+                expect(value, OCTET_STRING).and_then(|(v, _)| expect(v, SEQUENCE))
+            else {
+                return Vec::new();
+            };
+            let mut found = Vec::new();
+            while let Some((tag, body, rest)) = tlv(names) {
+                names = rest;
+                found.extend(general_name(tag, body));
+            }
+            return found;
+        }
+        Vec::new()
+    }
+}
+
+/// A `dNSName` or `iPAddress` of subjectAltName as text.
+fn general_name(tag: u8, body: &[u8]) -> Option<String> {
+    match tag {
+        DNS_NAME => Some(String::from_utf8_lossy(body).into_owned()),
+        IP_ADDRESS => {
+            let ip = match body.len() {
+                4 => IpAddr::from(<[u8; 4]>::try_from(body).ok()?),
+                16 => IpAddr::from(<[u8; 16]>::try_from(body).ok()?),
+                _ => return None,
+            };
+            Some(ip.to_string())
+        }
+        _ => None,
     }
 }
 
@@ -353,7 +419,7 @@ mod tests {
         let v1 = cert(None, t(b"991231235959Z"), t(b"991231235959Z"));
         let c = read(&v1).unwrap();
         assert_eq!((c.version, c.serial().as_str()), (1, "81"));
-        assert_eq!(c.subject(), "");
+        assert_eq!((c.subject(), c.alt_names()), (String::new(), vec![]));
         let v3 = cert(Some(2), t(b"991231235959Z"), t(b"991231235959Z"));
         assert_eq!(read(&v3).unwrap().version, 3);
     }
@@ -379,6 +445,7 @@ mod tests {
         let expected = r#"CN=\ two\0Alines\ ,O=Ex\, Inc. \+\"\<x\>\" #1,C=DE"#;
         assert_eq!(c.subject(), expected);
         assert_eq!(c.issuer(), expected);
+        assert_eq!(c.alt_names(), ["agent.example", "10.1.2.3", "::1"]);
     }
 
     #[test]

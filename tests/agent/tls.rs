@@ -626,6 +626,174 @@ fn tls_auto_prints_the_fingerprint_of_the_certificate_it_serves() {
     );
 }
 
+/// The fingerprint `openssl s_client` is served on `host:port`, as the
+/// README shows it (`AA:BB:...`), and the certificate's subjectAltName.
+fn served_by(host: &str, port: &str) -> (String, String) {
+    let script = format!(
+        "openssl s_client -connect {host}:{port} </dev/null 2>/dev/null | \
+         openssl x509 -noout -fingerprint -sha256 -ext subjectAltName"
+    );
+    let out = run_ok(Command::new("sh").args(["-c", &script]));
+    let (first, names) = out.trim().split_once('\n').unwrap();
+    let fingerprint = first.split_once('=').unwrap().1.to_string();
+    (fingerprint, names.to_string())
+}
+
+/// The fingerprint `openssl x509` reads in certificate file `pem`.
+fn file_fingerprint(pem: &Path) -> String {
+    let out = run_ok(
+        Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(pem),
+    );
+    out.trim().split_once('=').unwrap().1.to_string()
+}
+
+/// One start of the agent in `dir` with `TLS_AUTO_DIR=store` on `host`:
+/// the fingerprint it prints, what it serves, and its output.
+fn start_kept(dir: &Path, store: &Path, host: &str) -> (String, (String, String), Vec<String>) {
+    let store = store.to_string_lossy();
+    let env = [
+        ("TLS_AUTO", "true"),
+        ("TLS_AUTO_DIR", &store),
+        ("HOST", host),
+    ];
+    let mut agent = Process::spawn(dir, &env);
+    let line = agent.wait_line("TLS certificate SHA-256 fingerprint: ");
+    let printed = line.rsplit(": ").next().unwrap().to_string();
+    let port = port_of(&agent.address());
+    let served = served_by(host, &port);
+    let (_, lines) = agent.terminate();
+    (printed, served, lines)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn tls_auto_dir_keeps_the_certificate_and_its_fingerprint_across_restarts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("tls-auto-dir");
+    let store = dir.join("kept");
+    let (key, cert) = (
+        store.join("tls-auto-key.pem"),
+        store.join("tls-auto-cert.pem"),
+    );
+    let said = |lines: &[String], what: &str| lines.iter().any(|l| l.contains(what));
+
+    let (first, served, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(served.0, first, "it serves what it printed");
+    assert!(said(&lines, "no certificate stored yet"), "{lines:#?}");
+    assert_eq!((mode(&store), mode(&key)), (0o700, 0o600));
+    assert_eq!(file_fingerprint(&cert), first, "the stored certificate");
+
+    let (again, served, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(
+        (again.as_str(), served.0.as_str()),
+        (first.as_str(), first.as_str()),
+        "a restart keeps it"
+    );
+    assert!(
+        said(&lines, "serving the certificate stored in TLS_AUTO_DIR"),
+        "{lines:#?}"
+    );
+
+    let empty = temp_dir("tls-auto-dir-empty");
+    let (other, _, _) = start_kept(&dir, &empty, "127.0.0.1");
+    assert_ne!(other, first, "another directory, another certificate");
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (again, _, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(again, first);
+    assert!(
+        said(&lines, "private key was readable by other users"),
+        "{lines:#?}"
+    );
+    assert_eq!(mode(&key), 0o600);
+
+    // Another HOST: a new certificate naming it, kept from then on.
+    let (moved, (served, names), lines) = start_kept(&dir, &store, "127.0.0.2");
+    assert_ne!(moved, first);
+    assert_eq!(served, moved);
+    assert!(names.contains("IP Address:127.0.0.2"), "{names}");
+    assert!(said(&lines, "HOST asks for"), "{lines:#?}");
+    assert_eq!(start_kept(&dir, &store, "127.0.0.2").0, moved);
+
+    // A certificate that expires within 30 days is replaced.
+    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,IP:127.0.0.2";
+    let (key_s, cert_s) = (key.to_string_lossy(), cert.to_string_lossy());
+    let mut args = vec!["req", "-x509", "-nodes", "-days", "10", "-subj", "/CN=soon"];
+    args.extend(EC);
+    args.extend(["-keyout", &key_s, "-out", &cert_s, "-addext", names]);
+    openssl(&dir, &args);
+    let soon = file_fingerprint(&cert);
+    let (renewed, _, lines) = start_kept(&dir, &store, "127.0.0.2");
+    assert_ne!(renewed, soon);
+    assert!(said(&lines, "within 30 days"), "{lines:#?}");
+
+    // A corrupt file: said, replaced, and the new pair is kept.
+    std::fs::write(&cert, "not a certificate").unwrap();
+    let (fresh, _, lines) = start_kept(&dir, &store, "127.0.0.2");
+    let warning = lines
+        .iter()
+        .find(|l| l.contains("cannot be reused"))
+        .expect("a warning");
+    assert!(
+        warning.contains("does not hold one PEM certificate"),
+        "{warning}"
+    );
+    assert!(warning.contains(r#""level":"WARN""#), "{warning}");
+    assert_ne!(fresh, renewed);
+    assert_eq!(file_fingerprint(&cert), fresh);
+    assert_eq!(start_kept(&dir, &store, "127.0.0.2").0, fresh);
+}
+
+#[test]
+fn a_tls_auto_dir_the_agent_cannot_write_or_read_stops_the_start() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let dir = temp_dir("tls-auto-denied");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = |store: &Path| {
+        let store = store.to_string_lossy();
+        let env = [("TLS_AUTO", "true"), ("TLS_AUTO_DIR", &*store)];
+        let (code, out) = Process::spawn_as_nobody(&dir, &env).wait_exit();
+        assert_eq!(code, 2, "{out}");
+        assert!(!out.contains("docker-agent listening"), "{out}");
+        assert!(
+            out.contains(&format!("invalid configuration: TLS_AUTO_DIR: {store}")),
+            "{out}"
+        );
+        out
+    };
+    let out = refused(&dir);
+    assert!(
+        out.contains("cannot write there: Permission denied"),
+        "{out}"
+    );
+    assert!(out.contains("the agent runs as uid 65534"), "{out}");
+    assert!(out.contains("belongs to uid 0 (mode 755)"), "{out}");
+    let out = refused(&dir.join("sub"));
+    assert!(out.contains("cannot create the directory"), "{out}");
+
+    // Its own directory, but a key file it cannot read.
+    let own = dir.join("own");
+    std::fs::create_dir(&own).unwrap();
+    chown(&own, Some(65534), Some(65534)).unwrap();
+    std::fs::write(own.join("tls-auto-key.pem"), "root's").unwrap();
+    std::fs::set_permissions(
+        own.join("tls-auto-key.pem"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = refused(&own);
+    assert!(
+        out.contains("tls-auto-key.pem: cannot read it: Permission denied"),
+        "{out}"
+    );
+}
+
 #[test]
 fn plain_text_on_a_reachable_address_warns_and_require_tls_refuses() {
     let dir = temp_dir("tls-exposed");
