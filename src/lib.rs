@@ -5,7 +5,8 @@
 //! - [`config`]: settings from the environment and `.env`, validated once.
 //! - [`app`]: the state shared by every request.
 //! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
-//! - [`tls`]: HTTPS/WSS: certificates from files (reloaded) or generated, mutual TLS.
+//! - [`tls`]: HTTPS/WSS: certificates from files (reloaded) or generated, mutual TLS
+//!   and the log of refused client certificates.
 //! - [`healthcheck`]: the `docker-agent healthcheck` probe for shell-less images.
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.

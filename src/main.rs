@@ -46,6 +46,8 @@ directory (the environment wins). Main variables:
                           (reloaded when the files change or on SIGHUP)
     TLS_CLIENT_CA_FILE    require client certificates signed by this CA
     TLS_AUTO              true: generate a self-signed certificate (false)
+    TLS_AUTO_DIR          keep it (key 0600) in this writable directory, so
+                          it and its fingerprint survive restarts
     REQUIRE_TLS           true: refuse plain text on a non-loopback HOST
     DOCKER_HOST           unix:///var/run/docker.sock or tcp://host:port
     API_USERNAME          login name (admin)

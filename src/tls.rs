@@ -1,7 +1,8 @@
 //! HTTPS and WSS on the agent's port: the current rustls configuration,
 //! the handshake of each accepted connection (bounded by the header-read
-//! timeout, so a client that never finishes it cannot hold a slot), and
-//! reloading certificates without a restart ([`watch`]).
+//! timeout, so a client that never finishes it cannot hold a slot), the
+//! log of refused client certificates ([`refusals`]), and reloading
+//! certificates without a restart ([`watch`]).
 //!
 //! The configuration sits behind a `RwLock<Arc<_>>`: a reload swaps the
 //! `Arc`, new connections take the new one, open connections keep theirs.
@@ -16,8 +17,10 @@
 
 mod auto;
 mod material;
-mod validity;
+mod refusals;
+mod stored;
 mod watch;
+mod x509;
 
 pub use material::MaterialError;
 pub use watch::watch;
@@ -44,8 +47,11 @@ const TLS_HANDSHAKE: u8 = 0x16;
 /// The TLS side of the listener.
 pub struct Tls {
     current: RwLock<Arc<ServerConfig>>,
-    /// The files to reload from; `None` for a generated certificate.
+    /// The files to reload from; `None` for a generated certificate (kept
+    /// in `TLS_AUTO_DIR` or not: [`stored`]).
     files: Option<Files>,
+    /// Client certificates refused (mutual TLS), logged with a rate limit.
+    refusals: refusals::Refusals,
 }
 
 struct Files {
@@ -120,11 +126,12 @@ impl Tls {
                 };
                 (files.load()?, Some(files), None)
             }
-            TlsSource::Auto => {
-                let made = auto::generate(host).map_err(|message| MaterialError {
-                    var: "TLS_AUTO",
-                    message,
-                })?;
+            TlsSource::Auto { dir } => {
+                let (var, made) = match dir {
+                    None => ("TLS_AUTO", auto::generate(host)),
+                    Some(dir) => ("TLS_AUTO_DIR", stored::load_or_generate(dir, host)),
+                };
+                let made = made.map_err(|message| MaterialError { var, message })?;
                 let fingerprint = auto::fingerprint(&made.cert);
                 let server = material::build(vec![made.cert], made.key, client_ca)?;
                 (server, None, Some(fingerprint))
@@ -133,6 +140,7 @@ impl Tls {
         let tls = Arc::new(Tls {
             current: RwLock::new(server),
             files,
+            refusals: refusals::Refusals::default(),
         });
         Ok(Some(Started { tls, fingerprint }))
     }
@@ -181,10 +189,15 @@ impl Tls {
                     .then_some(Accepted::Plain(io, plain));
             }
             let io = WriteDeadline::new(stream, limit.clone());
-            match acceptor.accept(io).await {
-                Ok(tls) => Some(Accepted::Tls(Box::new(tls))),
-                Err(e) => {
-                    log::debug!(peer = peer.to_string().as_str(), error = e.to_string().as_str(); "TLS handshake failed");
+            match refusals::recording(acceptor.accept(io)).await {
+                (Ok(tls), _) => Some(Accepted::Tls(Box::new(tls))),
+                (Err(e), presented) => {
+                    let error = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+                    let noted = error
+                        .is_some_and(|error| self.refusals.note(peer, error, presented.as_ref()));
+                    if !noted {
+                        log::debug!(peer = peer.to_string().as_str(), error = e.to_string().as_str(); "TLS handshake failed");
+                    }
                     None
                 }
             }

@@ -1,5 +1,6 @@
 //! TLS settings: where the certificate comes from (`TLS_CERT_FILE` and
-//! `TLS_KEY_FILE`, or `TLS_AUTO`), whether clients must present one signed
+//! `TLS_KEY_FILE`, or `TLS_AUTO`, kept in `TLS_AUTO_DIR` when it is set),
+//! whether clients must present one signed
 //! by `TLS_CLIENT_CA_FILE`, and whether listening in plain text on a
 //! non-loopback address is refused (`REQUIRE_TLS`). The files themselves are
 //! read by [`crate::tls`], which also reloads them.
@@ -14,8 +15,9 @@ pub enum TlsSource {
     Off,
     /// PEM files, reloaded when they change.
     Files { cert: PathBuf, key: PathBuf },
-    /// A self-signed certificate generated at start.
-    Auto,
+    /// A self-signed certificate generated at start, or kept in `dir`
+    /// across restarts.
+    Auto { dir: Option<PathBuf> },
 }
 
 #[derive(Debug, Clone)]
@@ -45,9 +47,17 @@ pub fn section(vars: &Vars, host: &str) -> Result<TlsConfig, ConfigError> {
         (Some(cert), Some(key), false) => TlsSource::Files { cert, key },
         (Some(_), None, false) => return Err(missing("TLS_KEY_FILE", "TLS_CERT_FILE")),
         (None, Some(_), false) => return Err(missing("TLS_CERT_FILE", "TLS_KEY_FILE")),
-        (None, None, true) => TlsSource::Auto,
+        (None, None, true) => TlsSource::Auto {
+            dir: path("TLS_AUTO_DIR"),
+        },
         (None, None, false) => TlsSource::Off,
     };
+    if path("TLS_AUTO_DIR").is_some() && !auto {
+        return Err(ConfigError::new(
+            "TLS_AUTO_DIR",
+            "it keeps the certificate TLS_AUTO generates: set TLS_AUTO=true too".into(),
+        ));
+    }
     let client_ca = path("TLS_CLIENT_CA_FILE");
     if client_ca.is_some() && source == TlsSource::Off {
         return Err(ConfigError::new(
@@ -93,7 +103,14 @@ mod tests {
         assert_eq!(load(&[], "0.0.0.0").unwrap().source, TlsSource::Off);
         assert_eq!(
             load(&[("TLS_AUTO", "true")], "0.0.0.0").unwrap().source,
-            TlsSource::Auto
+            TlsSource::Auto { dir: None }
+        );
+        let kept = [("TLS_AUTO", "true"), ("TLS_AUTO_DIR", "/var/lib/agent")];
+        assert_eq!(
+            load(&kept, "0.0.0.0").unwrap().source,
+            TlsSource::Auto {
+                dir: Some("/var/lib/agent".into())
+            }
         );
         let c = load(
             &[
@@ -128,6 +145,15 @@ mod tests {
                 "TLS_AUTO",
             ),
             (&[("TLS_CLIENT_CA_FILE", "/ca.pem")], "TLS_CLIENT_CA_FILE"),
+            (&[("TLS_AUTO_DIR", "/var/lib/agent")], "TLS_AUTO_DIR"),
+            (
+                &[
+                    ("TLS_CERT_FILE", "/c"),
+                    ("TLS_KEY_FILE", "/k"),
+                    ("TLS_AUTO_DIR", "/var/lib/agent"),
+                ],
+                "TLS_AUTO_DIR",
+            ),
             (&[("TLS_AUTO", "maybe")], "TLS_AUTO"),
             (&[("REQUIRE_TLS", "true")], "REQUIRE_TLS"),
         ];

@@ -19,12 +19,15 @@ const STATUSES: usize = 500;
 /// How an MCP tool call ended: done, a tool error, or not run for want
 /// of a person's yes (`MCP_CONFIRM`).
 pub const TOOL_OUTCOMES: [&str; 3] = ["ok", "error", "unconfirmed"];
-/// The credentials whose refusals are counted, by the audit action refusing them.
-const CREDENTIALS: [(&str, Action); 4] = [
-    ("password", Action::Login),
-    ("bearer", Action::Token),
-    ("stream_token", Action::StreamOpen),
-    ("mcp_key", Action::McpAuth),
+/// The credentials whose refusals are counted, by the audit action refusing
+/// them; a client certificate is refused in the TLS handshake, before any
+/// request or audit record.
+const CREDENTIALS: [(&str, Option<Action>); 5] = [
+    ("password", Some(Action::Login)),
+    ("bearer", Some(Action::Token)),
+    ("stream_token", Some(Action::StreamOpen)),
+    ("mcp_key", Some(Action::McpAuth)),
+    ("client_certificate", None),
 ];
 /// Why a Docker call failed: the daemon was not reached, or answered 5xx.
 const DOCKER_ERRORS: [&str; 2] = ["unreachable", "server"];
@@ -66,7 +69,14 @@ pub fn tool_call(tool: &str, outcome: &str) {
 
 /// Counts a credential refused at admission (the audit trail's `denied`).
 pub fn auth_failure(action: Action) {
-    if let Some(i) = CREDENTIALS.iter().position(|(_, a)| *a == action) {
+    if let Some(i) = CREDENTIALS.iter().position(|(_, a)| *a == Some(action)) {
+        AUTH_FAILURES[i].fetch_add(1, Relaxed);
+    }
+}
+
+/// Counts a client certificate refused in the TLS handshake.
+pub fn client_certificate_refused() {
+    if let Some(i) = index(&CREDENTIALS.map(|(name, _)| name), "client_certificate") {
         AUTH_FAILURES[i].fetch_add(1, Relaxed);
     }
 }

@@ -1,6 +1,8 @@
 //! `TLS_AUTO=true`: a self-signed certificate generated at start (ECDSA
 //! P-256, with rcgen) for `localhost`, `127.0.0.1`, `::1` and the configured
-//! `HOST`, and its SHA-256 fingerprint, printed once so clients can pin it.
+//! `HOST`, valid until 4096 (its fingerprint is what clients trust, and
+//! deleting it is how it is renewed), and its SHA-256 fingerprint, printed
+//! once so clients can pin it. [`super::stored`] keeps it across restarts.
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
@@ -11,18 +13,23 @@ pub struct SelfSigned {
     pub key: PrivateKeyDer<'static>,
 }
 
-/// Generates a certificate for the loopback names and `host` (unless it is
-/// a wildcard address).
-pub fn generate(host: &str) -> Result<SelfSigned, String> {
+/// The names a certificate for `host` carries: the loopback names, and
+/// `host` unless it is a wildcard address.
+pub fn names(host: &str) -> Vec<String> {
     let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
     let host = host.trim_matches(['[', ']']);
     let wildcard = host.is_empty() || host == "0.0.0.0" || host == "::";
     if !wildcard && !names.iter().any(|n| n == host) {
         names.push(host.to_string());
     }
+    names
+}
+
+/// Generates a certificate for the [`names`] of `host`.
+pub fn generate(host: &str) -> Result<SelfSigned, String> {
     let why = |e: rcgen::Error| format!("cannot generate a certificate: {e}");
     let key = rcgen::KeyPair::generate().map_err(why)?;
-    let params = rcgen::CertificateParams::new(names).map_err(why)?;
+    let params = rcgen::CertificateParams::new(names(host)).map_err(why)?;
     let cert = params.self_signed(&key).map_err(why)?;
     Ok(SelfSigned {
         cert: cert.der().clone(),
@@ -47,7 +54,7 @@ mod tests {
         let der: &[u8] = &made.cert;
         // The SAN extension carries the IP address bytes.
         assert!(der.windows(4).any(|w| w == [10, 1, 2, 3]));
-        let v = crate::tls::validity::of(der).unwrap();
+        let v = crate::tls::x509::read(der).unwrap().validity;
         let now = crate::clock::unix_now() as i64;
         assert!(v.not_before <= now && now < v.not_after, "{v:?}");
         crate::tls::material::build(vec![made.cert], made.key, None).unwrap();

@@ -3,7 +3,8 @@
 //! generated certificate, with the `ring` provider, and warns when the
 //! served certificate is expired or not yet valid.
 
-use super::validity;
+use super::refusals::Recorded;
+use super::x509;
 use crate::clock::unix_now;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
@@ -12,7 +13,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// A TLS setting that cannot be used, with the variable it came from.
 #[derive(Debug)]
@@ -29,7 +29,7 @@ fn fail(var: &'static str, path: &Path, why: impl std::fmt::Display) -> Material
 }
 
 /// The crypto provider every TLS object of the agent uses.
-fn provider() -> Arc<CryptoProvider> {
+pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -78,7 +78,7 @@ pub fn build(
             let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
                 .build()
                 .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
-            builder.with_client_cert_verifier(verifier)
+            builder.with_client_cert_verifier(Arc::new(Recorded(verifier)))
         }
     };
     warn_if_not_valid(&chain[0]);
@@ -94,15 +94,12 @@ pub fn build(
 
 /// Logs a warning naming the date when the leaf certificate is outside its validity.
 fn warn_if_not_valid(leaf: &CertificateDer<'_>) {
-    let Some(v) = validity::of(leaf) else {
+    let Some(v) = x509::read(leaf).map(|c| c.validity) else {
         log::warn!("cannot read the TLS certificate's validity period");
         return;
     };
     let now = unix_now() as i64;
-    let date = |secs: i64| {
-        let at = UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
-        crate::clock::format_rfc3339_millis(at)
-    };
+    let date = x509::date;
     if v.not_after < now {
         log::warn!(not_after = date(v.not_after).as_str();
             "the TLS certificate has EXPIRED: clients will refuse it; renew it (the agent reloads the files when they change, or on SIGHUP)");

@@ -1,5 +1,6 @@
 //! What users deploy: the FROM-scratch image (non-root, healthy, refusing
-//! to stop itself, clean stop, deaf to a loopback `HOST` from an env file),
+//! to stop itself, clean stop, deaf to a loopback `HOST` from an env file,
+//! its `TLS_AUTO` certificate kept in a mounted directory),
 //! the compose file, the Swarm stack (pushed to the local registry and
 //! deployed on a one-node swarm) and the Kubernetes DaemonSet (checked
 //! field by field; no cluster here).
@@ -240,6 +241,87 @@ fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
     assert!(
         logs.contains(r#""address":"0.0.0.0:9000""#),
         "it listens on every address of the container: {logs}"
+    );
+}
+
+#[test]
+fn the_image_keeps_its_tls_auto_certificate_in_a_mounted_host_directory() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    ensure_image();
+    // As the README's TLS section says: a host directory owned by the image's user.
+    let kept = temp_dir("image-tls");
+    chown(&kept, Some(65532), Some(65532)).unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let password = format!("API_PASSWORD={PASSWORD}");
+    let options = |dir: &std::path::Path| {
+        let mount = format!("{}:/tls", dir.display());
+        let tls = [
+            "-e",
+            "TLS_AUTO=true",
+            "-e",
+            "TLS_AUTO_DIR=/tls",
+            "-v",
+            &mount,
+        ];
+        let hardened = [
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+        ];
+        let mut all = vec!["-e".to_string(), password.clone()];
+        all.extend(tls.iter().chain(&hardened).map(|s| s.to_string()));
+        all
+    };
+    let fingerprint = |port: u16| {
+        let script = format!(
+            "openssl s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | \
+             openssl x509 -noout -fingerprint -sha256"
+        );
+        let out = run_ok(Command::new("sh").args(["-c", &script]));
+        out.trim().split_once('=').unwrap().1.to_string()
+    };
+    let start = |dir: &std::path::Path| {
+        let options = options(dir);
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        let (c, port) = run_healthy("image-tls", &options);
+        let served = fingerprint(port);
+        let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
+        assert!(
+            logs.contains(&format!("TLS certificate SHA-256 fingerprint: {served}")),
+            "{logs}"
+        );
+        served
+    };
+    let first = start(&kept);
+    assert_eq!(
+        start(&kept),
+        first,
+        "a new container serves the kept certificate"
+    );
+    assert!(kept.join("tls-auto-key.pem").exists());
+
+    // A directory the image's user cannot write stops the start, saying why.
+    let root_owned = temp_dir("image-tls-root");
+    std::fs::set_permissions(&root_owned, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let name = unique_name("image-tls-denied");
+    let label = format!("{LABEL}=1");
+    let mut args = vec!["run", "-d", "--name", &name, "--label", &label];
+    let options = options(&root_owned);
+    args.extend(options.iter().map(String::as_str));
+    args.push(IMAGE);
+    let c = Container {
+        id: docker(&args),
+        name,
+    };
+    eventually(30, "the container to exit", || c.status() == "exited");
+    assert_eq!(c.inspect("{{.State.ExitCode}}"), "2");
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
+    assert!(
+        logs.contains("TLS_AUTO_DIR: /tls: cannot write there")
+            && logs.contains("the agent runs as uid 65532"),
+        "{logs}"
     );
 }
 

@@ -2,8 +2,9 @@
 //! made with the `openssl` CLI, `curl` for HTTPS and mutual TLS, Python's
 //! `ssl` module for WSS (a minimal WebSocket client), certificate serials
 //! and fingerprints; plus rotation without a restart, an expired
-//! certificate, `TLS_AUTO`, the healthcheck over TLS, and the warning or
-//! refusal for plain text on a reachable address.
+//! certificate, client certificates issued with the README's commands and
+//! the log of refused ones, `TLS_AUTO`, the healthcheck over TLS, and the
+//! warning or refusal for plain text on a reachable address.
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -94,21 +95,14 @@ fn make_ca(dir: &Path, name: &str) {
 /// A leaf `name.pem` / `name.key` signed by CA `ca`, for localhost and
 /// 127.0.0.1, with extended key usage `eku` and serial `serial` (hex).
 fn make_leaf(dir: &Path, ca: &str, name: &str, serial: &str, eku: &str) {
-    let (key, csr, pem) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-    );
+    let (csr, pem) = (format!("{name}.csr"), format!("{name}.pem"));
     let ext = format!("{name}.ext");
     std::fs::write(
         dir.join(&ext),
         format!("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage={eku}\n"),
     )
     .unwrap();
-    let mut args = vec!["req", "-new", "-nodes", "-subj", "/CN=localhost"];
-    args.extend(EC);
-    args.extend(["-keyout", &key, "-out", &csr]);
-    openssl(dir, &args);
+    make_request(dir, name, "localhost", &[]);
     let (ca_pem, ca_key, serial) = (
         format!("{ca}.pem"),
         format!("{ca}.key"),
@@ -135,6 +129,17 @@ fn make_leaf(dir: &Path, ca: &str, name: &str, serial: &str, eku: &str) {
             &pem,
         ],
     );
+}
+
+/// `curl` trusting `ca`, with the client certificate `who.pem` and key `who.key` of `dir`.
+fn curl_as(dir: &Path, ca: &str, who: &str, args: &[&str]) -> (i32, String) {
+    let (cert, key) = (
+        path(dir, &format!("{who}.pem")),
+        path(dir, &format!("{who}.key")),
+    );
+    let mut all = vec!["--cacert", ca, "--cert", &cert, "--key", &key];
+    all.extend(args);
+    curl(&all)
 }
 
 fn python(script: &str, args: &[&str]) -> String {
@@ -327,13 +332,7 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     let (code, body) = curl(&["--cacert", &ca, &url]);
     assert_ne!(code, 0, "no client certificate: refused");
     assert!(body.is_empty(), "{body}");
-    let as_client = |who: &str| {
-        let (cert, key) = (
-            path(&dir, &format!("{who}.pem")),
-            path(&dir, &format!("{who}.key")),
-        );
-        curl(&["--cacert", &ca, "--cert", &cert, "--key", &key, &url])
-    };
+    let as_client = |who: &str| curl_as(&dir, &ca, who, &[&url]);
     let (code, body) = as_client("stranger");
     assert_ne!(code, 0, "a certificate from another CA: refused");
     assert!(body.is_empty(), "{body}");
@@ -343,6 +342,148 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
 
     let (code, stderr) = healthcheck(&dir, "127.0.0.1", &port);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// Runs, in `dir`, the README's commands that issue a client certificate
+/// (the bash block naming `extendedKeyUsage=clientAuth`) as written:
+/// `client-ca.pem`/`.key` and `client.pem`/`.key`.
+fn readme_client_certificate(dir: &Path) {
+    let readme = include_str!("../../README.md");
+    let block = readme
+        .split("```bash\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains("extendedKeyUsage=clientAuth"))
+        .expect("README.md shows how to issue a client certificate");
+    run_ok(
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", block])
+            .current_dir(dir),
+    );
+}
+
+/// What `openssl x509 -noout -<field>` prints for certificate `pem`,
+/// without the `field=` prefix (names as RFC 4514 writes them).
+fn x509_field(dir: &Path, pem: &str, field: &str) -> String {
+    let out = run_ok(
+        Command::new("openssl")
+            .current_dir(dir)
+            .args(["x509", "-noout", "-nameopt", "RFC2253", "-in", pem])
+            .arg(format!("-{field}")),
+    );
+    out.trim()
+        .split_once('=')
+        .map(|(_, v)| v.to_string())
+        .unwrap()
+}
+
+#[test]
+fn client_certificates_issued_as_the_readme_says_connect_and_refused_ones_are_logged_with_the_reason()
+ {
+    let dir = temp_dir("tls-refusals");
+    make_ca(&dir, "ca");
+    make_leaf(&dir, "ca", "server", "5001", "serverAuth");
+    readme_client_certificate(&dir);
+    // The same CA, but a v1 certificate (no -extfile), and an expired one.
+    make_request(&dir, "v1", "old-style", &[]);
+    let ca = ["-CA", "client-ca.pem", "-CAkey", "client-ca.key"];
+    let mut args = vec!["x509", "-req", "-in", "v1.csr", "-set_serial", "0x5002"];
+    args.extend(ca);
+    args.extend(["-days", "2", "-out", "v1.pem"]);
+    openssl(&dir, &args);
+    make_request(&dir, "expired", "last-year", &[]);
+    let signer = ["-cert", "client-ca.pem", "-keyfile", "client-ca.key"];
+    let extfile = ["-extfile", "client.ext"];
+    sign_expired(
+        &dir,
+        "expired.csr",
+        "expired.pem",
+        &[&signer[..], &extfile].concat(),
+    );
+    // A v3 client certificate from a CA the agent does not know.
+    make_ca(&dir, "other");
+    make_leaf(&dir, "other", "stranger", "5003", "clientAuth");
+    let metrics_token = "scrape-0123456789abcdef";
+    let (server_ca, cert, key, client_ca) = (
+        path(&dir, "ca.pem"),
+        path(&dir, "server.pem"),
+        path(&dir, "server.key"),
+        path(&dir, "client-ca.pem"),
+    );
+    let env = [
+        ("TLS_CERT_FILE", cert.as_str()),
+        ("TLS_KEY_FILE", key.as_str()),
+        ("TLS_CLIENT_CA_FILE", client_ca.as_str()),
+        ("METRICS_TOKEN", metrics_token),
+    ];
+    let mut agent = Process::spawn(&dir, &env);
+    let port = port_of(&agent.address());
+    let url = |route: &str| format!("https://localhost:{port}{route}");
+    let as_client = |who: &str, args: &[&str]| curl_as(&dir, &server_ca, who, args);
+
+    let (code, body) = as_client("client", &[&url("/api/v1/healthz")]);
+    assert_eq!(code, 0, "the README's certificate is accepted");
+    assert!(body.contains(r#""status":"ok""#), "{body}");
+    for who in ["v1", "stranger", "expired", "expired", "expired"] {
+        let (code, body) = as_client(who, &[&url("/api/v1/healthz")]);
+        assert_ne!(code, 0, "{who}: refused");
+        assert!(body.is_empty(), "{who}: {body}");
+    }
+    let (code, _) = curl(&["--cacert", &server_ca, &url("/api/v1/healthz")]);
+    assert_ne!(code, 0, "no certificate: refused");
+
+    let reasons = ["not_v3", "unknown_issuer", "expired", "no_certificate"];
+    for reason in reasons {
+        agent.wait_line(&format!(r#""reason":"{reason}""#));
+    }
+    let bearer = format!("Authorization: Bearer {metrics_token}");
+    let (code, metrics) = as_client("client", &["-H", &bearer, &url("/metrics")]);
+    assert_eq!(code, 0);
+    assert!(
+        metrics.contains("docker_agent_auth_failures_total{credential=\"client_certificate\"} 6\n"),
+        "every refusal is counted, logged or not: {metrics}"
+    );
+    let (_, lines) = agent.terminate();
+    let refused: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.contains("TLS client certificate refused"))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |reason: &str| {
+        let found: Vec<_> = refused.iter().filter(|v| v["reason"] == reason).collect();
+        assert_eq!(found.len(), 1, "one line for {reason}: {refused:#?}");
+        let line = found[0];
+        assert_eq!(line["level"], "WARN", "{line}");
+        assert_eq!(line["client"], "127.0.0.1", "{line}");
+        assert_eq!(line["suppressed"], 0, "{line}");
+        line.clone()
+    };
+    assert_eq!(refused.len(), reasons.len(), "{refused:#?}");
+    for (reason, pem, detail) in [
+        ("not_v3", "v1.pem", "an X.509 v1 certificate"),
+        ("unknown_issuer", "stranger.pem", "TLS_CLIENT_CA_FILE"),
+        (
+            "expired",
+            "expired.pem",
+            "expired at 2020-01-02T00:00:00.000Z",
+        ),
+    ] {
+        let line = of(reason);
+        assert!(line["detail"].as_str().unwrap().contains(detail), "{line}");
+        for field in ["subject", "issuer", "serial"] {
+            assert_eq!(
+                line[field],
+                x509_field(&dir, pem, field),
+                "{reason}: {field}"
+            );
+        }
+    }
+    let none = of("no_certificate");
+    assert!(none.get("subject").is_none(), "{none}");
+    assert!(
+        !lines.iter().any(|l| l.contains("PRIVATE KEY")),
+        "no key material in the log"
+    );
 }
 
 #[test]
@@ -385,51 +526,60 @@ fn rotated_certificates_reach_new_connections_while_an_open_stream_continues() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+/// Signs request `csr` into `out` with `openssl ca`, valid only on
+/// 2020-01-01 (long expired), with the signer's `signer` arguments
+/// (`-selfsign -keyfile K`, or `-cert C -keyfile K`).
+fn sign_expired(dir: &Path, csr: &str, out: &str, signer: &[&str]) {
+    if !dir.join("ca.cnf").exists() {
+        std::fs::write(
+            dir.join("ca.cnf"),
+            "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial.txt\n\
+             default_md = sha256\npolicy = p\ncopy_extensions = copy\n[p]\ncommonName = supplied\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("index.txt"), "").unwrap();
+        std::fs::write(dir.join("serial.txt"), "01\n").unwrap();
+    }
+    let mut args = vec!["ca", "-batch", "-config", "ca.cnf", "-notext"];
+    args.extend(signer);
+    args.extend(["-in", csr, "-out", out]);
+    args.extend([
+        "-startdate",
+        "20200101000000Z",
+        "-enddate",
+        "20200102000000Z",
+    ]);
+    openssl(dir, &args);
+}
+
+/// A key `name.key` and request `name.csr` for subject `/CN=cn`, with `extra` arguments.
+fn make_request(dir: &Path, name: &str, cn: &str, extra: &[&str]) {
+    let (key, csr, subj) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("/CN={cn}"),
+    );
+    let mut args = vec!["req", "-new", "-nodes", "-subj", &subj];
+    args.extend(EC);
+    args.extend(["-keyout", &key, "-out", &csr]);
+    args.extend(extra);
+    openssl(dir, &args);
+}
+
 #[test]
 fn an_expired_certificate_is_reported_at_start() {
     let dir = temp_dir("tls-expired");
-    std::fs::write(
-        dir.join("ca.cnf"),
-        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial.txt\n\
-         default_md = sha256\npolicy = p\ncopy_extensions = copy\n[p]\ncommonName = supplied\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("index.txt"), "").unwrap();
-    std::fs::write(dir.join("serial.txt"), "01\n").unwrap();
-    let mut args = vec![
-        "req",
-        "-new",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "old.key",
-        "-out",
-        "old.csr",
-    ];
-    args.extend(EC);
-    args.extend(["-addext", "subjectAltName=DNS:localhost"]);
-    openssl(&dir, &args);
-    openssl(
+    make_request(
         &dir,
-        &[
-            "ca",
-            "-batch",
-            "-config",
-            "ca.cnf",
-            "-selfsign",
-            "-keyfile",
-            "old.key",
-            "-in",
-            "old.csr",
-            "-out",
-            "old.pem",
-            "-notext",
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20200102000000Z",
-        ],
+        "old",
+        "localhost",
+        &["-addext", "subjectAltName=DNS:localhost"],
+    );
+    sign_expired(
+        &dir,
+        "old.csr",
+        "old.pem",
+        &["-selfsign", "-keyfile", "old.key"],
     );
     let old = path(&dir, "old.pem");
     let mut agent = Process::spawn(
@@ -473,6 +623,174 @@ fn tls_auto_prints_the_fingerprint_of_the_certificate_it_serves() {
     assert_eq!(
         lines.iter().filter(|l| l.contains("fingerprint")).count(),
         1
+    );
+}
+
+/// The fingerprint `openssl s_client` is served on `host:port`, as the
+/// README shows it (`AA:BB:...`), and the certificate's subjectAltName.
+fn served_by(host: &str, port: &str) -> (String, String) {
+    let script = format!(
+        "openssl s_client -connect {host}:{port} </dev/null 2>/dev/null | \
+         openssl x509 -noout -fingerprint -sha256 -ext subjectAltName"
+    );
+    let out = run_ok(Command::new("sh").args(["-c", &script]));
+    let (first, names) = out.trim().split_once('\n').unwrap();
+    let fingerprint = first.split_once('=').unwrap().1.to_string();
+    (fingerprint, names.to_string())
+}
+
+/// The fingerprint `openssl x509` reads in certificate file `pem`.
+fn file_fingerprint(pem: &Path) -> String {
+    let out = run_ok(
+        Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(pem),
+    );
+    out.trim().split_once('=').unwrap().1.to_string()
+}
+
+/// One start of the agent in `dir` with `TLS_AUTO_DIR=store` on `host`:
+/// the fingerprint it prints, what it serves, and its output.
+fn start_kept(dir: &Path, store: &Path, host: &str) -> (String, (String, String), Vec<String>) {
+    let store = store.to_string_lossy();
+    let env = [
+        ("TLS_AUTO", "true"),
+        ("TLS_AUTO_DIR", &store),
+        ("HOST", host),
+    ];
+    let mut agent = Process::spawn(dir, &env);
+    let line = agent.wait_line("TLS certificate SHA-256 fingerprint: ");
+    let printed = line.rsplit(": ").next().unwrap().to_string();
+    let port = port_of(&agent.address());
+    let served = served_by(host, &port);
+    let (_, lines) = agent.terminate();
+    (printed, served, lines)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn tls_auto_dir_keeps_the_certificate_and_its_fingerprint_across_restarts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("tls-auto-dir");
+    let store = dir.join("kept");
+    let (key, cert) = (
+        store.join("tls-auto-key.pem"),
+        store.join("tls-auto-cert.pem"),
+    );
+    let said = |lines: &[String], what: &str| lines.iter().any(|l| l.contains(what));
+
+    let (first, served, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(served.0, first, "it serves what it printed");
+    assert!(said(&lines, "no certificate stored yet"), "{lines:#?}");
+    assert_eq!((mode(&store), mode(&key)), (0o700, 0o600));
+    assert_eq!(file_fingerprint(&cert), first, "the stored certificate");
+
+    let (again, served, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(
+        (again.as_str(), served.0.as_str()),
+        (first.as_str(), first.as_str()),
+        "a restart keeps it"
+    );
+    assert!(
+        said(&lines, "serving the certificate stored in TLS_AUTO_DIR"),
+        "{lines:#?}"
+    );
+
+    let empty = temp_dir("tls-auto-dir-empty");
+    let (other, _, _) = start_kept(&dir, &empty, "127.0.0.1");
+    assert_ne!(other, first, "another directory, another certificate");
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (again, _, lines) = start_kept(&dir, &store, "127.0.0.1");
+    assert_eq!(again, first);
+    assert!(
+        said(&lines, "private key was readable by other users"),
+        "{lines:#?}"
+    );
+    assert_eq!(mode(&key), 0o600);
+
+    // Another HOST: a new certificate naming it, kept from then on.
+    let (moved, (served, names), lines) = start_kept(&dir, &store, "127.0.0.2");
+    assert_ne!(moved, first);
+    assert_eq!(served, moved);
+    assert!(names.contains("IP Address:127.0.0.2"), "{names}");
+    assert!(said(&lines, "HOST asks for"), "{lines:#?}");
+    assert_eq!(start_kept(&dir, &store, "127.0.0.2").0, moved);
+
+    // A certificate that expires within 30 days is replaced.
+    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,IP:127.0.0.2";
+    let (key_s, cert_s) = (key.to_string_lossy(), cert.to_string_lossy());
+    let mut args = vec!["req", "-x509", "-nodes", "-days", "10", "-subj", "/CN=soon"];
+    args.extend(EC);
+    args.extend(["-keyout", &key_s, "-out", &cert_s, "-addext", names]);
+    openssl(&dir, &args);
+    let soon = file_fingerprint(&cert);
+    let (renewed, _, lines) = start_kept(&dir, &store, "127.0.0.2");
+    assert_ne!(renewed, soon);
+    assert!(said(&lines, "within 30 days"), "{lines:#?}");
+
+    // A corrupt file: said, replaced, and the new pair is kept.
+    std::fs::write(&cert, "not a certificate").unwrap();
+    let (fresh, _, lines) = start_kept(&dir, &store, "127.0.0.2");
+    let warning = lines
+        .iter()
+        .find(|l| l.contains("cannot be reused"))
+        .expect("a warning");
+    assert!(
+        warning.contains("does not hold one PEM certificate"),
+        "{warning}"
+    );
+    assert!(warning.contains(r#""level":"WARN""#), "{warning}");
+    assert_ne!(fresh, renewed);
+    assert_eq!(file_fingerprint(&cert), fresh);
+    assert_eq!(start_kept(&dir, &store, "127.0.0.2").0, fresh);
+}
+
+#[test]
+fn a_tls_auto_dir_the_agent_cannot_write_or_read_stops_the_start() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let dir = temp_dir("tls-auto-denied");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = |store: &Path| {
+        let store = store.to_string_lossy();
+        let env = [("TLS_AUTO", "true"), ("TLS_AUTO_DIR", &*store)];
+        let (code, out) = Process::spawn_as_nobody(&dir, &env).wait_exit();
+        assert_eq!(code, 2, "{out}");
+        assert!(!out.contains("docker-agent listening"), "{out}");
+        assert!(
+            out.contains(&format!("invalid configuration: TLS_AUTO_DIR: {store}")),
+            "{out}"
+        );
+        out
+    };
+    let out = refused(&dir);
+    assert!(
+        out.contains("cannot write there: Permission denied"),
+        "{out}"
+    );
+    assert!(out.contains("the agent runs as uid 65534"), "{out}");
+    assert!(out.contains("belongs to uid 0 (mode 755)"), "{out}");
+    let out = refused(&dir.join("sub"));
+    assert!(out.contains("cannot create the directory"), "{out}");
+
+    // Its own directory, but a key file it cannot read.
+    let own = dir.join("own");
+    std::fs::create_dir(&own).unwrap();
+    chown(&own, Some(65534), Some(65534)).unwrap();
+    std::fs::write(own.join("tls-auto-key.pem"), "root's").unwrap();
+    std::fs::set_permissions(
+        own.join("tls-auto-key.pem"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = refused(&own);
+    assert!(
+        out.contains("tls-auto-key.pem: cannot read it: Permission denied"),
+        "{out}"
     );
 }
 
