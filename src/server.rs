@@ -1,4 +1,5 @@
-//! The accept loop: HTTP/1.1 with keep-alive on hyper, caps on open
+//! The accept loop: HTTP/1.1 with keep-alive on hyper, each connection
+//! served once by hyper's own lifecycle (upgrades included), caps on open
 //! connections overall and per client ([`slots`]), a header-read timeout
 //! against slow-loris clients, a write deadline against clients that stop
 //! reading ([`write_deadline`]), TLS when configured (the handshake and
@@ -8,7 +9,6 @@
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
-mod park;
 mod slots;
 mod write_deadline;
 
@@ -18,7 +18,6 @@ use crate::app::App;
 use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use park::{Activity, Parkable, Parked, Socket, Tracked};
 use slots::{Admission, Slots};
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,6 +25,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 pub use write_deadline::{WriteDeadline, WriteLimit};
@@ -121,12 +121,12 @@ async fn connection(
     }
 }
 
-/// Serves HTTP/1.1 (with upgrades) on an established connection; plain
-/// text on the TLS port (`plain_on_tls`) gets only what [`Plain`] allows.
-/// Between requests the socket is parked outside hyper ([`park`]); a
-/// parked connection that stays quiet for the header-read timeout is closed,
-/// as hyper would close it.
-async fn http<T: Socket>(
+/// Serves HTTP/1.1 (with upgrades) on an established connection until it
+/// closes, or the server stops (then the request in flight finishes and
+/// the connection closes); plain text on the TLS port (`plain_on_tls`)
+/// gets only what [`Plain`] allows. hyper's header-read timeout also
+/// closes a keep-alive connection that stays quiet that long.
+async fn http<T>(
     io: T,
     peer: SocketAddr,
     app: Arc<App>,
@@ -134,76 +134,37 @@ async fn http<T: Socket>(
     admission: Admission,
     limit: WriteLimit,
     plain_on_tls: Option<Plain>,
-) {
+) where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
-    let activity = Arc::new(Activity::default());
-    let conn = Connection {
-        requests: Requests {
-            app,
-            peer,
-            admission: Arc::new(admission),
-            limit,
-            plain_on_tls,
-            activity,
-        },
-        header_timeout,
+    let requests = Requests {
+        app,
+        peer,
+        admission: Arc::new(admission),
+        limit,
+        plain_on_tls,
     };
-    let mut parked = Parked::new(io);
-    loop {
-        // Boxed: a parked connection holds a pointer-sized future, not room
-        // for hyper's.
-        let Some(p) = Box::pin(conn.round(parked, &mut stop)).await else {
-            return;
-        };
-        parked = p;
-        tokio::select! {
-            r = parked.readable() => if r.is_err() { return },
-            _ = tokio::time::sleep(header_timeout) => return,
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
-}
-
-/// What every round of one connection shares.
-struct Connection {
-    requests: Requests,
-    header_timeout: Duration,
-}
-
-impl Connection {
-    /// Serves requests until the connection closes (`None`) or parks.
-    async fn round<T: Socket>(
-        &self,
-        parked: Parked<T>,
-        stop: &mut watch::Receiver<bool>,
-    ) -> Option<Parked<T>> {
-        let io = TokioIo::new(Parkable::new(parked, self.requests.activity.clone()));
-        let mut conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_timeout)
-            .max_buf_size(MAX_BUF)
-            .serve_connection(io, self.requests.clone())
-            .with_upgrades();
-        let ended = tokio::select! {
-            r = &mut conn => Some(r),
-            _ = stop.wait_for(|s| *s) => None,
-        };
-        let Some(ended) = ended else {
-            Pin::new(&mut conn).graceful_shutdown();
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_BUF)
+        .serve_connection(TokioIo::new(io), requests)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let stopping = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = stopping => {
+            conn.as_mut().graceful_shutdown();
             let _ = conn.await;
-            return None;
-        };
-        // Parking ends hyper's connection as if the client closed; a partly
-        // read pipelined request makes that an "incomplete message".
-        if ended.is_err_and(|e| !e.is_incomplete_message()) {
-            return None;
         }
-        let parts = conn.into_parts()?;
-        parts.io.into_inner().into_parked(parts.read_buf)
     }
 }
 
-/// The service of one round: every request goes through the pipeline
+/// Every request of a connection goes through the pipeline
 /// ([`crate::http::handler`]) with its connection's standing attached.
 #[derive(Clone)]
 struct Requests {
@@ -212,10 +173,9 @@ struct Requests {
     admission: Arc<Admission>,
     limit: WriteLimit,
     plain_on_tls: Option<Plain>,
-    activity: Arc<Activity>,
 }
 
-type Answer = hyper::Response<Tracked<crate::http::body::Body>>;
+type Answer = hyper::Response<crate::http::body::Body>;
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests {
     type Response = Answer;
@@ -225,23 +185,15 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests
     type Future = Pin<Box<dyn Future<Output = Result<Answer, Infallible>> + Send>>;
 
     fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
-        let guard = self
-            .activity
-            .begin(!hyper::body::Body::is_end_stream(req.body()));
         self.admission.mark(&mut req);
         req.extensions_mut().insert(self.limit.clone());
         let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.plain_on_tls);
-        let activity = self.activity.clone();
         Box::pin(async move {
-            let resp = if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
+            Ok(if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
                 crate::tls::https_only()
             } else {
                 crate::http::handler::handle(app, req, peer).await
-            };
-            if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS {
-                activity.upgraded();
-            }
-            Ok(resp.map(|body| Tracked::new(body, guard)))
+            })
         })
     }
 }

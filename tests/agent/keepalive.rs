@@ -1,9 +1,7 @@
-//! Keep-alive connections between requests: the agent parks an idle
-//! connection outside its HTTP engine (to hold no buffers while it waits)
-//! and serves it again when the client speaks. None of that may show:
-//! pauses, pipelined requests, request heads split across packets and
-//! upgrades on a reused connection all behave as on a connection that never
-//! parked, and a quiet one is still closed after the header-read timeout.
+//! Keep-alive connections between requests: pauses, pipelined requests,
+//! request heads split across packets and upgrades on a reused connection
+//! are all served, and a quiet connection is closed after the header-read
+//! timeout.
 
 use crate::util::*;
 use futures_util::StreamExt;
@@ -13,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-/// Long enough for a connection to go idle (and park) between writes.
+/// Long enough for a connection to go idle between writes.
 const PAUSE: Duration = Duration::from_millis(300);
 
 async fn send(s: &mut TcpStream, bytes: &str) {
@@ -98,7 +96,6 @@ async fn a_reused_connection_upgrades_to_a_websocket_stream() {
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let mut ws = WebSocketStream::from_raw_socket(s, Role::Client, None).await;
     for _ in 0..3 {
-        // Each read waits on the socket, where parking would end the stream.
         let msg = guarded("a log line", ws.next()).await.unwrap().unwrap();
         assert!(msg.to_text().unwrap().contains("tick"), "{msg}");
     }
