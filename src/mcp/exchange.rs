@@ -19,6 +19,7 @@
 //!   `'static`, so a tool may move it into a stream it forwards.
 
 use super::changes::Listener;
+use super::sessions::{Evicted, Session, Shares};
 use crate::http::body::{self, Body};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
@@ -172,6 +173,19 @@ impl Peer {
             pending: Pending::default(),
             listener,
         }
+    }
+
+    /// Ends the session: every wait for an answer, and its stream.
+    pub fn end(&self) {
+        self.pending.close();
+        self.listener.ended.notify_one();
+    }
+}
+
+/// A handshake session given up by its table ends like a deleted one.
+impl Session for Arc<Peer> {
+    fn end(&self, _: Evicted, _: Shares) {
+        Peer::end(self);
     }
 }
 

@@ -14,7 +14,8 @@
 //! - [`changes`]: resource change notifications driven by Docker's events,
 //!   heard on the streams of [`listen`] (`GET /mcp`, `subscriptions/listen`)
 //!   and on legacy SSE streams;
-//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables;
+//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their
+//!   session tables, bounded overall, per client and per credential;
 //! - [`exchange`]: what a request may send before its result (progress,
 //!   questions to the client) and the SSE answers that carry it;
 //! - [`confirm`]: `MCP_CONFIRM`, a human's confirmation of a tool call.
@@ -37,7 +38,7 @@ mod paging;
 mod prompts;
 pub mod protocol;
 mod resources;
-mod sessions;
+pub mod sessions;
 pub mod sse;
 pub mod streamable;
 pub mod tools;
@@ -53,7 +54,7 @@ use crate::policy::Caller;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response};
-use sessions::Sessions;
+use sessions::{Sessions, Shares};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,11 +76,25 @@ pub struct McpState {
 /// Sessions idle this long expire.
 const SESSION_IDLE: Duration = Duration::from_secs(3600);
 
+/// Handshake-era Streamable HTTP sessions: in all, per client, per credential.
+pub const STREAMABLE_SESSIONS: Shares = Shares {
+    max: 1000,
+    per_client: 64,
+    per_credential: 500,
+};
+
+/// Legacy SSE sessions (each an open stream): in all, per client, per credential.
+pub const SSE_SESSIONS: Shares = Shares {
+    max: 100,
+    per_client: 16,
+    per_credential: 50,
+};
+
 impl McpState {
     pub fn new() -> McpState {
         McpState {
-            streamable: Sessions::new(1000, SESSION_IDLE),
-            sse: Sessions::new(100, SESSION_IDLE),
+            streamable: Sessions::new(STREAMABLE_SESSIONS, SESSION_IDLE),
+            sse: Sessions::new(SSE_SESSIONS, SESSION_IDLE),
             changes: Arc::default(),
             slots: listen::Slots::default(),
             spent: confirm::Spent::default(),
@@ -209,7 +224,7 @@ pub async fn handle(
     caller: Caller,
 ) -> Result<Response<Body>, Error> {
     match (route, req.method()) {
-        (Route::McpSse, _) => sse::open(app, caller),
+        (Route::McpSse, _) => Ok(sse::open(app, client, caller)),
         (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
         (_, &Method::DELETE) => streamable::delete(app, req.headers()),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),

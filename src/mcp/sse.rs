@@ -13,10 +13,14 @@
 //! [`super::changes::Listener`] as the stream is read (so they never fill
 //! the answer queue).
 //!
-//! Sessions are bounded in number and idle time (no message for an hour
+//! Sessions are bounded in number — overall, per client and per credential
+//! ([`super::SSE_SESSIONS`]) — and in idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
-//! `WS_PING_INTERVAL` (30 s); the
-//! session is removed when its stream closes, and streams end on shutdown.
+//! `WS_PING_INTERVAL` (30 s); the session is removed when its stream
+//! closes, and streams end on shutdown. Opening a session never fails: a
+//! session the table gives up to make room (see [`super::sessions`]) gets
+//! an `error` event saying why, its stream ends, and its later messages get
+//! 404.
 //! Each session runs at most [`IN_FLIGHT`] requests at once and queues at
 //! most [`QUEUE`] answers and [`QUEUE_BYTES`] bytes. SSE clients are
 //! expected to read their stream: one whose queue is full is cut off — it
@@ -27,6 +31,7 @@ use super::changes::Listener;
 use super::exchange::{Outbox, Peer, event, event_stream};
 use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx};
+use super::sessions::{Evicted, Holder, Session, Shares};
 use super::streamable::read_body;
 use crate::app::App;
 use crate::error::Error;
@@ -37,8 +42,8 @@ use futures_util::StreamExt;
 use hyper::body::{Bytes, Incoming as HyperBody};
 use hyper::{Request, Response, StatusCode};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 /// Requests one session may have in progress.
@@ -58,8 +63,9 @@ pub struct SseSession {
     in_flight: Arc<Semaphore>,
     /// Bytes sent into `tx` and not yet taken by the stream.
     queued: AtomicUsize,
-    /// Set once the queue overflowed; `cut` then ends the stream.
-    cut_off: AtomicBool,
+    /// Why the agent ended the session, once it did; `cut` then ends the
+    /// stream with an `error` event saying so.
+    ending: OnceLock<String>,
     cut: Notify,
     /// The resources it subscribed to, heard on its stream.
     listener: Arc<Listener>,
@@ -73,7 +79,7 @@ impl SseSession {
     /// Queues a message for the stream; false once the session is cut off
     /// because its queue is full (the stream then ends when next polled).
     pub(super) fn offer(&self, bytes: Bytes) -> bool {
-        if self.cut_off.load(Ordering::Relaxed) {
+        if self.ending.get().is_some() {
             return false;
         }
         let len = bytes.len();
@@ -82,11 +88,31 @@ impl SseSession {
             return true;
         }
         self.queued.fetch_sub(len, Ordering::Relaxed);
-        if !self.cut_off.swap(true, Ordering::Relaxed) {
+        let why = format!(
+            "over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream"
+        );
+        if self.stop(why) {
             log::warn!(queue_bytes = QUEUE_BYTES, queue_messages = QUEUE; "mcp sse session cut off: its client is not reading the stream");
-            self.cut.notify_one();
         }
         false
+    }
+
+    /// Ends the stream with an `error` event giving `why`; false if it was
+    /// already ending.
+    fn stop(&self, why: String) -> bool {
+        let first = self.ending.set(why).is_ok();
+        if first {
+            self.cut.notify_one();
+        }
+        first
+    }
+}
+
+/// A session given up by the table: its stream says why and ends, and its
+/// later messages get `404`.
+impl Session for Arc<SseSession> {
+    fn end(&self, why: Evicted, shares: Shares) {
+        self.stop(why.reason(shares));
     }
 }
 
@@ -137,15 +163,16 @@ impl SessionStream {
             change = self.session.listener.next() => Some(event("message", change.message(None))),
             _ = self.session.cut.notified() => {
                 self.ended = true;
-                Some(event("error", format_args!("session ended: over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream")))
+                let why = self.session.ending.get().map_or("", String::as_str);
+                Some(event("error", format_args!("session ended: {why}")))
             }
             _ = async { self.closing.wait_for(|c| *c).await.map(drop) } => None,
         }
     }
 }
 
-/// `GET /mcp/sse`, opened by `caller`.
-pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
+/// `GET /mcp/sse`, opened by `caller` from `client`.
+pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let listener = Listener::new(caller.clone(), true);
     let session = Arc::new(SseSession {
@@ -159,14 +186,13 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
         ))),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         queued: AtomicUsize::new(0),
-        cut_off: AtomicBool::new(false),
+        ending: OnceLock::new(),
         cut: Notify::new(),
     });
     let id = app
         .mcp
         .sse
-        .insert(session.clone())
-        .ok_or(Error::Busy("Too many MCP sessions; try again later"))?;
+        .open(Holder::of(client, &session.caller), session.clone());
     let first = event("endpoint", format_args!("/mcp/messages/?session_id={id}"));
     let keepalive = app.config.server.ping_interval;
     let state = SessionStream {
@@ -183,9 +209,7 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
     let rest = futures_util::stream::unfold(state, |mut stream| async move {
         stream.next().await.map(|bytes| (bytes, stream))
     });
-    Ok(event_stream(
-        futures_util::stream::once(async { first }).chain(rest),
-    ))
+    event_stream(futures_util::stream::once(async { first }).chain(rest))
 }
 
 /// The keep-alive comment of every MCP stream.

@@ -11,9 +11,9 @@
 //!   2025-11-25): the answer carries `Mcp-Session-Id`; later requests must
 //!   echo it (missing: 400, unknown or ended: 404); an unsupported
 //!   `MCP-Protocol-Version` is 400 (absent means 2025-03-26); batches only
-//!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded per
-//!   client ([`SESSIONS_PER_CLIENT`]) and overall; the least recently used
-//!   one makes room, so nobody is locked out.
+//!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded
+//!   overall, per client and per credential ([`super::STREAMABLE_SESSIONS`]);
+//!   a newcomer is never locked out (see [`super::sessions`]).
 //!
 //! Notifications and client responses get `202` with no body (a response
 //! answers a question the agent asked, see [`super::exchange`]); requests
@@ -29,6 +29,7 @@ use super::jsonrpc::{
     Outcome, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
+use super::sessions::Holder;
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
@@ -43,9 +44,6 @@ use std::sync::Arc;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 
-/// Handshake sessions one client may hold; its next `initialize` ends its
-/// least recently used one.
-pub const SESSIONS_PER_CLIENT: usize = 64;
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -135,7 +133,7 @@ async fn initialize(
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let listener = Listener::new(caller.clone(), true);
     let peer = Arc::new(Peer::new(version, params, listener));
-    let session = app.mcp.streamable.open(client, SESSIONS_PER_CLIENT, peer);
+    let session = app.mcp.streamable.open(Holder::of(client, caller), peer);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
@@ -336,8 +334,7 @@ pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
         .streamable
         .remove(session)
         .ok_or(Error::UnknownSession)?;
-    ended.pending.close();
-    ended.listener.ended.notify_one();
+    ended.end();
     Ok(Response::new(body::empty()))
 }
 

@@ -4,6 +4,7 @@
 
 use crate::memory::wait_for_log;
 use crate::util::*;
+use docker_agent::policy::{Role, tokens};
 use hyper::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -348,7 +349,7 @@ async fn ping_in(agent: &Agent, session: &str) -> u16 {
 #[tokio::test]
 async fn handshake_sessions_cannot_be_hoarded() {
     const TABLE: usize = 1000;
-    let per_client = docker_agent::mcp::streamable::SESSIONS_PER_CLIENT;
+    let per_client = docker_agent::mcp::STREAMABLE_SESSIONS.per_client;
     let agent = Agent::start(&[
         ("RATE_LIMIT_ENABLED", "false"),
         ("TRUSTED_PROXIES", "127.0.0.1"),
@@ -361,26 +362,90 @@ async fn handshake_sessions_cannot_be_hoarded() {
         hoarded.push(initialize_as(&agent, "198.51.100.1").await);
     }
     assert_eq!(ping_in(&agent, &hoarded[TABLE - per_client - 1]).await, 404);
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - per_client]).await, 200);
     assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
     // ...and locks nobody else out.
     let other = initialize_as(&agent, "198.51.100.2").await;
-
-    // Many clients filling the table: the least recently used session makes room.
-    let mut open = per_client + 1;
-    let mut n = 0;
-    while open < TABLE {
-        initialize_as(&agent, &format!("203.0.113.{}", n / per_client)).await;
-        (open, n) = (open + 1, n + 1);
-    }
-    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
-    initialize_as(&agent, "192.0.2.1").await;
-    assert_eq!(
-        ping_in(&agent, &hoarded[TABLE - per_client]).await,
-        404,
-        "the least recently used session was evicted"
-    );
-    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
     assert_eq!(ping_in(&agent, &other).await, 200);
+}
+
+/// Opens a handshake-era session on `conn` with `credential`.
+async fn initialize_on(conn: &mut Connection, credential: &str) -> String {
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let auth = format!("Bearer {credential}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let resp = conn
+        .request(Method::POST, "/mcp", &headers, &body.to_string())
+        .await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    resp.header("mcp-session-id").unwrap().to_string()
+}
+
+/// The status of a ping in `session`, presenting `credential`.
+async fn ping_as(agent: &Agent, credential: &str, session: &str) -> u16 {
+    let auth = format!("Bearer {credential}");
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-session-id", session),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let resp = agent
+        .request(Method::POST, "/mcp", &headers, ping.as_bytes())
+        .await;
+    resp.status
+}
+
+/// An agent with two scoped `read` tokens besides the MCP key.
+async fn agent_with_two_tokens() -> (Agent, String, String) {
+    let (reader, other) = (tokens::generate(), tokens::generate());
+    let file = tokens_file(&[
+        ("reader", Role::Read, &reader),
+        ("other", Role::Read, &other),
+    ]);
+    let agent = Agent::start(&[
+        ("API_TOKENS_FILE", file.to_str().unwrap()),
+        ("RATE_LIMIT_ENABLED", "false"),
+    ])
+    .await;
+    (agent, reader, other)
+}
+
+#[tokio::test]
+async fn a_client_with_many_addresses_cannot_evict_another_credential_s_handshake_sessions() {
+    let shares = docker_agent::mcp::STREAMABLE_SESSIONS;
+    let (agent, reader, other) = agent_with_two_tokens().await;
+    let key_session = initialize(&agent, "2025-11-25").await;
+    let theirs = initialize_on(&mut Connection::from("127.0.0.2", &agent).await, &other).await;
+    // The reader opens its share of sessions from each of 20 addresses:
+    // 1,280, more than the table holds.
+    let mut opened = Vec::new();
+    for a in 0..20 {
+        let mut conn = Connection::from(&format!("127.0.1.{a}"), &agent).await;
+        for _ in 0..shares.per_client {
+            opened.push(initialize_on(&mut conn, &reader).await);
+        }
+    }
+    assert_eq!(
+        ping_in(&agent, &key_session).await,
+        200,
+        "the key's session stays"
+    );
+    assert_eq!(
+        ping_as(&agent, &other, &theirs).await,
+        200,
+        "so does the other token's"
+    );
+    let n = opened.len();
+    assert_eq!(ping_as(&agent, &reader, &opened[n - 1]).await, 200);
+    assert_eq!(
+        ping_as(&agent, &reader, &opened[n - shares.per_credential - 1]).await,
+        404,
+        "the reader keeps at most its credential's share"
+    );
 }
 
 #[tokio::test]
@@ -663,6 +728,19 @@ pub async fn open_sse(agent: &Agent) -> Events {
     events.expect("an event stream")
 }
 
+/// POSTs `body` to a legacy SSE session's `endpoint` with `credential`.
+async fn post_message(agent: &Agent, endpoint: &str, credential: &str, body: Value) -> Resp {
+    let auth = format!("Bearer {credential}");
+    agent
+        .request(
+            Method::POST,
+            endpoint,
+            &[("authorization", &auth)],
+            body.to_string().as_bytes(),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn legacy_sse_transport_works_as_before() {
     let agent = Agent::start(&[]).await;
@@ -673,19 +751,7 @@ async fn legacy_sse_transport_works_as_before() {
         endpoint.starts_with("/mcp/messages/?session_id="),
         "{endpoint}"
     );
-    let send = |body: Value| {
-        let (agent, endpoint) = (&agent, endpoint.clone());
-        async move {
-            agent
-                .request(
-                    Method::POST,
-                    &endpoint,
-                    &[("authorization", &bearer())],
-                    body.to_string().as_bytes(),
-                )
-                .await
-        }
-    };
+    let send = |body: Value| post_message(&agent, &endpoint, MCP_KEY, body);
     let init = send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})).await;
     assert_eq!(init.status, 202);
     let (kind, data) = events.next().await.unwrap();
@@ -764,6 +830,60 @@ async fn legacy_sse_transport_works_as_before() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(gone, "the session ends with its stream");
+}
+
+#[tokio::test]
+async fn a_read_token_opening_more_sse_streams_than_its_share_cannot_lock_out_the_mcp_key() {
+    let shares = docker_agent::mcp::SSE_SESSIONS;
+    let (agent, reader, other) = agent_with_two_tokens().await;
+    // The reader opens more streams than its share, each from an address
+    // of its own: its least recently used ones are given up...
+    let over = 5;
+    let mut readers = Vec::new();
+    for n in 0..shares.per_credential + over {
+        readers.push(open_sse_from(&agent, &format!("127.0.2.{n}"), &reader).await);
+    }
+    for (events, endpoint) in &mut readers[..over] {
+        let (kind, data) = events.next().await.unwrap();
+        assert_eq!(kind, "error");
+        assert!(
+            data.contains("this credential opened a session beyond its share of 50"),
+            "{data}"
+        );
+        assert_eq!(events.next().await, None, "and the stream ends");
+        let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+        let later = post_message(&agent, endpoint, &reader, ping).await;
+        assert_eq!(later.status, 404, "its later messages");
+    }
+    // ...and with another token's streams the table is full.
+    let mut others = Vec::new();
+    for n in 0..shares.max - shares.per_credential {
+        others.push(open_sse_from(&agent, &format!("127.0.3.{n}"), &other).await);
+    }
+    // The MCP key still opens a session, and gets answers.
+    let (mut events, endpoint) = open_sse_from(&agent, "127.0.0.1", MCP_KEY).await;
+    let (kind, data) = readers[over].0.next().await.unwrap();
+    assert_eq!(kind, "error", "the credential holding the most gave one up");
+    assert!(
+        data.contains("the table of 100 sessions was full"),
+        "{data}"
+    );
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let send = |body: Value| post_message(&agent, &endpoint, MCP_KEY, body);
+    assert_eq!(send(init).await.status, 202);
+    assert_eq!(
+        events.next_json().await.unwrap()["result"]["protocolVersion"],
+        "2024-11-05"
+    );
+    // The reader keeps opening streams: it gives up its own, not the key's.
+    for n in 0..10 {
+        readers.push(open_sse_from(&agent, &format!("127.0.4.{n}"), &reader).await);
+    }
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    assert_eq!(send(list).await.status, 202);
+    let tools = events.next_json().await.unwrap();
+    assert_eq!(tools["id"], 2);
+    assert!(!tools["result"]["tools"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
