@@ -26,8 +26,9 @@
 //! (DNS rebinding); then `MCP_API_KEY` or a scoped API token — as
 //! `Authorization: Bearer` or `?api_key=` — compared in constant time, else
 //! 401. A legacy SSE message with no key at all is admitted by the live
-//! session it names. Every refused admission is recorded in the audit trail
-//! (`mcp.auth`).
+//! session it names. A session belongs to the credential that opened it: to
+//! any other it is unknown (`404`, as an id that never existed). Every
+//! refused admission is recorded in the audit trail (`mcp.auth`).
 
 pub mod changes;
 pub mod confirm;
@@ -226,7 +227,7 @@ pub async fn handle(
     match (route, req.method()) {
         (Route::McpSse, _) => Ok(sse::open(app, client, caller)),
         (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
-        (_, &Method::DELETE) => streamable::delete(app, req.headers()),
+        (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
     }

@@ -2,9 +2,11 @@
 //! and legacy SSE sessions). Ids are 32 random hex digits. A session unused
 //! for the idle limit expires.
 //!
-//! A session is held by its [`Holder`]: the client that opened it (keyed as
+//! A session belongs to its [`Holder`]: the client that opened it (keyed as
 //! [`crate::net::client_key`] keys it) and the credential it was opened
-//! with (the MCP key, or a scoped token by its hash).
+//! with (the MCP key, or a scoped token by its hash). Only that credential
+//! finds it again ([`Sessions::get`], [`Sessions::remove`]): to any other,
+//! it is unknown, exactly as an id that never existed.
 //!
 //! [`Sessions::open`] never locks a newcomer out, and nobody can push
 //! others out beyond a fair share ([`Shares`]):
@@ -167,11 +169,14 @@ impl<T: Session> Sessions<T> {
         id
     }
 
-    /// The session under `id`, marked as used; `None` if unknown or expired.
-    pub fn get(&self, id: &str) -> Option<T> {
+    /// `credential`'s session under `id`, marked as used; `None` if
+    /// unknown, expired or held by another credential.
+    pub fn get(&self, id: &str, credential: &Credential) -> Option<T> {
         let now = Instant::now();
         let mut map = self.lock();
-        let entry = map.get_mut(id)?;
+        let entry = map
+            .get_mut(id)
+            .filter(|e| e.holder.credential == *credential)?;
         if now.duration_since(entry.last_used) >= self.idle {
             map.remove(id);
             return None;
@@ -180,7 +185,8 @@ impl<T: Session> Sessions<T> {
         Some(entry.value.clone())
     }
 
-    /// The live session under `id`, left as it was.
+    /// The live session under `id`, whoever holds it, left as it was (for
+    /// admitting a message by the session it names).
     pub fn peek(&self, id: &str) -> Option<T> {
         let now = Instant::now();
         self.lock()
@@ -194,9 +200,12 @@ impl<T: Session> Sessions<T> {
         self.peek(id).is_none()
     }
 
-    /// Ends a session, returning it; `None` if it did not exist.
-    pub fn remove(&self, id: &str) -> Option<T> {
-        self.lock().remove(id).map(|e| e.value)
+    /// Ends `credential`'s session under `id`, returning it; `None` if it
+    /// is unknown or held by another credential.
+    pub fn remove(&self, id: &str, credential: &Credential) -> Option<T> {
+        let mut map = self.lock();
+        map.get(id).filter(|e| e.holder.credential == *credential)?;
+        map.remove(id).map(|e| e.value)
     }
 }
 
@@ -308,15 +317,19 @@ mod tests {
         let (second, evicted) = open(&s, "10.0.0.1", &KEY).await;
         let (other, _) = open(&s, "10.0.0.2", &KEY).await;
         tokio::time::advance(Duration::from_millis(1)).await;
-        assert!(s.get(&first).is_some(), "using it makes it recent");
+        assert!(s.get(&first, &KEY).is_some(), "using it makes it recent");
         let (third, _) = open(&s, "10.0.0.1", &KEY).await;
-        assert!(s.get(&second).is_none(), "evicted");
+        assert!(s.get(&second, &KEY).is_none(), "evicted");
         assert_eq!(evicted.ended(), Some(Evicted::Client), "and told why");
-        assert!([first, third, other].iter().all(|id| s.get(id).is_some()));
+        assert!(
+            [first, third, other]
+                .iter()
+                .all(|id| s.get(id, &KEY).is_some())
+        );
         let (v6, _) = open(&s, "2001:db8::1", &KEY).await;
         open(&s, "2001:db8::2", &KEY).await;
         open(&s, "2001:db8::3", &KEY).await;
-        assert!(s.get(&v6).is_none(), "one /64 is one client");
+        assert!(s.get(&v6, &KEY).is_none(), "one /64 is one client");
     }
 
     #[tokio::test(start_paused = true)]
@@ -332,7 +345,7 @@ mod tests {
         open(&s, "10.0.0.7", &KEY).await;
         assert_eq!(busy[0].1.ended(), Some(Evicted::Credential));
         assert_eq!(quiet_probe.ended(), None);
-        assert!(s.get(&quiet).is_some() && s.get(&other).is_some());
+        assert!(s.get(&quiet, &KEY).is_some() && s.get(&other, &token(1)).is_some());
         // On a tie, the newcomer's own client gives one up.
         let (_, mine) = open(&s, "10.0.0.1", &KEY).await;
         assert_eq!(quiet_probe.ended(), Some(Evicted::Credential));
@@ -370,7 +383,7 @@ mod tests {
             open(&s, &format!("10.0.3.{n}"), &token(7)).await;
         }
         assert_eq!(probe.ended(), None);
-        assert!(s.get(&victim).is_some());
+        assert!(s.get(&victim, &KEY).is_some());
         let held = |c: &Credential| {
             s.lock()
                 .values()
@@ -381,6 +394,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_session_is_found_only_with_the_credential_that_opened_it() {
+        let s = table(10, 10, 10);
+        let (id, _) = open(&s, "10.0.0.1", &token(1)).await;
+        assert!(s.get(&id, &KEY).is_none() && s.get(&id, &token(2)).is_none());
+        assert!(s.remove(&id, &KEY).is_none(), "nor ended by another");
+        assert!(s.peek(&id).is_some(), "the session itself is still there");
+        assert!(s.get(&id, &token(1)).is_some());
+        assert!(s.remove(&id, &token(1)).is_some());
+        assert!(s.peek(&id).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn sessions_expire_when_idle() {
         let s = table(2, 2, 2);
         let (a, _) = open(&s, "10.0.0.1", &KEY).await;
@@ -388,12 +413,12 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
         tokio::time::advance(Duration::from_secs(30)).await;
-        assert!(s.get(&a).is_some(), "use keeps a alive");
+        assert!(s.get(&a, &KEY).is_some(), "use keeps a alive");
         tokio::time::advance(Duration::from_secs(45)).await;
-        assert!(s.expired(&b) && s.get(&b).is_none(), "b idled out");
+        assert!(s.expired(&b) && s.get(&b, &KEY).is_none(), "b idled out");
         assert!(!s.expired(&a));
         let (_, c) = open(&s, "10.0.0.1", &KEY).await;
-        assert!(s.get(&a).is_some(), "b's place was free");
+        assert!(s.get(&a, &KEY).is_some(), "b's place was free");
         assert_eq!(c.ended(), None);
     }
 }

@@ -5,8 +5,9 @@
 //! `message` event. The session id admits the client's POSTs when they
 //! carry no key, as the caller who opened it: clients given
 //! `/mcp/sse?api_key=` post to the bare endpoint (a key they do present
-//! must still match, and a session opened with a scoped token stops
-//! admitting once the token is removed).
+//! must still be valid, and a session opened with a scoped token stops
+//! admitting once the token is removed). A message presenting another
+//! credential than the session's gets `404`, as for an unknown session.
 //!
 //! A session's resource subscriptions (`resources/subscribe`) are heard on
 //! its stream too, as `message` events, taken from its
@@ -37,7 +38,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::query::Query;
-use crate::policy::Caller;
+use crate::policy::{Caller, Credential};
 use futures_util::StreamExt;
 use hyper::body::{Bytes, Incoming as HyperBody};
 use hyper::{Request, Response, StatusCode};
@@ -120,11 +121,12 @@ impl Session for Arc<SseSession> {
 struct Cleanup {
     app: Arc<App>,
     id: String,
+    credential: Credential,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        self.app.mcp.sse.remove(&self.id);
+        self.app.mcp.sse.remove(&self.id, &self.credential);
     }
 }
 
@@ -195,6 +197,7 @@ pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
         .open(Holder::of(client, &session.caller), session.clone());
     let first = event("endpoint", format_args!("/mcp/messages/?session_id={id}"));
     let keepalive = app.config.server.ping_interval;
+    let credential = session.caller.credential.clone();
     let state = SessionStream {
         rx,
         session,
@@ -203,6 +206,7 @@ pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
         cleanup: Cleanup {
             app: app.clone(),
             id,
+            credential,
         },
         ended: false,
     };
@@ -225,7 +229,7 @@ fn is_session_id(s: &str) -> bool {
 pub fn session_caller(app: &App, req: &Request<HyperBody>) -> Option<Caller> {
     let query = Query::parse(req.uri().query());
     let id = query.get("session_id").filter(|id| is_session_id(id))?;
-    let session = app.mcp.sse.get(id)?;
+    let session = app.mcp.sse.peek(id)?;
     app.policy.refresh(&session.caller)
 }
 
@@ -243,7 +247,12 @@ pub async fn message(
     if !is_session_id(id) {
         return Err(Error::BadRequest("Invalid session ID".into()));
     }
-    let session = app.mcp.sse.get(id).ok_or(Error::UnknownSession)?;
+    let credential = &caller.credential;
+    let session = app
+        .mcp
+        .sse
+        .get(id, credential)
+        .ok_or(Error::UnknownSession)?;
     let (_, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
         Ok(i) => i,
@@ -275,7 +284,7 @@ pub async fn message(
         let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
         if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
             if !session.offer(event("message", reply)) {
-                app.mcp.sse.remove(&id);
+                app.mcp.sse.remove(&id, &session.caller.credential);
             }
         }
         drop(permit);

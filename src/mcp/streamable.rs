@@ -9,7 +9,8 @@
 //!   -32022 listing ours; an unknown method is 404 with -32601.
 //! - `initialize` opens a **handshake-era** session (2025-03-26 …
 //!   2025-11-25): the answer carries `Mcp-Session-Id`; later requests must
-//!   echo it (missing: 400, unknown or ended: 404); an unsupported
+//!   echo it (missing: 400; unknown, ended or opened with another
+//!   credential: 404, alike); an unsupported
 //!   `MCP-Protocol-Version` is 400 (absent means 2025-03-26); batches only
 //!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded
 //!   overall, per client and per credential ([`super::STREAMABLE_SESSIONS`]);
@@ -188,7 +189,7 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(peer) = app.mcp.streamable.get(session) else {
+    let Some(peer) = app.mcp.streamable.get(session, &caller.credential) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
@@ -326,13 +327,13 @@ async fn single(
     .await
 }
 
-/// `DELETE /mcp`: ends a handshake-era session.
-pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
+/// `DELETE /mcp`: ends `caller`'s handshake-era session.
+pub fn delete(app: &App, headers: &HeaderMap, caller: &Caller) -> Result<Response<Body>, Error> {
     let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
     let ended = app
         .mcp
         .streamable
-        .remove(session)
+        .remove(session, &caller.credential)
         .ok_or(Error::UnknownSession)?;
     ended.end();
     Ok(Response::new(body::empty()))

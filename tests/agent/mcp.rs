@@ -400,7 +400,7 @@ async fn ping_as(agent: &Agent, credential: &str, session: &str) -> u16 {
 }
 
 /// An agent with two scoped `read` tokens besides the MCP key.
-async fn agent_with_two_tokens() -> (Agent, String, String) {
+pub async fn agent_with_two_tokens() -> (Agent, String, String) {
     let (reader, other) = (tokens::generate(), tokens::generate());
     let file = tokens_file(&[
         ("reader", Role::Read, &reader),
@@ -726,6 +726,71 @@ pub async fn open_sse(agent: &Agent) -> Events {
     .await;
     assert_eq!(status, 200);
     events.expect("an event stream")
+}
+
+#[tokio::test]
+async fn a_handshake_session_is_unknown_to_another_credential() {
+    let (agent, reader, _) = agent_with_two_tokens().await;
+    let session = initialize(&agent, "2025-11-25").await;
+    let never = "0123456789abcdef0123456789abcdef";
+    let auth = format!("Bearer {reader}");
+    let as_reader = |method: Method, session: &str, body: Value| {
+        let (agent, auth, session) = (&agent, auth.clone(), session.to_string());
+        async move {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("mcp-session-id", session.as_str()),
+                ("mcp-protocol-version", "2025-11-25"),
+            ];
+            let body = if body.is_null() {
+                String::new()
+            } else {
+                body.to_string()
+            };
+            let resp = agent
+                .request(method, "/mcp", &headers, body.as_bytes())
+                .await;
+            (resp.status, resp.body)
+        }
+    };
+    // Posting a request or an answer into it, opening its stream, ending
+    // it: each gets exactly what an id that never existed gets.
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let answer = json!({"jsonrpc": "2.0", "id": "1", "result": {"action": "accept"}});
+    for (method, body) in [
+        (Method::POST, ping),
+        (Method::POST, answer),
+        (Method::GET, Value::Null),
+        (Method::DELETE, Value::Null),
+    ] {
+        let theirs = as_reader(method.clone(), &session, body.clone()).await;
+        let unknown = as_reader(method.clone(), never, body).await;
+        assert_eq!(theirs.0, 404, "{method}: {:?}", theirs.1);
+        assert_eq!(theirs, unknown, "{method}");
+    }
+    assert_eq!(ping_in(&agent, &session).await, 200, "the session lives on");
+}
+
+#[tokio::test]
+async fn a_legacy_sse_session_is_unknown_to_another_credential() {
+    let (agent, reader, _) = agent_with_two_tokens().await;
+    let mut events = open_sse(&agent).await;
+    let (_, endpoint) = events.next().await.unwrap();
+    let never = "/mcp/messages/?session_id=0123456789abcdef0123456789abcdef";
+    let ping = |id: u64| json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+    let theirs = post_message(&agent, &endpoint, &reader, ping(5)).await;
+    let unknown = post_message(&agent, never, &reader, ping(5)).await;
+    assert_eq!(theirs.status, 404, "{:?}", theirs.body);
+    assert_eq!((theirs.status, theirs.body), (unknown.status, unknown.body));
+    // Nothing of it reached the session: the next answer is the key's own.
+    assert_eq!(
+        post_message(&agent, &endpoint, MCP_KEY, ping(6))
+            .await
+            .status,
+        202
+    );
+    assert_eq!(events.next_json().await.unwrap()["id"], 6);
 }
 
 /// POSTs `body` to a legacy SSE session's `endpoint` with `credential`.
