@@ -9,6 +9,14 @@
 //! admitting once the token is removed). A message presenting another
 //! credential than the session's gets `404`, as for an unknown session.
 //!
+//! A request whose `params._meta` carries a protocol version is answered in
+//! the 2026-07-28 revision, as on `POST /mcp` but without its header
+//! checks (a Streamable HTTP rule) and without the session: it sees no
+//! questions (a confirmation comes back `input_required`) and no
+//! `resources/subscribe`; its progress still comes on the stream. So a
+//! client that probed with `server/discover` and stayed modern (the official
+//! Python SDK's default) is served here too.
+//!
 //! A session's resource subscriptions (`resources/subscribe`) are heard on
 //! its stream too, as `message` events, taken from its
 //! [`super::changes::Listener`] as the stream is read (so they never fill
@@ -30,7 +38,7 @@
 
 use super::changes::Listener;
 use super::exchange::{Outbox, Peer, event, event_stream};
-use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
+use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx};
 use super::sessions::{Evicted, Holder, Session, Shares};
 use super::streamable::read_body;
@@ -270,6 +278,16 @@ pub async fn message(
                 .map_err(|_| Error::TooManyRequests { retry_after: 1 })?,
         ),
     };
+    // A request carrying the 2026-07-28 `_meta` is answered in that
+    // revision, statelessly; `Err` is its refusal (an unsupported version).
+    let stateless = match &incoming {
+        Incoming::Single(Message::Request { id, method, params })
+            if method != "initialize" && protocol::stamped_modern(params) =>
+        {
+            Some(protocol::check_modern(params).map_err(|e| e.response(id)))
+        }
+        _ => None,
+    };
     if let Incoming::Single(Message::Request { method, params, .. }) = &incoming {
         if method == "initialize" {
             let requested = params.get("protocolVersion").and_then(|v| v.as_str());
@@ -281,8 +299,18 @@ pub async fn message(
     let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
         let out = Outbox::Session(session.clone());
-        let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
-        if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
+        let reply = match stateless {
+            Some(Err(refusal)) => Some(Answer::One(refusal)),
+            Some(Ok(())) => {
+                let ctx = Ctx::stateless(&app, client, &caller, out);
+                protocol::answer_all(&ctx, incoming).await
+            }
+            None => {
+                let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
+                protocol::answer_all(&ctx, incoming).await
+            }
+        };
+        if let Some(reply) = reply {
             if !session.offer(event("message", reply)) {
                 app.mcp.sse.remove(&id, &session.caller.credential);
             }

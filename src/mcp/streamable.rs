@@ -24,12 +24,12 @@
 //! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
-use super::exchange::{Link, Peer, accepts_stream, respond};
+use super::exchange::{Link, Outbox, Peer, accepts_stream, respond};
 use super::jsonrpc::{
     self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
-    Outcome, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
+    Outcome, Reply, RpcError,
 };
-use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
+use super::protocol::{self, Ctx, Era, SUPPORTED};
 use super::sessions::Holder;
 use crate::app::App;
 use crate::error::Error;
@@ -39,7 +39,7 @@ use base64::Engine;
 use hyper::body::Incoming as HyperBody;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -90,9 +90,7 @@ pub async fn post(
     };
     let version_header = header(&headers, VERSION_HEADER);
     let modern = |params: &Value| {
-        params
-            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
-            .is_some()
+        protocol::stamped_modern(params)
             || version_header.is_some_and(|v| protocol::handshake_version(v).is_none())
     };
     Ok(match incoming {
@@ -104,13 +102,7 @@ pub async fn post(
                 return Ok(rpc(status, &e.response(&id), None));
             }
             if method == "subscriptions/listen" {
-                let ctx = Ctx {
-                    app,
-                    era: Era::Modern,
-                    client,
-                    caller,
-                    link: Link::default(),
-                };
+                let ctx = Ctx::stateless(app, client, caller, Outbox::None);
                 return Ok(match super::listen::modern(&ctx, &id, &params).await {
                     Ok(stream) => stream,
                     Err(e) => rpc(StatusCode::OK, &e.response(&id), None),
@@ -244,11 +236,7 @@ fn check_modern_headers(
             "Header mismatch: MCP-Protocol-Version {header_version:?} does not match params._meta protocol version {body_version:?}"
         )));
     }
-    if header_version != MODERN {
-        let e = RpcError::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
-            .with_data(json!({"supported": SUPPORTED, "requested": header_version}));
-        return Err((StatusCode::BAD_REQUEST, e));
-    }
+    protocol::check_version(header_version).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     match header(headers, "mcp-method") {
         Some(m) if m == method => {}
         other => {
@@ -278,11 +266,8 @@ fn check_modern(
     method: &str,
     params: &Value,
 ) -> Result<(), (StatusCode, RpcError)> {
-    check_modern_headers(headers, method, params).and_then(|()| {
-        protocol::modern_meta(params)
-            .map(drop)
-            .map_err(|e| (StatusCode::BAD_REQUEST, e))
-    })
+    check_modern_headers(headers, method, params)
+        .and_then(|()| protocol::check_modern(params).map_err(|e| (StatusCode::BAD_REQUEST, e)))
 }
 
 /// The answer to one request ([`respond`]): in the handshake session
@@ -300,13 +285,7 @@ async fn single(
     respond(accepts_stream(headers), move |out| async move {
         let ctx = match peer {
             Some(peer) => Ctx::in_session(&app, client, &caller, peer, out),
-            None => Ctx {
-                app: &app,
-                era: Era::Modern,
-                client,
-                caller: &caller,
-                link: Link { out, peer: None },
-            },
+            None => Ctx::stateless(&app, client, &caller, out),
         };
         let reply = protocol::answer(&ctx, request).await;
         let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;
@@ -342,6 +321,9 @@ pub fn delete(app: &App, headers: &HeaderMap, caller: &Caller) -> Result<Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mcp::jsonrpc::UNSUPPORTED_PROTOCOL_VERSION;
+    use crate::mcp::protocol::MODERN;
+    use serde_json::json;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -143,6 +143,35 @@ async fn the_python_sdk_confirms_on_both_eras() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_confirms_over_legacy_sse_in_its_default_mode_and_the_handshake() {
+    let (agent, _) = confirming().await;
+    // The default mode stays on 2026-07-28 over the SSE stream too, so the
+    // question comes back as `input_required`; the handshake asks on the stream.
+    for (mode, version) in [("sse", "2026-07-28"), ("sse-legacy", "2025-11-25")] {
+        let c = Container::run(&[], &["every:1000"]);
+        let run = |answer| {
+            tokio::task::block_in_place(|| python(&agent, mode, answer, "stop_container", &c.name))
+        };
+        let declined = run("decline");
+        assert_eq!(declined["protocol_version"], version, "{mode}");
+        assert_eq!(declined["is_error"], true, "{mode}: {declined}");
+        assert_eq!(
+            declined["asked"].as_array().unwrap().len(),
+            1,
+            "{mode}: {declined}"
+        );
+        assert_eq!(c.status(), "running", "{mode}: declined");
+        let accepted = run("accept");
+        assert_eq!(accepted["is_error"], false, "{mode}: {accepted}");
+        assert!(
+            !accepted["progress"].as_array().unwrap().is_empty(),
+            "{mode}: progress reached the SDK on the session's stream: {accepted}"
+        );
+        assert_eq!(c.status(), "exited", "{mode}: accepted");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_mode_leaves_the_original_actions_unconfirmed() {
     let agent = Agent::start(&[]).await;
     let c = Container::run(&[], &["every:1000"]);

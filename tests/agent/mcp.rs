@@ -952,6 +952,109 @@ async fn a_read_token_opening_more_sse_streams_than_its_share_cannot_lock_out_th
 }
 
 #[tokio::test]
+async fn a_request_is_answered_in_the_revision_it_carries_on_every_transport() {
+    let agent = Agent::start(&[]).await;
+    let mut events = open_sse(&agent).await;
+    let (_, endpoint) = events.next().await.unwrap();
+    // One message on the SSE session, then its answer.
+    let mut ask = async |method: &str, mut params: Value, stamped: Option<&str>| {
+        if let Some(version) = stamped {
+            params["_meta"] = meta();
+            params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(version);
+        }
+        let body = json!({"jsonrpc": "2.0", "id": method, "method": method, "params": params});
+        assert_eq!(
+            post_message(&agent, &endpoint, MCP_KEY, body).await.status,
+            202
+        );
+        let answer = events.next_json().await.unwrap();
+        assert_eq!(answer["id"], method, "{answer}");
+        answer
+    };
+    // Over legacy SSE, a request stamped 2026-07-28 is answered in that revision...
+    let d = ask("server/discover", json!({}), Some(MODERN)).await["result"].clone();
+    assert_eq!(d["resultType"], "complete", "{d}");
+    assert!(d["ttlMs"].is_u64() && d["cacheScope"] == "public", "{d}");
+    assert_eq!(d["supportedVersions"][0], MODERN);
+    let listed = ask("tools/list", json!({}), Some(MODERN)).await["result"].clone();
+    assert_eq!(listed["resultType"], "complete");
+    assert!(listed["ttlMs"].is_u64() && listed["cacheScope"] == "private");
+    assert!(listed["tools"][0]["outputSchema"].is_object(), "{listed}");
+    let call = json!({"name": "docker_version", "arguments": {}});
+    let called = ask("tools/call", call, Some(MODERN)).await["result"].clone();
+    assert_eq!(
+        (&called["resultType"], &called["isError"]),
+        (&json!("complete"), &json!(false))
+    );
+    // ...with what that revision leaves out refused, as on POST /mcp...
+    let ping = ask("ping", json!({}), Some(MODERN)).await;
+    assert_eq!(ping["error"]["code"], -32601, "{ping}");
+    let uri = json!({"uri": "docker://containers"});
+    let subscribe = ask("resources/subscribe", uri, Some(MODERN)).await;
+    assert_eq!(subscribe["error"]["code"], -32601, "{subscribe}");
+    let listen = ask(
+        "subscriptions/listen",
+        json!({"notifications": {}}),
+        Some(MODERN),
+    )
+    .await;
+    assert_eq!(listen["error"]["code"], -32601, "{listen}");
+    assert!(
+        listen["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /mcp")
+    );
+    let old = ask("tools/list", json!({}), Some("1900-01-01")).await["error"].clone();
+    assert_eq!(
+        (&old["code"], &old["data"]["requested"]),
+        (&json!(-32022), &json!("1900-01-01"))
+    );
+    assert_eq!(old["data"]["supported"][0], MODERN);
+    // ...while the session's own requests keep its version (2024-11-05 here).
+    let listed = ask("tools/list", json!({}), None).await["result"].clone();
+    assert!(
+        listed.get("resultType").is_none() && listed.get("ttlMs").is_none(),
+        "{listed}"
+    );
+    assert!(listed["tools"][0].get("outputSchema").is_none(), "{listed}");
+    let stamped = json!({"_meta": meta()});
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": stamped},
+    ]);
+    assert_eq!(
+        post_message(&agent, &endpoint, MCP_KEY, batch).await.status,
+        202
+    );
+    let answers = events.next_json().await.unwrap();
+    assert_eq!(answers[0]["result"], json!({}), "{answers}");
+    assert_eq!(
+        answers[1]["error"]["code"], -32600,
+        "no batches in 2026-07-28: {answers}"
+    );
+
+    // On a handshake session of Streamable HTTP, a stamped request is
+    // answered in its revision too, and the session is neither used nor named.
+    let session = initialize(&agent, "2025-11-25").await;
+    let stamped =
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": meta()}});
+    let headers = [
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", MODERN),
+        ("mcp-method", "tools/list"),
+    ];
+    let modern_answer = post(&agent, &stamped, &headers).await;
+    assert_eq!(modern_answer.header("mcp-session-id"), None);
+    assert_eq!(modern_answer.json()["result"]["resultType"], "complete");
+    let plain = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"});
+    let handshake_answer = in_session(&agent, &session, "2025-11-25", &plain)
+        .await
+        .json();
+    assert!(handshake_answer["result"].get("resultType").is_none());
+}
+
+#[tokio::test]
 async fn idle_sse_streams_get_keep_alive_comments() {
     use http_body_util::BodyExt;
     let agent = Agent::start(&[("WS_PING_INTERVAL", "1")]).await;
@@ -981,8 +1084,9 @@ async fn sse_streams_end_on_shutdown() {
         .unwrap();
 }
 
-/// Runs the official Python SDK against the agent over `transport`.
-fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
+/// Runs the official Python SDK against the agent over `transport`, in
+/// `mode` (`default`: no `mode=`, as the SDK's README connects).
+fn python_client(agent: &Agent, transport: &str, mode: &str, container: &str) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_interop.py");
     let out = std::process::Command::new("python3")
         .args([
@@ -990,6 +1094,7 @@ fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
             &format!("http://{}", agent.addr),
             MCP_KEY,
             transport,
+            mode,
             container,
         ])
         .output()
@@ -1006,15 +1111,18 @@ fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
 async fn the_official_python_sdk_works_over_every_transport() {
     let c = Container::run(&[], &["out:from the sdk", "wait"]);
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
-    for (transport, version) in [
-        ("sse", "2025-11-25"),
-        ("legacy", "2025-11-25"),
-        ("modern", MODERN),
+    for (transport, mode, version) in [
+        ("sse", "default", MODERN),
+        ("sse", "legacy", "2025-11-25"),
+        ("streamable", "default", MODERN),
+        ("streamable", "legacy", "2025-11-25"),
+        ("streamable", "auto", MODERN),
     ] {
         let seen = {
             let (agent_ref, name) = (&agent, c.name.clone());
-            tokio::task::block_in_place(|| python_client(agent_ref, transport, &name))
+            tokio::task::block_in_place(|| python_client(agent_ref, transport, mode, &name))
         };
+        let transport = format!("{transport} in mode {mode}");
         assert_eq!(seen["protocol_version"], version, "{transport}");
         assert_eq!(
             seen["tools"].as_array().unwrap().len(),
@@ -1038,6 +1146,7 @@ async fn the_official_python_sdk_works_over_every_transport() {
         assert_eq!(seen["missing"][0], true);
         assert!(seen["missing"][1].as_str().unwrap().contains("not found"));
         assert_eq!(seen["bad_arg"][0], true);
+        assert!(seen["resources"].as_u64().unwrap() >= 2, "{transport}");
         assert_eq!(
             c.status(),
             "running",
@@ -1254,17 +1363,19 @@ async fn request_ids_are_echoed_verbatim() {
 async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_query() {
     let c = Container::run(&[], &["out:from the sdk", "wait"]);
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
-    let seen = {
-        let (agent_ref, name) = (&agent, c.name.clone());
-        tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
-    };
-    assert_eq!(seen["protocol_version"], "2025-11-25");
-    assert_eq!(
-        seen["tools"].as_array().unwrap().len(),
-        default_tool_count()
-    );
-    assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
-    assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+    for (mode, version) in [("default", MODERN), ("legacy", "2025-11-25")] {
+        let seen = {
+            let (agent_ref, name) = (&agent, c.name.clone());
+            tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", mode, &name))
+        };
+        assert_eq!(seen["protocol_version"], version, "{mode}");
+        assert_eq!(
+            seen["tools"].as_array().unwrap().len(),
+            default_tool_count()
+        );
+        assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
+        assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+    }
 }
 
 #[tokio::test]
