@@ -2,8 +2,10 @@
 confirmation question (MCP_CONFIRM) as told.
 
 Usage: python3 mcp_confirm.py BASE_URL API_KEY MODE ANSWER TOOL CONTAINER
-MODE is legacy (Streamable HTTP with the initialize handshake) or modern
-(2026-07-28, MRTR). ANSWER is accept, decline, or none (no
+MODE is legacy (Streamable HTTP with the initialize handshake), modern
+(Streamable HTTP in the SDK's default mode: 2026-07-28, MRTR), sse (legacy
+HTTP+SSE in the default mode) or sse-legacy (legacy HTTP+SSE, handshake).
+ANSWER is accept, decline, or none (no
 elicitation_callback: the client declares no elicitation capability).
 Prints one JSON object: the questions asked, the progress seen and the
 tool's result; the Rust test checks it.
@@ -14,6 +16,7 @@ import json
 import sys
 
 from mcp import Client, types
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -31,11 +34,14 @@ async def main(base, key, mode, answer, tool, container):
     async def on_progress(done, total, message):
         progress.append([done, total, message])
 
-    http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
-    source = streamable_http_client(f"{base}/mcp", http_client=http)
+    headers = {"Authorization": f"Bearer {key}"}
+    if mode.startswith("sse"):
+        source = sse_client(f"{base}/mcp/sse", headers=headers)
+    else:
+        source = streamable_http_client(f"{base}/mcp", http_client=create_mcp_http_client(headers=headers))
     callback = None if answer == "none" else on_elicit
-    client_mode = "legacy" if mode == "legacy" else "auto"
-    async with Client(source, mode=client_mode, elicitation_callback=callback) as client:
+    options = {"mode": "legacy"} if mode.endswith("legacy") else {}
+    async with Client(source, elicitation_callback=callback, **options) as client:
         result = await client.call_tool(
             tool, {"container_id": container}, progress_callback=on_progress
         )

@@ -1,10 +1,12 @@
 """Drives docker-agent with the official MCP Python SDK over one transport.
 
-Usage: python3 mcp_interop.py BASE_URL API_KEY TRANSPORT CONTAINER
+Usage: python3 mcp_interop.py BASE_URL API_KEY TRANSPORT MODE CONTAINER
 TRANSPORT is sse (legacy HTTP+SSE), sse-query (the same with the key only
-in `?api_key=`), legacy (Streamable HTTP with the
-initialize handshake) or modern (stateless 2026-07-28). Prints one JSON
-object describing what the client saw; the Rust test checks it.
+in `?api_key=`) or streamable (Streamable HTTP). MODE is default (no
+`mode=`: the SDK's own way, as its README shows, which probes
+`server/discover` and stays on 2026-07-28 when it answers), legacy (the
+initialize handshake) or auto. Prints one JSON object describing what the
+client saw; the Rust test checks it.
 """
 
 import asyncio
@@ -42,24 +44,24 @@ async def exercise(client, container):
     seen["missing"] = [missing.is_error, text_of(missing)]
     bad_arg = await client.call_tool("get_container_logs", {"container_id": container, "tail": "ten"})
     seen["bad_arg"] = [bad_arg.is_error, text_of(bad_arg)]
+    resources = await client.list_resources()
+    seen["resources"] = len(resources.resources)
     return seen
 
 
-async def main(base, key, transport, container):
+async def main(base, key, transport, mode, container):
     headers = {"Authorization": f"Bearer {key}"}
     if transport == "sse":
         source = sse_client(f"{base}/mcp/sse", headers=headers)
-        mode = "legacy"
     elif transport == "sse-query":
         # The key only in the URL, as documented: the message POSTs carry none.
         source = sse_client(f"{base}/mcp/sse?api_key={key}")
-        mode = "legacy"
     else:
         http = create_mcp_http_client(headers=headers)
         source = streamable_http_client(f"{base}/mcp", http_client=http)
-        mode = "legacy" if transport == "legacy" else "auto"
-    async with Client(source, mode=mode) as client:
+    options = {} if mode == "default" else {"mode": mode}
+    async with Client(source, **options) as client:
         print(json.dumps(await exercise(client, container)))
 
 
-asyncio.run(asyncio.wait_for(main(*sys.argv[1:5]), timeout=60))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:6]), timeout=60))

@@ -2,7 +2,7 @@
 
 Usage: python3 mcp_new_tools.py BASE_URL API_KEY MODE IMAGE NAME
 MODE is legacy (Streamable HTTP with the initialize handshake) or modern
-(stateless 2026-07-28). Creates the container NAME from IMAGE (labelled as a
+(the SDK's default mode: stateless 2026-07-28). Creates the container NAME from IMAGE (labelled as a
 test container), pauses and unpauses it, runs a command in it, lists volumes
 and networks, then removes it, confirming the removal through the SDK's
 elicitation callback. Prints one JSON object describing what the client saw.
@@ -26,9 +26,9 @@ async def main(base, key, mode, image, name):
 
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
     source = streamable_http_client(f"{base}/mcp", http_client=http)
-    client_mode = "legacy" if mode == "legacy" else "auto"
+    options = {"mode": "legacy"} if mode == "legacy" else {}
     seen = {}
-    async with Client(source, mode=client_mode, elicitation_callback=on_elicit) as client:
+    async with Client(source, elicitation_callback=on_elicit, **options) as client:
         seen["protocol_version"] = client.protocol_version
         created = await client.call_tool("create_container", {
             "image": image, "name": name, "cmd": ["out:made by the sdk", "wait"],

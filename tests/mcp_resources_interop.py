@@ -4,9 +4,9 @@ official MCP Python SDK.
 Usage: python3 mcp_resources_interop.py BASE_URL API_KEY ERA CONTAINER
 ERA is legacy (Streamable HTTP with the initialize handshake:
 resources/subscribe, notifications on the session's GET stream) or modern
-(stateless 2026-07-28: subscriptions/listen). Once subscribed to
-CONTAINER's resource it prints the line `subscribed` and waits for the
-caller to change the container; then it prints one JSON object describing
+(the SDK's default mode: stateless 2026-07-28, subscriptions/listen). Once
+subscribed to CONTAINER's resource it prints the line `subscribed` and
+waits for the caller to change the container; then it prints one JSON object describing
 what the client saw, which the Rust test checks.
 """
 
@@ -72,7 +72,8 @@ async def main(base, key, era, container):
 
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
     source = streamable_http_client(f"{base}/mcp", http_client=http)
-    async with Client(source, mode=era if era == "legacy" else "auto", message_handler=on_message) as client:
+    options = {"mode": "legacy"} if era == "legacy" else {}
+    async with Client(source, message_handler=on_message, **options) as client:
         print(json.dumps(await exercise(client, container, updates)), flush=True)
 
 

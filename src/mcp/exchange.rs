@@ -12,13 +12,15 @@
 //!   whether it declared `elicitation`, its name) and its [`Pending`]
 //!   requests: at most [`MAX_PENDING`], each answered by the client's
 //!   JSON-RPC response routed here by id (unknown ids are ignored), and
-//!   each wait bounded by its caller. A client that goes away drops the
+//!   each wait bounded by its caller. Their ids are 128 random bits in hex,
+//!   so an answer cannot be forged by guessing one. A client that goes away drops the
 //!   request's task (its response body is gone) or, on the legacy transport,
 //!   closes the table, which ends every wait at once.
 //! - [`Progress`]: the sink a tool reports progress to; cheap to clone and
 //!   `'static`, so a tool may move it into a stream it forwards.
 
 use super::changes::Listener;
+use super::sessions::{Evicted, Session, Shares, new_id};
 use crate::http::body::{self, Body};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
@@ -29,7 +31,6 @@ use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -173,6 +174,19 @@ impl Peer {
             listener,
         }
     }
+
+    /// Ends the session: every wait for an answer, and its stream.
+    pub fn end(&self) {
+        self.pending.close();
+        self.listener.ended.notify_one();
+    }
+}
+
+/// A handshake session given up by its table ends like a deleted one.
+impl Session for Arc<Peer> {
+    fn end(&self, _: Evicted, _: Shares) {
+        Peer::end(self);
+    }
 }
 
 /// A client's name as it gave it (clipped), or `unknown client`.
@@ -185,20 +199,19 @@ pub fn client_name(name: Option<&Value>) -> String {
 #[derive(Default)]
 pub struct Pending {
     table: Mutex<Table>,
-    next: AtomicU64,
 }
 
 #[derive(Default)]
 struct Table {
     /// Few ([`MAX_PENDING`]), so a list.
-    waiting: Vec<(u64, oneshot::Sender<Option<Value>>)>,
+    waiting: Vec<(String, oneshot::Sender<Option<Value>>)>,
     /// Set once the client went away.
     closed: bool,
 }
 
 impl Table {
-    fn take(&mut self, id: u64) -> Option<oneshot::Sender<Option<Value>>> {
-        let at = self.waiting.iter().position(|(i, _)| *i == id)?;
+    fn take(&mut self, id: &str) -> Option<oneshot::Sender<Option<Value>>> {
+        let at = self.waiting.iter().position(|(i, _)| i == id)?;
         Some(self.waiting.swap_remove(at).1)
     }
 }
@@ -219,12 +232,12 @@ pub enum Unanswered {
 /// An entry of [`Pending`], removed when dropped.
 struct Waiting<'a> {
     pending: &'a Pending,
-    id: u64,
+    id: String,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.pending.lock().take(self.id);
+        self.pending.lock().take(&self.id);
     }
 }
 
@@ -237,7 +250,8 @@ impl Pending {
     /// whoever waits for it; false when nobody does (unknown, answered or
     /// expired: ignored).
     pub fn answer(&self, id: &str, result: Option<Value>) -> bool {
-        let waiter = id.parse().ok().and_then(|id| self.lock().take(id));
+        let id = serde_json::from_str::<String>(id).ok();
+        let waiter = id.and_then(|id| self.lock().take(&id));
         waiter.is_some_and(|tx| tx.send(result).is_ok())
     }
 
@@ -257,9 +271,8 @@ impl Pending {
         params: Value,
         wait: Duration,
     ) -> Result<Option<Value>, Unanswered> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = oneshot::channel();
-        {
+        let id = {
             let mut table = self.lock();
             if table.closed {
                 return Err(Unanswered::Gone);
@@ -267,10 +280,17 @@ impl Pending {
             if table.waiting.len() >= MAX_PENDING {
                 return Err(Unanswered::Busy);
             }
-            table.waiting.push((id, tx));
-        }
-        let _entry = Waiting { pending: self, id };
+            let id = loop {
+                let id = new_id();
+                if table.waiting.iter().all(|(taken, _)| *taken != id) {
+                    break id;
+                }
+            };
+            table.waiting.push((id.clone(), tx));
+            id
+        };
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let _entry = Waiting { pending: self, id };
         if !out.send(&request).await {
             return Err(Unanswered::CannotAsk);
         }
@@ -385,12 +405,15 @@ mod tests {
         };
         let sent: Value = serde_json::from_str(&said(rx.recv().await)).unwrap();
         assert_eq!(sent["method"], "elicitation/create");
+        let hex = sent["id"].as_str().unwrap();
+        assert!(hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
         let id = sent["id"].to_string();
         assert!(
-            !pending.answer("424242", Some(json!({}))),
+            !pending.answer("1", Some(json!({}))),
             "unknown ids are ignored"
         );
         assert!(!pending.answer("\"x\"", Some(json!({}))));
+        assert!(!pending.answer(hex, Some(json!({}))), "the id is a string");
         assert!(pending.answer(&id, Some(json!({"action": "accept"}))));
         assert_eq!(asking.await.unwrap(), Ok(Some(json!({"action": "accept"}))));
         assert!(!pending.answer(&id, None), "answered once");
@@ -419,6 +442,15 @@ mod tests {
             .ask(&out, "m", json!({}), Duration::from_secs(5))
             .await;
         assert_eq!(over, Err(Unanswered::Busy));
+        let mut ids: Vec<String> = pending
+            .lock()
+            .waiting
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), MAX_PENDING, "each question has an id of its own");
         tokio::time::advance(Duration::from_secs(6)).await;
         for w in waits {
             assert_eq!(w.await.unwrap(), Err(Unanswered::TimedOut));

@@ -194,8 +194,7 @@ pub fn get(
     let session = app
         .mcp
         .streamable
-        .get(id)
-        .filter(|s| s.listener.caller.credential == caller.credential)
+        .get(id, &caller.credential)
         .ok_or(Error::UnknownSession)?;
     let slot = app.mcp.slots.take(app, client).ok_or(Error::Busy(BUSY))?;
     let listener = session.listener.clone();

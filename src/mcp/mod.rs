@@ -14,7 +14,8 @@
 //! - [`changes`]: resource change notifications driven by Docker's events,
 //!   heard on the streams of [`listen`] (`GET /mcp`, `subscriptions/listen`)
 //!   and on legacy SSE streams;
-//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their bounded session tables;
+//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their
+//!   session tables, bounded overall, per client and per credential;
 //! - [`exchange`]: what a request may send before its result (progress,
 //!   questions to the client) and the SSE answers that carry it;
 //! - [`confirm`]: `MCP_CONFIRM`, a human's confirmation of a tool call.
@@ -25,8 +26,9 @@
 //! (DNS rebinding); then `MCP_API_KEY` or a scoped API token — as
 //! `Authorization: Bearer` or `?api_key=` — compared in constant time, else
 //! 401. A legacy SSE message with no key at all is admitted by the live
-//! session it names. Every refused admission is recorded in the audit trail
-//! (`mcp.auth`).
+//! session it names. A session belongs to the credential that opened it: to
+//! any other it is unknown (`404`, as an id that never existed). Every
+//! refused admission is recorded in the audit trail (`mcp.auth`).
 
 pub mod changes;
 pub mod confirm;
@@ -37,7 +39,7 @@ mod paging;
 mod prompts;
 pub mod protocol;
 mod resources;
-mod sessions;
+pub mod sessions;
 pub mod sse;
 pub mod streamable;
 pub mod tools;
@@ -53,7 +55,7 @@ use crate::policy::Caller;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, Response};
-use sessions::Sessions;
+use sessions::{Sessions, Shares};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,11 +77,25 @@ pub struct McpState {
 /// Sessions idle this long expire.
 const SESSION_IDLE: Duration = Duration::from_secs(3600);
 
+/// Handshake-era Streamable HTTP sessions: in all, per client, per credential.
+pub const STREAMABLE_SESSIONS: Shares = Shares {
+    max: 1000,
+    per_client: 64,
+    per_credential: 500,
+};
+
+/// Legacy SSE sessions (each an open stream): in all, per client, per credential.
+pub const SSE_SESSIONS: Shares = Shares {
+    max: 100,
+    per_client: 16,
+    per_credential: 50,
+};
+
 impl McpState {
     pub fn new() -> McpState {
         McpState {
-            streamable: Sessions::new(1000, SESSION_IDLE),
-            sse: Sessions::new(100, SESSION_IDLE),
+            streamable: Sessions::new(STREAMABLE_SESSIONS, SESSION_IDLE),
+            sse: Sessions::new(SSE_SESSIONS, SESSION_IDLE),
             changes: Arc::default(),
             slots: listen::Slots::default(),
             spent: confirm::Spent::default(),
@@ -209,9 +225,9 @@ pub async fn handle(
     caller: Caller,
 ) -> Result<Response<Body>, Error> {
     match (route, req.method()) {
-        (Route::McpSse, _) => sse::open(app, caller),
+        (Route::McpSse, _) => Ok(sse::open(app, client, caller)),
         (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
-        (_, &Method::DELETE) => streamable::delete(app, req.headers()),
+        (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
     }

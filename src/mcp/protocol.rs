@@ -6,10 +6,20 @@
 //!   version and capabilities in `params._meta`; `server/discover` describes
 //!   the server; every result carries `resultType`, and cacheable results
 //!   (`server/discover`, `tools/list`) carry `ttlMs` and `cacheScope`
-//!   (`private` for `tools/list`, which depends on the caller's role);
-//!   `initialize` and `ping` do not exist.
+//!   (`private` for `tools/list`, which depends on the caller's role) —
+//!   neither exists on the handshake eras; `initialize` and `ping` do not
+//!   exist.
 //!
-//! Transports decide the era; this module only answers, within
+//! A request is served in the revision it carries, whatever transport
+//! brought it: one whose `params._meta` names a protocol version
+//! ([`stamped_modern`]) is answered statelessly in the modern era — on a
+//! handshake session or a legacy SSE stream too, where the session is not
+//! consulted (no questions sent to the client, no `resources/subscribe`:
+//! the modern ways, `input_required` and `subscriptions/listen`, apply);
+//! anything else is answered in its session's handshake version. A batch
+//! (handshake eras only) answers a modern request in it with `-32600`.
+//!
+//! Transports decide how an answer travels; this module only answers, within
 //! [`MAX_RESPONSE`]: a single answer's tool result is fitted to it, and a
 //! batch runs its requests in order while enough of it is left, answering
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
@@ -18,7 +28,7 @@ use super::changes::Listener;
 use super::exchange::{Link, Outbox, Peer};
 use super::jsonrpc::{
     self, Answer, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE,
-    METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError,
+    METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::{prompts, resources, tools};
 use crate::app::App;
@@ -94,14 +104,31 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// A request in the handshake session whose client is `peer`,
-    /// reaching it through `out` before the result.
     /// The handshake session's listener (resource subscriptions); `None`
     /// on 2026-07-28, which has no sessions.
     pub fn listener(&self) -> Option<&Arc<Listener>> {
         self.link.peer.as_ref().map(|p| &p.listener)
     }
 
+    /// A 2026-07-28 request, reaching its client through `out` before the
+    /// result (progress only: that revision asks nothing mid-request).
+    pub fn stateless(
+        app: &'a Arc<App>,
+        client: IpAddr,
+        caller: &'a Caller,
+        out: Outbox,
+    ) -> Ctx<'a> {
+        Ctx {
+            app,
+            era: Era::Modern,
+            client,
+            caller,
+            link: Link { out, peer: None },
+        }
+    }
+
+    /// A request in the handshake session whose client is `peer`,
+    /// reaching it through `out` before the result.
     pub fn in_session(
         app: &'a Arc<App>,
         client: IpAddr,
@@ -164,6 +191,7 @@ async fn handle_within(
             cacheable(json!({"tools": tools::list(ctx.era, &may)}), "private")
         }
         "tools/call" => tools::call(ctx, params, room).await?,
+        "subscriptions/listen" => return Err(listen_elsewhere()),
         m if m.starts_with("resources/") => {
             charge_read(ctx)?;
             resources::handle(ctx, m, params, room).await?
@@ -174,7 +202,7 @@ async fn handle_within(
         }
         _ => return Err(unknown_method(method)),
     };
-    Ok(if modern { complete(result) } else { result })
+    Ok(shaped(ctx.era, result))
 }
 
 /// A resource or prompt read past the read limit.
@@ -194,6 +222,15 @@ fn charge_read(ctx: &Ctx<'_>) -> Result<(), RpcError> {
             )
             .with_data(json!({"retryAfter": secs}))
         })
+}
+
+/// `subscriptions/listen` where its answer cannot be a stream of its own:
+/// anywhere but a modern `POST /mcp`.
+fn listen_elsewhere() -> RpcError {
+    RpcError::new(
+        METHOD_NOT_FOUND,
+        "subscriptions/listen is served only as a 2026-07-28 request to POST /mcp (Streamable HTTP), whose answer is the stream",
+    )
 }
 
 pub(super) fn unknown_method(method: &str) -> RpcError {
@@ -263,6 +300,9 @@ async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Answer> {
     let mut out = Vec::new();
     for msg in msgs {
         let answer = match msg {
+            Message::Request { id, params, .. } if stamped_modern(&params) => {
+                Some(unbatchable().response(&id))
+            }
             Message::Request { id, .. } if left < MIN_ROOM => Some(batch_full().response(&id)),
             msg => answer_within(ctx, msg, left).await,
         };
@@ -272,6 +312,14 @@ async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Answer> {
         }
     }
     (!out.is_empty()).then_some(Answer::Batch(out))
+}
+
+/// A 2026-07-28 request in a batch, which that revision does not have.
+fn unbatchable() -> RpcError {
+    RpcError::new(
+        INVALID_REQUEST,
+        "Invalid Request: a 2026-07-28 request cannot be sent in a batch; send it on its own",
+    )
 }
 
 fn batch_full() -> RpcError {
@@ -295,9 +343,9 @@ fn initialize(params: &Value) -> Value {
     })
 }
 
-/// Adds the modern era's cache hints (ignored by older clients): `public`
-/// for what every caller gets alike, `private` for what depends on who asks
-/// (the tools a caller's role allows).
+/// Adds the modern era's cache hints (sent on 2026-07-28 only, see
+/// [`shaped`]): `public` for what every caller gets alike, `private` for
+/// what depends on who asks (the tools a caller's role allows).
 pub(super) fn cacheable(result: Value, scope: &str) -> Value {
     cached(result, TTL_MS, scope)
 }
@@ -309,17 +357,54 @@ pub(super) fn cached(mut result: Value, ttl_ms: u64, scope: &str) -> Value {
     result
 }
 
-/// Marks a modern result `complete`, unless it says otherwise (a tool
-/// call waiting for a confirmation is `input_required`).
-fn complete(mut result: Value) -> Value {
+/// `result` as `era` has it: on 2026-07-28 marked `complete` unless it
+/// says otherwise (a tool call waiting for a confirmation is
+/// `input_required`); on the handshake eras without that revision's cache
+/// hints.
+fn shaped(era: Era, mut result: Value) -> Value {
     if let Some(fields) = result.as_object_mut() {
-        fields.entry("resultType").or_insert(json!("complete"));
+        match era {
+            Era::Modern => {
+                fields.entry("resultType").or_insert(json!("complete"));
+            }
+            Era::Handshake(_) => {
+                fields.remove("ttlMs");
+                fields.remove("cacheScope");
+            }
+        }
     }
     result
 }
 
+/// Whether a request's `params` carry a protocol version in `_meta`: it is
+/// then a 2026-07-28 request, served statelessly.
+pub fn stamped_modern(params: &Value) -> bool {
+    params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .is_some()
+}
+
+/// Checks what a modern request's `params` must carry: `_meta` with the
+/// client's capabilities, and a version served here (else -32022 naming
+/// those that are).
+pub fn check_modern(params: &Value) -> Result<(), RpcError> {
+    modern_meta(params).and_then(check_version)
+}
+
+/// `version`, asked for by a modern request: served here, or -32022
+/// naming the versions that are.
+pub fn check_version(version: &str) -> Result<(), RpcError> {
+    if version != MODERN {
+        return Err(
+            RpcError::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
+                .with_data(json!({"supported": SUPPORTED, "requested": version})),
+        );
+    }
+    Ok(())
+}
+
 /// Checks the `_meta` a modern request must carry; returns its protocol version.
-pub fn modern_meta(params: &Value) -> Result<&str, RpcError> {
+fn modern_meta(params: &Value) -> Result<&str, RpcError> {
     let meta = params.get("_meta").and_then(Value::as_object);
     let version = meta
         .and_then(|m| m.get("io.modelcontextprotocol/protocolVersion"))
@@ -375,7 +460,7 @@ mod tests {
     fn the_wrapping_of_a_result_fits_its_allowance() {
         for id in ["1", r#""a-string-id""#, "18446744073709551615"] {
             let id: Id = serde_json::from_str(id).unwrap();
-            let answer = jsonrpc::result(&id, complete(json!({})));
+            let answer = jsonrpc::result(&id, shaped(Era::Modern, json!({})));
             let wrapping = encoded_len(&answer) - encoded_len(&id) - "{}".len();
             assert!(wrapping <= WRAPPING, "{wrapping}");
         }
@@ -388,15 +473,30 @@ mod tests {
             Era::Handshake("2025-11-25"),
             Era::Modern,
         ] {
-            let listed = complete(cacheable(
-                json!({"tools": tools::list(era, &|_| true)}),
-                "private",
-            ));
+            let listed = shaped(
+                era,
+                cacheable(json!({"tools": tools::list(era, &|_| true)}), "private"),
+            );
             assert!(encoded_len(&listed) + WRAPPING < MIN_ROOM, "{era:?}");
         }
         assert!(encoded_len(&initialize(&json!({}))) + WRAPPING < MIN_ROOM);
         assert!(encoded_len(&batch_full().response(&Id::null())) < 512);
         assert_eq!(batch_full().code, RESPONSE_LIMIT);
+    }
+
+    #[test]
+    fn a_modern_request_names_a_version_served_here() {
+        let meta = |v: &str| json!({"_meta": {"io.modelcontextprotocol/protocolVersion": v, "io.modelcontextprotocol/clientCapabilities": {}}});
+        assert!(stamped_modern(&meta("1900-01-01")) && !stamped_modern(&json!({})));
+        assert_eq!(check_modern(&meta(MODERN)), Ok(()));
+        for old in ["1900-01-01", "2025-11-25"] {
+            let e = check_modern(&meta(old)).unwrap_err();
+            assert_eq!(e.code, UNSUPPORTED_PROTOCOL_VERSION);
+            assert_eq!(
+                e.data.unwrap(),
+                json!({"supported": SUPPORTED, "requested": old})
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! found" — `-32602` on 2026-07-28, `-32002` before — with the URI in
 //! `data`. `resources/list` shows the list and one resource per container
 //! in scope, by short id (the order and cursors of [`super::paging`]);
-//! list results and reads carry `ttlMs`/`cacheScope` (ignored before
-//! 2026-07-28). `resources/subscribe` and `resources/unsubscribe` exist on
+//! list results and reads carry `ttlMs`/`cacheScope` (on 2026-07-28,
+//! the only revision that has them). `resources/subscribe` and `resources/unsubscribe` exist on
 //! the handshake eras only: they resolve the URI as a read would and
 //! remember it on the session's [`Listener`].
 

@@ -5,18 +5,31 @@
 //! `message` event. The session id admits the client's POSTs when they
 //! carry no key, as the caller who opened it: clients given
 //! `/mcp/sse?api_key=` post to the bare endpoint (a key they do present
-//! must still match, and a session opened with a scoped token stops
-//! admitting once the token is removed).
+//! must still be valid, and a session opened with a scoped token stops
+//! admitting once the token is removed). A message presenting another
+//! credential than the session's gets `404`, as for an unknown session.
+//!
+//! A request whose `params._meta` carries a protocol version is answered in
+//! the 2026-07-28 revision, as on `POST /mcp` but without its header
+//! checks (a Streamable HTTP rule) and without the session: it sees no
+//! questions (a confirmation comes back `input_required`) and no
+//! `resources/subscribe`; its progress still comes on the stream. So a
+//! client that probed with `server/discover` and stayed modern (the official
+//! Python SDK's default) is served here too.
 //!
 //! A session's resource subscriptions (`resources/subscribe`) are heard on
 //! its stream too, as `message` events, taken from its
 //! [`super::changes::Listener`] as the stream is read (so they never fill
 //! the answer queue).
 //!
-//! Sessions are bounded in number and idle time (no message for an hour
+//! Sessions are bounded in number — overall, per client and per credential
+//! ([`super::SSE_SESSIONS`]) — and in idle time (no message for an hour
 //! ends the stream); a comment line keeps the stream alive every
-//! `WS_PING_INTERVAL` (30 s); the
-//! session is removed when its stream closes, and streams end on shutdown.
+//! `WS_PING_INTERVAL` (30 s); the session is removed when its stream
+//! closes, and streams end on shutdown. Opening a session never fails: a
+//! session the table gives up to make room (see [`super::sessions`]) gets
+//! an `error` event saying why, its stream ends, and its later messages get
+//! 404.
 //! Each session runs at most [`IN_FLIGHT`] requests at once and queues at
 //! most [`QUEUE`] answers and [`QUEUE_BYTES`] bytes. SSE clients are
 //! expected to read their stream: one whose queue is full is cut off — it
@@ -25,20 +38,21 @@
 
 use super::changes::Listener;
 use super::exchange::{Outbox, Peer, event, event_stream};
-use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message};
+use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx};
+use super::sessions::{Evicted, Holder, Session, Shares};
 use super::streamable::read_body;
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::query::Query;
-use crate::policy::Caller;
+use crate::policy::{Caller, Credential};
 use futures_util::StreamExt;
 use hyper::body::{Bytes, Incoming as HyperBody};
 use hyper::{Request, Response, StatusCode};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
 /// Requests one session may have in progress.
@@ -58,8 +72,9 @@ pub struct SseSession {
     in_flight: Arc<Semaphore>,
     /// Bytes sent into `tx` and not yet taken by the stream.
     queued: AtomicUsize,
-    /// Set once the queue overflowed; `cut` then ends the stream.
-    cut_off: AtomicBool,
+    /// Why the agent ended the session, once it did; `cut` then ends the
+    /// stream with an `error` event saying so.
+    ending: OnceLock<String>,
     cut: Notify,
     /// The resources it subscribed to, heard on its stream.
     listener: Arc<Listener>,
@@ -73,7 +88,7 @@ impl SseSession {
     /// Queues a message for the stream; false once the session is cut off
     /// because its queue is full (the stream then ends when next polled).
     pub(super) fn offer(&self, bytes: Bytes) -> bool {
-        if self.cut_off.load(Ordering::Relaxed) {
+        if self.ending.get().is_some() {
             return false;
         }
         let len = bytes.len();
@@ -82,11 +97,31 @@ impl SseSession {
             return true;
         }
         self.queued.fetch_sub(len, Ordering::Relaxed);
-        if !self.cut_off.swap(true, Ordering::Relaxed) {
+        let why = format!(
+            "over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream"
+        );
+        if self.stop(why) {
             log::warn!(queue_bytes = QUEUE_BYTES, queue_messages = QUEUE; "mcp sse session cut off: its client is not reading the stream");
-            self.cut.notify_one();
         }
         false
+    }
+
+    /// Ends the stream with an `error` event giving `why`; false if it was
+    /// already ending.
+    fn stop(&self, why: String) -> bool {
+        let first = self.ending.set(why).is_ok();
+        if first {
+            self.cut.notify_one();
+        }
+        first
+    }
+}
+
+/// A session given up by the table: its stream says why and ends, and its
+/// later messages get `404`.
+impl Session for Arc<SseSession> {
+    fn end(&self, why: Evicted, shares: Shares) {
+        self.stop(why.reason(shares));
     }
 }
 
@@ -94,11 +129,12 @@ impl SseSession {
 struct Cleanup {
     app: Arc<App>,
     id: String,
+    credential: Credential,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        self.app.mcp.sse.remove(&self.id);
+        self.app.mcp.sse.remove(&self.id, &self.credential);
     }
 }
 
@@ -137,15 +173,16 @@ impl SessionStream {
             change = self.session.listener.next() => Some(event("message", change.message(None))),
             _ = self.session.cut.notified() => {
                 self.ended = true;
-                Some(event("error", format_args!("session ended: over {QUEUE_BYTES} bytes of answers were waiting; this client is not reading its stream")))
+                let why = self.session.ending.get().map_or("", String::as_str);
+                Some(event("error", format_args!("session ended: {why}")))
             }
             _ = async { self.closing.wait_for(|c| *c).await.map(drop) } => None,
         }
     }
 }
 
-/// `GET /mcp/sse`, opened by `caller`.
-pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
+/// `GET /mcp/sse`, opened by `caller` from `client`.
+pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let listener = Listener::new(caller.clone(), true);
     let session = Arc::new(SseSession {
@@ -159,16 +196,16 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
         ))),
         in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         queued: AtomicUsize::new(0),
-        cut_off: AtomicBool::new(false),
+        ending: OnceLock::new(),
         cut: Notify::new(),
     });
     let id = app
         .mcp
         .sse
-        .insert(session.clone())
-        .ok_or(Error::Busy("Too many MCP sessions; try again later"))?;
+        .open(Holder::of(client, &session.caller), session.clone());
     let first = event("endpoint", format_args!("/mcp/messages/?session_id={id}"));
     let keepalive = app.config.server.ping_interval;
+    let credential = session.caller.credential.clone();
     let state = SessionStream {
         rx,
         session,
@@ -177,15 +214,14 @@ pub fn open(app: &Arc<App>, caller: Caller) -> Result<Response<Body>, Error> {
         cleanup: Cleanup {
             app: app.clone(),
             id,
+            credential,
         },
         ended: false,
     };
     let rest = futures_util::stream::unfold(state, |mut stream| async move {
         stream.next().await.map(|bytes| (bytes, stream))
     });
-    Ok(event_stream(
-        futures_util::stream::once(async { first }).chain(rest),
-    ))
+    event_stream(futures_util::stream::once(async { first }).chain(rest))
 }
 
 /// The keep-alive comment of every MCP stream.
@@ -201,7 +237,7 @@ fn is_session_id(s: &str) -> bool {
 pub fn session_caller(app: &App, req: &Request<HyperBody>) -> Option<Caller> {
     let query = Query::parse(req.uri().query());
     let id = query.get("session_id").filter(|id| is_session_id(id))?;
-    let session = app.mcp.sse.get(id)?;
+    let session = app.mcp.sse.peek(id)?;
     app.policy.refresh(&session.caller)
 }
 
@@ -219,7 +255,12 @@ pub async fn message(
     if !is_session_id(id) {
         return Err(Error::BadRequest("Invalid session ID".into()));
     }
-    let session = app.mcp.sse.get(id).ok_or(Error::UnknownSession)?;
+    let credential = &caller.credential;
+    let session = app
+        .mcp
+        .sse
+        .get(id, credential)
+        .ok_or(Error::UnknownSession)?;
     let (_, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
         Ok(i) => i,
@@ -237,6 +278,16 @@ pub async fn message(
                 .map_err(|_| Error::TooManyRequests { retry_after: 1 })?,
         ),
     };
+    // A request carrying the 2026-07-28 `_meta` is answered in that
+    // revision, statelessly; `Err` is its refusal (an unsupported version).
+    let stateless = match &incoming {
+        Incoming::Single(Message::Request { id, method, params })
+            if method != "initialize" && protocol::stamped_modern(params) =>
+        {
+            Some(protocol::check_modern(params).map_err(|e| e.response(id)))
+        }
+        _ => None,
+    };
     if let Incoming::Single(Message::Request { method, params, .. }) = &incoming {
         if method == "initialize" {
             let requested = params.get("protocolVersion").and_then(|v| v.as_str());
@@ -248,10 +299,20 @@ pub async fn message(
     let (app, id) = (app.clone(), id.to_string());
     tokio::spawn(async move {
         let out = Outbox::Session(session.clone());
-        let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
-        if let Some(reply) = protocol::answer_all(&ctx, incoming).await {
+        let reply = match stateless {
+            Some(Err(refusal)) => Some(Answer::One(refusal)),
+            Some(Ok(())) => {
+                let ctx = Ctx::stateless(&app, client, &caller, out);
+                protocol::answer_all(&ctx, incoming).await
+            }
+            None => {
+                let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
+                protocol::answer_all(&ctx, incoming).await
+            }
+        };
+        if let Some(reply) = reply {
             if !session.offer(event("message", reply)) {
-                app.mcp.sse.remove(&id);
+                app.mcp.sse.remove(&id, &session.caller.credential);
             }
         }
         drop(permit);

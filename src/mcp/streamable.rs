@@ -9,11 +9,12 @@
 //!   -32022 listing ours; an unknown method is 404 with -32601.
 //! - `initialize` opens a **handshake-era** session (2025-03-26 …
 //!   2025-11-25): the answer carries `Mcp-Session-Id`; later requests must
-//!   echo it (missing: 400, unknown or ended: 404); an unsupported
+//!   echo it (missing: 400; unknown, ended or opened with another
+//!   credential: 404, alike); an unsupported
 //!   `MCP-Protocol-Version` is 400 (absent means 2025-03-26); batches only
-//!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded per
-//!   client ([`SESSIONS_PER_CLIENT`]) and overall; the least recently used
-//!   one makes room, so nobody is locked out.
+//!   under 2025-03-26; `DELETE` ends the session. Sessions are bounded
+//!   overall, per client and per credential ([`super::STREAMABLE_SESSIONS`]);
+//!   a newcomer is never locked out (see [`super::sessions`]).
 //!
 //! Notifications and client responses get `202` with no body (a response
 //! answers a question the agent asked, see [`super::exchange`]); requests
@@ -23,12 +24,13 @@
 //! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
-use super::exchange::{Link, Peer, accepts_stream, respond};
+use super::exchange::{Link, Outbox, Peer, accepts_stream, respond};
 use super::jsonrpc::{
     self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
-    Outcome, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
+    Outcome, Reply, RpcError,
 };
-use super::protocol::{self, Ctx, Era, MODERN, SUPPORTED};
+use super::protocol::{self, Ctx, Era, SUPPORTED};
+use super::sessions::Holder;
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
@@ -37,15 +39,12 @@ use base64::Engine;
 use hyper::body::Incoming as HyperBody;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 
-/// Handshake sessions one client may hold; its next `initialize` ends its
-/// least recently used one.
-pub const SESSIONS_PER_CLIENT: usize = 64;
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -91,9 +90,7 @@ pub async fn post(
     };
     let version_header = header(&headers, VERSION_HEADER);
     let modern = |params: &Value| {
-        params
-            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
-            .is_some()
+        protocol::stamped_modern(params)
             || version_header.is_some_and(|v| protocol::handshake_version(v).is_none())
     };
     Ok(match incoming {
@@ -105,13 +102,7 @@ pub async fn post(
                 return Ok(rpc(status, &e.response(&id), None));
             }
             if method == "subscriptions/listen" {
-                let ctx = Ctx {
-                    app,
-                    era: Era::Modern,
-                    client,
-                    caller,
-                    link: Link::default(),
-                };
+                let ctx = Ctx::stateless(app, client, caller, Outbox::None);
                 return Ok(match super::listen::modern(&ctx, &id, &params).await {
                     Ok(stream) => stream,
                     Err(e) => rpc(StatusCode::OK, &e.response(&id), None),
@@ -135,7 +126,7 @@ async fn initialize(
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let listener = Listener::new(caller.clone(), true);
     let peer = Arc::new(Peer::new(version, params, listener));
-    let session = app.mcp.streamable.open(client, SESSIONS_PER_CLIENT, peer);
+    let session = app.mcp.streamable.open(Holder::of(client, caller), peer);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
@@ -190,7 +181,7 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(peer) = app.mcp.streamable.get(session) else {
+    let Some(peer) = app.mcp.streamable.get(session, &caller.credential) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
@@ -245,11 +236,7 @@ fn check_modern_headers(
             "Header mismatch: MCP-Protocol-Version {header_version:?} does not match params._meta protocol version {body_version:?}"
         )));
     }
-    if header_version != MODERN {
-        let e = RpcError::new(UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version")
-            .with_data(json!({"supported": SUPPORTED, "requested": header_version}));
-        return Err((StatusCode::BAD_REQUEST, e));
-    }
+    protocol::check_version(header_version).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     match header(headers, "mcp-method") {
         Some(m) if m == method => {}
         other => {
@@ -279,11 +266,8 @@ fn check_modern(
     method: &str,
     params: &Value,
 ) -> Result<(), (StatusCode, RpcError)> {
-    check_modern_headers(headers, method, params).and_then(|()| {
-        protocol::modern_meta(params)
-            .map(drop)
-            .map_err(|e| (StatusCode::BAD_REQUEST, e))
-    })
+    check_modern_headers(headers, method, params)
+        .and_then(|()| protocol::check_modern(params).map_err(|e| (StatusCode::BAD_REQUEST, e)))
 }
 
 /// The answer to one request ([`respond`]): in the handshake session
@@ -301,13 +285,7 @@ async fn single(
     respond(accepts_stream(headers), move |out| async move {
         let ctx = match peer {
             Some(peer) => Ctx::in_session(&app, client, &caller, peer, out),
-            None => Ctx {
-                app: &app,
-                era: Era::Modern,
-                client,
-                caller: &caller,
-                link: Link { out, peer: None },
-            },
+            None => Ctx::stateless(&app, client, &caller, out),
         };
         let reply = protocol::answer(&ctx, request).await;
         let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;
@@ -328,22 +306,24 @@ async fn single(
     .await
 }
 
-/// `DELETE /mcp`: ends a handshake-era session.
-pub fn delete(app: &App, headers: &HeaderMap) -> Result<Response<Body>, Error> {
+/// `DELETE /mcp`: ends `caller`'s handshake-era session.
+pub fn delete(app: &App, headers: &HeaderMap, caller: &Caller) -> Result<Response<Body>, Error> {
     let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
     let ended = app
         .mcp
         .streamable
-        .remove(session)
+        .remove(session, &caller.credential)
         .ok_or(Error::UnknownSession)?;
-    ended.pending.close();
-    ended.listener.ended.notify_one();
+    ended.end();
     Ok(Response::new(body::empty()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mcp::jsonrpc::UNSUPPORTED_PROTOCOL_VERSION;
+    use crate::mcp::protocol::MODERN;
+    use serde_json::json;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

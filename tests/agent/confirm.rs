@@ -4,8 +4,9 @@
 //! or altered over raw HTTP, who confirmed in the audit trail, and progress
 //! and questions on the legacy SSE stream.
 
-use crate::mcp::{bearer, open_sse};
+use crate::mcp::{bearer, open_sse, post};
 use crate::util::*;
+use docker_agent::policy::{Role, tokens};
 use hyper::Method;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -138,6 +139,35 @@ async fn the_python_sdk_confirms_on_both_eras() {
         );
         let ok = r["confirmation"] == "accepted";
         assert_eq!(r["result"], if ok { "ok" } else { "refused" }, "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_confirms_over_legacy_sse_in_its_default_mode_and_the_handshake() {
+    let (agent, _) = confirming().await;
+    // The default mode stays on 2026-07-28 over the SSE stream too, so the
+    // question comes back as `input_required`; the handshake asks on the stream.
+    for (mode, version) in [("sse", "2026-07-28"), ("sse-legacy", "2025-11-25")] {
+        let c = Container::run(&[], &["every:1000"]);
+        let run = |answer| {
+            tokio::task::block_in_place(|| python(&agent, mode, answer, "stop_container", &c.name))
+        };
+        let declined = run("decline");
+        assert_eq!(declined["protocol_version"], version, "{mode}");
+        assert_eq!(declined["is_error"], true, "{mode}: {declined}");
+        assert_eq!(
+            declined["asked"].as_array().unwrap().len(),
+            1,
+            "{mode}: {declined}"
+        );
+        assert_eq!(c.status(), "running", "{mode}: declined");
+        let accepted = run("accept");
+        assert_eq!(accepted["is_error"], false, "{mode}: {accepted}");
+        assert!(
+            !accepted["progress"].as_array().unwrap().is_empty(),
+            "{mode}: progress reached the SDK on the session's stream: {accepted}"
+        );
+        assert_eq!(c.status(), "exited", "{mode}: accepted");
     }
 }
 
@@ -373,7 +403,11 @@ async fn the_legacy_sse_stream_carries_the_question_and_the_progress() {
     assert_eq!(c.status(), "running", "waiting for the answer");
     send(json!({"jsonrpc": "2.0", "id": 999, "result": {"action": "accept", "content": {"confirm": true}}})).await;
     let mut answer = question["id"].clone();
-    assert!(answer.is_number(), "{question}");
+    let id = answer.as_str().unwrap_or_default();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "an unguessable id: {question}"
+    );
     answer = json!({"jsonrpc": "2.0", "id": answer, "result": {"action": "accept", "content": {"confirm": true}}});
     send(answer).await;
     let (_, data) = events.next().await.unwrap();
@@ -385,6 +419,87 @@ async fn the_legacy_sse_stream_carries_the_question_and_the_progress() {
     assert_eq!(result["id"], 2, "{result}");
     assert_eq!(result["result"]["isError"], false, "{result}");
     assert_eq!(c.status(), "exited");
+}
+
+#[tokio::test]
+async fn a_question_is_answered_only_by_its_id_in_its_own_session() {
+    let operator = tokens::generate();
+    let file = tokens_file(&[("operator", Role::Operate, &operator)]);
+    let agent = Agent::start(&[
+        ("MCP_CONFIRM", "actions"),
+        ("API_TOKENS_FILE", file.to_str().unwrap()),
+    ])
+    .await;
+    let c = Container::run(&[], &["every:1000"]);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {"elicitation": {}}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let session = post(&agent, &init, &[]).await;
+    let session = session.header("mcp-session-id").unwrap().to_string();
+    let headers = |credential: &str| {
+        vec![
+            ("authorization".to_string(), format!("Bearer {credential}")),
+            ("content-type".into(), "application/json".into()),
+            (
+                "accept".into(),
+                "application/json, text/event-stream".into(),
+            ),
+            ("mcp-session-id".into(), session.clone()),
+            ("mcp-protocol-version".into(), "2025-11-25".into()),
+        ]
+    };
+    let send = |credential: &str, body: Value| {
+        let headers = headers(credential);
+        let agent = &agent;
+        async move {
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let body = body.to_string();
+            agent
+                .request(Method::POST, "/mcp", &headers, body.as_bytes())
+                .await
+                .status
+        }
+    };
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "stop_container", "arguments": {"container_id": c.name}}});
+    let key_headers = headers(MCP_KEY);
+    let key_headers: Vec<(&str, &str)> = key_headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, events) = open_events(
+        &agent,
+        Method::POST,
+        "/mcp",
+        &key_headers,
+        &call.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut events = events.expect("the question comes on the answer's stream");
+    let question = events.next_json().await.unwrap();
+    assert_eq!(question["method"], "elicitation/create", "{question}");
+    let id = question["id"].as_str().unwrap_or_default().to_string();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "an unguessable id: {question}"
+    );
+    let accept = |id: Value| json!({"jsonrpc": "2.0", "id": id, "result": {"action": "accept", "content": {"confirm": true}}});
+    // Guesses in the session are ignored; the right id from another
+    // credential does not reach the session at all.
+    for guess in [json!(1), json!("1"), json!(2)] {
+        assert_eq!(send(MCP_KEY, accept(guess)).await, 202);
+    }
+    assert_eq!(send(&operator, accept(json!(id))).await, 404);
+    let decline = json!({"jsonrpc": "2.0", "id": id, "result": {"action": "decline"}});
+    assert_eq!(send(MCP_KEY, decline).await, 202);
+    let result = events.next_json().await.unwrap();
+    assert_eq!(result["id"], 2, "{result}");
+    assert_eq!(
+        result["result"]["isError"], true,
+        "declined by the session's own answer: {result}"
+    );
+    assert_eq!(c.status(), "running");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 use crate::memory::wait_for_log;
 use crate::util::*;
+use docker_agent::policy::{Role, tokens};
 use hyper::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -348,7 +349,7 @@ async fn ping_in(agent: &Agent, session: &str) -> u16 {
 #[tokio::test]
 async fn handshake_sessions_cannot_be_hoarded() {
     const TABLE: usize = 1000;
-    let per_client = docker_agent::mcp::streamable::SESSIONS_PER_CLIENT;
+    let per_client = docker_agent::mcp::STREAMABLE_SESSIONS.per_client;
     let agent = Agent::start(&[
         ("RATE_LIMIT_ENABLED", "false"),
         ("TRUSTED_PROXIES", "127.0.0.1"),
@@ -361,26 +362,90 @@ async fn handshake_sessions_cannot_be_hoarded() {
         hoarded.push(initialize_as(&agent, "198.51.100.1").await);
     }
     assert_eq!(ping_in(&agent, &hoarded[TABLE - per_client - 1]).await, 404);
+    assert_eq!(ping_in(&agent, &hoarded[TABLE - per_client]).await, 200);
     assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
     // ...and locks nobody else out.
     let other = initialize_as(&agent, "198.51.100.2").await;
-
-    // Many clients filling the table: the least recently used session makes room.
-    let mut open = per_client + 1;
-    let mut n = 0;
-    while open < TABLE {
-        initialize_as(&agent, &format!("203.0.113.{}", n / per_client)).await;
-        (open, n) = (open + 1, n + 1);
-    }
-    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
-    initialize_as(&agent, "192.0.2.1").await;
-    assert_eq!(
-        ping_in(&agent, &hoarded[TABLE - per_client]).await,
-        404,
-        "the least recently used session was evicted"
-    );
-    assert_eq!(ping_in(&agent, &hoarded[TABLE - 1]).await, 200);
     assert_eq!(ping_in(&agent, &other).await, 200);
+}
+
+/// Opens a handshake-era session on `conn` with `credential`.
+async fn initialize_on(conn: &mut Connection, credential: &str) -> String {
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let auth = format!("Bearer {credential}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let resp = conn
+        .request(Method::POST, "/mcp", &headers, &body.to_string())
+        .await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    resp.header("mcp-session-id").unwrap().to_string()
+}
+
+/// The status of a ping in `session`, presenting `credential`.
+async fn ping_as(agent: &Agent, credential: &str, session: &str) -> u16 {
+    let auth = format!("Bearer {credential}");
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("mcp-session-id", session),
+        ("mcp-protocol-version", "2025-11-25"),
+    ];
+    let resp = agent
+        .request(Method::POST, "/mcp", &headers, ping.as_bytes())
+        .await;
+    resp.status
+}
+
+/// An agent with two scoped `read` tokens besides the MCP key.
+pub async fn agent_with_two_tokens() -> (Agent, String, String) {
+    let (reader, other) = (tokens::generate(), tokens::generate());
+    let file = tokens_file(&[
+        ("reader", Role::Read, &reader),
+        ("other", Role::Read, &other),
+    ]);
+    let agent = Agent::start(&[
+        ("API_TOKENS_FILE", file.to_str().unwrap()),
+        ("RATE_LIMIT_ENABLED", "false"),
+    ])
+    .await;
+    (agent, reader, other)
+}
+
+#[tokio::test]
+async fn a_client_with_many_addresses_cannot_evict_another_credential_s_handshake_sessions() {
+    let shares = docker_agent::mcp::STREAMABLE_SESSIONS;
+    let (agent, reader, other) = agent_with_two_tokens().await;
+    let key_session = initialize(&agent, "2025-11-25").await;
+    let theirs = initialize_on(&mut Connection::from("127.0.0.2", &agent).await, &other).await;
+    // The reader opens its share of sessions from each of 20 addresses:
+    // 1,280, more than the table holds.
+    let mut opened = Vec::new();
+    for a in 0..20 {
+        let mut conn = Connection::from(&format!("127.0.1.{a}"), &agent).await;
+        for _ in 0..shares.per_client {
+            opened.push(initialize_on(&mut conn, &reader).await);
+        }
+    }
+    assert_eq!(
+        ping_in(&agent, &key_session).await,
+        200,
+        "the key's session stays"
+    );
+    assert_eq!(
+        ping_as(&agent, &other, &theirs).await,
+        200,
+        "so does the other token's"
+    );
+    let n = opened.len();
+    assert_eq!(ping_as(&agent, &reader, &opened[n - 1]).await, 200);
+    assert_eq!(
+        ping_as(&agent, &reader, &opened[n - shares.per_credential - 1]).await,
+        404,
+        "the reader keeps at most its credential's share"
+    );
 }
 
 #[tokio::test]
@@ -664,6 +729,84 @@ pub async fn open_sse(agent: &Agent) -> Events {
 }
 
 #[tokio::test]
+async fn a_handshake_session_is_unknown_to_another_credential() {
+    let (agent, reader, _) = agent_with_two_tokens().await;
+    let session = initialize(&agent, "2025-11-25").await;
+    let never = "0123456789abcdef0123456789abcdef";
+    let auth = format!("Bearer {reader}");
+    let as_reader = |method: Method, session: &str, body: Value| {
+        let (agent, auth, session) = (&agent, auth.clone(), session.to_string());
+        async move {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("mcp-session-id", session.as_str()),
+                ("mcp-protocol-version", "2025-11-25"),
+            ];
+            let body = if body.is_null() {
+                String::new()
+            } else {
+                body.to_string()
+            };
+            let resp = agent
+                .request(method, "/mcp", &headers, body.as_bytes())
+                .await;
+            (resp.status, resp.body)
+        }
+    };
+    // Posting a request or an answer into it, opening its stream, ending
+    // it: each gets exactly what an id that never existed gets.
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let answer = json!({"jsonrpc": "2.0", "id": "1", "result": {"action": "accept"}});
+    for (method, body) in [
+        (Method::POST, ping),
+        (Method::POST, answer),
+        (Method::GET, Value::Null),
+        (Method::DELETE, Value::Null),
+    ] {
+        let theirs = as_reader(method.clone(), &session, body.clone()).await;
+        let unknown = as_reader(method.clone(), never, body).await;
+        assert_eq!(theirs.0, 404, "{method}: {:?}", theirs.1);
+        assert_eq!(theirs, unknown, "{method}");
+    }
+    assert_eq!(ping_in(&agent, &session).await, 200, "the session lives on");
+}
+
+#[tokio::test]
+async fn a_legacy_sse_session_is_unknown_to_another_credential() {
+    let (agent, reader, _) = agent_with_two_tokens().await;
+    let mut events = open_sse(&agent).await;
+    let (_, endpoint) = events.next().await.unwrap();
+    let never = "/mcp/messages/?session_id=0123456789abcdef0123456789abcdef";
+    let ping = |id: u64| json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+    let theirs = post_message(&agent, &endpoint, &reader, ping(5)).await;
+    let unknown = post_message(&agent, never, &reader, ping(5)).await;
+    assert_eq!(theirs.status, 404, "{:?}", theirs.body);
+    assert_eq!((theirs.status, theirs.body), (unknown.status, unknown.body));
+    // Nothing of it reached the session: the next answer is the key's own.
+    assert_eq!(
+        post_message(&agent, &endpoint, MCP_KEY, ping(6))
+            .await
+            .status,
+        202
+    );
+    assert_eq!(events.next_json().await.unwrap()["id"], 6);
+}
+
+/// POSTs `body` to a legacy SSE session's `endpoint` with `credential`.
+async fn post_message(agent: &Agent, endpoint: &str, credential: &str, body: Value) -> Resp {
+    let auth = format!("Bearer {credential}");
+    agent
+        .request(
+            Method::POST,
+            endpoint,
+            &[("authorization", &auth)],
+            body.to_string().as_bytes(),
+        )
+        .await
+}
+
+#[tokio::test]
 async fn legacy_sse_transport_works_as_before() {
     let agent = Agent::start(&[]).await;
     let mut events = open_sse(&agent).await;
@@ -673,19 +816,7 @@ async fn legacy_sse_transport_works_as_before() {
         endpoint.starts_with("/mcp/messages/?session_id="),
         "{endpoint}"
     );
-    let send = |body: Value| {
-        let (agent, endpoint) = (&agent, endpoint.clone());
-        async move {
-            agent
-                .request(
-                    Method::POST,
-                    &endpoint,
-                    &[("authorization", &bearer())],
-                    body.to_string().as_bytes(),
-                )
-                .await
-        }
-    };
+    let send = |body: Value| post_message(&agent, &endpoint, MCP_KEY, body);
     let init = send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})).await;
     assert_eq!(init.status, 202);
     let (kind, data) = events.next().await.unwrap();
@@ -767,6 +898,163 @@ async fn legacy_sse_transport_works_as_before() {
 }
 
 #[tokio::test]
+async fn a_read_token_opening_more_sse_streams_than_its_share_cannot_lock_out_the_mcp_key() {
+    let shares = docker_agent::mcp::SSE_SESSIONS;
+    let (agent, reader, other) = agent_with_two_tokens().await;
+    // The reader opens more streams than its share, each from an address
+    // of its own: its least recently used ones are given up...
+    let over = 5;
+    let mut readers = Vec::new();
+    for n in 0..shares.per_credential + over {
+        readers.push(open_sse_from(&agent, &format!("127.0.2.{n}"), &reader).await);
+    }
+    for (events, endpoint) in &mut readers[..over] {
+        let (kind, data) = events.next().await.unwrap();
+        assert_eq!(kind, "error");
+        assert!(
+            data.contains("this credential opened a session beyond its share of 50"),
+            "{data}"
+        );
+        assert_eq!(events.next().await, None, "and the stream ends");
+        let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+        let later = post_message(&agent, endpoint, &reader, ping).await;
+        assert_eq!(later.status, 404, "its later messages");
+    }
+    // ...and with another token's streams the table is full.
+    let mut others = Vec::new();
+    for n in 0..shares.max - shares.per_credential {
+        others.push(open_sse_from(&agent, &format!("127.0.3.{n}"), &other).await);
+    }
+    // The MCP key still opens a session, and gets answers.
+    let (mut events, endpoint) = open_sse_from(&agent, "127.0.0.1", MCP_KEY).await;
+    let (kind, data) = readers[over].0.next().await.unwrap();
+    assert_eq!(kind, "error", "the credential holding the most gave one up");
+    assert!(
+        data.contains("the table of 100 sessions was full"),
+        "{data}"
+    );
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let send = |body: Value| post_message(&agent, &endpoint, MCP_KEY, body);
+    assert_eq!(send(init).await.status, 202);
+    assert_eq!(
+        events.next_json().await.unwrap()["result"]["protocolVersion"],
+        "2024-11-05"
+    );
+    // The reader keeps opening streams: it gives up its own, not the key's.
+    for n in 0..10 {
+        readers.push(open_sse_from(&agent, &format!("127.0.4.{n}"), &reader).await);
+    }
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    assert_eq!(send(list).await.status, 202);
+    let tools = events.next_json().await.unwrap();
+    assert_eq!(tools["id"], 2);
+    assert!(!tools["result"]["tools"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_is_answered_in_the_revision_it_carries_on_every_transport() {
+    let agent = Agent::start(&[]).await;
+    let mut events = open_sse(&agent).await;
+    let (_, endpoint) = events.next().await.unwrap();
+    // One message on the SSE session, then its answer.
+    let mut ask = async |method: &str, mut params: Value, stamped: Option<&str>| {
+        if let Some(version) = stamped {
+            params["_meta"] = meta();
+            params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!(version);
+        }
+        let body = json!({"jsonrpc": "2.0", "id": method, "method": method, "params": params});
+        assert_eq!(
+            post_message(&agent, &endpoint, MCP_KEY, body).await.status,
+            202
+        );
+        let answer = events.next_json().await.unwrap();
+        assert_eq!(answer["id"], method, "{answer}");
+        answer
+    };
+    // Over legacy SSE, a request stamped 2026-07-28 is answered in that revision...
+    let d = ask("server/discover", json!({}), Some(MODERN)).await["result"].clone();
+    assert_eq!(d["resultType"], "complete", "{d}");
+    assert!(d["ttlMs"].is_u64() && d["cacheScope"] == "public", "{d}");
+    assert_eq!(d["supportedVersions"][0], MODERN);
+    let listed = ask("tools/list", json!({}), Some(MODERN)).await["result"].clone();
+    assert_eq!(listed["resultType"], "complete");
+    assert!(listed["ttlMs"].is_u64() && listed["cacheScope"] == "private");
+    assert!(listed["tools"][0]["outputSchema"].is_object(), "{listed}");
+    let call = json!({"name": "docker_version", "arguments": {}});
+    let called = ask("tools/call", call, Some(MODERN)).await["result"].clone();
+    assert_eq!(
+        (&called["resultType"], &called["isError"]),
+        (&json!("complete"), &json!(false))
+    );
+    // ...with what that revision leaves out refused, as on POST /mcp...
+    let ping = ask("ping", json!({}), Some(MODERN)).await;
+    assert_eq!(ping["error"]["code"], -32601, "{ping}");
+    let uri = json!({"uri": "docker://containers"});
+    let subscribe = ask("resources/subscribe", uri, Some(MODERN)).await;
+    assert_eq!(subscribe["error"]["code"], -32601, "{subscribe}");
+    let listen = ask(
+        "subscriptions/listen",
+        json!({"notifications": {}}),
+        Some(MODERN),
+    )
+    .await;
+    assert_eq!(listen["error"]["code"], -32601, "{listen}");
+    assert!(
+        listen["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /mcp")
+    );
+    let old = ask("tools/list", json!({}), Some("1900-01-01")).await["error"].clone();
+    assert_eq!(
+        (&old["code"], &old["data"]["requested"]),
+        (&json!(-32022), &json!("1900-01-01"))
+    );
+    assert_eq!(old["data"]["supported"][0], MODERN);
+    // ...while the session's own requests keep its version (2024-11-05 here).
+    let listed = ask("tools/list", json!({}), None).await["result"].clone();
+    assert!(
+        listed.get("resultType").is_none() && listed.get("ttlMs").is_none(),
+        "{listed}"
+    );
+    assert!(listed["tools"][0].get("outputSchema").is_none(), "{listed}");
+    let stamped = json!({"_meta": meta()});
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": stamped},
+    ]);
+    assert_eq!(
+        post_message(&agent, &endpoint, MCP_KEY, batch).await.status,
+        202
+    );
+    let answers = events.next_json().await.unwrap();
+    assert_eq!(answers[0]["result"], json!({}), "{answers}");
+    assert_eq!(
+        answers[1]["error"]["code"], -32600,
+        "no batches in 2026-07-28: {answers}"
+    );
+
+    // On a handshake session of Streamable HTTP, a stamped request is
+    // answered in its revision too, and the session is neither used nor named.
+    let session = initialize(&agent, "2025-11-25").await;
+    let stamped =
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": meta()}});
+    let headers = [
+        ("mcp-session-id", session.as_str()),
+        ("mcp-protocol-version", MODERN),
+        ("mcp-method", "tools/list"),
+    ];
+    let modern_answer = post(&agent, &stamped, &headers).await;
+    assert_eq!(modern_answer.header("mcp-session-id"), None);
+    assert_eq!(modern_answer.json()["result"]["resultType"], "complete");
+    let plain = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"});
+    let handshake_answer = in_session(&agent, &session, "2025-11-25", &plain)
+        .await
+        .json();
+    assert!(handshake_answer["result"].get("resultType").is_none());
+}
+
+#[tokio::test]
 async fn idle_sse_streams_get_keep_alive_comments() {
     use http_body_util::BodyExt;
     let agent = Agent::start(&[("WS_PING_INTERVAL", "1")]).await;
@@ -796,8 +1084,9 @@ async fn sse_streams_end_on_shutdown() {
         .unwrap();
 }
 
-/// Runs the official Python SDK against the agent over `transport`.
-fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
+/// Runs the official Python SDK against the agent over `transport`, in
+/// `mode` (`default`: no `mode=`, as the SDK's README connects).
+fn python_client(agent: &Agent, transport: &str, mode: &str, container: &str) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_interop.py");
     let out = std::process::Command::new("python3")
         .args([
@@ -805,6 +1094,7 @@ fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
             &format!("http://{}", agent.addr),
             MCP_KEY,
             transport,
+            mode,
             container,
         ])
         .output()
@@ -821,15 +1111,18 @@ fn python_client(agent: &Agent, transport: &str, container: &str) -> Value {
 async fn the_official_python_sdk_works_over_every_transport() {
     let c = Container::run(&[], &["out:from the sdk", "wait"]);
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
-    for (transport, version) in [
-        ("sse", "2025-11-25"),
-        ("legacy", "2025-11-25"),
-        ("modern", MODERN),
+    for (transport, mode, version) in [
+        ("sse", "default", MODERN),
+        ("sse", "legacy", "2025-11-25"),
+        ("streamable", "default", MODERN),
+        ("streamable", "legacy", "2025-11-25"),
+        ("streamable", "auto", MODERN),
     ] {
         let seen = {
             let (agent_ref, name) = (&agent, c.name.clone());
-            tokio::task::block_in_place(|| python_client(agent_ref, transport, &name))
+            tokio::task::block_in_place(|| python_client(agent_ref, transport, mode, &name))
         };
+        let transport = format!("{transport} in mode {mode}");
         assert_eq!(seen["protocol_version"], version, "{transport}");
         assert_eq!(
             seen["tools"].as_array().unwrap().len(),
@@ -853,6 +1146,7 @@ async fn the_official_python_sdk_works_over_every_transport() {
         assert_eq!(seen["missing"][0], true);
         assert!(seen["missing"][1].as_str().unwrap().contains("not found"));
         assert_eq!(seen["bad_arg"][0], true);
+        assert!(seen["resources"].as_u64().unwrap() >= 2, "{transport}");
         assert_eq!(
             c.status(),
             "running",
@@ -1069,17 +1363,19 @@ async fn request_ids_are_echoed_verbatim() {
 async fn the_official_python_sdk_works_over_legacy_sse_with_only_the_api_key_query() {
     let c = Container::run(&[], &["out:from the sdk", "wait"]);
     let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false")]).await;
-    let seen = {
-        let (agent_ref, name) = (&agent, c.name.clone());
-        tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", &name))
-    };
-    assert_eq!(seen["protocol_version"], "2025-11-25");
-    assert_eq!(
-        seen["tools"].as_array().unwrap().len(),
-        default_tool_count()
-    );
-    assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
-    assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+    for (mode, version) in [("default", MODERN), ("legacy", "2025-11-25")] {
+        let seen = {
+            let (agent_ref, name) = (&agent, c.name.clone());
+            tokio::task::block_in_place(|| python_client(agent_ref, "sse-query", mode, &name))
+        };
+        assert_eq!(seen["protocol_version"], version, "{mode}");
+        assert_eq!(
+            seen["tools"].as_array().unwrap().len(),
+            default_tool_count()
+        );
+        assert!(seen["listed"].as_array().unwrap().contains(&json!(c.name)));
+        assert!(seen["logs"].as_str().unwrap().contains("from the sdk"));
+    }
 }
 
 #[tokio::test]

@@ -597,6 +597,10 @@ fn readme_snippet(url: &str) -> String {
         .find(|code| code.contains("asyncio.run(main())"))
         .expect("README.md has a Python MCP script");
     assert!(!block.contains("._"), "no private SDK imports: {block}");
+    assert!(
+        !block.contains("mode="),
+        "the SDK's default mode, as its own README connects: {block}"
+    );
     block
         .replace("http://your-host:9000/mcp", url)
         .replace("YOUR_MCP_API_KEY", MCP_KEY)

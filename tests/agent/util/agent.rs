@@ -23,6 +23,18 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// `resp`, its body read whole.
+    pub async fn read(resp: hyper::Response<hyper::body::Incoming>) -> Resp {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
@@ -123,14 +135,7 @@ impl Agent {
             .request(req.body(Full::new(Bytes::copy_from_slice(body))).unwrap())
             .await
             .expect("request failed");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes();
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp::read(resp).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -173,6 +178,59 @@ pub async fn connect_from(source: &str, to: SocketAddr) -> tokio::net::TcpStream
         .bind(SocketAddr::new(source.parse().unwrap(), 0))
         .unwrap();
     socket.connect(to).await.unwrap()
+}
+
+/// An HTTP/1.1 connection to an agent from a loopback address of its own,
+/// so that the agent sees another client.
+pub struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Connection {
+    /// Connects to `agent` from `source` (127.0.0.0/8).
+    pub async fn from(source: &str, agent: &Agent) -> Connection {
+        let stream = connect_from(source, agent.addr).await;
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let (sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(conn);
+        Connection {
+            sender,
+            host: agent.addr.to_string(),
+        }
+    }
+
+    /// Sends a request; the response's body is left to the caller (it may
+    /// be a stream).
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> hyper::Response<hyper::body::Incoming> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        self.sender.ready().await.unwrap();
+        self.sender.send_request(req).await.unwrap()
+    }
+
+    /// [`Connection::send`], its response read whole.
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Resp {
+        Resp::read(self.send(method, path, headers, body).await).await
+    }
 }
 
 impl Drop for Agent {

@@ -143,6 +143,24 @@ pub async fn open_events(
     (status, events)
 }
 
+/// `GET /mcp/sse` with `credential`, from the loopback address `source`:
+/// the stream's events, past the first (`endpoint`), and the endpoint.
+pub async fn open_sse_from(agent: &Agent, source: &str, credential: &str) -> (Events, String) {
+    let auth = format!("Bearer {credential}");
+    let mut conn = Connection::from(source, agent).await;
+    let resp = conn
+        .send(Method::GET, "/mcp/sse", &[("authorization", &auth)], "")
+        .await;
+    assert_eq!(resp.status(), 200, "{source}");
+    let mut events = Events {
+        body: resp.into_body(),
+        buf: String::new(),
+    };
+    let (kind, endpoint) = events.next().await.expect("the endpoint event");
+    assert_eq!(kind, "endpoint");
+    (events, endpoint)
+}
+
 /// How many tools an admin sees by default: every one but exec's, which
 /// needs `EXEC_ENABLED`.
 pub fn default_tool_count() -> usize {
