@@ -199,23 +199,6 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
     }
 }
 
-/// The HTTP status of a POST to the agent's `/mcp` with `key`.
-fn mcp_status(base: &str, key: &str) -> String {
-    curl_body(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "-X",
-        "POST",
-        &format!("{base}/mcp"),
-        "-H",
-        &format!("Authorization: Bearer {key}"),
-        "-d",
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
-    ])
-}
-
 #[test]
 fn secrets_are_read_from_files_without_their_trailing_newline() {
     let dir = temp_dir("secret-files");

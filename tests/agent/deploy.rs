@@ -429,10 +429,28 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
     }
 }
 
+/// The settings of the README's configuration table.
+fn readme_settings() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|s| s.split("\nBooleans accept").next())
+        .expect("the README's configuration table");
+    table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn the_compose_file_has_safe_defaults() {
     let compose = &yaml("compose.yaml")[0]["services"]["docker-agent"];
-    assert_eq!(compose["ports"][0], "127.0.0.1:9000:9000", "loopback only");
+    assert_eq!(
+        compose["ports"][0], "127.0.0.1:${AGENT_PORT:-9000}:9000",
+        "loopback only"
+    );
     assert_eq!(compose["read_only"], true);
     assert_eq!(compose["cap_drop"][0], "ALL");
     assert_eq!(compose["security_opt"][0], "no-new-privileges:true");
@@ -446,8 +464,40 @@ fn the_compose_file_has_safe_defaults() {
         compose["volumes"][0],
         "/var/run/docker.sock:/var/run/docker.sock"
     );
-    assert_eq!(compose["env_file"][0]["path"], ".env");
-    assert_eq!(compose["env_file"][0]["required"], false);
+    // Compose v1 knows no optional env_file: .env reaches the agent through
+    // the names listed without a value, which both versions fill from it.
+    assert!(compose["env_file"].is_null(), "v1 cannot load {compose}");
+    let env = compose["environment"].as_object().unwrap();
+    let mut passed: Vec<&str> = env
+        .iter()
+        .filter(|(_, value)| value.is_null())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // Not passed on: HOST and PORT (the image listens on 0.0.0.0:9000, which
+    // is what `ports` publishes), DOCKER_HOST (the socket is mounted; a shell
+    // pointing the docker CLI at another daemon must not redirect the
+    // agent), the secrets (files only) and what the file sets itself.
+    let kept_out = [
+        "HOST",
+        "PORT",
+        "DOCKER_HOST",
+        "SECRET_KEY",
+        "API_PASSWORD",
+        "MCP_API_KEY",
+        "METRICS_TOKEN",
+    ];
+    let settings = readme_settings();
+    let mut expected: Vec<&str> = settings
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !kept_out.contains(s) && env.get(*s).is_none_or(|v| v.is_null()))
+        .collect();
+    passed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(
+        passed, expected,
+        "every other setting of the README's table is taken from .env"
+    );
     let top = &yaml("compose.yaml")[0]["secrets"];
     for (var, secret) in [
         ("SECRET_KEY", "secret_key"),
@@ -458,7 +508,7 @@ fn the_compose_file_has_safe_defaults() {
             compose["environment"][format!("{var}_FILE")],
             format!("/run/secrets/{secret}")
         );
-        assert!(compose["environment"][var].is_null(), "{var} not inline");
+        assert!(!env.contains_key(var), "{var} not inline nor from .env");
         assert!(
             compose["secrets"]
                 .as_array()
@@ -468,4 +518,202 @@ fn the_compose_file_has_safe_defaults() {
         );
         assert_eq!(top[secret]["file"], format!("./secrets/{secret}"));
     }
+}
+
+/// The repository's `compose.yaml` as a project of one Compose — v1's
+/// `docker-compose` or v2's `docker compose` (both installed by
+/// `tests/setup.sh`) — with a unique name and a directory of its own (the
+/// `secrets/` a user writes, and `.env` when a test writes one), the agent
+/// published on a free loopback port (`AGENT_PORT`), and an override file
+/// that adds the test label and a 1 s healthcheck. Brought down, volumes and
+/// network included, when dropped, even on panic.
+struct Compose {
+    command: &'static [&'static str],
+    project: String,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Compose {
+    fn new(command: &'static [&'static str]) -> Compose {
+        let project = unique_name("compose").replace('-', "");
+        let dir = temp_dir(&project);
+        let secrets = dir.join("secrets");
+        std::fs::create_dir(&secrets).unwrap();
+        let gid: u32 = socket_gid().parse().unwrap();
+        for (name, value) in [
+            ("secret_key", SECRET),
+            ("api_password", PASSWORD),
+            ("mcp_api_key", MCP_KEY),
+        ] {
+            // As the README says: readable by the socket's group alone.
+            use std::os::unix::fs::PermissionsExt;
+            let file = secrets.join(name);
+            std::fs::write(&file, format!("{value}\n")).unwrap();
+            std::os::unix::fs::chown(&file, None, Some(gid)).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o440)).unwrap();
+        }
+        std::fs::write(
+            dir.join("test.yaml"),
+            format!(
+                "services:\n  docker-agent:\n    labels:\n      {LABEL}: \"1\"\n    healthcheck:\n      interval: 1s\n"
+            ),
+        )
+        .unwrap();
+        Compose {
+            command,
+            project,
+            dir,
+            port: free_port(),
+        }
+    }
+
+    /// Runs the Compose command with `args` on this project, in a clean
+    /// environment (nothing of the test runner's reaches the agent).
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let (program, command) = self.command.split_first().unwrap();
+        let dir = self.dir.to_string_lossy();
+        let file = format!("{}/compose.yaml", repo());
+        let test_file = format!("{dir}/test.yaml");
+        Command::new(program)
+            .args(command.iter())
+            .args(["-p", &self.project, "--project-directory", &dir])
+            .args(["-f", &file, "-f", &test_file])
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or("/root".into()))
+            .env("DOCKER_HOST", docker_host())
+            .env("DOCKER_GID", socket_gid())
+            .env("AGENT_PORT", self.port.to_string())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `args`, which must succeed: stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{:?} {args:?}: {}{}",
+            self.command,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The project's containers (Compose labels them with the project).
+    fn containers(&self) -> Vec<String> {
+        let filter = format!("label=com.docker.compose.project={}", self.project);
+        docker(&["ps", "-aq", "--filter", &filter])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Compose {
+    fn drop(&mut self) {
+        let _ = self.run(&["down", "-v", "--remove-orphans", "-t", "5"]);
+        for id in self.containers() {
+            let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `compose.yaml` loads with `command` (whose version starts with `major`)
+/// without a `.env`, as a new user has none; the stack comes up healthy
+/// with the secrets from their files; a `.env` then passes its settings on.
+fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
+    ensure_image();
+    let compose = Compose::new(command);
+    let version = compose.ok(&["version", "--short"]);
+    assert!(
+        version.trim().trim_start_matches('v').starts_with(major),
+        "{command:?} is Compose {major}: {version}"
+    );
+    let config = compose.ok(&["config"]);
+    assert!(
+        config.contains("SECRET_KEY_FILE") && config.contains(&compose.port.to_string()),
+        "{config}"
+    );
+    compose.ok(&["up", "-d"]);
+    let [id] = &compose.containers()[..] else {
+        panic!("one container: {:?}", compose.containers());
+    };
+    eventually(60, "a healthy compose service", || {
+        docker(&["inspect", "-f", "{{.State.Health.Status}}", id]) == "healthy"
+    });
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"docker-agent-test\"}}",
+            id
+        ]),
+        "1"
+    );
+    let base = format!("http://127.0.0.1:{}", compose.port);
+    let (_, login) = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
+    ]);
+    assert!(
+        login.contains("access_token"),
+        "the password came from its secret file: {login}"
+    );
+    let mcp = mcp_status(&base, MCP_KEY);
+    assert!(
+        mcp != "401" && mcp != "000",
+        "the MCP key came from its secret file: {mcp}"
+    );
+    // What the agent's process got: the names listed without a value and
+    // set nowhere are not passed on (Docker drops a name without `=`).
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", id]);
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    let names: Vec<&str> = environ
+        .split('\0')
+        .filter_map(|e| Some(e.split_once('=')?.0))
+        .collect();
+    for setting in readme_settings() {
+        assert!(
+            !names.contains(&setting.as_str()),
+            "{setting} set nowhere, yet given to the agent: {names:?}"
+        );
+    }
+    for secret in ["SECRET_KEY_FILE", "API_PASSWORD_FILE", "MCP_API_KEY_FILE"] {
+        assert!(names.contains(&secret), "{secret}: {names:?}");
+    }
+
+    std::fs::write(
+        compose.dir.join(".env"),
+        "CORS_ORIGINS=https://dash.example\nAPI_PASSWORD=not-from-env-file\n",
+    )
+    .unwrap();
+    let config = compose.ok(&["config"]);
+    assert!(
+        config.contains("CORS_ORIGINS: https://dash.example"),
+        "a setting in .env reaches the agent: {config}"
+    );
+    assert!(
+        !config.contains("not-from-env-file"),
+        "secrets come from their files only: {config}"
+    );
+}
+
+#[test]
+fn compose_v1_loads_the_compose_file_and_brings_a_healthy_agent_up() {
+    compose_loads_and_comes_up(&["docker-compose"], "1.");
+}
+
+#[test]
+fn compose_v2_loads_the_compose_file_and_brings_a_healthy_agent_up() {
+    compose_loads_and_comes_up(&["docker", "compose"], "2.");
 }
