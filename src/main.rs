@@ -14,7 +14,8 @@ use std::sync::Arc;
 const HELP: &str = "\
 docker-agent — manage and watch this host's Docker containers remotely: a
 REST API (/api/v1), live WebSocket streams of logs, stats, events and exec
-(/api/v1/.../ws), and MCP for AI assistants (/mcp, /sse), on one port.
+(/api/v1/.../ws), and MCP for AI assistants (/mcp, legacy SSE at /mcp/sse),
+on one port.
 
 USAGE:
     docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)

@@ -303,12 +303,17 @@ fn help_and_version() {
         "REST",
         "WebSocket",
         "MCP",
+        "/mcp/sse",
         "serve [--host ADDR]",
         "healthcheck",
         "token new",
     ] {
         assert!(text.contains(surface), "--help names {surface}: {text}");
     }
+    assert!(
+        !text.replace("/mcp/sse", "").contains("/sse"),
+        "the legacy SSE path is /mcp/sse: {text}"
+    );
     let version = run("--version");
     assert!(version.status.success());
     assert_eq!(
