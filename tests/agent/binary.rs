@@ -304,6 +304,9 @@ fn help_and_version() {
         "WebSocket",
         "MCP",
         "/mcp/sse",
+        "dashboard at http://HOST:PORT/",
+        "http://HOST:PORT/metrics",
+        "PLAIN_HTTP_EXPOSURE",
         "serve [--host ADDR]",
         "healthcheck",
         "token new",
@@ -554,4 +557,55 @@ fn sigterm_right_after_listening_stops_gracefully() {
         lines.iter().any(|l| l.contains("SIGTERM received")),
         "{lines:#?}"
     );
+}
+
+/// The HTTP status of a GET of `url` (`-k`: TLS_AUTO's certificate is self-signed).
+fn status_of(url: &str) -> String {
+    curl_body(&["-k", "-o", "/dev/null", "-w", "%{http_code}", url])
+}
+
+#[test]
+fn the_start_names_the_dashboard_and_metrics_urls_it_serves() {
+    let dir = temp_dir("urls");
+    for (env, scheme, host) in [
+        (None, "http", "127.0.0.1"),
+        (Some(("HOST", "0.0.0.0")), "http", "localhost"),
+        (Some(("TLS_AUTO", "true")), "https", "127.0.0.1"),
+    ] {
+        let env = Vec::from_iter(env);
+        let mut agent = Process::spawn(&dir, &env);
+        let port = agent.address().rsplit(':').next().unwrap().to_string();
+        let base = format!("{scheme}://{host}:{port}");
+        let line = agent.wait_line("docker-agent: dashboard ");
+        assert_eq!(
+            line,
+            format!("docker-agent: dashboard {base}/, metrics {base}/metrics"),
+            "{env:?}"
+        );
+        assert_eq!(
+            status_of(&format!("{base}/")),
+            "200",
+            "the dashboard answers"
+        );
+        assert_eq!(
+            status_of(&format!("{base}/metrics")),
+            "401",
+            "the metrics answer (with a token)"
+        );
+        if host == "localhost" {
+            let hint = agent.wait_line("from another machine");
+            assert!(hint.contains(&format!("http://ADDRESS:{port}/")), "{hint}");
+        }
+        let (code, _) = agent.terminate();
+        assert_eq!(code, 0);
+    }
+    let mut agent = Process::spawn(&dir, &[("UI_ENABLED", "false")]);
+    let port = agent.address().rsplit(':').next().unwrap().to_string();
+    let line = agent.wait_line("docker-agent: metrics ");
+    assert_eq!(
+        line,
+        format!("docker-agent: metrics http://127.0.0.1:{port}/metrics"),
+        "no dashboard named when it is off"
+    );
+    agent.terminate();
 }

@@ -241,6 +241,17 @@ fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
         logs.contains(r#""address":"0.0.0.0:9000""#),
         "it listens on every address of the container: {logs}"
     );
+    // Its port is published on loopback, which it cannot see from inside:
+    // the warning says so and names the setting that acknowledges it.
+    assert!(
+        logs.contains("inside a container, which cannot see where Docker publishes its port")
+            && logs.contains("PLAIN_HTTP_EXPOSURE=loopback"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("other machines can reach"),
+        "not told that other machines reach it: {logs}"
+    );
 }
 
 /// The image pushed to the local registry (`tests/setup.sh` starts it on
@@ -498,6 +509,10 @@ fn the_compose_file_has_safe_defaults() {
         passed, expected,
         "every other setting of the README's table is taken from .env"
     );
+    assert_eq!(
+        env["PLAIN_HTTP_EXPOSURE"], "loopback",
+        "the loopback-only port is acknowledged"
+    );
     let top = &yaml("compose.yaml")[0]["secrets"];
     for (var, secret) in [
         ("SECRET_KEY", "secret_key"),
@@ -684,13 +699,28 @@ fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
         .collect();
     for setting in readme_settings() {
         assert!(
-            !names.contains(&setting.as_str()),
+            !names.contains(&setting.as_str()) || setting == "PLAIN_HTTP_EXPOSURE",
             "{setting} set nowhere, yet given to the agent: {names:?}"
         );
     }
     for secret in ["SECRET_KEY_FILE", "API_PASSWORD_FILE", "MCP_API_KEY_FILE"] {
         assert!(names.contains(&secret), "{secret}: {names:?}");
     }
+
+    // Published on loopback, acknowledged: no warning about plain HTTP; the
+    // URLs say they are the container's port.
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {id} 2>&1")]));
+    assert!(!logs.contains("listening without TLS"), "{logs}");
+    assert!(
+        logs.contains("PLAIN_HTTP_EXPOSURE=loopback says only this host reaches the port"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(
+            "docker-agent: dashboard http://localhost:9000/, metrics http://localhost:9000/metrics"
+        ) && logs.contains("inside this container"),
+        "{logs}"
+    );
 
     std::fs::write(
         compose.dir.join(".env"),
