@@ -219,13 +219,7 @@ fn secrets_are_read_from_files_without_their_trailing_newline() {
         ],
     );
     let base = format!("http://{}", agent.address());
-    let login = curl_body(&[
-        "-X",
-        "POST",
-        &format!("{base}/api/v1/auth/login"),
-        "-d",
-        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
-    ]);
+    let login = curl_login(&base, PASSWORD);
     assert!(login.contains("access_token"), "{login}");
     let forged = oracle_token(
         jsonwebtoken::Algorithm::HS256,
@@ -608,4 +602,27 @@ fn the_start_names_the_dashboard_and_metrics_urls_it_serves() {
         "no dashboard named when it is off"
     );
     agent.terminate();
+}
+
+#[test]
+fn the_quick_starts_env_file_keeps_every_secret() {
+    let dir = temp_dir("quick-start");
+    let recipe = readme_block("bash", "cargo run --release          #");
+    let (write, run) = recipe
+        .split_once("cargo run --release")
+        .expect("the recipe writes .env, then runs the agent");
+    run_ok(Command::new("sh").args(["-ec", write]).current_dir(&dir));
+    assert!(run.trim_start().starts_with('#'), "{recipe}");
+    let value = |name| dotenv_value(&dir, name);
+    let mut agent = Process::spawn(&dir, &[]);
+    let base = format!("http://{}", agent.address());
+    let login = curl_login(&base, &value("API_PASSWORD"));
+    assert!(login.contains("access_token"), "{login}");
+    assert_ne!(mcp_status(&base, &value("MCP_API_KEY")), "401");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    assert!(
+        !lines.iter().any(|l| l.contains("generated")),
+        "nothing generated, so nothing changes at a restart: {lines:#?}"
+    );
 }

@@ -672,13 +672,7 @@ fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
         "1"
     );
     let base = format!("http://127.0.0.1:{}", compose.port);
-    let (_, login) = curl(&[
-        "-X",
-        "POST",
-        &format!("{base}/api/v1/auth/login"),
-        "-d",
-        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
-    ]);
+    let login = curl_login(&base, PASSWORD);
     assert!(
         login.contains("access_token"),
         "the password came from its secret file: {login}"
@@ -746,4 +740,83 @@ fn compose_v1_loads_the_compose_file_and_brings_a_healthy_agent_up() {
 #[test]
 fn compose_v2_loads_the_compose_file_and_brings_a_healthy_agent_up() {
     compose_loads_and_comes_up(&["docker", "compose"], "2.");
+}
+
+#[test]
+fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
+    ensure_image();
+    let dir = temp_dir("readme-run");
+    let port = free_port();
+    let name = unique_name("readme-run");
+    // The README's recipe as a reader runs it, but with the image built
+    // already, a name and a port of its own, the test label and a 1 s
+    // healthcheck.
+    let recipe = readme_block("bash", "docker run -d --name docker-agent");
+    let script = recipe
+        .replace("make image\n", "")
+        .replace(
+            "--name docker-agent",
+            &format!("--name {name} --label {LABEL}=1 --health-interval 1s"),
+        )
+        .replace("127.0.0.1:9000:9000", &format!("127.0.0.1:{port}:9000"));
+    assert!(
+        script.contains(&name) && script.contains(&format!(":{port}:")),
+        "{recipe}"
+    );
+    let c = Container {
+        id: name.clone(),
+        name,
+    };
+    run_ok(Command::new("sh").args(["-ec", &script]).current_dir(&dir));
+    let base = format!("http://127.0.0.1:{port}");
+    let (password, mcp_key) = (
+        dotenv_value(&dir, "API_PASSWORD"),
+        dotenv_value(&dir, "MCP_API_KEY"),
+    );
+    for run in ["first start", "restart"] {
+        if run == "restart" {
+            docker(&["restart", &c.id]);
+        }
+        eventually(60, "a healthy container", || {
+            c.inspect("{{.State.Health.Status}}") == "healthy"
+        });
+        let login = curl_login(&base, &password);
+        assert!(login.contains("access_token"), "{run}: {login}");
+        let mcp = mcp_status(&base, &mcp_key);
+        assert!(
+            mcp != "401" && mcp != "000",
+            "{run}: the MCP key holds: {mcp}"
+        );
+    }
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
+    assert!(
+        !logs.contains("generated"),
+        "no secret is generated, at the start or the restart: {logs}"
+    );
+}
+
+#[test]
+fn the_swarm_stack_gives_every_secret_as_a_file() {
+    let stack = &yaml("deploy/swarm-stack.yaml")[0];
+    let service = &stack["services"]["docker-agent"];
+    for (var, secret) in [
+        ("SECRET_KEY", "secret_key"),
+        ("API_PASSWORD", "api_password"),
+        ("MCP_API_KEY", "mcp_api_key"),
+    ] {
+        assert_eq!(
+            service["environment"][format!("{var}_FILE")],
+            format!("/run/secrets/{secret}")
+        );
+        assert!(service["environment"][var].is_null(), "{var} not inline");
+        assert!(
+            service["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["source"] == secret),
+            "{secret} given to the service"
+        );
+        assert!(stack["secrets"][secret]["file"].is_string(), "{secret}");
+    }
 }
