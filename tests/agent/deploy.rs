@@ -222,6 +222,40 @@ fn building_an_image_runs_no_test_setup_and_installs_nothing() {
 }
 
 #[test]
+fn the_readme_opens_with_run_and_test_and_says_what_make_test_does_to_the_machine() {
+    let readme = include_str!("../../README.md");
+    let first = readme_block("bash", "");
+    let commands: Vec<&str> = first.lines().collect();
+    assert_eq!(commands.len(), 2, "{first}");
+    assert!(commands[0].starts_with("cargo run --release "), "{first}");
+    assert!(commands[1].starts_with("make test "), "{first}");
+    // Beside it, before anything else: what `make test` does, which is what
+    // its plan and tests/setup.sh do.
+    let beside = readme
+        .split_once(first)
+        .and_then(|(_, rest)| rest.split("\n\n").nth(1))
+        .unwrap();
+    // Read, not run: `make -n` still runs a recipe line that calls $(MAKE).
+    let makefile = std::fs::read_to_string(format!("{}/Makefile", repo())).unwrap();
+    let recipe = makefile
+        .split("\ntest: ")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the Makefile's test target");
+    assert!(recipe.contains("bash tests/setup.sh"), "{recipe}");
+    let setup = std::fs::read_to_string(format!("{}/tests/setup.sh", repo())).unwrap();
+    for (said, done) in [
+        ("apt-get install", "apt-get install"),
+        ("pip install", "pip install"),
+        ("dockerd", "nohup dockerd"),
+        ("127.0.0.1:5000", "registry.sh"),
+    ] {
+        assert!(beside.contains(said), "the README says {said}: {beside}");
+        assert!(setup.contains(done), "setup.sh does {done}");
+    }
+}
+
+#[test]
 fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
     ensure_image();
     let dir = temp_dir("env-file");
