@@ -827,6 +827,10 @@ fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
         !logs.contains("generated"),
         "no secret is generated, at the start or the restart: {logs}"
     );
+    assert!(
+        !logs.contains("listening without TLS"),
+        "its loopback-only port is acknowledged: {logs}"
+    );
 }
 
 #[test]
