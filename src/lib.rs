@@ -8,6 +8,7 @@
 //! - [`tls`]: HTTPS/WSS: certificates from files (reloaded) or generated, mutual TLS
 //!   and the log of refused client certificates.
 //! - [`healthcheck`]: the `docker-agent healthcheck` probe for shell-less images.
+//! - [`startup`]: what the start says: the dashboard's and metrics' URLs, the plain-text warning.
 //! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
 //! - [`api`]: REST handlers of `/api/v1`.
 //! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
@@ -47,6 +48,7 @@ pub mod random;
 pub mod server;
 pub mod service;
 pub mod signal;
+pub mod startup;
 pub mod tls;
 pub mod ui;
 pub mod ws;

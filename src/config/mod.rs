@@ -23,7 +23,7 @@ pub use audit::AuditLog;
 pub use metrics::MetricsConfig;
 pub use policy::PolicyConfig;
 pub use source::{Vars, parse_dotenv, read_text};
-pub use tls::{TlsConfig, TlsSource, is_loopback};
+pub use tls::{PlainExposure, TlsConfig, TlsSource, is_loopback};
 
 use crate::auth::jwt::Algorithm;
 use crate::auth::secret::Secret;

@@ -1,9 +1,11 @@
 //! TLS settings: where the certificate comes from (`TLS_CERT_FILE` and
 //! `TLS_KEY_FILE`, or `TLS_AUTO`, kept in `TLS_AUTO_DIR` when it is set),
-//! whether clients must present one signed
-//! by `TLS_CLIENT_CA_FILE`, and whether listening in plain text on a
-//! non-loopback address is refused (`REQUIRE_TLS`). The files themselves are
-//! read by [`crate::tls`], which also reloads them.
+//! whether clients must present one signed by `TLS_CLIENT_CA_FILE`,
+//! whether listening in plain text on a non-loopback address is refused
+//! (`REQUIRE_TLS`), and what the operator says reaches a plain-text port
+//! the agent cannot judge itself (`PLAIN_HTTP_EXPOSURE`: it only silences a
+//! warning, never lifts `REQUIRE_TLS`). The files themselves are read by
+//! [`crate::tls`], which also reloads them.
 
 use super::{ConfigError, Vars};
 use std::net::IpAddr;
@@ -20,11 +22,33 @@ pub enum TlsSource {
     Auto { dir: Option<PathBuf> },
 }
 
+/// Who reaches a plain-HTTP port on a non-loopback address, as the
+/// operator says (`PLAIN_HTTP_EXPOSURE`): in a container, or behind a
+/// firewall, the agent cannot see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainExposure {
+    /// `loopback`: only this host (a port published on 127.0.0.1 only).
+    Loopback,
+    /// `tls-proxy`: only a reverse proxy that ends TLS in front of it.
+    TlsProxy,
+}
+
+impl PlainExposure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlainExposure::Loopback => "loopback",
+            PlainExposure::TlsProxy => "tls-proxy",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TlsConfig {
     pub source: TlsSource,
     /// PEM bundle of the CA(s) client certificates must be signed by (mutual TLS).
     pub client_ca: Option<PathBuf>,
+    /// What reaches the port when it speaks plain HTTP, if the operator said.
+    pub plain_exposure: Option<PlainExposure>,
 }
 
 impl TlsConfig {
@@ -65,16 +89,46 @@ pub fn section(vars: &Vars, host: &str) -> Result<TlsConfig, ConfigError> {
             "mutual TLS needs TLS: set TLS_CERT_FILE and TLS_KEY_FILE, or TLS_AUTO=true".into(),
         ));
     }
+    let plain_exposure = plain_exposure(vars)?;
     if vars.bool("REQUIRE_TLS", false)? && source == TlsSource::Off && !is_loopback(host) {
+        let exposure = plain_exposure.map_or(String::new(), |e| {
+            format!(
+                "; PLAIN_HTTP_EXPOSURE={} only silences the warning about plain text and \
+                 does not lift REQUIRE_TLS: unset one of the two",
+                e.as_str()
+            )
+        });
         return Err(ConfigError::new(
             "REQUIRE_TLS",
             format!(
                 "HOST={host} is reachable from other machines but TLS is off; set TLS_CERT_FILE \
-                 and TLS_KEY_FILE (or TLS_AUTO=true), or listen on 127.0.0.1 behind a TLS proxy"
+                 and TLS_KEY_FILE (or TLS_AUTO=true), or listen on 127.0.0.1 behind a TLS \
+                 proxy{exposure}"
             ),
         ));
     }
-    Ok(TlsConfig { source, client_ca })
+    Ok(TlsConfig {
+        source,
+        client_ca,
+        plain_exposure,
+    })
+}
+
+fn plain_exposure(vars: &Vars) -> Result<Option<PlainExposure>, ConfigError> {
+    let Some(value) = vars.get("PLAIN_HTTP_EXPOSURE") else {
+        return Ok(None);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "loopback" => Ok(Some(PlainExposure::Loopback)),
+        "tls-proxy" => Ok(Some(PlainExposure::TlsProxy)),
+        _ => Err(ConfigError::new(
+            "PLAIN_HTTP_EXPOSURE",
+            format!(
+                "{value:?} is not loopback (the port is published on 127.0.0.1 only) or \
+                 tls-proxy (only a reverse proxy that ends TLS reaches it)"
+            ),
+        )),
+    }
 }
 
 fn missing(var: &'static str, other: &str) -> ConfigError {
@@ -156,6 +210,7 @@ mod tests {
             ),
             (&[("TLS_AUTO", "maybe")], "TLS_AUTO"),
             (&[("REQUIRE_TLS", "true")], "REQUIRE_TLS"),
+            (&[("PLAIN_HTTP_EXPOSURE", "lan")], "PLAIN_HTTP_EXPOSURE"),
         ];
         for (pairs, var) in cases {
             assert_eq!(load(pairs, "0.0.0.0").unwrap_err().var, *var, "{pairs:?}");
@@ -171,5 +226,36 @@ mod tests {
             assert!(!is_loopback(host), "{host}");
         }
         assert!(load(&[("REQUIRE_TLS", "true"), ("TLS_AUTO", "true")], "0.0.0.0").is_ok());
+    }
+
+    #[test]
+    fn plain_http_exposure_is_read_and_never_lifts_require_tls() {
+        assert_eq!(load(&[], "0.0.0.0").unwrap().plain_exposure, None);
+        for (value, exposure) in [
+            ("loopback", PlainExposure::Loopback),
+            ("TLS-Proxy", PlainExposure::TlsProxy),
+        ] {
+            let pairs = [("PLAIN_HTTP_EXPOSURE", value)];
+            assert_eq!(
+                load(&pairs, "0.0.0.0").unwrap().plain_exposure,
+                Some(exposure)
+            );
+            let refused = [("PLAIN_HTTP_EXPOSURE", value), ("REQUIRE_TLS", "true")];
+            let err = load(&refused, "0.0.0.0").unwrap_err();
+            assert_eq!(err.var, "REQUIRE_TLS");
+            assert!(
+                err.message.contains("does not lift REQUIRE_TLS"),
+                "{}",
+                err.message
+            );
+            // Where REQUIRE_TLS has nothing to refuse, the two agree.
+            assert!(load(&refused, "127.0.0.1").is_ok());
+            let with_tls = [
+                ("PLAIN_HTTP_EXPOSURE", value),
+                ("REQUIRE_TLS", "true"),
+                ("TLS_AUTO", "true"),
+            ];
+            assert!(load(&with_tls, "0.0.0.0").is_ok());
+        }
     }
 }

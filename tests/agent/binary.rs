@@ -199,23 +199,6 @@ fn weak_or_invalid_settings_stop_the_start_with_a_clear_message() {
     }
 }
 
-/// The HTTP status of a POST to the agent's `/mcp` with `key`.
-fn mcp_status(base: &str, key: &str) -> String {
-    curl_body(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "-X",
-        "POST",
-        &format!("{base}/mcp"),
-        "-H",
-        &format!("Authorization: Bearer {key}"),
-        "-d",
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
-    ])
-}
-
 #[test]
 fn secrets_are_read_from_files_without_their_trailing_newline() {
     let dir = temp_dir("secret-files");
@@ -236,13 +219,7 @@ fn secrets_are_read_from_files_without_their_trailing_newline() {
         ],
     );
     let base = format!("http://{}", agent.address());
-    let login = curl_body(&[
-        "-X",
-        "POST",
-        &format!("{base}/api/v1/auth/login"),
-        "-d",
-        &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
-    ]);
+    let login = curl_login(&base, PASSWORD);
     assert!(login.contains("access_token"), "{login}");
     let forged = oracle_token(
         jsonwebtoken::Algorithm::HS256,
@@ -320,12 +297,20 @@ fn help_and_version() {
         "REST",
         "WebSocket",
         "MCP",
+        "/mcp/sse",
+        "dashboard at http://HOST:PORT/",
+        "http://HOST:PORT/metrics",
+        "PLAIN_HTTP_EXPOSURE",
         "serve [--host ADDR]",
         "healthcheck",
         "token new",
     ] {
         assert!(text.contains(surface), "--help names {surface}: {text}");
     }
+    assert!(
+        !text.replace("/mcp/sse", "").contains("/sse"),
+        "the legacy SSE path is /mcp/sse: {text}"
+    );
     let version = run("--version");
     assert!(version.status.success());
     assert_eq!(
@@ -605,4 +590,78 @@ async fn readable_lines_cannot_be_forged_through_a_value() {
         "a forged line: {lines:#?}"
     );
     assert!(!lines.concat().contains('\u{1b}'), "{lines:#?}");
+}
+
+/// The HTTP status of a GET of `url` (`-k`: TLS_AUTO's certificate is self-signed).
+fn status_of(url: &str) -> String {
+    curl_body(&["-k", "-o", "/dev/null", "-w", "%{http_code}", url])
+}
+
+#[test]
+fn the_start_names_the_dashboard_and_metrics_urls_it_serves() {
+    let dir = temp_dir("urls");
+    for (env, scheme, host) in [
+        (None, "http", "127.0.0.1"),
+        (Some(("HOST", "0.0.0.0")), "http", "localhost"),
+        (Some(("TLS_AUTO", "true")), "https", "127.0.0.1"),
+    ] {
+        let env = Vec::from_iter(env);
+        let mut agent = Process::spawn(&dir, &env);
+        let port = agent.address().rsplit(':').next().unwrap().to_string();
+        let base = format!("{scheme}://{host}:{port}");
+        let line = agent.wait_line("docker-agent: dashboard ");
+        assert_eq!(
+            line,
+            format!("docker-agent: dashboard {base}/, metrics {base}/metrics"),
+            "{env:?}"
+        );
+        assert_eq!(
+            status_of(&format!("{base}/")),
+            "200",
+            "the dashboard answers"
+        );
+        assert_eq!(
+            status_of(&format!("{base}/metrics")),
+            "401",
+            "the metrics answer (with a token)"
+        );
+        if host == "localhost" {
+            let hint = agent.wait_line("from another machine");
+            assert!(hint.contains(&format!("http://ADDRESS:{port}/")), "{hint}");
+        }
+        let (code, _) = agent.terminate();
+        assert_eq!(code, 0);
+    }
+    let mut agent = Process::spawn(&dir, &[("UI_ENABLED", "false")]);
+    let port = agent.address().rsplit(':').next().unwrap().to_string();
+    let line = agent.wait_line("docker-agent: metrics ");
+    assert_eq!(
+        line,
+        format!("docker-agent: metrics http://127.0.0.1:{port}/metrics"),
+        "no dashboard named when it is off"
+    );
+    agent.terminate();
+}
+
+#[test]
+fn the_quick_starts_env_file_keeps_every_secret() {
+    let dir = temp_dir("quick-start");
+    let recipe = readme_block("bash", "cargo run --release          #");
+    let (write, run) = recipe
+        .split_once("cargo run --release")
+        .expect("the recipe writes .env, then runs the agent");
+    run_ok(Command::new("sh").args(["-ec", write]).current_dir(&dir));
+    assert!(run.trim_start().starts_with('#'), "{recipe}");
+    let value = |name| dotenv_value(&dir, name);
+    let mut agent = Process::spawn(&dir, &[]);
+    let base = format!("http://{}", agent.address());
+    let login = curl_login(&base, &value("API_PASSWORD"));
+    assert!(login.contains("access_token"), "{login}");
+    assert_ne!(mcp_status(&base, &value("MCP_API_KEY")), "401");
+    let (code, lines) = agent.terminate();
+    assert_eq!(code, 0);
+    assert!(
+        !lines.iter().any(|l| l.contains("generated")),
+        "nothing generated, so nothing changes at a restart: {lines:#?}"
+    );
 }

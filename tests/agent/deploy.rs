@@ -223,6 +223,40 @@ fn building_an_image_runs_no_test_setup_and_installs_nothing() {
 }
 
 #[test]
+fn the_readme_opens_with_run_and_test_and_says_what_make_test_does_to_the_machine() {
+    let readme = include_str!("../../README.md");
+    let first = readme_block("bash", "");
+    let commands: Vec<&str> = first.lines().collect();
+    assert_eq!(commands.len(), 2, "{first}");
+    assert!(commands[0].starts_with("cargo run --release "), "{first}");
+    assert!(commands[1].starts_with("make test "), "{first}");
+    // Beside it, before anything else: what `make test` does, which is what
+    // its plan and tests/setup.sh do.
+    let beside = readme
+        .split_once(first)
+        .and_then(|(_, rest)| rest.split("\n\n").nth(1))
+        .unwrap();
+    // Read, not run: `make -n` still runs a recipe line that calls $(MAKE).
+    let makefile = std::fs::read_to_string(format!("{}/Makefile", repo())).unwrap();
+    let recipe = makefile
+        .split("\ntest: ")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the Makefile's test target");
+    assert!(recipe.contains("bash tests/setup.sh"), "{recipe}");
+    let setup = std::fs::read_to_string(format!("{}/tests/setup.sh", repo())).unwrap();
+    for (said, done) in [
+        ("apt-get install", "apt-get install"),
+        ("pip install", "pip install"),
+        ("dockerd", "nohup dockerd"),
+        ("127.0.0.1:5000", "registry.sh"),
+    ] {
+        assert!(beside.contains(said), "the README says {said}: {beside}");
+        assert!(setup.contains(done), "setup.sh does {done}");
+    }
+}
+
+#[test]
 fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
     ensure_image();
     let dir = temp_dir("env-file");
@@ -241,6 +275,17 @@ fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
     assert!(
         logs.contains(r#""address":"0.0.0.0:9000""#),
         "it listens on every address of the container: {logs}"
+    );
+    // Its port is published on loopback, which it cannot see from inside:
+    // the warning says so and names the setting that acknowledges it.
+    assert!(
+        logs.contains("inside a container, which cannot see where Docker publishes its port")
+            && logs.contains("PLAIN_HTTP_EXPOSURE=loopback"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("other machines can reach"),
+        "not told that other machines reach it: {logs}"
     );
 }
 
@@ -511,10 +556,28 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
     }
 }
 
+/// The settings of the README's configuration table.
+fn readme_settings() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|s| s.split("\nBooleans accept").next())
+        .expect("the README's configuration table");
+    table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn the_compose_file_has_safe_defaults() {
     let compose = &yaml("compose.yaml")[0]["services"]["docker-agent"];
-    assert_eq!(compose["ports"][0], "127.0.0.1:9000:9000", "loopback only");
+    assert_eq!(
+        compose["ports"][0], "127.0.0.1:${AGENT_PORT:-9000}:9000",
+        "loopback only"
+    );
     assert_eq!(compose["read_only"], true);
     assert_eq!(compose["cap_drop"][0], "ALL");
     assert_eq!(compose["security_opt"][0], "no-new-privileges:true");
@@ -528,8 +591,44 @@ fn the_compose_file_has_safe_defaults() {
         compose["volumes"][0],
         "/var/run/docker.sock:/var/run/docker.sock"
     );
-    assert_eq!(compose["env_file"][0]["path"], ".env");
-    assert_eq!(compose["env_file"][0]["required"], false);
+    // Compose v1 knows no optional env_file: .env reaches the agent through
+    // the names listed without a value, which both versions fill from it.
+    assert!(compose["env_file"].is_null(), "v1 cannot load {compose}");
+    let env = compose["environment"].as_object().unwrap();
+    let mut passed: Vec<&str> = env
+        .iter()
+        .filter(|(_, value)| value.is_null())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // Not passed on: HOST and PORT (the image listens on 0.0.0.0:9000, which
+    // is what `ports` publishes), DOCKER_HOST (the socket is mounted; a shell
+    // pointing the docker CLI at another daemon must not redirect the
+    // agent), the secrets (files only) and what the file sets itself.
+    let kept_out = [
+        "HOST",
+        "PORT",
+        "DOCKER_HOST",
+        "SECRET_KEY",
+        "API_PASSWORD",
+        "MCP_API_KEY",
+        "METRICS_TOKEN",
+    ];
+    let settings = readme_settings();
+    let mut expected: Vec<&str> = settings
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !kept_out.contains(s) && env.get(*s).is_none_or(|v| v.is_null()))
+        .collect();
+    passed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(
+        passed, expected,
+        "every other setting of the README's table is taken from .env"
+    );
+    assert_eq!(
+        env["PLAIN_HTTP_EXPOSURE"], "loopback",
+        "the loopback-only port is acknowledged"
+    );
     let top = &yaml("compose.yaml")[0]["secrets"];
     for (var, secret) in [
         ("SECRET_KEY", "secret_key"),
@@ -540,7 +639,7 @@ fn the_compose_file_has_safe_defaults() {
             compose["environment"][format!("{var}_FILE")],
             format!("/run/secrets/{secret}")
         );
-        assert!(compose["environment"][var].is_null(), "{var} not inline");
+        assert!(!env.contains_key(var), "{var} not inline nor from .env");
         assert!(
             compose["secrets"]
                 .as_array()
@@ -549,5 +648,295 @@ fn the_compose_file_has_safe_defaults() {
             "{secret} given to the service"
         );
         assert_eq!(top[secret]["file"], format!("./secrets/{secret}"));
+    }
+}
+
+/// The repository's `compose.yaml` as a project of one Compose — v1's
+/// `docker-compose` or v2's `docker compose` (both installed by
+/// `tests/setup.sh`) — with a unique name and a directory of its own (the
+/// `secrets/` a user writes, and `.env` when a test writes one), the agent
+/// published on a free loopback port (`AGENT_PORT`), and an override file
+/// that adds the test label and a 1 s healthcheck. Brought down, volumes and
+/// network included, when dropped, even on panic.
+struct Compose {
+    command: &'static [&'static str],
+    project: String,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Compose {
+    fn new(command: &'static [&'static str]) -> Compose {
+        let project = unique_name("compose").replace('-', "");
+        let dir = temp_dir(&project);
+        let secrets = dir.join("secrets");
+        std::fs::create_dir(&secrets).unwrap();
+        let gid: u32 = socket_gid().parse().unwrap();
+        for (name, value) in [
+            ("secret_key", SECRET),
+            ("api_password", PASSWORD),
+            ("mcp_api_key", MCP_KEY),
+        ] {
+            // As the README says: readable by the socket's group alone.
+            use std::os::unix::fs::PermissionsExt;
+            let file = secrets.join(name);
+            std::fs::write(&file, format!("{value}\n")).unwrap();
+            std::os::unix::fs::chown(&file, None, Some(gid)).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o440)).unwrap();
+        }
+        std::fs::write(
+            dir.join("test.yaml"),
+            format!(
+                "services:\n  docker-agent:\n    labels:\n      {LABEL}: \"1\"\n    healthcheck:\n      interval: 1s\n"
+            ),
+        )
+        .unwrap();
+        Compose {
+            command,
+            project,
+            dir,
+            port: free_port(),
+        }
+    }
+
+    /// Runs the Compose command with `args` on this project, in a clean
+    /// environment (nothing of the test runner's reaches the agent).
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let (program, command) = self.command.split_first().unwrap();
+        let dir = self.dir.to_string_lossy();
+        let file = format!("{}/compose.yaml", repo());
+        let test_file = format!("{dir}/test.yaml");
+        Command::new(program)
+            .args(command.iter())
+            .args(["-p", &self.project, "--project-directory", &dir])
+            .args(["-f", &file, "-f", &test_file])
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or("/root".into()))
+            .env("DOCKER_HOST", docker_host())
+            .env("DOCKER_GID", socket_gid())
+            .env("AGENT_PORT", self.port.to_string())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `args`, which must succeed: stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{:?} {args:?}: {}{}",
+            self.command,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The project's containers (Compose labels them with the project).
+    fn containers(&self) -> Vec<String> {
+        let filter = format!("label=com.docker.compose.project={}", self.project);
+        docker(&["ps", "-aq", "--filter", &filter])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Compose {
+    fn drop(&mut self) {
+        let _ = self.run(&["down", "-v", "--remove-orphans", "-t", "5"]);
+        for id in self.containers() {
+            let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `compose.yaml` loads with `command` (whose version starts with `major`)
+/// without a `.env`, as a new user has none; the stack comes up healthy
+/// with the secrets from their files; a `.env` then passes its settings on.
+fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
+    ensure_image();
+    let compose = Compose::new(command);
+    let version = compose.ok(&["version", "--short"]);
+    assert!(
+        version.trim().trim_start_matches('v').starts_with(major),
+        "{command:?} is Compose {major}: {version}"
+    );
+    let config = compose.ok(&["config"]);
+    assert!(
+        config.contains("SECRET_KEY_FILE") && config.contains(&compose.port.to_string()),
+        "{config}"
+    );
+    compose.ok(&["up", "-d"]);
+    let [id] = &compose.containers()[..] else {
+        panic!("one container: {:?}", compose.containers());
+    };
+    eventually(60, "a healthy compose service", || {
+        docker(&["inspect", "-f", "{{.State.Health.Status}}", id]) == "healthy"
+    });
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"docker-agent-test\"}}",
+            id
+        ]),
+        "1"
+    );
+    let base = format!("http://127.0.0.1:{}", compose.port);
+    let login = curl_login(&base, PASSWORD);
+    assert!(
+        login.contains("access_token"),
+        "the password came from its secret file: {login}"
+    );
+    let mcp = mcp_status(&base, MCP_KEY);
+    assert!(
+        mcp != "401" && mcp != "000",
+        "the MCP key came from its secret file: {mcp}"
+    );
+    // What the agent's process got: the names listed without a value and
+    // set nowhere are not passed on (Docker drops a name without `=`).
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", id]);
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    let names: Vec<&str> = environ
+        .split('\0')
+        .filter_map(|e| Some(e.split_once('=')?.0))
+        .collect();
+    for setting in readme_settings() {
+        assert!(
+            !names.contains(&setting.as_str()) || setting == "PLAIN_HTTP_EXPOSURE",
+            "{setting} set nowhere, yet given to the agent: {names:?}"
+        );
+    }
+    for secret in ["SECRET_KEY_FILE", "API_PASSWORD_FILE", "MCP_API_KEY_FILE"] {
+        assert!(names.contains(&secret), "{secret}: {names:?}");
+    }
+
+    // Published on loopback, acknowledged: no warning about plain HTTP; the
+    // URLs say they are the container's port.
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {id} 2>&1")]));
+    assert!(!logs.contains("listening without TLS"), "{logs}");
+    assert!(
+        logs.contains("PLAIN_HTTP_EXPOSURE=loopback says only this host reaches the port"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(
+            "docker-agent: dashboard http://localhost:9000/, metrics http://localhost:9000/metrics"
+        ) && logs.contains("inside this container"),
+        "{logs}"
+    );
+
+    std::fs::write(
+        compose.dir.join(".env"),
+        "CORS_ORIGINS=https://dash.example\nAPI_PASSWORD=not-from-env-file\n",
+    )
+    .unwrap();
+    let config = compose.ok(&["config"]);
+    assert!(
+        config.contains("CORS_ORIGINS: https://dash.example"),
+        "a setting in .env reaches the agent: {config}"
+    );
+    assert!(
+        !config.contains("not-from-env-file"),
+        "secrets come from their files only: {config}"
+    );
+}
+
+#[test]
+fn compose_v1_loads_the_compose_file_and_brings_a_healthy_agent_up() {
+    compose_loads_and_comes_up(&["docker-compose"], "1.");
+}
+
+#[test]
+fn compose_v2_loads_the_compose_file_and_brings_a_healthy_agent_up() {
+    compose_loads_and_comes_up(&["docker", "compose"], "2.");
+}
+
+#[test]
+fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
+    ensure_image();
+    let dir = temp_dir("readme-run");
+    let port = free_port();
+    let name = unique_name("readme-run");
+    // The README's recipe as a reader runs it, but with the image built
+    // already, a name and a port of its own, the test label and a 1 s
+    // healthcheck.
+    let recipe = readme_block("bash", "docker run -d --name docker-agent");
+    let script = recipe
+        .replace("make image\n", "")
+        .replace(
+            "--name docker-agent",
+            &format!("--name {name} --label {LABEL}=1 --health-interval 1s"),
+        )
+        .replace("127.0.0.1:9000:9000", &format!("127.0.0.1:{port}:9000"));
+    assert!(
+        script.contains(&name) && script.contains(&format!(":{port}:")),
+        "{recipe}"
+    );
+    let c = Container {
+        id: name.clone(),
+        name,
+    };
+    run_ok(Command::new("sh").args(["-ec", &script]).current_dir(&dir));
+    let base = format!("http://127.0.0.1:{port}");
+    let (password, mcp_key) = (
+        dotenv_value(&dir, "API_PASSWORD"),
+        dotenv_value(&dir, "MCP_API_KEY"),
+    );
+    for run in ["first start", "restart"] {
+        if run == "restart" {
+            docker(&["restart", &c.id]);
+        }
+        eventually(60, "a healthy container", || {
+            c.inspect("{{.State.Health.Status}}") == "healthy"
+        });
+        let login = curl_login(&base, &password);
+        assert!(login.contains("access_token"), "{run}: {login}");
+        let mcp = mcp_status(&base, &mcp_key);
+        assert!(
+            mcp != "401" && mcp != "000",
+            "{run}: the MCP key holds: {mcp}"
+        );
+    }
+    let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
+    assert!(
+        !logs.contains("generated"),
+        "no secret is generated, at the start or the restart: {logs}"
+    );
+    assert!(
+        !logs.contains("listening without TLS"),
+        "its loopback-only port is acknowledged: {logs}"
+    );
+}
+
+#[test]
+fn the_swarm_stack_gives_every_secret_as_a_file() {
+    let stack = &yaml("deploy/swarm-stack.yaml")[0];
+    let service = &stack["services"]["docker-agent"];
+    for (var, secret) in [
+        ("SECRET_KEY", "secret_key"),
+        ("API_PASSWORD", "api_password"),
+        ("MCP_API_KEY", "mcp_api_key"),
+    ] {
+        assert_eq!(
+            service["environment"][format!("{var}_FILE")],
+            format!("/run/secrets/{secret}")
+        );
+        assert!(service["environment"][var].is_null(), "{var} not inline");
+        assert!(
+            service["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["source"] == secret),
+            "{secret} given to the service"
+        );
+        assert!(stack["secrets"][secret]["file"].is_string(), "{secret}");
     }
 }

@@ -830,6 +830,42 @@ fn plain_text_on_a_reachable_address_warns_and_require_tls_refuses() {
 }
 
 #[test]
+fn plain_http_exposure_silences_the_warning_but_never_lifts_require_tls() {
+    let dir = temp_dir("tls-acknowledged");
+    let mut agent = Process::spawn(
+        &dir,
+        &[("HOST", "0.0.0.0"), ("PLAIN_HTTP_EXPOSURE", "tls-proxy")],
+    );
+    let noted = agent.wait_line("acknowledged");
+    assert!(
+        noted.contains(r#""level":"INFO""#) && noted.contains("PLAIN_HTTP_EXPOSURE=tls-proxy"),
+        "{noted}"
+    );
+    agent.address();
+    let (_, lines) = agent.terminate();
+    assert!(
+        !lines.iter().any(|l| l.contains("listening without TLS")),
+        "{lines:#?}"
+    );
+
+    let both = [
+        ("HOST", "0.0.0.0"),
+        ("PLAIN_HTTP_EXPOSURE", "loopback"),
+        ("REQUIRE_TLS", "true"),
+    ];
+    let (code, output) = Process::spawn(&dir, &both).wait_exit();
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("PLAIN_HTTP_EXPOSURE=loopback")
+            && output.contains("does not lift REQUIRE_TLS"),
+        "{output}"
+    );
+    let (code, output) = Process::spawn(&dir, &[("PLAIN_HTTP_EXPOSURE", "lan")]).wait_exit();
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("PLAIN_HTTP_EXPOSURE"), "{output}");
+}
+
+#[test]
 fn unusable_tls_files_stop_the_start_naming_the_variable() {
     let dir = temp_dir("tls-unusable");
     make_ca(&dir, "ca");

@@ -15,6 +15,36 @@ pub fn curl(args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), body)
 }
 
+/// The body of a login at the agent at `base` as `admin` with `password`.
+pub fn curl_login(base: &str, password: &str) -> String {
+    curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        "-d",
+        &format!(r#"{{"username":"admin","password":"{password}"}}"#),
+    ])
+    .1
+}
+
+/// The HTTP status of a POST to the agent's `/mcp` at `base` with `key`.
+pub fn mcp_status(base: &str, key: &str) -> String {
+    curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        &format!("{base}/mcp"),
+        "-H",
+        &format!("Authorization: Bearer {key}"),
+        "-d",
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+    ])
+    .1
+}
+
 /// Runs `docker-agent healthcheck` in `dir` against `host` and `port`:
 /// (exit code, stderr).
 pub fn healthcheck(dir: &Path, host: &str, port: &str) -> (i32, String) {

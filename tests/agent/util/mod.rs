@@ -48,6 +48,27 @@ pub fn oracle_token(alg: jsonwebtoken::Algorithm, claims: &Value, secret: &[u8])
     .unwrap()
 }
 
+/// The first fenced block of the README in `lang` (`bash`, `python`) that
+/// contains `needle`: a recipe a test runs as a reader would.
+pub fn readme_block(lang: &str, needle: &str) -> &'static str {
+    include_str!("../../../README.md")
+        .split(&format!("```{lang}\n"))
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
+        .find(|code| code.contains(needle))
+        .unwrap_or_else(|| panic!("README.md has a {lang} block with {needle:?}"))
+}
+
+/// The value of `name` in the `.env` file a recipe wrote in `dir`.
+pub fn dotenv_value(dir: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(".env")).unwrap();
+    let prefix = format!("{name}=");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{name} in .env: {text}"))
+        .to_string()
+}
+
 pub fn now() -> i64 {
     docker_agent::clock::unix_now() as i64
 }
