@@ -131,8 +131,8 @@ fn no_bearer(req: &Request<Incoming>) -> Error {
 
 /// Why a REST request with `?token=` and no bearer token is refused.
 const QUERY_TOKEN: &str = "Not authenticated: a REST route takes the token in the \
-    Authorization header (Authorization: Bearer <token>), not in ?token=, which only \
-    the WebSocket streams read";
+    Authorization header (Authorization: Bearer <token>), not in the query string, \
+    where only the WebSocket streams read it";
 
 /// Whether a setting turned `route` off (`METRICS_ENABLED`, `UI_ENABLED`):
 /// then it answers as a route that does not exist.

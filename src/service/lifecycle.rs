@@ -77,10 +77,11 @@ impl Service {
 
     async fn create_vetted(&self, body: &Map<String, Value>) -> Result<ContainerDetail, Error> {
         let mut spec = Spec::parse(body)?;
-        let image = self.judge_image(&spec.image).await?;
-        let missing = self.vet_create_mounts(&mut spec).await?;
+        self.vet_host_paths(&mut spec).await?;
         let mut labels = spec.labels.clone();
         self.policy.label_new(spec.name.as_deref(), &mut labels)?;
+        let image = self.judge_image(&spec.image).await?;
+        let missing = self.vet_volumes(&spec).await?;
         let made = self.make_volumes(&missing).await?;
         let created = self.create_container(&spec, &labels, &image).await;
         if created.is_err() {

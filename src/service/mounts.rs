@@ -3,8 +3,9 @@
 //! the containers that use them and by the host paths their driver
 //! options mount.
 //!
-//! At create: every host path of `binds` must lead under an allowed
-//! directory, and Docker gets the path it leads to; a named volume used by
+//! At create, before Docker is asked anything: every host path of `binds`
+//! must lead under an allowed directory, and Docker gets the path it leads
+//! to. Then, asking Docker: a named volume used by
 //! a container out of scope is refused like that container, and one nobody
 //! uses is claimable only as [`crate::policy::Policy::claims_unused_volume`]
 //! says; a volume whose `local` driver options mount a host path or device
@@ -131,58 +132,66 @@ impl Service {
         )))
     }
 
-    /// Judges a create's mounts (see the module doc) and rewrites each host
-    /// path of `binds` to the path it leads to. Returns the named volumes
-    /// that do not exist yet, for [`Service::make_volumes`].
-    pub(super) async fn vet_create_mounts(&self, spec: &mut Spec) -> Result<Vec<String>, Error> {
-        let judging = self.policy.judges_host_paths();
-        let view = match judging {
-            true => self.host_view().await?,
-            false => View::default(),
-        };
+    /// Judges what a create asks of the host, before Docker is asked
+    /// anything about it: the fields that hand out the host, and each host
+    /// path of `binds`, rewritten to the path it leads to (see the module
+    /// doc). Only an agent in a container asks Docker, once, what it sees.
+    pub(super) async fn vet_host_paths(&self, spec: &mut Spec) -> Result<(), Error> {
         let mut asks: Vec<HostRequest> = spec
             .host_fields()
             .into_iter()
             .map(HostRequest::Field)
             .collect();
-        let mut missing: Vec<String> = Vec::new();
-        let mut real = Vec::new();
-        for bind in &spec.binds {
-            if bind.is_host_path() {
-                let seen = if judging {
-                    view.look(&bind.source)
-                } else {
-                    Seen::Invalid
-                };
-                if let Seen::Real(p) = &seen {
-                    real.push((bind.source.clone(), p.display().to_string()));
-                }
-                asks.push(HostRequest::Path(
-                    "'binds'".into(),
-                    bind.source.clone(),
-                    seen,
-                ));
-                continue;
+        if !self.policy.judges_host_paths() {
+            return self.policy.vet_host(&asks, &View::default());
+        }
+        let view = self.host_view().await?;
+        for bind in spec.binds.iter().filter(|b| b.is_host_path()) {
+            let seen = view.look(&bind.source);
+            asks.push(HostRequest::Path(
+                "'binds'".into(),
+                bind.source.clone(),
+                seen,
+            ));
+        }
+        self.policy.vet_host(&asks, &view)?;
+        for bind in spec.binds.iter_mut().filter(|b| b.is_host_path()) {
+            if let Seen::Real(real) = view.look(&bind.source) {
+                bind.source = real.display().to_string();
             }
+        }
+        Ok(())
+    }
+
+    /// Judges a create's named volumes (see the module doc). Returns those
+    /// that do not exist yet, for [`Service::make_volumes`].
+    pub(super) async fn vet_volumes(&self, spec: &Spec) -> Result<Vec<String>, Error> {
+        let mut missing: Vec<String> = Vec::new();
+        for bind in spec.binds.iter().filter(|b| !b.is_host_path()) {
             match self.volume(&bind.source).await? {
                 None if !missing.contains(&bind.source) => missing.push(bind.source.clone()),
                 None => {}
                 Some(v) => {
                     self.vet_volume_scope(&v).await?;
-                    if let Some(device) = host_device(&v).filter(|_| judging) {
-                        let seen = view.look(device);
-                        asks.push(HostRequest::Path(through(&v.name), device.into(), seen));
+                    if let Some(device) = host_device(&v) {
+                        self.vet_host_path(through(&v.name), device.to_string())
+                            .await?;
                     }
                 }
             }
         }
-        self.policy.vet_host(&asks, &view)?;
-        for bind in spec.binds.iter_mut() {
-            if let Some((_, to)) = real.iter().find(|(from, _)| *from == bind.source) {
-                bind.source = to.clone();
-            }
-        }
         Ok(missing)
+    }
+
+    /// Judges one host path, unless `ALLOW_HOST_ACCESS` allows them all.
+    async fn vet_host_path(&self, what: String, path: String) -> Result<(), Error> {
+        if !self.policy.judges_host_paths() {
+            return Ok(());
+        }
+        let view = self.host_view().await?;
+        let seen = view.look(&path);
+        self.policy
+            .vet_host(&[HostRequest::Path(what, path, seen)], &view)
     }
 
     /// Makes the volumes `names` with the agent's labels; on a failure
@@ -251,18 +260,10 @@ impl Service {
         }
         let own_labels = labels(c.config.labels.as_ref());
         paths.retain(|(_, p)| self.policy.judges_path_of(own_labels, p));
-        if paths.is_empty() {
-            return Ok(());
+        for (what, path) in paths {
+            self.vet_host_path(what, path).await?;
         }
-        let view = self.host_view().await?;
-        let asks: Vec<HostRequest> = paths
-            .into_iter()
-            .map(|(what, p)| {
-                let seen = view.look(&p);
-                HostRequest::Path(what, p, seen)
-            })
-            .collect();
-        self.policy.vet_host(&asks, &view)
+        Ok(())
     }
 }
 

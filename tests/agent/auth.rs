@@ -98,7 +98,8 @@ async fn a_token_in_the_query_of_a_rest_route_is_refused_naming_the_bearer_heade
     let agent = Agent::start(&[]).await;
     let token = agent.token().await;
     let detail = "Not authenticated: a REST route takes the token in the Authorization header \
-        (Authorization: Bearer <token>), not in ?token=, which only the WebSocket streams read";
+        (Authorization: Bearer <token>), not in the query string, where only the WebSocket \
+        streams read it";
     for path in [
         format!("/api/v1/containers/?token={token}"),
         format!("/api/v1/containers/x/logs?tail=5&token={token}"),

@@ -867,7 +867,7 @@ fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
     // The README's recipe as a reader runs it, but with the image built
     // already, a name and a port of its own, the test label and a 1 s
     // healthcheck.
-    let recipe = readme_block("bash", "docker run -d --name docker-agent");
+    let recipe = readme_block("bash", "make image\ndocker run -d --name docker-agent");
     let script = recipe
         .replace("make image\n", "")
         .replace(

@@ -163,8 +163,9 @@ fn docker_paths_outside_containers(lines: &[String]) -> Vec<String> {
             };
             let segs: Vec<&str> = path.split('/').collect();
             let container = matches!(segs.as_slice(), ["containers", id, _] if plausible(id));
-            // An image reference is sent as one encoded segment.
-            let image = matches!(segs.as_slice(), ["images", r] if plausible(&r.replace('%', "")));
+            // An image reference is sent as one encoded segment (its
+            // removal, or its inspection before a create).
+            let image = matches!(segs.as_slice(), ["images", r] | ["images", r, "json"] if plausible(&r.replace('%', "")));
             !container && !image && !ENDPOINTS.contains(&path)
         })
         .map(|line| format!("Docker was asked {line}"))
