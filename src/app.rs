@@ -56,7 +56,7 @@ impl App {
         let rl = &config.rate_limit;
         let policy = Arc::new(Policy::new(&config.policy, own));
         let audit = Arc::new(Audit::new(config.audit_log.as_ref()));
-        crate::metrics::mark_start();
+        crate::counters::mark_start();
         let service = Service::new(docker, policy.clone(), audit.clone());
         Arc::new(App {
             service: service.with_metrics_cache(config.metrics.cache),

@@ -49,7 +49,7 @@ impl Audit {
     /// Writes `record` to the log and queues its JSON line for the file.
     pub fn record(&self, record: Record) {
         if record.result == Outcome::Denied {
-            crate::metrics::series::auth_failure(record.action);
+            crate::counters::auth_failure(record.action.credential());
         }
         with_entry(&record, |entry| {
             if log::log_enabled!(target: TARGET, log::Level::Info) {

@@ -44,6 +44,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The credential a refused admission was, as the counters name it.
+    pub fn credential(self) -> &'static str {
+        match self {
+            Action::Login => "password",
+            Action::Token => "bearer",
+            Action::StreamOpen => "stream_token",
+            Action::McpAuth => "mcp_key",
+            Action::Op(_) => "",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Action::Login => "login",

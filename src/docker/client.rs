@@ -19,7 +19,7 @@
 //! connection pool discards dead sockets on its own.
 //!
 //! Every request goes out through one send, which times it and counts its
-//! failures for [`crate::metrics`].
+//! failures for [`crate::counters`].
 //!
 //! A call may carry a JSON body, and may ask for Docker's hijacked
 //! connection ([`Docker::hijack`]: `Upgrade: tcp`, answered `101`, then raw
@@ -233,7 +233,7 @@ impl Docker {
         };
         *self.reach.lock().unwrap_or_else(|e| e.into_inner()) = reach;
         let status = result.as_ref().map(|r| r.status().as_u16());
-        crate::metrics::series::docker_call(started.elapsed(), status);
+        crate::counters::docker_call(started.elapsed(), status.ok());
         result
     }
 

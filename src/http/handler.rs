@@ -78,7 +78,7 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     if let Ok(v) = HeaderValue::from_str(&format!("{:.4}", elapsed.as_secs_f64())) {
         headers.insert("x-process-time", v);
     }
-    crate::metrics::series::request(class, resp.status().as_u16(), elapsed);
+    crate::counters::request(class, resp.status().as_u16(), elapsed);
     crate::logging::access(
         &id,
         method.as_str(),

@@ -62,7 +62,7 @@ pub fn definitions() -> Vec<Value> {
 }
 
 /// Every tool and the operation it performs, for the policy (and, by
-/// position, for its call counters in [`crate::metrics`]).
+/// name, for its call counters in [`crate::counters`]).
 pub const TOOL_OPS: [(&str, Op); 20] = [
     ("docker_health", Op::Health),
     ("docker_version", Op::Version),
@@ -360,10 +360,14 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         ));
     };
     log::debug!(tool = name; "mcp tool call");
+    let counted = TOOL_OPS
+        .iter()
+        .find(|(tool, _)| *tool == name)
+        .map_or("", |(tool, _)| *tool);
     let caller = match confirmed(ctx, &tool, args, params).await {
         Ok(caller) => caller,
         Err(answer) => {
-            crate::metrics::series::tool_call(name, "unconfirmed");
+            crate::counters::tool_call(counted, "unconfirmed");
             return Ok(answer);
         }
     };
@@ -377,7 +381,7 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         .await
         .unwrap_or_else(|message| failure(&message));
     let failed = result["isError"] == true;
-    crate::metrics::series::tool_call(name, if failed { "error" } else { "ok" });
+    crate::counters::tool_call(counted, if failed { "error" } else { "ok" });
     let size = encoded_len(&result);
     if size <= room {
         return Ok(result);

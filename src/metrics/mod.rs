@@ -2,9 +2,8 @@
 //! format (0.0.4).
 //!
 //! - [`text`]: the exposition writer (HELP/TYPE lines, escaping, histograms).
-//! - [`histogram`]: a latency histogram of atomics.
 //! - [`series`]: the agent's own counters and histograms (requests, MCP
-//!   tools, refused credentials, Docker calls), recorded where they happen.
+//!   tools, refused credentials, Docker calls), read from [`crate::counters`].
 //! - [`containers`]: per-container series under cAdvisor's names and labels,
 //!   from the service layer's cached collection.
 //!
@@ -13,24 +12,14 @@
 //! negotiated, as the Docker client reports it) are written here.
 
 pub mod containers;
-pub mod histogram;
 pub mod series;
 pub mod text;
 
 use crate::app::App;
 use crate::service::metrics::Collection;
-use std::sync::OnceLock;
 use text::Text;
 
 pub use text::CONTENT_TYPE;
-
-/// When the process started (Unix seconds), fixed by the first app built.
-static STARTED: OnceLock<f64> = OnceLock::new();
-
-/// Marks the process start, once.
-pub fn mark_start() {
-    STARTED.get_or_init(|| crate::clock::unix_now_nanos() as f64 / 1e9);
-}
 
 /// The whole exposition: the agent's series, then the containers'.
 pub fn render(app: &App, containers: &Collection) -> String {
@@ -79,14 +68,14 @@ fn build_info(out: &mut Text, docker_api: &str) {
 /// Prometheus client library uses; CPU from `/proc/self/stat` (in the
 /// kernel's fixed 100 ticks a second), memory from `/proc/self/status`.
 fn process(out: &mut Text) {
-    if let Some(started) = STARTED.get() {
+    if let Some(started) = crate::counters::started() {
         let name = "process_start_time_seconds";
         out.family(
             name,
             "gauge",
             "Start time of the process since the Unix epoch.",
         );
-        out.sample(name, &[], *started);
+        out.sample(name, &[], started);
     }
     if let Some(ticks) = read_proc("/proc/self/stat").as_deref().and_then(cpu_ticks) {
         let name = "process_cpu_seconds_total";

@@ -4,7 +4,7 @@
 //! cumulative `_bucket` samples ending with `le="+Inf"`, then `_sum` and
 //! `_count`.
 
-use super::histogram::Histogram;
+use crate::counters::histogram::{BOUNDS, Histogram};
 use std::fmt::Write;
 
 /// The media type of the exposition.
@@ -44,7 +44,7 @@ impl Text {
         let (counts, sum, count) = h.snapshot();
         let bucket = format!("{name}_bucket");
         let mut cumulative = 0;
-        for (le, n) in super::histogram::BOUNDS.iter().zip(counts) {
+        for (le, n) in BOUNDS.iter().zip(counts) {
             cumulative += n;
             let le = number(*le);
             self.sample(

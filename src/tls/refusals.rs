@@ -198,7 +198,7 @@ impl Refusals {
         let Some((reason, detail)) = reason(error, presented) else {
             return false;
         };
-        crate::metrics::series::client_certificate_refused();
+        crate::counters::auth_failure("client_certificate");
         let client = crate::net::canonical(peer.ip());
         let verdict = self
             .0

@@ -1,5 +1,5 @@
 //! A latency histogram of atomics: one counter per bucket (not cumulative;
-//! [`super::text`] adds them up), a count and a sum in microseconds, so
+//! `/metrics` adds them up), a count and a sum in microseconds, so
 //! observing is three relaxed additions and never a lock.
 
 use std::sync::atomic::AtomicU64;
