@@ -18,7 +18,7 @@ pub async fn exec(
     id: &str,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
-    app.service.permit(caller, Op::Exec)?;
+    app.service.permit(caller, Op::EXEC)?;
     let deadline = app.config.server.header_read_timeout;
     let request = ExecRequest::read(&body::read_object(req, deadline).await?, "body", &[])?;
     Ok(ok(&app.service.exec(caller, id, &request).await?))

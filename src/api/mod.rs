@@ -69,7 +69,7 @@ pub async fn dispatch(
             username: caller.subject.clone(),
             role: caller.role.name(),
             read_only: app.policy.modes().0 || caller.restrictions.read_only,
-            can_operate: app.policy.decide(c, Op::Start, None).allowed(),
+            can_operate: app.policy.decide(c, Op::START, None).allowed(),
         }),
         Route::Containers => {
             let all = q.bool("all", true);

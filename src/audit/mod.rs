@@ -96,7 +96,6 @@ fn line(entry: &log::Record) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Op;
     use serde_json::Value;
     use std::time::{Duration, Instant};
 
@@ -159,8 +158,13 @@ mod tests {
     fn client_text_cannot_forge_a_second_line() {
         let forged = "web\n{\"action\":\"login\",\"result\":\"ok\"}\r\u{2028}\"}";
         let subject = Subject::User(forged.into());
-        let r = Record::new(None, Surface::Rest, Action::Op(Op::Restart), subject)
-            .container(forged, Some(forged));
+        let r = Record::new(
+            None,
+            Surface::Rest,
+            Action::Op("container.restart"),
+            subject,
+        )
+        .container(forged, Some(forged));
         let (text, v) = json(&r);
         assert!(!text.trim_end().contains(['\n', '\r']), "{text}");
         assert_eq!(v["container_name"], forged);

@@ -210,6 +210,15 @@ pub struct Volume {
     pub options: Option<BTreeMap<String, String>>,
 }
 
+/// `GET /containers/{id}/top`: the processes in a container, as `ps`
+/// lists them (one row of `titles` columns each).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct Top {
+    pub titles: Vec<String>,
+    pub processes: Vec<Vec<String>>,
+}
+
 /// `GET /images/{name}/json`: the image a reference resolves to.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]

@@ -267,7 +267,7 @@ impl Watcher {
             .collect();
         for l in listeners {
             let may = app.policy.refresh(&l.caller);
-            if may.is_some_and(|c| app.service.may(&c, Op::Inspect)) {
+            if may.is_some_and(|c| app.service.may(&c, Op::INSPECT)) {
                 l.mark(event);
             }
         }

@@ -274,7 +274,7 @@ impl Ask<'_> {
         let mut r = Record::new(
             caller.context.as_ref(),
             Surface::Mcp,
-            Action::Op(self.op),
+            Action::Op(self.op.action),
             caller.subject(),
         );
         if let Some((id, name)) = target {

@@ -186,9 +186,9 @@ pub async fn target(ctx: &Ctx<'_>, uri: &str) -> Result<Option<String>, Error> {
     let (s, c) = (&ctx.app.service, ctx.caller);
     let (op, id) = match parse(uri) {
         None => return Err(Error::ContainerNotFound(uri.to_string())),
-        Some(Uri::List) => return s.permit(c, Op::ListContainers).map(|()| None),
-        Some(Uri::Container(id)) => (Op::Inspect, id),
-        Some(Uri::Logs(id)) => (Op::Logs, id),
+        Some(Uri::List) => return s.permit(c, Op::LIST_CONTAINERS).map(|()| None),
+        Some(Uri::Container(id)) => (Op::INSPECT, id),
+        Some(Uri::Logs(id)) => (Op::LOGS, id),
     };
     Ok(Some(s.follow_target(c, op, id).await?.id))
 }

@@ -64,26 +64,26 @@ pub fn definitions() -> Vec<Value> {
 /// Every tool and the operation it performs, for the policy (and, by
 /// name, for its call counters in [`crate::counters`]).
 pub const TOOL_OPS: [(&str, Op); 20] = [
-    ("docker_health", Op::Health),
-    ("docker_version", Op::Version),
-    ("list_containers", Op::ListContainers),
-    ("get_container", Op::Inspect),
-    ("get_container_logs", Op::Logs),
-    ("get_container_stats", Op::Stats),
-    ("list_images", Op::ListImages),
-    ("start_container", Op::Start),
-    ("stop_container", Op::Stop),
-    ("restart_container", Op::Restart),
-    ("pull_image", Op::Pull),
-    ("create_container", Op::Create),
-    ("remove_container", Op::Remove),
-    ("remove_image", Op::RemoveImage),
-    ("pause_container", Op::Pause),
-    ("unpause_container", Op::Unpause),
-    ("kill_container", Op::Kill),
-    ("list_volumes", Op::ListVolumes),
-    ("exec_in_container", Op::Exec),
-    ("list_networks", Op::ListNetworks),
+    ("docker_health", Op::HEALTH),
+    ("docker_version", Op::VERSION),
+    ("list_containers", Op::LIST_CONTAINERS),
+    ("get_container", Op::INSPECT),
+    ("get_container_logs", Op::LOGS),
+    ("get_container_stats", Op::STATS),
+    ("list_images", Op::LIST_IMAGES),
+    ("start_container", Op::START),
+    ("stop_container", Op::STOP),
+    ("restart_container", Op::RESTART),
+    ("pull_image", Op::PULL),
+    ("create_container", Op::CREATE),
+    ("remove_container", Op::REMOVE),
+    ("remove_image", Op::REMOVE_IMAGE),
+    ("pause_container", Op::PAUSE),
+    ("unpause_container", Op::UNPAUSE),
+    ("kill_container", Op::KILL),
+    ("list_volumes", Op::LIST_VOLUMES),
+    ("exec_in_container", Op::EXEC),
+    ("list_networks", Op::LIST_NETWORKS),
 ];
 
 /// The operation a tool performs, for the policy.
@@ -91,7 +91,7 @@ fn op_of(name: &str) -> Op {
     TOOL_OPS
         .iter()
         .find(|(tool, _)| *tool == name)
-        .map_or(Op::ListNetworks, |(_, op)| *op)
+        .map_or(Op::LIST_NETWORKS, |(_, op)| *op)
 }
 
 /// `tools/list` for `era`, with only the tools whose operation `may`
@@ -421,7 +421,7 @@ async fn confirmed(
 /// Container actions draw from the action limit, everything else from the
 /// read limit, as the same operations do over REST.
 fn charge(ctx: &Ctx<'_>, name: &str) -> Result<(), String> {
-    let class = if op_of(name).mutates() {
+    let class = if op_of(name).mutates {
         Class::Action
     } else {
         Class::Read
@@ -506,7 +506,7 @@ async fn run(
         }
         "exec_in_container" => {
             let id = args.container_id()?;
-            s.permit(c, Op::Exec).map_err(|e| explain(&e))?;
+            s.permit(c, Op::EXEC).map_err(|e| explain(&e))?;
             let req = ExecRequest::read(args.0, "arguments", &["container_id"])
                 .map_err(|e| explain(&e))?;
             let done = s.exec(c, &id, &req).await.map_err(|e| explain(&e))?;
@@ -699,7 +699,7 @@ mod tests {
             json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true})
         );
         assert_eq!(pull["inputSchema"]["required"], json!(["image"]));
-        assert_eq!(op_of("pull_image"), Op::Pull);
+        assert_eq!(op_of("pull_image"), Op::PULL);
         let create = by_name("create_container");
         let props = create["inputSchema"]["properties"].as_object().unwrap();
         let names: Vec<&str> = props.keys().map(String::as_str).collect();
@@ -775,7 +775,7 @@ mod tests {
 
     #[test]
     fn only_the_tools_the_policy_allows_are_listed() {
-        let reads = |op: Op| !op.mutates();
+        let reads = |op: Op| !op.mutates;
         let names: Vec<Value> = list(NEW, &reads)
             .iter()
             .map(|t| t["name"].clone())
@@ -790,12 +790,12 @@ mod tests {
             "kill_container",
         ] {
             assert!(!names.contains(&json!(action)), "{action}");
-            assert!(op_of(action).mutates(), "{action}");
+            assert!(op_of(action).mutates, "{action}");
         }
         for t in definitions() {
             let name = t["name"].as_str().unwrap();
             assert_eq!(
-                op_of(name).mutates(),
+                op_of(name).mutates,
                 t["annotations"]["readOnlyHint"] == false,
                 "{name}: the operation and the read-only hint agree"
             );

@@ -5,25 +5,8 @@
 //! and the [`Restrictions`] that credential carries wherever it is used.
 
 use super::{Op, Role};
+pub use crate::audit::Surface;
 use crate::audit::{Context, Subject};
-
-/// The surface a request came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    Rest,
-    Ws,
-    Mcp,
-}
-
-impl Surface {
-    pub fn name(self) -> &'static str {
-        match self {
-            Surface::Rest => "rest",
-            Surface::Ws => "ws",
-            Surface::Mcp => "mcp",
-        }
-    }
-}
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +54,10 @@ impl Confirm {
 
     /// Whether `op` waits for a person's yes.
     pub fn covers(self, op: Op) -> bool {
-        let destructive = matches!(op, Op::Remove | Op::RemoveImage | Op::Exec);
         match self {
             Confirm::Off => false,
-            Confirm::Destructive => destructive,
-            Confirm::Actions => destructive || op.mutates(),
+            Confirm::Destructive => op.destructive,
+            Confirm::Actions => op.destructive || op.mutates,
         }
     }
 }

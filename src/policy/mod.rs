@@ -33,6 +33,7 @@
 pub mod caller;
 pub mod host;
 pub mod images;
+pub mod op;
 pub mod own;
 pub mod reload;
 pub mod scope;
@@ -40,6 +41,7 @@ pub mod tokens;
 
 pub use caller::{Caller, Confirm, Credential, Restrictions, Surface};
 pub use host::{HostAccess, HostRequest, Seen, View};
+pub use op::Op;
 pub use scope::{Labels, Scope, Sight};
 pub use tokens::TokenSet;
 
@@ -78,103 +80,34 @@ impl Role {
     }
 }
 
-/// An operation the policy decides on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    ListContainers,
-    Inspect,
-    Logs,
-    Stats,
-    ListImages,
-    Version,
-    Health,
-    FollowLogs,
-    FollowStats,
-    Events,
-    Start,
-    Stop,
-    Restart,
-    Pull,
-    Pause,
-    Unpause,
-    Kill,
-    ListVolumes,
-    ListNetworks,
-    Create,
-    Remove,
-    RemoveImage,
-    /// A command run in a container, one-shot or interactive.
-    Exec,
-    /// `/metrics`: the figures of every container in scope.
-    Metrics,
-}
-
+/// The operations of the catalogue, until each is defined in its own file.
 impl Op {
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::ListContainers => "list_containers",
-            Op::Inspect => "inspect",
-            Op::Logs => "logs",
-            Op::Stats => "stats",
-            Op::ListImages => "list_images",
-            Op::Version => "version",
-            Op::Health => "health",
-            Op::FollowLogs => "follow_logs",
-            Op::FollowStats => "follow_stats",
-            Op::Events => "events",
-            Op::Start => "start",
-            Op::Stop => "stop",
-            Op::Restart => "restart",
-            Op::Pull => "pull",
-            Op::Pause => "pause",
-            Op::Unpause => "unpause",
-            Op::Kill => "kill",
-            Op::ListVolumes => "list_volumes",
-            Op::ListNetworks => "list_networks",
-            Op::Create => "create",
-            Op::Remove => "remove",
-            Op::RemoveImage => "remove_image",
-            Op::Exec => "exec",
-            Op::Metrics => "metrics",
-        }
-    }
-
-    /// The least role allowed to do it.
-    pub fn needs(self) -> Role {
-        if self.lifecycle() {
-            Role::Admin
-        } else if self.mutates() {
-            Role::Operate
-        } else {
-            Role::Read
-        }
-    }
-
-    /// Whether it changes anything (refused in read-only mode).
-    pub fn mutates(self) -> bool {
-        matches!(
-            self,
-            Op::Start | Op::Stop | Op::Restart | Op::Pause | Op::Unpause | Op::Kill | Op::Exec
-        ) || self.lifecycle()
-    }
-
-    /// Whether it pulls, creates or removes containers or images, or runs
-    /// commands in them (`admin` only).
-    fn lifecycle(self) -> bool {
-        matches!(
-            self,
-            Op::Pull | Op::Create | Op::Remove | Op::RemoveImage | Op::Exec
-        )
-    }
-
-    /// Whether it would take the agent's own container down, freeze it or
-    /// reach into it (refused there).
-    fn interrupts(self) -> bool {
-        matches!(
-            self,
-            Op::Stop | Op::Restart | Op::Kill | Op::Pause | Op::Remove | Op::Exec
-        )
-    }
+    pub const LIST_CONTAINERS: Op = Op::read("list_containers", "list_containers");
+    pub const INSPECT: Op = Op::read("inspect", "inspect");
+    pub const LOGS: Op = Op::read("logs", "logs");
+    pub const STATS: Op = Op::read("stats", "stats");
+    pub const LIST_IMAGES: Op = Op::read("list_images", "list_images");
+    pub const VERSION: Op = Op::read("version", "version");
+    pub const HEALTH: Op = Op::read("health", "health");
+    pub const FOLLOW_LOGS: Op = Op::read("follow_logs", "follow_logs");
+    pub const FOLLOW_STATS: Op = Op::read("follow_stats", "follow_stats");
+    pub const EVENTS: Op = Op::read("events", "events");
+    pub const START: Op = Op::operate("start", "container.start");
+    pub const STOP: Op = Op::operate("stop", "container.stop").interrupting();
+    pub const RESTART: Op = Op::operate("restart", "container.restart").interrupting();
+    pub const PULL: Op = Op::admin("pull", "image.pull");
+    pub const PAUSE: Op = Op::operate("pause", "container.pause").interrupting();
+    pub const UNPAUSE: Op = Op::operate("unpause", "container.unpause");
+    pub const KILL: Op = Op::operate("kill", "container.kill").interrupting();
+    pub const LIST_VOLUMES: Op = Op::read("list_volumes", "list_volumes");
+    pub const LIST_NETWORKS: Op = Op::read("list_networks", "list_networks");
+    pub const CREATE: Op = Op::admin("create", "container.create");
+    pub const REMOVE: Op = Op::admin("remove", "container.remove")
+        .interrupting()
+        .destructive();
+    pub const REMOVE_IMAGE: Op = Op::admin("remove_image", "image.remove").destructive();
+    pub const EXEC: Op = Op::operate("exec", "container.exec").running_commands();
+    pub const METRICS: Op = Op::read("metrics", "metrics");
 }
 
 /// A container as the policy sees it.
@@ -241,7 +174,7 @@ impl Decision<'_> {
     /// The refusal as every surface reports it; `reference` is the
     /// container as the caller named it (an out-of-scope one is "not found").
     pub fn check(&self, reference: &str) -> Result<(), Error> {
-        let op = self.op.name();
+        let op = self.op.name;
         match self.refusal {
             None => Ok(()),
             Some(Refusal::OutOfScope) => Err(Error::ContainerNotFound(reference.to_string())),
@@ -331,18 +264,18 @@ impl Policy {
     ) -> Decision<'a> {
         let refusal = if container.is_some_and(|c| !self.sees(c)) {
             Some(Refusal::OutOfScope)
-        } else if op == Op::Exec && !self.exec_enabled {
+        } else if op.runs_commands && !self.exec_enabled {
             Some(Refusal::ExecDisabled)
-        } else if op.mutates() && self.read_only {
+        } else if op.mutates && self.read_only {
             Some(Refusal::ReadOnly)
-        } else if op.mutates() && caller.restrictions.read_only {
+        } else if op.mutates && caller.restrictions.read_only {
             Some(Refusal::CredentialReadOnly)
-        } else if caller.role < op.needs() {
+        } else if caller.role < op.needs {
             Some(Refusal::Role {
                 has: caller.role,
-                needs: op.needs(),
+                needs: op.needs,
             })
-        } else if op.interrupts() && container.is_some_and(|c| self.is_own(c.id)) {
+        } else if op.interrupts && container.is_some_and(|c| self.is_own(c.id)) {
             Some(Refusal::OwnContainer)
         } else if caller.restrictions.confirm.covers(op) && !caller.confirmed() {
             Some(Refusal::Unconfirmed)

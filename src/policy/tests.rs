@@ -5,20 +5,20 @@ use crate::config::{Config, Vars};
 use std::collections::BTreeMap;
 
 const EVERY_OP: [Op; 14] = [
-    Op::ListContainers,
-    Op::Inspect,
-    Op::Logs,
-    Op::Stats,
-    Op::ListImages,
-    Op::Version,
-    Op::Health,
-    Op::FollowLogs,
-    Op::FollowStats,
-    Op::Events,
-    Op::Start,
-    Op::Stop,
-    Op::Restart,
-    Op::Exec,
+    Op::LIST_CONTAINERS,
+    Op::INSPECT,
+    Op::LOGS,
+    Op::STATS,
+    Op::LIST_IMAGES,
+    Op::VERSION,
+    Op::HEALTH,
+    Op::FOLLOW_LOGS,
+    Op::FOLLOW_STATS,
+    Op::EVENTS,
+    Op::START,
+    Op::STOP,
+    Op::RESTART,
+    Op::EXEC,
 ];
 
 const EXEC: (&str, &str) = ("EXEC_ENABLED", "true");
@@ -71,13 +71,13 @@ fn the_role_table() {
     for op in EVERY_OP {
         let allowed = |role| p.decide(&caller(role, Surface::Rest), op, None).allowed();
         assert!(allowed(Role::Admin), "admin may {op:?}");
-        assert_eq!(allowed(Role::Operate), op != Op::Exec, "operate and {op:?}");
-        assert_eq!(allowed(Role::Read), !op.mutates(), "read and {op:?}");
+        assert_eq!(allowed(Role::Operate), op != Op::EXEC, "operate and {op:?}");
+        assert_eq!(allowed(Role::Read), !op.mutates, "read and {op:?}");
     }
     let mutating: Vec<&str> = EVERY_OP
         .iter()
-        .filter(|op| op.mutates())
-        .map(|op| op.name())
+        .filter(|op| op.mutates)
+        .map(|op| op.name)
         .collect();
     assert_eq!(mutating, ["start", "stop", "restart", "exec"]);
 }
@@ -88,7 +88,7 @@ fn exec_is_refused_to_everyone_while_disabled_and_needs_admin_when_enabled() {
     let none = BTreeMap::new();
     for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
         let admin = caller(Role::Admin, surface);
-        let d = off.decide(&admin, Op::Exec, container("web", &none));
+        let d = off.decide(&admin, Op::EXEC, container("web", &none));
         assert_eq!(d.refusal, Some(Refusal::ExecDisabled), "{surface:?}");
         let e = d.check("web").unwrap_err();
         assert_eq!(e.status(), 403);
@@ -99,7 +99,7 @@ fn exec_is_refused_to_everyone_while_disabled_and_needs_admin_when_enabled() {
     }
     let on = policy(&[EXEC], None);
     let operator = caller(Role::Operate, Surface::Mcp);
-    let d = on.decide(&operator, Op::Exec, None);
+    let d = on.decide(&operator, Op::EXEC, None);
     assert_eq!(
         d.check("web").unwrap_err().message(),
         "Role 'operate' does not allow 'exec': it needs the 'admin' role"
@@ -110,7 +110,7 @@ fn exec_is_refused_to_everyone_while_disabled_and_needs_admin_when_enabled() {
 fn a_role_refusal_names_the_role_and_the_action() {
     let p = policy(&[], None);
     let reader = caller(Role::Read, Surface::Mcp);
-    let d = p.decide(&reader, Op::Stop, None);
+    let d = p.decide(&reader, Op::STOP, None);
     assert_eq!(
         d.refusal,
         Some(Refusal::Role {
@@ -164,7 +164,7 @@ fn read_only_refuses_every_change_and_a_credential_is_restricted_wherever_it_goe
     for op in EVERY_OP {
         for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
             let admin = caller(Role::Admin, surface);
-            assert_eq!(ro.decide(&admin, op, None).allowed(), !op.mutates());
+            assert_eq!(ro.decide(&admin, op, None).allowed(), !op.mutates);
             let token = |t: &str| restricted.token_caller(t, surface).unwrap();
             for (who, refused) in [
                 (token(&marked), true),
@@ -173,23 +173,23 @@ fn read_only_refuses_every_change_and_a_credential_is_restricted_wherever_it_goe
             ] {
                 assert_eq!(
                     restricted.decide(&who, op, None).allowed(),
-                    !(op.mutates() && refused),
+                    !(op.mutates && refused),
                     "{} {op:?} over {surface:?}",
                     who.subject
                 );
             }
         }
-        assert_eq!(restricted.decide(&mcp, op, None).allowed(), !op.mutates());
+        assert_eq!(restricted.decide(&mcp, op, None).allowed(), !op.mutates);
     }
     let admin = caller(Role::Admin, Surface::Rest);
     let e = ro
-        .decide(&admin, Op::Restart, None)
+        .decide(&admin, Op::RESTART, None)
         .check("web")
         .unwrap_err();
     assert_eq!(e.status(), 403);
     assert!(e.message().contains("READ_ONLY=true"), "{}", e.message());
     let e = restricted
-        .decide(&mcp, Op::Start, None)
+        .decide(&mcp, Op::START, None)
         .check("web")
         .unwrap_err();
     assert_eq!(
@@ -198,7 +198,7 @@ fn read_only_refuses_every_change_and_a_credential_is_restricted_wherever_it_goe
     );
     let bot = restricted.token_caller(&marked, Surface::Rest).unwrap();
     let e = restricted
-        .decide(&bot, Op::Start, None)
+        .decide(&bot, Op::START, None)
         .check("web")
         .unwrap_err();
     assert_eq!(
@@ -222,7 +222,7 @@ fn a_confirmation_a_credential_needs_is_asked_on_mcp_and_refused_elsewhere() {
     let p = policy(&[("API_TOKENS_FILE", path.to_str().unwrap()), EXEC], None);
     for surface in [Surface::Rest, Surface::Ws, Surface::Mcp] {
         let bot = p.token_caller(&marked, surface).unwrap();
-        let d = p.decide(&bot, Op::Stop, None);
+        let d = p.decide(&bot, Op::STOP, None);
         assert_eq!(d.refusal, Some(Refusal::Unconfirmed));
         assert!(d.allowed_if_confirmed(), "MCP may ask");
         let e = d.check("web").unwrap_err();
@@ -231,7 +231,7 @@ fn a_confirmation_a_credential_needs_is_asked_on_mcp_and_refused_elsewhere() {
             "The token 'bot' (marked confirm=actions in API_TOKENS_FILE) needs a person's yes to \
              'stop', which only MCP can ask: call the tool from an MCP client that supports elicitation"
         );
-        assert!(p.decide(&bot, Op::Inspect, None).allowed());
+        assert!(p.decide(&bot, Op::INSPECT, None).allowed());
         let context = crate::audit::Context::new(
             "r".into(),
             "127.0.0.1".parse().unwrap(),
@@ -242,16 +242,16 @@ fn a_confirmation_a_credential_needs_is_asked_on_mcp_and_refused_elsewhere() {
             by: "elicitation:x".into(),
         };
         let confirmed = bot.clone().at(Some(&context.confirmed(yes)));
-        assert!(p.decide(&confirmed, Op::Stop, None).allowed());
+        assert!(p.decide(&confirmed, Op::STOP, None).allowed());
     }
     let key = Secret::new("the-mcp-key-0123456789");
     let mcp = p.mcp_caller(&key, "the-mcp-key-0123456789").unwrap();
     assert_eq!(
-        p.decide(&mcp, Op::Remove, None).refusal,
+        p.decide(&mcp, Op::REMOVE, None).refusal,
         Some(Refusal::Unconfirmed),
         "MCP_CONFIRM is destructive by default"
     );
-    assert!(p.decide(&mcp, Op::Stop, None).allowed());
+    assert!(p.decide(&mcp, Op::STOP, None).allowed());
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -273,7 +273,7 @@ fn out_of_scope_is_refused_as_missing_before_anything_else() {
             "the very error of a missing container"
         );
         let inside = p.decide(&reader, op, container("web", &exposed));
-        assert_eq!(inside.allowed(), !op.mutates(), "{op:?}");
+        assert_eq!(inside.allowed(), !op.mutates, "{op:?}");
     }
 }
 
@@ -285,11 +285,11 @@ fn the_agent_refuses_to_stop_restart_or_exec_in_its_own_container() {
         let p = policy(&[EXEC], Some(own));
         for op in EVERY_OP {
             let d = p.decide(&admin, op, container("agent", &none));
-            let refused = matches!(op, Op::Stop | Op::Restart | Op::Exec);
+            let refused = matches!(op, Op::STOP | Op::RESTART | Op::EXEC);
             assert_eq!(d.refusal == Some(Refusal::OwnContainer), refused, "{op:?}");
         }
         let e = p
-            .decide(&admin, Op::Stop, container("agent", &none))
+            .decide(&admin, Op::STOP, container("agent", &none))
             .check("agent")
             .unwrap_err();
         assert_eq!(e.status(), 409);
@@ -297,7 +297,7 @@ fn the_agent_refuses_to_stop_restart_or_exec_in_its_own_container() {
     let elsewhere = policy(&[], Some("fedcba987654"));
     assert!(
         elsewhere
-            .decide(&admin, Op::Stop, container("web", &none))
+            .decide(&admin, Op::STOP, container("web", &none))
             .allowed()
     );
 }
@@ -417,7 +417,7 @@ fn health_reports_the_policy_without_secrets() {
 fn pulling_needs_admin_and_writes() {
     let p = policy(&[], None);
     let may = |role| {
-        p.decide(&caller(role, Surface::Rest), Op::Pull, None)
+        p.decide(&caller(role, Surface::Rest), Op::PULL, None)
             .allowed()
     };
     assert_eq!(
@@ -425,7 +425,7 @@ fn pulling_needs_admin_and_writes() {
         (true, false, false)
     );
     let e = p
-        .decide(&caller(Role::Operate, Surface::Rest), Op::Pull, None)
+        .decide(&caller(Role::Operate, Surface::Rest), Op::PULL, None)
         .check("")
         .unwrap_err();
     assert_eq!(
@@ -434,7 +434,7 @@ fn pulling_needs_admin_and_writes() {
     );
     let read_only = policy(&[("READ_ONLY", "true")], None);
     let admin = caller(Role::Admin, Surface::Rest);
-    let d = read_only.decide(&admin, Op::Pull, None);
+    let d = read_only.decide(&admin, Op::PULL, None);
     assert_eq!(d.refusal, Some(Refusal::ReadOnly));
 }
 
@@ -450,5 +450,41 @@ fn image_allow_is_asked_by_reference() {
     assert_eq!(
         e.message(),
         "IMAGE_ALLOW does not allow the image 'nginx:latest'"
+    );
+}
+
+#[test]
+fn the_audit_actions_are_spelled_as_documented() {
+    let actions = [
+        Op::START,
+        Op::STOP,
+        Op::RESTART,
+        Op::PULL,
+        Op::PAUSE,
+        Op::UNPAUSE,
+        Op::KILL,
+        Op::CREATE,
+        Op::REMOVE,
+        Op::REMOVE_IMAGE,
+        Op::EXEC,
+        Op::INSPECT,
+    ]
+    .map(|op| op.action);
+    assert_eq!(
+        actions,
+        [
+            "container.start",
+            "container.stop",
+            "container.restart",
+            "image.pull",
+            "container.pause",
+            "container.unpause",
+            "container.kill",
+            "container.create",
+            "container.remove",
+            "image.remove",
+            "container.exec",
+            "inspect"
+        ]
     );
 }

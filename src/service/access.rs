@@ -49,7 +49,7 @@ pub(super) fn record(caller: &Caller, op: Op, container: Option<Facts>) -> Recor
     let r = Record::new(
         caller.context.as_ref(),
         caller.surface,
-        Action::Op(op),
+        Action::Op(op.action),
         caller.subject(),
     );
     match container {
@@ -209,7 +209,7 @@ impl Service {
 
     /// Every container Docker has, running or not (with names and labels).
     pub(super) async fn all_containers(&self) -> Result<Vec<ContainerSummary>, Error> {
-        Ok(self.docker.get_json("/containers/json?all=1").await?)
+        Ok(self.docker.containers(true, None).await?)
     }
 
     /// Whether an event may be shown under the scope; one that names a

@@ -7,7 +7,7 @@
 use super::access::summary_facts;
 use super::filters::ContainerFilters;
 use super::{Service, check_container_ref, image_display};
-use crate::docker::{models, path};
+use crate::docker::models;
 use crate::error::Error;
 use crate::models::*;
 use crate::policy::{Caller, Op};
@@ -24,17 +24,10 @@ impl Service {
         all: bool,
         filters: &ContainerFilters,
     ) -> Result<ContainerList, Error> {
-        self.permit(caller, Op::ListContainers)?;
-        let mut pairs = vec![("all", if all { "1" } else { "0" })];
+        self.permit(caller, Op::LIST_CONTAINERS)?;
         let json = filters.docker_json();
-        if let Some(json) = &json {
-            pairs.push(("filters", json));
-        }
-        let q = path::query(&pairs);
-        let raw: Vec<models::ContainerSummary> = self
-            .docker
-            .get_json(&format!("/containers/json{q}"))
-            .await?;
+        let raw: Vec<models::ContainerSummary> =
+            self.docker.containers(all, json.as_deref()).await?;
         let containers: Vec<ContainerSummary> = raw
             .into_iter()
             .filter(|c| self.policy.sees(summary_facts(c)))
@@ -50,7 +43,7 @@ impl Service {
     pub(super) async fn inspect(&self, id: &str) -> Result<models::ContainerInspect, Error> {
         check_container_ref(id)?;
         self.docker
-            .get_json(&path::container(id, "/json"))
+            .container(id)
             .await
             .map_err(|e| Error::for_container(e, id))
     }
@@ -58,7 +51,7 @@ impl Service {
     /// A container's detail; environment values redacted for a caller
     /// whose credential is kept from them (see [`crate::policy::Restrictions`]).
     pub async fn container(&self, caller: &Caller, id: &str) -> Result<ContainerDetail, Error> {
-        let mut d = detail(self.admit(caller, Op::Inspect, id).await?);
+        let mut d = detail(self.admit(caller, Op::INSPECT, id).await?);
         if caller.restrictions.redact_env {
             redact(&mut d.config.env);
         }
@@ -66,7 +59,7 @@ impl Service {
     }
 
     pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::Start, id, "started").await
+        self.plain(caller, Op::START, id, "started").await
     }
 
     /// Stops, allowing the container `timeout` seconds before it is killed.
@@ -76,7 +69,7 @@ impl Service {
         id: &str,
         timeout: u32,
     ) -> Result<ContainerAction, Error> {
-        self.graceful(caller, Op::Stop, id, timeout, "stopped")
+        self.graceful(caller, Op::STOP, id, timeout, "stopped")
             .await
     }
 
@@ -86,16 +79,16 @@ impl Service {
         id: &str,
         timeout: u32,
     ) -> Result<ContainerAction, Error> {
-        self.graceful(caller, Op::Restart, id, timeout, "restarted")
+        self.graceful(caller, Op::RESTART, id, timeout, "restarted")
             .await
     }
 
     pub async fn pause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::Pause, id, "paused").await
+        self.plain(caller, Op::PAUSE, id, "paused").await
     }
 
     pub async fn unpause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::Unpause, id, "unpaused").await
+        self.plain(caller, Op::UNPAUSE, id, "unpaused").await
     }
 
     /// Sends `signal` (checked by [`super::kill::signal`]) to the container.
@@ -105,8 +98,7 @@ impl Service {
         id: &str,
         signal: &str,
     ) -> Result<ContainerAction, Error> {
-        let suffix = format!("/kill{}", path::query(&[("signal", signal)]));
-        self.act(caller, Op::Kill, id, &suffix, Duration::ZERO)
+        self.act(caller, Op::KILL, id, &[("signal", signal)], None)
             .await?;
         Ok(action(id, "killed"))
     }
@@ -119,8 +111,7 @@ impl Service {
         id: &str,
         status: &'static str,
     ) -> Result<ContainerAction, Error> {
-        let suffix = format!("/{}", op.name());
-        self.act(caller, op, id, &suffix, Duration::ZERO).await?;
+        self.act(caller, op, id, &[], None).await?;
         Ok(action(id, status))
     }
 
@@ -133,39 +124,44 @@ impl Service {
         timeout: u32,
         status: &'static str,
     ) -> Result<ContainerAction, Error> {
-        let grace = Duration::from_secs(timeout.into());
-        let suffix = format!("/{}?t={timeout}", op.name());
-        self.act(caller, op, id, &suffix, grace).await?;
+        self.act(caller, op, id, &[], Some(timeout)).await?;
         Ok(action(id, status))
     }
 
     /// Admits `op` on `id`, judges its host paths again before it starts
-    /// (see [`super::mounts`]), then POSTs the action to the container's
-    /// full id, allowing Docker `grace` on top of the usual deadline. A
-    /// stop or restart, which Docker answers only after the container's
-    /// grace period, takes a place among the bounded waits
-    /// ([`super::waits`]) instead of a Docker call turn.
+    /// (see [`super::mounts`]), then POSTs the action (with `query`) to the
+    /// container's full id. A stop or restart (`timeout`), which Docker
+    /// answers only after the container's grace period, takes a place
+    /// among the bounded waits ([`super::waits`]) instead of a Docker call
+    /// turn, and that long on top of the usual deadline.
     async fn act(
         &self,
         caller: &Caller,
         op: Op,
         id: &str,
-        suffix: &str,
-        grace: Duration,
+        query: &[(&str, &str)],
+        timeout: Option<u32>,
     ) -> Result<(), Error> {
         let c = self.admit(caller, op, id).await?;
         let done = async {
-            if matches!(op, Op::Start | Op::Restart | Op::Unpause) {
+            if matches!(op, Op::START | Op::RESTART | Op::UNPAUSE) {
                 self.vet_mounts_before_start(&c).await?;
             }
-            let path = path::container(&c.id, suffix);
-            let deadline = self.docker.timeout() + grace;
-            let sent = if matches!(op, Op::Stop | Op::Restart) {
-                let mut place = self.waits.enter(caller.subject().to_string(), &c.id)?;
-                place.turn().await;
-                self.docker.post_waiting(&path, deadline).await
-            } else {
-                self.docker.post(&path, deadline).await
+            let deadline = self.docker.timeout();
+            let sent = match timeout {
+                Some(t) => {
+                    let mut place = self.waits.enter(caller.subject().to_string(), &c.id)?;
+                    place.turn().await;
+                    let grace = deadline + Duration::from_secs(t.into());
+                    self.docker
+                        .container_wait_action(&c.id, op.name, t, grace)
+                        .await
+                }
+                None => {
+                    self.docker
+                        .container_action(&c.id, op.name, query, deadline)
+                        .await
+                }
             };
             sent.map(drop)
                 .map_err(|e| state_conflict(Error::for_container(e, id)))

@@ -2,7 +2,7 @@
 //! as the original did. Images are the host's, not any container's: the
 //! container scope does not filter them.
 
-use super::{IMAGES, Service, short_image_id};
+use super::{Service, short_image_id};
 use crate::docker::models;
 use crate::error::Error;
 use crate::models::{ImageList, ImageSummary};
@@ -10,8 +10,8 @@ use crate::policy::{Caller, Op};
 
 impl Service {
     pub async fn list_images(&self, caller: &Caller) -> Result<ImageList, Error> {
-        self.permit(caller, Op::ListImages)?;
-        let raw: Vec<models::ImageSummary> = self.docker.get_json(IMAGES).await?;
+        self.permit(caller, Op::LIST_IMAGES)?;
+        let raw: Vec<models::ImageSummary> = self.docker.images().await?;
         let images: Vec<ImageSummary> = raw
             .into_iter()
             .map(|i| ImageSummary {

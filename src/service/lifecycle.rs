@@ -15,12 +15,10 @@
 use super::Service;
 use super::containers::{action, detail};
 use super::spec::Spec;
-use crate::docker::models::{Created, ImageInspect};
-use crate::docker::{DockerError, path};
+use crate::docker::DockerError;
 use crate::error::Error;
 use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::policy::{Caller, Op};
-use hyper::Method;
 use serde_json::{Map, Value};
 
 /// Docker's error, with `more` added to its message, at Docker's status:
@@ -64,14 +62,14 @@ impl Service {
         caller: &Caller,
         body: &Map<String, Value>,
     ) -> Result<ContainerDetail, Error> {
-        self.permit(caller, Op::Create)?;
+        self.permit(caller, Op::CREATE)?;
         let result = self.create_vetted(body).await;
         let text = |f: &str| body.get(f).and_then(Value::as_str).unwrap_or("");
         let (id, name) = match &result {
             Ok(c) => (c.id.as_str(), c.name.as_str()),
             Err(_) => ("", text("name")),
         };
-        self.record_lifecycle(caller, Op::Create, (id, name), text("image"), &result);
+        self.record_lifecycle(caller, Op::CREATE, (id, name), text("image"), &result);
         result
     }
 
@@ -101,10 +99,7 @@ impl Service {
     /// allows it by one of its tags or digests; 404 when there is none
     /// (403 first if the reference as written is not allowed either).
     async fn judge_image(&self, reference: &str) -> Result<String, Error> {
-        let found = self
-            .docker
-            .get_json::<ImageInspect>(&format!("/images/{}/json", path::segment(reference)))
-            .await;
+        let found = self.docker.image(reference).await;
         match found {
             Ok(image) => {
                 let tags = image.repo_tags.iter().flatten();
@@ -132,19 +127,10 @@ impl Service {
         labels: &std::collections::BTreeMap<String, String>,
         image: &str,
     ) -> Result<String, Error> {
-        let query = spec
-            .name
-            .as_deref()
-            .map_or_else(String::new, |n| path::query(&[("name", n)]));
         let json = serde_json::to_vec(&spec.docker_body(labels)).map_err(|_| Error::Internal)?;
-        let created: Created = self
+        let created = self
             .docker
-            .send_json(
-                Method::POST,
-                &format!("/containers/create{query}"),
-                json,
-                self.docker.timeout(),
-            )
+            .create_container(spec.name.as_deref(), json)
             .await
             .map_err(|e| match e {
                 e if e.is_not_found() => Error::ImageNotFound(spec.image.clone()),
@@ -152,7 +138,7 @@ impl Service {
             })?;
         let made = self.inspect(&created.id).await?;
         if made.image != image {
-            let _ = self.delete(&path::container(&created.id, "?force=1")).await;
+            let _ = self.docker.remove_container(&created.id, true, false).await;
             return Err(Error::Conflict(format!(
                 "The image '{}' changed while the container was created; nothing was created",
                 crate::error::clip(&spec.image, 128)
@@ -165,22 +151,16 @@ impl Service {
     async fn start_or_remove(&self, id: &str) -> Result<(), Error> {
         let start = self
             .docker
-            .post(&path::container(id, "/start"), self.docker.timeout())
+            .container_action(id, "start", &[], self.docker.timeout())
             .await;
         let Err(e) = start else { return Ok(()) };
-        let removed = self.delete(&path::container(id, "?force=1")).await.is_ok();
+        let removed = self.docker.remove_container(id, true, false).await.is_ok();
         let after = if removed {
             "; the container was created but did not start, and was removed"
         } else {
             "; the container was created but did not start, and removing it failed too"
         };
         Err(docker_said(e, after))
-    }
-
-    async fn delete(&self, path: &str) -> Result<Value, DockerError> {
-        self.docker
-            .send_json(Method::DELETE, path, Vec::new(), self.docker.timeout())
-            .await
     }
 
     /// Removes a container (`force` kills a running one; `volumes` also
@@ -192,19 +172,17 @@ impl Service {
         force: bool,
         volumes: bool,
     ) -> Result<ContainerAction, Error> {
-        let c = self.admit(caller, Op::Remove, id).await?;
-        let flag = |b: bool| if b { "1" } else { "0" };
-        let query = path::query(&[("force", flag(force)), ("v", flag(volumes))]);
+        let c = self.admit(caller, Op::REMOVE, id).await?;
         let done = self
-            .delete(&path::container(&c.id, &query))
+            .docker
+            .remove_container(&c.id, force, volumes)
             .await
-            .map(drop)
             .map_err(|e| match e {
                 e if e.is_not_found() => Error::ContainerNotFound(id.to_string()),
                 e => docker_said(e, ""),
             });
         let name = c.name.trim_start_matches('/');
-        self.record_lifecycle(caller, Op::Remove, (&c.id, name), &c.config.image, &done);
+        self.record_lifecycle(caller, Op::REMOVE, (&c.id, name), &c.config.image, &done);
         done?;
         Ok(action(id, "removed"))
     }
@@ -217,9 +195,9 @@ impl Service {
         image: &str,
         force: bool,
     ) -> Result<ImageRemoval, Error> {
-        self.permit(caller, Op::RemoveImage)?;
+        self.permit(caller, Op::REMOVE_IMAGE)?;
         let result = self.remove_image_checked(image, force).await;
-        self.record_lifecycle(caller, Op::RemoveImage, ("", ""), image, &result);
+        self.record_lifecycle(caller, Op::REMOVE_IMAGE, ("", ""), image, &result);
         result
     }
 
@@ -228,9 +206,9 @@ impl Service {
         if force {
             self.policy.force_image_removal()?;
         }
-        let query = path::query(&[("force", if force { "1" } else { "0" })]);
         let items = self
-            .delete(&format!("/images/{}{query}", path::segment(image)))
+            .docker
+            .remove_image(image, force)
             .await
             .map_err(|e| match e {
                 e if e.is_not_found() => Error::ImageNotFound(image.to_string()),

@@ -24,8 +24,9 @@
 
 use super::streams::LogOptions;
 use super::{Service, check_container_ref};
+use crate::docker::DockerError;
+use crate::docker::containers::LogsQuery;
 use crate::docker::frames::{FrameDecoder, StreamKind};
-use crate::docker::{DockerError, path};
 use crate::error::Error;
 use crate::models::ContainerLogs;
 use crate::policy::{Caller, Op};
@@ -84,24 +85,17 @@ impl LogRead {
         }
     }
 
-    /// Docker's query for this read.
-    fn docker_query(&self) -> String {
-        let flag = |on: bool| if on { "1" } else { "0" };
-        let tail = self.tail.map_or("all".into(), |t| t.to_string());
-        let mut pairs = vec![
-            ("stdout", flag(self.stdout)),
-            ("stderr", flag(self.stderr)),
-            ("tail", tail.as_str()),
-        ];
-        if self.timestamps {
-            pairs.push(("timestamps", "1"));
+    /// What Docker is asked for this read.
+    fn docker_query(&self) -> LogsQuery<'_> {
+        LogsQuery {
+            follow: false,
+            stdout: self.stdout,
+            stderr: self.stderr,
+            tail: self.tail,
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            timestamps: self.timestamps,
         }
-        for (k, v) in [("since", &self.since), ("until", &self.until)] {
-            if let Some(v) = v {
-                pairs.push((k, v));
-            }
-        }
-        path::query(&pairs)
     }
 }
 
@@ -132,11 +126,10 @@ impl Service {
     ) -> Result<(ContainerLogs, LogTurn), Error> {
         check_container_ref(id)?;
         let turn = self.log_turn().await?;
-        let info = self.admit(caller, Op::Logs, id).await?;
+        let info = self.admit(caller, Op::LOGS, id).await?;
         let docker = &self.docker;
-        let logs_path = path::container(&info.id, &format!("/logs{}", read.docker_query()));
         let resp = docker
-            .open(&logs_path)
+            .container_logs(&info.id, &read.docker_query())
             .await
             .map_err(|e| Error::for_container(e, id))?;
         let (bytes, trimmed) = docker
@@ -380,17 +373,17 @@ mod tests {
     #[test]
     fn docker_gets_only_what_was_asked() {
         let mut read = LogRead::tail(5);
-        assert_eq!(read.docker_query(), "?stdout=1&stderr=1&tail=5");
+        assert_eq!(read.docker_query().query(), "?stdout=1&stderr=1&tail=5");
         read.stdout = false;
         read.timestamps = true;
         read.since = Some("1704067200.5".into());
         read.until = Some("1704067300".into());
         assert_eq!(
-            read.docker_query(),
+            read.docker_query().query(),
             "?stdout=0&stderr=1&tail=5&timestamps=1&since=1704067200.5&until=1704067300"
         );
         read.tail = None;
-        assert!(read.docker_query().contains("&tail=all&"));
+        assert!(read.docker_query().query().contains("&tail=all&"));
     }
 
     #[test]

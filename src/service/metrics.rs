@@ -9,7 +9,7 @@
 use super::Service;
 use super::access::summary_facts;
 use super::stats::{block_bytes, inactive_file};
-use crate::docker::{models, path};
+use crate::docker::models;
 use crate::error::Error;
 use crate::policy::{Caller, Op};
 use std::sync::Arc;
@@ -87,9 +87,9 @@ pub fn sample(c: &models::ContainerSummary, s: &models::Stats) -> Sample {
 
 impl Service {
     /// The figures of the running containers in scope, from the cache
-    /// while it is fresh (`read` role, [`Op::Metrics`]).
+    /// while it is fresh (`read` role, [`Op::METRICS`]).
     pub async fn container_metrics(&self, caller: &Caller) -> Result<Arc<Collection>, Error> {
-        self.permit(caller, Op::Metrics)?;
+        self.permit(caller, Op::METRICS)?;
         let mut last = self.metrics.last.lock().await;
         if last.made.is_some_and(|t| t.elapsed() < self.metrics.ttl) {
             return Ok(last.clone());
@@ -102,8 +102,7 @@ impl Service {
     async fn collect(&self, number: u64) -> Result<Collection, Error> {
         let started = Instant::now();
         let seen = crate::clock::unix_now_nanos() as f64 / 1e9;
-        let listed: Vec<models::ContainerSummary> =
-            self.docker.get_json("/containers/json").await?;
+        let listed: Vec<models::ContainerSummary> = self.docker.containers(false, None).await?;
         let mut in_scope: Vec<_> = listed
             .into_iter()
             .filter(|c| self.policy.sees(summary_facts(c)))
@@ -149,8 +148,7 @@ impl Service {
     ) -> Vec<Sample> {
         let mut samples = Vec::new();
         while let Some(c) = all.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let stats = path::container(&c.id, "/stats?stream=false&one-shot=true");
-            if let Ok(raw) = self.docker.get_json::<models::Stats>(&stats).await {
+            if let Ok(raw) = self.docker.container_stats(&c.id, true).await {
                 samples.push(sample(c, &raw));
             }
         }

@@ -87,9 +87,6 @@ impl Service {
     }
 }
 
-/// Docker's image list, as `/images/` shows it and `/health` counts it.
-const IMAGES: &str = "/images/json";
-
 /// Refuses container references Docker could never hold — names are
 /// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, ids are hex — before any Docker call.
 /// (Encoding in [`crate::docker::path`] already makes them harmless;

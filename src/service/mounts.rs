@@ -22,11 +22,9 @@ use super::Service;
 use super::access::{labels, summary_facts};
 use super::spec::Spec;
 use crate::docker::models::{ContainerInspect, ContainerSummary, Volume};
-use crate::docker::path;
 use crate::error::{Error, clip};
 use crate::policy::host::normalise;
 use crate::policy::{HostRequest, Seen, View};
-use hyper::Method;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -65,10 +63,7 @@ impl Service {
         let Some(own) = self.policy.own_container() else {
             return Ok(None);
         };
-        let found = self
-            .docker
-            .get_json::<ContainerInspect>(&path::container(own, "/json"))
-            .await;
+        let found = self.docker.container(own).await;
         let c = match found {
             Ok(c) => c,
             Err(e) if e.is_not_found() => return Ok(Some(Vec::new())),
@@ -89,10 +84,7 @@ impl Service {
 
     /// The volume `name`, or `None` when there is none.
     async fn volume(&self, name: &str) -> Result<Option<Volume>, Error> {
-        let found = self
-            .docker
-            .get_json(&format!("/volumes/{}", path::segment(name)))
-            .await;
+        let found = self.docker.volume(name).await;
         match found {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.is_not_found() => Ok(None),
@@ -103,11 +95,7 @@ impl Service {
     /// Every container, running or not, that mounts the volume `name`.
     async fn volume_users(&self, name: &str) -> Result<Vec<ContainerSummary>, Error> {
         let filters = json!({"volume": [name]}).to_string();
-        let query = path::query(&[("all", "1"), ("filters", &filters)]);
-        Ok(self
-            .docker
-            .get_json(&format!("/containers/json{query}"))
-            .await?)
+        Ok(self.docker.containers(true, Some(&filters)).await?)
     }
 
     /// Refuses a volume outside the scope: one a container out of scope
@@ -200,19 +188,7 @@ impl Service {
         let labels = self.policy.new_volume_labels();
         let mut made = Vec::new();
         for name in names {
-            let body = json!({"Name": name, "Labels": labels})
-                .to_string()
-                .into_bytes();
-            let created = self
-                .docker
-                .send_json::<serde_json::Value>(
-                    Method::POST,
-                    "/volumes/create",
-                    body,
-                    self.docker.timeout(),
-                )
-                .await;
-            if let Err(e) = created {
+            if let Err(e) = self.docker.create_volume(name, &labels).await {
                 self.remove_volumes(&made).await;
                 return Err(e.into());
             }
@@ -224,16 +200,7 @@ impl Service {
     /// Removes volumes the agent just made for a create that failed.
     pub(super) async fn remove_volumes(&self, names: &[String]) {
         for name in names {
-            let gone = self
-                .docker
-                .send_json::<serde_json::Value>(
-                    Method::DELETE,
-                    &format!("/volumes/{}", path::segment(name)),
-                    Vec::new(),
-                    self.docker.timeout(),
-                )
-                .await;
-            if let Err(e) = gone {
+            if let Err(e) = self.docker.remove_volume(name).await {
                 log::warn!(volume = name.as_str(), error = e.to_string().as_str(); "a volume made for a failed create could not be removed");
             }
         }

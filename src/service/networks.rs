@@ -15,8 +15,8 @@ fn unix(time: &str) -> i64 {
 
 impl Service {
     pub async fn list_volumes(&self, caller: &Caller) -> Result<VolumeList, Error> {
-        self.permit(caller, Op::ListVolumes)?;
-        let raw: models::VolumeList = self.docker.get_json("/volumes").await?;
+        self.permit(caller, Op::LIST_VOLUMES)?;
+        let raw: models::VolumeList = self.docker.volumes().await?;
         let volumes: Vec<VolumeSummary> = raw
             .volumes
             .unwrap_or_default()
@@ -37,8 +37,8 @@ impl Service {
     }
 
     pub async fn list_networks(&self, caller: &Caller) -> Result<NetworkList, Error> {
-        self.permit(caller, Op::ListNetworks)?;
-        let raw: Vec<models::HostNetwork> = self.docker.get_json("/networks").await?;
+        self.permit(caller, Op::LIST_NETWORKS)?;
+        let raw: Vec<models::HostNetwork> = self.docker.networks().await?;
         let networks: Vec<NetworkSummary> = raw
             .into_iter()
             .map(|n| NetworkSummary {

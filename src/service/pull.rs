@@ -18,10 +18,10 @@
 use super::Service;
 use super::access::record;
 use crate::audit::{Audit, Outcome, Record};
+use crate::docker::Docker;
 use crate::docker::jsonstream::{JsonSplitter, Value as Json};
 use crate::docker::models::PullMessage;
 use crate::docker::registry_auth::{self, RegistryAuth};
-use crate::docker::{Docker, path};
 use crate::error::{Error, FieldError, clip};
 use crate::models::{PullBytes, PullProgress, PullSummary};
 use crate::policy::images::{Pin, Reference};
@@ -189,13 +189,11 @@ impl Service {
     pub async fn pull(&self, caller: &Caller, request: PullRequest) -> Result<Pull, Error> {
         let r = &request.reference;
         let image = r.to_string();
-        self.permit_image(caller, Op::Pull, &image)?;
+        self.permit_image(caller, Op::PULL, &image)?;
         let pin = match &r.pin {
             Some(Pin::Tag(t) | Pin::Digest(t)) => t.as_str(),
             None => "latest",
         };
-        // Both always: a name without a tag would pull every tag.
-        let query = path::query(&[("fromImage", &r.name), ("tag", pin)]);
         let header = request.auth.as_ref().map(RegistryAuth::encode);
         let headers: Vec<_> = header
             .iter()
@@ -203,10 +201,11 @@ impl Service {
             .collect();
         let opened = self
             .docker
-            .open_post(&format!("/images/create{query}"), &headers, START)
+            // Both always: a name without a tag would pull every tag.
+            .pull_image(&r.name, pin, &headers, START)
             .await
             .map_err(|e| Error::for_image(e, &image));
-        let record = record(caller, Op::Pull, None).image(&image);
+        let record = record(caller, Op::PULL, None).image(&image);
         match opened {
             Ok(resp) => Ok(Pull {
                 docker: self.docker.clone(),
@@ -313,9 +312,8 @@ impl Pull {
 
     /// The id of the image just pulled, if Docker says.
     async fn local_id(&self) -> Option<String> {
-        let at = format!("/images/{}/json", path::segment(&self.image));
-        let inspect: Value = self.docker.get_json(&at).await.ok()?;
-        inspect["Id"].as_str().map(str::to_string)
+        let inspect = self.docker.image(&self.image).await.ok()?;
+        Some(inspect.id).filter(|id| !id.is_empty())
     }
 }
 

@@ -9,7 +9,7 @@
 //!   (either case: cgroup v1 says `Read`, v2 says `read`).
 
 use super::Service;
-use crate::docker::{models, path};
+use crate::docker::models;
 use crate::error::Error;
 use crate::models::{ContainerStats, StatsFigures};
 use crate::policy::{Caller, Op};
@@ -19,7 +19,7 @@ impl Service {
     /// real). A container that is not running has no figures: 409, as the
     /// stats stream ends for it.
     pub async fn stats(&self, caller: &Caller, id: &str) -> Result<ContainerStats, Error> {
-        let c = self.admit(caller, Op::Stats, id).await?;
+        let c = self.admit(caller, Op::STATS, id).await?;
         if !c.state.running {
             return Err(Error::Conflict(format!(
                 "Container {id} is not running ({}): stats are sampled from a running container",
@@ -28,7 +28,7 @@ impl Service {
         }
         let raw: models::Stats = self
             .docker
-            .get_json(&path::container(&c.id, "/stats?stream=false"))
+            .container_stats(&c.id, false)
             .await
             .map_err(|e| Error::for_container(e, id))?;
         Ok(ContainerStats {

@@ -5,9 +5,10 @@
 
 use super::follow::{LogDecoder, LogFollower};
 use super::{Service, check_container_ref};
+use crate::docker::DockerError;
+use crate::docker::containers::LogsQuery;
 use crate::docker::jsonstream::{JsonSplitter, Value};
 use crate::docker::resume::{Position, since_for};
-use crate::docker::{DockerError, path};
 use crate::error::Error;
 use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;
@@ -78,30 +79,22 @@ impl Service {
         from: Option<Position>,
     ) -> Result<LogFollower, Error> {
         check_container_ref(&c.id)?;
-        let flag = |b: bool| if b { "1" } else { "0" };
         let (tail, since) = match from.and_then(|p| p.after) {
-            Some(anchor) => ("all".to_string(), Some(since_for(anchor))),
-            None => (
-                opts.tail.map_or("all".into(), |t| t.to_string()),
-                opts.since.clone(),
-            ),
+            Some(anchor) => (None, Some(since_for(anchor))),
+            None => (opts.tail, opts.since.clone()),
         };
-        let mut q = vec![
-            ("follow", "1"),
-            ("stdout", flag(opts.stdout)),
-            ("stderr", flag(opts.stderr)),
-            ("tail", tail.as_str()),
-            ("timestamps", "1"),
-        ];
-        for (k, v) in [("since", &since), ("until", &opts.until)] {
-            if let Some(v) = v {
-                q.push((k, v));
-            }
-        }
-        let url = path::container(&c.id, &format!("/logs{}", path::query(&q)));
+        let query = LogsQuery {
+            follow: true,
+            stdout: opts.stdout,
+            stderr: opts.stderr,
+            tail,
+            since: since.as_deref(),
+            until: opts.until.as_deref(),
+            timestamps: true,
+        };
         let resp = self
             .docker
-            .open(&url)
+            .container_logs(&c.id, &query)
             .await
             .map_err(|e| Error::for_container(e, &c.id))?;
         let decoder = LogDecoder::new(c.tty, opts.timestamps, from);
@@ -110,10 +103,9 @@ impl Service {
 
     /// Streams stats samples (`stream=1`), one JSON object per second.
     pub async fn stats_stream(&self, c: &ContainerRef) -> Result<JsonStream, Error> {
-        let url = path::container(&c.id, "/stats?stream=1");
         let resp = self
             .docker
-            .open(&url)
+            .follow_container_stats(&c.id)
             .await
             .map_err(|e| Error::for_container(e, &c.id))?;
         Ok(JsonStream::new(resp.into_body()))
@@ -126,14 +118,7 @@ impl Service {
         since: Option<&str>,
     ) -> Result<JsonStream, Error> {
         let filters_json = serde_json::to_string(filters).unwrap_or_else(|_| "{}".into());
-        let mut q = vec![("filters", filters_json.as_str())];
-        if let Some(since) = since {
-            q.push(("since", since));
-        }
-        let resp = self
-            .docker
-            .open(&format!("/events{}", path::query(&q)))
-            .await?;
+        let resp = self.docker.events(&filters_json, since).await?;
         Ok(JsonStream::new(resp.into_body()))
     }
 }

@@ -4,9 +4,9 @@
 //! as an error, and the access policy in force (modes, scope, roles). An unreachable daemon is explained: the open probe says what
 //! the OS said, callers with a token also get the socket and the fix.
 
+use super::Service;
 use super::access::summary_facts;
-use super::{IMAGES, Service};
-use crate::docker::{DockerError, models};
+use crate::docker::DockerError;
 use crate::error::Error;
 use crate::models::{EnhancedHealth, Health, VersionInfo};
 use crate::policy::{Caller, Op};
@@ -80,8 +80,8 @@ impl Service {
     }
 
     pub async fn version(&self, caller: &Caller) -> Result<VersionInfo, Error> {
-        self.permit(caller, Op::Version)?;
-        let v: models::Version = self.docker.get_json("/version").await?;
+        self.permit(caller, Op::VERSION)?;
+        let v = self.docker.version().await?;
         Ok(VersionInfo {
             api_version: v.api_version,
             docker_version: v.version,
@@ -95,11 +95,11 @@ impl Service {
     /// in force. `images_total` counts what `/images/` lists (Docker's
     /// `/info` also counts intermediate images).
     pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
-        self.permit(caller, Op::Health)?;
+        self.permit(caller, Op::HEALTH)?;
         let (version, info, images) = tokio::join!(
-            self.docker.get_json::<models::Version>("/version"),
-            self.docker.get_json::<models::Info>("/info"),
-            self.docker.get_json::<Vec<IgnoredAny>>(IMAGES),
+            self.docker.version(),
+            self.docker.info(),
+            self.docker.images::<IgnoredAny>(),
         );
         let mut health = match (version, info, images) {
             (Ok(v), Ok(i), Ok(images)) => EnhancedHealth {

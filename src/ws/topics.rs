@@ -110,7 +110,7 @@ pub async fn subscribe(
             let opts = q.log_options(LOG_TAIL);
             q.finish().map_err(refuse)?;
             let c = s
-                .follow_target(caller, Op::FollowLogs, id)
+                .follow_target(caller, Op::FOLLOW_LOGS, id)
                 .await
                 .map_err(refuse)?;
             let key = StreamKey::Logs(c.id.clone(), opts.clone());
@@ -125,7 +125,7 @@ pub async fn subscribe(
         Route::StatsWs(id) => {
             q.finish().map_err(refuse)?;
             let c = s
-                .follow_target(caller, Op::FollowStats, id)
+                .follow_target(caller, Op::FOLLOW_STATS, id)
                 .await
                 .map_err(refuse)?;
             let key = StreamKey::Stats(c.id.clone());
@@ -137,7 +137,7 @@ pub async fn subscribe(
         }
         _ => {
             let filters = event_filters(&q).map_err(refuse)?;
-            s.permit(caller, Op::Events).map_err(refuse)?;
+            s.permit(caller, Op::EVENTS).map_err(refuse)?;
             Ok(events(app, filters))
         }
     }

@@ -1,7 +1,7 @@
 //! Commands run in containers: one-shot ([`Service::exec`]: the output
 //! collected, bounded, within a timeout) and interactive
 //! ([`Service::open_terminal`]: a TTY relayed by the WebSocket route).
-//! Both are `Op::Exec` for the policy (off unless `EXEC_ENABLED`, `admin`
+//! Both are `Op::EXEC` for the policy (off unless `EXEC_ENABLED`, `admin`
 //! only, refused in read-only modes and in the agent's own container), and
 //! each run is recorded in the audit trail with its command line and how
 //! it ended.
@@ -23,7 +23,7 @@ use super::Service;
 use super::access::{facts, record};
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::models::{ContainerInspect, Created, ExecInspect};
-use crate::docker::path;
+
 use crate::error::Error;
 use crate::models::ExecResult;
 use crate::policy::{Caller, Op};
@@ -100,9 +100,9 @@ impl Service {
         id: &str,
         req: &ExecRequest,
     ) -> Result<ExecResult, Error> {
-        let c = self.admit(caller, Op::Exec, id).await?;
+        let c = self.admit(caller, Op::EXEC, id).await?;
         let result = self.run(&c, id, req).await;
-        let r = record(caller, Op::Exec, Some(facts(&c))).command(&req.cmd);
+        let r = record(caller, Op::EXEC, Some(facts(&c))).command(&req.cmd);
         self.audit.record(match &result {
             Ok(done) if done.timed_out => r.failed(&format!(
                 "timed out after {} s; the process was killed",
@@ -156,12 +156,7 @@ impl Service {
         });
         let created: Created = self
             .docker
-            .send_json(
-                hyper::Method::POST,
-                &path::container(&c.id, "/exec"),
-                body.to_string().into_bytes(),
-                self.docker.timeout(),
-            )
+            .create_exec(&c.id, body.to_string().into_bytes())
             .await
             .map_err(|e| Error::for_container(e, id))?;
         Ok(created.id)
@@ -169,20 +164,11 @@ impl Service {
 
     /// Starts an exec attached: Docker's hijacked connection to it.
     async fn start_exec(&self, exec_id: &str, tty: bool) -> Result<Upgraded, Error> {
-        let body = if tty {
-            br#"{"Detach":false,"Tty":true}"#.as_slice()
-        } else {
-            br#"{"Detach":false,"Tty":false}"#.as_slice()
-        };
-        let start = path::exec(exec_id, "/start");
-        Ok(self.docker.hijack(&start, body).await?)
+        Ok(self.docker.start_exec(exec_id, tty).await?)
     }
 
     async fn inspect_exec(&self, exec_id: &str) -> Option<ExecInspect> {
-        self.docker
-            .get_json(&path::exec(exec_id, "/json"))
-            .await
-            .ok()
+        self.docker.exec(exec_id).await.ok()
     }
 
     /// The exit code of an exec whose output has ended (`None` if it
@@ -219,7 +205,7 @@ impl Service {
         id: &str,
         cmd: Vec<String>,
     ) -> Result<(Terminal, TokioIo<Upgraded>), Error> {
-        let c = self.admit(caller, Op::Exec, id).await?;
+        let c = self.admit(caller, Op::EXEC, id).await?;
         let req = ExecRequest {
             cmd,
             env: Vec::new(),
@@ -233,7 +219,7 @@ impl Service {
             Ok::<_, Error>((exec_id, io))
         };
         let (exec_id, io) = opened.await.inspect_err(|e| {
-            let r = record(caller, Op::Exec, Some(facts(&c))).command(&req.cmd);
+            let r = record(caller, Op::EXEC, Some(facts(&c))).command(&req.cmd);
             self.audit.record(r.refusal(e));
         })?;
         let t = Terminal {
@@ -246,10 +232,7 @@ impl Service {
 
     /// Resizes a terminal's TTY.
     pub async fn resize_terminal(&self, exec_id: &str, cols: u16, rows: u16) -> Result<(), Error> {
-        let q = path::query(&[("h", &rows.to_string()), ("w", &cols.to_string())]);
-        let resize = path::exec(exec_id, &format!("/resize{q}"));
-        self.docker.post(&resize, self.docker.timeout()).await?;
-        Ok(())
+        Ok(self.docker.resize_exec(exec_id, cols, rows).await?)
     }
 
     /// Ends a terminal whose peer went away: its process gets a hangup
@@ -263,7 +246,7 @@ impl Service {
     /// process has ended (`None` when it has not, or is unknown).
     pub async fn close_terminal(&self, caller: &Caller, t: Terminal) -> Option<i64> {
         let code = self.exit_code(&t.exec_id).await;
-        let r = record(caller, Op::Exec, Some(facts(&t.container))).command(&t.cmd);
+        let r = record(caller, Op::EXEC, Some(facts(&t.container))).command(&t.cmd);
         self.audit.record(r.exit_code(code));
         code
     }
