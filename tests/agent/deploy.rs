@@ -588,7 +588,8 @@ fn the_compose_file_has_safe_defaults() {
     // Not passed on: HOST and PORT (the image listens on 0.0.0.0:9000, which
     // is what `ports` publishes), DOCKER_HOST (the socket is mounted; a shell
     // pointing the docker CLI at another daemon must not redirect the
-    // agent), the secrets (files only) and what the file sets itself.
+    // agent), the secrets (files only, and the metrics token's file is not
+    // one the file mounts) and what the file sets itself.
     let kept_out = [
         "HOST",
         "PORT",
@@ -597,6 +598,7 @@ fn the_compose_file_has_safe_defaults() {
         "API_PASSWORD",
         "MCP_API_KEY",
         "METRICS_TOKEN",
+        "METRICS_TOKEN_FILE",
     ];
     let settings = documented_settings();
     let mut expected: Vec<&str> = settings
@@ -792,9 +794,12 @@ fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
         .split('\0')
         .filter_map(|e| Some(e.split_once('=')?.0))
         .collect();
+    // The settings the file gives a value itself (PLAIN_HTTP_EXPOSURE and
+    // the secrets' files) are the only ones.
+    let environment = &yaml("compose.yaml")[0]["services"]["docker-agent"]["environment"];
     for setting in documented_settings() {
         assert!(
-            !names.contains(&setting.as_str()) || setting == "PLAIN_HTTP_EXPOSURE",
+            !names.contains(&setting.as_str()) || !environment[setting.as_str()].is_null(),
             "{setting} set nowhere, yet given to the agent: {names:?}"
         );
     }
