@@ -43,7 +43,7 @@ build() {
 }
 
 # Linked by the toolchain's own lld when it is here, folding identical
-# functions (36 KB smaller on x86_64; README, Dependencies).
+# functions (36 KB smaller on x86_64; docs/development.md, Dependencies).
 lld_dir="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld"
 link=""
 if [[ -x $lld_dir/ld.lld ]]; then

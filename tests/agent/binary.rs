@@ -646,7 +646,7 @@ fn the_start_names_the_dashboard_and_metrics_urls_it_serves() {
 #[test]
 fn the_quick_starts_env_file_keeps_every_secret() {
     let dir = temp_dir("quick-start");
-    let recipe = readme_block("bash", "cargo run --release          #");
+    let recipe = doc_block("README.md", "bash", "cargo run --release          #");
     let (write, run) = recipe
         .split_once("cargo run --release")
         .expect("the recipe writes .env, then runs the agent");

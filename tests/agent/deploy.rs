@@ -224,8 +224,8 @@ fn building_an_image_runs_no_test_setup_and_installs_nothing() {
 
 #[test]
 fn the_readme_opens_with_run_and_test_and_says_what_make_test_does_to_the_machine() {
-    let readme = include_str!("../../README.md");
-    let first = readme_block("bash", "");
+    let readme = doc("README.md");
+    let first = doc_block("README.md", "bash", "");
     let commands: Vec<&str> = first.lines().collect();
     assert_eq!(commands.len(), 2, "{first}");
     assert!(commands[0].starts_with("cargo run --release "), "{first}");
@@ -233,7 +233,7 @@ fn the_readme_opens_with_run_and_test_and_says_what_make_test_does_to_the_machin
     // Beside it, before anything else: what `make test` does, which is what
     // its plan and tests/setup.sh do.
     let beside = readme
-        .split_once(first)
+        .split_once(first.as_str())
         .and_then(|(_, rest)| rest.split("\n\n").nth(1))
         .unwrap();
     // Read, not run: `make -n` still runs a recipe line that calls $(MAKE).
@@ -293,7 +293,7 @@ fn the_image_serves_its_published_port_whatever_host_an_env_file_says() {
 fn the_image_keeps_its_tls_auto_certificate_in_a_mounted_host_directory() {
     use std::os::unix::fs::{PermissionsExt, chown};
     ensure_image();
-    // As the README's TLS section says: a host directory owned by the image's user.
+    // As docs/tls.md says: a host directory owned by the image's user.
     let kept = temp_dir("image-tls");
     chown(&kept, Some(65532), Some(65532)).unwrap();
     std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -556,21 +556,6 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
     }
 }
 
-/// The settings of the README's configuration table.
-fn readme_settings() -> Vec<String> {
-    let readme = include_str!("../../README.md");
-    let table = readme
-        .split("\n## Configuration\n")
-        .nth(1)
-        .and_then(|s| s.split("\nBooleans accept").next())
-        .expect("the README's configuration table");
-    table
-        .lines()
-        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn the_compose_file_has_safe_defaults() {
     let compose = &yaml("compose.yaml")[0]["services"]["docker-agent"];
@@ -603,7 +588,8 @@ fn the_compose_file_has_safe_defaults() {
     // Not passed on: HOST and PORT (the image listens on 0.0.0.0:9000, which
     // is what `ports` publishes), DOCKER_HOST (the socket is mounted; a shell
     // pointing the docker CLI at another daemon must not redirect the
-    // agent), the secrets (files only) and what the file sets itself.
+    // agent), the secrets (files only, and the metrics token's file is not
+    // one the file mounts) and what the file sets itself.
     let kept_out = [
         "HOST",
         "PORT",
@@ -612,8 +598,9 @@ fn the_compose_file_has_safe_defaults() {
         "API_PASSWORD",
         "MCP_API_KEY",
         "METRICS_TOKEN",
+        "METRICS_TOKEN_FILE",
     ];
-    let settings = readme_settings();
+    let settings = documented_settings();
     let mut expected: Vec<&str> = settings
         .iter()
         .map(String::as_str)
@@ -623,7 +610,7 @@ fn the_compose_file_has_safe_defaults() {
     expected.sort_unstable();
     assert_eq!(
         passed, expected,
-        "every other setting of the README's table is taken from .env"
+        "every other setting of docs/configuration.md's table is taken from .env"
     );
     assert_eq!(
         env["PLAIN_HTTP_EXPOSURE"], "loopback",
@@ -677,7 +664,7 @@ impl Compose {
             ("api_password", PASSWORD),
             ("mcp_api_key", MCP_KEY),
         ] {
-            // As the README says: readable by the socket's group alone.
+            // As docs/deployment.md says: readable by the socket's group alone.
             use std::os::unix::fs::PermissionsExt;
             let file = secrets.join(name);
             std::fs::write(&file, format!("{value}\n")).unwrap();
@@ -807,9 +794,12 @@ fn compose_loads_and_comes_up(command: &'static [&'static str], major: &str) {
         .split('\0')
         .filter_map(|e| Some(e.split_once('=')?.0))
         .collect();
-    for setting in readme_settings() {
+    // The settings the file gives a value itself (PLAIN_HTTP_EXPOSURE and
+    // the secrets' files) are the only ones.
+    let environment = &yaml("compose.yaml")[0]["services"]["docker-agent"]["environment"];
+    for setting in documented_settings() {
         assert!(
-            !names.contains(&setting.as_str()) || setting == "PLAIN_HTTP_EXPOSURE",
+            !names.contains(&setting.as_str()) || !environment[setting.as_str()].is_null(),
             "{setting} set nowhere, yet given to the agent: {names:?}"
         );
     }
@@ -864,10 +854,14 @@ fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
     let dir = temp_dir("readme-run");
     let port = free_port();
     let name = unique_name("readme-run");
-    // The README's recipe as a reader runs it, but with the image built
+    // docs/deployment.md's recipe as a reader runs it, but with the image built
     // already, a name and a port of its own, the test label and a 1 s
     // healthcheck.
-    let recipe = readme_block("bash", "make image\ndocker run -d --name docker-agent");
+    let recipe = doc_block(
+        "docs/deployment.md",
+        "bash",
+        "make image\ndocker run -d --name docker-agent",
+    );
     let script = recipe
         .replace("make image\n", "")
         .replace(

@@ -9,6 +9,7 @@ mod confirm;
 mod containers;
 mod dashboard;
 mod deploy;
+mod docs;
 mod escapes;
 mod exec;
 mod failures;

@@ -589,7 +589,7 @@ async fn the_mcp_log_tool_filters_lines_and_caps_its_bytes() {
 /// The README's Python MCP snippet: the one script that ends with
 /// `asyncio.run(main())`, with the placeholders filled in.
 fn readme_snippet(url: &str) -> String {
-    let block = readme_block("python", "asyncio.run(main())");
+    let block = doc_block("README.md", "python", "asyncio.run(main())");
     assert!(!block.contains("._"), "no private SDK imports: {block}");
     assert!(
         !block.contains("mode="),

@@ -2,7 +2,7 @@
 //! made with the `openssl` CLI, `curl` for HTTPS and mutual TLS, Python's
 //! `ssl` module for WSS (a minimal WebSocket client), certificate serials
 //! and fingerprints; plus rotation without a restart, an expired
-//! certificate, client certificates issued with the README's commands and
+//! certificate, client certificates issued with docs/tls.md's commands and
 //! the log of refused ones, `TLS_AUTO`, the healthcheck over TLS, and the
 //! warning or refusal for plain text on a reachable address.
 
@@ -344,20 +344,14 @@ fn mutual_tls_refuses_clients_without_a_certificate_from_the_ca() {
     assert_eq!(code, 0, "{stderr}");
 }
 
-/// Runs, in `dir`, the README's commands that issue a client certificate
-/// (the bash block naming `extendedKeyUsage=clientAuth`) as written:
-/// `client-ca.pem`/`.key` and `client.pem`/`.key`.
-fn readme_client_certificate(dir: &Path) {
-    let readme = include_str!("../../README.md");
-    let block = readme
-        .split("```bash\n")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
-        .find(|code| code.contains("extendedKeyUsage=clientAuth"))
-        .expect("README.md shows how to issue a client certificate");
+/// Runs, in `dir`, the commands of `docs/tls.md` that issue a client
+/// certificate (the bash block naming `extendedKeyUsage=clientAuth`) as
+/// written: `client-ca.pem`/`.key` and `client.pem`/`.key`.
+fn documented_client_certificate(dir: &Path) {
+    let block = doc_block("docs/tls.md", "bash", "extendedKeyUsage=clientAuth");
     run_ok(
         Command::new("bash")
-            .args(["-euo", "pipefail", "-c", block])
+            .args(["-euo", "pipefail", "-c", &block])
             .current_dir(dir),
     );
 }
@@ -383,7 +377,7 @@ fn client_certificates_issued_as_the_readme_says_connect_and_refused_ones_are_lo
     let dir = temp_dir("tls-refusals");
     make_ca(&dir, "ca");
     make_leaf(&dir, "ca", "server", "5001", "serverAuth");
-    readme_client_certificate(&dir);
+    documented_client_certificate(&dir);
     // The same CA, but a v1 certificate (no -extfile), and an expired one.
     make_request(&dir, "v1", "old-style", &[]);
     let ca = ["-CA", "client-ca.pem", "-CAkey", "client-ca.key"];
@@ -422,7 +416,7 @@ fn client_certificates_issued_as_the_readme_says_connect_and_refused_ones_are_lo
     let as_client = |who: &str, args: &[&str]| curl_as(&dir, &server_ca, who, args);
 
     let (code, body) = as_client("client", &[&url("/api/v1/healthz")]);
-    assert_eq!(code, 0, "the README's certificate is accepted");
+    assert_eq!(code, 0, "the documented certificate is accepted");
     assert!(body.contains(r#""status":"ok""#), "{body}");
     for who in ["v1", "stranger", "expired", "expired", "expired"] {
         let (code, body) = as_client(who, &[&url("/api/v1/healthz")]);
@@ -627,7 +621,7 @@ fn tls_auto_prints_the_fingerprint_of_the_certificate_it_serves() {
 }
 
 /// The fingerprint `openssl s_client` is served on `host:port`, as the
-/// README shows it (`AA:BB:...`), and the certificate's subjectAltName.
+/// docs/tls.md shows it (`AA:BB:...`), and the certificate's subjectAltName.
 fn served_by(host: &str, port: &str) -> (String, String) {
     let script = format!(
         "openssl s_client -connect {host}:{port} </dev/null 2>/dev/null | \

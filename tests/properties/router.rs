@@ -24,7 +24,7 @@ const METHODS: [Method; 7] = [
     Method::OPTIONS,
 ];
 
-/// The routes of the README (API, live streams, MCP): method, path with the
+/// The documented routes (docs/api.md, "Every route"): method, path with the
 /// encoded id in place, and the route that carries the decoded id.
 fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
     let api = |p: &str| format!("/api/v1/{p}");

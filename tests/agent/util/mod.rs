@@ -1,6 +1,7 @@
 //! Shared test helpers.
 //!
 //! - [`docker`]: the docker CLI, the locally built test image, self-removing containers.
+//! - [`docs`]: the README and `docs/` pages, their recipes and the settings table.
 //! - [`agent`]: an in-process agent on port 0 and an HTTP client.
 //! - [`browser`]: headless Chromium over WebDriver, for the dashboard.
 //! - [`clients`]: `curl` and the `healthcheck` subcommand, independent clients.
@@ -14,6 +15,7 @@ mod agent;
 mod browser;
 mod clients;
 pub mod docker;
+mod docs;
 mod fakes;
 mod mcp;
 mod process;
@@ -24,6 +26,7 @@ pub use agent::*;
 pub use browser::*;
 pub use clients::*;
 pub use docker::*;
+pub use docs::*;
 pub use fakes::*;
 pub use mcp::*;
 pub use process::*;
@@ -46,17 +49,6 @@ pub fn oracle_token(alg: jsonwebtoken::Algorithm, claims: &Value, secret: &[u8])
         &jsonwebtoken::EncodingKey::from_secret(secret),
     )
     .unwrap()
-}
-
-/// The first fenced block of the README in `lang` (`bash`, `python`) that
-/// contains `needle`: a recipe a test runs as a reader would.
-pub fn readme_block(lang: &str, needle: &str) -> &'static str {
-    include_str!("../../../README.md")
-        .split(&format!("```{lang}\n"))
-        .skip(1)
-        .filter_map(|rest| rest.split_once("```").map(|(code, _)| code))
-        .find(|code| code.contains(needle))
-        .unwrap_or_else(|| panic!("README.md has a {lang} block with {needle:?}"))
 }
 
 /// The value of `name` in the `.env` file a recipe wrote in `dir`.
