@@ -16,7 +16,7 @@
 //! last minute gets 429 before its credential is compared, while clients
 //! with no recent failure are not held back. This slows a guesser spread
 //! over many addresses to one guess per address per minute without letting
-//! it lock everyone else out (see the README's Security model).
+//! it lock everyone else out (docs/security.md).
 //!
 //! IPv6 clients are keyed by their /64 (one subscriber's allocation), so an
 //! attacker cannot mint fresh buckets by rotating addresses inside it.

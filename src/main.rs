@@ -78,7 +78,7 @@ directory (the environment wins). Main variables:
                           open connections per client address (128)
     AUDIT_LOG             also append the audit trail to this file (0600)
     DEBUG                 readable coloured logs instead of JSON (false)
-See README.md for the full table.
+See docs/configuration.md for the full table.
 ";
 
 fn main() -> ExitCode {

@@ -222,7 +222,7 @@ fn hint(dir: &Path) -> String {
         .unwrap_or_default();
     format!(
         "the agent runs as uid {uid}{owner}: give it a directory it can write, \
-         such as a host directory owned by uid {uid} mounted there (README: TLS)"
+         such as a host directory owned by uid {uid} mounted there (docs/tls.md)"
     )
 }
 
