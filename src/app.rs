@@ -11,14 +11,13 @@ use crate::limit::Limiter;
 use crate::mcp::McpState;
 use crate::policy::Policy;
 use crate::service::Service;
-use crate::ws::hub::Hub;
-use crate::ws::topics::StreamKey;
+use crate::streams::Streams;
 use std::sync::Arc;
 use tokio::sync::watch;
 
 pub struct App {
     pub config: Config,
-    pub service: Service,
+    pub service: Arc<Service>,
     /// Who may do what: consulted by the service, and asked who a credential is.
     pub policy: Arc<Policy>,
     pub auth: Auth,
@@ -26,8 +25,8 @@ pub struct App {
     pub cors: Cors,
     /// Where logins, refusals and actions are recorded.
     pub audit: Arc<Audit>,
-    /// Shared upstreams of the WebSocket streams.
-    pub streams: Arc<Hub<StreamKey>>,
+    /// The shared streams of logs, stats and events.
+    pub streams: Streams,
     /// MCP sessions.
     pub mcp: McpState,
     closing: watch::Sender<bool>,
@@ -57,15 +56,18 @@ impl App {
         let policy = Arc::new(Policy::new(&config.policy, own));
         let audit = Arc::new(Audit::new(config.audit_log.as_ref()));
         crate::counters::mark_start();
-        let service = Service::new(docker, policy.clone(), audit.clone());
+        let service = Arc::new(
+            Service::new(docker, policy.clone(), audit.clone())
+                .with_metrics_cache(config.metrics.cache),
+        );
         Arc::new(App {
-            service: service.with_metrics_cache(config.metrics.cache),
+            streams: Streams::new(service.clone()),
+            service,
             policy,
             auth: Auth::new(&config.auth),
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
             audit,
-            streams: Hub::new(),
             mcp: McpState::new(),
             closing: watch::channel(false).0,
             live: watch::channel(0).0,

@@ -1,41 +1,32 @@
-//! REST handlers of `/api/v1`: each route parses its inputs, calls one
-//! service method on behalf of the caller and answers JSON. A query
-//! parameter the route does not take ([`Route::params`]) is refused here,
-//! once for every route, before the handler runs (streams refuse theirs
-//! after the upgrade). Parameter limits are the original's: `all` (default
-//! true), `timeout` 0..300 (default 10, on stop as on restart); `force` and
-//! `volumes` on removals (default false). The log parameters are the logs
-//! stream's ([`Query::log_options`]), with the original's `tail` default, 100.
+//! The REST surface of `/api/v1`: the agent's own routes (login, the
+//! credential check, the liveness probe, the OpenAPI document, `/metrics`)
+//! and every operation of the catalogue by its REST route — its path's
+//! parameters and query string (or JSON body) read by the operation
+//! itself, its [`Answer`] sent as JSON (NDJSON for a pull's progress).
+//! An operation that takes a body takes no query parameter, and is asked
+//! of the policy before its body is read, so a refusal is the same
+//! whatever the body holds.
 
-mod exec;
 mod login;
 mod openapi;
-mod pull;
 
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
-use crate::http::router::{Action, Guard, Route};
+use crate::http::router::{Params, Route};
+use crate::input::Input;
 use crate::models::AuthCheck;
+use crate::ops::{self, Answer, Cx, Operation};
 use crate::policy::{Caller, Op};
-use crate::service::STOP_TIMEOUT;
-use crate::service::filters::ContainerFilters;
-use crate::service::kill;
-use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
 
-/// Log lines a REST read takes when `tail` is not given.
-const LOG_TAIL: u32 = 100;
-
-/// Log text in a REST answer: one JSON string of at most [`MAX_LOG_BYTES`].
-/// The body keeps the read's turn until it is written.
-const LOG_LIMIT: LogLimit = LogLimit {
-    bytes: MAX_LOG_BYTES,
-    cost: |c| body::escaped_len(c, 1),
-};
+/// `/metrics`: the figures of every container in scope.
+const METRICS: Op = Op::read("metrics", "metrics");
 
 pub async fn dispatch(
     app: &Arc<App>,
@@ -44,107 +35,98 @@ pub async fn dispatch(
     client: std::net::IpAddr,
     caller: Option<Caller>,
 ) -> Result<Response<Body>, Error> {
-    let mut q = Query::parse(req.uri().query());
-    if route.guard() != Guard::StreamToken {
-        q.only(route.params().unwrap_or_default())?;
-    }
     let s = &app.service;
+    if !matches!(route, Route::Op(..)) {
+        no_query(&req)?;
+    }
     let Some(caller) = caller else {
         return match route {
             Route::Login => login::login(app, req, client).await,
             Route::Healthz => Ok(ok(&s.health().await)),
             Route::Ui(asset) => Ok(crate::ui::serve(asset)),
             Route::OpenApi => Ok(openapi::document()),
-            Route::LogsWs(_) | Route::StatsWs(_) | Route::EventsWs | Route::ExecWs(_) => {
-                crate::ws::accept(app, route, req)
-            }
+            Route::Op(o, _) if o.stream.is_some() => crate::ws::accept(app, route, req),
             // Every other route is guarded: the pipeline passes its caller.
             _ => Err(Error::Unauthorized("Not authenticated")),
         };
     };
-    let c = &caller;
-    Ok(match route {
-        Route::AuthCheck => ok(&AuthCheck {
+    match route {
+        Route::AuthCheck => Ok(ok(&AuthCheck {
             authenticated: true,
             username: caller.subject.clone(),
             role: caller.role.name(),
             read_only: app.policy.modes().0 || caller.restrictions.read_only,
-            can_operate: app.policy.decide(c, Op::START, None).allowed(),
-        }),
-        Route::Containers => {
-            let all = q.bool("all", true);
-            let strings = |name| q.all(name).into_iter().map(str::to_string).collect();
-            let filters =
-                ContainerFilters::new(strings("label"), strings("name"), strings("status"));
-            q.finish()?;
-            ok(&s.list_containers(c, all, &filters?).await?)
-        }
-        Route::Container(id) => ok(&s.container(c, &id).await?),
-        Route::ContainerLogs(id) => {
-            let read = LogRead::from(q.log_options(LOG_TAIL));
-            q.finish()?;
-            let (logs, turn) = s.logs(c, &id, &read, LOG_LIMIT).await?;
-            body::json_held(StatusCode::OK, &logs, turn)
-        }
-        Route::ContainerAction(id, action) => {
-            let timeout = q.int("timeout", STOP_TIMEOUT.into(), 0, 300) as u32;
-            let signal = kill::signal(q.get("signal").unwrap_or(kill::DEFAULT_SIGNAL));
-            q.finish()?;
-            ok(&match action {
-                Action::Start => s.start(c, &id).await?,
-                Action::Stop => s.stop(c, &id, timeout).await?,
-                Action::Restart => s.restart(c, &id, timeout).await?,
-                Action::Pause => s.pause(c, &id).await?,
-                Action::Unpause => s.unpause(c, &id).await?,
-                Action::Kill => s.kill(c, &id, &signal?).await?,
-            })
-        }
-        Route::CreateContainer => {
-            q.finish()?;
-            let deadline = app.config.server.header_read_timeout;
-            let spec = body::read_object(req, deadline).await?;
-            body::json(StatusCode::CREATED, &s.create(c, &spec).await?)
-        }
-        Route::RemoveContainer(id) => {
-            let (force, volumes) = (q.bool("force", false), q.bool("volumes", false));
-            q.finish()?;
-            ok(&s.remove(c, &id, force, volumes).await?)
-        }
-        Route::RemoveImage(image) => {
-            let force = q.bool("force", false);
-            q.finish()?;
-            ok(&s.remove_image(c, &image, force).await?)
-        }
-        Route::Exec(id) => {
-            q.finish()?;
-            exec::exec(app, c, &id, req).await?
-        }
-        Route::Stats(id) => ok(&s.stats(c, &id).await?),
-        Route::Images => ok(&s.list_images(c).await?),
-        Route::ImagesPull => return pull::pull(app, c, req).await,
-        Route::Volumes => ok(&s.list_volumes(c).await?),
-        Route::Networks => ok(&s.list_networks(c).await?),
-        Route::Version => ok(&s.version(c).await?),
-        Route::Health => ok(&s.enhanced_health(c).await?),
+            can_operate: app.policy.decide(&caller, ops::OPERATE, None).allowed(),
+        })),
         Route::Metrics => {
-            let containers = s.container_metrics(c).await?;
-            body::text(
+            let containers = s.container_metrics(&caller, METRICS).await?;
+            Ok(body::text(
                 crate::metrics::CONTENT_TYPE,
                 crate::metrics::render(app, &containers),
-            )
+            ))
         }
+        Route::Op(o, params) => run(app, o, params, req, &caller).await,
         // Open routes come without a caller, and the pipeline hands MCP
         // routes to `crate::mcp`: none of these gets here.
-        Route::Login
-        | Route::Healthz
-        | Route::OpenApi
-        | Route::LogsWs(_)
-        | Route::StatsWs(_)
-        | Route::EventsWs
-        | Route::ExecWs(_)
-        | Route::Ui(_)
-        | Route::Mcp
-        | Route::McpSse
-        | Route::McpMessages => return Err(Error::RouteNotFound),
+        _ => Err(Error::RouteNotFound),
+    }
+}
+
+/// 422 for any query parameter on a route that takes none.
+fn no_query(req: &Request<Incoming>) -> Result<(), Error> {
+    let query = Query::parse(req.uri().query());
+    Input::query(Vec::new(), &query).finish()
+}
+
+/// Runs the operation `o` of a REST route for `caller` and sends its answer.
+async fn run(
+    app: &Arc<App>,
+    o: &'static Operation,
+    params: Params,
+    req: Request<Incoming>,
+    caller: &Caller,
+) -> Result<Response<Body>, Error> {
+    let rest = o.rest.ok_or(Error::RouteNotFound)?;
+    let cx = Cx {
+        app,
+        caller,
+        log_fit: None,
+    };
+    let answer = if rest.body {
+        no_query(&req)?;
+        app.service.permit(caller, o.op)?;
+        let deadline = app.config.server.header_read_timeout;
+        let object = body::read_object(req, deadline).await?;
+        ops::run(o, &cx, Input::body(params, &object)).await?
+    } else {
+        let query = Query::parse(req.uri().query());
+        ops::run(o, &cx, Input::query(params, &query)).await?
+    };
+    let status = StatusCode::from_u16(rest.status).unwrap_or(StatusCode::OK);
+    Ok(match answer {
+        Answer::Json(json) => body::json_response(status, body::full(json.text)),
+        Answer::Logs(logs, turn) => body::json_held(status, &logs, turn),
+        Answer::Exec(done) => body::json(status, &done),
+        Answer::Pull(pull) => ndjson(pull),
+        Answer::Stream(_) | Answer::Terminal(..) => return Err(Error::Internal),
     })
+}
+
+/// A pull's steps as NDJSON (`application/x-ndjson`), one line each:
+/// Docker's progress messages, then `{"summary": …}`. Hyper asks for the
+/// next line only as the client reads, so a slow client slows the pull
+/// down, and a client gone drops the pull, which cancels it.
+fn ndjson(pull: crate::service::pull::Pull) -> Response<Body> {
+    let lines = futures_util::stream::unfold(pull, |mut pull| async move {
+        let step = pull.next().await?;
+        let mut line = serde_json::to_vec(&step).unwrap_or_default();
+        line.push(b'\n');
+        Some((Ok(Frame::data(Bytes::from(line))), pull))
+    });
+    let mut resp = Response::new(StreamBody::new(lines).boxed_unsync());
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    resp
 }

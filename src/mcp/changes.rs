@@ -4,7 +4,7 @@
 //! URIs it passed to `resources/subscribe`, heard on its `GET /mcp` stream
 //! or its legacy SSE stream) or one 2026-07-28 `subscriptions/listen`
 //! stream. The [`Watcher`] follows the agent's shared Docker events topic
-//! ([`crate::ws::topics::events`], the upstream the WebSocket events
+//! ([`crate::streams::Streams::events`], the upstream the WebSocket events
 //! stream uses) with one task while any listener is registered, and stops
 //! it, closing the Docker follow, when the last one goes.
 //!
@@ -21,9 +21,10 @@
 //! the client reads coalesce into one notification per URI.
 
 use crate::app::App;
-use crate::policy::{Caller, Op};
+use crate::ops;
+use crate::policy::Caller;
 use crate::service::streams::EventFilters;
-use crate::ws::hub::Next;
+use crate::streams::Next;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
@@ -267,7 +268,7 @@ impl Watcher {
             .collect();
         for l in listeners {
             let may = app.policy.refresh(&l.caller);
-            if may.is_some_and(|c| app.service.may(&c, Op::INSPECT)) {
+            if may.is_some_and(|c| app.service.may(&c, ops::INSPECT.op)) {
                 l.mark(event);
             }
         }
@@ -282,7 +283,7 @@ async fn follow(app: Arc<App>) {
         ("event".into(), ACTIONS.map(String::from).to_vec()),
     ]);
     loop {
-        let mut sub = crate::ws::topics::events(&app, filters.clone());
+        let mut sub = app.streams.events(filters.clone());
         while let Next::Messages(msgs) = sub.next(64).await {
             for msg in msgs {
                 let event = serde_json::from_str(&msg).ok();

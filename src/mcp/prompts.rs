@@ -20,6 +20,7 @@ use super::resources::to_text;
 use crate::error::Error;
 use crate::http::body::escaped_len;
 use crate::models::{ContainerDetail, StatsFigures};
+use crate::ops;
 use crate::service::filters::ContainerFilters;
 use crate::service::logs::{LogLimit, LogRead};
 use serde_json::{Value, json};
@@ -103,14 +104,24 @@ async fn diagnose(ctx: &Ctx<'_>, id: &str) -> Result<Value, RpcError> {
         cost: |ch| escaped_len(ch, 1),
     };
     let logs = match s
-        .logs(c, &detail.id, &LogRead::tail(LOG_LINES), limit)
+        .logs(
+            c,
+            ops::LOGS.op,
+            &detail.id,
+            &LogRead::tail(LOG_LINES),
+            limit,
+        )
         .await
     {
         Ok((logs, _turn)) => logs.logs,
         Err(e) => format!("(logs unavailable: {})", e.message()),
     };
     let stats = match detail.state.running {
-        true => s.stats(c, &detail.id).await.ok().map(|s| s.figures),
+        true => s
+            .stats(c, ops::STATS.op, &detail.id)
+            .await
+            .ok()
+            .map(|s| s.figures),
         false => None,
     };
     let uri = format!("{LIST_URI}/{}", detail.short_id);
@@ -148,12 +159,21 @@ fn summary(d: &ContainerDetail, stats: Option<&StatsFigures>) -> String {
 
 async fn overview(ctx: &Ctx<'_>) -> Result<Value, RpcError> {
     let (s, c) = (&ctx.app.service, ctx.caller);
-    let health = s.enhanced_health(c).await.map_err(failed)?;
+    let health = s.enhanced_health(c, ops::HEALTH.op).await.map_err(failed)?;
     let list = s
-        .list_containers(c, true, &ContainerFilters::default())
+        .list_containers(
+            c,
+            ops::LIST_CONTAINERS.op,
+            true,
+            &ContainerFilters::default(),
+        )
         .await
         .map_err(failed)?;
-    let images = s.list_images(c).await.map_err(failed)?.total;
+    let images = s
+        .list_images(c, ops::LIST_IMAGES.op)
+        .await
+        .map_err(failed)?
+        .total;
     let mut states = BTreeMap::new();
     for container in &list.containers {
         *states.entry(container.state.as_str()).or_insert(0) += 1;

@@ -20,7 +20,8 @@ use super::paging;
 use super::protocol::{Ctx, Era, cacheable, cached, unknown_method, within};
 use crate::error::Error;
 use crate::http::body::escaped_len;
-use crate::policy::Op;
+use crate::ops;
+
 use crate::service::filters::ContainerFilters;
 use crate::service::logs::{LogLimit, LogRead};
 use serde_json::{Value, json};
@@ -121,7 +122,12 @@ async fn list(ctx: &Ctx<'_>, params: &Value) -> Result<Value, RpcError> {
     let containers = ctx
         .app
         .service
-        .list_containers(ctx.caller, true, &ContainerFilters::default())
+        .list_containers(
+            ctx.caller,
+            ops::LIST_CONTAINERS.op,
+            true,
+            &ContainerFilters::default(),
+        )
         .await
         .map_err(|e| failed(ctx.era, LIST_URI, e))?;
     let mut items = vec![(
@@ -150,9 +156,14 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
         Uri::List => (
             "application/json",
             to_text(
-                &s.list_containers(c, true, &ContainerFilters::default())
-                    .await
-                    .map_err(fail)?,
+                &s.list_containers(
+                    c,
+                    ops::LIST_CONTAINERS.op,
+                    true,
+                    &ContainerFilters::default(),
+                )
+                .await
+                .map_err(fail)?,
             ),
         ),
         Uri::Container(id) => (
@@ -165,7 +176,7 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
                 cost: |ch| escaped_len(ch, 1),
             };
             let (logs, _turn) = s
-                .logs(c, id, &LogRead::tail(LOG_TAIL), limit)
+                .logs(c, ops::LOGS.op, id, &LogRead::tail(LOG_TAIL), limit)
                 .await
                 .map_err(fail)?;
             ("text/plain", logs.logs)
@@ -186,9 +197,9 @@ pub async fn target(ctx: &Ctx<'_>, uri: &str) -> Result<Option<String>, Error> {
     let (s, c) = (&ctx.app.service, ctx.caller);
     let (op, id) = match parse(uri) {
         None => return Err(Error::ContainerNotFound(uri.to_string())),
-        Some(Uri::List) => return s.permit(c, Op::LIST_CONTAINERS).map(|()| None),
-        Some(Uri::Container(id)) => (Op::INSPECT, id),
-        Some(Uri::Logs(id)) => (Op::LOGS, id),
+        Some(Uri::List) => return s.permit(c, ops::LIST_CONTAINERS.op).map(|()| None),
+        Some(Uri::Container(id)) => (ops::INSPECT.op, id),
+        Some(Uri::Logs(id)) => (ops::LOGS.op, id),
     };
     Ok(Some(s.follow_target(c, op, id).await?.id))
 }

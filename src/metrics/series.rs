@@ -3,7 +3,7 @@
 
 use super::text::Text;
 use crate::counters::{self, CLASSES, TOOL_OUTCOMES};
-use crate::mcp::tools::TOOL_OPS;
+use crate::ops;
 
 /// Writes every series of this module.
 pub fn write(out: &mut Text) {
@@ -28,7 +28,8 @@ pub fn write(out: &mut Text) {
     }
     let name = "docker_agent_mcp_tool_calls_total";
     out.family(name, "counter", "MCP tool calls, by tool and outcome.");
-    for (tool, _) in TOOL_OPS {
+    for (tool, _) in ops::tools() {
+        let tool = tool.name;
         for (outcome, n) in TOOL_OUTCOMES.iter().zip(counters::tool_calls(tool)) {
             let labels = [("tool", tool), ("outcome", *outcome)];
             out.sample(name, &labels, n as f64);
@@ -63,7 +64,8 @@ mod tests {
         let mut t = Text::default();
         write(&mut t);
         let text = t.finish();
-        for (tool, _) in TOOL_OPS {
+        for (tool, _) in ops::tools() {
+            let tool = tool.name;
             for outcome in TOOL_OUTCOMES {
                 let s = format!("tool=\"{tool}\",outcome=\"{outcome}\"");
                 assert!(text.contains(&s), "{s}");

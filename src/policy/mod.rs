@@ -92,12 +92,14 @@ impl Op {
     pub const FOLLOW_LOGS: Op = Op::read("follow_logs", "follow_logs");
     pub const FOLLOW_STATS: Op = Op::read("follow_stats", "follow_stats");
     pub const EVENTS: Op = Op::read("events", "events");
-    pub const START: Op = Op::operate("start", "container.start");
+    pub const START: Op = Op::operate("start", "container.start").starting();
     pub const STOP: Op = Op::operate("stop", "container.stop").interrupting();
-    pub const RESTART: Op = Op::operate("restart", "container.restart").interrupting();
+    pub const RESTART: Op = Op::operate("restart", "container.restart")
+        .interrupting()
+        .starting();
     pub const PULL: Op = Op::admin("pull", "image.pull");
     pub const PAUSE: Op = Op::operate("pause", "container.pause").interrupting();
-    pub const UNPAUSE: Op = Op::operate("unpause", "container.unpause");
+    pub const UNPAUSE: Op = Op::operate("unpause", "container.unpause").starting();
     pub const KILL: Op = Op::operate("kill", "container.kill").interrupting();
     pub const LIST_VOLUMES: Op = Op::read("list_volumes", "list_volumes");
     pub const LIST_NETWORKS: Op = Op::read("list_networks", "list_networks");

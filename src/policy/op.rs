@@ -25,6 +25,9 @@ pub struct Op {
     pub destructive: bool,
     /// It runs a command in a container: only with `EXEC_ENABLED`.
     pub runs_commands: bool,
+    /// It starts a container's processes (start, restart, unpause): the
+    /// container's host paths are judged again first.
+    pub starts: bool,
 }
 
 impl Op {
@@ -38,6 +41,7 @@ impl Op {
             interrupts: false,
             destructive: false,
             runs_commands: false,
+            starts: false,
         }
     }
 
@@ -62,6 +66,14 @@ impl Op {
     pub const fn interrupting(self) -> Op {
         Op {
             interrupts: true,
+            ..self
+        }
+    }
+
+    /// The same, starting the container's processes.
+    pub const fn starting(self) -> Op {
+        Op {
+            starts: true,
             ..self
         }
     }

@@ -92,7 +92,7 @@ impl Service {
 
     /// Resolves `reference` within the scope and asks whether `caller` may
     /// `op` it: the container, or the refusal (404 when out of scope).
-    pub(super) async fn admit(
+    pub async fn admit(
         &self,
         caller: &Caller,
         op: Op,

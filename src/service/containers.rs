@@ -13,18 +13,16 @@ use crate::models::*;
 use crate::policy::{Caller, Op};
 use std::time::Duration;
 
-/// Docker's default grace period for `stop`.
-pub const STOP_TIMEOUT: u32 = 10;
-
 impl Service {
     /// The containers in scope that Docker's `filters` match.
     pub async fn list_containers(
         &self,
         caller: &Caller,
+        op: Op,
         all: bool,
         filters: &ContainerFilters,
     ) -> Result<ContainerList, Error> {
-        self.permit(caller, Op::LIST_CONTAINERS)?;
+        self.permit(caller, op)?;
         let json = filters.docker_json();
         let raw: Vec<models::ContainerSummary> =
             self.docker.containers(all, json.as_deref()).await?;
@@ -50,82 +48,17 @@ impl Service {
 
     /// A container's detail; environment values redacted for a caller
     /// whose credential is kept from them (see [`crate::policy::Restrictions`]).
-    pub async fn container(&self, caller: &Caller, id: &str) -> Result<ContainerDetail, Error> {
-        let mut d = detail(self.admit(caller, Op::INSPECT, id).await?);
+    pub async fn container(
+        &self,
+        caller: &Caller,
+        op: Op,
+        id: &str,
+    ) -> Result<ContainerDetail, Error> {
+        let mut d = detail(self.admit(caller, op, id).await?);
         if caller.restrictions.redact_env {
             redact(&mut d.config.env);
         }
         Ok(d)
-    }
-
-    pub async fn start(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::START, id, "started").await
-    }
-
-    /// Stops, allowing the container `timeout` seconds before it is killed.
-    pub async fn stop(
-        &self,
-        caller: &Caller,
-        id: &str,
-        timeout: u32,
-    ) -> Result<ContainerAction, Error> {
-        self.graceful(caller, Op::STOP, id, timeout, "stopped")
-            .await
-    }
-
-    pub async fn restart(
-        &self,
-        caller: &Caller,
-        id: &str,
-        timeout: u32,
-    ) -> Result<ContainerAction, Error> {
-        self.graceful(caller, Op::RESTART, id, timeout, "restarted")
-            .await
-    }
-
-    pub async fn pause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::PAUSE, id, "paused").await
-    }
-
-    pub async fn unpause(&self, caller: &Caller, id: &str) -> Result<ContainerAction, Error> {
-        self.plain(caller, Op::UNPAUSE, id, "unpaused").await
-    }
-
-    /// Sends `signal` (checked by [`super::kill::signal`]) to the container.
-    pub async fn kill(
-        &self,
-        caller: &Caller,
-        id: &str,
-        signal: &str,
-    ) -> Result<ContainerAction, Error> {
-        self.act(caller, Op::KILL, id, &[("signal", signal)], None)
-            .await?;
-        Ok(action(id, "killed"))
-    }
-
-    /// An action Docker does at once: `POST /containers/{id}/{op}`.
-    async fn plain(
-        &self,
-        caller: &Caller,
-        op: Op,
-        id: &str,
-        status: &'static str,
-    ) -> Result<ContainerAction, Error> {
-        self.act(caller, op, id, &[], None).await?;
-        Ok(action(id, status))
-    }
-
-    /// Stop or restart: Docker waits `timeout` seconds after `SIGTERM`.
-    async fn graceful(
-        &self,
-        caller: &Caller,
-        op: Op,
-        id: &str,
-        timeout: u32,
-        status: &'static str,
-    ) -> Result<ContainerAction, Error> {
-        self.act(caller, op, id, &[], Some(timeout)).await?;
-        Ok(action(id, status))
     }
 
     /// Admits `op` on `id`, judges its host paths again before it starts
@@ -134,7 +67,7 @@ impl Service {
     /// answers only after the container's grace period, takes a place
     /// among the bounded waits ([`super::waits`]) instead of a Docker call
     /// turn, and that long on top of the usual deadline.
-    async fn act(
+    pub async fn act(
         &self,
         caller: &Caller,
         op: Op,
@@ -144,7 +77,7 @@ impl Service {
     ) -> Result<(), Error> {
         let c = self.admit(caller, op, id).await?;
         let done = async {
-            if matches!(op, Op::START | Op::RESTART | Op::UNPAUSE) {
+            if op.starts {
                 self.vet_mounts_before_start(&c).await?;
             }
             let deadline = self.docker.timeout();
@@ -189,7 +122,7 @@ fn redact(env: &mut [String]) {
     }
 }
 
-pub(super) fn action(id: &str, status: &'static str) -> ContainerAction {
+pub fn action(id: &str, status: &'static str) -> ContainerAction {
     ContainerAction {
         container_id: id.to_string(),
         status,

@@ -9,8 +9,8 @@ use crate::models::{ImageList, ImageSummary};
 use crate::policy::{Caller, Op};
 
 impl Service {
-    pub async fn list_images(&self, caller: &Caller) -> Result<ImageList, Error> {
-        self.permit(caller, Op::LIST_IMAGES)?;
+    pub async fn list_images(&self, caller: &Caller, op: Op) -> Result<ImageList, Error> {
+        self.permit(caller, op)?;
         let raw: Vec<models::ImageSummary> = self.docker.images().await?;
         let images: Vec<ImageSummary> = raw
             .into_iter()

@@ -60,16 +60,17 @@ impl Service {
     pub async fn create(
         &self,
         caller: &Caller,
+        op: Op,
         body: &Map<String, Value>,
     ) -> Result<ContainerDetail, Error> {
-        self.permit(caller, Op::CREATE)?;
+        self.permit(caller, op)?;
         let result = self.create_vetted(body).await;
         let text = |f: &str| body.get(f).and_then(Value::as_str).unwrap_or("");
         let (id, name) = match &result {
             Ok(c) => (c.id.as_str(), c.name.as_str()),
             Err(_) => ("", text("name")),
         };
-        self.record_lifecycle(caller, Op::CREATE, (id, name), text("image"), &result);
+        self.record_lifecycle(caller, op, (id, name), text("image"), &result);
         result
     }
 
@@ -168,11 +169,12 @@ impl Service {
     pub async fn remove(
         &self,
         caller: &Caller,
+        op: Op,
         id: &str,
         force: bool,
         volumes: bool,
     ) -> Result<ContainerAction, Error> {
-        let c = self.admit(caller, Op::REMOVE, id).await?;
+        let c = self.admit(caller, op, id).await?;
         let done = self
             .docker
             .remove_container(&c.id, force, volumes)
@@ -182,7 +184,7 @@ impl Service {
                 e => docker_said(e, ""),
             });
         let name = c.name.trim_start_matches('/');
-        self.record_lifecycle(caller, Op::REMOVE, (&c.id, name), &c.config.image, &done);
+        self.record_lifecycle(caller, op, (&c.id, name), &c.config.image, &done);
         done?;
         Ok(action(id, "removed"))
     }
@@ -192,12 +194,13 @@ impl Service {
     pub async fn remove_image(
         &self,
         caller: &Caller,
+        op: Op,
         image: &str,
         force: bool,
     ) -> Result<ImageRemoval, Error> {
-        self.permit(caller, Op::REMOVE_IMAGE)?;
+        self.permit(caller, op)?;
         let result = self.remove_image_checked(image, force).await;
-        self.record_lifecycle(caller, Op::REMOVE_IMAGE, ("", ""), image, &result);
+        self.record_lifecycle(caller, op, ("", ""), image, &result);
         result
     }
 

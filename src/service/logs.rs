@@ -120,13 +120,14 @@ impl Service {
     pub async fn logs(
         &self,
         caller: &Caller,
+        op: Op,
         id: &str,
         read: &LogRead,
         limit: LogLimit,
     ) -> Result<(ContainerLogs, LogTurn), Error> {
         check_container_ref(id)?;
         let turn = self.log_turn().await?;
-        let info = self.admit(caller, Op::LOGS, id).await?;
+        let info = self.admit(caller, op, id).await?;
         let docker = &self.docker;
         let resp = docker
             .container_logs(&info.id, &read.docker_query())

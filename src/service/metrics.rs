@@ -87,9 +87,13 @@ pub fn sample(c: &models::ContainerSummary, s: &models::Stats) -> Sample {
 
 impl Service {
     /// The figures of the running containers in scope, from the cache
-    /// while it is fresh (`read` role, [`Op::METRICS`]).
-    pub async fn container_metrics(&self, caller: &Caller) -> Result<Arc<Collection>, Error> {
-        self.permit(caller, Op::METRICS)?;
+    /// while it is fresh, if `caller` may `op`.
+    pub async fn container_metrics(
+        &self,
+        caller: &Caller,
+        op: Op,
+    ) -> Result<Arc<Collection>, Error> {
+        self.permit(caller, op)?;
         let mut last = self.metrics.last.lock().await;
         if last.made.is_some_and(|t| t.elapsed() < self.metrics.ttl) {
             return Ok(last.clone());

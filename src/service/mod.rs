@@ -23,7 +23,7 @@
 
 mod access;
 mod containers;
-pub use containers::STOP_TIMEOUT;
+pub use containers::action;
 pub use waits::PER_CALLER as WAITS_PER_CALLER;
 pub mod exec;
 pub mod filters;
@@ -78,6 +78,11 @@ impl Service {
             own_binds: tokio::sync::OnceCell::new(),
             waits: waits::Waits::default(),
         }
+    }
+
+    /// The Docker client, for an operation's own calls.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
     }
 
     /// How long one collection of container figures serves `/metrics`.

@@ -14,8 +14,8 @@ fn unix(time: &str) -> i64 {
 }
 
 impl Service {
-    pub async fn list_volumes(&self, caller: &Caller) -> Result<VolumeList, Error> {
-        self.permit(caller, Op::LIST_VOLUMES)?;
+    pub async fn list_volumes(&self, caller: &Caller, op: Op) -> Result<VolumeList, Error> {
+        self.permit(caller, op)?;
         let raw: models::VolumeList = self.docker.volumes().await?;
         let volumes: Vec<VolumeSummary> = raw
             .volumes
@@ -36,8 +36,8 @@ impl Service {
         })
     }
 
-    pub async fn list_networks(&self, caller: &Caller) -> Result<NetworkList, Error> {
-        self.permit(caller, Op::LIST_NETWORKS)?;
+    pub async fn list_networks(&self, caller: &Caller, op: Op) -> Result<NetworkList, Error> {
+        self.permit(caller, op)?;
         let raw: Vec<models::HostNetwork> = self.docker.networks().await?;
         let networks: Vec<NetworkSummary> = raw
             .into_iter()

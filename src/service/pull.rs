@@ -22,14 +22,14 @@ use crate::docker::Docker;
 use crate::docker::jsonstream::{JsonSplitter, Value as Json};
 use crate::docker::models::PullMessage;
 use crate::docker::registry_auth::{self, RegistryAuth};
-use crate::error::{Error, FieldError, clip};
+use crate::error::Error;
+use crate::input::Input;
 use crate::models::{PullBytes, PullProgress, PullSummary};
 use crate::policy::images::{Pin, Reference};
 use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +40,6 @@ const START: Duration = Duration::from_secs(120);
 const IDLE: Duration = Duration::from_secs(300);
 /// Longest credential field accepted.
 const MAX_CREDENTIAL: usize = 8192;
-const FIELDS: [&str; 3] = ["image", "tag", "auth"];
-const AUTH_FIELDS: [&str; 4] = ["username", "password", "identitytoken", "serveraddress"];
 
 /// What a pull asks for.
 #[derive(Debug)]
@@ -51,111 +49,58 @@ pub struct PullRequest {
     pub auth: Option<RegistryAuth>,
 }
 
-/// Collects the field errors of one request, located under `at`
-/// (`body` for REST, `arguments` for MCP).
-struct Fields<'a> {
-    at: &'a str,
-    errors: Vec<FieldError>,
-}
-
-impl Fields<'_> {
-    fn fail(&mut self, path: &[&str], kind: &'static str, msg: impl Into<String>) {
-        let loc = std::iter::once(self.at)
-            .chain(path.iter().copied())
-            .map(|s| json!(clip(s, 64)))
-            .collect();
-        self.errors.push(FieldError::new(loc, kind, msg));
-    }
-
-    /// Every key of `map` not in `known` is refused.
-    fn only(&mut self, map: &Map<String, Value>, known: &[&str], parent: &[&str]) {
-        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
-            let path: Vec<&str> = parent.iter().copied().chain([key.as_str()]).collect();
-            self.fail(&path, "extra_forbidden", "Extra inputs are not permitted");
-        }
-    }
-
-    /// The string at `path` (`None` when absent or null).
-    fn text<'v>(&mut self, map: &'v Map<String, Value>, path: &[&str]) -> Option<&'v str> {
-        let name = path[path.len() - 1];
-        match map.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.len() > MAX_CREDENTIAL => {
-                let msg = format!("String should have at most {MAX_CREDENTIAL} characters");
-                self.fail(path, "string_too_long", msg);
-                None
-            }
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
-                self.fail(path, "string_type", "Input should be a valid string");
-                None
+/// The registry credentials of `auth`, read from its nested object.
+fn credentials(input: &mut Input) -> Option<RegistryAuth> {
+    let msg =
+        "Input should be an object: {username, password} or {identitytoken}, and serveraddress";
+    let mut auth = input.nested("auth", msg)?;
+    let mut field = |name| auth.string(name, MAX_CREDENTIAL);
+    let found = RegistryAuth {
+        username: field("username"),
+        password: field("password"),
+        identitytoken: field("identitytoken"),
+        serveraddress: field("serveraddress"),
+    };
+    if !auth.has("identitytoken") {
+        for name in ["username", "password"] {
+            if !auth.has(name) {
+                auth.fail(
+                    name,
+                    "missing",
+                    "Field required (or give identitytoken instead)",
+                );
             }
         }
     }
-
-    fn credentials(&mut self, value: Option<&Value>) -> Option<RegistryAuth> {
-        let map = match value {
-            None | Some(Value::Null) => return None,
-            Some(Value::Object(map)) => map,
-            Some(_) => {
-                let msg = "Input should be an object: {username, password} or {identitytoken}, and serveraddress";
-                self.fail(&["auth"], "model_attributes_type", msg);
-                return None;
-            }
-        };
-        self.only(map, &AUTH_FIELDS, &["auth"]);
-        let mut field = |name| self.text(map, &["auth", name]).map(str::to_string);
-        let auth = RegistryAuth {
-            username: field("username"),
-            password: field("password"),
-            identitytoken: field("identitytoken"),
-            serveraddress: field("serveraddress"),
-        };
-        let absent = |name| map.get(name).is_none_or(Value::is_null);
-        if absent("identitytoken") {
-            for name in ["username", "password"] {
-                if absent(name) {
-                    let msg = "Field required (or give identitytoken instead)";
-                    self.fail(&["auth", name], "missing", msg);
-                }
-            }
-        }
-        Some(auth)
-    }
+    input.absorb(auth);
+    Some(found)
 }
 
 impl PullRequest {
-    /// Reads `{image, tag, auth}` from a REST body or MCP arguments (`at`
-    /// names which, in error locations); every bad field is reported, and
-    /// no other field is accepted. Messages never repeat a credential.
-    pub fn read(map: &Map<String, Value>, at: &str) -> Result<PullRequest, Error> {
-        let mut f = Fields {
-            at,
-            errors: Vec::new(),
-        };
-        f.only(map, &FIELDS, &[]);
-        let image = f.text(map, &["image"]);
-        let tag = f.text(map, &["tag"]);
-        let auth = f.credentials(map.get("auth"));
+    /// Reads `{image, tag, auth}` from a REST body or MCP arguments; every
+    /// bad field is reported (by the input's [`Input::finish`]), and no
+    /// other field is accepted. Messages never repeat a credential.
+    pub fn read(input: &mut Input) -> Option<PullRequest> {
+        input.strict();
+        let image = input.string("image", MAX_CREDENTIAL);
+        let tag = input.string("tag", MAX_CREDENTIAL);
+        let auth = credentials(input);
         let parsed = match image {
-            None if map.get("image").is_none_or(Value::is_null) => {
-                f.fail(&["image"], "missing", "Field required");
+            None if !input.has("image") => {
+                input.fail("image", "missing", "Field required");
                 None
             }
             None => None,
-            Some(image) => Reference::parse(image)
-                .map_err(|e| f.fail(&["image"], "value_error", e))
+            Some(image) => Reference::parse(&image)
+                .map_err(|e| input.fail("image", "value_error", e))
                 .ok(),
         };
         let reference = parsed.and_then(|r| {
-            r.tagged(tag)
-                .map_err(|e| f.fail(&["tag"], "value_error", e))
+            r.tagged(tag.as_deref())
+                .map_err(|e| input.fail("tag", "value_error", e))
                 .ok()
         });
-        match reference {
-            Some(reference) if f.errors.is_empty() => Ok(PullRequest { reference, auth }),
-            _ => Err(Error::Validation(f.errors)),
-        }
+        reference.map(|reference| PullRequest { reference, auth })
     }
 }
 
@@ -186,10 +131,10 @@ pub struct Pull {
 
 impl Service {
     /// Begins pulling `request` for `caller` (see the module doc).
-    pub async fn pull(&self, caller: &Caller, request: PullRequest) -> Result<Pull, Error> {
+    pub async fn pull(&self, caller: &Caller, op: Op, request: PullRequest) -> Result<Pull, Error> {
         let r = &request.reference;
         let image = r.to_string();
-        self.permit_image(caller, Op::PULL, &image)?;
+        self.permit_image(caller, op, &image)?;
         let pin = match &r.pin {
             Some(Pin::Tag(t) | Pin::Digest(t)) => t.as_str(),
             None => "latest",
@@ -205,7 +150,7 @@ impl Service {
             .pull_image(&r.name, pin, &headers, START)
             .await
             .map_err(|e| Error::for_image(e, &image));
-        let record = record(caller, Op::PULL, None).image(&image);
+        let record = record(caller, op, None).image(&image);
         match opened {
             Ok(resp) => Ok(Pull {
                 docker: self.docker.clone(),
@@ -331,9 +276,14 @@ impl Drop for Pull {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn read(v: Value) -> Result<PullRequest, Vec<(String, &'static str)>> {
-        PullRequest::read(v.as_object().unwrap(), "body").map_err(|e| match e {
+        let body = v.as_object().unwrap();
+        let mut input = Input::body(Vec::new(), body);
+        let request = PullRequest::read(&mut input);
+        let checked = input.finish().map(|()| request.unwrap());
+        checked.map_err(|e| match e {
             Error::Validation(errors) => errors
                 .into_iter()
                 .map(|e| {
@@ -417,11 +367,10 @@ mod tests {
             json!({"password": secret, "token": secret}),
             json!({"username": 1, "password": secret}),
         ] {
-            let e = PullRequest::read(
-                json!({"image": "A", "auth": auth}).as_object().unwrap(),
-                "body",
-            )
-            .unwrap_err();
+            let body = json!({"image": "A", "auth": auth});
+            let mut input = Input::body(Vec::new(), body.as_object().unwrap());
+            assert!(PullRequest::read(&mut input).is_none());
+            let e = input.finish().unwrap_err();
             assert!(!e.body().to_string().contains(secret), "{}", e.body());
         }
     }

@@ -18,8 +18,8 @@ impl Service {
     /// One sample (`stream=false`: Docker waits for two readings so CPU % is
     /// real). A container that is not running has no figures: 409, as the
     /// stats stream ends for it.
-    pub async fn stats(&self, caller: &Caller, id: &str) -> Result<ContainerStats, Error> {
-        let c = self.admit(caller, Op::STATS, id).await?;
+    pub async fn stats(&self, caller: &Caller, op: Op, id: &str) -> Result<ContainerStats, Error> {
+        let c = self.admit(caller, op, id).await?;
         if !c.state.running {
             return Err(Error::Conflict(format!(
                 "Container {id} is not running ({}): stats are sampled from a running container",

@@ -79,8 +79,8 @@ impl Service {
         self.docker.api_version()
     }
 
-    pub async fn version(&self, caller: &Caller) -> Result<VersionInfo, Error> {
-        self.permit(caller, Op::VERSION)?;
+    pub async fn version(&self, caller: &Caller, op: Op) -> Result<VersionInfo, Error> {
+        self.permit(caller, op)?;
         let v = self.docker.version().await?;
         Ok(VersionInfo {
             api_version: v.api_version,
@@ -94,8 +94,8 @@ impl Service {
     /// the container counts are of the containers in scope), and the policy
     /// in force. `images_total` counts what `/images/` lists (Docker's
     /// `/info` also counts intermediate images).
-    pub async fn enhanced_health(&self, caller: &Caller) -> Result<EnhancedHealth, Error> {
-        self.permit(caller, Op::HEALTH)?;
+    pub async fn enhanced_health(&self, caller: &Caller, op: Op) -> Result<EnhancedHealth, Error> {
+        self.permit(caller, op)?;
         let (version, info, images) = tokio::join!(
             self.docker.version(),
             self.docker.info(),

@@ -14,16 +14,17 @@
 //!   takes it, and the client's messages are read only as fast as the
 //!   command takes its input (a few queued messages at most).
 //!
-//! Authentication, pings, dead peers and shutdown are the session's
-//! ([`super::session`]); refusals close as the other streams'
-//! ([`super::topics::close_for`]).
+//! Authentication, pings, dead peers, shutdown and opening the command
+//! (the catalogue's terminal operation) are the session's
+//! ([`super::session`]).
 
-use super::hub::Close;
 use super::session::{Peer, Stop, cut_off, departure};
-use super::topics::close_for;
 use crate::app::App;
-use crate::http::query::Query;
 use crate::policy::Caller;
+use crate::service::exec::Terminal;
+use crate::streams::Close;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -33,16 +34,6 @@ use tokio_tungstenite::tungstenite::Message;
 pub const INBOX: usize = 8;
 /// Largest piece of output sent in one message.
 const CHUNK: usize = 16 * 1024;
-
-/// The command asked for: every `cmd` in order, or `/bin/sh`.
-fn command(query: &Query) -> Vec<String> {
-    let cmd: Vec<String> = query.all("cmd").into_iter().map(str::to_string).collect();
-    if cmd.is_empty() {
-        vec!["/bin/sh".into()]
-    } else {
-        cmd
-    }
-}
 
 /// `{"resize": [cols, rows]}`, each 1 to 65535.
 fn resize(text: &str) -> Option<(u16, u16)> {
@@ -55,20 +46,17 @@ fn resize(text: &str) -> Option<(u16, u16)> {
     (r.resize.0 > 0 && r.resize.1 > 0).then_some(r.resize)
 }
 
-/// Runs the terminal for `caller` until the command exits or either side goes.
+/// Runs the terminal `t` (its TTY: `io`) for `caller` until the command
+/// exits or either side goes.
 pub async fn run(
     app: Arc<App>,
     mut peer: Peer,
     inbox: mpsc::Receiver<Message>,
     caller: &Caller,
-    id: &str,
-    query: &Query,
+    t: Terminal,
+    io: TokioIo<Upgraded>,
 ) {
     let s = &app.service;
-    let (t, io) = match s.open_terminal(caller, id, command(query)).await {
-        Ok(opened) => opened,
-        Err(e) => return peer.close(close_for(&e)).await,
-    };
     let (mut output, input) = tokio::io::split(io);
     let mut feeder = tokio::spawn(feed(app.clone(), t.exec_id.clone(), inbox, input));
     let mut gone = peer.gone.clone();
@@ -140,13 +128,6 @@ async fn feed(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_command_is_every_cmd_in_order_or_a_shell() {
-        let q = Query::parse(Some("cmd=%2Fbin%2Fls&token=x&cmd=-l&cmd=a+b"));
-        assert_eq!(command(&q), ["/bin/ls", "-l", "a b"]);
-        assert_eq!(command(&Query::parse(Some("token=x"))), ["/bin/sh"]);
-    }
 
     #[test]
     fn only_a_well_formed_resize_is_one() {

@@ -3,12 +3,10 @@
 //!
 //! - this module: the HTTP side — checks the upgrade request, answers `101`
 //!   and hands the upgraded connection to a session task;
-//! - [`session`]: one client — token check (close 1008), subscription,
-//!   batching writes, ping/pong, shutdown (close 1001);
-//! - [`topics`]: each stream's options, keys and queue rules;
-//! - [`pumps`] and [`events`]: the upstream tasks reading Docker;
-//! - [`hub`]: sharing one upstream among subscribers, losslessly, with
-//!   bounded queues;
+//! - [`session`]: one client — token check (close 1008), the stream's
+//!   operation run from the catalogue ([`crate::ops`]), batching writes,
+//!   ping/pong, shutdown (close 1001); the streams themselves, shared and
+//!   lossless, are [`crate::streams`]';
 //! - [`exec`]: the terminal, relaying a command's TTY both ways.
 //!
 //! The `Origin` is checked before the upgrade, by the rule MCP uses (none,
@@ -19,12 +17,8 @@
 //! handshake; a stream closes with 1008 when its token expires. Both
 //! refusals are recorded in the audit trail (`stream.open`).
 
-mod events;
 mod exec;
-pub mod hub;
-mod pumps;
 mod session;
-pub mod topics;
 
 use crate::app::App;
 use crate::audit::{Action, Surface};
@@ -107,7 +101,7 @@ pub fn accept(
         // The session closes dead peers itself; this is only the backstop.
         limit.set(session::dead_after(app.config.server.ping_interval) * 2);
     }
-    let stream = session::StreamRequest::new(route, &req);
+    let stream = session::StreamRequest::new(route, &req).ok_or(Error::RouteNotFound)?;
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (app, guard) = (app.clone(), app.track_stream());
     let slot = req

@@ -8,9 +8,14 @@
 //!   tokens file ("token revoked"). An empty `?token=` counts as absent, so
 //!   it cannot hide a valid header.
 //!   A refused token is recorded in the audit trail.
+//! - The stream is the catalogue's operation for the route
+//!   ([`crate::ops`]), run for the caller with the route's parameters and
+//!   query string; a refusal or a bad parameter closes as
+//!   [`crate::streams::close_for`] says.
 //! - Queued messages are written in batches and flushed once per batch. A
 //!   slow reader is never cut off: writing simply waits for it, and its
-//!   stream lags (see [`super::hub`] for why nothing is lost meanwhile).
+//!   stream lags (see [`crate::streams::hub`] for why nothing is lost
+//!   meanwhile).
 //! - A ping goes out every `WS_PING_INTERVAL` (30 s). Only a **dead** peer
 //!   is closed: one that for three intervals neither sent anything (no pong)
 //!   nor took any of the bytes we were waiting to write. It gets 1008 and a
@@ -22,15 +27,16 @@
 //!   1007 for text that is not UTF-8, 1002 for anything else. A client's
 //!   own close frame is answered before the connection ends.
 
-use super::hub::{Close, Next};
-use super::topics;
 use crate::app::App;
 use crate::audit::{self, Action};
 use crate::auth::bearer_token;
 use crate::error::Error;
 use crate::http::query::Query;
-use crate::http::router::Route;
+use crate::http::router::{Params, Route};
+use crate::input::Input;
+use crate::ops::{self, Answer, Cx, Operation};
 use crate::policy::{Caller, Surface};
+use crate::streams::{Close, Next, Sub, close_for};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::Request;
@@ -58,7 +64,8 @@ type Sink = SplitSink<Socket, Message>;
 
 /// What a client asked for, captured from the upgrade request.
 pub struct StreamRequest {
-    route: Route,
+    operation: &'static Operation,
+    params: Params,
     token: Option<String>,
     query: Option<String>,
     /// The request's audit context, for a refused token.
@@ -66,30 +73,36 @@ pub struct StreamRequest {
 }
 
 impl StreamRequest {
-    pub fn new(route: Route, req: &Request<Incoming>) -> StreamRequest {
+    /// The request for the stream `operation`; `None` for a route that
+    /// is not one.
+    pub fn new(route: Route, req: &Request<Incoming>) -> Option<StreamRequest> {
+        let Route::Op(operation, params) = route else {
+            return None;
+        };
         let query = req.uri().query().map(str::to_string);
         let from_query = Query::parse(query.as_deref())
             .get("token")
             .filter(|t| !t.is_empty())
             .map(str::to_string);
         let token = from_query.or_else(|| bearer_token(req.headers()).map(str::to_string));
-        StreamRequest {
-            route,
+        Some(StreamRequest {
+            operation,
+            params,
             token,
             query,
             audit: req.extensions().get().cloned(),
-        }
+        })
     }
 }
 
 pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let (sink, stream) = ws.split();
-    let (inbox, input) = match req.route {
-        Route::ExecWs(_) => {
+    let (inbox, input) = match req.operation.op.runs_commands {
+        true => {
             let (tx, rx) = mpsc::channel(super::exec::INBOX);
             (Some(tx), Some(rx))
         }
-        _ => (None, None),
+        false => (None, None),
     };
     let peer = Peer::new(sink, stream, app.config.server.ping_interval, inbox);
     let token = req.token.as_deref().filter(|t| !t.is_empty());
@@ -109,16 +122,22 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
             return peer.close(Close::new(1008, reason)).await;
         }
     };
-    let mut query = Query::parse(req.query.as_deref());
-    if let Err(e) = query.only(req.route.params().unwrap_or_default()) {
-        return peer.close(topics::close_for(&e)).await;
-    }
-    if let (Route::ExecWs(id), Some(input)) = (&req.route, input) {
-        return super::exec::run(app, peer, input, &caller, id, &query).await;
-    }
-    match topics::subscribe(&app, &caller, &req.route, query).await {
-        Ok(sub) => forward(&app, peer, sub, &caller).await,
-        Err(refusal) => peer.close(refusal).await,
+    let query = Query::parse(req.query.as_deref());
+    let mut fields = Input::query(req.params, &query);
+    fields.ignore("token");
+    let cx = Cx {
+        app: &app,
+        caller: &caller,
+        log_fit: None,
+    };
+    let answer = ops::run(req.operation, &cx, fields).await;
+    match (answer, input) {
+        (Ok(Answer::Stream(sub)), _) => forward(&app, peer, sub, &caller).await,
+        (Ok(Answer::Terminal(t, io)), Some(input)) => {
+            super::exec::run(app.clone(), peer, input, &caller, t, io).await
+        }
+        (Ok(_), _) => peer.close(close_for(&Error::Internal)).await,
+        (Err(e), _) => peer.close(close_for(&e)).await,
     }
 }
 
@@ -156,7 +175,7 @@ pub(super) async fn cut_off(app: &App, caller: &Caller) -> Close {
 
 /// Forwards the subscription to the peer until one of them ends, or the
 /// caller's token expires or is revoked.
-async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Caller) {
+async fn forward(app: &App, mut peer: Peer, mut sub: Sub, caller: &Caller) {
     let mut gone = peer.gone.clone();
     let mut ping = peer.pings();
     let cut = cut_off(app, caller);
@@ -166,7 +185,7 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Calle
             close = &mut cut => Err(Stop::Close(close)),
             stop = departure(&mut gone) => Err(stop),
             next = sub.next(BATCH) => match next {
-                Next::Messages(batch) => peer.write(batch.into_iter().map(Message::Text)).await,
+                Next::Messages(batch) => peer.write(batch.into_iter().map(text)).await,
                 Next::Closed(reason) => Err(Stop::Close(reason)),
             },
             _ = ping.tick() => peer.ping().await,
@@ -178,6 +197,14 @@ async fn forward(app: &App, mut peer: Peer, mut sub: topics::Sub, caller: &Calle
         }
     };
     peer.close(close).await;
+}
+
+/// A stream's message as a WebSocket text message (its bytes are UTF-8).
+fn text(t: crate::streams::Text) -> Message {
+    match tokio_tungstenite::tungstenite::Utf8Bytes::try_from(t.into_bytes()) {
+        Ok(text) => Message::Text(text),
+        Err(_) => Message::Text("".into()),
+    }
 }
 
 /// Waits until the peer's side ends, and says what is owed to it.

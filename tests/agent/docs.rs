@@ -209,12 +209,12 @@ fn variables_the_agent_reads_outside_its_configuration_are_named_on_its_page() {
     }
 }
 
-/// Every route the agent serves, as `(method, path template)`. The route
-/// table for now; the operation catalogue takes its place in this one line.
+/// Every route the agent serves, as `(method, path template)`: its own and
+/// the operation catalogue's.
 fn served_routes() -> BTreeSet<(String, String)> {
-    docker_agent::http::router::ROUTES
-        .iter()
-        .map(|&(m, p)| (m.into(), p.into()))
+    docker_agent::http::router::routes()
+        .into_iter()
+        .map(|(m, p)| (m.into(), p))
         .collect()
 }
 

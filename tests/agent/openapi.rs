@@ -7,7 +7,7 @@
 //! the code. A route of the table without a case here fails the test.
 
 use crate::util::*;
-use docker_agent::http::router::ROUTES;
+use docker_agent::http::router::routes;
 use docker_agent::policy::{Role, tokens};
 use hyper::Method;
 use serde_json::{Value, json};
@@ -304,7 +304,8 @@ async fn every_rest_answer_matches_the_documented_schema_for_its_status() {
         reader,
         answers: Vec::new(),
     };
-    for (method, path) in ROUTES {
+    for (method, path) in routes() {
+        let path = path.as_str();
         if path.starts_with("/mcp") || path.contains("/ws") {
             continue; // described in prose: not REST
         }

@@ -6,8 +6,8 @@
 //! leave the out-of-scope one out.
 
 use crate::util::*;
-use docker_agent::http::router::ROUTES;
-use docker_agent::mcp::tools::definitions;
+use docker_agent::http::router::routes;
+use docker_agent::ops;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -419,7 +419,8 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
     let s = Scoped::start().await;
     let started = s.outside.inspect("{{.State.StartedAt}}");
     let mut walked = Vec::new();
-    for (method, path) in ROUTES {
+    for (method, path) in routes() {
+        let path = path.as_str();
         let kind = row(method, path);
         match kind {
             Row::Container => container_route(&s, method, path).await,
@@ -479,7 +480,7 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
         assert!(walked.contains(&kind), "{kind:?}");
     }
 
-    for tool in definitions() {
+    for (_, tool) in ops::tools() {
         let name = tool["name"].as_str().unwrap();
         match tool_row(&tool) {
             ToolRow::Container => {

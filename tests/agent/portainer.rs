@@ -6,7 +6,7 @@
 //! tool's filters and byte cap.
 
 use crate::util::*;
-use docker_agent::http::router::ROUTES;
+use docker_agent::http::router::routes;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -379,7 +379,8 @@ async fn unknown_query_parameters_are_refused_on_every_route_and_stream() {
     let (agent, token) = agent(&[]).await;
     let auth = format!("Bearer {token}");
     let mut checked = 0;
-    for (method, path) in ROUTES {
+    for (method, path) in routes() {
+        let path = path.as_str();
         if path.starts_with("/mcp") {
             continue;
         }

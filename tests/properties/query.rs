@@ -7,6 +7,7 @@
 use crate::json::text;
 use crate::percent::{Style, encode, style};
 use docker_agent::http::query::{Query, percent_decode};
+use docker_agent::input::{Input, Range};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -68,16 +69,20 @@ proptest! {
 
     #[test]
     fn arbitrary_query_strings_give_integers_in_range(raw in raw_query()) {
-        let mut query = Query::parse(Some(&raw));
+        let query = Query::parse(Some(&raw));
         let given = query.get("tail").map(str::to_owned);
         prop_assert_eq!(query.all("tail").last().copied(), given.as_deref());
-        let n = query.int("tail", 5, 1, 100);
+        let mut input = Input::query(Vec::new(), &query);
+        let n = input.int("tail", Range { default: 5, min: 1, max: 100 });
         prop_assert!((1..=100).contains(&n));
         let valid = match given.as_deref().map(|v| v.trim().parse::<i64>()) {
             None => n == 5,
             Some(Ok(v)) => (1..=100).contains(&v) && n == v,
             Some(Err(_)) => false,
         };
-        prop_assert_eq!(query.finish().is_ok(), valid, "tail={:?} read as {}", given, n);
+        for name in query.names().filter(|n| *n != "tail").collect::<Vec<_>>() {
+            input.ignore(name);
+        }
+        prop_assert_eq!(input.finish().is_ok(), valid, "tail={:?} read as {}", given, n);
     }
 }

@@ -8,7 +8,8 @@
 use crate::json::text;
 use crate::percent::{Style, encode, style};
 use docker_agent::error::Error;
-use docker_agent::http::router::{Action, Route, resolve};
+use docker_agent::http::router::{Route, resolve};
+use docker_agent::ops::CATALOGUE;
 use docker_agent::ui::Asset;
 use hyper::Method;
 use proptest::prelude::*;
@@ -24,46 +25,59 @@ const METHODS: [Method; 7] = [
     Method::OPTIONS,
 ];
 
+/// The catalogue's operation `name` on a route, with its parameters.
+fn op(name: &str, params: &[(&'static str, &str)]) -> Route {
+    let o = CATALOGUE.iter().find(|o| o.name == name).unwrap();
+    Route::Op(o, params.iter().map(|(k, v)| (*k, v.to_string())).collect())
+}
+
 /// The documented routes (docs/api.md, "Every route"): method, path with the
 /// encoded id in place, and the route that carries the decoded id.
 fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
     let api = |p: &str| format!("/api/v1/{p}");
     let one = |p: &str| api(&p.replace("{id}", encoded));
-    let id = || id.to_string();
-    let action = |a| Route::ContainerAction(id(), a);
+    let with_id = |name: &str| op(name, &[("id", id)]);
     vec![
         (Method::POST, api("auth/login"), Route::Login),
         (Method::GET, api("auth/check"), Route::AuthCheck),
-        (Method::GET, api("containers"), Route::Containers),
-        (Method::GET, one("containers/{id}"), Route::Container(id())),
+        (Method::GET, api("containers"), op("list_containers", &[])),
+        (
+            Method::GET,
+            one("containers/{id}"),
+            with_id("get_container"),
+        ),
         (
             Method::GET,
             one("containers/{id}/logs"),
-            Route::ContainerLogs(id()),
+            with_id("get_container_logs"),
         ),
         (
             Method::POST,
             one("containers/{id}/start"),
-            action(Action::Start),
+            with_id("start_container"),
         ),
         (
             Method::POST,
             one("containers/{id}/stop"),
-            action(Action::Stop),
+            with_id("stop_container"),
         ),
         (
             Method::POST,
             one("containers/{id}/restart"),
-            action(Action::Restart),
+            with_id("restart_container"),
         ),
-        (Method::GET, one("stats/{id}"), Route::Stats(id())),
-        (Method::GET, api("images"), Route::Images),
-        (Method::GET, api("version"), Route::Version),
+        (
+            Method::GET,
+            one("stats/{id}"),
+            with_id("get_container_stats"),
+        ),
+        (Method::GET, api("images"), op("list_images", &[])),
+        (Method::GET, api("version"), op("docker_version", &[])),
         (Method::GET, api("healthz"), Route::Healthz),
-        (Method::GET, api("health"), Route::Health),
-        (Method::GET, one("logs/ws/{id}"), Route::LogsWs(id())),
-        (Method::GET, one("stats/ws/{id}"), Route::StatsWs(id())),
-        (Method::GET, api("events/ws"), Route::EventsWs),
+        (Method::GET, api("health"), op("docker_health", &[])),
+        (Method::GET, one("logs/ws/{id}"), with_id("follow_logs")),
+        (Method::GET, one("stats/ws/{id}"), with_id("follow_stats")),
+        (Method::GET, api("events/ws"), op("follow_events", &[])),
         (Method::POST, "/mcp".into(), Route::Mcp),
         (Method::DELETE, "/mcp".into(), Route::Mcp),
         (Method::GET, "/mcp/sse".into(), Route::McpSse),
@@ -72,30 +86,38 @@ fn documented(encoded: &str, id: &str) -> Vec<(Method, String, Route)> {
         (
             Method::POST,
             one("containers/{id}/pause"),
-            action(Action::Pause),
+            with_id("pause_container"),
         ),
         (
             Method::POST,
             one("containers/{id}/unpause"),
-            action(Action::Unpause),
+            with_id("unpause_container"),
         ),
         (
             Method::POST,
             one("containers/{id}/kill"),
-            action(Action::Kill),
+            with_id("kill_container"),
         ),
-        (Method::POST, api("containers"), Route::CreateContainer),
+        (Method::POST, api("containers"), op("create_container", &[])),
         (
             Method::DELETE,
             one("containers/{id}"),
-            Route::RemoveContainer(id()),
+            with_id("remove_container"),
         ),
-        (Method::POST, one("containers/{id}/exec"), Route::Exec(id())),
-        (Method::GET, one("exec/ws/{id}"), Route::ExecWs(id())),
-        (Method::POST, api("images/pull"), Route::ImagesPull),
-        (Method::DELETE, one("images/{id}"), Route::RemoveImage(id())),
-        (Method::GET, api("volumes"), Route::Volumes),
-        (Method::GET, api("networks"), Route::Networks),
+        (
+            Method::POST,
+            one("containers/{id}/exec"),
+            with_id("exec_in_container"),
+        ),
+        (Method::GET, one("exec/ws/{id}"), with_id("exec_terminal")),
+        (Method::POST, api("images/pull"), op("pull_image", &[])),
+        (
+            Method::DELETE,
+            one("images/{id}"),
+            op("remove_image", &[("image", id)]),
+        ),
+        (Method::GET, api("volumes"), op("list_volumes", &[])),
+        (Method::GET, api("networks"), op("list_networks", &[])),
         (Method::GET, "/metrics".into(), Route::Metrics),
         (Method::GET, api("openapi.json"), Route::OpenApi),
     ]

@@ -88,6 +88,8 @@ impl Output {
 /// An interactive command (its connection is handed out beside it).
 pub struct Terminal {
     pub exec_id: String,
+    /// The operation it was opened as, for its audit record.
+    op: Op,
     container: ContainerInspect,
     cmd: Vec<String>,
 }
@@ -97,12 +99,13 @@ impl Service {
     pub async fn exec(
         &self,
         caller: &Caller,
+        op: Op,
         id: &str,
         req: &ExecRequest,
     ) -> Result<ExecResult, Error> {
-        let c = self.admit(caller, Op::EXEC, id).await?;
+        let c = self.admit(caller, op, id).await?;
         let result = self.run(&c, id, req).await;
-        let r = record(caller, Op::EXEC, Some(facts(&c))).command(&req.cmd);
+        let r = record(caller, op, Some(facts(&c))).command(&req.cmd);
         self.audit.record(match &result {
             Ok(done) if done.timed_out => r.failed(&format!(
                 "timed out after {} s; the process was killed",
@@ -202,10 +205,11 @@ impl Service {
     pub async fn open_terminal(
         &self,
         caller: &Caller,
+        op: Op,
         id: &str,
         cmd: Vec<String>,
     ) -> Result<(Terminal, TokioIo<Upgraded>), Error> {
-        let c = self.admit(caller, Op::EXEC, id).await?;
+        let c = self.admit(caller, op, id).await?;
         let req = ExecRequest {
             cmd,
             env: Vec::new(),
@@ -219,11 +223,12 @@ impl Service {
             Ok::<_, Error>((exec_id, io))
         };
         let (exec_id, io) = opened.await.inspect_err(|e| {
-            let r = record(caller, Op::EXEC, Some(facts(&c))).command(&req.cmd);
+            let r = record(caller, op, Some(facts(&c))).command(&req.cmd);
             self.audit.record(r.refusal(e));
         })?;
         let t = Terminal {
             exec_id,
+            op,
             container: c,
             cmd: req.cmd,
         };
@@ -246,7 +251,7 @@ impl Service {
     /// process has ended (`None` when it has not, or is unknown).
     pub async fn close_terminal(&self, caller: &Caller, t: Terminal) -> Option<i64> {
         let code = self.exit_code(&t.exec_id).await;
-        let r = record(caller, Op::EXEC, Some(facts(&t.container))).command(&t.cmd);
+        let r = record(caller, t.op, Some(facts(&t.container))).command(&t.cmd);
         self.audit.record(r.exit_code(code));
         code
     }

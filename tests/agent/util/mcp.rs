@@ -164,8 +164,7 @@ pub async fn open_sse_from(agent: &Agent, source: &str, credential: &str) -> (Ev
 /// How many tools an admin sees by default: every one but exec's, which
 /// needs `EXEC_ENABLED`.
 pub fn default_tool_count() -> usize {
-    docker_agent::mcp::tools::definitions()
-        .iter()
-        .filter(|t| t["name"] != "exec_in_container")
+    docker_agent::ops::tools()
+        .filter(|(_, t)| t["name"] != "exec_in_container")
         .count()
 }

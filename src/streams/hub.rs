@@ -1,10 +1,10 @@
-//! Fan-out of upstream Docker streams to WebSocket subscribers, without
-//! losing anyone's messages.
+//! Fan-out of upstream Docker streams to their subscribers (WebSocket
+//! streams, MCP change notifications), without losing anyone's messages.
 //!
 //! One *topic* per (kind, container, options): the first subscriber starts
 //! its upstream task, later ones share it, and the last one to leave stops
 //! it (dropping the Docker connection). Messages are reference-counted
-//! `Utf8Bytes`, so a line sent to fifty subscribers exists once.
+//! [`Text`], so a line sent to fifty subscribers exists once.
 //!
 //! # The lossless rule
 //! Each subscriber has a bounded queue ([`Limits`]: messages and encoded
@@ -37,13 +37,13 @@
 //! upstream instead.
 
 use crate::docker::resume::Position;
+use hyper::body::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Encoded bytes all subscriber queues together may hold.
 pub const TOTAL_BYTES: usize = 64 << 20;
@@ -67,15 +67,61 @@ pub struct Limits {
     pub overflow: Overflow,
 }
 
+/// A message's text: UTF-8, reference-counted, shared by every subscriber
+/// it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// Its bytes, UTF-8.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Text {
+        Text(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Built from `String` and `&str` only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 /// One message and, for resumable streams, the position just after it.
 #[derive(Debug, Clone)]
 pub struct Item {
-    pub msg: Utf8Bytes,
+    pub msg: Text,
     pub pos: Option<Position>,
 }
 
 impl Item {
-    pub fn new(msg: impl Into<Utf8Bytes>, pos: Option<Position>) -> Item {
+    pub fn new(msg: impl Into<Text>, pos: Option<Position>) -> Item {
         Item {
             msg: msg.into(),
             pos,
@@ -527,7 +573,7 @@ pub struct Subscription<K: Hash + Eq + Clone + Send + 'static> {
 /// What a subscriber receives next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next {
-    Messages(Vec<Utf8Bytes>),
+    Messages(Vec<Text>),
     Closed(Close),
 }
 

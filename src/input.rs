@@ -26,7 +26,8 @@ pub enum Place {
 }
 
 impl Place {
-    fn name(self) -> &'static str {
+    /// As a 422's `loc` starts.
+    pub fn name(self) -> &'static str {
         match self {
             Place::Query => "query",
             Place::Body => "body",
@@ -111,6 +112,57 @@ impl<'a> Input<'a> {
     /// REST body's).
     pub fn strict(&mut self) {
         self.strict = true;
+    }
+
+    /// Takes `name` as read without reading it (a stream's `token`, which
+    /// the surface reads itself).
+    pub fn ignore(&mut self, name: &str) {
+        self.given(name);
+    }
+
+    /// The container a call names: the route's `{id}`, or the argument
+    /// `container_id`.
+    pub fn container(&mut self) -> String {
+        self.target("id", "container_id", "a container id, id prefix or name.")
+    }
+
+    /// The whole object of a body or arguments, every field taken as read
+    /// (for a reader of its own), empty for a query string.
+    pub fn object(&mut self) -> Map<String, Value> {
+        match self.source {
+            Source::Object(m) => {
+                self.read.extend(m.keys().cloned());
+                m.clone()
+            }
+            _ => Map::new(),
+        }
+    }
+
+    /// The object `name` holds, to be read field by field, its problems
+    /// located under `name`; `None` when absent or null. Anything else is
+    /// refused with `msg`. Give it back with [`Input::absorb`].
+    pub fn nested(&mut self, name: &str, msg: &str) -> Option<Input<'a>> {
+        let inner = match self.given(name)? {
+            Given::Json(Value::Object(m)) => m,
+            _ => {
+                self.fail(name, "model_attributes_type", msg);
+                return None;
+            }
+        };
+        let mut prefix = self.prefix.clone();
+        prefix.push(name.to_string());
+        Some(Input {
+            prefix,
+            strict: true,
+            ..Input::new(self.place, Source::Object(inner), Vec::new())
+        })
+    }
+
+    /// Takes back a nested input: its problems, and its unread fields refused.
+    pub fn absorb(&mut self, nested: Input<'a>) {
+        let mut nested = nested;
+        nested.refuse_unread();
+        self.problems.append(&mut nested.problems);
     }
 
     /// Records a problem with `name`.
@@ -224,6 +276,24 @@ impl<'a> Input<'a> {
         })
     }
 
+    /// A string, at most `max` bytes (JSON: a string only).
+    pub fn string(&mut self, name: &str, max: usize) -> Option<String> {
+        let s = match self.given(name)? {
+            Given::Text(t) => t.to_string(),
+            Given::Json(Value::String(s)) => s.clone(),
+            Given::Json(_) => {
+                self.fail(name, "string_type", "Input should be a valid string");
+                return None;
+            }
+        };
+        if s.len() > max {
+            let msg = format!("String should have at most {max} characters");
+            self.fail(name, "string_too_long", msg);
+            return None;
+        }
+        Some(s)
+    }
+
     /// A string (a number is taken as its text: a signal, a time).
     pub fn text(&mut self, name: &str) -> Option<String> {
         match self.given(name)? {
@@ -279,36 +349,59 @@ impl<'a> Input<'a> {
     }
 
     /// One of `choices` (compared without case), `default` when absent.
-    pub fn choice(&mut self, name: &str, choices: &[&'static str], default: &'static str) -> &'static str {
+    pub fn choice(
+        &mut self,
+        name: &str,
+        choices: &[&'static str],
+        default: &'static str,
+    ) -> &'static str {
         let Some(given) = self.text(name) else {
             return default;
         };
         let given = given.trim().to_ascii_lowercase();
-        choices.iter().find(|c| **c == given).copied().unwrap_or_else(|| {
-            let quoted: Vec<String> = choices.iter().map(|c| format!("'{c}'")).collect();
-            let msg = format!("Input should be {}", quoted.join(", "));
-            self.fail(name, "enum", msg);
-            default
-        })
+        choices
+            .iter()
+            .find(|c| **c == given)
+            .copied()
+            .unwrap_or_else(|| {
+                let quoted: Vec<String> = choices.iter().map(|c| format!("'{c}'")).collect();
+                let (last, rest) = quoted
+                    .split_last()
+                    .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+                let msg = match rest {
+                    [] => format!("Input should be {last}"),
+                    _ => format!("Input should be {} or {last}", rest.join(", ")),
+                };
+                self.fail(name, "enum", msg);
+                default
+            })
     }
 
     /// Every problem found, or `Ok` when there is none. A field nobody
-    /// read is refused, except among MCP arguments unless [`Input::strict`].
+    /// read is refused (first), except among MCP arguments unless
+    /// [`Input::strict`].
     pub fn finish(mut self) -> Result<(), Error> {
         if self.place != Place::Arguments || self.strict {
-            for name in self.unread() {
-                let msg = match self.place {
-                    Place::Query => self.unknown_query(),
-                    _ => "Extra inputs are not permitted".to_string(),
-                };
-                self.fail(&name, "extra_forbidden", msg);
-            }
+            self.refuse_unread();
         }
         if self.problems.is_empty() {
             Ok(())
         } else {
             Err(Error::Validation(self.problems))
         }
+    }
+
+    /// Refuses every field nobody read, ahead of the other problems.
+    fn refuse_unread(&mut self) {
+        let found = std::mem::take(&mut self.problems);
+        for name in self.unread() {
+            let msg = match self.place {
+                Place::Query => self.unknown_query(),
+                _ => "Extra inputs are not permitted".to_string(),
+            };
+            self.fail(&name, "extra_forbidden", msg);
+        }
+        self.problems.extend(found);
     }
 
     fn unread(&self) -> Vec<String> {
@@ -318,8 +411,13 @@ impl<'a> Input<'a> {
             Source::Nothing => Vec::new(),
         };
         names.retain(|n| !self.read.contains(n));
-        names.dedup();
-        names
+        let mut unique: Vec<String> = Vec::new();
+        for n in names {
+            if !unique.contains(&n) {
+                unique.push(n);
+            }
+        }
+        unique
     }
 
     fn unknown_query(&self) -> String {
@@ -328,7 +426,10 @@ impl<'a> Input<'a> {
         if taken.is_empty() {
             "Unknown query parameter: this route takes none".to_string()
         } else {
-            format!("Unknown query parameter: this route takes {}", taken.join(", "))
+            format!(
+                "Unknown query parameter: this route takes {}",
+                taken.join(", ")
+            )
         }
     }
 }

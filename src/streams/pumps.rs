@@ -9,13 +9,13 @@
 //! it), or Docker sends something undecodable (1011, with the reason).
 
 use super::hub::{Close, Item};
-use super::topics::{Pub, close_for};
-use crate::app::App;
+use super::{Pub, close_for};
 use crate::clock::unix_now_nanos;
 use crate::docker::models;
 use crate::docker::resume::{Position, since_nanos};
 use crate::error::Error;
 use crate::models::StatsSample;
+use crate::service::Service;
 use crate::service::follow::{LogFollower, LogLine};
 use crate::service::stats::figures;
 use crate::service::streams::{ContainerRef, LogOptions};
@@ -39,7 +39,7 @@ enum After {
 
 /// Follows a container's log into `publisher`, from the start or after `from`.
 pub async fn logs(
-    app: Arc<App>,
+    service: Arc<Service>,
     publisher: Pub,
     c: ContainerRef,
     opts: LogOptions,
@@ -58,7 +58,7 @@ pub async fn logs(
         };
         first = false;
         let (mut delivered, mut clean) = (false, false);
-        match app.service.follow_logs(&c, &ask, pos).await {
+        match service.follow_logs(&c, &ask, pos).await {
             Ok(mut follower) => loop {
                 match next_line(&mut follower, until).await {
                     Ok(Some(line)) => {
@@ -87,7 +87,7 @@ pub async fn logs(
         if clean && until.is_some_and(|t| unix_now_nanos() >= t) {
             return publisher.end(Close::new(1000, "Reached 'until'"));
         }
-        match after_follow(&app, &c.id, clean).await {
+        match after_follow(&service, &c.id, clean).await {
             After::End(close) => return publisher.end(close),
             After::Reopen if delivered => retry = RETRY_MIN,
             After::Reopen => {
@@ -132,10 +132,10 @@ fn since_start(opts: &LogOptions, started: u64) -> LogOptions {
 
 /// After a follow ended (`clean`) or broke: a running container's follow
 /// is reopened; a stopped one's too if it broke, to deliver the rest.
-async fn after_follow(app: &App, id: &str, clean: bool) -> After {
+async fn after_follow(service: &Service, id: &str, clean: bool) -> After {
     let mut retry = RETRY_MIN;
     loop {
-        match app.service.recheck(id).await {
+        match service.recheck(id).await {
             Ok(c) if c.running || !clean => return After::Reopen,
             Ok(_) => return After::End(Close::new(1000, "Container stopped")),
             Err(Error::ContainerNotFound(_)) => {
@@ -154,8 +154,8 @@ async fn after_follow(app: &App, id: &str, clean: bool) -> After {
 const NOT_RUNNING: &str = "0001-01-01T00:00:00Z";
 
 /// Streams a container's stats samples into `publisher`.
-pub async fn stats(app: Arc<App>, publisher: Pub, c: ContainerRef) {
-    let mut stream = match app.service.stats_stream(&c).await {
+pub async fn stats(service: Arc<Service>, publisher: Pub, c: ContainerRef) {
+    let mut stream = match service.stats_stream(&c).await {
         Ok(s) => s,
         Err(e) => return publisher.end(close_for(&e)),
     };
@@ -182,7 +182,7 @@ pub async fn stats(app: Arc<App>, publisher: Pub, c: ContainerRef) {
             return;
         }
     }
-    let close = match after_follow(&app, &c.id, true).await {
+    let close = match after_follow(&service, &c.id, true).await {
         After::End(close) => close,
         After::Reopen => Close::new(1011, "Stats stream interrupted; reconnect to resume"),
     };

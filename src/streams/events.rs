@@ -19,13 +19,13 @@
 //! out ([`crate::service::Service::shows_event`]) after being counted, so
 //! resume positions stay those of Docker's event log.
 
+use super::Pub;
 use super::hub::{Close, Item};
 use super::pumps::{RETRY_MAX, RETRY_MIN};
-use super::topics::Pub;
-use crate::app::App;
 use crate::docker::jsonstream::{Outline, Value as Json};
 use crate::docker::resume::{EntryCounter, Position, Skip, Skipper, since_for, since_nanos};
 use crate::error::Error;
+use crate::service::Service;
 use crate::service::streams::EventFilters;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ use std::sync::Arc;
 /// Follows Docker's events matching `filters` into `publisher`: from
 /// `since` (Unix nanoseconds, when the subscription began) or after `from`.
 pub async fn pump(
-    app: Arc<App>,
+    service: Arc<Service>,
     publisher: Pub,
     filters: EventFilters,
     since: u64,
@@ -45,7 +45,7 @@ pub async fn pump(
     loop {
         let anchor = pos.and_then(|p| p.after);
         let since = anchor.map_or_else(|| since_nanos(since), since_for);
-        match app.service.events(&filters, Some(&since)).await {
+        match service.events(&filters, Some(&since)).await {
             Ok(mut stream) => {
                 if down
                     && publisher
@@ -68,7 +68,7 @@ pub async fn pump(
                         Skip::Gap => items.push(notice("events-missed", pos)),
                         Skip::Keep => {}
                     }
-                    if app.service.shows_event(&event).await {
+                    if service.shows_event(&event).await {
                         pos = Some(Position {
                             after: Some(id),
                             skip: 0,
