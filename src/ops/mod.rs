@@ -129,7 +129,7 @@ pub struct Operation {
 
 /// Every operation, in the order MCP lists the tools (the v1 contract's
 /// ten first).
-pub static CATALOGUE: [&Operation; 24] = [
+pub static CATALOGUE: &[&Operation] = &[
     &system::HEALTH,
     &system::VERSION,
     &containers::LIST,
