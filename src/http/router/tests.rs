@@ -186,7 +186,9 @@ fn classes_and_auth_requirements() {
 fn every_row_of_the_table_resolves_to_a_route_carrying_its_parameter() {
     let all = routes();
     let own_and_pages = OWN.len() + 3;
-    let catalogue = CATALOGUE.iter().filter(|o| o.rest.is_some() || o.stream.is_some());
+    let catalogue = CATALOGUE
+        .iter()
+        .filter(|o| o.rest.is_some() || o.stream.is_some());
     assert_eq!(all.len(), own_and_pages + catalogue.count());
     for (method, path) in all {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
