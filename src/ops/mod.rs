@@ -23,6 +23,7 @@ pub mod logs;
 mod remove;
 mod stats;
 mod system;
+mod top;
 mod volumes;
 
 pub use crate::input::{Input, Place, Range};
@@ -150,6 +151,7 @@ pub static CATALOGUE: &[&Operation] = &[
     &volumes::VOLUMES,
     &volumes::NETWORKS,
     &exec::EXEC,
+    &top::TOP,
     &follow::LOGS,
     &follow::STATS,
     &follow::EVENTS,

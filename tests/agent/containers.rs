@@ -547,6 +547,87 @@ async fn stats_report_figures_for_a_running_container() {
 }
 
 #[tokio::test]
+async fn top_lists_the_processes_docker_runs_in_the_container() {
+    let c = Container::run(&[], &["wait"]);
+    let stopped = Container::create(&[], &["wait"]);
+    let pid = c.inspect("{{.State.Pid}}");
+    let agent = Agent::start(&[]).await;
+    let token = agent.token().await;
+    let resp = agent
+        .get(&format!("/api/v1/containers/{}/top", c.name), Some(&token))
+        .await;
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    let top = resp.json();
+    assert_eq!(top["container_id"], c.name);
+    let titles: Vec<&str> = top["titles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let column = titles
+        .iter()
+        .position(|t| *t == "PID")
+        .expect("a PID column");
+    let rows = top["processes"].as_array().unwrap();
+    assert_eq!(top["total"], rows.len());
+    assert!(
+        rows.iter().any(|r| r[column] == pid.as_str()),
+        "the container's main process {pid} in {rows:?}"
+    );
+
+    // ps options reach Docker; the titles follow them.
+    let custom = agent
+        .get(
+            &format!("/api/v1/containers/{}/top?ps_args=-o%20pid,comm", c.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(custom.status, 200, "{:?}", custom.body);
+    assert_eq!(custom.json()["titles"], json!(["PID", "COMMAND"]));
+
+    // The MCP tool answers the same.
+    let result = agent
+        .mcp_tool(
+            MCP_KEY,
+            "list_container_processes",
+            json!({"container_id": c.name}),
+        )
+        .await;
+    assert_eq!(result["isError"], false, "{result}");
+    assert_eq!(result["structuredContent"]["titles"], top["titles"]);
+
+    // Options that are not plain ps options never reach the host's ps.
+    let bad = agent
+        .get(
+            &format!("/api/v1/containers/{}/top?ps_args=aux%3Bid", c.name),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    assert_eq!(bad.json()["detail"][0]["loc"], json!(["query", "ps_args"]));
+
+    // A container that is not running has no processes.
+    let resp = agent
+        .get(
+            &format!("/api/v1/containers/{}/top", stopped.name),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(resp.status, 409, "{:?}", resp.body);
+    assert!(
+        resp.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is not running")
+    );
+    let missing = agent
+        .get("/api/v1/containers/no-such-container-xyz/top", Some(&token))
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
 async fn images_list_includes_the_test_image() {
     let agent = Agent::start(&[]).await;
     let token = agent.token().await;
