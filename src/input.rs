@@ -68,6 +68,9 @@ pub struct Input<'a> {
     problems: Vec<FieldError>,
     /// Whether fields nobody reads are refused among MCP arguments too.
     strict: bool,
+    /// Why a field nobody reads is refused, when the operation says more
+    /// than the default.
+    extra: Option<fn(&str) -> String>,
 }
 
 impl<'a> Input<'a> {
@@ -100,6 +103,7 @@ impl<'a> Input<'a> {
             read: Vec::new(),
             problems: Vec::new(),
             strict: false,
+            extra: None,
         }
     }
 
@@ -114,6 +118,11 @@ impl<'a> Input<'a> {
         self.strict = true;
     }
 
+    /// Says why a field nobody reads is refused (the fields there are).
+    pub fn explain_extra(&mut self, why: fn(&str) -> String) {
+        self.extra = Some(why);
+    }
+
     /// Takes `name` as read without reading it (a stream's `token`, which
     /// the surface reads itself).
     pub fn ignore(&mut self, name: &str) {
@@ -124,18 +133,6 @@ impl<'a> Input<'a> {
     /// `container_id`.
     pub fn container(&mut self) -> String {
         self.target("id", "container_id", "a container id, id prefix or name.")
-    }
-
-    /// The whole object of a body or arguments, every field taken as read
-    /// (for a reader of its own), empty for a query string.
-    pub fn object(&mut self) -> Map<String, Value> {
-        match self.source {
-            Source::Object(m) => {
-                self.read.extend(m.keys().cloned());
-                m.clone()
-            }
-            _ => Map::new(),
-        }
     }
 
     /// The object `name` holds, to be read field by field, its problems
@@ -189,12 +186,12 @@ impl<'a> Input<'a> {
         self.given(name).is_some()
     }
 
-    /// The raw JSON of `name`, for a reader of its own (`None` when absent
-    /// or null; text from a query string comes as a JSON string).
-    pub fn json(&mut self, name: &str) -> Option<Value> {
+    /// The JSON of `name` in a body or arguments, for a field read its own
+    /// way (`None` when absent or null, and from a query string).
+    pub fn value(&mut self, name: &str) -> Option<&'a Value> {
         match self.given(name)? {
-            Given::Json(v) => Some(v.clone()),
-            Given::Text(t) => Some(Value::String(t.to_string())),
+            Given::Json(v) => Some(v),
+            Given::Text(_) => None,
         }
     }
 
@@ -395,9 +392,10 @@ impl<'a> Input<'a> {
     fn refuse_unread(&mut self) {
         let found = std::mem::take(&mut self.problems);
         for name in self.unread() {
-            let msg = match self.place {
-                Place::Query => self.unknown_query(),
-                _ => "Extra inputs are not permitted".to_string(),
+            let msg = match (self.place, self.extra) {
+                (Place::Query, _) => self.unknown_query(),
+                (_, Some(why)) => why(&name),
+                (_, None) => "Extra inputs are not permitted".to_string(),
             };
             self.fail(&name, "extra_forbidden", msg);
         }

@@ -1,11 +1,12 @@
 //! Creating a container from an image on the host
 //! (`POST /api/v1/containers/`, the tool `create_container`): the body's
-//! documented fields only ([`crate::service::spec`]), what they ask of the
+//! documented fields only ([`Spec`]), what they ask of the
 //! host and mount judged by the policy, and `201` with the new container's
 //! detail.
 
 use super::{Answer, Cx, Input, Operation, Pending, Rest};
 use crate::policy::Op;
+use crate::service::spec::Spec;
 
 pub static CREATE: Operation = Operation {
     name: "create_container",
@@ -19,9 +20,10 @@ pub static CREATE: Operation = Operation {
 
 fn create<'a>(cx: &'a Cx<'a>, mut input: Input<'a>) -> Pending<'a> {
     Box::pin(async move {
-        let body = input.object();
+        cx.app.service.permit(cx.caller, CREATE.op)?;
+        let spec = Spec::read(&mut input);
         input.finish()?;
-        Answer::json(&cx.app.service.create(cx.caller, CREATE.op, &body).await?)
+        Answer::json(&cx.app.service.create(cx.caller, CREATE.op, spec).await?)
     })
 }
 

@@ -6,7 +6,7 @@
 //! Whether the caller may run commands is asked before the body is read,
 //! so a refusal is the same whatever the body holds.
 
-use super::{Answer, Cx, Input, Operation, Pending, Place, Rest};
+use super::{Answer, Cx, Input, Operation, Pending, Rest};
 use crate::policy::Op;
 use crate::service::exec::request::ExecRequest;
 
@@ -27,13 +27,8 @@ fn exec<'a>(cx: &'a Cx<'a>, mut input: Input<'a>) -> Pending<'a> {
     Box::pin(async move {
         cx.app.service.permit(cx.caller, EXEC.op)?;
         let id = input.container();
-        let (place, body) = (input.place(), input.object());
+        let request = ExecRequest::read(&mut input);
         input.finish()?;
-        let theirs: &[&str] = match place {
-            Place::Arguments => &["container_id"],
-            _ => &[],
-        };
-        let request = ExecRequest::read(&body, place.name(), theirs)?;
         let done = cx
             .app
             .service

@@ -1,8 +1,8 @@
 //! Creating and removing containers, and removing images.
 //!
 //! A create is admitted by the policy (role `admin`, read-only modes), its
-//! body read into a [`Spec`] (422 for anything outside the documented
-//! fields), and the spec judged by the policy: `IMAGE_ALLOW` against the
+//! body read into a [`Spec`] by its operation (422 for anything outside
+//! the documented fields), and the spec judged by the policy: `IMAGE_ALLOW` against the
 //! image Docker resolves the reference to (an id or id prefix is judged by
 //! the image it means, and the container made is checked to run that very
 //! image), what it asks of the host and mounts ([`super::mounts`]), and
@@ -19,7 +19,6 @@ use crate::docker::DockerError;
 use crate::error::Error;
 use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::policy::{Caller, Op};
-use serde_json::{Map, Value};
 
 /// Docker's error, with `more` added to its message, at Docker's status:
 /// 409 a conflict, another 4xx a bad request, the rest a failure.
@@ -56,33 +55,32 @@ fn check_image_ref(image: &str) -> Result<(), Error> {
 }
 
 impl Service {
-    /// Creates (and with `start`, starts) a container from a create body.
+    /// Creates (and with `start`, starts) a container from a create body
+    /// read into `spec`.
     pub async fn create(
         &self,
         caller: &Caller,
         op: Op,
-        body: &Map<String, Value>,
+        mut spec: Spec,
     ) -> Result<ContainerDetail, Error> {
         self.permit(caller, op)?;
-        let result = self.create_vetted(body).await;
-        let text = |f: &str| body.get(f).and_then(Value::as_str).unwrap_or("");
+        let result = self.create_vetted(&mut spec).await;
         let (id, name) = match &result {
             Ok(c) => (c.id.as_str(), c.name.as_str()),
-            Err(_) => ("", text("name")),
+            Err(_) => ("", spec.name.as_deref().unwrap_or("")),
         };
-        self.record_lifecycle(caller, op, (id, name), text("image"), &result);
+        self.record_lifecycle(caller, op, (id, name), &spec.image, &result);
         result
     }
 
-    async fn create_vetted(&self, body: &Map<String, Value>) -> Result<ContainerDetail, Error> {
-        let mut spec = Spec::parse(body)?;
-        self.vet_host_paths(&mut spec).await?;
+    async fn create_vetted(&self, spec: &mut Spec) -> Result<ContainerDetail, Error> {
+        self.vet_host_paths(spec).await?;
         let mut labels = spec.labels.clone();
         self.policy.label_new(spec.name.as_deref(), &mut labels)?;
         let image = self.judge_image(&spec.image).await?;
-        let missing = self.vet_volumes(&spec).await?;
+        let missing = self.vet_volumes(spec).await?;
         let made = self.make_volumes(&missing).await?;
-        let created = self.create_container(&spec, &labels, &image).await;
+        let created = self.create_container(spec, &labels, &image).await;
         if created.is_err() {
             self.remove_volumes(&made).await;
         }

@@ -1,16 +1,16 @@
 //! The body of a container create (REST `POST /api/v1/containers/` and the
-//! MCP tool `create_container`, same field names), read into a [`Spec`]
-//! and turned into Docker's create JSON.
+//! MCP tool `create_container`, same field names), read through the one
+//! input reader ([`Input`]) into a [`Spec`] and turned into Docker's
+//! create JSON.
 //!
 //! Only the documented [`FIELDS`] are read; any other field is a 422
 //! naming it, and Docker's JSON is built from the spec alone, field by
 //! field, so nothing outside the documented set can reach Docker. Fields
 //! that reach outside the container are listed by [`Spec::host_fields`],
 //! and bind sources are kept apart ([`Bind`]), for the policy to judge
-//! ([`crate::policy::host`]) and the service to resolve. Problems are
-//! collected and reported together in FastAPI's 422 shape.
+//! ([`crate::policy::host`]) and the service to resolve.
 
-use crate::error::{Error, FieldError};
+use crate::input::Input;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -82,10 +82,9 @@ impl Bind {
     }
 }
 
-/// Reads fields of a body, collecting every problem.
-struct Reader<'a> {
-    body: &'a Map<String, Value>,
-    errors: Vec<FieldError>,
+/// Reads a create body's fields by their kinds, problems left in the input.
+struct Reader<'i, 'a> {
+    input: &'i mut Input<'a>,
 }
 
 /// A string a container setting may hold: no NUL, at most 64 Ki characters.
@@ -98,17 +97,13 @@ fn docker_name(s: &str) -> bool {
     super::check_container_ref(s).is_ok()
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'_, 'a> {
     fn fail(&mut self, field: &str, kind: &'static str, msg: impl Into<String>) {
-        self.errors.push(FieldError::new(
-            vec![json!("body"), json!(field)],
-            kind,
-            msg,
-        ));
+        self.input.fail(field, kind, msg);
     }
 
-    fn get(&self, field: &str) -> Option<&Value> {
-        self.body.get(field).filter(|v| !v.is_null())
+    fn get(&mut self, field: &str) -> Option<&'a Value> {
+        self.input.value(field)
     }
 
     fn string(&mut self, field: &str) -> Option<String> {
@@ -341,17 +336,14 @@ fn unknown(field: &str) -> String {
 }
 
 impl Spec {
-    /// Reads a create body: the spec, or 422 with every problem found.
-    pub fn parse(body: &Map<String, Value>) -> Result<Spec, Error> {
-        let mut r = Reader {
-            body,
-            errors: Vec::new(),
-        };
-        for field in body.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
-            let msg = unknown(field);
-            r.fail(field, "extra_forbidden", msg);
-        }
-        if body.get("env").is_some_and(Value::is_array) {
+    /// Reads a create body's fields from `input`, its problems left there
+    /// (and every other field refused, MCP arguments included).
+    pub fn read(input: &mut Input) -> Spec {
+        input.strict();
+        input.explain_extra(unknown);
+        let mut r = Reader { input };
+        let env_list = r.get("env").is_some_and(Value::is_array);
+        if env_list {
             r.fail(
                 "env",
                 "dict_type",
@@ -365,12 +357,12 @@ impl Spec {
             }
             Some(_) => r.checked("image", image),
         };
-        let memory_limit = r.get("memory_limit").cloned().and_then(|v| {
-            memory(&v)
+        let memory_limit = r.get("memory_limit").and_then(|v| {
+            memory(v)
                 .map_err(|msg| r.fail("memory_limit", "value_error", msg))
                 .ok()
         });
-        let spec = Spec {
+        Spec {
             image: image.unwrap_or_default(),
             name: r.checked("name", |s| {
                 docker_name(s).then(|| s.to_string()).ok_or_else(|| {
@@ -379,7 +371,7 @@ impl Spec {
             }),
             cmd: r.strings("cmd"),
             entrypoint: r.strings("entrypoint"),
-            env: if body.get("env").is_some_and(Value::is_array) {
+            env: if env_list {
                 Vec::new()
             } else {
                 r.map("env", "NAME: value strings")
@@ -414,11 +406,6 @@ impl Spec {
             devices: r.strings("devices").unwrap_or_default(),
             cap_add: r.strings("cap_add").unwrap_or_default(),
             security_opt: r.strings("security_opt").unwrap_or_default(),
-        };
-        if r.errors.is_empty() {
-            Ok(spec)
-        } else {
-            Err(Error::Validation(r.errors))
         }
     }
 
@@ -561,9 +548,12 @@ fn device(d: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn parse(body: Value) -> Result<Spec, Error> {
-        Spec::parse(body.as_object().unwrap())
+        let mut input = Input::body(Vec::new(), body.as_object().unwrap());
+        let spec = Spec::read(&mut input);
+        input.finish().map(|()| spec)
     }
 
     fn problems(body: Value) -> Vec<(String, &'static str)> {

@@ -1,20 +1,19 @@
-//! A command to run, read from a REST body or an MCP tool's arguments —
-//! the same names on both: `cmd` (required, a non-empty array of strings),
-//! `env` (an object of strings), `workdir` (an absolute path), `user` and
-//! `timeout` (seconds, 1 to [`MAX_TIMEOUT`], default [`DEFAULT_TIMEOUT`]).
-//! Every bad field is reported at once in FastAPI's 422 shape; a field
-//! outside that set is refused, so nothing unexpected reaches Docker.
+//! A command to run, read from a REST body or an MCP tool's arguments
+//! through the one input reader ([`Input`]) — the same names on both:
+//! `cmd` (required, a non-empty array of strings), `env` (an object of
+//! strings), `workdir` (an absolute path), `user` and `timeout` (seconds, 1
+//! to [`MAX_TIMEOUT`], default [`DEFAULT_TIMEOUT`]). Every bad field is
+//! reported at once; a field outside that set is refused, so nothing
+//! unexpected reaches Docker.
 
-use crate::error::{Error, FieldError};
-use serde_json::{Map, Value, json};
+use crate::input::Input;
+use serde_json::Value;
 use std::time::Duration;
 
 /// Seconds a command may run when the request does not say.
 pub const DEFAULT_TIMEOUT: u64 = 30;
 /// Most seconds a command may be given.
 pub const MAX_TIMEOUT: u64 = 600;
-
-const FIELDS: [&str; 5] = ["cmd", "env", "workdir", "user", "timeout"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecRequest {
@@ -27,54 +26,30 @@ pub struct ExecRequest {
     pub timeout: Duration,
 }
 
-/// The problems found so far, each at `[where, field]`.
-struct Problems<'a> {
-    place: &'a str,
-    found: Vec<FieldError>,
-}
-
-impl Problems<'_> {
-    fn add(&mut self, field: &str, kind: &'static str, msg: &str) {
-        let loc = vec![json!(self.place), json!(field)];
-        self.found.push(FieldError::new(loc, kind, msg));
-    }
-}
-
 impl ExecRequest {
-    /// Reads the fields of `object` (a body, or a tool's arguments where
-    /// `theirs` names the other arguments); `place` is where errors say
-    /// the fields are (`body`, `arguments`).
-    pub fn read(object: &Map<String, Value>, place: &str, theirs: &[&str]) -> Result<Self, Error> {
-        let mut p = Problems {
-            place,
-            found: Vec::new(),
-        };
-        for name in object.keys() {
-            if !FIELDS.contains(&name.as_str()) && !theirs.contains(&name.as_str()) {
-                p.add(name, "extra_forbidden", "Extra inputs are not permitted");
-            }
-        }
-        let request = ExecRequest {
-            cmd: cmd(object.get("cmd"), &mut p),
-            env: env(object.get("env"), &mut p),
-            workdir: text(object, "workdir", &mut p),
-            user: text(object, "user", &mut p),
-            timeout: timeout(object.get("timeout"), &mut p),
-        };
-        if p.found.is_empty() {
-            Ok(request)
-        } else {
-            Err(Error::Validation(p.found))
+    /// Reads the request's fields from `input`, its problems left there
+    /// (and every other field refused, MCP arguments included).
+    pub fn read(input: &mut Input) -> ExecRequest {
+        input.strict();
+        ExecRequest {
+            cmd: cmd(input),
+            env: env(input),
+            workdir: text(input, "workdir"),
+            user: text(input, "user"),
+            timeout: timeout(input),
         }
     }
 }
 
-fn cmd(value: Option<&Value>, p: &mut Problems) -> Vec<String> {
-    let list = match value {
-        None | Some(Value::Null) => return missing(p, "cmd"),
+fn cmd(input: &mut Input) -> Vec<String> {
+    let list = match input.value("cmd") {
+        None => {
+            input.fail("cmd", "missing", "Field required");
+            return Vec::new();
+        }
         Some(Value::Array(list)) => list,
         Some(_) => {
-            p.add("cmd", "list_type", "Input should be a valid array");
+            input.fail("cmd", "list_type", "Input should be a valid array");
             return Vec::new();
         }
     };
@@ -84,32 +59,21 @@ fn cmd(value: Option<&Value>, p: &mut Problems) -> Vec<String> {
         .map(str::to_string)
         .collect();
     if argv.len() != list.len() {
-        p.add(
-            "cmd",
-            "string_type",
-            "Every item should be a string without NUL",
-        );
+        let msg = "Every item should be a string without NUL";
+        input.fail("cmd", "string_type", msg);
     } else if argv.first().is_none_or(String::is_empty) {
-        p.add(
-            "cmd",
-            "too_short",
-            "The command (the first item) should not be empty",
-        );
+        let msg = "The command (the first item) should not be empty";
+        input.fail("cmd", "too_short", msg);
     }
     argv
 }
 
-fn missing(p: &mut Problems, field: &str) -> Vec<String> {
-    p.add(field, "missing", "Field required");
-    Vec::new()
-}
-
-fn env(value: Option<&Value>, p: &mut Problems) -> Vec<String> {
-    let vars = match value {
-        None | Some(Value::Null) => return Vec::new(),
+fn env(input: &mut Input) -> Vec<String> {
+    let vars = match input.value("env") {
+        None => return Vec::new(),
         Some(Value::Object(vars)) => vars,
         Some(_) => {
-            p.add("env", "dict_type", "Input should be an object of strings");
+            input.fail("env", "dict_type", "Input should be an object of strings");
             return Vec::new();
         }
     };
@@ -120,7 +84,7 @@ fn env(value: Option<&Value>, p: &mut Problems) -> Vec<String> {
         .filter(|e| !e.contains('\0'))
         .collect();
     if entries.len() != vars.len() {
-        p.add(
+        input.fail(
             "env",
             "value_error",
             "Names should be non-empty without '=' and values strings, neither holding NUL",
@@ -130,12 +94,11 @@ fn env(value: Option<&Value>, p: &mut Problems) -> Vec<String> {
 }
 
 /// An optional string field: `workdir` must be an absolute path.
-fn text(object: &Map<String, Value>, field: &str, p: &mut Problems) -> Option<String> {
-    let s = match object.get(field) {
-        None | Some(Value::Null) => return None,
-        Some(Value::String(s)) => s,
-        Some(_) => {
-            p.add(field, "string_type", "Input should be a valid string");
+fn text(input: &mut Input, field: &str) -> Option<String> {
+    let s = match input.value(field)? {
+        Value::String(s) => s,
+        _ => {
+            input.fail(field, "string_type", "Input should be a valid string");
             return None;
         }
     };
@@ -146,20 +109,20 @@ fn text(object: &Map<String, Value>, field: &str, p: &mut Problems) -> Option<St
         } else {
             "a non-empty string"
         };
-        p.add(field, "value_error", &format!("Input should be {what}"));
+        input.fail(field, "value_error", format!("Input should be {what}"));
         return None;
     }
     Some(s.clone())
 }
 
-fn timeout(value: Option<&Value>, p: &mut Problems) -> Duration {
-    let secs = match value {
-        None | Some(Value::Null) => Some(DEFAULT_TIMEOUT),
+fn timeout(input: &mut Input) -> Duration {
+    let secs = match input.value("timeout") {
+        None => Some(DEFAULT_TIMEOUT),
         Some(v) => v.as_u64().filter(|s| (1..=MAX_TIMEOUT).contains(s)),
     };
     Duration::from_secs(secs.unwrap_or_else(|| {
         let msg = format!("Input should be an integer from 1 to {MAX_TIMEOUT} (seconds)");
-        p.add("timeout", "int_range", &msg);
+        input.fail("timeout", "int_range", msg);
         DEFAULT_TIMEOUT
     }))
 }
@@ -167,9 +130,13 @@ fn timeout(value: Option<&Value>, p: &mut Problems) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use serde_json::json;
 
     fn read(v: Value) -> Result<ExecRequest, Error> {
-        ExecRequest::read(v.as_object().unwrap(), "body", &[])
+        let mut input = Input::body(Vec::new(), v.as_object().unwrap());
+        let request = ExecRequest::read(&mut input);
+        input.finish().map(|()| request)
     }
 
     fn problems(v: Value) -> Vec<(&'static str, Value)> {
@@ -257,7 +224,15 @@ mod tests {
     #[test]
     fn a_tool_s_own_arguments_are_not_extra() {
         let args = json!({"container_id": "web", "cmd": ["ls"]});
-        let r = ExecRequest::read(args.as_object().unwrap(), "arguments", &["container_id"]);
-        assert_eq!(r.unwrap().cmd, ["ls"]);
+        let mut input = Input::arguments(args.as_object().unwrap());
+        assert_eq!(input.container(), "web");
+        let r = ExecRequest::read(&mut input);
+        assert_eq!(r.cmd, ["ls"]);
+        assert!(input.finish().is_ok());
+        let extra = json!({"container_id": "web", "cmd": ["ls"], "privileged": true});
+        let mut input = Input::arguments(extra.as_object().unwrap());
+        input.container();
+        ExecRequest::read(&mut input);
+        assert!(input.finish().is_err(), "every tool argument is the body's");
     }
 }
