@@ -6,7 +6,6 @@
 //! Docker's own message about the user's container on conflicts and
 //! failed actions, which the user needs in order to act.
 
-use crate::docker::DockerError;
 use serde_json::{Value, json};
 
 /// Longest user-supplied text echoed back in an error.
@@ -96,31 +95,6 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 impl Error {
-    /// An error from a call about one container: Docker's 404 becomes "not found".
-    pub fn for_container(e: DockerError, id: &str) -> Error {
-        if e.is_not_found() {
-            Error::ContainerNotFound(id.to_string())
-        } else if e.is_ambiguous_prefix() {
-            Error::AmbiguousContainer(id.to_string())
-        } else {
-            Error::from(e)
-        }
-    }
-
-    /// An error from pulling `image`: Docker's 404 becomes "not found", a
-    /// registry's refusal of the credentials a 401 with its message.
-    pub fn for_image(e: DockerError, image: &str) -> Error {
-        match &e {
-            DockerError::Status { status: 404, .. } => Error::ImageNotInRegistry(image.to_string()),
-            DockerError::Status { status, message }
-                if *status == 401 || registry_denied(message) =>
-            {
-                Error::RegistryDenied(message.clone())
-            }
-            _ => Error::from(e),
-        }
-    }
-
     pub fn status(&self) -> u16 {
         match self {
             Error::RegistryDenied(_) => 401,
@@ -248,95 +222,9 @@ impl Error {
     }
 }
 
-/// Whether Docker's message says a registry wanted (other) credentials
-/// (Engine 20.10 reports these as a 500).
-fn registry_denied(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    [
-        "unauthorized",
-        "no basic auth credentials",
-        "authentication required",
-        "access denied",
-        "denied: ",
-    ]
-    .iter()
-    .any(|s| m.contains(s))
-}
-
-impl From<DockerError> for Error {
-    fn from(e: DockerError) -> Error {
-        log::warn!(docker_error = e.to_string().as_str(); "docker call failed");
-        match e {
-            DockerError::Unavailable(_) => Error::DockerUnavailable,
-            DockerError::Timeout => Error::DockerTimeout,
-            DockerError::Status {
-                status: 409,
-                message,
-            } => Error::Conflict(message),
-            DockerError::Status { message, .. } => Error::DockerFailed(message),
-            DockerError::Protocol(_) => Error::DockerFailed("unreadable response".into()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn docker_errors_map_to_statuses() {
-        let status = |e: DockerError| Error::from(e).status();
-        assert_eq!(
-            status(DockerError::Unavailable(
-                "connect: /var/run/docker.sock".into()
-            )),
-            503
-        );
-        assert_eq!(status(DockerError::Timeout), 504);
-        assert_eq!(
-            status(DockerError::Status {
-                status: 409,
-                message: "busy".into()
-            }),
-            409
-        );
-        assert_eq!(
-            status(DockerError::Status {
-                status: 500,
-                message: "boom".into()
-            }),
-            502
-        );
-        assert_eq!(
-            status(DockerError::Status {
-                status: 404,
-                message: "no image".into()
-            }),
-            502
-        );
-        assert_eq!(status(DockerError::Protocol("bad json".into())), 502);
-    }
-
-    #[test]
-    fn container_calls_map_404_to_not_found() {
-        let e = Error::for_container(
-            DockerError::Status {
-                status: 404,
-                message: "No such container: x".into(),
-            },
-            "web",
-        );
-        assert_eq!(e.status(), 404);
-        assert_eq!(e.body(), json!({"detail": "Container 'web' not found"}));
-    }
-
-    #[test]
-    fn unavailable_detail_hides_the_socket_path() {
-        let e = Error::from(DockerError::Unavailable(
-            "connect /var/run/docker.sock: ENOENT".into(),
-        ));
-        assert_eq!(e.body(), json!({"detail": "Docker service is unavailable"}));
-    }
 
     #[test]
     fn rate_limit_body_carries_retry_after() {
@@ -379,36 +267,6 @@ mod tests {
             "{}",
             own.message()
         );
-    }
-
-    #[test]
-    fn pull_errors_say_not_found_or_credentials() {
-        let docker = |status, message: &str| DockerError::Status {
-            status,
-            message: message.into(),
-        };
-        let e = Error::for_image(docker(404, "manifest unknown"), "app:1");
-        assert_eq!(
-            (
-                e.status(),
-                e.message().starts_with("Image 'app:1' not found")
-            ),
-            (404, true)
-        );
-        for (status, message) in [
-            (
-                500,
-                "Head \"http://r/v2/a/manifests/1\": no basic auth credentials",
-            ),
-            (500, "unauthorized: authentication required"),
-            (401, "who are you"),
-        ] {
-            let e = Error::for_image(docker(status, message), "app:1");
-            assert_eq!(e.status(), 401, "{message}");
-            assert!(e.message().contains(message), "{}", e.message());
-        }
-        let refused = docker(500, "dial tcp 127.0.0.1:5009: connect: connection refused");
-        assert_eq!(Error::for_image(refused, "app:1").status(), 502);
     }
 
     #[test]

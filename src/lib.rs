@@ -36,6 +36,7 @@ pub mod config;
 pub mod counters;
 pub mod docker;
 pub mod error;
+pub mod files;
 pub mod healthcheck;
 pub mod http;
 pub mod input;

@@ -54,6 +54,9 @@ pub fn init(debug: bool, mcp_debug: bool) {
     }
 }
 
+/// The log target audit records are written under ([`crate::audit`]).
+pub const AUDIT_TARGET: &str = "audit";
+
 /// Most verbose level a record from another crate may have.
 const FOREIGN_MAX: log::Level = log::Level::Info;
 
@@ -63,7 +66,7 @@ struct Capped(env_logger::Logger);
 /// Whether a record from `target` at `level` may be written at all.
 fn within_cap(target: &str, level: log::Level) -> bool {
     let ours = target == "access"
-        || target == crate::audit::TARGET
+        || target == AUDIT_TARGET
         || target.split("::").next() == Some("docker_agent");
     ours || level <= FOREIGN_MAX
 }

@@ -5,7 +5,7 @@
 //! `info`, so `RUST_LOG` can route it) and, with `AUDIT_LOG`, is also
 //! appended to that file as the same compact line, written by a blocking
 //! task of its own through a bounded queue ([`file`]) so recording never
-//! waits on the disk. Today the trail records every login and every refused credential:
+//! waits on the disk. The trail records every login and every refused credential:
 //! a wrong login, a missing, invalid or expired bearer token, a WebSocket
 //! upgrade refused for its `Origin` or token, an MCP request refused for
 //! its `Origin`, `Host` or key. Each is recorded by one call where that
@@ -24,8 +24,7 @@ pub use record::{
 use crate::config::AuditLog;
 use crate::error::Error;
 
-/// The log target audit records are written under.
-pub const TARGET: &str = "audit";
+use crate::logging::AUDIT_TARGET as TARGET;
 
 /// Where records go: the log, and the `AUDIT_LOG` file when one is set.
 pub struct Audit {

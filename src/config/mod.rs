@@ -22,7 +22,7 @@ mod tls;
 pub use audit::AuditLog;
 pub use metrics::MetricsConfig;
 pub use policy::PolicyConfig;
-pub use source::{Vars, parse_dotenv, read_text};
+pub use source::{Vars, parse_dotenv};
 pub use tls::{PlainExposure, TlsConfig, TlsSource, is_loopback};
 
 use crate::auth::jwt::Algorithm;

@@ -56,7 +56,7 @@ pub fn read(vars: &Vars, var: SecretVar) -> Result<Option<String>, ConfigError> 
 
 fn read_file(var: SecretVar, path: &str) -> Result<String, ConfigError> {
     let fail = |why: String| ConfigError::new(var.file, format!("cannot read {path:?}: {why}"));
-    let text = super::source::read_text(std::path::Path::new(path), MAX_FILE).map_err(fail)?;
+    let text = crate::files::read_text(std::path::Path::new(path), MAX_FILE).map_err(fail)?;
     let value = text.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
         return Err(fail("the file is empty".into()));

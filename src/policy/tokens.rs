@@ -169,7 +169,7 @@ impl TokenSet {
     /// Reads and parses the file at `path`; the error names the line.
     pub fn load(path: &Path) -> Result<TokenSet, String> {
         let fail = |why: String| format!("{}: {why}", path.display());
-        let text = crate::config::read_text(path, MAX_FILE)
+        let text = crate::files::read_text(path, MAX_FILE)
             .map_err(|e| fail(format!("cannot read it: {e}")))?;
         TokenSet::parse(&text).map_err(fail)
     }
