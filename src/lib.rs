@@ -33,6 +33,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod counters;
 pub mod docker;
 pub mod error;

@@ -1,24 +1,20 @@
 //! The accept loop: HTTP/1.1 with keep-alive on hyper, each connection
 //! served once by hyper's own lifecycle (upgrades included), caps on open
-//! connections overall and per client ([`slots`]), a header-read timeout
+//! connections overall and per client ([`crate::conn`]), a header-read timeout
 //! against slow-loris clients, a write deadline against clients that stop
-//! reading ([`write_deadline`]), TLS when configured (the handshake and
+//! reading, TLS when configured (the handshake and
 //! certificates live in [`crate::tls`]), and graceful shutdown.
 //!
 //! Shutdown: stop accepting, tell every connection to finish its in-flight
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
-mod slots;
-mod write_deadline;
-
-pub use slots::{ConnectionSlot, Held, OverClientCap};
 
 use crate::app::App;
 use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use slots::{Admission, Slots};
+use crate::conn::{Admission, Slots, WriteDeadline, WriteLimit};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,7 +24,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-pub use write_deadline::{WriteDeadline, WriteLimit};
 
 /// Read buffer per connection. hyper checks it before each read, so one read
 /// can overshoot it: at this size no request head past about 64 KiB is ever
@@ -43,7 +38,10 @@ pub async fn serve(
     tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Slots::new(&app.config.server);
+    let slots = Slots::new(
+        app.config.server.max_connections,
+        app.config.server.max_connections_per_client,
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);

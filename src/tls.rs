@@ -25,8 +25,7 @@ mod x509;
 pub use material::MaterialError;
 pub use watch::watch;
 
-use crate::config::{TlsConfig, TlsSource};
-use crate::server::{WriteDeadline, WriteLimit};
+use crate::conn::{WriteDeadline, WriteLimit};
 use rustls::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -221,6 +220,52 @@ impl Tls {
                 Some((m.modified().ok()?, m.len()))
             })
             .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Plain HTTP and WebSocket.
+    Off,
+    /// PEM files, reloaded when they change.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A self-signed certificate generated at start, or kept in `dir`
+    /// across restarts.
+    Auto { dir: Option<PathBuf> },
+}
+
+/// Who reaches a plain-HTTP port on a non-loopback address, as the
+/// operator says (`PLAIN_HTTP_EXPOSURE`): in a container, or behind a
+/// firewall, the agent cannot see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainExposure {
+    /// `loopback`: only this host (a port published on 127.0.0.1 only).
+    Loopback,
+    /// `tls-proxy`: only a reverse proxy that ends TLS in front of it.
+    TlsProxy,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub source: TlsSource,
+    /// PEM bundle of the CA(s) client certificates must be signed by (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// What reaches the port when it speaks plain HTTP, if the operator said.
+    pub plain_exposure: Option<PlainExposure>,
+}
+
+impl PlainExposure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlainExposure::Loopback => "loopback",
+            PlainExposure::TlsProxy => "tls-proxy",
+        }
+    }
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.source != TlsSource::Off
     }
 }
 

@@ -21,7 +21,9 @@ pub use record::{
     Action, Confirmation, Context, MAX_TEXT, Outcome, Pair, Record, Subject, Surface,
 };
 
-use crate::config::AuditLog;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
 use crate::error::Error;
 
 use crate::logging::AUDIT_TARGET as TARGET;
@@ -90,6 +92,22 @@ fn line(entry: &log::Record) -> String {
     let mut line = crate::logging::json_line(entry);
     line.push('\n');
     line
+}
+
+/// The audit file, open for appending.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    pub path: PathBuf,
+    pub file: Arc<File>,
+    /// Permission bits the file had when opened.
+    pub mode: u32,
+}
+
+impl AuditLog {
+    /// The file's mode when other users may read or write it.
+    pub fn loose_mode(&self) -> Option<u32> {
+        (self.mode & 0o077 != 0).then_some(self.mode)
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@
 pub mod jwt;
 pub mod secret;
 
-use crate::config::AuthConfig;
 use crate::error::Error;
 use crate::models::Token;
 use hyper::HeaderMap;
-use jwt::{Claims, JwtKeys};
+use jwt::{Algorithm, Claims, JwtKeys};
 use secret::{Secret, ct_eq};
+use std::time::Duration;
 
 pub struct Auth {
     keys: JwtKeys,
@@ -72,6 +72,15 @@ impl Auth {
                 Error::Unauthorized("Invalid or expired token")
             })
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub secret_key: Secret,
+    pub algorithm: Algorithm,
+    pub token_ttl: Duration,
+    pub username: String,
+    pub password: Secret,
 }
 
 #[cfg(test)]

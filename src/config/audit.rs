@@ -4,27 +4,12 @@
 //! losing records later. What goes into it is [`crate::audit`]'s business.
 
 use super::{ConfigError, Vars};
-use std::fs::{File, OpenOptions};
+use crate::audit::AuditLog;
+use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// The audit file, open for appending.
-#[derive(Debug, Clone)]
-pub struct AuditLog {
-    pub path: PathBuf,
-    pub file: Arc<File>,
-    /// Permission bits the file had when opened.
-    mode: u32,
-}
-
-impl AuditLog {
-    /// The file's mode when other users may read or write it.
-    pub fn loose_mode(&self) -> Option<u32> {
-        (self.mode & 0o077 != 0).then_some(self.mode)
-    }
-}
 
 /// Opens `AUDIT_LOG` when set.
 pub fn section(vars: &Vars) -> Result<Option<AuditLog>, ConfigError> {

@@ -19,11 +19,15 @@ mod secrets;
 mod source;
 mod tls;
 
-pub use audit::AuditLog;
 pub use metrics::MetricsConfig;
-pub use policy::PolicyConfig;
 pub use source::{Vars, parse_dotenv};
-pub use tls::{PlainExposure, TlsConfig, TlsSource, is_loopback};
+pub use tls::is_loopback;
+
+use crate::audit::AuditLog;
+use crate::auth::AuthConfig;
+use crate::http::cors::CorsConfig;
+use crate::policy::PolicyConfig;
+use crate::tls::TlsConfig;
 
 use crate::auth::jwt::Algorithm;
 use crate::auth::secret::Secret;
@@ -103,24 +107,6 @@ pub struct DockerConfig {
     pub endpoint: Endpoint,
     /// Upper bound on any single Docker call (actions add their own stop timeout).
     pub timeout: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    pub secret_key: Secret,
-    pub algorithm: Algorithm,
-    pub token_ttl: Duration,
-    pub username: String,
-    pub password: Secret,
-}
-
-#[derive(Debug, Clone)]
-pub struct CorsConfig {
-    /// Allowed origins; `*` allows any (then without credentials).
-    pub origins: Vec<String>,
-    pub allow_credentials: bool,
-    pub allow_methods: Vec<String>,
-    pub allow_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

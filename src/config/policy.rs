@@ -10,28 +10,10 @@
 //! What they mean is [`crate::policy`]'s business.
 
 use super::{ConfigError, Vars};
+use crate::policy::PolicyConfig;
 use crate::policy::scope::{LabelRule, check_glob};
 use crate::policy::{Confirm, HostAccess, Restrictions, Role, Scope, TokenSet, host, images};
 use std::path::PathBuf;
-
-#[derive(Debug, Clone)]
-pub struct PolicyConfig {
-    pub tokens_file: Option<PathBuf>,
-    /// The tokens the file held at start.
-    pub tokens: TokenSet,
-    pub login_role: Role,
-    pub mcp_role: Role,
-    pub scope: Scope,
-    pub read_only: bool,
-    /// What the MCP key (and tokens marked `mcp`) are kept from.
-    pub mcp_key: Restrictions,
-    /// `IMAGE_ALLOW` globs (see [`crate::policy::images`]); empty allows all.
-    pub image_allow: Vec<String>,
-    pub host: HostAccess,
-    /// `APP_NAME`: the agent's name on the containers it creates.
-    pub created_by: String,
-    pub exec_enabled: bool,
-}
 
 pub fn section(vars: &Vars) -> Result<PolicyConfig, ConfigError> {
     let tokens_file = vars.get("API_TOKENS_FILE").map(PathBuf::from);

@@ -8,54 +8,9 @@
 //! [`crate::tls`], which also reloads them.
 
 use super::{ConfigError, Vars};
+use crate::tls::{PlainExposure, TlsConfig, TlsSource};
 use std::net::IpAddr;
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsSource {
-    /// Plain HTTP and WebSocket.
-    Off,
-    /// PEM files, reloaded when they change.
-    Files { cert: PathBuf, key: PathBuf },
-    /// A self-signed certificate generated at start, or kept in `dir`
-    /// across restarts.
-    Auto { dir: Option<PathBuf> },
-}
-
-/// Who reaches a plain-HTTP port on a non-loopback address, as the
-/// operator says (`PLAIN_HTTP_EXPOSURE`): in a container, or behind a
-/// firewall, the agent cannot see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlainExposure {
-    /// `loopback`: only this host (a port published on 127.0.0.1 only).
-    Loopback,
-    /// `tls-proxy`: only a reverse proxy that ends TLS in front of it.
-    TlsProxy,
-}
-
-impl PlainExposure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlainExposure::Loopback => "loopback",
-            PlainExposure::TlsProxy => "tls-proxy",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct TlsConfig {
-    pub source: TlsSource,
-    /// PEM bundle of the CA(s) client certificates must be signed by (mutual TLS).
-    pub client_ca: Option<PathBuf>,
-    /// What reaches the port when it speaks plain HTTP, if the operator said.
-    pub plain_exposure: Option<PlainExposure>,
-}
-
-impl TlsConfig {
-    pub fn enabled(&self) -> bool {
-        self.source != TlsSource::Off
-    }
-}
 
 /// Reads and cross-checks the TLS variables for an agent listening on `host`.
 pub fn section(vars: &Vars, host: &str) -> Result<TlsConfig, ConfigError> {

@@ -7,7 +7,6 @@
 //! Preflights are answered here, before routing, auth or rate limits.
 
 use super::body::{self, Body};
-use crate::config::CorsConfig;
 use crate::error::Error;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
@@ -135,6 +134,15 @@ fn varies_by_origin(h: &HeaderMap) -> bool {
 
 fn value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[derive(Debug, Clone)]
+pub struct CorsConfig {
+    /// Allowed origins; `*` allows any (then without credentials).
+    pub origins: Vec<String>,
+    pub allow_credentials: bool,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use crate::auth::bearer_token;
 use crate::error::Error;
 use crate::limit::Class;
 use crate::policy::Surface;
-use crate::server::OverClientCap;
+use crate::conn::OverClientCap;
 use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue, ORIGIN};

@@ -47,7 +47,6 @@ pub use tokens::TokenSet;
 
 use crate::auth::Auth;
 use crate::auth::secret::Secret;
-use crate::config::PolicyConfig;
 use crate::error::Error;
 use crate::models::{RolesReport, ScopeReport};
 use std::path::PathBuf;
@@ -589,6 +588,25 @@ impl Policy {
             tokens,
         }
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    pub tokens_file: Option<PathBuf>,
+    /// The tokens the file held at start.
+    pub tokens: TokenSet,
+    pub login_role: Role,
+    pub mcp_role: Role,
+    pub scope: Scope,
+    pub read_only: bool,
+    /// What the MCP key (and tokens marked `mcp`) are kept from.
+    pub mcp_key: Restrictions,
+    /// `IMAGE_ALLOW` globs (see [`crate::policy::images`]); empty allows all.
+    pub image_allow: Vec<String>,
+    pub host: HostAccess,
+    /// `APP_NAME`: the agent's name on the containers it creates.
+    pub created_by: String,
+    pub exec_enabled: bool,
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::router::Route;
-use crate::server::{ConnectionSlot, WriteLimit};
+use crate::conn::{ConnectionSlot, WriteLimit};
 use base64::Engine;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};

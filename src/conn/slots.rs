@@ -14,7 +14,6 @@
 //! Memory: the per-peer table holds only peers with an open connection, so
 //! it never has more than `MAX_CONNECTIONS` entries.
 
-use crate::config::ServerConfig;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -108,11 +107,12 @@ pub struct OverClientCap {
 }
 
 impl Slots {
-    pub fn new(config: &ServerConfig) -> Slots {
+    /// `total` connections at once, `per_client` of them from one client.
+    pub fn new(total: usize, per_client: usize) -> Slots {
         Slots {
-            global: Arc::new(Semaphore::new(config.max_connections)),
+            global: Arc::new(Semaphore::new(total)),
             peers: Arc::new(Peers {
-                per_client: config.max_connections_per_client,
+                per_client,
                 open: Mutex::new(HashMap::new()),
             }),
             refusals: Arc::new(Semaphore::new(MAX_REFUSING)),
@@ -178,14 +178,9 @@ impl ConnectionSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Vars};
 
-    fn slots(total: &str, per_client: &str) -> Slots {
-        let vars = Vars::from_pairs([
-            ("MAX_CONNECTIONS", total),
-            ("MAX_CONNECTIONS_PER_CLIENT", per_client),
-        ]);
-        Slots::new(&Config::from_vars(&vars).unwrap().server)
+    fn slots(total: usize, per_client: usize) -> Slots {
+        Slots::new(total, per_client)
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -203,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_over_its_cap_is_refused_and_gives_its_slot_back() {
-        let s = slots("10", "2");
+        let s = slots(10, 2);
         let a = connect(&s, "10.0.0.1").await;
         let b = connect(&s, "10.0.0.1").await;
         assert!(admitted(&a) && admitted(&b));
@@ -217,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn ipv6_clients_share_their_slash_64_and_the_table_empties() {
-        let s = slots("10", "1");
+        let s = slots(10, 1);
         let a = connect(&s, "2001:db8::1").await;
         assert!(admitted(&a));
         assert!(!admitted(&connect(&s, "2001:db8::2").await));
@@ -228,7 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn taken_slots_keep_counting_until_dropped() {
-        let s = slots("10", "1");
+        let s = slots(10, 1);
         let Some(Admission::Admitted(slot)) = connect(&s, "10.0.0.1").await else {
             panic!("admitted");
         };
@@ -242,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn refusals_beyond_their_pool_are_closed_at_once() {
-        let s = slots("1000", "1");
+        let s = slots(1000, 1);
         let _held = connect(&s, "10.0.0.1").await;
         let refusing: Vec<_> = (0..MAX_REFUSING)
             .map(|_| {

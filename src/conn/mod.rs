@@ -1,0 +1,11 @@
+//! What an open connection holds and owes, whatever serves it: its slot
+//! under the caps on open connections overall and per client ([`slots`]),
+//! and the deadline on writes to a client that stops reading
+//! ([`write_deadline`]). The accept loop ([`crate::server`]) takes them;
+//! TLS and the WebSocket streams carry them along.
+
+mod slots;
+mod write_deadline;
+
+pub use slots::{Admission, ConnectionSlot, OverClientCap, Slots};
+pub use write_deadline::{WriteDeadline, WriteLimit};
