@@ -1,6 +1,9 @@
 //! The shared state every request sees: configuration, the service layer
 //! over the Docker client, the access policy, auth, the rate limiter, CORS
 //! rules, the audit trail, and the shutdown signal long-lived streams listen to.
+//! A surface's own long-lived state (MCP's sessions and subscriptions) is
+//! kept here by type ([`App::surface`]), so the app knows no surface and
+//! the surfaces stay above it in the layer table.
 
 use crate::audit::Audit;
 use crate::auth::Auth;
@@ -8,11 +11,11 @@ use crate::config::Config;
 use crate::docker::Docker;
 use crate::http::cors::Cors;
 use crate::limit::Limiter;
-use crate::mcp::McpState;
 use crate::policy::Policy;
 use crate::service::Service;
 use crate::streams::Streams;
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
 pub struct App {
@@ -27,8 +30,8 @@ pub struct App {
     pub audit: Arc<Audit>,
     /// The shared streams of logs, stats and events.
     pub streams: Streams,
-    /// MCP sessions.
-    pub mcp: McpState,
+    /// Each surface's own state, one value per type, made on first use.
+    surfaces: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
     closing: watch::Sender<bool>,
     /// Long-lived stream tasks still running (WebSocket sessions).
     live: watch::Sender<usize>,
@@ -68,11 +71,23 @@ impl App {
             limiter: Limiter::new(rl.enabled, rl.requests, rl.window),
             cors: Cors::new(&config.cors),
             audit,
-            mcp: McpState::new(),
+            surfaces: Mutex::default(),
             closing: watch::channel(false).0,
             live: watch::channel(0).0,
             config,
         })
+    }
+
+    /// The surface state of type `T`, made with its `Default` the first
+    /// time it is asked for; the same value for the life of the app.
+    pub fn surface<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut held = self.surfaces.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = held.iter().find_map(|s| s.clone().downcast::<T>().ok()) {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        held.push(made.clone());
+        made
     }
 
     /// Becomes `true` when the server begins shutting down.

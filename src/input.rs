@@ -73,6 +73,11 @@ pub struct Input<'a> {
     extra: Option<fn(&str) -> String>,
 }
 
+/// 422 for any parameter in `query`, on a route that takes none.
+pub fn no_query(query: Option<&str>) -> Result<(), Error> {
+    Input::query(Vec::new(), &Query::parse(query)).finish()
+}
+
 impl<'a> Input<'a> {
     /// A REST route's inputs: its path parameters and query string.
     pub fn query(path: Vec<(&'static str, String)>, query: &'a Query) -> Input<'a> {

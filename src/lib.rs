@@ -50,6 +50,7 @@ pub mod net;
 pub mod ops;
 pub mod policy;
 pub mod random;
+pub mod router;
 pub mod server;
 pub mod service;
 pub mod signal;

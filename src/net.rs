@@ -2,7 +2,8 @@
 //! key on: the TCP peer, or — only when the peer is a trusted proxy listed in
 //! `TRUSTED_PROXIES` — the right-most untrusted address of `X-Forwarded-For`.
 //! Also holds the CIDR type those lists are written in, and the key that
-//! per-client bounds (rate limits, connections, MCP sessions) count under.
+//! per-client bounds (rate limits, connections, MCP sessions) count under,
+//! and whether a host name only reaches this machine.
 
 use hyper::header::HeaderMap;
 use std::net::IpAddr;
@@ -117,9 +118,41 @@ fn parse_entry(entry: &[u8]) -> Option<IpAddr> {
     std::str::from_utf8(entry).ok()?.trim().parse().ok()
 }
 
+/// Whether `host` (a name or an address, IPv6 bracketed or not) only
+/// accepts connections from this machine.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of an authority (`Host` header, `HOST` setting): without its
+/// port, and an IPv6 address without its brackets.
+pub fn host_name(authority: &str) -> &str {
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_names_and_loopback() {
+        assert_eq!(host_name("localhost:9000"), "localhost");
+        assert_eq!(host_name("[::1]:9000"), "::1");
+        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "127.8.9.1"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["evil.example", "0.0.0.0", "10.0.0.1", "::"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -9,12 +9,13 @@
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
+mod pipeline;
 
 use crate::app::App;
+use crate::conn::{Admission, Slots, WriteDeadline, WriteLimit};
 use crate::tls::{Accepted, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use crate::conn::{Admission, Slots, WriteDeadline, WriteLimit};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -163,7 +164,7 @@ async fn http<T>(
 }
 
 /// Every request of a connection goes through the pipeline
-/// ([`crate::http::handler`]) with its connection's standing attached.
+/// ([`pipeline`]) with its connection's standing attached.
 #[derive(Clone)]
 struct Requests {
     app: Arc<App>,
@@ -190,7 +191,7 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests
             Ok(if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
                 crate::tls::https_only()
             } else {
-                crate::http::handler::handle(app, req, peer).await
+                pipeline::handle(app, req, peer).await
             })
         })
     }

@@ -11,7 +11,7 @@
 //! or every address of the host), and on a host a firewall or a TLS proxy
 //! may stand in front. `PLAIN_HTTP_EXPOSURE` is the operator's word for it.
 
-use crate::config::is_loopback;
+use crate::net::is_loopback;
 use crate::tls::PlainExposure;
 use std::net::SocketAddr;
 

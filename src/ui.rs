@@ -6,16 +6,9 @@
 //! beside it. `UI_ENABLED=false` leaves the paths 404.
 
 use crate::http::body::{self, Body};
+use crate::router::Asset;
 use hyper::Response;
 use hyper::header::{self, HeaderName, HeaderValue};
-
-/// One file of the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Asset {
-    Page,
-    Script,
-    Style,
-}
 
 /// The policy of every dashboard answer: same-origin script, style, fetch
 /// and WebSocket (`'self'` covers `ws:`/`wss:` to the same host), nothing
@@ -24,16 +17,6 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 impl Asset {
-    /// The asset served at `path`, if any.
-    pub fn at(path: &str) -> Option<Asset> {
-        match path {
-            "/" => Some(Asset::Page),
-            "/ui/app.js" => Some(Asset::Script),
-            "/ui/app.css" => Some(Asset::Style),
-            _ => None,
-        }
-    }
-
     /// The file's content and media type.
     fn file(self) -> (&'static str, &'static str) {
         match self {

@@ -1,6 +1,5 @@
 //! The REST surface of `/api/v1`: the agent's own routes (login, the
-//! credential check, the liveness probe, the OpenAPI document, `/metrics`)
-//! and every operation of the catalogue by its REST route — its path's
+//! credential check, the liveness probe, the OpenAPI document) and every operation of the catalogue by its REST route — its path's
 //! parameters and query string (or JSON body) read by the operation
 //! itself, its [`Answer`] sent as JSON (NDJSON for a pull's progress).
 //! An operation that takes a body takes no query parameter, and is asked
@@ -14,68 +13,58 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
-use crate::http::router::{Params, Route};
-use crate::input::Input;
+use crate::input::{Input, no_query};
 use crate::models::AuthCheck;
 use crate::ops::{self, Answer, Cx, Operation};
-use crate::policy::{Caller, Op};
+use crate::policy::Caller;
+use crate::router::{Params, Route};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;
 
-/// `/metrics`: the figures of every container in scope.
-const METRICS: Op = Op::read("metrics", "metrics");
-
-pub async fn dispatch(
+/// The open REST routes, which need no credential: login, the liveness
+/// probe and the OpenAPI document.
+pub async fn open(
     app: &Arc<App>,
     route: Route,
     req: Request<Incoming>,
     client: std::net::IpAddr,
-    caller: Option<Caller>,
 ) -> Result<Response<Body>, Error> {
-    let s = &app.service;
-    if !matches!(route, Route::Op(..)) {
-        no_query(&req)?;
-    }
-    let Some(caller) = caller else {
-        return match route {
-            Route::Login => login::login(app, req, client).await,
-            Route::Healthz => Ok(ok(&s.health().await)),
-            Route::Ui(asset) => Ok(crate::ui::serve(asset)),
-            Route::OpenApi => Ok(openapi::document()),
-            Route::Op(o, _) if o.stream.is_some() => crate::ws::accept(app, route, req),
-            // Every other route is guarded: the pipeline passes its caller.
-            _ => Err(Error::Unauthorized("Not authenticated")),
-        };
-    };
+    no_query(req.uri().query())?;
     match route {
-        Route::AuthCheck => Ok(ok(&AuthCheck {
-            authenticated: true,
-            username: caller.subject.clone(),
-            role: caller.role.name(),
-            read_only: app.policy.modes().0 || caller.restrictions.read_only,
-            can_operate: app.policy.decide(&caller, ops::OPERATE, None).allowed(),
-        })),
-        Route::Metrics => {
-            let containers = s.container_metrics(&caller, METRICS).await?;
-            Ok(body::text(
-                crate::metrics::CONTENT_TYPE,
-                crate::metrics::render(app, &containers),
-            ))
-        }
-        Route::Op(o, params) => run(app, o, params, req, &caller).await,
-        // Open routes come without a caller, and the pipeline hands MCP
-        // routes to `crate::mcp`: none of these gets here.
+        Route::Login => login::login(app, req, client).await,
+        Route::Healthz => Ok(ok(&app.service.health().await)),
+        Route::OpenApi => Ok(openapi::document()),
+        // The pipeline hands every other route to its own surface.
         _ => Err(Error::RouteNotFound),
     }
 }
 
-/// 422 for any query parameter on a route that takes none.
-fn no_query(req: &Request<Incoming>) -> Result<(), Error> {
-    let query = Query::parse(req.uri().query());
-    Input::query(Vec::new(), &query).finish()
+/// The guarded REST routes, for the `caller` the pipeline identified: the
+/// credential check and every operation's REST route.
+pub async fn dispatch(
+    app: &Arc<App>,
+    route: Route,
+    req: Request<Incoming>,
+    caller: Caller,
+) -> Result<Response<Body>, Error> {
+    match route {
+        Route::AuthCheck => {
+            no_query(req.uri().query())?;
+            Ok(ok(&AuthCheck {
+                authenticated: true,
+                username: caller.subject.clone(),
+                role: caller.role.name(),
+                read_only: app.policy.modes().0 || caller.restrictions.read_only,
+                can_operate: app.policy.decide(&caller, ops::OPERATE, None).allowed(),
+            }))
+        }
+        Route::Op(o, params) => run(app, o, params, req, &caller).await,
+        // The pipeline hands every other route to its own surface.
+        _ => Err(Error::RouteNotFound),
+    }
 }
 
 /// Runs the operation `o` of a REST route for `caller` and sends its answer.
@@ -93,7 +82,7 @@ async fn run(
         log_fit: None,
     };
     let answer = if rest.body {
-        no_query(&req)?;
+        no_query(req.uri().query())?;
         app.service.permit(caller, o.op)?;
         let deadline = app.config.server.header_read_timeout;
         let object = body::read_object(req, deadline).await?;

@@ -21,10 +21,10 @@ pub use record::{
     Action, Confirmation, Context, MAX_TEXT, Outcome, Pair, Record, Subject, Surface,
 };
 
+use crate::error::Error;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
-use crate::error::Error;
 
 use crate::logging::AUDIT_TARGET as TARGET;
 

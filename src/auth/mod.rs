@@ -1,5 +1,5 @@
 //! Authentication: the login check (constant-time on username and
-//! password), token issue and verification, and bearer extraction. Which
+//! password), token issue and verification. Which
 //! credential names which caller (JWT, scoped token, MCP key) is
 //! [`crate::policy::Policy::identify`]'s business.
 //!
@@ -11,7 +11,6 @@ pub mod secret;
 
 use crate::error::Error;
 use crate::models::Token;
-use hyper::HeaderMap;
 use jwt::{Algorithm, Claims, JwtKeys};
 use secret::{Secret, ct_eq};
 use std::time::Duration;
@@ -21,13 +20,6 @@ pub struct Auth {
     username: String,
     password: Secret,
     ttl_secs: u64,
-}
-
-/// `Authorization: Bearer <token>` (scheme case-insensitive), if present.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl Auth {
@@ -108,18 +100,6 @@ mod tests {
         assert!(a.login("admin", "ops-password-123").is_none());
         assert!(a.login("", "").is_none());
         assert!(a.is_user("ops") && !a.is_user("admin") && !a.is_user("ops "));
-    }
-
-    #[test]
-    fn bearer_extraction() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer_token(&h), None);
-        h.insert("authorization", "Bearer abc.def.ghi".parse().unwrap());
-        assert_eq!(bearer_token(&h), Some("abc.def.ghi"));
-        h.insert("authorization", "bearer  xyz ".parse().unwrap());
-        assert_eq!(bearer_token(&h), Some("xyz"));
-        h.insert("authorization", "Basic abc".parse().unwrap());
-        assert_eq!(bearer_token(&h), None);
     }
 
     #[test]

@@ -21,7 +21,6 @@ mod tls;
 
 pub use metrics::MetricsConfig;
 pub use source::{Vars, parse_dotenv};
-pub use tls::is_loopback;
 
 use crate::audit::AuditLog;
 use crate::auth::AuthConfig;

@@ -8,8 +8,8 @@
 //! [`crate::tls`], which also reloads them.
 
 use super::{ConfigError, Vars};
+use crate::net::is_loopback;
 use crate::tls::{PlainExposure, TlsConfig, TlsSource};
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Reads and cross-checks the TLS variables for an agent listening on `host`.
@@ -88,15 +88,6 @@ fn plain_exposure(vars: &Vars) -> Result<Option<PlainExposure>, ConfigError> {
 
 fn missing(var: &'static str, other: &str) -> ConfigError {
     ConfigError::new(var, format!("{other} is set: set {var} too (PEM)"))
-}
-
-/// Whether `host` only accepts connections from this machine.
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

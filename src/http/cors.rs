@@ -5,6 +5,10 @@
 //! act as the user). A listed origin is echoed back with `Vary: Origin` and,
 //! if `CORS_ALLOW_CREDENTIALS`, `Access-Control-Allow-Credentials: true`.
 //! Preflights are answered here, before routing, auth or rate limits.
+//!
+//! The streams and MCP, which a page could reach without CORS (a WebSocket
+//! or an `EventSource` is not held to it), check `Origin` themselves with
+//! [`Cors::check_origin`].
 
 use super::body::{self, Body};
 use crate::error::Error;
@@ -14,6 +18,14 @@ use hyper::{Method, Response, StatusCode};
 const ALL_METHODS: &str = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
 const EXPOSED: &str = "X-Request-ID, X-Process-Time, Retry-After, Mcp-Session-Id";
 const MAX_AGE: &str = "600";
+
+/// The `Host` header, or `""` without one.
+pub fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
 
 #[derive(Debug)]
 pub struct Cors {
@@ -45,8 +57,26 @@ impl Cors {
         }
     }
 
+    /// The Origin rule of the streams and MCP: no `Origin` (not a
+    /// browser), the agent's own origin, or one listed in `CORS_ORIGINS`
+    /// (`*` does not count); anything else is 403.
+    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), Error> {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return Ok(());
+        };
+        let origin = origin.to_str().unwrap_or("");
+        let same = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host(headers));
+        if same || self.lists(origin) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("Origin not allowed"))
+        }
+    }
+
     /// Is `origin` listed by name (not merely allowed by `*`)?
-    pub fn lists(&self, origin: &str) -> bool {
+    fn lists(&self, origin: &str) -> bool {
         self.origins
             .iter()
             .any(|o| o == origin.trim_end_matches('/'))

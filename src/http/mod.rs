@@ -1,15 +1,13 @@
 //! HTTP plumbing shared by every surface.
 //!
-//! - [`handler`]: the ordered request pipeline (ids, CORS, route, limits, auth, log).
-//! - [`router`]: the route table.
 //! - [`body`]: response builders and the capped body reader.
 //! - [`query`]: query-string decoding and typed parameters.
-//! - [`cors`]: cross-origin rules.
+//! - [`cors`]: cross-origin rules and the `Origin` check.
+//! - [`credential`]: the credential a request presents, for every surface.
 //! - [`request_id`]: `X-Request-ID` handling.
 
 pub mod body;
 pub mod cors;
-pub mod handler;
+pub mod credential;
 pub mod query;
 pub mod request_id;
-pub mod router;

@@ -288,11 +288,11 @@ async fn follow(app: Arc<App>) {
             for msg in msgs {
                 let event = serde_json::from_str(&msg).ok();
                 if let Some(e) = event.as_ref().and_then(classify) {
-                    app.mcp.changes.dispatch(&app, &e);
+                    super::state(&app).changes.dispatch(&app, &e);
                 }
             }
         }
-        app.mcp.changes.dispatch(&app, &Event::Anything);
+        super::state(&app).changes.dispatch(&app, &Event::Anything);
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

@@ -322,8 +322,9 @@ impl Ask<'_> {
                 "requestState": state,
             }));
         };
-        let checked = verify(&key, &binding, state, now)
-            .and_then(|(nonce, expires)| self.ctx.app.mcp.spent.spend(nonce, expires, now));
+        let checked = verify(&key, &binding, state, now).and_then(|(nonce, expires)| {
+            super::state(self.ctx.app).spent.spend(nonce, expires, now)
+        });
         Ok((
             checked.map_or_else(|invalid| invalid, |()| answer_of(Some(response))),
             by,

@@ -71,13 +71,8 @@ impl Slots {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self
-            .app
-            .mcp
-            .slots
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let state = super::state(&self.app);
+        let mut open = state.slots.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = open.get_mut(&self.client) {
             *n -= 1;
             if *n == 0 {
@@ -128,7 +123,7 @@ impl Feed {
     /// credential is still in force.
     fn alive(&self) -> bool {
         let session = self.session.as_deref();
-        !session.is_some_and(|id| self.app.mcp.streamable.expired(id))
+        !session.is_some_and(|id| super::state(&self.app).streamable.expired(id))
             && self.app.policy.refresh(&self.listener.caller).is_some()
     }
 
@@ -191,19 +186,21 @@ pub fn get(
                 "Missing Mcp-Session-Id header: GET /mcp opens a session's stream".into(),
             )
         })?;
-    let session = app
-        .mcp
+    let session = super::state(app)
         .streamable
         .get(id, &caller.credential)
         .ok_or(Error::UnknownSession)?;
-    let slot = app.mcp.slots.take(app, client).ok_or(Error::Busy(BUSY))?;
+    let slot = super::state(app)
+        .slots
+        .take(app, client)
+        .ok_or(Error::Busy(BUSY))?;
     let listener = session.listener.clone();
     if !listener.claim() {
         return Err(Error::Conflict(
             "This session's stream is already open; a session has one".into(),
         ));
     }
-    app.mcp.changes.register(app, &listener);
+    super::state(app).changes.register(app, &listener);
     Ok(Feed::new(app, listener, None, Some(id.to_string()), slot).into_response(None))
 }
 
@@ -219,9 +216,7 @@ pub async fn modern(ctx: &Ctx<'_>, id: &Id, params: &Value) -> Result<Response<B
             )
         })?;
     let uris = subscriptions(asked)?;
-    let slot = ctx
-        .app
-        .mcp
+    let slot = super::state(ctx.app)
         .slots
         .take(ctx.app, ctx.client)
         .ok_or_else(|| RpcError::new(INTERNAL_ERROR, BUSY))?;
@@ -242,7 +237,7 @@ pub async fn modern(ctx: &Ctx<'_>, id: &Id, params: &Value) -> Result<Response<B
         honoured.insert("resourceSubscriptions".into(), json!(kept));
     }
     if !honoured.is_empty() {
-        ctx.app.mcp.changes.register(ctx.app, &listener);
+        super::state(ctx.app).changes.register(ctx.app, &listener);
     }
     let sub_id: Value = serde_json::from_str(id.as_str()).unwrap_or(Value::Null);
     let ack = json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged", "params": {

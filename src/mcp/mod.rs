@@ -48,12 +48,14 @@ use crate::app::App;
 use crate::audit::{Action, Surface};
 use crate::error::Error;
 use crate::http::body::Body;
-use crate::http::query::Query;
-use crate::http::router::Route;
+use crate::http::cors::host;
+use crate::http::credential::{Carrier, credential};
 use crate::limit::Credential;
+use crate::net::{host_name, is_loopback};
 use crate::policy::Caller;
+use crate::router::Route;
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap};
+use hyper::header::HeaderMap;
 use hyper::{Method, Request, Response};
 use sessions::{Sessions, Shares};
 use std::net::IpAddr;
@@ -91,8 +93,13 @@ pub const SSE_SESSIONS: Shares = Shares {
     per_credential: 50,
 };
 
-impl McpState {
-    pub fn new() -> McpState {
+/// The MCP surface's state in `app`.
+pub fn state(app: &App) -> Arc<McpState> {
+    app.surface()
+}
+
+impl Default for McpState {
+    fn default() -> McpState {
         McpState {
             streamable: Sessions::new(STREAMABLE_SESSIONS, SESSION_IDLE),
             sse: Sessions::new(SSE_SESSIONS, SESSION_IDLE),
@@ -103,73 +110,14 @@ impl McpState {
     }
 }
 
-impl Default for McpState {
-    fn default() -> McpState {
-        McpState::new()
-    }
-}
-
-fn host_name(host: &str) -> &str {
-    match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
-    }
-}
-
-fn is_loopback(name: &str) -> bool {
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn host(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-/// The Origin rule, shared with the WebSocket routes: no `Origin` (not a
-/// browser), the agent's own origin, or one listed in `CORS_ORIGINS` (`*`
-/// does not count); anything else is 403.
-pub fn check_origin(app: &App, headers: &HeaderMap) -> Result<(), Error> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin.to_str().unwrap_or("");
-    let same = origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority == host(headers));
-    if same || app.cors.lists(origin) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden("Origin not allowed"))
-    }
-}
-
 /// Origin and Host rules (see the module doc).
 fn check_origin_and_host(app: &App, headers: &HeaderMap) -> Result<(), Error> {
-    check_origin(app, headers)?;
+    app.cors.check_origin(headers)?;
     let host = host(headers);
     if is_loopback(host_name(&app.config.server.host)) && !is_loopback(host_name(host)) {
         return Err(Error::Forbidden("Host not allowed"));
     }
     Ok(())
-}
-
-/// The key a client presents: the `Authorization` header (bearer or bare,
-/// as the original accepted) or `?api_key=`.
-fn presented_key(req: &Request<Incoming>) -> Option<String> {
-    if let Some(auth) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let key = crate::auth::bearer_token(req.headers()).unwrap_or(auth.trim());
-        return Some(key.to_string());
-    }
-    Query::parse(req.uri().query())
-        .get("api_key")
-        .map(str::to_string)
 }
 
 /// Admission for every MCP route (see [`admit`]); a refusal is recorded in
@@ -202,7 +150,7 @@ fn admit(
     client: IpAddr,
 ) -> Result<Caller, Error> {
     check_origin_and_host(app, req.headers())?;
-    let key = presented_key(req);
+    let key = credential(req.headers(), req.uri().query(), Carrier::McpKey);
     if key.is_none() && *route == Route::McpMessages {
         if let Some(caller) = sse::session_caller(app, req) {
             return Ok(caller);
@@ -230,26 +178,5 @@ pub async fn handle(
         (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_names_and_loopback() {
-        assert_eq!(host_name("localhost:9000"), "localhost");
-        assert_eq!(host_name("[::1]:9000"), "::1");
-        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
-        assert!(
-            is_loopback("localhost")
-                && is_loopback("127.0.0.1")
-                && is_loopback("::1")
-                && is_loopback("127.8.9.1")
-        );
-        assert!(
-            !is_loopback("evil.example") && !is_loopback("0.0.0.0") && !is_loopback("10.0.0.1")
-        );
     }
 }

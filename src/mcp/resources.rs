@@ -217,7 +217,7 @@ async fn subscribe(ctx: &Ctx<'_>, listener: &Arc<Listener>, uri: &str) -> Result
             ),
         ));
     }
-    ctx.app.mcp.changes.register(ctx.app, listener);
+    super::state(ctx.app).changes.register(ctx.app, listener);
     Ok(json!({}))
 }
 

@@ -134,7 +134,9 @@ struct Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        self.app.mcp.sse.remove(&self.id, &self.credential);
+        super::state(&self.app)
+            .sse
+            .remove(&self.id, &self.credential);
     }
 }
 
@@ -169,7 +171,7 @@ impl SessionStream {
                 self.session.queued.fetch_sub(bytes.len(), Ordering::Relaxed);
                 Some(bytes)
             }
-            _ = self.tick.tick() => (!app.mcp.sse.expired(&self.cleanup.id)).then(|| Bytes::from_static(KEEP_ALIVE)),
+            _ = self.tick.tick() => (!super::state(app).sse.expired(&self.cleanup.id)).then(|| Bytes::from_static(KEEP_ALIVE)),
             change = self.session.listener.next() => Some(event("message", change.message(None))),
             _ = self.session.cut.notified() => {
                 self.ended = true;
@@ -199,8 +201,7 @@ pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
         ending: OnceLock::new(),
         cut: Notify::new(),
     });
-    let id = app
-        .mcp
+    let id = super::state(app)
         .sse
         .open(Holder::of(client, &session.caller), session.clone());
     let first = event("endpoint", format_args!("/mcp/messages/?session_id={id}"));
@@ -237,7 +238,7 @@ fn is_session_id(s: &str) -> bool {
 pub fn session_caller(app: &App, req: &Request<HyperBody>) -> Option<Caller> {
     let query = Query::parse(req.uri().query());
     let id = query.get("session_id").filter(|id| is_session_id(id))?;
-    let session = app.mcp.sse.peek(id)?;
+    let session = super::state(app).sse.peek(id)?;
     app.policy.refresh(&session.caller)
 }
 
@@ -256,8 +257,7 @@ pub async fn message(
         return Err(Error::BadRequest("Invalid session ID".into()));
     }
     let credential = &caller.credential;
-    let session = app
-        .mcp
+    let session = super::state(app)
         .sse
         .get(id, credential)
         .ok_or(Error::UnknownSession)?;
@@ -312,7 +312,9 @@ pub async fn message(
         };
         if let Some(reply) = reply {
             if !session.offer(event("message", reply)) {
-                app.mcp.sse.remove(&id, &session.caller.credential);
+                super::state(&app)
+                    .sse
+                    .remove(&id, &session.caller.credential);
             }
         }
         drop(permit);

@@ -126,7 +126,9 @@ async fn initialize(
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let listener = Listener::new(caller.clone(), true);
     let peer = Arc::new(Peer::new(version, params, listener));
-    let session = app.mcp.streamable.open(Holder::of(client, caller), peer);
+    let session = super::state(app)
+        .streamable
+        .open(Holder::of(client, caller), peer);
     let ctx = Ctx {
         app,
         era: Era::Handshake(version),
@@ -181,7 +183,10 @@ async fn handshake(
             "Missing Mcp-Session-Id header: send initialize first".into(),
         );
     };
-    let Some(peer) = app.mcp.streamable.get(session, &caller.credential) else {
+    let Some(peer) = super::state(app)
+        .streamable
+        .get(session, &caller.credential)
+    else {
         return refuse(
             StatusCode::NOT_FOUND,
             "Session not found: it ended or expired; initialize again".into(),
@@ -309,8 +314,7 @@ async fn single(
 /// `DELETE /mcp`: ends `caller`'s handshake-era session.
 pub fn delete(app: &App, headers: &HeaderMap, caller: &Caller) -> Result<Response<Body>, Error> {
     let session = header(headers, SESSION_HEADER).ok_or(Error::MethodNotAllowed("POST"))?;
-    let ended = app
-        .mcp
+    let ended = super::state(app)
         .streamable
         .remove(session, &caller.credential)
         .ok_or(Error::UnknownSession)?;

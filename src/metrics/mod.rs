@@ -16,13 +16,24 @@ pub mod series;
 pub mod text;
 
 use crate::app::App;
+use crate::error::Error;
+use crate::http::body::{self, Body};
+use crate::policy::{Caller, Op};
 use crate::service::metrics::Collection;
-use text::Text;
+use hyper::Response;
+use text::{CONTENT_TYPE, Text};
 
-pub use text::CONTENT_TYPE;
+/// Reading `/metrics`: the figures of every container in scope.
+const METRICS: Op = Op::read("metrics", "metrics");
+
+/// `GET /metrics` for `caller`.
+pub async fn serve(app: &App, caller: &Caller) -> Result<Response<Body>, Error> {
+    let containers = app.service.container_metrics(caller, METRICS).await?;
+    Ok(body::text(CONTENT_TYPE, render(app, &containers)))
+}
 
 /// The whole exposition: the agent's series, then the containers'.
-pub fn render(app: &App, containers: &Collection) -> String {
+fn render(app: &App, containers: &Collection) -> String {
     let mut out = Text::default();
     build_info(&mut out, &app.service.api_version().unwrap_or_default());
     process(&mut out);

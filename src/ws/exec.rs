@@ -14,11 +14,11 @@
 //!   takes it, and the client's messages are read only as fast as the
 //!   command takes its input (a few queued messages at most).
 //!
-//! Authentication, pings, dead peers, shutdown and opening the command
-//! (the catalogue's terminal operation) are the session's
-//! ([`super::session`]).
+//! Authentication and opening the command (the catalogue's terminal
+//! operation) are the session's ([`super::session`]); pings, dead peers
+//! and shutdown the peer's ([`super::peer`]).
 
-use super::session::{Peer, Stop, cut_off, departure};
+use super::peer::{Peer, Stop, cut_off, departure};
 use crate::app::App;
 use crate::policy::Caller;
 use crate::service::exec::Terminal;

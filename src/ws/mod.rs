@@ -18,14 +18,15 @@
 //! refusals are recorded in the audit trail (`stream.open`).
 
 mod exec;
+mod peer;
 mod session;
 
 use crate::app::App;
 use crate::audit::{Action, Surface};
+use crate::conn::{ConnectionSlot, WriteLimit};
 use crate::error::Error;
 use crate::http::body::{self, Body};
-use crate::http::router::Route;
-use crate::conn::{ConnectionSlot, WriteLimit};
+use crate::router::Route;
 use base64::Engine;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -93,13 +94,13 @@ pub fn accept(
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Error> {
     let key = upgrade_key(req.headers())?;
-    crate::mcp::check_origin(app, req.headers()).inspect_err(|e| {
+    app.cors.check_origin(req.headers()).inspect_err(|e| {
         let ctx = req.extensions().get();
         app.audit.refused(ctx, Surface::Ws, Action::StreamOpen, e);
     })?;
     if let Some(limit) = req.extensions().get::<WriteLimit>() {
         // The session closes dead peers itself; this is only the backstop.
-        limit.set(session::dead_after(app.config.server.ping_interval) * 2);
+        limit.set(peer::dead_after(app.config.server.ping_interval) * 2);
     }
     let stream = session::StreamRequest::new(route, &req).ok_or(Error::RouteNotFound)?;
     let on_upgrade = hyper::upgrade::on(&mut req);

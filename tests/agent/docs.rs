@@ -212,7 +212,7 @@ fn variables_the_agent_reads_outside_its_configuration_are_named_on_its_page() {
 /// Every route the agent serves, as `(method, path template)`: its own and
 /// the operation catalogue's.
 fn served_routes() -> BTreeSet<(String, String)> {
-    docker_agent::http::router::routes()
+    docker_agent::router::routes()
         .into_iter()
         .map(|(m, p)| (m.into(), p))
         .collect()

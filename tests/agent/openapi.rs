@@ -7,8 +7,8 @@
 //! the code. A route of the table without a case here fails the test.
 
 use crate::util::*;
-use docker_agent::http::router::routes;
 use docker_agent::policy::{Role, tokens};
+use docker_agent::router::routes;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::path::Path;

@@ -6,8 +6,8 @@
 //! leave the out-of-scope one out.
 
 use crate::util::*;
-use docker_agent::http::router::routes;
 use docker_agent::ops;
+use docker_agent::router::routes;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::time::Duration;

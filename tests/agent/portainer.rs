@@ -6,7 +6,7 @@
 //! tool's filters and byte cap.
 
 use crate::util::*;
-use docker_agent::http::router::routes;
+use docker_agent::router::routes;
 use hyper::Method;
 use serde_json::{Value, json};
 use std::process::Command;

@@ -577,7 +577,10 @@ async fn one_docker_follow_serves_every_listener_and_stops_with_the_last() {
     let app = App::new(config);
     let agent = Agent::serve(app.clone()).await;
     assert_eq!(
-        (app.mcp.changes.count(), app.streams.upstream_count()),
+        (
+            docker_agent::mcp::state(&app).changes.count(),
+            app.streams.upstream_count()
+        ),
         (0, 0)
     );
     let (body, auth) = (listen_all(), bearer());
@@ -590,11 +593,11 @@ async fn one_docker_follow_serves_every_listener_and_stops_with_the_last() {
         events.next_json().await.unwrap();
         streams.push(events);
     }
-    assert_eq!(app.mcp.changes.count(), 3);
+    assert_eq!(docker_agent::mcp::state(&app).changes.count(), 3);
     eventually("one follow", || app.streams.upstream_count() == 1).await;
     streams.clear();
     eventually("no listener and no follow left", || {
-        app.mcp.changes.count() == 0 && app.streams.upstream_count() == 0
+        docker_agent::mcp::state(&app).changes.count() == 0 && app.streams.upstream_count() == 0
     })
     .await;
 }

@@ -8,9 +8,9 @@
 use crate::json::text;
 use crate::percent::{Style, encode, style};
 use docker_agent::error::Error;
-use docker_agent::http::router::{Route, resolve};
 use docker_agent::ops::CATALOGUE;
-use docker_agent::ui::Asset;
+use docker_agent::router::Asset;
+use docker_agent::router::{Route, resolve};
 use hyper::Method;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};

@@ -1,7 +1,7 @@
 //! The document: its version, and its paths held to the routes.
 
 use super::*;
-use crate::http::router::{Guard, Route, resolve, routes};
+use crate::router::{Guard, Route, resolve, routes};
 use hyper::Method;
 
 fn doc() -> Value {

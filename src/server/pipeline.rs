@@ -4,7 +4,8 @@
 //! 100 fields); CORS
 //! preflight; route (404/405); rate limit (429); credential — a JWT or a
 //! scoped API token, or the MCP key — (401; failed logins and MCP keys are
-//! counted, see [`crate::limit`]), which names the caller; the handler. The
+//! counted, see [`crate::limit`]), which names the caller; then its surface
+//! (REST, the streams, MCP, the dashboard, `/metrics`). The
 //! request's [`audit::Context`] rides in its extensions; a refused bearer
 //! token and a rate-limited login are recorded in the audit trail here (the
 //! other refusals where they are decided: login, WebSocket and MCP
@@ -17,16 +18,18 @@
 //! A panic while a request is handled (a bug) fails that request alone: it
 //! is caught here and answered `500`, and the agent goes on serving.
 
-use super::body::{self, Body};
-use super::request_id;
-use super::router::{self, Guard, Route};
 use crate::app::App;
 use crate::audit::{self, Action};
-use crate::auth::bearer_token;
+use crate::conn::OverClientCap;
 use crate::error::Error;
+use crate::http::body::{self, Body};
+use crate::http::credential::{Carrier, credential, misplaced};
+use crate::http::request_id;
+use crate::input::no_query;
 use crate::limit::Class;
 use crate::policy::Surface;
-use crate::conn::OverClientCap;
+use crate::router::{self, Guard, Route};
+use crate::{api, mcp, metrics, ui, ws};
 use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, HeaderValue, ORIGIN};
@@ -119,10 +122,7 @@ fn identify(app: &App, route: &Route, token: &str) -> Result<crate::policy::Call
 /// the query, as the streams take it, is told where it goes instead (the
 /// query's token is not read).
 fn no_bearer(req: &Request<Incoming>) -> Error {
-    if super::query::Query::parse(req.uri().query())
-        .get("token")
-        .is_some()
-    {
+    if misplaced(req.uri().query()) {
         Error::Unauthorized(QUERY_TOKEN)
     } else {
         Error::Unauthorized("Not authenticated")
@@ -191,19 +191,30 @@ async fn respond(
     }
     match route.guard() {
         Guard::Token => {
-            let caller = bearer_token(req.headers())
+            let caller = credential(req.headers(), None, Carrier::Header)
                 .ok_or_else(|| no_bearer(&req))
-                .and_then(|token| identify(&app, &route, token))
+                .and_then(|token| identify(&app, &route, &token))
                 .map(|caller| caller.at(req.extensions().get()))
                 .inspect_err(|e| refused(&app, &req, Action::Token, e))?;
-            crate::api::dispatch(&app, route, req, client, Some(caller)).await
+            match route {
+                Route::Metrics => {
+                    no_query(req.uri().query())?;
+                    metrics::serve(&app, &caller).await
+                }
+                _ => api::dispatch(&app, route, req, caller).await,
+            }
         }
         Guard::McpKey => {
-            let caller = crate::mcp::authorize(&app, &route, &req, client)?;
-            crate::mcp::handle(&app, route, req, client, caller).await
+            let caller = mcp::authorize(&app, &route, &req, client)?;
+            mcp::handle(&app, route, req, client, caller).await
         }
-        Guard::Open | Guard::StreamToken => {
-            crate::api::dispatch(&app, route, req, client, None).await
-        }
+        Guard::StreamToken => ws::accept(&app, route, req),
+        Guard::Open => match route {
+            Route::Ui(asset) => {
+                no_query(req.uri().query())?;
+                Ok(ui::serve(asset))
+            }
+            _ => api::open(&app, route, req, client).await,
+        },
     }
 }

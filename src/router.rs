@@ -11,11 +11,10 @@
 //! dashboard's (`/`, `/ui/…`) answer 404 unless `UI_ENABLED`, and
 //! `/metrics` unless `METRICS_ENABLED` (the pipeline's check).
 
-use super::query::percent_decode;
 use crate::error::Error;
+use crate::http::query::percent_decode;
 use crate::limit::Class;
 use crate::ops::{CATALOGUE, Operation};
-use crate::ui::Asset;
 use hyper::Method;
 
 /// The REST API's prefix.
@@ -271,6 +270,26 @@ fn fit(template: &'static str, segs: &[&str]) -> Option<(usize, Params)> {
         }
     }
     (segs.len() == parts.len()).then_some((literals, params))
+}
+
+/// One file of the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    Page,
+    Script,
+    Style,
+}
+
+impl Asset {
+    /// The asset served at `path`, if any.
+    pub fn at(path: &str) -> Option<Asset> {
+        match path {
+            "/" => Some(Asset::Page),
+            "/ui/app.js" => Some(Asset::Script),
+            "/ui/app.css" => Some(Asset::Style),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
