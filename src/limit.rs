@@ -1,7 +1,7 @@
 //! Rate limiting: token buckets per client address and route class.
 //!
 //! Each client has one bucket per class — login 5/min, actions 10/min,
-//! reads 60/min, as in the original — plus an overall bucket of
+//! reads 60/min, as in the v1 contract — plus an overall bucket of
 //! `RATE_LIMIT_REQUESTS` per `RATE_LIMIT_WINDOW` that every limited request
 //! draws from. A request passes only if every bucket it needs has a token,
 //! and only then are tokens taken.

@@ -1,4 +1,4 @@
-//! The agent's response shapes: the contract of the original product
+//! The agent's response shapes: the v1 contract
 //! (`openapi.json`), field for field. REST returns them as JSON and MCP tools
 //! return the same values as `structuredContent`, so both surfaces agree.
 
@@ -43,12 +43,12 @@ pub struct ContainerSummary {
     pub id: String,
     pub name: String,
     pub image: String,
-    /// The state again, as the original had it.
+    /// The state again, as the v1 contract has it.
     pub status: String,
     pub state: String,
     pub created: i64,
     pub ports: Vec<ContainerPort>,
-    /// Beyond the original, for people reading the list: Docker's own
+    /// Beyond the v1 contract, for people reading the list: Docker's own
     /// words (`Up 2 minutes (healthy)`, `Exited (137) 5 seconds ago`).
     pub status_text: String,
     /// How an exited (or restarting) container's last run ended; else `null`.
@@ -143,7 +143,7 @@ pub struct ContainerLogs {
     pub logs: String,
     pub tail: u32,
     /// Older lines were left out to keep the answer within its size limit.
-    /// Not in the original contract: an added field, which clients that do
+    /// Not in the v1 contract: an added field, which clients that do
     /// not know it ignore.
     pub truncated: bool,
 }
@@ -277,7 +277,7 @@ pub struct EnhancedHealth {
     pub memory_total: Option<i64>,
     pub cpus: Option<i64>,
     pub error: Option<String>,
-    /// Added to the original's fields: the access policy in force.
+    /// Added to the v1 contract's fields: the access policy in force.
     pub read_only: bool,
     pub mcp_read_only: bool,
     pub scope: ScopeReport,

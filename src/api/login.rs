@@ -1,5 +1,5 @@
-//! `POST /auth/login`: validates `{"username", "password"}` as the original
-//! did (strings of 1–100 characters, FastAPI's 422 shape for every bad
+//! `POST /auth/login`: validates `{"username", "password"}` as the v1
+//! contract does (strings of 1–100 characters, FastAPI's 422 shape for every bad
 //! field) and exchanges them for a token. A wrong pair counts as a failed
 //! credential ([`crate::limit`]). Every attempt with a well-formed body is
 //! recorded in the audit trail: as `user:NAME` when the name is the login

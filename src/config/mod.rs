@@ -1,6 +1,6 @@
 //! Settings, read once at start from the environment and `.env` and
-//! validated before the agent binds a port. Every variable of the original
-//! product keeps its name; the loader is split by section and takes a
+//! validated before the agent binds a port. Every variable of the v1
+//! contract keeps its name; the loader is split by section and takes a
 //! [`Vars`] map so tests never touch the real environment.
 //!
 //! Access settings (scoped tokens, roles, scope, read-only modes) are the

@@ -14,7 +14,7 @@ pub const MIN_DISTINCT: usize = 6;
 /// Largest secret file read (a secret is short; anything bigger is a mistake).
 const MAX_FILE: u64 = 4096;
 
-/// Placeholders from the original product's documentation and common defaults.
+/// Placeholders from the v1 contract's documentation and common defaults.
 const KNOWN_DEFAULTS: &[&str] = &[
     "changeme",
     "change-me",

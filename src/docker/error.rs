@@ -184,6 +184,16 @@ impl Error {
             _ => Error::from(e),
         }
     }
+
+    /// A stream from Docker that broke off while being read.
+    pub fn interrupted(e: hyper::Error) -> Error {
+        Error::from(DockerError::Unavailable(format!("stream interrupted: {e}")))
+    }
+
+    /// A stream Docker sent that cannot be decoded: it ends, with the reason.
+    pub fn corrupt_stream(e: impl std::fmt::Display) -> Error {
+        Error::DockerFailed(format!("corrupt stream from Docker: {e}"))
+    }
 }
 
 /// Whether Docker's message says a registry wanted (other) credentials

@@ -386,7 +386,8 @@ impl Policy {
     pub fn force_image_removal(&self) -> Result<(), Error> {
         if self.scoped() {
             return Err(Error::Denied(
-                "force=true is refused while a container scope is set: it could remove an image                  from under a container outside the scope"
+                "force=true is refused while a container scope is set: it could remove an \
+                 image from under a container outside the scope"
                     .into(),
             ));
         }

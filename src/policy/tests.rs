@@ -278,6 +278,20 @@ fn out_of_scope_is_refused_as_missing_before_anything_else() {
 }
 
 #[test]
+fn a_forced_image_removal_is_refused_under_a_scope_in_one_readable_sentence() {
+    assert_eq!(policy(&[], None).force_image_removal(), Ok(()));
+    let refused = policy(&[("SCOPE_LABEL", "expose=yes")], None)
+        .force_image_removal()
+        .unwrap_err()
+        .message();
+    assert!(
+        refused.contains("it could remove an image from under a container outside the scope")
+            && !refused.contains("  "),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn the_agent_refuses_to_stop_restart_or_exec_in_its_own_container() {
     let none = BTreeMap::new();
     let admin = caller(Role::Admin, Surface::Rest);

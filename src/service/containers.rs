@@ -1,7 +1,7 @@
 //! Containers: list (one Docker call with Docker's own filters, then
 //! filtered to the scope), inspect, and the start/stop/restart/pause/
 //! unpause/kill actions. "Already started" and "already stopped" (Docker's
-//! 304) are successes, as in the original; Docker's 409 (not running,
+//! 304) are successes, as in the v1 contract; Docker's 409 (not running,
 //! already paused, not paused) is a 409 with Docker's message.
 
 use super::access::summary_facts;

@@ -11,7 +11,6 @@
 //! prompt, a progress bar) is recognised when the next body chunk starts
 //! with a stamp — Docker flushes each entry on its own.
 
-use super::streams::{protocol, read_error};
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::lines::{LineSplitter, MAX_LINE};
 use crate::docker::resume::{EntryCounter, EntryId, Position, Skip, Skipper, split_stamp};
@@ -88,7 +87,7 @@ impl LogFollower {
             }
             match self.body.frame().await {
                 Some(frame) => {
-                    if let Ok(data) = frame.map_err(read_error)?.into_data() {
+                    if let Ok(data) = frame.map_err(Error::interrupted)?.into_data() {
                         self.decoder.feed(&data)?;
                     }
                 }
@@ -137,10 +136,12 @@ impl LogDecoder {
             return Ok(());
         }
         self.frames.push(data);
-        while let Some(frame) = self.frames.next_frame().map_err(protocol)? {
+        while let Some(frame) = self.frames.next_frame().map_err(Error::corrupt_stream)? {
             let lane = match frame.stream {
                 StreamKind::Stderr => 1,
-                StreamKind::Daemon => return Err(protocol(String::from_utf8_lossy(&frame.data))),
+                StreamKind::Daemon => {
+                    return Err(Error::corrupt_stream(String::from_utf8_lossy(&frame.data)));
+                }
                 _ => 0,
             };
             self.entry(lane, &frame.data);
@@ -283,7 +284,7 @@ impl LogDecoder {
                 self.emit(line, &stamp, earliest);
             }
         }
-        self.frames.finish().map_err(protocol)
+        self.frames.finish().map_err(Error::corrupt_stream)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Images: the list, with ids shortened and untagged `<none>` names dropped
-//! as the original did. Images are the host's, not any container's: the
+//! as the v1 contract does. Images are the host's, not any container's: the
 //! container scope does not filter them.
 
 use super::{Service, short_image_id};

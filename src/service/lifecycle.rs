@@ -1,8 +1,8 @@
 //! Creating and removing containers, and removing images.
 //!
 //! A create is admitted by the policy (role `admin`, read-only modes), its
-//! body read into a [`Spec`] by its operation (422 for anything outside
-//! the documented fields), and the spec judged by the policy: `IMAGE_ALLOW` against the
+//! body read into a [`Spec`] (422 for anything outside the documented
+//! fields), and the spec judged by the policy: `IMAGE_ALLOW` against the
 //! image Docker resolves the reference to (an id or id prefix is judged by
 //! the image it means, and the container made is checked to run that very
 //! image), what it asks of the host and mounts ([`super::mounts`]), and
@@ -17,8 +17,10 @@ use super::containers::{action, detail};
 use super::spec::Spec;
 use crate::docker::DockerError;
 use crate::error::Error;
+use crate::input::Input;
 use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::policy::{Caller, Op};
+use serde_json::Value;
 
 /// Docker's error, with `more` added to its message, at Docker's status:
 /// 409 a conflict, another 4xx a bad request, the rest a failure.
@@ -56,20 +58,27 @@ fn check_image_ref(image: &str) -> Result<(), Error> {
 
 impl Service {
     /// Creates (and with `start`, starts) a container from a create body
-    /// read into `spec`.
+    /// (`input`), read into a [`Spec`]. A refusal, a body that does not
+    /// read included, is recorded with the name and image as written.
     pub async fn create(
         &self,
         caller: &Caller,
         op: Op,
-        mut spec: Spec,
+        mut input: Input<'_>,
     ) -> Result<ContainerDetail, Error> {
         self.permit(caller, op)?;
-        let result = self.create_vetted(&mut spec).await;
-        let (id, name) = match &result {
-            Ok(c) => (c.id.as_str(), c.name.as_str()),
-            Err(_) => ("", spec.name.as_deref().unwrap_or("")),
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+        let written = (text(input.value("name")), text(input.value("image")));
+        let mut spec = Spec::read(&mut input);
+        let result = match input.finish() {
+            Ok(()) => self.create_vetted(&mut spec).await,
+            Err(e) => Err(e),
         };
-        self.record_lifecycle(caller, op, (id, name), &spec.image, &result);
+        let id = result.as_ref().map_or("", |c| c.id.as_str());
+        let name = result
+            .as_ref()
+            .map_or(written.0.as_str(), |c| c.name.as_str());
+        self.record_lifecycle(caller, op, (id, name), &written.1, &result);
         result
     }
 

@@ -11,14 +11,14 @@
 //! - [`logs`]: a container's recent log lines.
 //! - [`stats`]: resource figures computed as the Docker CLI does;
 //!   [`metrics`]: every in-scope container's figures for `/metrics`, cached.
-//! - [`images`]: image list; [`networks`]: volume and network lists.
+//! - [`images`]: image list; [`volumes`] and [`networks`]: their lists.
 //! - [`pull`]: pulling an image, its progress read as Docker sends it.
 //! - [`lifecycle`]: creating and removing containers, removing images;
 //!   [`spec`]: the create body, checked, and the Docker JSON made from it;
 //!   [`mounts`]: host paths and volumes judged by what Docker will mount.
 //! - [`system`]: ping, version, enhanced health.
 //! - [`waits`]: bounds on stops and restarts, which wait on a container.
-//! - [`streams`]: followed logs, stats and events for the WebSocket streams;
+//! - [`streams`]: followed logs, stats and events for the shared streams;
 //!   [`follow`]: a followed log decoded into lines with resume positions.
 
 mod access;
@@ -40,6 +40,7 @@ pub mod spec;
 pub mod stats;
 pub mod streams;
 mod system;
+mod volumes;
 mod waits;
 
 use crate::audit::Audit;
@@ -107,7 +108,7 @@ pub fn check_container_ref(id: &str) -> Result<(), Error> {
     }
 }
 
-/// Short image id as the original showed it: `sha256:` and 10 hex digits.
+/// Short image id as the v1 contract shows it: `sha256:` and 10 hex digits.
 fn short_image_id(id: &str) -> String {
     match id.strip_prefix("sha256:") {
         Some(hex) => format!("sha256:{}", &hex[..hex.len().min(10)]),
@@ -149,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn image_ids_are_shortened_like_the_original() {
+    fn image_ids_are_shortened_as_the_v1_contract_does() {
         assert_eq!(
             short_image_id("sha256:708fdf49030d5a8e59470a8c"),
             "sha256:708fdf4903"

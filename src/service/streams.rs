@@ -5,7 +5,6 @@
 
 use super::follow::{LogDecoder, LogFollower};
 use super::{Service, check_container_ref};
-use crate::docker::DockerError;
 use crate::docker::containers::LogsQuery;
 use crate::docker::jsonstream::{JsonSplitter, Value};
 use crate::docker::resume::{Position, since_for};
@@ -123,15 +122,6 @@ impl Service {
     }
 }
 
-pub(super) fn read_error(e: hyper::Error) -> Error {
-    Error::from(DockerError::Unavailable(format!("stream interrupted: {e}")))
-}
-
-/// A stream Docker sent that cannot be decoded: the stream ends, with the reason.
-pub(super) fn protocol(e: impl std::fmt::Display) -> Error {
-    Error::DockerFailed(format!("corrupt stream from Docker: {e}"))
-}
-
 /// A stream of JSON objects (stats samples, events), one raw object at a time.
 pub struct JsonStream {
     body: Incoming,
@@ -149,17 +139,17 @@ impl JsonStream {
     /// The next object (or an oversized one's outline); `Ok(None)` at the end of the stream.
     pub async fn next_value(&mut self) -> Result<Option<Value>, Error> {
         loop {
-            if let Some(v) = self.splitter.next_value().map_err(protocol)? {
+            if let Some(v) = self.splitter.next_value().map_err(Error::corrupt_stream)? {
                 return Ok(Some(v));
             }
             match self.body.frame().await {
                 Some(frame) => {
-                    if let Ok(data) = frame.map_err(read_error)?.into_data() {
+                    if let Ok(data) = frame.map_err(Error::interrupted)?.into_data() {
                         self.splitter.push(&data);
                     }
                 }
                 None => {
-                    self.splitter.finish().map_err(protocol)?;
+                    self.splitter.finish().map_err(Error::corrupt_stream)?;
                     return Ok(None);
                 }
             }
