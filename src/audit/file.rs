@@ -20,13 +20,13 @@ const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// The queue between recorders and the writer.
 #[derive(Default)]
 struct Shared {
-    state: Mutex<State>,
+    queue: Mutex<Backlog>,
     /// Signalled when lines arrive, the queue closes, or the writer is done.
     changed: Condvar,
 }
 
 #[derive(Default)]
-struct State {
+struct Backlog {
     lines: Vec<String>,
     /// Lines that found the queue full.
     dropped: u64,
@@ -37,8 +37,8 @@ struct State {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Backlog> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn push(&self, line: String) {
@@ -52,7 +52,7 @@ impl Shared {
     }
 
     /// Closes the queue; returns it still locked.
-    fn close(&self) -> MutexGuard<'_, State> {
+    fn close(&self) -> MutexGuard<'_, Backlog> {
         let mut state = self.lock();
         state.closed = true;
         self.changed.notify_all();

@@ -36,7 +36,7 @@ pub struct Info {
 /// built and thrown away).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
-pub struct ContainerSummary {
+pub struct ListedContainer {
     pub id: String,
     pub names: Vec<String>,
     pub image: String,
@@ -52,7 +52,7 @@ pub struct ContainerSummary {
 /// What the list tells of a container beyond its state, read from Docker's
 /// status text (the list has no other field for it; the times behind "Up 2
 /// minutes" are only in each container's inspect).
-impl ContainerSummary {
+impl ListedContainer {
     /// How the last run ended: `Exited (137) …`, or `Restarting (1) …`
     /// for a container about to run again.
     pub fn exit_code(&self) -> Option<i64> {
@@ -96,8 +96,8 @@ pub struct ContainerInspect {
     pub created: String,
     /// The image id (`sha256:...`).
     pub image: String,
-    pub state: State,
-    pub config: Config,
+    pub state: InspectState,
+    pub config: InspectConfig,
     pub host_config: HostConfig,
     pub mounts: Vec<Mount>,
     pub network_settings: NetworkSettings,
@@ -105,7 +105,7 @@ pub struct ContainerInspect {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
-pub struct State {
+pub struct InspectState {
     pub status: String,
     pub running: bool,
     pub paused: bool,
@@ -118,7 +118,7 @@ pub struct State {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
-pub struct Config {
+pub struct InspectConfig {
     pub hostname: String,
     pub user: String,
     pub env: Option<Vec<String>>,
@@ -182,7 +182,7 @@ pub struct PortBinding {
 /// One entry of `GET /images/json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
-pub struct ImageSummary {
+pub struct ListedImage {
     pub id: String,
     pub repo_tags: Option<Vec<String>>,
     pub size: i64,
@@ -192,7 +192,7 @@ pub struct ImageSummary {
 /// `GET /volumes`: the list is under `Volumes` (null when there are none).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
-pub struct VolumeList {
+pub struct VolumeListing {
     pub volumes: Option<Vec<Volume>>,
 }
 
@@ -344,10 +344,10 @@ pub struct ExecInspect {
 mod tests {
     use super::*;
 
-    fn listed(status: &str) -> ContainerSummary {
-        ContainerSummary {
+    fn listed(status: &str) -> ListedContainer {
+        ListedContainer {
             status: status.into(),
-            ..ContainerSummary::default()
+            ..ListedContainer::default()
         }
     }
 

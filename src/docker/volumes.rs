@@ -1,7 +1,7 @@
 //! Volumes, as Docker's API has them.
 
 use super::client::Docker;
-use super::models::{Volume, VolumeList};
+use super::models::{Volume, VolumeListing};
 use super::{DockerError, path};
 use hyper::Method;
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 impl Docker {
     /// `GET /volumes`.
-    pub async fn volumes(&self) -> Result<VolumeList, DockerError> {
+    pub async fn volumes(&self) -> Result<VolumeListing, DockerError> {
         self.get_json("/volumes").await
     }
 

@@ -125,13 +125,13 @@ impl std::io::Write for Pieces {
 
 /// A body that keeps `guard` until hyper has taken its last piece (so at
 /// most its write buffer is left to send) or dropped it (client gone).
-struct Held<G> {
+struct Guarded<G> {
     pieces: VecDeque<Bytes>,
     left: u64,
     guard: Option<G>,
 }
 
-impl<G: Unpin> hyper::body::Body for Held<G> {
+impl<G: Unpin> hyper::body::Body for Guarded<G> {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -164,7 +164,7 @@ impl<G: Unpin> hyper::body::Body for Held<G> {
 }
 
 /// A JSON response with `status` whose body keeps `guard` until it has been
-/// written or the client has gone (see [`Held`]).
+/// written or the client has gone (see [`Guarded`]).
 pub fn json_held<T, G>(status: StatusCode, value: &T, guard: G) -> Response<Body>
 where
     T: Serialize + ?Sized,
@@ -175,7 +175,7 @@ where
         return error(&Error::Internal);
     }
     pieces.done.push_back(Bytes::from(pieces.current));
-    let held = Held {
+    let held = Guarded {
         left: pieces.done.iter().map(|p| p.len() as u64).sum(),
         pieces: pieces.done,
         guard: Some(guard),

@@ -5,7 +5,7 @@
 //! created from it). CPU carries `cpu="total"`, network series one
 //! `interface` each; block I/O is summed over devices.
 
-use super::text::Text;
+use super::text::Exposition;
 use crate::service::metrics::{Collection, Sample};
 
 /// A per-container series: name, type, help and how to read it from a sample.
@@ -38,7 +38,7 @@ const SERIES: [Series; 4] = [
     ),
 ];
 
-pub fn write(out: &mut Text, c: &Collection) {
+pub fn write(out: &mut Exposition, c: &Collection) {
     let ids: Vec<String> = c
         .samples
         .iter()
@@ -94,7 +94,7 @@ pub fn write(out: &mut Text, c: &Collection) {
 }
 
 /// How the figures above were gathered.
-fn collection(out: &mut Text, c: &Collection) {
+fn collection(out: &mut Exposition, c: &Collection) {
     let name = "docker_agent_metrics_collections_total";
     out.family(
         name,

@@ -21,7 +21,7 @@ use crate::http::body::{self, Body};
 use crate::policy::{Caller, Op};
 use crate::service::metrics::Collection;
 use hyper::Response;
-use text::{CONTENT_TYPE, Text};
+use text::{CONTENT_TYPE, Exposition};
 
 /// Reading `/metrics`: the figures of every container in scope.
 const METRICS: Op = Op::read("metrics", "metrics");
@@ -34,11 +34,11 @@ pub async fn serve(app: &App, caller: &Caller) -> Result<Response<Body>, Error> 
 
 /// The whole exposition: the agent's series, then the containers'.
 fn render(app: &App, containers: &Collection) -> String {
-    let mut out = Text::default();
+    let mut out = Exposition::default();
     build_info(&mut out, &app.service.api_version().unwrap_or_default());
     process(&mut out);
     series::write(&mut out);
-    let gauge = |out: &mut Text, name: &str, help: &str, value: usize| {
+    let gauge = |out: &mut Exposition, name: &str, help: &str, value: usize| {
         out.family(name, "gauge", help);
         out.sample(name, &[], value as f64);
     };
@@ -63,7 +63,7 @@ fn render(app: &App, containers: &Collection) -> String {
 
 /// The agent's version and the Docker API version it negotiated with the
 /// daemon (empty while the daemon has not been reached).
-fn build_info(out: &mut Text, docker_api: &str) {
+fn build_info(out: &mut Exposition, docker_api: &str) {
     let name = "docker_agent_build_info";
     let help = "The agent's version and the Docker API version in use; always 1.";
     out.family(name, "gauge", help);
@@ -78,7 +78,7 @@ fn build_info(out: &mut Text, docker_api: &str) {
 /// Start time, CPU seconds and resident memory, under the names every
 /// Prometheus client library uses; CPU from `/proc/self/stat` (in the
 /// kernel's fixed 100 ticks a second), memory from `/proc/self/status`.
-fn process(out: &mut Text) {
+fn process(out: &mut Exposition) {
     if let Some(started) = crate::counters::started() {
         let name = "process_start_time_seconds";
         out.family(

@@ -1,12 +1,12 @@
 //! The agent's own series, as `/metrics` writes them: read from the
 //! counters the rest of the agent pushes to ([`crate::counters`]).
 
-use super::text::Text;
+use super::text::Exposition;
 use crate::counters::{self, CLASSES, TOOL_OUTCOMES};
 use crate::ops;
 
 /// Writes every series of this module.
-pub fn write(out: &mut Text) {
+pub fn write(out: &mut Exposition) {
     let name = "docker_agent_http_requests_total";
     out.family(
         name,
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn every_tool_and_credential_has_its_series() {
         counters::tool_call("list_containers", "ok");
-        let mut t = Text::default();
+        let mut t = Exposition::default();
         write(&mut t);
         let text = t.finish();
         for (tool, _) in ops::tools() {

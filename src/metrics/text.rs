@@ -12,9 +12,9 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// An exposition being written.
 #[derive(Default)]
-pub struct Text(String);
+pub struct Exposition(String);
 
-impl Text {
+impl Exposition {
     /// Starts the family `name` of `kind` (`counter`, `gauge`, `histogram`).
     pub fn family(&mut self, name: &str, kind: &str, help: &str) {
         let help = help.replace('\\', r"\\").replace('\n', r"\n");
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn label_values_and_help_are_escaped() {
-        let mut t = Text::default();
+        let mut t = Exposition::default();
         t.family("x_total", "counter", "A \\ help\nline");
         t.sample(
             "x_total",
@@ -113,7 +113,7 @@ mod tests {
         for ms in [1, 1, 30, 700, 60_000] {
             h.observe(Duration::from_millis(ms));
         }
-        let mut t = Text::default();
+        let mut t = Exposition::default();
         t.histogram("d_seconds", &[("class", "read")], &h);
         let text = t.finish();
         let lines: Vec<&str> = text.lines().collect();

@@ -28,7 +28,7 @@ pub const MAX_NAME: usize = 64;
 
 /// One line of the file.
 #[derive(Clone)]
-pub struct Entry {
+pub struct TokenLine {
     pub name: String,
     pub role: Role,
     pub marks: Marks,
@@ -98,7 +98,7 @@ impl Marks {
 /// The tokens in force. `Debug` shows names and roles, never hashes.
 #[derive(Clone, Default)]
 pub struct TokenSet {
-    entries: Vec<Entry>,
+    entries: Vec<TokenLine>,
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -176,7 +176,7 @@ impl TokenSet {
 
     /// Parses the file's text; the error says which line and why.
     pub fn parse(text: &str) -> Result<TokenSet, String> {
-        let mut entries: Vec<(usize, Entry)> = Vec::new();
+        let mut entries: Vec<(usize, TokenLine)> = Vec::new();
         for (n, raw) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
             let content = raw.split('#').next().unwrap_or("");
             let fields: Vec<&str> = content.split_whitespace().collect();
@@ -208,12 +208,12 @@ impl TokenSet {
 
     /// The entry whose token is `presented`, compared in constant time with
     /// every entry.
-    pub fn find(&self, presented: &str) -> Option<&Entry> {
+    pub fn find(&self, presented: &str) -> Option<&TokenLine> {
         self.holding(&digest(presented))
     }
 
     /// The entry whose hash is `hash` (constant time over all entries).
-    pub fn holding(&self, hash: &[u8; 32]) -> Option<&Entry> {
+    pub fn holding(&self, hash: &[u8; 32]) -> Option<&TokenLine> {
         let mut found = None;
         for e in &self.entries {
             if same_digest(&e.hash, hash) {
@@ -223,7 +223,7 @@ impl TokenSet {
         found
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+    pub fn entries(&self) -> impl Iterator<Item = &TokenLine> {
         self.entries.iter()
     }
 
@@ -236,7 +236,7 @@ impl TokenSet {
     }
 }
 
-fn parse_line(fields: &[&str]) -> Result<Entry, String> {
+fn parse_line(fields: &[&str]) -> Result<TokenLine, String> {
     let (name, role, hash, marks) = match fields {
         [name, role, hash] => (name, role, hash, Marks::default()),
         [name, role, hash, marks] => (name, role, hash, Marks::parse(marks)?),
@@ -253,7 +253,7 @@ fn parse_line(fields: &[&str]) -> Result<Entry, String> {
     let hash = parse_hash(hash).ok_or_else(|| {
         "the hash must be 64 hex digits, the SHA-256 of the token (docker-agent token new prints the line)".to_string()
     })?;
-    Ok(Entry {
+    Ok(TokenLine {
         name: name.to_string(),
         role,
         marks,

@@ -13,7 +13,7 @@
 
 use super::Service;
 use crate::audit::{Action, Record};
-use crate::docker::models::{ContainerInspect, ContainerSummary};
+use crate::docker::models::{ContainerInspect, ListedContainer};
 use crate::error::Error;
 use crate::policy::{Caller, Decision, Facts, Labels, Op, Sight};
 use serde_json::Value;
@@ -36,7 +36,7 @@ pub fn facts(c: &ContainerInspect) -> Facts<'_> {
 }
 
 /// What the policy sees of a container in Docker's list.
-pub fn summary_facts(c: &ContainerSummary) -> Facts<'_> {
+pub fn summary_facts(c: &ListedContainer) -> Facts<'_> {
     Facts {
         id: &c.id,
         name: c.names.first().map_or("", |n| n.trim_start_matches('/')),
@@ -208,7 +208,7 @@ impl Service {
     }
 
     /// Every container Docker has, running or not (with names and labels).
-    pub(super) async fn all_containers(&self) -> Result<Vec<ContainerSummary>, Error> {
+    pub(super) async fn all_containers(&self) -> Result<Vec<ListedContainer>, Error> {
         Ok(self.docker.containers(true, None).await?)
     }
 

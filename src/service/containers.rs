@@ -24,7 +24,7 @@ impl Service {
     ) -> Result<ContainerList, Error> {
         self.permit(caller, op)?;
         let json = filters.docker_json();
-        let raw: Vec<models::ContainerSummary> =
+        let raw: Vec<models::ListedContainer> =
             self.docker.containers(all, json.as_deref()).await?;
         let containers: Vec<ContainerSummary> = raw
             .into_iter()
@@ -130,7 +130,7 @@ pub fn action(id: &str, status: &'static str) -> ContainerAction {
     }
 }
 
-fn summary(c: models::ContainerSummary) -> ContainerSummary {
+fn summary(c: models::ListedContainer) -> ContainerSummary {
     let (exit_code, health) = (c.exit_code(), c.health());
     let name = c
         .names
@@ -205,7 +205,7 @@ pub(super) fn detail(c: models::ContainerInspect) -> ContainerDetail {
     }
 }
 
-fn state(s: models::State) -> ContainerState {
+fn state(s: models::InspectState) -> ContainerState {
     ContainerState {
         status: s.status,
         running: s.running,
@@ -218,7 +218,7 @@ fn state(s: models::State) -> ContainerState {
     }
 }
 
-fn config(c: models::Config) -> ContainerConfig {
+fn config(c: models::InspectConfig) -> ContainerConfig {
     ContainerConfig {
         hostname: c.hostname,
         user: c.user,
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn list_entry_maps_to_the_contract() {
-        let raw: models::ContainerSummary = serde_json::from_value(serde_json::json!({
+        let raw: models::ListedContainer = serde_json::from_value(serde_json::json!({
             "Id": "0123456789abcdef0123", "Names": ["/web"], "Image": "sha256:708fdf49030d5a8e59",
             "State": "running", "Status": "Up 2 minutes", "Created": 1735123456,
             "Ports": [{"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}, {"PrivatePort": 443, "Type": "tcp"}]

@@ -11,7 +11,7 @@ use crate::policy::{Caller, Op};
 impl Service {
     pub async fn list_images(&self, caller: &Caller, op: Op) -> Result<ImageList, Error> {
         self.permit(caller, op)?;
-        let raw: Vec<models::ImageSummary> = self.docker.images().await?;
+        let raw: Vec<models::ListedImage> = self.docker.images().await?;
         let images: Vec<ImageSummary> = raw
             .into_iter()
             .map(|i| ImageSummary {

@@ -67,7 +67,7 @@ impl Cache {
 }
 
 /// A sample from Docker's one-shot stats of a listed container.
-pub fn sample(c: &models::ContainerSummary, s: &models::Stats) -> Sample {
+pub fn sample(c: &models::ListedContainer, s: &models::Stats) -> Sample {
     let usage = s.memory_stats.usage.unwrap_or(0);
     let nets = s.networks.iter().flatten();
     Sample {
@@ -106,7 +106,7 @@ impl Service {
     async fn collect(&self, number: u64) -> Result<Collection, Error> {
         let started = Instant::now();
         let seen = crate::clock::unix_now_nanos() as f64 / 1e9;
-        let listed: Vec<models::ContainerSummary> = self.docker.containers(false, None).await?;
+        let listed: Vec<models::ListedContainer> = self.docker.containers(false, None).await?;
         let mut in_scope: Vec<_> = listed
             .into_iter()
             .filter(|c| self.policy.sees(summary_facts(c)))
@@ -147,7 +147,7 @@ impl Service {
     /// leaving out those Docker gives no stats for (stopped meanwhile).
     async fn sample_some(
         &self,
-        all: &[models::ContainerSummary],
+        all: &[models::ListedContainer],
         next: &AtomicUsize,
     ) -> Vec<Sample> {
         let mut samples = Vec::new();
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_sample_takes_cadvisor_figures_from_docker_stats() {
-        let c: models::ContainerSummary = serde_json::from_value(json!({
+        let c: models::ListedContainer = serde_json::from_value(json!({
             "Id": "abc123", "Names": ["/web"], "Image": "nginx:1"
         }))
         .unwrap();

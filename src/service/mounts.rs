@@ -21,7 +21,7 @@
 use super::Service;
 use super::access::{labels, summary_facts};
 use super::spec::Spec;
-use crate::docker::models::{ContainerInspect, ContainerSummary, Volume};
+use crate::docker::models::{ContainerInspect, ListedContainer, Volume};
 use crate::error::{Error, clip};
 use crate::policy::host::normalise;
 use crate::policy::{HostRequest, Seen, View};
@@ -93,7 +93,7 @@ impl Service {
     }
 
     /// Every container, running or not, that mounts the volume `name`.
-    async fn volume_users(&self, name: &str) -> Result<Vec<ContainerSummary>, Error> {
+    async fn volume_users(&self, name: &str) -> Result<Vec<ListedContainer>, Error> {
         let filters = json!({"volume": [name]}).to_string();
         Ok(self.docker.containers(true, Some(&filters)).await?)
     }

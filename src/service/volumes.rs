@@ -13,7 +13,7 @@ use crate::policy::{Caller, Op};
 impl Service {
     pub async fn list_volumes(&self, caller: &Caller, op: Op) -> Result<VolumeList, Error> {
         self.permit(caller, op)?;
-        let raw: models::VolumeList = self.docker.volumes().await?;
+        let raw: models::VolumeListing = self.docker.volumes().await?;
         let volumes: Vec<VolumeSummary> = raw
             .volumes
             .unwrap_or_default()

@@ -32,8 +32,8 @@ struct Tally {
 pub struct Waits(Arc<Mutex<Tally>>);
 
 /// A wait's place: its share of the bounds, and its container's turn once
-/// [`Place::turn`] returns, until dropped.
-pub struct Place {
+/// [`WaitPlace::turn`] returns, until dropped.
+pub struct WaitPlace {
     tally: Arc<Mutex<Tally>>,
     caller: String,
     container: String,
@@ -44,7 +44,7 @@ pub struct Place {
 impl Waits {
     /// A place for `caller`'s wait on `container` (a full id); 429 or 503
     /// past the bounds.
-    pub fn enter(&self, caller: String, container: &str) -> Result<Place, Error> {
+    pub fn enter(&self, caller: String, container: &str) -> Result<WaitPlace, Error> {
         let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mine = t.callers.get(&caller).copied().unwrap_or(0);
         if mine >= PER_CALLER {
@@ -62,7 +62,7 @@ impl Waits {
             .entry(container.to_string())
             .or_default()
             .clone();
-        Ok(Place {
+        Ok(WaitPlace {
             tally: self.0.clone(),
             caller,
             container: container.to_string(),
@@ -72,7 +72,7 @@ impl Waits {
     }
 }
 
-impl Place {
+impl WaitPlace {
     /// Waits until no other action of this kind runs on the container;
     /// the turn is this place's until it is dropped.
     pub async fn turn(&mut self) {
@@ -80,7 +80,7 @@ impl Place {
     }
 }
 
-impl Drop for Place {
+impl Drop for WaitPlace {
     fn drop(&mut self) {
         self.held = None;
         let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn a_caller_has_a_share_and_the_agent_a_total() {
         let waits = Waits::default();
-        let mine: Vec<Place> = (0..PER_CALLER)
+        let mine: Vec<WaitPlace> = (0..PER_CALLER)
             .map(|i| waits.enter("token:x".into(), &format!("c{i}")).unwrap())
             .collect();
         let e = waits.enter("token:x".into(), "c").err().unwrap();
@@ -132,7 +132,7 @@ mod tests {
         let t = waits.0.lock().unwrap();
         assert!(t.callers.is_empty() && t.containers.is_empty() && t.total == 0);
         drop(t);
-        let all: Vec<Place> = (0..TOTAL)
+        let all: Vec<WaitPlace> = (0..TOTAL)
             .map(|i| waits.enter(format!("user:{i}"), "c").unwrap())
             .collect();
         assert_eq!(

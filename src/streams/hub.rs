@@ -173,7 +173,8 @@ struct Queue {
     end: Option<Close>,
 }
 
-struct Sub<K: Hash + Eq + Clone + Send + 'static> {
+/// One subscriber: its queue and what it has been sent.
+struct Member<K: Hash + Eq + Clone + Send + 'static> {
     id: u64,
     queue: Mutex<Queue>,
     /// Wakes the reader.
@@ -213,7 +214,7 @@ impl Queue {
 }
 
 struct TopicState<K: Hash + Eq + Clone + Send + 'static> {
-    subs: Vec<Arc<Sub<K>>>,
+    subs: Vec<Arc<Member<K>>>,
     replay: VecDeque<Item>,
     replay_bytes: usize,
     /// False once the replay lost messages to its byte budget.
@@ -331,7 +332,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
                 (t, true)
             }
         };
-        let sub = Arc::new(Sub {
+        let sub = Arc::new(Member {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
@@ -382,7 +383,12 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
 
     /// Moves `sub` from `from` to a topic of its own resuming at `pos`.
     /// The caller holds `from`'s state lock and has removed `sub` from it.
-    fn own_topic(self: &Arc<Self>, from: &Arc<Topic<K>>, sub: &Arc<Sub<K>>, pos: Option<Position>) {
+    fn own_topic(
+        self: &Arc<Self>,
+        from: &Arc<Topic<K>>,
+        sub: &Arc<Member<K>>,
+        pos: Option<Position>,
+    ) {
         let home = from.home.clone().unwrap_or_else(|| from.clone());
         let own = Topic::new(None, Some(home), from.limits, 0, from.starter.clone());
         let own = Arc::new(own);
@@ -411,7 +417,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Hub<K> {
         self.total.load(Ordering::Relaxed)
     }
 
-    fn leave(&self, sub: &Arc<Sub<K>>) {
+    fn leave(&self, sub: &Arc<Member<K>>) {
         self.subscribers.fetch_sub(1, Ordering::Relaxed);
         loop {
             let topic = lock(&sub.topic).clone();
@@ -567,7 +573,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Publisher<K> {
 /// One subscriber's end of a topic. Dropping it leaves the topic.
 pub struct Subscription<K: Hash + Eq + Clone + Send + 'static> {
     hub: Arc<Hub<K>>,
-    sub: Arc<Sub<K>>,
+    sub: Arc<Member<K>>,
 }
 
 /// What a subscriber receives next.

@@ -232,12 +232,12 @@ impl Refusals {
 /// When each client and reason pair last logged, and how many it did not since.
 #[derive(Default)]
 struct Throttle {
-    marks: HashMap<(IpAddr, &'static str), Mark>,
+    marks: HashMap<(IpAddr, &'static str), Logged>,
     /// When the line about too many addresses was last logged.
     crowded: Option<Instant>,
 }
 
-struct Mark {
+struct Logged {
     logged: Instant,
     suppressed: u64,
 }
@@ -279,7 +279,7 @@ impl Throttle {
             self.crowded = Some(now);
             return Verdict::Crowded;
         }
-        let mark = Mark {
+        let mark = Logged {
             logged: now,
             suppressed: 0,
         };
