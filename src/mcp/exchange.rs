@@ -21,15 +21,11 @@
 
 use super::changes::Listener;
 use super::sessions::{Evicted, Session, Shares, new_id};
+use super::transport::{event, event_stream};
 use crate::http::body::{self, Body};
 use futures_util::StreamExt;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Bytes, Frame};
-use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
-use std::convert::Infallible;
-use std::fmt::Display;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,36 +37,6 @@ pub const MAX_PENDING: usize = 8;
 /// Messages a request's stream may hold before its client reads them;
 /// progress beyond that is dropped, requests wait for room.
 pub const STREAM_QUEUE: usize = 32;
-
-/// One SSE event.
-pub fn event(name: &str, data: impl Display) -> Bytes {
-    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
-}
-
-/// A `text/event-stream` response made of `events`.
-pub fn event_stream(
-    events: impl futures_util::Stream<Item = Bytes> + Send + 'static,
-) -> Response<Body> {
-    let frames = events.map(|bytes| Ok::<_, Infallible>(Frame::data(bytes)));
-    let mut resp = Response::new(StreamBody::new(frames).boxed_unsync());
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
-}
-
-/// Whether the client's `Accept` lists `text/event-stream`.
-pub fn accepts_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("text/event-stream"))
-}
 
 /// Where a request's messages before its result go (see the module doc).
 #[derive(Clone, Default)]

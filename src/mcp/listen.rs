@@ -18,12 +18,10 @@
 //! Idle streams get a keep-alive comment every `WS_PING_INTERVAL`.
 
 use super::changes::{Listener, MAX_URIS};
-use super::exchange::{event, event_stream};
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, Id, RpcError};
 use super::protocol::Ctx;
 use super::resources;
-use super::sse::KEEP_ALIVE;
-use super::streamable::SESSION_HEADER;
+use super::transport::{KEEP_ALIVE, SESSION_HEADER, event, event_stream};
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::Body;

@@ -43,6 +43,7 @@ pub mod sessions;
 pub mod sse;
 pub mod streamable;
 pub mod tools;
+pub mod transport;
 
 use crate::app::App;
 use crate::audit::{Action, Surface};

@@ -37,11 +37,11 @@
 //! messages to it get 404), with a warning in the agent's log.
 
 use super::changes::Listener;
-use super::exchange::{Outbox, Peer, event, event_stream};
+use super::exchange::{Outbox, Peer};
 use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx};
 use super::sessions::{Evicted, Holder, Session, Shares};
-use super::streamable::read_body;
+use super::transport::{KEEP_ALIVE, event, event_stream, read_body};
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
@@ -224,9 +224,6 @@ pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
     });
     event_stream(futures_util::stream::once(async { first }).chain(rest))
 }
-
-/// The keep-alive comment of every MCP stream.
-pub(super) const KEEP_ALIVE: &[u8] = b": ping\n\n";
 
 fn is_session_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())

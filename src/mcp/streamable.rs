@@ -24,13 +24,14 @@
 //! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
-use super::exchange::{Link, Outbox, Peer, accepts_stream, respond};
+use super::exchange::{Link, Outbox, Peer, respond};
 use super::jsonrpc::{
     self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
     Outcome, Reply, RpcError,
 };
 use super::protocol::{self, Ctx, Era, SUPPORTED};
 use super::sessions::Holder;
+use super::transport::{SESSION_HEADER, accepts_stream, read_body};
 use crate::app::App;
 use crate::error::Error;
 use crate::http::body::{self, Body};
@@ -42,8 +43,6 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-pub const SESSION_HEADER: &str = "mcp-session-id";
 
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
@@ -64,16 +63,6 @@ fn accepted() -> Response<Body> {
     let mut resp = Response::new(body::empty());
     *resp.status_mut() = StatusCode::ACCEPTED;
     resp
-}
-
-/// Reads an MCP message: capped in size, and in time like any request.
-pub async fn read_body(
-    app: &App,
-    req: Request<HyperBody>,
-) -> Result<(HeaderMap, hyper::body::Bytes), Error> {
-    let deadline = app.config.server.header_read_timeout;
-    let (parts, bytes) = body::read_request(req, jsonrpc::MAX_BODY, deadline).await?;
-    Ok((parts.headers, bytes))
 }
 
 /// `POST /mcp`, from `caller`.
