@@ -7,7 +7,8 @@
 //!   on Streamable HTTP ([`respond`] turns the answer into
 //!   `text/event-stream` when the first one is sent, and only if the
 //!   client's `Accept` lists it), the session's stream on the legacy
-//!   transport, or nowhere (progress is then skipped and nobody can be asked).
+//!   transport (an [`Outlet`]), or nowhere (progress is then skipped and
+//!   nobody can be asked).
 //! - [`Peer`]: what a handshake session knows of its client (version,
 //!   whether it declared `elicitation`, its name) and its [`Pending`]
 //!   requests: at most [`MAX_PENDING`], each answered by the client's
@@ -24,6 +25,7 @@ use super::sessions::{Evicted, Session, Shares, new_id};
 use super::transport::{event, event_stream};
 use crate::http::body::{self, Body};
 use futures_util::StreamExt;
+use hyper::body::Bytes;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::future::Future;
@@ -46,7 +48,15 @@ pub enum Outbox {
     /// The request's own SSE response.
     Stream(mpsc::Sender<Said>),
     /// The legacy transport's session stream.
-    Session(Arc<super::sse::SseSession>),
+    Session(Arc<dyn Outlet>),
+}
+
+/// A stream of its own that a session's requests send on (the legacy
+/// transport's session stream).
+pub trait Outlet: Send + Sync {
+    /// Queues SSE `bytes` for the stream; false if they cannot reach the
+    /// client.
+    fn offer(&self, bytes: Bytes) -> bool;
 }
 
 impl Outbox {

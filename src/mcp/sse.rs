@@ -37,7 +37,7 @@
 //! messages to it get 404), with a warning in the agent's log.
 
 use super::changes::Listener;
-use super::exchange::{Outbox, Peer};
+use super::exchange::{Outbox, Outlet, Peer};
 use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
 use super::protocol::{self, Ctx};
 use super::sessions::{Evicted, Holder, Session, Shares};
@@ -85,9 +85,21 @@ impl SseSession {
         self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Ends the stream with an `error` event giving `why`; false if it was
+    /// already ending.
+    fn stop(&self, why: String) -> bool {
+        let first = self.ending.set(why).is_ok();
+        if first {
+            self.cut.notify_one();
+        }
+        first
+    }
+}
+
+impl Outlet for SseSession {
     /// Queues a message for the stream; false once the session is cut off
     /// because its queue is full (the stream then ends when next polled).
-    pub(super) fn offer(&self, bytes: Bytes) -> bool {
+    fn offer(&self, bytes: Bytes) -> bool {
         if self.ending.get().is_some() {
             return false;
         }
@@ -104,16 +116,6 @@ impl SseSession {
             log::warn!(queue_bytes = QUEUE_BYTES, queue_messages = QUEUE; "mcp sse session cut off: its client is not reading the stream");
         }
         false
-    }
-
-    /// Ends the stream with an `error` event giving `why`; false if it was
-    /// already ending.
-    fn stop(&self, why: String) -> bool {
-        let first = self.ending.set(why).is_ok();
-        if first {
-            self.cut.notify_one();
-        }
-        first
     }
 }
 
