@@ -24,8 +24,8 @@
 //! Every answer is in the audit trail: an accepted one on the action's
 //! record, any other on a record of its own.
 
+use super::context::{Ctx, Era};
 use super::exchange::{Unanswered, client_name};
-use super::protocol::{Ctx, Era};
 use crate::audit::{Action, Confirmation, Outcome, Record, Surface};
 use crate::auth::secret::same_digest;
 use crate::error::clip;

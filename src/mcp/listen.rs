@@ -18,8 +18,8 @@
 //! Idle streams get a keep-alive comment every `WS_PING_INTERVAL`.
 
 use super::changes::{Listener, MAX_URIS};
+use super::context::Ctx;
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, Id, RpcError};
-use super::protocol::Ctx;
 use super::resources;
 use super::transport::{KEEP_ALIVE, SESSION_HEADER, event, event_stream};
 use crate::app::App;

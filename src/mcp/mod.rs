@@ -32,6 +32,7 @@
 
 pub mod changes;
 pub mod confirm;
+mod context;
 pub mod exchange;
 pub mod jsonrpc;
 pub mod listen;

@@ -13,9 +13,9 @@
 //! exist (or is out of scope) is invalid params (-32602).
 
 use super::changes::LIST_URI;
+use super::context::{Ctx, cacheable, shown_container, unknown_method, within};
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RpcError};
 use super::paging;
-use super::protocol::{Ctx, cacheable, unknown_method, within};
 use super::resources::to_text;
 use crate::error::Error;
 use crate::http::body::escaped_len;
@@ -96,9 +96,7 @@ fn embedded(uri: &str, mime: &str, text: String) -> Value {
 
 async fn diagnose(ctx: &Ctx<'_>, id: &str) -> Result<Value, RpcError> {
     let (s, c) = (&ctx.app.service, ctx.caller);
-    let detail = super::tools::shown_container(ctx, id)
-        .await
-        .map_err(failed)?;
+    let detail = shown_container(ctx, id).await.map_err(failed)?;
     let limit = LogLimit {
         bytes: LOG_BYTES,
         cost: |ch| escaped_len(ch, 1),

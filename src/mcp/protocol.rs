@@ -24,19 +24,14 @@
 //! batch runs its requests in order while enough of it is left, answering
 //! the rest with a [`RESPONSE_LIMIT`] error without running them.
 
-use super::changes::Listener;
-use super::exchange::{Link, Outbox, Peer};
+use super::context::{Ctx, Era, cacheable, unknown_method};
 use super::jsonrpc::{
-    self, Answer, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE,
-    METHOD_NOT_FOUND, Message, RESPONSE_LIMIT, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
+    self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
+    Message, RESPONSE_LIMIT, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::{prompts, resources, tools};
-use crate::app::App;
 use crate::http::body::encoded_len;
-use crate::policy::Caller;
 use serde_json::{Value, json};
-use std::net::IpAddr;
-use std::sync::Arc;
 
 /// The stateless revision.
 pub const MODERN: &str = "2026-07-28";
@@ -50,34 +45,12 @@ pub const SUPPORTED: [&str; 5] = [
     HANDSHAKE[2],
     HANDSHAKE[3],
 ];
-/// How long list results may be cached: the tools, prompts and resource
-/// templates change only with a new binary.
-const TTL_MS: u64 = 3_600_000;
 /// Room for what wraps a result in its answer, `{"jsonrpc":"2.0","id":…,
 /// "result":…}` and the modern `"resultType"` (the id is counted apart).
 const WRAPPING: usize = 64;
 /// A batch runs its next request only while this much of [`MAX_RESPONSE`]
 /// is left: room for any answer but a tool's, which is fitted to what is left.
 const MIN_ROOM: usize = 32 * 1024;
-
-/// The protocol era a request is served in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Era {
-    Handshake(&'static str),
-    Modern,
-}
-
-impl Era {
-    /// JSON-RPC batches exist in 2024-11-05 and 2025-03-26 only.
-    pub fn allows_batches(self) -> bool {
-        matches!(self, Era::Handshake("2024-11-05" | "2025-03-26"))
-    }
-
-    /// `structuredContent` and `outputSchema` exist from 2025-06-18.
-    pub fn has_structured_content(self) -> bool {
-        !matches!(self, Era::Handshake("2024-11-05" | "2025-03-26"))
-    }
-}
 
 /// The handshake version to use for a client asking for `requested`.
 pub fn negotiate(requested: Option<&str>) -> &'static str {
@@ -91,62 +64,6 @@ pub fn negotiate(requested: Option<&str>) -> &'static str {
 /// A known handshake version, as a static string.
 pub fn handshake_version(v: &str) -> Option<&'static str> {
     HANDSHAKE.iter().find(|h| **h == v).copied()
-}
-
-/// Who is asking, from where, in which era, and the way back to it before
-/// the result.
-pub struct Ctx<'a> {
-    pub app: &'a Arc<App>,
-    pub era: Era,
-    pub client: IpAddr,
-    pub caller: &'a Caller,
-    pub link: Link,
-}
-
-impl<'a> Ctx<'a> {
-    /// The handshake session's listener (resource subscriptions); `None`
-    /// on 2026-07-28, which has no sessions.
-    pub fn listener(&self) -> Option<&Arc<Listener>> {
-        self.link.peer.as_ref().map(|p| &p.listener)
-    }
-
-    /// A 2026-07-28 request, reaching its client through `out` before the
-    /// result (progress only: that revision asks nothing mid-request).
-    pub fn stateless(
-        app: &'a Arc<App>,
-        client: IpAddr,
-        caller: &'a Caller,
-        out: Outbox,
-    ) -> Ctx<'a> {
-        Ctx {
-            app,
-            era: Era::Modern,
-            client,
-            caller,
-            link: Link { out, peer: None },
-        }
-    }
-
-    /// A request in the handshake session whose client is `peer`,
-    /// reaching it through `out` before the result.
-    pub fn in_session(
-        app: &'a Arc<App>,
-        client: IpAddr,
-        caller: &'a Caller,
-        peer: Arc<Peer>,
-        out: Outbox,
-    ) -> Ctx<'a> {
-        Ctx {
-            app,
-            era: Era::Handshake(peer.version),
-            client,
-            caller,
-            link: Link {
-                out,
-                peer: Some(peer),
-            },
-        }
-    }
 }
 
 fn server_info() -> Value {
@@ -231,24 +148,6 @@ fn listen_elsewhere() -> RpcError {
         METHOD_NOT_FOUND,
         "subscriptions/listen is served only as a 2026-07-28 request to POST /mcp (Streamable HTTP), whose answer is the stream",
     )
-}
-
-pub(super) fn unknown_method(method: &str) -> RpcError {
-    RpcError::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
-}
-
-/// `result`, or an internal error when it takes more than `room` bytes.
-pub(super) fn within(result: Value, room: usize, what: &str) -> Result<Value, RpcError> {
-    let size = encoded_len(&result);
-    if size > room {
-        return Err(RpcError::new(
-            INTERNAL_ERROR,
-            format!(
-                "{what} is too large to send: {size} bytes, and this answer has room for {room}"
-            ),
-        ));
-    }
-    Ok(result)
 }
 
 /// The response to one message, if it needs one (notifications and client
@@ -343,20 +242,6 @@ fn initialize(params: &Value) -> Value {
     })
 }
 
-/// Adds the modern era's cache hints (sent on 2026-07-28 only, see
-/// [`shaped`]): `public` for what every caller gets alike, `private` for
-/// what depends on who asks (the tools a caller's role allows).
-pub(super) fn cacheable(result: Value, scope: &str) -> Value {
-    cached(result, TTL_MS, scope)
-}
-
-/// [`cacheable`] for `ttl_ms`, for what changes sooner than the binary.
-pub(super) fn cached(mut result: Value, ttl_ms: u64, scope: &str) -> Value {
-    result["ttlMs"] = json!(ttl_ms);
-    result["cacheScope"] = json!(scope);
-    result
-}
-
 /// `result` as `era` has it: on 2026-07-28 marked `complete` unless it
 /// says otherwise (a tool call waiting for a confirmation is
 /// `input_required`); on the handshake eras without that revision's cache
@@ -437,23 +322,6 @@ mod tests {
         assert_eq!(negotiate(Some("2025-06-18")), "2025-06-18");
         assert_eq!(negotiate(Some("2099-01-01")), "2025-11-25");
         assert_eq!(negotiate(None), "2025-11-25");
-    }
-
-    #[test]
-    fn batches_only_where_the_era_allows() {
-        assert!(Era::Handshake("2024-11-05").allows_batches());
-        assert!(Era::Handshake("2025-03-26").allows_batches());
-        assert!(!Era::Handshake("2025-06-18").allows_batches());
-        assert!(!Era::Modern.allows_batches());
-    }
-
-    #[test]
-    fn structured_content_from_2025_06_18() {
-        assert!(!Era::Handshake("2024-11-05").has_structured_content());
-        assert!(!Era::Handshake("2025-03-26").has_structured_content());
-        assert!(Era::Handshake("2025-06-18").has_structured_content());
-        assert!(Era::Handshake("2025-11-25").has_structured_content());
-        assert!(Era::Modern.has_structured_content());
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! remember it on the session's [`Listener`].
 
 use super::changes::{LIST_URI, Listener};
+use super::context::{Ctx, Era, cacheable, cached, shown_container, unknown_method, within};
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RpcError};
 use super::paging;
-use super::protocol::{Ctx, Era, cacheable, cached, unknown_method, within};
 use crate::error::Error;
 use crate::http::body::escaped_len;
 use crate::ops;
@@ -168,7 +168,7 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
         ),
         Uri::Container(id) => (
             "application/json",
-            to_text(&super::tools::shown_container(ctx, id).await.map_err(fail)?),
+            to_text(&shown_container(ctx, id).await.map_err(fail)?),
         ),
         Uri::Logs(id) => {
             let limit = LogLimit {

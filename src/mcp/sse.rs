@@ -37,9 +37,10 @@
 //! messages to it get 404), with a warning in the agent's log.
 
 use super::changes::Listener;
+use super::context::Ctx;
 use super::exchange::{Outbox, Outlet, Peer};
 use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
-use super::protocol::{self, Ctx};
+use super::protocol;
 use super::sessions::{Evicted, Holder, Session, Shares};
 use super::transport::{KEEP_ALIVE, event, event_stream, read_body};
 use crate::app::App;

@@ -24,12 +24,13 @@
 //! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
+use super::context::{Ctx, Era};
 use super::exchange::{Link, Outbox, Peer, respond};
 use super::jsonrpc::{
     self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
     Outcome, Reply, RpcError,
 };
-use super::protocol::{self, Ctx, Era, SUPPORTED};
+use super::protocol::{self, SUPPORTED};
 use super::sessions::Holder;
 use super::transport::{SESSION_HEADER, accepts_stream, read_body};
 use crate::app::App;

@@ -25,9 +25,9 @@
 //! result too large to send is replaced by a tool error saying so.
 
 use super::confirm::Ask;
+use super::context::{Ctx, Era};
 use super::exchange::Progress;
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
-use super::protocol::{Ctx, Era};
 use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::input::Input;
@@ -180,18 +180,6 @@ pub(super) fn explain(e: &Error) -> String {
     let message = e.message();
     let stop = if message.ends_with('.') { "" } else { "." };
     format!("{named}{message}{stop}{hint}")
-}
-
-/// A container's detail as MCP shows it, in a tool's result, a resource or
-/// a prompt (environment values redacted for a credential kept from them).
-pub(super) async fn shown_container(
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<crate::models::ContainerDetail, Error> {
-    ctx.app
-        .service
-        .container(ctx.caller, ops::INSPECT.op, id)
-        .await
 }
 
 /// A JSON answer in `era`: its text (or the part the v1 tools showed) and,
