@@ -26,6 +26,7 @@
 
 use super::context::{Ctx, Era};
 use super::exchange::{Unanswered, client_name};
+use super::tool_error::{explain, failure};
 use crate::audit::{Action, Confirmation, Outcome, Record, Surface};
 use crate::auth::secret::same_digest;
 use crate::error::clip;
@@ -198,7 +199,7 @@ impl Ask<'_> {
             Some(reference) => {
                 let service = &self.ctx.app.service;
                 let found = service.target(self.ctx.caller, self.op, reference).await;
-                Some(found.map_err(|e| super::tools::failure(&super::tools::explain(&e)))?)
+                Some(found.map_err(|e| failure(&explain(&e)))?)
             }
             None => None,
         };
@@ -231,7 +232,7 @@ impl Ask<'_> {
         }
         let why = self.refusal(answer, &message);
         self.record(&confirmation, target.as_ref(), &why);
-        Err(super::tools::failure(&why))
+        Err(failure(&why))
     }
 
     /// The tool error for an answer other than yes.

@@ -43,6 +43,7 @@ mod resources;
 pub mod sessions;
 pub mod sse;
 pub mod streamable;
+mod tool_error;
 pub mod tools;
 pub mod transport;
 

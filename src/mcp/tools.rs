@@ -28,6 +28,7 @@ use super::confirm::Ask;
 use super::context::{Ctx, Era};
 use super::exchange::Progress;
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
+use super::tool_error::{explain, failure};
 use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::input::Input;
@@ -76,10 +77,6 @@ fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) 
 fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> Outcome {
     let value = r.map_err(|e| explain(&e))?;
     present(era, &value, &value)
-}
-
-pub(super) fn failure(message: &str) -> Value {
-    json!({"content": [{"type": "text", "text": message}], "isError": true})
 }
 
 /// Told in a second text block when lines were left out, for models (and
@@ -155,31 +152,6 @@ fn clip_cost(s: &str, budget: usize, cost: fn(char) -> usize) -> String {
             spent <= budget
         })
         .collect()
-}
-
-/// The service error as a message with a next step for the model.
-pub(super) fn explain(e: &Error) -> String {
-    let hint = match e {
-        Error::ContainerNotFound(_) => " Call list_containers to see the containers on this host.",
-        Error::AmbiguousContainer(_) => " Use a longer id prefix or the container name.",
-        Error::DockerUnavailable | Error::DockerTimeout => {
-            " The Docker daemon is not answering; try again later."
-        }
-        _ => "",
-    };
-    let named = match e {
-        Error::Validation(problems) => {
-            let names: Vec<String> = problems
-                .iter()
-                .filter_map(|p| p.loc.last()?.as_str().map(|n| format!("'{n}'")))
-                .collect();
-            format!("Invalid arguments ({}): ", names.join(", "))
-        }
-        _ => String::new(),
-    };
-    let message = e.message();
-    let stop = if message.ends_with('.') { "" } else { "." };
-    format!("{named}{message}{stop}{hint}")
 }
 
 /// A JSON answer in `era`: its text (or the part the v1 tools showed) and,
