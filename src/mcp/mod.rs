@@ -4,21 +4,35 @@
 //! handshake era (2025-03-26 … 2025-11-25) and the stateless 2026-07-28
 //! revision, which needs no sticky sessions behind a load balancer.
 //!
-//! - this module: admission (Origin, Host, API key) and transport routing;
-//! - [`jsonrpc`]: message parsing, limits and error codes;
-//! - [`protocol`]: what each method answers, per era;
-//! - [`tools`]: the Docker tools (the original ten, then create and remove) over the service layer, listed to each
-//!   caller as its role and the read-only modes allow;
-//! - [`resources`] and [`prompts`]: container resources and the prompts
-//!   assembled from them, in the stable order of [`paging`];
-//! - [`changes`]: resource change notifications driven by Docker's events,
-//!   heard on the streams of [`listen`] (`GET /mcp`, `subscriptions/listen`)
-//!   and on legacy SSE streams;
-//! - [`streamable`] and [`sse`]: the transports; [`sessions`]: their
-//!   session tables, bounded overall, per client and per credential;
+//! # Layout
+//!
+//! One line per file, bottom first: each file imports only the files listed
+//! before it, and this module, their parent (the shared [`McpState`]).
+//!
+//! - [`jsonrpc`]: JSON-RPC 2.0 messages, their limits and error codes;
+//! - [`sessions`]: the session tables of both transports, bounded overall,
+//!   per client and per credential;
+//! - [`changes`]: resource change notifications, driven by Docker's events;
+//! - [`paging`]: the stable order and cursors of the lists;
+//! - [`transport`]: what the transports share: reading a message, SSE
+//!   framing, the keep-alive comment and the session header;
 //! - [`exchange`]: what a request may send before its result (progress,
 //!   questions to the client) and the SSE answers that carry it;
-//! - [`confirm`]: `MCP_CONFIRM`, a human's confirmation of a tool call.
+//! - [`context`]: the per-request context (who asks, from where, in which
+//!   era) and the helpers every method handler shares;
+//! - [`tool_error`]: a tool's error result, with a message a model can act on;
+//! - [`confirm`]: `MCP_CONFIRM`, a person's confirmation of a tool call;
+//! - [`tools`]: the operation catalogue's tools, listed to each caller as
+//!   its role and the read-only modes allow;
+//! - [`resources`]: the container resources, read and subscribed to;
+//! - [`prompts`]: the prompts assembled from those resources;
+//! - [`protocol`]: the method dispatcher: what each method answers, per era;
+//! - [`listen`]: the notification streams of Streamable HTTP (`GET /mcp`,
+//!   `subscriptions/listen`);
+//! - [`sse`]: the legacy HTTP+SSE transport;
+//! - [`streamable`]: the Streamable HTTP transport;
+//! - this module: admission (Origin, Host, API key) and routing to the
+//!   transports.
 //!
 //! Admission, before anything is read: an `Origin` that is neither listed in
 //! `CORS_ORIGINS` nor the agent's own origin gets 403 (`*` does not count
@@ -181,5 +195,83 @@ pub async fn handle(
         (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    const MOD_RS: &str = include_str!("mod.rs");
+
+    /// The files of the module doc's layout, bottom first.
+    fn layout() -> Vec<&'static str> {
+        MOD_RS
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! - [`")?.split_once('`'))
+            .map(|(file, _)| file)
+            .collect()
+    }
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mcp")
+    }
+
+    /// The siblings `file` names through `super::` or `crate::mcp::`,
+    /// outside comments and its tests.
+    fn imports(file: &str, siblings: &[&str]) -> Vec<String> {
+        let text = std::fs::read_to_string(dir().join(format!("{file}.rs"))).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = Vec::new();
+        for prefix in ["super::", "crate::mcp::"] {
+            for (at, _) in code.match_indices(prefix) {
+                let rest = &code[at + prefix.len()..];
+                let apart = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
+                let words: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group[..group.find('}').unwrap_or(0)].split(apart).collect(),
+                    None => rest.split(apart).take(1).collect(),
+                };
+                for word in words {
+                    if siblings.contains(&word) && word != file {
+                        named.push(word.to_string());
+                    }
+                }
+            }
+        }
+        named
+    }
+
+    #[test]
+    fn the_layout_lists_every_file_once() {
+        let mut files: Vec<String> = std::fs::read_dir(dir())
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().ok())
+            .filter_map(|f| Some(f.strip_suffix(".rs")?.to_string()))
+            .filter(|f| f != "mod")
+            .collect();
+        files.sort();
+        let mut listed = layout();
+        listed.sort();
+        assert_eq!(files, listed);
+    }
+
+    #[test]
+    fn each_file_imports_only_those_listed_before_it() {
+        let layout = layout();
+        for (at, file) in layout.iter().enumerate() {
+            for sibling in imports(file, &layout) {
+                assert!(
+                    layout[..at].contains(&sibling.as_str()),
+                    "{file} imports {sibling}, which the layout lists after it"
+                );
+            }
+        }
     }
 }
