@@ -105,7 +105,7 @@ fn classify(event: &Value) -> Option<Event> {
 }
 
 #[derive(Default)]
-struct State {
+struct ListenerState {
     /// URI → the full id of the container it names (`None`: the list).
     subscribed: BTreeMap<String, Option<String>>,
     /// Whether list changes are wanted.
@@ -114,7 +114,7 @@ struct State {
     pending_list: bool,
 }
 
-impl State {
+impl ListenerState {
     /// Marks what `event` changes; true if anything new is pending.
     fn mark(&mut self, event: &Event) -> bool {
         let before = (self.pending.len(), self.pending_list);
@@ -136,7 +136,7 @@ impl State {
 /// What one client hears (see the module doc).
 pub struct Listener {
     pub caller: Caller,
-    state: Mutex<State>,
+    state: Mutex<ListenerState>,
     ready: Notify,
     /// Whether a stream reads it now (one `GET /mcp` stream per session).
     streaming: Mutex<bool>,
@@ -150,9 +150,9 @@ impl Listener {
     pub fn new(caller: Caller, list: bool) -> Arc<Listener> {
         Arc::new(Listener {
             caller,
-            state: Mutex::new(State {
+            state: Mutex::new(ListenerState {
                 list,
-                ..State::default()
+                ..ListenerState::default()
             }),
             ready: Notify::new(),
             streaming: Mutex::new(false),

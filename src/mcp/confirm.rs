@@ -189,12 +189,12 @@ pub struct Ask<'a> {
 }
 
 /// The answer to send instead of running the tool.
-pub type Stop = Value;
+pub type AnswerInstead = Value;
 
 impl Ask<'_> {
     /// The caller to run the tool as, its request marked confirmed, or the
     /// answer to send instead (a question, a refusal, a tool error).
-    pub async fn confirm(&self) -> Result<Caller, Stop> {
+    pub async fn confirm(&self) -> Result<Caller, AnswerInstead> {
         let target = match self.args.get("container_id").and_then(Value::as_str) {
             Some(reference) => {
                 let service = &self.ctx.app.service;
@@ -292,7 +292,7 @@ impl Ask<'_> {
         &self,
         message: &str,
         target: Option<&(String, String)>,
-    ) -> Result<(&'static str, String), Stop> {
+    ) -> Result<(&'static str, String), AnswerInstead> {
         let meta = self.params.get("_meta");
         let name = meta.and_then(|m| m.get("io.modelcontextprotocol/clientInfo"));
         let by = asked_by(&client_name(name.and_then(|i| i.get("name"))));
@@ -341,7 +341,7 @@ impl Ask<'_> {
         };
         let by = asked_by(&peer.client);
         let asked = peer
-            .pending
+            .questions
             .ask(&link.out, "elicitation/create", question(message), WAIT)
             .await;
         let answer = match asked {

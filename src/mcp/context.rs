@@ -6,7 +6,7 @@
 //! [`shown_container`], a container as MCP shows it.
 
 use super::changes::Listener;
-use super::exchange::{Link, Outbox, Peer};
+use super::exchange::{Link, Outbox, SessionClient};
 use super::jsonrpc::{INTERNAL_ERROR, METHOD_NOT_FOUND, RpcError};
 use crate::app::App;
 use crate::error::Error;
@@ -80,7 +80,7 @@ impl<'a> Ctx<'a> {
         app: &'a Arc<App>,
         client: IpAddr,
         caller: &'a Caller,
-        peer: Arc<Peer>,
+        peer: Arc<SessionClient>,
         out: Outbox,
     ) -> Ctx<'a> {
         Ctx {

@@ -9,9 +9,10 @@
 //!   client's `Accept` lists it), the session's stream on the legacy
 //!   transport (an [`Outlet`]), or nowhere (progress is then skipped and
 //!   nobody can be asked).
-//! - [`Peer`]: what a handshake session knows of its client (version,
-//!   whether it declared `elicitation`, its name) and its [`Pending`]
-//!   requests: at most [`MAX_PENDING`], each answered by the client's
+//! - [`SessionClient`]: what a handshake session knows of its client
+//!   (version, whether it declared `elicitation`, its name) and its
+//!   [`OpenQuestions`], server→client requests awaiting their answer: at
+//!   most [`MAX_PENDING`], each answered by the client's
 //!   JSON-RPC response routed here by id (unknown ids are ignored), and
 //!   each wait bounded by its caller. Their ids are 128 random bits in hex,
 //!   so an answer cannot be forged by guessing one. A client that goes away drops the
@@ -127,41 +128,42 @@ impl Progress {
 }
 
 /// What a handshake session knows of its client.
-pub struct Peer {
+pub struct SessionClient {
     pub version: &'static str,
     /// Declared the `elicitation` capability at `initialize`.
     pub elicits: bool,
     /// `clientInfo.name`, for the audit trail.
     pub client: String,
-    pub pending: Pending,
+    /// What the agent asked it and awaits the answer to.
+    pub questions: OpenQuestions,
     /// What the session subscribed to (resource change notifications).
     pub listener: Arc<Listener>,
 }
 
-impl Peer {
-    /// The peer `initialize` with `params` describes, in `version`,
+impl SessionClient {
+    /// The client `initialize` with `params` describes, in `version`,
     /// hearing of its subscriptions through `listener`.
-    pub fn new(version: &'static str, params: &Value, listener: Arc<Listener>) -> Peer {
-        Peer {
+    pub fn new(version: &'static str, params: &Value, listener: Arc<Listener>) -> SessionClient {
+        SessionClient {
             version,
             elicits: params.pointer("/capabilities/elicitation").is_some(),
             client: client_name(params.pointer("/clientInfo/name")),
-            pending: Pending::default(),
+            questions: OpenQuestions::default(),
             listener,
         }
     }
 
     /// Ends the session: every wait for an answer, and its stream.
     pub fn end(&self) {
-        self.pending.close();
+        self.questions.close();
         self.listener.ended.notify_one();
     }
 }
 
 /// A handshake session given up by its table ends like a deleted one.
-impl Session for Arc<Peer> {
+impl Session for Arc<SessionClient> {
     fn end(&self, _: Evicted, _: Shares) {
-        Peer::end(self);
+        SessionClient::end(self);
     }
 }
 
@@ -173,7 +175,7 @@ pub fn client_name(name: Option<&Value>) -> String {
 
 /// Server→client requests awaiting their answer (see the module doc).
 #[derive(Default)]
-pub struct Pending {
+pub struct OpenQuestions {
     table: Mutex<Table>,
 }
 
@@ -205,19 +207,19 @@ pub enum Unanswered {
     TimedOut,
 }
 
-/// An entry of [`Pending`], removed when dropped.
+/// An entry of [`OpenQuestions`], removed when dropped.
 struct Waiting<'a> {
-    pending: &'a Pending,
+    questions: &'a OpenQuestions,
     id: String,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.pending.lock().take(&self.id);
+        self.questions.lock().take(&self.id);
     }
 }
 
-impl Pending {
+impl OpenQuestions {
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -266,7 +268,10 @@ impl Pending {
             id
         };
         let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let _entry = Waiting { pending: self, id };
+        let _entry = Waiting {
+            questions: self,
+            id,
+        };
         if !out.send(&request).await {
             return Err(Unanswered::CannotAsk);
         }
@@ -283,7 +288,7 @@ impl Pending {
 pub struct Link {
     pub out: Outbox,
     /// The handshake session's client, if any (none on 2026-07-28).
-    pub peer: Option<Arc<Peer>>,
+    pub peer: Option<Arc<SessionClient>>,
 }
 
 /// What a request's task says on its [`Outbox::Stream`]: messages, then its answer.
@@ -363,7 +368,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_reaches_the_question_of_its_id_only() {
-        let pending = Arc::new(Pending::default());
+        let pending = Arc::new(OpenQuestions::default());
         let (tx, mut rx) = mpsc::channel(4);
         let out = Outbox::Stream(tx);
         let asking = {
@@ -398,7 +403,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn questions_are_bounded_in_number_and_time() {
-        let pending = Arc::new(Pending::default());
+        let pending = Arc::new(OpenQuestions::default());
         let (tx, _rx) = mpsc::channel(MAX_PENDING + 1);
         let out = Outbox::Stream(tx);
         let mut waits = Vec::new();
@@ -443,7 +448,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_that_goes_away_ends_its_waits() {
-        let pending = Arc::new(Pending::default());
+        let pending = Arc::new(OpenQuestions::default());
         let (tx, mut rx) = mpsc::channel(1);
         let out = Outbox::Stream(tx);
         let asking = {

@@ -72,7 +72,7 @@ impl RpcError {
         }
         Reply {
             id: id.clone(),
-            outcome: Outcome::Error(error),
+            outcome: ResultOrError::Error(error),
         }
     }
 }
@@ -81,7 +81,7 @@ impl RpcError {
 pub fn result(id: &Id, result: Value) -> Reply {
     Reply {
         id: id.clone(),
-        outcome: Outcome::Result(result),
+        outcome: ResultOrError::Result(result),
     }
 }
 
@@ -124,11 +124,11 @@ impl Serialize for Id {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub id: Id,
-    pub outcome: Outcome,
+    pub outcome: ResultOrError,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum ResultOrError {
     Result(Value),
     Error(Value),
 }
@@ -139,8 +139,8 @@ impl Serialize for Reply {
         map.serialize_entry("jsonrpc", "2.0")?;
         map.serialize_entry("id", &self.id)?;
         match &self.outcome {
-            Outcome::Result(v) => map.serialize_entry("result", v)?,
-            Outcome::Error(v) => map.serialize_entry("error", v)?,
+            ResultOrError::Result(v) => map.serialize_entry("result", v)?,
+            ResultOrError::Error(v) => map.serialize_entry("error", v)?,
         }
         map.end()
     }
@@ -148,16 +148,16 @@ impl Serialize for Reply {
 
 /// What a body gets back: one reply, or a batch's replies in order.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
+pub enum Replies {
     One(Reply),
     Batch(Vec<Reply>),
 }
 
-impl Serialize for Answer {
+impl Serialize for Replies {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Answer::One(reply) => reply.serialize(s),
-            Answer::Batch(replies) => {
+            Replies::One(reply) => reply.serialize(s),
+            Replies::Batch(replies) => {
                 let mut seq = s.serialize_seq(Some(replies.len()))?;
                 for r in replies {
                     seq.serialize_element(r)?;
@@ -168,7 +168,7 @@ impl Serialize for Answer {
     }
 }
 
-impl fmt::Display for Answer {
+impl fmt::Display for Replies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
         f.write_str(&text)

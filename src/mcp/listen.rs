@@ -42,7 +42,7 @@ pub const STREAMS_PER_CLIENT: usize = 16;
 
 /// Open streams per client.
 #[derive(Default)]
-pub struct Slots(Mutex<HashMap<IpAddr, usize>>);
+pub struct StreamSlots(Mutex<HashMap<IpAddr, usize>>);
 
 /// One open stream's place, given back when the stream ends.
 struct Slot {
@@ -50,7 +50,7 @@ struct Slot {
     client: IpAddr,
 }
 
-impl Slots {
+impl StreamSlots {
     fn take(&self, app: &Arc<App>, client: IpAddr) -> Option<Slot> {
         let client = crate::net::client_key(client);
         let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -82,13 +82,13 @@ use std::time::Duration;
 /// Sessions of both transports, and the notification streams.
 pub struct McpState {
     /// Handshake-era Streamable HTTP sessions: id → their client.
-    pub streamable: Sessions<Arc<exchange::Peer>>,
+    pub streamable: Sessions<Arc<exchange::SessionClient>>,
     /// Legacy HTTP+SSE sessions.
     pub sse: Sessions<Arc<sse::SseSession>>,
     /// Resource change notifications, from Docker's events.
     pub changes: Arc<changes::Watcher>,
     /// Open notification streams, per client.
-    slots: listen::Slots,
+    slots: listen::StreamSlots,
     /// Confirmations already used ([`confirm`]).
     pub spent: confirm::Spent,
 }
@@ -121,7 +121,7 @@ impl Default for McpState {
             streamable: Sessions::new(STREAMABLE_SESSIONS, SESSION_IDLE),
             sse: Sessions::new(SSE_SESSIONS, SESSION_IDLE),
             changes: Arc::default(),
-            slots: listen::Slots::default(),
+            slots: listen::StreamSlots::default(),
             spent: confirm::Spent::default(),
         }
     }

@@ -26,8 +26,8 @@
 
 use super::context::{Ctx, Era, cacheable, unknown_method};
 use super::jsonrpc::{
-    self, Answer, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND,
-    Message, RESPONSE_LIMIT, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
+    self, INVALID_PARAMS, INVALID_REQUEST, Id, Incoming, MAX_RESPONSE, METHOD_NOT_FOUND, Message,
+    RESPONSE_LIMIT, Replies, Reply, RpcError, UNSUPPORTED_PROTOCOL_VERSION,
 };
 use super::{prompts, resources, tools};
 use crate::http::body::encoded_len;
@@ -169,7 +169,7 @@ async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Rep
         Message::Invalid { id, error } => Some(error.response(&id)),
         Message::Response { id, result } => {
             if let Some(peer) = &ctx.link.peer {
-                peer.pending.answer(id.as_str(), result);
+                peer.questions.answer(id.as_str(), result);
             }
             None
         }
@@ -179,22 +179,22 @@ async fn answer_within(ctx: &Ctx<'_>, msg: Message, budget: usize) -> Option<Rep
 
 /// The response to a body: one answer, an array of answers for a batch
 /// (where the era allows batches), or nothing.
-pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Answer> {
+pub async fn answer_all(ctx: &Ctx<'_>, incoming: Incoming) -> Option<Replies> {
     match incoming {
-        Incoming::Single(msg) => answer(ctx, msg).await.map(Answer::One),
+        Incoming::Single(msg) => answer(ctx, msg).await.map(Replies::One),
         Incoming::Batch(_) if !ctx.era.allows_batches() => {
             let e = RpcError::new(
                 INVALID_REQUEST,
                 "Invalid Request: this protocol version does not allow batches",
             );
-            Some(Answer::One(e.response(&Id::null())))
+            Some(Replies::One(e.response(&Id::null())))
         }
         Incoming::Batch(msgs) => answer_batch(ctx, msgs).await,
     }
 }
 
 /// A batch's answers, in order, within [`MAX_RESPONSE`] (see the module doc).
-async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Answer> {
+async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Replies> {
     let mut left = MAX_RESPONSE;
     let mut out = Vec::new();
     for msg in msgs {
@@ -210,7 +210,7 @@ async fn answer_batch(ctx: &Ctx<'_>, msgs: Vec<Message>) -> Option<Answer> {
             out.push(answer);
         }
     }
-    (!out.is_empty()).then_some(Answer::Batch(out))
+    (!out.is_empty()).then_some(Replies::Batch(out))
 }
 
 /// A 2026-07-28 request in a batch, which that revision does not have.

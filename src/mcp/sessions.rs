@@ -92,13 +92,13 @@ pub trait Session: Clone {
     fn end(&self, why: Evicted, shares: Shares);
 }
 
-struct Entry<T> {
+struct SessionEntry<T> {
     value: T,
     holder: Holder,
     last_used: Instant,
 }
 
-type Map<T> = HashMap<String, Entry<T>>;
+type Map<T> = HashMap<String, SessionEntry<T>>;
 
 pub struct Sessions<T> {
     map: Mutex<Map<T>>,
@@ -155,7 +155,7 @@ impl<T: Session> Sessions<T> {
                     break id;
                 }
             };
-            let entry = Entry {
+            let entry = SessionEntry {
                 value,
                 holder: holder.clone(),
                 last_used: now,
@@ -210,7 +210,7 @@ impl<T: Session> Sessions<T> {
 }
 
 /// Removes the least recently used session among those `chosen`.
-fn take_least_recent<T>(map: &mut Map<T>, chosen: impl Fn(&Entry<T>) -> bool) -> Option<T> {
+fn take_least_recent<T>(map: &mut Map<T>, chosen: impl Fn(&SessionEntry<T>) -> bool) -> Option<T> {
     let id = map
         .iter()
         .filter(|(_, e)| chosen(e))

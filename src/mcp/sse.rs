@@ -38,8 +38,8 @@
 
 use super::changes::Listener;
 use super::context::Ctx;
-use super::exchange::{Outbox, Outlet, Peer};
-use super::jsonrpc::{self, Answer, Incoming, MAX_RESPONSE, Message};
+use super::exchange::{Outbox, Outlet, SessionClient};
+use super::jsonrpc::{self, Incoming, MAX_RESPONSE, Message, Replies};
 use super::protocol;
 use super::sessions::{Evicted, Holder, Session, Shares};
 use super::transport::{KEEP_ALIVE, event, event_stream, read_body};
@@ -69,7 +69,7 @@ pub struct SseSession {
     caller: Caller,
     /// Its client as `initialize` described it; 2024-11-05 and no
     /// capabilities until then.
-    peer: Mutex<Arc<Peer>>,
+    peer: Mutex<Arc<SessionClient>>,
     in_flight: Arc<Semaphore>,
     /// Bytes sent into `tx` and not yet taken by the stream.
     queued: AtomicUsize,
@@ -82,7 +82,7 @@ pub struct SseSession {
 }
 
 impl SseSession {
-    fn peer(&self) -> Arc<Peer> {
+    fn peer(&self) -> Arc<SessionClient> {
         self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -146,7 +146,7 @@ impl Drop for Cleanup {
 /// Ends the waits of the session's questions when its stream goes.
 impl Drop for SessionStream {
     fn drop(&mut self) {
-        self.session.peer().pending.close();
+        self.session.peer().questions.close();
     }
 }
 
@@ -194,7 +194,7 @@ pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
         tx,
         listener: listener.clone(),
         caller,
-        peer: Mutex::new(Arc::new(Peer::new(
+        peer: Mutex::new(Arc::new(SessionClient::new(
             "2024-11-05",
             &serde_json::Value::Null,
             listener,
@@ -292,7 +292,7 @@ pub async fn message(
         if method == "initialize" {
             let requested = params.get("protocolVersion").and_then(|v| v.as_str());
             let listener = session.listener.clone();
-            let peer = Peer::new(protocol::negotiate(requested), params, listener);
+            let peer = SessionClient::new(protocol::negotiate(requested), params, listener);
             *session.peer.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(peer);
         }
     }
@@ -300,7 +300,7 @@ pub async fn message(
     tokio::spawn(async move {
         let out = Outbox::Session(session.clone());
         let reply = match stateless {
-            Some(Err(refusal)) => Some(Answer::One(refusal)),
+            Some(Err(refusal)) => Some(Replies::One(refusal)),
             Some(Ok(())) => {
                 let ctx = Ctx::stateless(&app, client, &caller, out);
                 protocol::answer_all(&ctx, incoming).await

@@ -25,10 +25,10 @@
 
 use super::changes::Listener;
 use super::context::{Ctx, Era};
-use super::exchange::{Link, Outbox, Peer, respond};
+use super::exchange::{Link, Outbox, SessionClient, respond};
 use super::jsonrpc::{
-    self, Answer, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message,
-    Outcome, Reply, RpcError,
+    self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, Replies,
+    Reply, ResultOrError, RpcError,
 };
 use super::protocol::{self, SUPPORTED};
 use super::sessions::Holder;
@@ -115,7 +115,7 @@ async fn initialize(
 ) -> Response<Body> {
     let version = protocol::negotiate(params.get("protocolVersion").and_then(Value::as_str));
     let listener = Listener::new(caller.clone(), true);
-    let peer = Arc::new(Peer::new(version, params, listener));
+    let peer = Arc::new(SessionClient::new(version, params, listener));
     let session = super::state(app)
         .streamable
         .open(Holder::of(client, caller), peer);
@@ -272,7 +272,7 @@ async fn single(
     app: &Arc<App>,
     client: IpAddr,
     caller: &Caller,
-    peer: Option<Arc<Peer>>,
+    peer: Option<Arc<SessionClient>>,
     headers: &HeaderMap,
     request: Message,
 ) -> Response<Body> {
@@ -286,7 +286,7 @@ async fn single(
         let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;
         let status = match &reply {
             Some(Reply {
-                outcome: Outcome::Error(e),
+                outcome: ResultOrError::Error(e),
                 ..
             }) if ctx.era == Era::Modern && unknown(e) => StatusCode::NOT_FOUND,
             _ => StatusCode::OK,
@@ -294,7 +294,7 @@ async fn single(
         (
             status,
             reply
-                .map(Answer::One)
+                .map(Replies::One)
                 .map_or_else(String::new, |a| a.to_string()),
         )
     })

@@ -59,13 +59,13 @@ pub fn list(era: Era, may: &dyn Fn(Op) -> bool) -> Vec<Value> {
 }
 
 /// A tool's result object, or the message of a tool error.
-type Outcome = Result<Value, String>;
+type ToolResult = Result<Value, String>;
 
 /// A successful result in `era` (see the module doc): text showing `shown`
 /// (the whole result, or the part the original printed) and, from
 /// 2025-06-18, `whole` as `structuredContent`. Text is serialised from the
 /// typed value, so fields keep their documented order.
-fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) -> Outcome {
+fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) -> ToolResult {
     let text = serde_json::to_string(shown).map_err(|e| e.to_string())?;
     let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
     if era.has_structured_content() {
@@ -74,7 +74,7 @@ fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) 
     Ok(result)
 }
 
-fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> Outcome {
+fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> ToolResult {
     let value = r.map_err(|e| explain(&e))?;
     present(era, &value, &value)
 }
@@ -85,7 +85,7 @@ const TRUNCATED_NOTE: &str = "Older log lines were left out to fit the size limi
 
 /// A logs result: the original's text, the structured object, and a note
 /// when lines were left out.
-fn present_logs(era: Era, logs: &ContainerLogs) -> Outcome {
+fn present_logs(era: Era, logs: &ContainerLogs) -> ToolResult {
     let mut result = present(era, logs, &logs.logs)?;
     if let (true, Some(content)) = (logs.truncated, result["content"].as_array_mut()) {
         content.push(json!({"type": "text", "text": TRUNCATED_NOTE}));
@@ -123,7 +123,7 @@ fn text_cost(era: Era) -> fn(char) -> usize {
 
 /// A command's result cut to fit in `room`: each stream gets half the
 /// room its text may take, or more when the other needs less.
-fn fit_exec(era: Era, mut r: ExecResult, room: usize) -> Outcome {
+fn fit_exec(era: Era, mut r: ExecResult, room: usize) -> ToolResult {
     let cost = text_cost(era);
     let bare = ExecResult {
         stdout: String::new(),
@@ -156,7 +156,7 @@ fn clip_cost(s: &str, budget: usize, cost: fn(char) -> usize) -> String {
 
 /// A JSON answer in `era`: its text (or the part the v1 tools showed) and,
 /// from 2025-06-18, the whole as `structuredContent`.
-fn present_json(era: Era, json: ops::Json) -> Outcome {
+fn present_json(era: Era, json: ops::Json) -> ToolResult {
     let text = json.shown.unwrap_or_else(|| json.text.clone());
     let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
     if era.has_structured_content() {
@@ -280,7 +280,7 @@ async fn run(
     args: &Map<String, Value>,
     room: usize,
     progress: &Progress,
-) -> Outcome {
+) -> ToolResult {
     charge(ctx, tool.op)?;
     let era = ctx.era;
     if tool.op.mutates && tool.op.needs == Role::Operate {
@@ -312,7 +312,7 @@ async fn run(
 /// error. Each of Docker's progress messages goes on as an MCP progress
 /// notification when the client asked for them (numbered, so the progress
 /// always grows; no total, since Docker announces layers as it goes).
-async fn pull_image(era: Era, mut pull: Pull, progress: &Progress) -> Outcome {
+async fn pull_image(era: Era, mut pull: Pull, progress: &Progress) -> ToolResult {
     let mut n = 0.0;
     while let Some(step) = pull.next().await {
         match step {
