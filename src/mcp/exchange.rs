@@ -15,9 +15,9 @@
 //!   most [`MAX_PENDING`], each answered by the client's
 //!   JSON-RPC response routed here by id (unknown ids are ignored), and
 //!   each wait bounded by its caller. Their ids are 128 random bits in hex,
-//!   so an answer cannot be forged by guessing one. A client that goes away drops the
-//!   request's task (its response body is gone) or, on the legacy transport,
-//!   closes the table, which ends every wait at once.
+//!   so an answer cannot be forged by guessing one. A client that goes away
+//!   drops the request's task (its response body is gone) or, on the legacy
+//!   transport, closes the table, which ends every wait at once.
 //! - [`Progress`]: the sink a tool reports progress to; cheap to clone and
 //!   `'static`, so a tool may move it into a stream it forwards.
 

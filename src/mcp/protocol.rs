@@ -1,4 +1,5 @@
-//! What the MCP methods answer, per protocol era.
+//! The method dispatcher: what each MCP method answers, per protocol era
+//! (tools, resources and prompts answer theirs in their own files).
 //!
 //! - **Handshake era** (2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25):
 //!   `initialize` negotiates a version for the session; `ping` works.
@@ -66,14 +67,18 @@ pub fn handshake_version(v: &str) -> Option<&'static str> {
     HANDSHAKE.iter().find(|h| **h == v).copied()
 }
 
+/// Who answers, as `initialize` and `server/discover` name it.
 fn server_info() -> Value {
     json!({"name": "docker-agent", "title": "Docker Agent", "version": env!("CARGO_PKG_VERSION")})
 }
 
+/// How to use this server, for the model.
 const INSTRUCTIONS: &str = "Manage and inspect the Docker containers of one host. \
 Use list_containers to find containers (by id, id prefix or name), get_container_logs and \
 get_container_stats to inspect them, and start/stop/restart_container to act on them.";
 
+/// What this server offers: its tools and prompts never change; resources
+/// can be subscribed to and their list changes.
 fn capabilities() -> Value {
     json!({
         "tools": {"listChanged": false},
@@ -82,8 +87,8 @@ fn capabilities() -> Value {
     })
 }
 
-/// Answers request `method` with a tool result of at most `room` bytes;
-/// `Err` is a JSON-RPC error.
+/// Answers request `method` in the context's era, its result within `room`
+/// bytes (a tool's result is fitted to it); `Err` is a JSON-RPC error.
 async fn handle_within(
     ctx: &Ctx<'_>,
     method: &str,
@@ -221,6 +226,7 @@ fn unbatchable() -> RpcError {
     )
 }
 
+/// A batch request not run: too little of [`MAX_RESPONSE`] is left.
 fn batch_full() -> RpcError {
     RpcError::new(
         RESPONSE_LIMIT,
@@ -232,6 +238,8 @@ fn batch_full() -> RpcError {
     .with_data(json!({"limit": MAX_RESPONSE}))
 }
 
+/// The answer to `initialize`: the handshake version negotiated, and
+/// what this server is and offers.
 fn initialize(params: &Value) -> Value {
     let requested = params.get("protocolVersion").and_then(Value::as_str);
     json!({

@@ -1,5 +1,5 @@
-//! The legacy HTTP+SSE transport (protocol 2024-11-05), as the original
-//! served it: `GET /mcp/sse` opens a stream whose first event, `endpoint`,
+//! The legacy HTTP+SSE transport (protocol 2024-11-05), as the v1
+//! contract has it: `GET /mcp/sse` opens a stream whose first event, `endpoint`,
 //! names `/mcp/messages/?session_id=<id>`; the client POSTs each message
 //! there, gets `202 Accepted`, and the answer arrives on the stream as a
 //! `message` event. The session id admits the client's POSTs when they
@@ -63,6 +63,8 @@ pub const QUEUE: usize = 64;
 /// Bytes of answers one session may have waiting: two of the largest.
 pub const QUEUE_BYTES: usize = 2 * MAX_RESPONSE;
 
+/// A legacy SSE session: its stream's queue, who opened it, its client and
+/// its subscriptions.
 pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
     /// Who opened the session: the caller of its keyless messages.

@@ -1,17 +1,17 @@
-//! The Docker tools: the catalogue's operations that are MCP tools
-//! ([`crate::ops`]), each defined there once — name, title, description,
-//! input and output schemas, annotations, and the function that runs it.
-//! Here they are listed to each caller as its role and restrictions allow,
-//! called with their arguments read by the one input reader, and their
-//! answers presented: the v1 contract's ten first, with its names,
-//! arguments and defaults, then those added since. `get_container` shows
-//! environment values as `<redacted>` to a credential kept from them (the
-//! MCP key unless `MCP_REDACT_ENV=false`).
+//! The MCP tools: every operation of the catalogue ([`crate::ops`]) that
+//! has a tool, each defined there once — name, title, description, input
+//! and output schemas, annotations, and the function that runs it. Here
+//! they are listed to each caller as its role and restrictions allow, in
+//! catalogue order (the v1 contract's ten first, with its names, arguments
+//! and defaults), called with their arguments read by the one input reader,
+//! and their answers presented. `get_container` shows environment values
+//! as `<redacted>` to a credential kept from them (the MCP key unless
+//! `MCP_REDACT_ENV=false`).
 //!
 //! A tool that fails — unknown container, a missing or wrongly typed
 //! argument, a Docker error, a rate limit — answers with `isError: true`
-//! and a message a model can act on. Only protocol problems (unknown tool,
-//! `arguments` not an object) are JSON-RPC errors.
+//! and a message a model can act on ([`super::tool_error`]). Only protocol
+//! problems (unknown tool, `arguments` not an object) are JSON-RPC errors.
 //!
 //! A result is sent once where the protocol version allows it. Before
 //! 2025-06-18 there is no `structuredContent` (nor `outputSchema`): the text
@@ -62,7 +62,7 @@ pub fn list(era: Era, may: &dyn Fn(Op) -> bool) -> Vec<Value> {
 type ToolResult = Result<Value, String>;
 
 /// A successful result in `era` (see the module doc): text showing `shown`
-/// (the whole result, or the part the original printed) and, from
+/// (the whole result, or the part the v1 contract printed) and, from
 /// 2025-06-18, `whole` as `structuredContent`. Text is serialised from the
 /// typed value, so fields keep their documented order.
 fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) -> ToolResult {
@@ -74,6 +74,7 @@ fn present<T: Serialize, S: Serialize + ?Sized>(era: Era, whole: &T, shown: &S) 
     Ok(result)
 }
 
+/// A service answer as a tool's result in `era`, or its error explained.
 fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> ToolResult {
     let value = r.map_err(|e| explain(&e))?;
     present(era, &value, &value)
@@ -83,7 +84,7 @@ fn outcome<T: Serialize>(era: Era, r: Result<T, Error>) -> ToolResult {
 /// clients before 2025-06-18) that do not see the `truncated` flag.
 const TRUNCATED_NOTE: &str = "Older log lines were left out to fit the size limit of this answer.";
 
-/// A logs result: the original's text, the structured object, and a note
+/// A logs result: the v1 contract's text, the structured object, and a note
 /// when lines were left out.
 fn present_logs(era: Era, logs: &ContainerLogs) -> ToolResult {
     let mut result = present(era, logs, &logs.logs)?;
