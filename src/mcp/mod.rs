@@ -254,7 +254,7 @@ mod tests {
             .unwrap()
             .filter_map(|e| e.unwrap().file_name().into_string().ok())
             .filter_map(|f| Some(f.strip_suffix(".rs")?.to_string()))
-            .filter(|f| f != "mod")
+            .filter(|f| f != "mod" && f != "tests")
             .collect();
         files.sort();
         let mut listed = layout();
