@@ -1,30 +1,41 @@
 //! docker-agent: manage and watch a host's Docker containers remotely over
 //! REST, WebSocket streams and MCP, from one small static binary.
 //!
-//! # Layout
-//! - [`config`]: settings from the environment and `.env`, validated once.
-//! - [`app`]: the state shared by every request.
-//! - [`server`]: accept loop, connection cap, graceful shutdown; [`signal`]: SIGTERM/SIGINT.
-//! - [`tls`]: HTTPS/WSS: certificates from files (reloaded) or generated, mutual TLS
-//!   and the log of refused client certificates.
-//! - [`healthcheck`]: the `docker-agent healthcheck` probe for shell-less images.
-//! - [`startup`]: what the start says: the dashboard's and metrics' URLs, the plain-text warning.
-//! - [`http`]: request pipeline, router, CORS, request ids, bodies, query strings.
-//! - [`api`]: REST handlers of `/api/v1`.
-//! - [`ws`]: WebSocket streams of logs, stats and events, shared and bounded.
-//! - [`ui`]: the embedded dashboard at `/` and its strict headers.
-//! - [`mcp`]: MCP for AI assistants: JSON-RPC, tools, resources, prompts,
-//!   change notifications, legacy SSE and Streamable HTTP.
-//! - [`service`]: one method per Docker operation — the single path every surface takes.
-//! - [`policy`]: roles, scoped tokens, container scope, read-only modes — every access decision.
-//! - [`docker`]: the hand-written Docker Engine API client and its decoders.
-//! - [`models`]: the contract's JSON shapes.
-//! - [`auth`]: in-house JWT, login, bearer tokens, constant-time secrets.
-//! - [`audit`]: the audit trail: one JSON record per login, refusal or action.
-//! - [`metrics`]: Prometheus series of the agent and of its containers (`/metrics`).
-//! - [`limit`]: token-bucket rate limiter; [`net`]: client address and trusted proxies.
-//! - [`error`]: the error type and its status/JSON mapping.
-//! - [`logging`]: JSON or coloured log lines; [`clock`]: RFC 3339; [`random`]: ids and secrets.
+//! # Layers
+//!
+//! Every module sits in one row; a module imports only from rows with a
+//! smaller number, never from its own row or above, so the imports run
+//! down this table and no two modules import each other. `tests/layers.rs`
+//! reads `src/` against this table and names any import that does not.
+//! Within a module, its files import each other one way too.
+//!
+//! 1. Foundations: [`clock`] (Unix time, RFC 3339), [`error`] (the one
+//!    error type and its status and JSON), [`files`] (an operator's small
+//!    files), [`models`] (the v1 contract's JSON shapes), [`net`] (client
+//!    address, trusted proxies, loopback), [`random`] (ids and secrets),
+//!    [`signal`] (SIGTERM/SIGINT), [`healthcheck`] (the probe of
+//!    shell-less images).
+//! 2. Leaves the others push to or draw from: [`counters`] (the agent's
+//!    own series), [`logging`] (log lines), [`conn`] (connection slots and
+//!    write deadlines), [`limit`] (token-bucket rate limits).
+//! 3. Transports and records: [`docker`] (the Docker Engine API client,
+//!    its decoders and endpoints), [`http`] (bodies, CORS, request ids,
+//!    query strings, credentials), [`auth`] (JWT, login, secrets),
+//!    [`audit`] (the audit trail).
+//! 4. [`input`] (the one reader of an operation's inputs), [`policy`]
+//!    (roles, scoped tokens, scope, read-only, confirmation: every access
+//!    decision), [`tls`] (HTTPS/WSS, mutual TLS).
+//! 5. [`config`] (settings from the environment, validated once),
+//!    [`service`] (one method per Docker operation, policy asked first).
+//! 6. [`streams`]: the shared streams of logs, stats and events.
+//! 7. [`app`]: the state every request shares.
+//! 8. [`ops`]: the operation catalogue — each operation once.
+//! 9. [`router`]: the route table, from the catalogue.
+//! 10. Surfaces: [`api`] (REST), [`ws`] (WebSocket streams and the
+//!     terminal), [`mcp`] (MCP for AI assistants), [`ui`] (the dashboard),
+//!     [`metrics`] (Prometheus).
+//! 11. [`server`] (accept loop, request pipeline, graceful shutdown),
+//!     [`startup`] (what the start says).
 #![forbid(unsafe_code)]
 
 pub mod api;

@@ -7,7 +7,8 @@
 //! # Layout
 //!
 //! One line per file, bottom first: each file imports only the files listed
-//! before it, and this module, their parent (the shared [`McpState`]).
+//! before it, and this module, their parent (the shared [`McpState`]);
+//! `tests/layers.rs` holds the files to this list.
 //!
 //! - [`jsonrpc`]: JSON-RPC 2.0 messages, their limits and error codes;
 //! - [`sessions`]: the session tables of both transports, bounded overall,
@@ -195,83 +196,5 @@ pub async fn handle(
         (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
         _ => streamable::post(app, req, client, &caller).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::{Path, PathBuf};
-
-    const MOD_RS: &str = include_str!("mod.rs");
-
-    /// The files of the module doc's layout, bottom first.
-    fn layout() -> Vec<&'static str> {
-        MOD_RS
-            .lines()
-            .filter_map(|l| l.strip_prefix("//! - [`")?.split_once('`'))
-            .map(|(file, _)| file)
-            .collect()
-    }
-
-    fn dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mcp")
-    }
-
-    /// The siblings `file` names through `super::` or `crate::mcp::`,
-    /// outside comments and its tests.
-    fn imports(file: &str, siblings: &[&str]) -> Vec<String> {
-        let text = std::fs::read_to_string(dir().join(format!("{file}.rs"))).unwrap();
-        let code: String = text
-            .split("#[cfg(test)]\nmod tests")
-            .next()
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("//"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut named = Vec::new();
-        for prefix in ["super::", "crate::mcp::"] {
-            for (at, _) in code.match_indices(prefix) {
-                let rest = &code[at + prefix.len()..];
-                let apart = |c: char| !(c.is_ascii_alphanumeric() || c == '_');
-                let words: Vec<&str> = match rest.strip_prefix('{') {
-                    Some(group) => group[..group.find('}').unwrap_or(0)].split(apart).collect(),
-                    None => rest.split(apart).take(1).collect(),
-                };
-                for word in words {
-                    if siblings.contains(&word) && word != file {
-                        named.push(word.to_string());
-                    }
-                }
-            }
-        }
-        named
-    }
-
-    #[test]
-    fn the_layout_lists_every_file_once() {
-        let mut files: Vec<String> = std::fs::read_dir(dir())
-            .unwrap()
-            .filter_map(|e| e.unwrap().file_name().into_string().ok())
-            .filter_map(|f| Some(f.strip_suffix(".rs")?.to_string()))
-            .filter(|f| f != "mod" && f != "tests")
-            .collect();
-        files.sort();
-        let mut listed = layout();
-        listed.sort();
-        assert_eq!(files, listed);
-    }
-
-    #[test]
-    fn each_file_imports_only_those_listed_before_it() {
-        let layout = layout();
-        for (at, file) in layout.iter().enumerate() {
-            for sibling in imports(file, &layout) {
-                assert!(
-                    layout[..at].contains(&sibling.as_str()),
-                    "{file} imports {sibling}, which the layout lists after it"
-                );
-            }
-        }
     }
 }
