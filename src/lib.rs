@@ -9,10 +9,10 @@
 //! reads `src/` against this table and names any import that does not.
 //! Within a module, its files import each other one way too.
 //!
-//! 1. Foundations: [`clock`] (Unix time, RFC 3339), [`error`] (the one
-//!    error type and its status and JSON), [`files`] (an operator's small
-//!    files), [`models`] (the v1 contract's JSON shapes), [`net`] (client
-//!    address, trusted proxies, loopback), [`random`] (ids and secrets),
+//! 1. Foundations: [`clock`] (Unix time, RFC 3339), [`contract`] (the v1
+//!    contract's JSON shapes), [`error`] (the one error type and its
+//!    status and JSON), [`files`] (an operator's small files), [`net`]
+//!    (client address, trusted proxies, loopback), [`random`] (ids and secrets),
 //!    [`signal`] (SIGTERM/SIGINT), [`healthcheck`] (the probe of
 //!    shell-less images).
 //! 2. Leaves the others push to or draw from: [`counters`] (the agent's
@@ -45,6 +45,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod conn;
+pub mod contract;
 pub mod counters;
 pub mod docker;
 pub mod error;
@@ -56,7 +57,6 @@ pub mod limit;
 pub mod logging;
 pub mod mcp;
 pub mod metrics;
-pub mod models;
 pub mod net;
 pub mod ops;
 pub mod policy;

@@ -43,9 +43,9 @@ const FAILURE_RULE: Rule = Rule {
 };
 const MIN_SWEEP: usize = 256;
 
-/// Which credential a request presents.
+/// The kind of credential a request tries, whose failures the limiter counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Credential {
+pub enum Attempt {
     /// `/auth/login`, whose route already drew from the login bucket.
     Password,
     /// `MCP_API_KEY`: a failure draws from the login bucket.
@@ -212,7 +212,7 @@ impl Limiter {
 
     /// Whether `ip` may present `credential` now (see the module doc);
     /// takes nothing.
-    pub fn may_try(&self, ip: IpAddr, credential: Credential) -> Result<(), Limited> {
+    pub fn may_try(&self, ip: IpAddr, credential: Attempt) -> Result<(), Limited> {
         self.with_client(ip, |client, failures, now| {
             let forgotten = client.last_failure.map_or(Duration::ZERO, |failed| {
                 (failed + FAILURE_MEMORY).saturating_duration_since(now)
@@ -222,7 +222,7 @@ impl Limiter {
             }
             failures.refill(&FAILURE_RULE, now);
             let mut wait = failures.wait(&FAILURE_RULE).min(forgotten);
-            if credential == Credential::McpKey {
+            if credential == Attempt::McpKey {
                 client.buckets[1].refill(&self.rules[1], now);
                 wait = wait.max(client.buckets[1].wait(&self.rules[1]));
             }
@@ -236,9 +236,9 @@ impl Limiter {
     }
 
     /// Counts a failed `credential` from `ip`.
-    pub fn failed(&self, ip: IpAddr, credential: Credential) {
+    pub fn failed(&self, ip: IpAddr, credential: Attempt) {
         self.with_client(ip, |client, failures, now| {
-            if credential == Credential::McpKey {
+            if credential == Attempt::McpKey {
                 client.buckets[1].refill(&self.rules[1], now);
                 client.buckets[1].tokens = (client.buckets[1].tokens - 1.0).max(0.0);
             }

@@ -8,10 +8,10 @@
 
 use crate::app::App;
 use crate::audit::{Action, Context, Record, Subject, Surface};
+use crate::contract::Token;
 use crate::error::{Error, FieldError};
 use crate::http::body::{self, Body, MAX_REQUEST_BODY};
-use crate::limit::Credential;
-use crate::models::Token;
+use crate::limit::Attempt;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
@@ -39,9 +39,9 @@ pub async fn login(
 
 /// The token for a login the limiter lets through and the credentials match.
 fn attempt(app: &App, client: IpAddr, username: &str, password: &str) -> Result<Token, Error> {
-    app.limiter.may_try(client, Credential::Password)?;
+    app.limiter.may_try(client, Attempt::Password)?;
     app.auth.login(username, password).ok_or_else(|| {
-        app.limiter.failed(client, Credential::Password);
+        app.limiter.failed(client, Attempt::Password);
         Error::Unauthorized("Invalid username or password")
     })
 }

@@ -10,11 +10,11 @@ mod login;
 mod openapi;
 
 use crate::app::App;
+use crate::contract::AuthCheck;
 use crate::error::Error;
 use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
 use crate::input::{Input, no_query};
-use crate::models::AuthCheck;
 use crate::ops::{self, Answer, Cx, Operation};
 use crate::policy::Caller;
 use crate::router::{Params, Route};

@@ -9,8 +9,8 @@
 pub mod jwt;
 pub mod secret;
 
+use crate::contract::Token;
 use crate::error::Error;
-use crate::models::Token;
 use jwt::{Algorithm, Claims, JwtKeys};
 use secret::{Secret, ct_eq};
 use std::time::Duration;

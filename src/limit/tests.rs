@@ -108,15 +108,15 @@ async fn class_only_checks_leave_the_overall_bucket_alone() {
 async fn wrong_mcp_keys_draw_from_the_login_bucket() {
     let l = limiter();
     for _ in 0..5 {
-        l.may_try(ip(1), Credential::McpKey).unwrap();
-        l.failed(ip(1), Credential::McpKey);
+        l.may_try(ip(1), Attempt::McpKey).unwrap();
+        l.failed(ip(1), Attempt::McpKey);
     }
-    let err = l.may_try(ip(1), Credential::McpKey).unwrap_err();
+    let err = l.may_try(ip(1), Attempt::McpKey).unwrap_err();
     assert_eq!(err.retry_after_secs(), 12);
     assert!(l.check(ip(1), Class::Login).is_err(), "one budget");
-    l.may_try(ip(2), Credential::McpKey).unwrap();
+    l.may_try(ip(2), Attempt::McpKey).unwrap();
     tokio::time::advance(Duration::from_secs(12)).await;
-    l.may_try(ip(1), Credential::McpKey).unwrap();
+    l.may_try(ip(1), Attempt::McpKey).unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -125,39 +125,39 @@ async fn logins_alone_never_hold_back_an_mcp_client() {
     for _ in 0..5 {
         l.check(ip(1), Class::Login).unwrap();
     }
-    l.may_try(ip(1), Credential::McpKey).unwrap();
+    l.may_try(ip(1), Attempt::McpKey).unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_spent_global_budget_holds_back_recent_failers_only() {
     let l = limiter();
-    l.failed(ip(1), Credential::Password);
+    l.failed(ip(1), Attempt::Password);
     for n in 0..FAILURES_PER_MINUTE {
-        l.failed(ip(100 + n), Credential::Password);
+        l.failed(ip(100 + n), Attempt::Password);
     }
-    let err = l.may_try(ip(1), Credential::Password).unwrap_err();
+    let err = l.may_try(ip(1), Attempt::Password).unwrap_err();
     assert_eq!(
         err.retry_after_secs(),
         2,
         "until the budget has a failure to spare"
     );
-    l.may_try(ip(2), Credential::Password).unwrap();
+    l.may_try(ip(2), Attempt::Password).unwrap();
     tokio::time::advance(Duration::from_secs(2)).await;
-    l.may_try(ip(1), Credential::Password).unwrap();
+    l.may_try(ip(1), Attempt::Password).unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_is_forgotten_after_a_minute() {
     let l = limiter();
     for n in 0..=FAILURES_PER_MINUTE {
-        l.failed(ip(n), Credential::Password);
+        l.failed(ip(n), Attempt::Password);
     }
     for _ in 0..200 {
-        l.failed(ip(1000), Credential::Password);
+        l.failed(ip(1000), Attempt::Password);
         tokio::time::advance(Duration::from_millis(300)).await;
     }
-    assert!(l.may_try(ip(1000), Credential::Password).is_err());
-    l.may_try(ip(0), Credential::Password).unwrap();
+    assert!(l.may_try(ip(1000), Attempt::Password).is_err());
+    l.may_try(ip(0), Attempt::Password).unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -165,7 +165,7 @@ async fn disabled_limiter_allows_everything() {
     let l = Limiter::new(false, 1, Duration::from_secs(60));
     for _ in 0..100 {
         l.check(ip(1), Class::Login).unwrap();
-        l.failed(ip(1), Credential::McpKey);
-        l.may_try(ip(1), Credential::McpKey).unwrap();
+        l.failed(ip(1), Attempt::McpKey);
+        l.may_try(ip(1), Attempt::McpKey).unwrap();
     }
 }

@@ -135,7 +135,7 @@ pub(super) fn cached(mut result: Value, ttl_ms: u64, scope: &str) -> Value {
 pub(super) async fn shown_container(
     ctx: &Ctx<'_>,
     id: &str,
-) -> Result<crate::models::ContainerDetail, Error> {
+) -> Result<crate::contract::ContainerDetail, Error> {
     ctx.app
         .service
         .container(ctx.caller, ops::INSPECT.op, id)

@@ -68,7 +68,7 @@ use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::cors::host;
 use crate::http::credential::{Carrier, credential};
-use crate::limit::Credential;
+use crate::limit::Attempt;
 use crate::net::{host_name, is_loopback};
 use crate::policy::Caller;
 use crate::router::Route;
@@ -174,10 +174,10 @@ fn admit(
             return Ok(caller);
         }
     }
-    app.limiter.may_try(client, Credential::McpKey)?;
+    app.limiter.may_try(client, Attempt::McpKey)?;
     let caller = key.and_then(|key| app.policy.mcp_caller(&app.config.mcp.api_key, &key));
     caller.ok_or_else(|| {
-        app.limiter.failed(client, Credential::McpKey);
+        app.limiter.failed(client, Attempt::McpKey);
         Error::Unauthorized("Invalid or missing MCP API key")
     })
 }

@@ -29,11 +29,11 @@ use super::context::{Ctx, Era};
 use super::exchange::Progress;
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
 use super::tool_error::{explain, failure};
+use crate::contract::{ContainerLogs, ExecResult};
 use crate::error::Error;
 use crate::http::body::{encoded_len, escaped_len};
 use crate::input::Input;
 use crate::limit::Class;
-use crate::models::{ContainerLogs, ExecResult};
 use crate::ops::{self, Answer, Operation};
 use crate::policy::{Op, Role};
 use crate::service::logs::LogLimit;
@@ -333,7 +333,7 @@ async fn pull_image(era: Era, mut pull: Pull, progress: &Progress) -> ToolResult
 }
 
 /// A progress message as `docker pull` prints it: `a1b2c3: Downloading 1024/2048`.
-fn progress_message(p: &crate::models::PullProgress) -> String {
+fn progress_message(p: &crate::contract::PullProgress) -> String {
     let mut text = match &p.id {
         Some(id) => format!("{id}: {}", p.status),
         None => p.status.clone(),

@@ -1,7 +1,7 @@
 //! What running an operation yields, for each surface to send its own way.
 
+use crate::contract::{ContainerLogs, ExecResult};
 use crate::error::Error;
-use crate::models::{ContainerLogs, ExecResult};
 use crate::service::exec::Terminal;
 use crate::service::logs::LogTurn;
 use crate::service::pull::Pull;

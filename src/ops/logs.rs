@@ -8,8 +8,8 @@
 //! text (64 KiB by default on MCP, where the answer goes to a model).
 
 use super::{Answer, Cx, Input, Operation, Pending, Range, Rest};
+use crate::contract::ContainerLogs;
 use crate::http::body;
-use crate::models::ContainerLogs;
 use crate::policy::Op;
 use crate::service::logs::{LogLimit, LogRead, MAX_LOG_BYTES};
 use crate::service::streams::LogOptions;

@@ -36,8 +36,8 @@ pub use stats::STATS;
 pub use system::HEALTH;
 
 use crate::app::App;
+use crate::contract::ContainerLogs;
 use crate::error::Error;
-use crate::models::ContainerLogs;
 use crate::policy::{Caller, Op};
 use crate::service::logs::LogLimit;
 use serde_json::Value;

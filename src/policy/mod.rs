@@ -47,8 +47,8 @@ pub use tokens::TokenSet;
 
 use crate::auth::Auth;
 use crate::auth::secret::Secret;
+use crate::contract::{RolesReport, ScopeReport};
 use crate::error::Error;
-use crate::models::{RolesReport, ScopeReport};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use tokio::sync::watch;

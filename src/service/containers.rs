@@ -7,9 +7,9 @@
 use super::access::summary_facts;
 use super::filters::ContainerFilters;
 use super::{Service, check_container_ref, image_display};
+use crate::contract::*;
 use crate::docker::models;
 use crate::error::Error;
-use crate::models::*;
 use crate::policy::{Caller, Op};
 use std::time::Duration;
 

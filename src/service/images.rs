@@ -3,9 +3,9 @@
 //! container scope does not filter them.
 
 use super::{Service, short_image_id};
+use crate::contract::{ImageList, ImageSummary};
 use crate::docker::models;
 use crate::error::Error;
-use crate::models::{ImageList, ImageSummary};
 use crate::policy::{Caller, Op};
 
 impl Service {

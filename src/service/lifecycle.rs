@@ -15,10 +15,10 @@
 use super::Service;
 use super::containers::{action, detail};
 use super::spec::Spec;
+use crate::contract::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::docker::DockerError;
 use crate::error::Error;
 use crate::input::Input;
-use crate::models::{ContainerAction, ContainerDetail, ImageRemoval};
 use crate::policy::{Caller, Op};
 use serde_json::Value;
 

@@ -24,11 +24,11 @@
 
 use super::streams::LogOptions;
 use super::{Service, check_container_ref};
+use crate::contract::ContainerLogs;
 use crate::docker::DockerError;
 use crate::docker::containers::LogsQuery;
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::error::Error;
-use crate::models::ContainerLogs;
 use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

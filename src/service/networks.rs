@@ -4,9 +4,9 @@
 
 use super::Service;
 use crate::clock::parse_rfc3339;
+use crate::contract::{NetworkList, NetworkSummary};
 use crate::docker::models;
 use crate::error::Error;
-use crate::models::{NetworkList, NetworkSummary};
 use crate::policy::{Caller, Op};
 
 impl Service {

@@ -18,13 +18,13 @@
 use super::Service;
 use super::access::record;
 use crate::audit::{Audit, Outcome, Record};
+use crate::contract::{PullBytes, PullProgress, PullSummary};
 use crate::docker::Docker;
 use crate::docker::jsonstream::{JsonSplitter, Value as Json};
 use crate::docker::models::PullMessage;
 use crate::docker::registry_auth::{self, RegistryAuth};
 use crate::error::Error;
 use crate::input::Input;
-use crate::models::{PullBytes, PullProgress, PullSummary};
 use crate::policy::images::{Pin, Reference};
 use crate::policy::{Caller, Op};
 use http_body_util::BodyExt;

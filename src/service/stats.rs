@@ -9,9 +9,9 @@
 //!   (either case: cgroup v1 says `Read`, v2 says `read`).
 
 use super::Service;
+use crate::contract::{ContainerStats, StatsFigures};
 use crate::docker::models;
 use crate::error::Error;
-use crate::models::{ContainerStats, StatsFigures};
 use crate::policy::{Caller, Op};
 
 impl Service {

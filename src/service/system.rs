@@ -6,9 +6,9 @@
 
 use super::Service;
 use super::access::summary_facts;
+use crate::contract::{EnhancedHealth, Health, VersionInfo};
 use crate::docker::DockerError;
 use crate::error::Error;
-use crate::models::{EnhancedHealth, Health, VersionInfo};
 use crate::policy::{Caller, Op};
 use serde::de::IgnoredAny;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 
 use super::Service;
 use crate::clock::parse_rfc3339;
+use crate::contract::{VolumeList, VolumeSummary};
 use crate::docker::models;
 use crate::error::Error;
-use crate::models::{VolumeList, VolumeSummary};
 use crate::policy::{Caller, Op};
 
 impl Service {

@@ -11,10 +11,10 @@
 use super::hub::{Close, Item};
 use super::{Pub, close_for};
 use crate::clock::unix_now_nanos;
+use crate::contract::StatsSample;
 use crate::docker::models;
 use crate::docker::resume::{Position, since_nanos};
 use crate::error::Error;
-use crate::models::StatsSample;
 use crate::service::Service;
 use crate::service::follow::{LogFollower, LogLine};
 use crate::service::stats::figures;

@@ -24,8 +24,8 @@ use super::access::{facts, record};
 use crate::docker::frames::{FrameDecoder, StreamKind};
 use crate::docker::models::{ContainerInspect, Created, ExecInspect};
 
+use crate::contract::ExecResult;
 use crate::error::Error;
-use crate::models::ExecResult;
 use crate::policy::{Caller, Op};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
