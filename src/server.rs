@@ -174,14 +174,12 @@ struct Requests {
     plain_on_tls: Option<Plain>,
 }
 
-type Answer = hyper::Response<crate::http::body::Body>;
-
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests {
-    type Response = Answer;
+    type Response = hyper::Response<crate::http::body::Body>;
     type Error = Infallible;
     // Boxed: hyper keeps room for one request future in every connection,
     // and the pipeline's future is kilobytes.
-    type Future = Pin<Box<dyn Future<Output = Result<Answer, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         self.admission.mark(&mut req);

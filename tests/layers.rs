@@ -466,3 +466,39 @@ fn the_reader_sees_every_way_an_import_is_written() {
         vec![p("api"), p("ops"), p("ws::peer"), p("mcp::state"), p("app")]
     );
 }
+
+/// No two files define a type (struct, enum, alias or trait) of one name:
+/// a name says one thing wherever it is read.
+#[test]
+fn no_two_files_define_a_type_of_one_name() {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in files() {
+        for line in file.code.lines() {
+            let item = ["pub(crate) ", "pub(super) ", "pub "]
+                .iter()
+                .find_map(|p| line.strip_prefix(p))
+                .unwrap_or(line);
+            let Some(rest) = ["struct ", "enum ", "type ", "trait "]
+                .iter()
+                .find_map(|k| item.strip_prefix(k))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            seen.entry(name).or_default().push(shown(&file.path));
+        }
+    }
+    let twice: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, places)| places.len() > 1)
+        .map(|(name, places)| format!("{name}: {}", places.join(", ")))
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "type names defined twice:\n{}",
+        twice.join("\n")
+    );
+}

@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 
 type Key = &'static str;
 /// Each upstream start: the position it was asked to resume after, and its publisher.
-type Started = Arc<Mutex<Vec<(Option<Position>, Option<Publisher<Key>>)>>>;
+type Starts = Arc<Mutex<Vec<(Option<Position>, Option<Publisher<Key>>)>>>;
 
 const SMALL: Limits = Limits {
     messages: 4,
@@ -15,7 +15,7 @@ const SMALL: Limits = Limits {
     overflow: Overflow::Resume,
 };
 
-fn starter(started: &Started) -> Starter<Key> {
+fn starter(started: &Starts) -> Starter<Key> {
     let started = started.clone();
     Arc::new(move |p, from| {
         lock(&started).push((from, Some(p)));
@@ -32,12 +32,12 @@ fn join(
     key: Key,
     limits: Limits,
     replay: usize,
-    s: &Started,
+    s: &Starts,
 ) -> Subscription<Key> {
     hub.subscribe(key, limits, replay, starter(s))
 }
 
-fn publisher(s: &Started, n: usize) -> Publisher<Key> {
+fn publisher(s: &Starts, n: usize) -> Publisher<Key> {
     lock(s)[n].1.take().expect("publisher taken once")
 }
 
@@ -69,7 +69,7 @@ fn names(range: std::ops::Range<u64>) -> Vec<String> {
 
 #[tokio::test]
 async fn subscribers_share_one_upstream_per_key() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut subs: Vec<_> = (0..50).map(|_| join(&hub, "a", SMALL, 0, &s)).collect();
     let _other = join(&hub, "b", SMALL, 0, &s);
     assert_eq!(lock(&s).len(), 2);
@@ -82,7 +82,7 @@ async fn subscribers_share_one_upstream_per_key() {
 
 #[tokio::test]
 async fn last_subscriber_leaving_stops_the_upstream() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let a = join(&hub, "k", SMALL, 0, &s);
     let b = join(&hub, "k", SMALL, 0, &s);
     drop(a);
@@ -95,7 +95,7 @@ async fn last_subscriber_leaving_stops_the_upstream() {
 
 #[tokio::test]
 async fn late_joiners_get_the_replay() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let _first = join(&hub, "k", SMALL, 2, &s);
     let p = publisher(&s, 0);
     p.publish(items(0..3)).await;
@@ -107,7 +107,7 @@ async fn late_joiners_get_the_replay() {
 
 #[tokio::test]
 async fn a_lagging_subscriber_moves_to_its_own_upstream_at_its_position() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut fast = join(&hub, "k", SMALL, 0, &s);
     let mut slow = join(&hub, "k", SMALL, 0, &s);
     let p = publisher(&s, 0);
@@ -132,7 +132,7 @@ async fn a_lagging_subscriber_moves_to_its_own_upstream_at_its_position() {
 
 #[tokio::test]
 async fn when_every_queue_is_full_the_upstream_waits_for_the_fastest() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut a = join(&hub, "k", SMALL, 0, &s);
     let mut b = join(&hub, "k", SMALL, 0, &s);
     let p = publisher(&s, 0);
@@ -156,7 +156,7 @@ async fn when_every_queue_is_full_the_upstream_waits_for_the_fastest() {
 
 #[tokio::test]
 async fn a_lone_subscriber_paces_its_upstream_and_loses_nothing() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut only = join(&hub, "k", SMALL, 0, &s);
     let p = publisher(&s, 0);
     let writer = tokio::spawn(async move {
@@ -171,7 +171,7 @@ async fn a_lone_subscriber_paces_its_upstream_and_loses_nothing() {
 
 #[tokio::test]
 async fn samples_keep_only_the_latest_for_a_slow_reader() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let latest = Limits {
         messages: 1,
         bytes: 1 << 20,
@@ -188,7 +188,7 @@ async fn samples_keep_only_the_latest_for_a_slow_reader() {
 
 #[tokio::test]
 async fn a_joiner_whose_replay_lost_history_gets_its_own_upstream() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let roomy = Limits {
         bytes: 4 << 20,
         ..SMALL
@@ -206,7 +206,7 @@ async fn a_joiner_whose_replay_lost_history_gets_its_own_upstream() {
 
 #[tokio::test]
 async fn queues_count_encoded_bytes_and_are_emptied_on_leave() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let sub = join(&hub, "k", SMALL, 0, &s);
     publisher(&s, 0).publish(items(0..2)).await;
     assert_eq!(hub.queued_bytes(), 2 * (2 + 2));
@@ -216,7 +216,7 @@ async fn queues_count_encoded_bytes_and_are_emptied_on_leave() {
 
 #[tokio::test]
 async fn ending_a_topic_closes_subscribers_after_their_queue() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut sub = join(&hub, "k", SMALL, 0, &s);
     let p = publisher(&s, 0);
     p.publish(vec![Item::new("last words", None)]).await;
@@ -233,7 +233,7 @@ async fn ending_a_topic_closes_subscribers_after_their_queue() {
 
 #[tokio::test]
 async fn a_moved_subscriber_that_catches_up_rejoins_the_shared_upstream() {
-    let (hub, s) = (Hub::new(), Started::default());
+    let (hub, s) = (Hub::new(), Starts::default());
     let mut fast = join(&hub, "k", SMALL, 0, &s);
     let mut slow = join(&hub, "k", SMALL, 0, &s);
     let p = publisher(&s, 0);
