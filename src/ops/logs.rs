@@ -91,7 +91,7 @@ fn logs<'a>(cx: &'a Cx<'a>, mut input: Input<'a>) -> Pending<'a> {
             Some(fit) => fit(&ContainerLogs {
                 container_id: id.clone(),
                 logs: String::new(),
-                tail: read.tail.unwrap_or(0),
+                tail: read.options.tail.unwrap_or(0),
                 truncated: true,
             }),
             None => REST_LIMIT,

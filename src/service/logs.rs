@@ -52,18 +52,11 @@ pub struct LogLimit {
     pub cost: fn(char) -> usize,
 }
 
-/// What to read of a container's log.
+/// What to read of a container's log: the part a follow would start with
+/// ([`LogOptions`]), then what is kept of it.
 #[derive(Debug, Clone)]
 pub struct LogRead {
-    /// Lines from the end, as Docker counts them; `None` for all of them.
-    pub tail: Option<u32>,
-    /// Unix seconds (see [`crate::http::query::Query::time`]).
-    pub since: Option<String>,
-    pub until: Option<String>,
-    /// Each line prefixed with Docker's RFC 3339 timestamp.
-    pub timestamps: bool,
-    pub stdout: bool,
-    pub stderr: bool,
+    pub options: LogOptions,
     /// Only the lines containing this text (case-sensitive).
     pub contains: Option<String>,
     /// Most bytes of text kept (UTF-8, before encoding), on top of the limit.
@@ -73,43 +66,38 @@ pub struct LogRead {
 impl LogRead {
     /// The last `tail` lines of both streams, as they are.
     pub fn tail(tail: u32) -> LogRead {
-        LogRead {
+        LogRead::from(LogOptions {
             tail: Some(tail),
             since: None,
             until: None,
             timestamps: false,
             stdout: true,
             stderr: true,
-            contains: None,
-            max_bytes: usize::MAX,
-        }
+        })
     }
 
     /// What Docker is asked for this read.
     fn docker_query(&self) -> LogsQuery<'_> {
+        let o = &self.options;
         LogsQuery {
             follow: false,
-            stdout: self.stdout,
-            stderr: self.stderr,
-            tail: self.tail,
-            since: self.since.as_deref(),
-            until: self.until.as_deref(),
-            timestamps: self.timestamps,
+            stdout: o.stdout,
+            stderr: o.stderr,
+            tail: o.tail,
+            since: o.since.as_deref(),
+            until: o.until.as_deref(),
+            timestamps: o.timestamps,
         }
     }
 }
 
-/// A read of the part of the log a follow would start with, as it is.
+/// A read of the part of the log a follow would start with, all of it kept.
 impl From<LogOptions> for LogRead {
-    fn from(o: LogOptions) -> LogRead {
+    fn from(options: LogOptions) -> LogRead {
         LogRead {
-            tail: o.tail,
-            since: o.since,
-            until: o.until,
-            timestamps: o.timestamps,
-            stdout: o.stdout,
-            stderr: o.stderr,
-            ..LogRead::tail(0)
+            options,
+            contains: None,
+            max_bytes: usize::MAX,
         }
     }
 }
@@ -155,7 +143,7 @@ impl Service {
         let lines = || u32::try_from(logs.lines().count()).unwrap_or(u32::MAX);
         let logs = ContainerLogs {
             container_id: id.to_string(),
-            tail: read.tail.unwrap_or_else(lines),
+            tail: read.options.tail.unwrap_or_else(lines),
             logs,
             truncated: trimmed || cut || capped,
         };
@@ -375,15 +363,15 @@ mod tests {
     fn docker_gets_only_what_was_asked() {
         let mut read = LogRead::tail(5);
         assert_eq!(read.docker_query().query(), "?stdout=1&stderr=1&tail=5");
-        read.stdout = false;
-        read.timestamps = true;
-        read.since = Some("1704067200.5".into());
-        read.until = Some("1704067300".into());
+        read.options.stdout = false;
+        read.options.timestamps = true;
+        read.options.since = Some("1704067200.5".into());
+        read.options.until = Some("1704067300".into());
         assert_eq!(
             read.docker_query().query(),
             "?stdout=0&stderr=1&tail=5&timestamps=1&since=1704067200.5&until=1704067300"
         );
-        read.tail = None;
+        read.options.tail = None;
         assert!(read.docker_query().query().contains("&tail=all&"));
     }
 
