@@ -248,28 +248,43 @@ fn match_api(path: &str) -> Vec<(&'static str, Route)> {
 /// one non-empty segment, `{name*}` the rest (each non-empty), joined by `/`.
 fn fit(template: &'static str, segs: &[&str]) -> Option<(usize, Params)> {
     let t = template.strip_prefix(API_V1)?.trim_matches('/');
-    let parts: Vec<&'static str> = t.split('/').collect();
-    let (mut literals, mut params) = (0, Params::new());
-    for (i, part) in parts.iter().enumerate() {
-        let param = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
-        match param {
-            Some(rest_name) if rest_name.ends_with('*') => {
+    let param = |part: &'static str| part.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
+    // The shape first, allocating nothing: every route is tried on every
+    // request, and most do not fit.
+    let (mut literals, mut count) = (0, 0);
+    for (i, part) in t.split('/').enumerate() {
+        count = i + 1;
+        match param(part) {
+            Some(name) if name.ends_with('*') => {
                 let tail = segs.get(i..).filter(|t| !t.is_empty())?;
                 if tail.iter().any(|s| s.is_empty()) {
                     return None;
                 }
-                params.push((rest_name.trim_end_matches('*'), tail.join("/")));
-                return Some((literals, params));
+                count = segs.len();
+                break;
             }
-            Some(name) => {
-                let value = segs.get(i).filter(|s| !s.is_empty())?;
-                params.push((name, value.to_string()));
+            Some(_) => {
+                segs.get(i).filter(|s| !s.is_empty())?;
             }
-            None if segs.get(i) == Some(part) => literals += 1,
+            None if segs.get(i) == Some(&part) => literals += 1,
             None => return None,
         }
     }
-    (segs.len() == parts.len()).then_some((literals, params))
+    if count != segs.len() {
+        return None;
+    }
+    let mut params = Params::new();
+    for (i, part) in t.split('/').enumerate() {
+        match param(part) {
+            Some(name) if name.ends_with('*') => {
+                params.push((name.trim_end_matches('*'), segs[i..].join("/")));
+                break;
+            }
+            Some(name) => params.push((name, segs[i].to_string())),
+            None => {}
+        }
+    }
+    Some((literals, params))
 }
 
 /// One file of the dashboard.

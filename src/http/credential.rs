@@ -25,17 +25,18 @@ pub enum Carrier {
 
 /// The credential `headers` and `query` present, as `carrier` takes it.
 pub fn credential(headers: &HeaderMap, query: Option<&str>, carrier: Carrier) -> Option<String> {
-    let given = |v: &&str| !v.is_empty();
-    let query = Query::parse(query);
+    let query = |name: &str| Query::parse(query).get(name).map(str::to_string);
     let found = match carrier {
-        Carrier::Header => bearer(headers),
-        Carrier::StreamToken => query.get("token").filter(given).or_else(|| bearer(headers)),
+        Carrier::Header => bearer(headers).map(str::to_string),
+        Carrier::StreamToken => query("token")
+            .filter(|t| !t.is_empty())
+            .or_else(|| bearer(headers).map(str::to_string)),
         Carrier::McpKey => match header(headers) {
-            Some(value) => Some(bearer(headers).unwrap_or(value)),
-            None => query.get("api_key"),
+            Some(value) => Some(bearer(headers).unwrap_or(value).to_string()),
+            None => query("api_key"),
         },
     };
-    found.filter(given).map(str::to_string)
+    found.filter(|v| !v.is_empty())
 }
 
 /// Whether a request that presents no credential in the header put one in
