@@ -110,3 +110,31 @@ impl App {
         let _ = self.live.subscribe().wait_for(|n| *n == 0).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Vars;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Default)]
+    struct Hits(AtomicU32);
+
+    #[derive(Default)]
+    struct Other(AtomicU32);
+
+    #[tokio::test]
+    async fn a_surface_state_is_made_once_and_kept_apart_by_type() {
+        let config = Config::from_vars(&Vars::from_pairs([(
+            "API_PASSWORD",
+            "a-long-test-password",
+        )]))
+        .unwrap();
+        let app = App::in_container(config, None);
+        app.surface::<Hits>().0.fetch_add(2, Ordering::Relaxed);
+        app.surface::<Other>().0.fetch_add(5, Ordering::Relaxed);
+        assert!(Arc::ptr_eq(&app.surface::<Hits>(), &app.surface::<Hits>()));
+        assert_eq!(app.surface::<Hits>().0.load(Ordering::Relaxed), 2);
+        assert_eq!(app.surface::<Other>().0.load(Ordering::Relaxed), 5);
+    }
+}
