@@ -4,7 +4,8 @@
 use crate::util::*;
 use serde_json::{Value, json};
 
-fn find<'a>(list: &'a Value, name: &str) -> Option<&'a Value> {
+/// The container named `name` in a `/containers/` list.
+pub(crate) fn find<'a>(list: &'a Value, name: &str) -> Option<&'a Value> {
     list["containers"]
         .as_array()
         .unwrap()

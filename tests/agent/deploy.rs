@@ -86,7 +86,7 @@ fn run_healthy(name: &str, options: &[&str]) -> (Container, u16) {
     args.extend(options);
     args.push(IMAGE);
     let id = docker(&args);
-    let c = Container { id, name };
+    let c = Container::adopt(&Daemon::main(), id, name);
     eventually(60, "a healthy container", || {
         c.inspect("{{.State.Health.Status}}") == "healthy"
     });
@@ -356,10 +356,7 @@ fn the_image_keeps_its_tls_auto_certificate_in_a_mounted_host_directory() {
     let options = options(&root_owned);
     args.extend(options.iter().map(String::as_str));
     args.push(IMAGE);
-    let c = Container {
-        id: docker(&args),
-        name,
-    };
+    let c = Container::adopt(&Daemon::main(), docker(&args), name);
     eventually(30, "the container to exit", || c.status() == "exited");
     assert_eq!(c.inspect("{{.State.ExitCode}}"), "2");
     let logs = run_ok(Command::new("sh").args(["-c", &format!("docker logs {} 2>&1", c.id)]));
@@ -873,10 +870,7 @@ fn the_readmes_docker_run_keeps_every_secret_across_a_restart() {
         script.contains(&name) && script.contains(&format!(":{port}:")),
         "{recipe}"
     );
-    let c = Container {
-        id: name.clone(),
-        name,
-    };
+    let c = Container::adopt(&Daemon::main(), name.clone(), name);
     run_ok(Command::new("sh").args(["-ec", &script]).current_dir(&dir));
     let base = format!("http://127.0.0.1:{port}");
     let (password, mcp_key) = (

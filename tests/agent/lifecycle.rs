@@ -32,21 +32,26 @@ pub(crate) fn bearer(token: &str) -> String {
 
 /// `POST /api/v1/containers/`; a container it made is removed on drop.
 pub(crate) async fn create(agent: &Agent, token: &str, body: &Value) -> (Resp, Option<Made>) {
+    let resp = post_create(agent, token, body).await;
+    let made = (resp.status == 201).then(|| Made(resp.json()["id"].as_str().unwrap().to_string()));
+    (resp, made)
+}
+
+/// `POST /api/v1/containers/` with `body`, as `token`.
+pub(crate) async fn post_create(agent: &Agent, token: &str, body: &Value) -> Resp {
     let auth = bearer(token);
     let headers = [
         ("authorization", auth.as_str()),
         ("content-type", "application/json"),
     ];
-    let resp = agent
+    agent
         .request(
             Method::POST,
             "/api/v1/containers/",
             &headers,
             body.to_string().as_bytes(),
         )
-        .await;
-    let made = (resp.status == 201).then(|| Made(resp.json()["id"].as_str().unwrap().to_string()));
-    (resp, made)
+        .await
 }
 
 async fn delete(agent: &Agent, token: &str, path: &str) -> Resp {

@@ -14,6 +14,7 @@ mod escapes;
 mod exec;
 mod failures;
 mod faults;
+mod fleet;
 mod hostile;
 mod hostile_table;
 mod keepalive;

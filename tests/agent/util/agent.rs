@@ -56,14 +56,8 @@ pub struct Agent {
 /// The settings every test agent starts from; `overrides` win.
 pub fn test_vars(overrides: &[(&str, &str)]) -> Vars {
     let host = docker_host();
-    let mut pairs: Vec<(&str, &str)> = vec![
-        ("SECRET_KEY", SECRET),
-        ("API_PASSWORD", PASSWORD),
-        ("MCP_API_KEY", MCP_KEY),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        ("DOCKER_HOST", &host),
-    ];
+    let mut pairs = CREDENTIALS.to_vec();
+    pairs.extend([("HOST", "127.0.0.1"), ("PORT", "0"), ("DOCKER_HOST", &host)]);
     pairs.extend_from_slice(overrides);
     Vars::from_pairs(pairs)
 }

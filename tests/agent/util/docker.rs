@@ -1,6 +1,6 @@
-//! The real daemon from the tests' side: the docker CLI, the locally built
-//! test images (testbox, and a busybox shell), and labelled containers that
-//! remove themselves.
+//! The real daemon from the tests' side: the docker CLI (on the main daemon
+//! or another one, a fleet host's), the locally built test images (testbox,
+//! and a busybox shell), and labelled containers that remove themselves.
 
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -11,9 +11,70 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Every container a test creates carries this label (`make test` sweeps it too).
 pub const LABEL: &str = "docker-agent-test";
 
-/// Runs the docker CLI and returns its stdout; panics with its stderr on failure.
+/// Runs the docker CLI on the main daemon and returns its stdout; panics
+/// with its stderr on failure.
 pub fn docker(args: &[&str]) -> String {
-    run_ok(Command::new("docker").args(args))
+    Daemon::main().docker(args)
+}
+
+/// A Docker daemon the tests drive with the CLI: the main one, or another
+/// one by its socket (a fleet host's).
+#[derive(Clone, Debug)]
+pub struct Daemon {
+    /// `-H` for the CLI; `None` for the main daemon, which the CLI finds itself.
+    host: Option<String>,
+}
+
+impl Daemon {
+    pub fn main() -> Daemon {
+        Daemon { host: None }
+    }
+
+    /// The daemon at `host` (`unix:///path/to/docker.sock`).
+    pub fn at(host: &str) -> Daemon {
+        Daemon {
+            host: Some(host.to_string()),
+        }
+    }
+
+    /// The docker CLI pointed at this daemon.
+    fn cli(&self) -> Command {
+        let mut cmd = Command::new("docker");
+        if let Some(host) = &self.host {
+            cmd.args(["-H", host]);
+        }
+        cmd
+    }
+
+    /// Runs the docker CLI on this daemon and returns its stdout; panics
+    /// with its stderr on failure.
+    pub fn docker(&self, args: &[&str]) -> String {
+        run_ok(self.cli().args(args))
+    }
+
+    /// Whether this daemon has a container (or image, with `kind` "image") by this reference.
+    pub fn exists(&self, kind: &str, reference: &str) -> bool {
+        self.cli()
+            .args([kind, "inspect", reference])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Force-removes a container, if it is there.
+    pub fn remove(&self, id: &str) {
+        let _ = self.cli().args(["rm", "-f", id]).output();
+    }
+
+    /// Force-removes every container carrying the test [`LABEL`]. Only for a
+    /// daemon no one else's tests use (a fleet host's, while the fleet is held).
+    pub fn remove_labelled(&self) {
+        let filter = format!("label={LABEL}");
+        let out = self.cli().args(["ps", "-aq", "--filter", &filter]).output();
+        let ids = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        for id in ids.unwrap_or_default().split_whitespace() {
+            self.remove(id);
+        }
+    }
 }
 
 /// Runs a command that must succeed (the docker CLI, openssl, a Python
@@ -49,12 +110,9 @@ fn versioned(name: &str, source: &[u8]) -> (String, String) {
     (format!("{name}:{hash}"), hash)
 }
 
-/// Whether the daemon has the image `tag`.
+/// Whether the main daemon has the image `tag`.
 fn present(tag: &str) -> bool {
-    Command::new("docker")
-        .args(["image", "inspect", tag])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    exists("image", tag)
 }
 
 /// The test image, built once per source version from `fixtures/testbox`:
@@ -162,6 +220,8 @@ pub fn unique_name(prefix: &str) -> String {
 pub struct Container {
     pub id: String,
     pub name: String,
+    /// The daemon it is on.
+    pub daemon: Daemon,
 }
 
 impl Container {
@@ -185,7 +245,33 @@ impl Container {
         Container::new("run", &["-d"], options, shell_image(), args)
     }
 
+    /// [`Container::run`] on `daemon` (a fleet host's, which has the test image).
+    pub fn run_on(daemon: &Daemon, options: &[&str], steps: &[&str]) -> Container {
+        Container::new_on(daemon, "run", &["-d"], options, image(), steps)
+    }
+
+    /// A container made by other means (a recipe, an agent) on `daemon`,
+    /// removed when dropped like the others.
+    pub fn adopt(daemon: &Daemon, id: String, name: String) -> Container {
+        Container {
+            id,
+            name,
+            daemon: daemon.clone(),
+        }
+    }
+
     fn new(
+        verb: &str,
+        verb_opts: &[&str],
+        options: &[&str],
+        image: &str,
+        steps: &[&str],
+    ) -> Container {
+        Container::new_on(&Daemon::main(), verb, verb_opts, options, image, steps)
+    }
+
+    fn new_on(
+        daemon: &Daemon,
         verb: &str,
         verb_opts: &[&str],
         options: &[&str],
@@ -200,13 +286,14 @@ impl Container {
         args.extend_from_slice(options);
         args.push(image);
         args.extend_from_slice(steps);
-        let id = docker(&args);
-        Container { id, name }
+        let id = daemon.docker(&args);
+        Container::adopt(daemon, id, name)
     }
 
     /// `docker inspect --format` on this container.
     pub fn inspect(&self, format: &str) -> String {
-        docker(&["inspect", "--format", format, &self.id])
+        self.daemon
+            .docker(&["inspect", "--format", format, &self.id])
     }
 
     pub fn status(&self) -> String {
@@ -216,7 +303,7 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.id]).output();
+        self.daemon.remove(&self.id);
     }
 }
 
@@ -226,14 +313,11 @@ pub struct Made(pub String);
 
 impl Drop for Made {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+        Daemon::main().remove(&self.0);
     }
 }
 
-/// Whether the daemon has a container (or image, with `kind` "image") by this reference.
+/// Whether the main daemon has a container (or image, with `kind` "image") by this reference.
 pub fn exists(kind: &str, reference: &str) -> bool {
-    Command::new("docker")
-        .args([kind, "inspect", reference])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Daemon::main().exists(kind, reference)
 }

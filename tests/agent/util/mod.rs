@@ -10,6 +10,7 @@
 //! - [`raw`]: HTTP/1.1 written and read by hand on a TCP socket.
 //! - [`mcp`]: stateless MCP calls with the MCP key or a scoped token.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
+//! - [`fleet`]: several real daemons, each in a network namespace with an agent beside it.
 
 mod agent;
 mod browser;
@@ -17,6 +18,7 @@ mod clients;
 pub mod docker;
 mod docs;
 mod fakes;
+mod fleet;
 mod mcp;
 mod process;
 mod raw;
@@ -28,6 +30,7 @@ pub use clients::*;
 pub use docker::*;
 pub use docs::*;
 pub use fakes::*;
+pub use fleet::*;
 pub use mcp::*;
 pub use process::*;
 pub use raw::*;
@@ -40,6 +43,12 @@ use std::path::{Path, PathBuf};
 pub const PASSWORD: &str = "test-password-1";
 pub const SECRET: &str = "test-secret-key-0123456789abcdef0123";
 pub const MCP_KEY: &str = "test-mcp-key-0123456789";
+/// The settings every test agent signs and checks credentials with.
+pub const CREDENTIALS: [(&str, &str); 3] = [
+    ("SECRET_KEY", SECRET),
+    ("API_PASSWORD", PASSWORD),
+    ("MCP_API_KEY", MCP_KEY),
+];
 
 /// Signs a token with the test secret using the oracle JWT library.
 pub fn oracle_token(alg: jsonwebtoken::Algorithm, claims: &Value, secret: &[u8]) -> String {

@@ -1,0 +1,149 @@
+//! The fleet harness: several real Docker daemons on this machine, each in a
+//! network namespace of its own with its own address, data root and socket
+//! (`tests/fleet.sh` builds them), and an agent started inside each
+//! namespace beside its daemon, reached from the root namespace over the
+//! host's veth.
+//!
+//! One fleet at a time, across the test threads and test processes of the
+//! machine (the hosts, their addresses and the agents' port are shared): a
+//! fleet holds the lock `tests/fleet.sh` takes. The daemons outlive a fleet,
+//! so the next test finds them up; `make test` takes them down when the
+//! tests end, whatever the tests did (`make clean-fleet`, which waits for a
+//! fleet still held).
+
+use super::*;
+use std::fs::File;
+use std::net::SocketAddr;
+use std::process::Command;
+
+/// The port every fleet agent listens on, in its own namespace.
+pub const FLEET_PORT: u16 = 9000;
+
+/// The hosts' network namespaces are `da-fleet-K`, K from 1.
+const PREFIX: &str = "da-fleet";
+
+/// The lock `tests/fleet.sh` takes for each run, and a fleet for its life.
+const LOCK: &str = "/run/docker-agent-fleet.lock";
+
+/// Runs `tests/fleet.sh` with `args`, as root, for a process that holds the
+/// fleet lock; panics with what it said on failure.
+fn fleet_sh(args: &[&str]) -> String {
+    run_ok(
+        Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fleet.sh"))
+            .args(args)
+            .env("FLEET_LOCK_HELD", "1"),
+    )
+}
+
+/// `program` run inside network namespace `namespace` (`nsenter --net`,
+/// which, unlike `ip netns exec`, leaves `/sys` as it is).
+fn in_namespace(namespace: &str, program: &str) -> Command {
+    let mut cmd = Command::new("nsenter");
+    cmd.arg(format!("--net=/var/run/netns/{namespace}"))
+        .arg(program);
+    cmd
+}
+
+/// Hosts `da-fleet-1..N`, each with its daemon and an agent beside it.
+pub struct Fleet {
+    pub hosts: Vec<Host>,
+    /// The lock, held for the fleet's life and released after the hosts.
+    _held: File,
+}
+
+/// One host of a [`Fleet`]: its namespace, its daemon and its agent. Dropping
+/// it removes the labelled containers on its daemon and stops its agent.
+pub struct Host {
+    /// K, from 1.
+    pub number: usize,
+    /// Its network namespace: `da-fleet-K`.
+    pub namespace: String,
+    /// Its daemon, at `unix:///run/docker-agent-fleet/K/docker.sock`.
+    pub daemon: Daemon,
+    /// A client of its agent, at `10.231.K.2:9000`.
+    pub agent: Agent,
+    process: Process,
+}
+
+impl Fleet {
+    /// Waits for any other fleet to end, brings `n` hosts up (`tests/fleet.sh
+    /// up n`, which finds the ones already up) with the test images, and
+    /// starts an agent in each.
+    pub fn start(n: usize) -> Fleet {
+        let held = hold();
+        fleet_sh(&["up", &n.to_string(), image(), shell_image()]);
+        let mut hosts: Vec<Host> = (1..=n).map(Host::spawn).collect();
+        for host in &mut hosts {
+            let addr = host.process.address();
+            assert_eq!(addr, host.agent.addr.to_string(), "{}", host.namespace);
+        }
+        Fleet { hosts, _held: held }
+    }
+
+    /// Host K (from 1).
+    pub fn host(&self, k: usize) -> &Host {
+        &self.hosts[k - 1]
+    }
+
+    /// Stops the agents, removes their containers, then takes every host
+    /// down (`tests/fleet.sh down`) before another fleet may start.
+    pub fn down(mut self) {
+        self.hosts.clear();
+        fleet_sh(&["down"]);
+    }
+}
+
+/// Takes the fleet lock (waiting for whoever holds it): `flock` on
+/// [`LOCK`], through a descriptor the `flock` child shares with this
+/// process, so the lock stays with the returned file until it is closed or
+/// the process ends, however it ends.
+fn hold() -> File {
+    let file = File::options()
+        .create(true)
+        .append(true)
+        .open(LOCK)
+        .unwrap_or_else(|e| panic!("{LOCK} (the fleet tests run as root): {e}"));
+    run_ok(
+        Command::new("flock")
+            .arg("0")
+            .stdin(file.try_clone().unwrap()),
+    );
+    file
+}
+
+impl Host {
+    /// Starts host K's agent in its namespace, on its daemon.
+    fn spawn(k: usize) -> Host {
+        let namespace = format!("{PREFIX}-{k}");
+        let addr = SocketAddr::from(([10, 231, k as u8, 2], FLEET_PORT));
+        let docker_host = format!("unix:///run/docker-agent-fleet/{k}/docker.sock");
+        let (ip, port) = (addr.ip().to_string(), FLEET_PORT.to_string());
+        let mut env = CREDENTIALS.to_vec();
+        env.extend([
+            ("DOCKER_HOST", &*docker_host),
+            ("HOST", &ip),
+            ("PORT", &port),
+        ]);
+        let cmd = in_namespace(&namespace, env!("CARGO_BIN_EXE_docker-agent"));
+        let process = Process::spawn_with(cmd, &temp_dir(&namespace), &env);
+        Host {
+            number: k,
+            daemon: Daemon::at(&docker_host),
+            agent: Agent::at(addr),
+            namespace,
+            process,
+        }
+    }
+
+    /// `program` run inside this host's network namespace.
+    pub fn command(&self, program: &str) -> Command {
+        in_namespace(&self.namespace, program)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.daemon.remove_labelled();
+    }
+}
