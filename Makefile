@@ -3,7 +3,7 @@
 CARGO ?= cargo
 TEST_LABEL := docker-agent-test
 
-.PHONY: run build release arm image test check lint unit fuzz bench soak clean-test-containers
+.PHONY: run build release arm image test check lint unit fuzz bench soak clean-test-containers clean-fleet
 
 run:
 	$(CARGO) run --release
@@ -47,7 +47,7 @@ test: check
 	@$(MAKE) -s clean-test-containers
 	@status=0; ulimit -n 8192 2>/dev/null || true; \
 	  AGENT_BIN=$(abspath $(STATIC_BIN)) $(CARGO) test || status=$$?; \
-	  $(MAKE) -s clean-test-containers; exit $$status
+	  $(MAKE) -s clean-test-containers; $(MAKE) -s clean-fleet || status=1; exit $$status
 
 check: lint
 
@@ -80,6 +80,12 @@ soak: release
 clean-test-containers:
 	@ids=$$(docker ps -aq --filter label=$(TEST_LABEL) 2>/dev/null); \
 	  if [ -n "$$ids" ]; then docker rm -f $$ids >/dev/null; fi
+
+## Takes down the fleet harness's hosts (tests/fleet.sh): their daemons,
+## namespaces, veths and directories. The fleet tests leave them up for the
+## next test; `make test` ends with this, whatever the tests did.
+clean-fleet:
+	@bash tests/fleet.sh down
 
 ## Benchmarks against the real daemon (not part of `make test`); prints a markdown table.
 bench: image
