@@ -11,8 +11,10 @@
 //!
 //! 1. Foundations: [`clock`] (Unix time, RFC 3339), [`contract`] (the v1
 //!    contract's JSON shapes), [`error`] (the one error type and its
-//!    status and JSON), [`files`] (an operator's small files), [`net`]
-//!    (client address, trusted proxies, loopback), [`random`] (ids and secrets),
+//!    status and JSON), [`files`] (an operator's small files),
+//!    [`membership`] (a fleet's members as the operator names them),
+//!    [`net`] (client address, trusted proxies, loopback), [`random`] (ids
+//!    and secrets),
 //!    [`signal`] (SIGTERM/SIGINT), [`healthcheck`] (the probe of
 //!    shell-less images).
 //! 2. Leaves the others push to or draw from: [`counters`] (the agent's
@@ -56,6 +58,7 @@ pub mod input;
 pub mod limit;
 pub mod logging;
 pub mod mcp;
+pub mod membership;
 pub mod metrics;
 pub mod net;
 pub mod ops;

@@ -13,6 +13,7 @@
 //! the variable.
 
 mod audit;
+mod fleet;
 mod metrics;
 mod policy;
 mod secrets;
@@ -25,6 +26,7 @@ pub use source::{Vars, parse_dotenv};
 use crate::audit::AuditLog;
 use crate::auth::AuthConfig;
 use crate::http::cors::CorsConfig;
+use crate::membership::FleetConfig;
 use crate::policy::PolicyConfig;
 use crate::tls::TlsConfig;
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub audit_log: Option<AuditLog>,
     /// `GET /metrics`: whether it exists, its scraper token, its cache.
     pub metrics: MetricsConfig,
+    /// The fleet this agent is a member of, if any.
+    pub fleet: FleetConfig,
     /// Names of secrets generated at start because none was configured.
     pub generated: Vec<&'static str>,
 }
@@ -152,6 +156,7 @@ impl Config {
             policy: policy::section(vars)?,
             audit_log: audit::section(vars)?,
             metrics: metrics::section(vars)?,
+            fleet: fleet::section(vars)?,
             generated,
         })
     }
