@@ -9,6 +9,8 @@ use crate::audit::Audit;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::docker::Docker;
+use crate::fleet::Fleet;
+use crate::fleet::identity::Secrets;
 use crate::http::cors::Cors;
 use crate::limit::Limiter;
 use crate::policy::Policy;
@@ -30,6 +32,8 @@ pub struct App {
     pub audit: Arc<Audit>,
     /// The shared streams of logs, stats and events.
     pub streams: Streams,
+    /// The other hosts of this agent's fleet.
+    pub fleet: Arc<Fleet>,
     /// Each surface's own state, one value per type, made on first use.
     surfaces: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
     closing: watch::Sender<bool>,
@@ -54,6 +58,16 @@ impl App {
 
     /// The app for `config`, told which container it runs in (`own`).
     pub fn in_container(config: Config, own: Option<String>) -> Arc<App> {
+        App::in_fleet(config, own, None)
+    }
+
+    /// The app for `config`, in container `own`, dialling the other agents
+    /// of its fleet with `fleet_client` (`None`: no fleet).
+    pub fn in_fleet(
+        config: Config,
+        own: Option<String>,
+        fleet_client: Option<Arc<rustls::ClientConfig>>,
+    ) -> Arc<App> {
         let docker = Docker::new(&config.docker.endpoint, config.docker.timeout);
         let rl = &config.rate_limit;
         let policy = Arc::new(Policy::new(&config.policy, own));
@@ -63,7 +77,14 @@ impl App {
             Service::new(docker, policy.clone(), audit.clone())
                 .with_metrics_cache(config.metrics.cache),
         );
+        let secrets = Secrets {
+            secret_key: config.auth.secret_key.clone(),
+            mcp_api_key: config.mcp.api_key.clone(),
+            policy: policy.clone(),
+        };
+        let fleet = Fleet::new(config.fleet.clone(), fleet_client, secrets, service.clone());
         Arc::new(App {
+            fleet: Arc::new(fleet),
             streams: Streams::new(service.clone()),
             service,
             policy,

@@ -57,6 +57,12 @@ pub enum Error {
     },
     BadRequest(String),
     UpgradeRequired,
+    /// No host of the fleet goes by this name, id or id prefix.
+    UnknownHost(String),
+    /// Several hosts answer to this name or id prefix: they are listed.
+    AmbiguousHost(String, Vec<String>),
+    /// The host's agent cannot be reached now: which host, and why.
+    HostUnreachable(String, String),
     Internal,
 }
 
@@ -102,7 +108,10 @@ impl Error {
             | Error::ImageNotInRegistry(_)
             | Error::ContainerNotFound(_)
             | Error::RouteNotFound
+            | Error::UnknownHost(_)
             | Error::UnknownSession => 404,
+            Error::AmbiguousHost(..) => 400,
+            Error::HostUnreachable(..) => 502,
             Error::Busy(_) => 503,
             Error::Conflict(_) | Error::OwnContainer(_) => 409,
             Error::AmbiguousContainer(_) => 400,
@@ -193,6 +202,20 @@ impl Error {
             Error::UpgradeRequired => {
                 "This endpoint speaks WebSocket only; send an Upgrade: websocket request".into()
             }
+            Error::UnknownHost(host) => format!(
+                "No host '{}' in the fleet: GET /api/v1/hosts lists each host's name and id",
+                clip(host, MAX_ECHO)
+            ),
+            Error::AmbiguousHost(host, names) => format!(
+                "Host '{}' is ambiguous: it could be {}; use one of these names",
+                clip(host, MAX_ECHO),
+                names.join(", ")
+            ),
+            Error::HostUnreachable(host, why) => format!(
+                "Host '{}' cannot be reached: {}",
+                clip(host, MAX_ECHO),
+                clip(why, MAX_DOCKER_MESSAGE)
+            ),
             Error::Internal => "Internal server error".into(),
         }
     }

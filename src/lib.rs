@@ -29,7 +29,9 @@
 //!    decision), [`tls`] (HTTPS/WSS, mutual TLS).
 //! 5. [`config`] (settings from the environment, validated once),
 //!    [`service`] (one method per Docker operation, policy asked first).
-//! 6. [`streams`]: the shared streams of logs, stats and events.
+//! 6. [`streams`]: the shared streams of logs, stats and events;
+//!    [`fleet`]: the other hosts of the fleet, probed, and requests for
+//!    them sent on.
 //! 7. [`app`]: the state every request shares.
 //! 8. [`ops`]: the operation catalogue — each operation once.
 //! 9. [`router`]: the route table, from the catalogue.
@@ -52,6 +54,7 @@ pub mod counters;
 pub mod docker;
 pub mod error;
 pub mod files;
+pub mod fleet;
 pub mod healthcheck;
 pub mod http;
 pub mod input;

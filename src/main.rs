@@ -7,6 +7,7 @@
 
 use docker_agent::app::App;
 use docker_agent::config::{Config, Vars};
+use docker_agent::server::Listening;
 use docker_agent::startup::{self, Notice};
 use docker_agent::tls::Tls;
 use std::process::ExitCode;
@@ -144,6 +145,16 @@ fn serve(vars: Vars) -> ExitCode {
     if let Some(fingerprint) = tls.as_ref().and_then(|t| t.fingerprint.as_ref()) {
         eprintln!("docker-agent: TLS certificate SHA-256 fingerprint: {fingerprint}");
     }
+    let fleet = match fleet_tls(&config) {
+        Ok(fleet) => fleet,
+        Err(e) => {
+            eprintln!(
+                "docker-agent: invalid configuration: {}: {}",
+                e.var, e.message
+            );
+            return ExitCode::from(2);
+        }
+    };
     let own = docker_agent::policy::own::detect();
     warn_if_exposed(&config, own.is_some());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -156,7 +167,7 @@ fn serve(vars: Vars) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config, own, tls.map(|t| t.tls))) {
+    match runtime.block_on(run(config, own, tls.map(|t| t.tls), fleet)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("docker-agent: {e}");
@@ -263,18 +274,56 @@ fn warn_if_exposed(config: &Config, in_container: bool) {
     }
 }
 
-async fn run(config: Config, own: Option<String>, tls: Option<Arc<Tls>>) -> std::io::Result<()> {
-    let addr = config.bind_addr();
-    let listener = tokio::net::TcpListener::bind(&addr)
+/// The fleet port's TLS and the configuration to dial the other agents
+/// with, when this agent is part of a fleet.
+fn fleet_tls(config: &Config) -> Result<Option<FleetTls>, docker_agent::tls::MaterialError> {
+    let Some(trust) = &config.fleet.trust else {
+        return Ok(None);
+    };
+    Ok(Some(FleetTls {
+        server: Tls::fleet(trust)?,
+        client: docker_agent::tls::fleet_client(trust)?,
+    }))
+}
+
+struct FleetTls {
+    server: Arc<Tls>,
+    client: Arc<rustls::ClientConfig>,
+}
+
+async fn bind(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
+}
+
+async fn run(
+    config: Config,
+    own: Option<String>,
+    tls: Option<Arc<Tls>>,
+    fleet: Option<FleetTls>,
+) -> std::io::Result<()> {
+    let listener = bind(&config.bind_addr()).await?;
+    let fleet_port = match &fleet {
+        Some(f) => {
+            let addr = config.fleet_bind_addr();
+            let listener = bind(&addr).await?;
+            eprintln!("docker-agent: fleet port {addr} (mutual TLS with the fleet's CA)");
+            Some(Listening {
+                listener,
+                tls: Some(f.server.clone()),
+                fleet: true,
+            })
+        }
+        None => None,
+    };
     let stop = docker_agent::signal::terminate();
     let pages = startup::Pages {
         dashboard: config.server.ui_enabled,
         metrics: config.metrics.enabled,
     };
     let in_container = own.is_some();
-    let app = App::in_container(config, own);
+    let app = App::in_fleet(config, own, fleet.as_ref().map(|f| f.client.clone()));
     let reload = docker_agent::policy::reload::on_hangup(app.policy.clone());
     let bound = listener.local_addr()?;
     log::info!(
@@ -293,7 +342,17 @@ async fn run(config: Config, own: Option<String>, tls: Option<Arc<Tls>>) -> std:
     if let Some(tls) = &tls {
         tokio::spawn(docker_agent::tls::watch(tls.clone()));
     }
-    docker_agent::server::serve(listener, app.clone(), tls, stop).await;
+    if let Some(f) = &fleet {
+        tokio::spawn(docker_agent::tls::watch(f.server.clone()));
+        tokio::spawn(app.fleet.clone().run());
+    }
+    let api = Listening {
+        listener,
+        tls,
+        fleet: false,
+    };
+    let ports = std::iter::once(api).chain(fleet_port).collect();
+    docker_agent::server::serve(ports, app.clone(), stop).await;
     app.audit.close();
     log::info!("docker-agent stopped");
     Ok(())

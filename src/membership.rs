@@ -5,11 +5,15 @@
 //! this host goes by (`FLEET_NAME`). Only `https` is accepted: agents talk
 //! to each other over mutual TLS. A member's identity is its Docker
 //! daemon's, learnt when it is reached; the names here are the operator's.
+//! The fleet's trust is its own CA and each agent's certificate from it
+//! (`FLEET_CA_FILE`, `FLEET_CERT_FILE`, `FLEET_KEY_FILE`).
 
 use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// The agents' port when an address names none.
-pub const DEFAULT_PORT: u16 = 9000;
+/// The fleet port when an address names none (`FLEET_PORT`'s default).
+pub const DEFAULT_PORT: u16 = 9001;
 
 /// Most characters of a host name.
 const MAX_NAME: usize = 63;
@@ -38,8 +42,18 @@ impl fmt::Display for Address {
     }
 }
 
+/// The fleet's PEM files: its CA, and this agent's certificate (its server
+/// certificate on the fleet port and its client certificate when it
+/// forwards) and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// The fleet settings, read once at start.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetConfig {
     /// `FLEET_NAME`: this host's name in the fleet; its daemon's when unset.
     pub name: Option<String>,
@@ -47,11 +61,36 @@ pub struct FleetConfig {
     pub peers: Vec<ListedPeer>,
     /// `FLEET_DNS`: re-resolved, every address an agent.
     pub dns: Option<Address>,
+    /// `FLEET_PORT`: where other agents reach this one (mutual TLS only).
+    pub port: u16,
+    /// The fleet's certificates; `None`: no fleet.
+    pub trust: Option<TrustFiles>,
+    /// How often members are probed and `FLEET_DNS` resolved again.
+    pub probe_every: Duration,
+}
+
+impl Default for FleetConfig {
+    fn default() -> FleetConfig {
+        FleetConfig {
+            name: None,
+            peers: Vec::new(),
+            dns: None,
+            port: DEFAULT_PORT,
+            trust: None,
+            probe_every: Duration::from_secs(10),
+        }
+    }
 }
 
 impl FleetConfig {
-    /// Whether this agent is part of a fleet at all.
+    /// Whether this agent is part of a fleet at all (it then listens on
+    /// the fleet port).
     pub fn enabled(&self) -> bool {
+        self.trust.is_some()
+    }
+
+    /// Whether it looks for other members (and can be a front door).
+    pub fn finds_members(&self) -> bool {
         !self.peers.is_empty() || self.dns.is_some()
     }
 }
@@ -78,18 +117,24 @@ pub fn parse_peer(entry: &str) -> Result<ListedPeer, String> {
             "{name:?} is not a host name (1 to {MAX_NAME} letters, digits, '.', '_' or '-')"
         ));
     }
-    let rest = url.trim().strip_prefix("https://").ok_or_else(|| {
-        format!("{name}: {url:?} must start with https:// (agents talk over mutual TLS)")
-    })?;
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains('/') {
-        return Err(format!("{name}: {url:?}: an agent's address takes no path"));
-    }
-    let address = parse_address(authority).map_err(|why| format!("{name}: {why}"))?;
+    let address = parse_url(url).map_err(|why| format!("{name}: {why}"))?;
     Ok(ListedPeer {
         name: name.to_string(),
         address,
     })
+}
+
+/// An agent's fleet URL, `https://host:port` with nothing after the port.
+pub fn parse_url(url: &str) -> Result<Address, String> {
+    let rest = url
+        .trim()
+        .strip_prefix("https://")
+        .ok_or_else(|| format!("{url:?} must start with https:// (agents talk over mutual TLS)"))?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('/') {
+        return Err(format!("{url:?}: an agent's address takes no path"));
+    }
+    parse_address(authority)
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`, the port defaulting to

@@ -9,11 +9,12 @@
 //! request and close, and every WebSocket stream to close with 1001 (through
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
+mod hosts;
 mod pipeline;
 
 use crate::app::App;
 use crate::conn::{Admission, Slots, WriteDeadline, WriteLimit};
-use crate::tls::{Accepted, Plain, Tls};
+use crate::tls::{Accepted, FleetPeer, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
@@ -31,53 +32,31 @@ use tokio::sync::{mpsc, watch};
 /// buffered. The pipeline answers 431 past 16 KiB of headers.
 const MAX_BUF: usize = 32 * 1024;
 
-/// Serves `listener` (over TLS when `tls` is set) until `shutdown`
-/// completes, then drains connections.
-pub async fn serve(
-    listener: TcpListener,
-    app: Arc<App>,
-    tls: Option<Arc<Tls>>,
-    shutdown: impl Future<Output = ()>,
-) {
+/// A listening port and how it is served.
+pub struct Listening {
+    pub listener: TcpListener,
+    /// TLS on it, if any (always, on the fleet port).
+    pub tls: Option<Arc<Tls>>,
+    /// The fleet port: mutual TLS with the fleet's CA, requests from peers.
+    pub fleet: bool,
+}
+
+/// Serves `ports` until `shutdown` completes, then drains connections.
+pub async fn serve(ports: Vec<Listening>, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let slots = Slots::new(
         app.config.server.max_connections,
         app.config.server.max_connections_per_client,
     );
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut shutdown => break,
-            slot = slots.vacancy() => match slot {
-                Some(slot) => tokio::select! {
-                    _ = &mut shutdown => break,
-                    r = listener.accept() => r.map(|conn| (conn, slot)),
-                },
-                None => break,
-            },
-        };
-        match accepted {
-            Ok(((stream, peer), slot)) => {
-                // `None`: over its cap with no refusal turn free; dropping closes it.
-                let Some(admission) = slots.admit(slot, peer.ip()) else {
-                    continue;
-                };
-                let (app, stop, done) = (app.clone(), stop_rx.clone(), done_tx.clone());
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    connection(stream, peer, app, stop, admission, tls).await;
-                    drop(done);
-                });
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                log::warn!(error = e.to_string().as_str(); "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+    let accepting = ports.into_iter().map(|port| {
+        let (slots, app, stop, done) = (&slots, app.clone(), stop_rx.clone(), done_tx.clone());
+        accept(port, slots, app, stop, done)
+    });
+    tokio::select! {
+        _ = shutdown => {}
+        _ = futures_util::future::join_all(accepting) => {}
     }
-    drop(listener);
     log::info!("shutting down: finishing in-flight requests");
     app.begin_shutdown();
     let _ = stop_tx.send(true);
@@ -92,32 +71,107 @@ pub async fn serve(
     }
 }
 
+/// Accepts connections on `port` for as long as the server runs (the
+/// caller drops this future at shutdown, which closes the listener).
+async fn accept(
+    port: Listening,
+    slots: &Slots,
+    app: Arc<App>,
+    stop: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    let side = Side {
+        tls: port.tls,
+        fleet: port.fleet,
+    };
+    loop {
+        let Some(slot) = slots.vacancy().await else {
+            return;
+        };
+        match port.listener.accept().await {
+            Ok((stream, peer)) => {
+                // `None`: over its cap with no refusal turn free; dropping closes it.
+                let Some(admission) = slots.admit(slot, peer.ip()) else {
+                    continue;
+                };
+                let (app, stop, done) = (app.clone(), stop.clone(), done.clone());
+                let side = side.clone();
+                tokio::spawn(async move {
+                    connection(stream, peer, app, stop, admission, side).await;
+                    drop(done);
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                log::warn!(error = e.to_string().as_str(); "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Which port a connection came to.
+#[derive(Clone)]
+struct Side {
+    tls: Option<Arc<Tls>>,
+    fleet: bool,
+}
+
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Arc<App>,
     stop: watch::Receiver<bool>,
     admission: Admission,
-    tls: Option<Arc<Tls>>,
+    side: Side,
 ) {
     let _ = stream.set_nodelay(true);
     let server = &app.config.server;
     let header_timeout = admission.header_timeout(server.header_read_timeout);
     let limit = WriteLimit::new(server.write_timeout);
-    let Some(tls) = tls else {
+    let Some(tls) = side.tls else {
         let io = WriteDeadline::new(stream, limit.clone());
-        return http(io, peer, app, stop, admission, limit, None).await;
+        let standing = Standing::default();
+        return http(io, peer, app, stop, admission, limit, standing).await;
     };
     // The handshake counts against the header-read timeout. Boxed: the
     // handshake's state is kilobytes, and every connection's task would
     // otherwise keep room for it.
     match Box::pin(tls.accept(stream, &limit, header_timeout, peer)).await {
-        Some(Accepted::Tls(io)) => http(io, peer, app, stop, admission, limit, None).await,
+        Some(Accepted::Tls(io)) => {
+            let standing = match side.fleet {
+                // The handshake required a certificate of the fleet's CA.
+                true => match crate::tls::peer_of(io.get_ref().1.peer_certificates()) {
+                    Some(peer) => Standing {
+                        via: Some(Arc::new(peer)),
+                        plain_on_tls: None,
+                    },
+                    None => return,
+                },
+                false => Standing::default(),
+            };
+            http(io, peer, app, stop, admission, limit, standing).await
+        }
+        // The fleet port takes nothing in plain text.
+        Some(Accepted::Plain(..)) if side.fleet => {}
         Some(Accepted::Plain(io, plain)) => {
-            http(io, peer, app, stop, admission, limit, Some(plain)).await
+            let standing = Standing {
+                via: None,
+                plain_on_tls: Some(plain),
+            };
+            http(io, peer, app, stop, admission, limit, standing).await
         }
         None => {}
     }
+}
+
+/// What a connection's requests carry from how it was made.
+#[derive(Clone, Default)]
+struct Standing {
+    /// On the fleet port: the agent at the other end.
+    via: Option<Arc<FleetPeer>>,
+    /// Plain text on the TLS port, which serves only what [`Plain`] allows.
+    plain_on_tls: Option<Plain>,
 }
 
 /// Serves HTTP/1.1 (with upgrades) on an established connection until it
@@ -132,7 +186,7 @@ async fn http<T>(
     mut stop: watch::Receiver<bool>,
     admission: Admission,
     limit: WriteLimit,
-    plain_on_tls: Option<Plain>,
+    standing: Standing,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -142,7 +196,7 @@ async fn http<T>(
         peer,
         admission: Arc::new(admission),
         limit,
-        plain_on_tls,
+        standing,
     };
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -171,7 +225,7 @@ struct Requests {
     peer: SocketAddr,
     admission: Arc<Admission>,
     limit: WriteLimit,
-    plain_on_tls: Option<Plain>,
+    standing: Standing,
 }
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests {
@@ -184,7 +238,10 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests
     fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         self.admission.mark(&mut req);
         req.extensions_mut().insert(self.limit.clone());
-        let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.plain_on_tls);
+        if let Some(via) = &self.standing.via {
+            req.extensions_mut().insert(via.clone());
+        }
+        let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.standing.plain_on_tls);
         Box::pin(async move {
             Ok(if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
                 crate::tls::https_only()

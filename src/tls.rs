@@ -16,16 +16,19 @@
 //! agent over TLS as well, and the probe sends no credentials.
 
 mod auto;
+mod client;
 mod material;
 mod refusals;
 mod stored;
 mod watch;
 mod x509;
 
+pub use client::{FleetPeer, fleet_client, peer_of};
 pub use material::MaterialError;
 pub use watch::watch;
 
 use crate::conn::{WriteDeadline, WriteLimit};
+use crate::membership::TrustFiles;
 use rustls::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +57,7 @@ pub struct Tls {
 }
 
 struct Files {
+    names: material::Names,
     cert: PathBuf,
     key: PathBuf,
     client_ca: Option<PathBuf>,
@@ -61,7 +65,7 @@ struct Files {
 
 impl Files {
     fn load(&self) -> Result<Arc<ServerConfig>, MaterialError> {
-        material::from_files(&self.cert, &self.key, self.client_ca.as_deref())
+        material::from_files(self.names, &self.cert, &self.key, self.client_ca.as_deref())
     }
 }
 
@@ -119,6 +123,7 @@ impl Tls {
             TlsSource::Off => return Ok(None),
             TlsSource::Files { cert, key } => {
                 let files = Files {
+                    names: material::API,
                     cert: cert.clone(),
                     key: key.clone(),
                     client_ca: client_ca.map(PathBuf::from),
@@ -132,7 +137,7 @@ impl Tls {
                 };
                 let made = made.map_err(|message| MaterialError { var, message })?;
                 let fingerprint = auto::fingerprint(&made.cert);
-                let server = material::build(vec![made.cert], made.key, client_ca)?;
+                let server = material::build(material::API, vec![made.cert], made.key, client_ca)?;
                 (server, None, Some(fingerprint))
             }
         };
@@ -142,6 +147,22 @@ impl Tls {
             refusals: refusals::Refusals::default(),
         });
         Ok(Some(Started { tls, fingerprint }))
+    }
+
+    /// The fleet port's TLS: this agent's fleet certificate, and a client
+    /// certificate of the fleet's CA required of every peer.
+    pub fn fleet(trust: &TrustFiles) -> Result<Arc<Tls>, MaterialError> {
+        let files = Files {
+            names: material::FLEET,
+            cert: trust.cert.clone(),
+            key: trust.key.clone(),
+            client_ca: Some(trust.ca.clone()),
+        };
+        Ok(Arc::new(Tls {
+            current: RwLock::new(files.load()?),
+            files: Some(files),
+            refusals: refusals::Refusals::default(),
+        }))
     }
 
     fn current(&self) -> Arc<ServerConfig> {

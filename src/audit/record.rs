@@ -40,6 +40,8 @@ pub enum Action {
     /// (`container.stop`, `inspect`): a refused one, or an action that
     /// changes a container.
     Op(&'static str),
+    /// A request sent on to another host of the fleet.
+    Forward,
 }
 
 /// The surface a request came through.
@@ -68,7 +70,7 @@ impl Action {
             Action::Token => "bearer",
             Action::StreamOpen => "stream_token",
             Action::McpAuth => "mcp_key",
-            Action::Op(_) => "",
+            Action::Op(_) | Action::Forward => "",
         }
     }
 
@@ -79,6 +81,7 @@ impl Action {
             Action::StreamOpen => "stream.open",
             Action::McpAuth => "mcp.auth",
             Action::Op(action) => action,
+            Action::Forward => "fleet.forward",
         }
     }
 }
@@ -159,6 +162,9 @@ pub struct Context {
     started: Instant,
     /// The confirmation the request carried, if it needed one.
     confirmation: Option<Confirmation>,
+    /// The agent of the fleet the request came through, as its
+    /// certificate names it.
+    via: Option<String>,
 }
 
 impl Context {
@@ -168,7 +174,14 @@ impl Context {
             client,
             started,
             confirmation: None,
+            via: None,
         }
+    }
+
+    /// The request, forwarded by the fleet's agent `peer`.
+    pub fn via(mut self, peer: String) -> Context {
+        self.via = Some(peer);
+        self
     }
 
     /// The request, confirmed (or not) as `c` says.
@@ -206,6 +219,10 @@ pub struct Record {
     pub reason: Option<String>,
     pub duration_ms: f64,
     pub confirmation: Option<Confirmation>,
+    /// The fleet agent a forwarded request came through.
+    pub via: Option<String>,
+    /// The host of the fleet this agent forwarded the request to.
+    pub forwarded_to: Option<String>,
 }
 
 impl Record {
@@ -227,7 +244,10 @@ impl Record {
             },
         );
         let confirmation = ctx.and_then(|c| c.confirmation.clone());
+        let via = ctx.and_then(|c| c.via.clone());
         Record {
+            via,
+            forwarded_to: None,
             request_id,
             subject,
             client,
@@ -266,6 +286,12 @@ impl Record {
     }
 
     /// The command's exit code, when known.
+    /// The record of a request forwarded to the fleet's `host`.
+    pub fn forwarded_to(mut self, host: &str) -> Record {
+        self.forwarded_to = Some(clip(host, MAX_TEXT));
+        self
+    }
+
     pub fn exit_code(mut self, code: Option<i64>) -> Record {
         self.exit_code = code;
         self
@@ -295,7 +321,7 @@ impl Record {
 
     /// The record's fields as key-values, named as documented; empty
     /// fields are `None` and left out.
-    pub fn pairs(&self) -> [Option<Pair<'_>>; 15] {
+    pub fn pairs(&self) -> [Option<Pair<'_>>; 17] {
         let confirmation = self.confirmation.as_ref();
         [
             Some(("request_id", self.request_id.as_str().into())),
@@ -313,6 +339,8 @@ impl Record {
             Some(("duration_ms", self.duration_ms.into())),
             confirmation.map(|c| ("confirmation", c.answer.into())),
             confirmation.map(|c| ("confirmed_by", c.by.as_str().into())),
+            text("via", &self.via),
+            text("forwarded_to", &self.forwarded_to),
         ]
     }
 }

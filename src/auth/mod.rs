@@ -12,7 +12,8 @@ pub mod secret;
 use crate::contract::Token;
 use crate::error::Error;
 use jwt::{Algorithm, Claims, JwtKeys};
-use secret::{Secret, ct_eq};
+pub use secret::Secret;
+use secret::ct_eq;
 use std::time::Duration;
 
 pub struct Auth {

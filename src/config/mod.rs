@@ -163,11 +163,20 @@ impl Config {
 
     /// The socket address to bind, e.g. `0.0.0.0:9000` or `[::1]:9000`.
     pub fn bind_addr(&self) -> String {
+        self.addr_on(self.server.port)
+    }
+
+    /// Where the fleet port listens: `HOST`, `FLEET_PORT`.
+    pub fn fleet_bind_addr(&self) -> String {
+        self.addr_on(self.fleet.port)
+    }
+
+    fn addr_on(&self, port: u16) -> String {
         let host = &self.server.host;
         if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]:{}", self.server.port)
+            format!("[{host}]:{port}")
         } else {
-            format!("{host}:{}", self.server.port)
+            format!("{host}:{port}")
         }
     }
 }

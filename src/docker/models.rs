@@ -22,6 +22,12 @@ pub struct Version {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Info {
+    /// The daemon's identity: a UUID, or `XXXX:XXXX:…` on older daemons.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// The host's name (on a Swarm, the node's hostname).
+    pub name: String,
+    pub server_version: String,
     pub containers: i64,
     pub containers_running: i64,
     pub images: i64,

@@ -65,11 +65,21 @@ fn host_names_are_path_segments() {
 }
 
 #[test]
-fn a_fleet_is_enabled_by_peers_or_dns() {
+fn a_fleet_needs_its_certificates_and_finds_members_by_peers_or_dns() {
     assert!(!FleetConfig::default().enabled());
     let dns = FleetConfig {
         dns: Some(address("tasks.agent", 9000)),
         ..FleetConfig::default()
     };
-    assert!(dns.enabled());
+    assert!(dns.finds_members() && !dns.enabled());
+    let trust = TrustFiles {
+        ca: "ca.pem".into(),
+        cert: "cert.pem".into(),
+        key: "key.pem".into(),
+    };
+    let owner = FleetConfig {
+        trust: Some(trust),
+        ..FleetConfig::default()
+    };
+    assert!(owner.enabled() && !owner.finds_members());
 }

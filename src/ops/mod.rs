@@ -18,6 +18,7 @@ mod containers;
 mod create;
 mod exec;
 mod follow;
+mod hosts;
 mod images;
 pub mod logs;
 mod remove;
@@ -150,6 +151,7 @@ pub static CATALOGUE: &[&Operation] = &[
     &actions::KILL,
     &volumes::VOLUMES,
     &volumes::NETWORKS,
+    &hosts::HOSTS,
     &top::TOP,
     &exec::EXEC,
     &follow::LOGS,

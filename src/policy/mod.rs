@@ -438,6 +438,12 @@ impl Policy {
         self.own.as_deref().is_some_and(|own| id.starts_with(own))
     }
 
+    /// The tokens in force as [`TokenSet::canonical`] bytes: what the
+    /// agents of a fleet compare (through a keyed proof, never the bytes).
+    pub fn tokens_canonical(&self) -> Vec<u8> {
+        self.tokens().canonical()
+    }
+
     fn tokens(&self) -> Arc<TokenSet> {
         self.tokens
             .read()

@@ -223,6 +223,26 @@ impl TokenSet {
         found
     }
 
+    /// The set as bytes two agents with the same file agree on whatever
+    /// its order or comments: each token's name, role, marks and hash, sorted.
+    pub fn canonical(&self) -> Vec<u8> {
+        let mut lines: Vec<String> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let hash: String = e.hash.iter().map(|b| format!("{b:02x}")).collect();
+                format!(
+                    "{} {} {} {hash}\n",
+                    e.name,
+                    e.role.name(),
+                    e.marks.spelled()
+                )
+            })
+            .collect();
+        lines.sort();
+        lines.concat().into_bytes()
+    }
+
     pub fn entries(&self) -> impl Iterator<Item = &TokenLine> {
         self.entries.iter()
     }

@@ -18,6 +18,7 @@
 //! A panic while a request is handled (a bug) fails that request alone: it
 //! is caught here and answered `500`, and the agent goes on serving.
 
+use super::hosts;
 use crate::app::App;
 use crate::audit::{self, Action};
 use crate::conn::OverClientCap;
@@ -51,10 +52,17 @@ pub const PANIC_TRIGGER: &str = "x-test-panic";
 pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let started = Instant::now();
     let id = request_id::pick(req.headers());
-    let client =
-        crate::net::client_ip(peer.ip(), req.headers(), &app.config.server.trusted_proxies);
-    req.extensions_mut()
-        .insert(audit::Context::new(id.clone(), client, started));
+    let via = hosts::peer(&req);
+    let client = match via {
+        Some(_) => hosts::forwarded_client(&req, peer.ip()),
+        None => crate::net::client_ip(peer.ip(), req.headers(), &app.config.server.trusted_proxies),
+    };
+    let context = audit::Context::new(id.clone(), client, started);
+    let context = match &via {
+        Some(peer) => context.via(peer.subject.clone()),
+        None => context,
+    };
+    req.extensions_mut().insert(context);
     let origin = req.headers().get(ORIGIN).cloned();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
 
@@ -174,6 +182,17 @@ async fn respond(
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }
+    if hosts::is_fleet_endpoint(req.uri().path()) && hosts::peer(&req).is_some() {
+        *class = "fleet";
+        return hosts::identity(&app, &req).await;
+    }
+    let req = match hosts::route(&app, req, client).await? {
+        hosts::Routed::Here(req) => req,
+        hosts::Routed::Answered(response) => {
+            *class = "forwarded";
+            return Ok(response);
+        }
+    };
     let route = router::resolve(req.method(), req.uri().path(), app.config.mcp.enabled)?;
     if switched_off(&app, &route) {
         return Err(Error::RouteNotFound);

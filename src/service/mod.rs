@@ -40,6 +40,7 @@ pub mod spec;
 pub mod stats;
 pub mod streams;
 mod system;
+pub use system::HostFacts;
 mod volumes;
 mod waits;
 

@@ -13,6 +13,17 @@ use crate::policy::{Caller, Op};
 use serde::de::IgnoredAny;
 use std::time::Duration;
 
+/// A host's daemon as the fleet knows it ([`Service::host_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    pub id: String,
+    pub name: String,
+    pub docker_version: String,
+    /// Containers in scope: running, and all.
+    pub running: i64,
+    pub total: i64,
+}
+
 impl Service {
     /// `ok` when the daemon answers, else `degraded` with the reason. A
     /// daemon that answered any call in the last second counts without a new
@@ -140,6 +151,25 @@ impl Service {
             error: Some(self.explain(&err)),
             ..EnhancedHealth::default()
         }
+    }
+
+    /// Who this host is, for the other agents of a fleet: the daemon's id,
+    /// name and version, and its containers in scope. Asked by peers, not
+    /// callers, so it needs no caller and says nothing a caller could not
+    /// learn from `/health`.
+    pub async fn host_facts(&self) -> Result<HostFacts, Error> {
+        let info = self.docker.info().await.map_err(Error::from)?;
+        let (running, total) = match self.policy.scoped() {
+            true => self.scoped_counts().await?,
+            false => (info.containers_running, info.containers),
+        };
+        Ok(HostFacts {
+            id: info.id,
+            name: info.name,
+            docker_version: info.server_version,
+            running,
+            total,
+        })
     }
 
     /// `(running, total)` containers in scope.

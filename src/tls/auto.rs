@@ -57,7 +57,8 @@ mod tests {
         let v = crate::tls::x509::read(der).unwrap().validity;
         let now = crate::clock::unix_now() as i64;
         assert!(v.not_before <= now && now < v.not_after, "{v:?}");
-        crate::tls::material::build(vec![made.cert], made.key, None).unwrap();
+        crate::tls::material::build(crate::tls::material::API, vec![made.cert], made.key, None)
+            .unwrap();
     }
 
     #[test]

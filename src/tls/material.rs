@@ -14,6 +14,28 @@ use rustls::server::WebPkiClientVerifier;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The settings a listener's files come from, to name in its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names {
+    pub cert: &'static str,
+    pub key: &'static str,
+    pub ca: &'static str,
+}
+
+/// The API port's files.
+pub const API: Names = Names {
+    cert: "TLS_CERT_FILE",
+    key: "TLS_KEY_FILE",
+    ca: "TLS_CLIENT_CA_FILE",
+};
+
+/// The fleet port's files.
+pub const FLEET: Names = Names {
+    cert: "FLEET_CERT_FILE",
+    key: "FLEET_KEY_FILE",
+    ca: "FLEET_CA_FILE",
+};
+
 /// A TLS setting that cannot be used, with the variable it came from.
 #[derive(Debug)]
 pub struct MaterialError {
@@ -33,25 +55,52 @@ pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The PEM certificate chain and key in `cert` and `key`.
+pub fn chain_and_key(
+    names: Names,
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), MaterialError> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| fail(names.cert, cert, e))?;
+    if chain.is_empty() {
+        return Err(fail(names.cert, cert, "no CERTIFICATE block"));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| fail(names.key, key, e))?;
+    Ok((chain, key_der))
+}
+
+/// The CA certificates of the PEM bundle `path`.
+pub fn roots(names: Names, path: &Path) -> Result<rustls::RootCertStore, MaterialError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| fail(names.ca, path, e))?;
+    if certs.is_empty() {
+        return Err(fail(names.ca, path, "no CERTIFICATE block"));
+    }
+    for ca in certs {
+        roots.add(ca).map_err(|e| fail(names.ca, path, e))?;
+    }
+    Ok(roots)
+}
+
 /// Reads the PEM certificate chain and key (and client CA) and builds a config.
 pub fn from_files(
+    names: Names,
     cert: &Path,
     key: &Path,
     client_ca: Option<&Path>,
 ) -> Result<Arc<ServerConfig>, MaterialError> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| fail("TLS_CERT_FILE", cert, e))?;
-    if chain.is_empty() {
-        return Err(fail("TLS_CERT_FILE", cert, "no CERTIFICATE block"));
-    }
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| fail("TLS_KEY_FILE", key, e))?;
-    build(chain, key_der, client_ca)
+    let (chain, key) = chain_and_key(names, cert, key)?;
+    build(names, chain, key, client_ca)
 }
 
 /// A config for `chain` and `key`, asking for client certificates signed by
 /// `client_ca` when set.
 pub fn build(
+    names: Names,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     client_ca: Option<&Path>,
@@ -60,24 +109,16 @@ pub fn build(
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| MaterialError {
-            var: "TLS_CERT_FILE",
+            var: names.cert,
             message: e.to_string(),
         })?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
-            let mut roots = rustls::RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
-            for ca in certs {
-                roots
-                    .add(ca)
-                    .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
-            }
+            let roots = roots(names, path)?;
             let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
                 .build()
-                .map_err(|e| fail("TLS_CLIENT_CA_FILE", path, e))?;
+                .map_err(|e| fail(names.ca, path, e))?;
             builder.with_client_cert_verifier(Arc::new(Recorded(verifier)))
         }
     };
@@ -85,7 +126,7 @@ pub fn build(
     let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| MaterialError {
-            var: "TLS_KEY_FILE",
+            var: names.key,
             message: format!("the key does not fit the certificate: {e}"),
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

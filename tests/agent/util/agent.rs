@@ -73,7 +73,12 @@ impl Agent {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(docker_agent::server::serve(listener, app, None, async {
+        let port = docker_agent::server::Listening {
+            listener,
+            tls: None,
+            fleet: false,
+        };
+        let task = tokio::spawn(docker_agent::server::serve(vec![port], app, async {
             let _ = rx.await;
         }));
         Agent {

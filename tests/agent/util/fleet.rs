@@ -71,9 +71,14 @@ impl Fleet {
     /// up n`, which finds the ones already up) with the test images, and
     /// starts an agent in each.
     pub fn start(n: usize) -> Fleet {
+        Fleet::start_with(n, |_| Vec::new())
+    }
+
+    /// [`Fleet::start`], host K's agent also given the settings `env(K)`.
+    pub fn start_with(n: usize, env: impl Fn(usize) -> Vec<(String, String)>) -> Fleet {
         let held = hold();
         fleet_sh(&["up", &n.to_string(), image(), shell_image()]);
-        let mut hosts: Vec<Host> = (1..=n).map(Host::spawn).collect();
+        let mut hosts: Vec<Host> = (1..=n).map(|k| Host::spawn(k, &env(k))).collect();
         for host in &mut hosts {
             let addr = host.process.address();
             assert_eq!(addr, host.agent.addr.to_string(), "{}", host.namespace);
@@ -114,7 +119,7 @@ fn hold() -> File {
 
 impl Host {
     /// Starts host K's agent in its namespace, on its daemon.
-    fn spawn(k: usize) -> Host {
+    fn spawn(k: usize, extra: &[(String, String)]) -> Host {
         let namespace = format!("{PREFIX}-{k}");
         let addr = SocketAddr::from(([10, 231, k as u8, 2], FLEET_PORT));
         let docker_host = format!("unix:///run/docker-agent-fleet/{k}/docker.sock");
@@ -125,6 +130,7 @@ impl Host {
             ("HOST", &ip),
             ("PORT", &port),
         ]);
+        env.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let cmd = in_namespace(&namespace, env!("CARGO_BIN_EXE_docker-agent"));
         let process = Process::spawn_with(cmd, &temp_dir(&namespace), &env);
         Host {
@@ -146,4 +152,40 @@ impl Drop for Host {
     fn drop(&mut self) {
         self.daemon.remove_labelled();
     }
+}
+
+/// A fleet CA and a certificate for each of `names` (serverAuth and
+/// clientAuth, signed by the CA), made with `openssl` in a new directory:
+/// `ca.pem`, and `NAME.pem` with `NAME.key` for each name.
+pub fn certificates(names: &[&str]) -> std::path::PathBuf {
+    let dir = temp_dir("fleet-certs");
+    let sh = |script: &str| {
+        run_ok(Command::new("sh").arg("-ec").arg(script).current_dir(&dir));
+    };
+    sh(
+        "openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+        -keyout ca.key -out ca.pem -days 30 -subj '/CN=test fleet CA' \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null",
+    );
+    for name in names {
+        sh(&format!(
+            "openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+               -keyout {name}.key -out {name}.csr -subj /CN={name} 2>/dev/null
+             printf 'extendedKeyUsage=serverAuth,clientAuth\\nsubjectAltName=DNS:{name}\\n' > {name}.ext
+             openssl x509 -req -in {name}.csr -CA ca.pem -CAkey ca.key -days 30 \
+               -extfile {name}.ext -out {name}.pem 2>/dev/null"
+        ));
+    }
+    dir
+}
+
+/// The settings that make an agent a member with certificate `name` of `dir`.
+pub fn member_env(dir: &std::path::Path, name: &str) -> Vec<(String, String)> {
+    let file = |f: String| dir.join(f).display().to_string();
+    vec![
+        ("FLEET_CA_FILE".into(), file("ca.pem".into())),
+        ("FLEET_CERT_FILE".into(), file(format!("{name}.pem"))),
+        ("FLEET_KEY_FILE".into(), file(format!("{name}.key"))),
+        ("FLEET_PROBE_INTERVAL".into(), "1".into()),
+    ]
 }
