@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const METRICS_TOKEN: &str = "scrape-0123456789abcdef";
-
 /// One sample: its name, labels and value.
 #[derive(Debug)]
 struct Sample {

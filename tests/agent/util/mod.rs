@@ -43,6 +43,8 @@ use std::path::{Path, PathBuf};
 pub const PASSWORD: &str = "test-password-1";
 pub const SECRET: &str = "test-secret-key-0123456789abcdef0123";
 pub const MCP_KEY: &str = "test-mcp-key-0123456789";
+/// The bearer token Prometheus scrapes `/metrics` with (`METRICS_TOKEN`).
+pub const METRICS_TOKEN: &str = "scrape-0123456789abcdef";
 /// The settings every test agent signs and checks credentials with.
 pub const CREDENTIALS: [(&str, &str); 3] = [
     ("SECRET_KEY", SECRET),
