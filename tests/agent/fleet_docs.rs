@@ -1,17 +1,22 @@
 //! `docs/fleet.md` as a reader uses it: the certificate recipe run as
 //! written, its certificates checked with `openssl verify` for both uses and
 //! with rustls in a mutual TLS handshake between two agents' certificates
-//! (another fleet's refused).
+//! (another fleet's refused); and both Prometheus configurations, Swarm's
+//! and Kubernetes's, run with the real Prometheus against two agents on two
+//! daemons, found through a DNS server of the test's.
 
 use crate::util::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The agents the recipe issues certificates for, as the page writes it.
@@ -203,4 +208,144 @@ async fn two_agents_certificates_from_the_recipe_complete_a_mutual_tls_handshake
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&other_dir);
+}
+
+/// Where the test's DNS server answers (a resolv.conf names no port: 53).
+const DNS_ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 231, 0, 53);
+
+/// The name a `dns_sd_configs` block of `config` asks for.
+fn discovered_name(config: &str) -> String {
+    let (_, rest) = config.split_once("names: ['").expect(config);
+    rest.split_once('\'').unwrap().0.to_string()
+}
+
+/// `config` with its `credentials_file` at `token` instead.
+fn with_token_file(config: &str, token: &Path) -> String {
+    let (before, rest) = config.split_once("credentials_file: ").expect(config);
+    let (_, after) = rest.split_once(char::is_whitespace).unwrap();
+    format!("{before}credentials_file: {} {after}", token.display())
+}
+
+/// The active targets once both `instances` are up, or what was seen at the deadline.
+async fn both_up(prometheus: &Prometheus, instances: &BTreeSet<String>) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let targets = prometheus.targets().await;
+        let up: BTreeSet<String> = targets
+            .iter()
+            .filter(|t| t["health"] == "up")
+            .filter_map(|t| t["labels"]["instance"].as_str().map(str::to_string))
+            .collect();
+        if &up == instances || Instant::now() > deadline {
+            return targets;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The series of `promql` once Prometheus has some (at most 60 s).
+async fn series(prometheus: &Prometheus, promql: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = prometheus.query(promql).await;
+        let found = found
+            .and_then(|r| r.as_array().cloned())
+            .unwrap_or_default();
+        if !found.is_empty() || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn prometheus_finds_every_agent_through_swarm_and_kubernetes_dns_with_the_documented_configurations()
+ {
+    let fleet = Fleet::start_with(2, &[("METRICS_TOKEN", METRICS_TOKEN)]);
+    // A container on each daemon: its series must come from its own agent.
+    let containers: Vec<Container> = fleet
+        .hosts
+        .iter()
+        .map(|host| Container::run_on(&host.daemon, &[], &["every:100"]))
+        .collect();
+    let instances: BTreeSet<String> = fleet
+        .hosts
+        .iter()
+        .map(|host| host.agent.addr.to_string())
+        .collect();
+    let addresses: Vec<Ipv4Addr> = fleet
+        .hosts
+        .iter()
+        .map(|host| match host.agent.addr.ip() {
+            IpAddr::V4(ip) => ip,
+            IpAddr::V6(ip) => panic!("{ip}"),
+        })
+        .collect();
+
+    let dir = temp_dir("fleet-prometheus");
+    let token = dir.join("docker-agent.token");
+    std::fs::write(&token, METRICS_TOKEN).unwrap();
+    let configs: Vec<String> = ["tasks.docker-agent", "svc.cluster.local"]
+        .iter()
+        .map(|needle| doc_block("docs/fleet.md", "yaml", needle))
+        .collect();
+    let names: Vec<String> = configs.iter().map(|c| discovered_name(c)).collect();
+    assert_eq!(names[0], "tasks.docker-agent", "Swarm's name for the tasks");
+    assert!(names[1].starts_with("docker-agent-fleet."), "{}", names[1]);
+    let records: Vec<(&str, Ipv4Addr)> = names
+        .iter()
+        .flat_map(|name| addresses.iter().map(move |ip| (name.as_str(), *ip)))
+        .collect();
+    let dns = Dns::start(DNS_ADDRESS, &records);
+
+    let mut servers = Vec::new();
+    for (config, name) in configs.iter().zip(&names) {
+        // No static target: every instance comes from the DNS discovery.
+        assert!(!config.contains("static_configs"), "{config}");
+        let config = with_token_file(config, &token);
+        let file = dir.join(format!("{name}.yml"));
+        std::fs::write(&file, &config).unwrap();
+        run_ok(
+            Command::new("promtool")
+                .arg("check")
+                .arg("config")
+                .arg(&file),
+        );
+        servers.push(Prometheus::start(&config, Some(dns.address)).await);
+    }
+
+    for (prometheus, name) in servers.iter().zip(&names) {
+        let targets = both_up(prometheus, &instances).await;
+        assert_eq!(targets.len(), 2, "{name}: {targets:#?}");
+        for target in &targets {
+            assert_eq!(target["health"], "up", "{name}: {target:#}");
+            assert_eq!(target["labels"]["job"], "docker-agent", "{target:#}");
+            assert_eq!(
+                target["discoveredLabels"]["__meta_dns_name"],
+                name.as_str(),
+                "{target:#}"
+            );
+        }
+        // Each agent's own series, by the instance the discovery named it.
+        for instance in &instances {
+            let promql = format!("docker_agent_build_info{{instance=\"{instance}\"}}");
+            let found = series(prometheus, &promql).await;
+            assert_eq!(found.len(), 1, "{name}: {promql}: {found:#?}");
+            assert_eq!(found[0]["metric"]["job"], "docker-agent");
+        }
+        for (container, host) in containers.iter().zip(&fleet.hosts) {
+            let instance = host.agent.addr.to_string();
+            let promql = format!("container_last_seen{{name=\"{}\"}}", container.name);
+            let found = series(prometheus, &promql).await;
+            assert_eq!(found.len(), 1, "{name}: {promql}: {found:#?}");
+            assert_eq!(
+                found[0]["metric"]["instance"],
+                instance.as_str(),
+                "{name}: the container's series comes from its own host's agent"
+            );
+        }
+    }
+    drop(servers);
+    drop(dns);
+    let _ = std::fs::remove_dir_all(&dir);
 }

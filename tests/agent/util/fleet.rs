@@ -71,9 +71,14 @@ impl Fleet {
     /// up n`, which finds the ones already up) with the test images, and
     /// starts an agent in each.
     pub fn start(n: usize) -> Fleet {
+        Fleet::start_with(n, &[])
+    }
+
+    /// [`Fleet::start`] with the settings `env` given to every agent too.
+    pub fn start_with(n: usize, env: &[(&str, &str)]) -> Fleet {
         let held = hold();
         fleet_sh(&["up", &n.to_string(), image(), shell_image()]);
-        let mut hosts: Vec<Host> = (1..=n).map(Host::spawn).collect();
+        let mut hosts: Vec<Host> = (1..=n).map(|k| Host::spawn(k, env)).collect();
         for host in &mut hosts {
             let addr = host.process.address();
             assert_eq!(addr, host.agent.addr.to_string(), "{}", host.namespace);
@@ -113,8 +118,9 @@ fn hold() -> File {
 }
 
 impl Host {
-    /// Starts host K's agent in its namespace, on its daemon.
-    fn spawn(k: usize) -> Host {
+    /// Starts host K's agent in its namespace, on its daemon, with the
+    /// settings `extra` besides its own.
+    fn spawn(k: usize, extra: &[(&str, &str)]) -> Host {
         let namespace = format!("{PREFIX}-{k}");
         let addr = SocketAddr::from(([10, 231, k as u8, 2], FLEET_PORT));
         let docker_host = format!("unix:///run/docker-agent-fleet/{k}/docker.sock");
@@ -125,6 +131,7 @@ impl Host {
             ("HOST", &ip),
             ("PORT", &port),
         ]);
+        env.extend_from_slice(extra);
         let cmd = in_namespace(&namespace, env!("CARGO_BIN_EXE_docker-agent"));
         let process = Process::spawn_with(cmd, &temp_dir(&namespace), &env);
         Host {

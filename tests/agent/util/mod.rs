@@ -11,28 +11,34 @@
 //! - [`mcp`]: stateless MCP calls with the MCP key or a scoped token.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 //! - [`fleet`]: several real daemons, each in a network namespace with an agent beside it.
+//! - [`prometheus`]: a real Prometheus server with the test's configuration.
+//! - [`dns`]: a DNS server of the test's, answering the names it is given.
 
 mod agent;
 mod browser;
 mod clients;
+mod dns;
 pub mod docker;
 mod docs;
 mod fakes;
 mod fleet;
 mod mcp;
 mod process;
+mod prometheus;
 mod raw;
 mod ws;
 
 pub use agent::*;
 pub use browser::*;
 pub use clients::*;
+pub use dns::*;
 pub use docker::*;
 pub use docs::*;
 pub use fakes::*;
 pub use fleet::*;
 pub use mcp::*;
 pub use process::*;
+pub use prometheus::*;
 pub use raw::*;
 pub use ws::*;
 
