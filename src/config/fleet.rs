@@ -36,14 +36,14 @@ pub fn section(vars: &Vars) -> Result<FleetConfig, ConfigError> {
         return Err(ConfigError::new("FLEET_PORT", why));
     }
     let probe_every = Duration::from_secs(vars.number("FLEET_PROBE_INTERVAL", 10, 1, 3600)?);
-    let file = |var: &str| {
-        let value = vars.get(var).map(str::trim);
-        value.filter(|v| !v.is_empty()).map(PathBuf::from)
+    let file = |value: Option<&str>| {
+        let value = value.map(str::trim).filter(|v| !v.is_empty());
+        value.map(PathBuf::from)
     };
     let files = [
-        file("FLEET_CA_FILE"),
-        file("FLEET_CERT_FILE"),
-        file("FLEET_KEY_FILE"),
+        file(vars.get("FLEET_CA_FILE")),
+        file(vars.get("FLEET_CERT_FILE")),
+        file(vars.get("FLEET_KEY_FILE")),
     ];
     let trust = match &files {
         [Some(ca), Some(cert), Some(key)] => Some(TrustFiles {

@@ -383,117 +383,266 @@ fn push_to_registry(tag: &str) -> (String, String) {
     (name, digest)
 }
 
+/// A stack deployed from `deploy/swarm-stack.yaml` on this machine's swarm
+/// (initialised for it when the daemon is in none, and left after), with
+/// the secrets and fleet certificates it was given; removed, with them and
+/// its image, when dropped, even on panic.
+struct Stack {
+    name: String,
+    /// Whether the swarm was made for this stack.
+    ours: bool,
+    /// The files its secrets were made from: `secrets/` and `fleet/`.
+    dir: std::path::PathBuf,
+    /// The image it pulled, by digest.
+    image: Option<String>,
+}
+
+impl Stack {
+    /// The swarm, a stack name and a directory for its files.
+    fn new() -> Stack {
+        let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+        let ours = state == "inactive";
+        if ours {
+            docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+        }
+        let name = unique_name("stack").replace('-', "_");
+        let dir = temp_dir(&name);
+        Stack {
+            name,
+            ours,
+            dir,
+            image: None,
+        }
+    }
+
+    /// `docker stack deploy` of the stack file with `env`: what it said.
+    fn deploy(&self, env: &[(&str, String)]) -> Result<String, String> {
+        let (ok, said) = run_said(
+            Command::new("docker")
+                .args(["stack", "deploy", "-c"])
+                .arg(format!("{}/deploy/swarm-stack.yaml", repo()))
+                .arg(&self.name)
+                .envs(env.iter().map(|(k, v)| (k, v))),
+        );
+        if ok { Ok(said) } else { Err(said) }
+    }
+
+    /// The filter that finds the stack's containers.
+    fn filter(&self) -> String {
+        format!("label=com.docker.stack.namespace={}", self.name)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["stack", "rm", &self.name])
+            .output();
+        // Its task stops after `stack rm` returns; the image is free then.
+        for _ in 0..60 {
+            let left = Command::new("docker")
+                .args(["ps", "-aq", "--filter", &self.filter()])
+                .output();
+            if left.is_ok_and(|o| o.stdout.is_empty()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        if self.ours {
+            let _ = Command::new("docker")
+                .args(["swarm", "leave", "--force"])
+                .output();
+        }
+        if let Some(image) = &self.image {
+            let _ = Command::new("docker").args(["rmi", image]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The environment of process `pid`, as (name, value) pairs.
+fn environ(pid: &str) -> Vec<(String, String)> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    String::from_utf8_lossy(&environ)
+        .split('\0')
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Runs the shell image's busybox `args` in a labelled container on
+/// `network`, removed when it ends: what it printed.
+fn on_network(network: &str, args: &[&str]) -> String {
+    let label = format!("{LABEL}=1");
+    let mut all = vec!["run", "--rm", "--label", &label, "--network", network];
+    all.push(shell_image());
+    all.extend(args);
+    docker(&all)
+}
+
 #[test]
 fn the_swarm_stack_pulls_the_image_from_a_registry_is_hardened_and_becomes_healthy() {
     ensure_image();
-    let state = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]);
-    let ours = state == "inactive";
-    if ours {
-        docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]);
-    }
-    let stack = unique_name("stack").replace('-', "_");
-    let (image, digest) = push_to_registry(&stack);
+    let mut stack = Stack::new();
+    let (image, digest) = push_to_registry(&stack.name);
+    stack.image = Some(format!("{image}@{digest}"));
     let port = free_port().to_string();
-    let secrets = std::env::temp_dir().join(&stack);
+    let secrets = stack.dir.join("secrets");
     std::fs::create_dir_all(&secrets).unwrap();
     for (name, value) in [
         ("secret_key", SECRET),
         ("api_password", PASSWORD),
         ("mcp_api_key", MCP_KEY),
+        ("metrics_token", METRICS_TOKEN),
     ] {
         std::fs::write(secrets.join(name), format!("{value}\n")).unwrap();
     }
-    let deploy = Command::new("docker")
-        .args([
-            "stack",
-            "deploy",
-            "-c",
-            &format!("{}/deploy/swarm-stack.yaml", repo()),
-            &stack,
-        ])
-        .envs([
+    // The fleet's CA and the service's one certificate, as docs/fleet.md
+    // says to issue them for the stack.
+    let fleet = issue_fleet_certificates(&stack.dir, &["docker-agent"]);
+    let deployed = stack
+        .deploy(&[
             ("AGENT_IMAGE", image.clone()),
             ("DOCKER_GID", socket_gid()),
             ("AGENT_PORT", port.clone()),
             ("SECRETS_DIR", secrets.to_string_lossy().into_owned()),
+            ("FLEET_DIR", fleet.to_string_lossy().into_owned()),
         ])
-        .output()
-        .unwrap();
-    let filter = format!("label=com.docker.stack.namespace={stack}");
-    let healthy = deploy.status.success() && {
-        let mut ok = false;
-        for _ in 0..90 {
-            if docker(&["ps", "--filter", &filter, "--format", "{{.Status}}"]).contains("(healthy)")
-            {
-                ok = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-        ok
-    };
-    let task = docker(&["ps", "-q", "--filter", &filter]);
-    let hardening = Command::new("docker")
-        .args(["inspect", "-f"])
-        .arg("{{.Config.Image}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.Config.User}}")
-        .arg(&task)
-        .output()
-        .unwrap();
-    let probe = Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{port}/api/v1/healthz")])
-        .output()
-        .unwrap();
-    let login = Command::new("curl")
-        .args([
-            "-s",
-            "-X",
-            "POST",
-            &format!("http://127.0.0.1:{port}/api/v1/auth/login"),
-            "-d",
-            &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
-        ])
-        .output()
-        .unwrap();
-    let _ = Command::new("docker")
-        .args(["stack", "rm", &stack])
-        .output();
-    let _ = std::fs::remove_dir_all(&secrets);
-    if ours {
-        let _ = Command::new("docker")
-            .args(["swarm", "leave", "--force"])
-            .output();
-    }
-    let deployed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&deploy.stdout),
-        String::from_utf8_lossy(&deploy.stderr)
-    );
-    assert!(deploy.status.success(), "stack deploy: {deployed}");
+        .unwrap_or_else(|said| panic!("stack deploy: {said}"));
     assert!(
         !deployed.contains("Ignoring unsupported options"),
         "every setting of the stack is applied: {deployed}"
     );
-    assert!(healthy, "the global service's task became healthy");
+    eventually(90, "the global service's task to become healthy", || {
+        docker(&["ps", "--filter", &stack.filter(), "--format", "{{.Status}}"])
+            .contains("(healthy)")
+    });
+    let task = docker(&["ps", "-q", "--filter", &stack.filter()]);
     assert_eq!(
-        String::from_utf8_lossy(&hardening.stdout).trim(),
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.Config.Image}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.Config.User}}",
+            &task
+        ]),
         format!(
             "{image}@{digest} true [ALL] 64 67108864 65532:{}",
             socket_gid()
         ),
         "pulled from the registry by digest, read-only, no capabilities, pids and memory limits"
     );
+    let (code, probe) = curl(&[&format!("http://127.0.0.1:{port}/api/v1/healthz")]);
     assert_eq!(
-        String::from_utf8_lossy(&probe.stdout),
-        r#"{"status":"ok","docker_connected":true}"#
+        (code, probe.as_str()),
+        (0, r#"{"status":"ok","docker_connected":true}"#)
     );
-    let login = String::from_utf8_lossy(&login.stdout);
+    let login = curl_login(&format!("http://127.0.0.1:{port}"), PASSWORD);
     assert!(
         login.contains("access_token"),
         "the password came from its Swarm secret: {login}"
     );
-    let _ = Command::new("docker")
-        .args(["rmi", &format!("{image}@{digest}")])
-        .output();
+
+    // Each *_FILE setting names a file the task holds, the agent's alone,
+    // with what was deployed: the secrets and the fleet's certificates.
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &task]);
+    let env = environ(&pid);
+    let setting = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{name} is not set: {env:?}"))
+    };
+    for (name, source) in [
+        ("SECRET_KEY_FILE", secrets.join("secret_key")),
+        ("API_PASSWORD_FILE", secrets.join("api_password")),
+        ("MCP_API_KEY_FILE", secrets.join("mcp_api_key")),
+        ("METRICS_TOKEN_FILE", secrets.join("metrics_token")),
+        ("FLEET_CA_FILE", fleet.join("ca.pem")),
+        ("FLEET_CERT_FILE", fleet.join("docker-agent.pem")),
+        ("FLEET_KEY_FILE", fleet.join("docker-agent.key")),
+    ] {
+        use std::os::unix::fs::MetadataExt;
+        let path = setting(name);
+        let inside = format!("/proc/{pid}/root{path}");
+        let held = std::fs::read(&inside).unwrap_or_else(|e| panic!("{name}={path}: {e}"));
+        assert_eq!(held, std::fs::read(&source).unwrap(), "{name}={path}");
+        let meta = std::fs::metadata(&inside).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.mode() & 0o777),
+            (65532, 0o400),
+            "{name}={path}"
+        );
+    }
+    assert!(
+        !env.iter().any(|(_, v)| v.contains("BEGIN")),
+        "no key or certificate in the environment"
+    );
+
+    // The fleet: the agents' overlay network, which others may join, and
+    // the name FLEET_DNS gives, which Swarm resolves on it to every task.
+    let network = format!("{}_fleet", stack.name);
+    assert_eq!(
+        docker(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{.Driver}} {{.Attachable}} {{.Scope}}",
+            &network
+        ]),
+        "overlay true swarm"
+    );
+    let dns = setting("FLEET_DNS");
+    let (name, fleet_port) = dns.split_once(':').unwrap();
+    assert_eq!((name, fleet_port), ("tasks.docker-agent", "9001"));
+    let task_ip = docker(&[
+        "inspect",
+        "-f",
+        &format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}"),
+        &task,
+    ]);
+    let answer = on_network(&network, &["nslookup", "-type=a", name]);
+    let resolved: Vec<&str> = answer
+        .split("Name:")
+        .skip(1)
+        .filter_map(|record| record.split("Address:").nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(resolved, [task_ip.as_str()], "{answer}");
+    // What Prometheus on that network scrapes, as docs/fleet.md configures it.
+    let metrics = on_network(
+        &network,
+        &[
+            "wget",
+            "-qO-",
+            "--header",
+            &format!("Authorization: Bearer {METRICS_TOKEN}"),
+            &format!("http://{name}:9000/metrics"),
+        ],
+    );
+    assert!(metrics.contains("docker_agent_build_info{"), "{metrics}");
+
+    // The agent is a member: FLEET_DNS gives it its own task, which it
+    // finds is itself and drops, so it lists its host alone, up.
+    let token: Value = serde_json::from_str(&login).unwrap();
+    let bearer = format!(
+        "Authorization: Bearer {}",
+        token["access_token"].as_str().unwrap()
+    );
+    let hosts_url = format!("http://127.0.0.1:{port}/api/v1/hosts");
+    let mut listed = Value::Null;
+    eventually(30, "the fleet to find the task is this agent", || {
+        listed = serde_json::from_str(&curl(&["-H", &bearer, &hosts_url]).1).unwrap_or_default();
+        // The local host's id comes with the first probe round, which
+        // resolves FLEET_DNS first.
+        let done =
+            listed["fleet"] == true && listed["total"] == 1 && listed["hosts"][0]["id"].is_string();
+        if !done {
+            eprintln!("hosts so far: {listed}");
+        }
+        done
+    });
+    assert_eq!(listed["hosts"][0]["source"], "local", "{listed:#}");
+    assert_eq!(listed["hosts"][0]["state"], "up", "{listed:#}");
 }
 
 #[test]
@@ -537,19 +686,142 @@ fn the_kubernetes_daemonset_is_hardened_and_probed() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            (
-                e["name"].as_str().unwrap().into(),
-                e["value"].as_str().unwrap().into(),
-            )
-        })
+        .filter_map(|e| Some((e["name"].as_str()?.into(), e["value"].as_str()?.into())))
         .collect();
-    for secret in ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY"] {
+    for secret in ["SECRET_KEY", "API_PASSWORD", "MCP_API_KEY", "METRICS_TOKEN"] {
         assert!(
             env.contains(&(format!("{secret}_FILE"), format!("{dir}/{secret}"))),
             "{secret}_FILE names the Secret's key in the mount: {env:?}"
         );
         assert!(env.iter().all(|(name, _)| name != secret), "{env:?}");
+    }
+}
+
+#[test]
+fn the_kubernetes_manifest_passes_kubernetes_schemas_and_a_headless_service_gathers_its_pods_as_a_fleet()
+ {
+    // Kubernetes's own schemas, strictly (an unknown or misplaced field
+    // fails): kubernetes-validate, from tests/requirements.txt.
+    let file = format!("{}/deploy/kubernetes.yaml", repo());
+    let checked = Command::new("kubernetes-validate")
+        .args(["--strict", &file])
+        .output()
+        .expect("kubernetes-validate: run tests/setup.sh (tests/requirements.txt)");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let docs = yaml("deploy/kubernetes.yaml");
+    let kind = |k: &str| {
+        docs.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("a {k}"))
+            .clone()
+    };
+    let (ds, svc) = (kind("DaemonSet"), kind("Service"));
+    assert_eq!(
+        svc["spec"]["clusterIP"], "None",
+        "headless: a record per pod"
+    );
+    assert_eq!(
+        svc["spec"]["publishNotReadyAddresses"], true,
+        "a pod that cannot reach Docker stays a member"
+    );
+    let labels = &ds["spec"]["template"]["metadata"]["labels"];
+    let selector = svc["spec"]["selector"].as_object().unwrap();
+    assert!(!selector.is_empty());
+    for (key, value) in selector {
+        assert_eq!(
+            &labels[key], value,
+            "the Service selects the DaemonSet's pods"
+        );
+    }
+    let c = &ds["spec"]["template"]["spec"]["containers"][0];
+    let port = |ports: &Value, name: &str| {
+        ports
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("a port {name}: {ports}"))
+            .clone()
+    };
+    let (served, listened) = (
+        port(&svc["spec"]["ports"], "fleet"),
+        port(&c["ports"], "fleet"),
+    );
+    assert_eq!(
+        (&served["port"], &served["targetPort"]),
+        (&Value::from(9001), &Value::from("fleet"))
+    );
+    assert_eq!(listened["containerPort"], 9001);
+    assert!(
+        listened["hostPort"].is_null(),
+        "pod to pod, not on the node's address"
+    );
+
+    let env = c["env"].as_array().unwrap();
+    let at = |name: &str| {
+        env.iter()
+            .position(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {env:?}"))
+    };
+    let namespace = &env[at("POD_NAMESPACE")];
+    assert_eq!(
+        namespace["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+    assert!(
+        at("POD_NAMESPACE") < at("FLEET_DNS"),
+        "defined before it is used"
+    );
+    assert_eq!(
+        env[at("FLEET_DNS")]["value"],
+        format!(
+            "{}.$(POD_NAMESPACE).svc.cluster.local:9001",
+            svc["metadata"]["name"].as_str().unwrap()
+        )
+    );
+    assert_eq!(env[at("FLEET_PORT")]["value"], "9001");
+
+    // The certificates: the Secret docs/fleet.md makes, mounted as files
+    // that the FLEET_*_FILE settings name by the keys it gives them.
+    let pod = &ds["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["secret"]["secretName"] == "docker-agent-fleet")
+        .expect("the fleet's Secret as a volume");
+    assert_eq!(volume["secret"]["defaultMode"], 0o440);
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume["name"])
+        .expect("mounted");
+    assert_eq!(mount["readOnly"], true);
+    let dir = mount["mountPath"].as_str().unwrap();
+    let made = doc_block(
+        "docs/fleet.md",
+        "bash",
+        "kubectl create secret generic docker-agent-fleet",
+    );
+    let keys: Vec<&str> = made
+        .split("--from-file=")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('=').map(|(key, _)| key))
+        .collect();
+    assert_eq!(keys, ["ca.pem", "cert.pem", "key.pem"], "{made}");
+    for (setting, key) in ["FLEET_CA_FILE", "FLEET_CERT_FILE", "FLEET_KEY_FILE"]
+        .iter()
+        .zip(keys)
+    {
+        assert_eq!(env[at(setting)]["value"], format!("{dir}/{key}"));
     }
 }
 
@@ -911,20 +1183,77 @@ fn the_swarm_stack_gives_every_secret_as_a_file() {
         ("SECRET_KEY", "secret_key"),
         ("API_PASSWORD", "api_password"),
         ("MCP_API_KEY", "mcp_api_key"),
+        ("METRICS_TOKEN", "metrics_token"),
+        ("FLEET_CA", "fleet_ca"),
+        ("FLEET_CERT", "fleet_cert"),
+        ("FLEET_KEY", "fleet_key"),
     ] {
         assert_eq!(
             service["environment"][format!("{var}_FILE")],
             format!("/run/secrets/{secret}")
         );
         assert!(service["environment"][var].is_null(), "{var} not inline");
-        assert!(
-            service["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|s| s["source"] == secret),
-            "{secret} given to the service"
+        let given: Vec<&Value> = service["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["source"] == secret)
+            .collect();
+        assert_eq!(given.len(), 1, "{secret} given to the service");
+        assert_eq!(
+            (&given[0]["uid"], &given[0]["mode"]),
+            (&Value::from("65532"), &Value::from(0o400)),
+            "{secret}: the agent's user's alone"
         );
         assert!(stack["secrets"][secret]["file"].is_string(), "{secret}");
     }
+    // The fleet's files as docs/fleet.md's recipe writes them for the
+    // service's one certificate; the CA's key is no secret of the stack.
+    for (secret, file) in [
+        ("fleet_ca", "ca.pem"),
+        ("fleet_cert", "docker-agent.pem"),
+        ("fleet_key", "docker-agent.key"),
+    ] {
+        assert_eq!(
+            stack["secrets"][secret]["file"],
+            format!("${{FLEET_DIR:-./fleet}}/{file}")
+        );
+    }
+    let files: Vec<&str> = stack["secrets"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|s| s["file"].as_str())
+        .collect();
+    assert!(!files.iter().any(|f| f.ends_with("/ca.key")), "{files:?}");
+}
+
+#[test]
+fn the_swarm_stack_is_a_fleet_on_an_attachable_overlay_network_found_through_swarms_dns() {
+    let stack = &yaml("deploy/swarm-stack.yaml")[0];
+    let services = stack["services"].as_object().unwrap();
+    let [(service_name, service)] = services.iter().collect::<Vec<_>>()[..] else {
+        panic!("one service: {services:?}");
+    };
+    assert_eq!(service["deploy"]["mode"], "global", "an agent per node");
+    let networks = service["networks"].as_array().unwrap();
+    assert_eq!(networks.len(), 1, "{networks:?}");
+    let network = &stack["networks"][networks[0].as_str().unwrap()];
+    assert_eq!(network["driver"], "overlay");
+    assert_eq!(network["attachable"], true, "Prometheus can join it");
+    // Swarm names every task of the service `tasks.<service>` on its
+    // networks (the stack gives the service its short name there).
+    assert_eq!(
+        service["environment"]["FLEET_DNS"],
+        format!("tasks.{service_name}:9001")
+    );
+    assert_eq!(service["environment"]["FLEET_PORT"], "9001");
+    // The fleet port is the agents' own business, on the overlay network.
+    let published: Vec<&Value> = service["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["target"])
+        .collect();
+    assert_eq!(published, [&Value::from(9000)]);
 }

@@ -6,10 +6,7 @@
 use crate::util::*;
 use docker_agent::policy::{Role, tokens};
 use std::collections::{BTreeMap, HashMap};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const METRICS_TOKEN: &str = "scrape-0123456789abcdef";
 
 /// One sample: its name, labels and value.
 #[derive(Debug)]
@@ -334,78 +331,16 @@ async fn scrapes_within_the_cache_interval_share_one_collection() {
     assert_eq!((first, second), (1.0, 2.0));
 }
 
-/// A Prometheus server scraping `target` every second with `METRICS_TOKEN`,
-/// its storage in a fresh directory; stopped when dropped.
-struct Prometheus {
-    _process: Process,
-    api: Agent,
-}
-
-impl Prometheus {
-    async fn start(target: std::net::SocketAddr) -> Prometheus {
-        let dir = temp_dir("prometheus");
-        let config = format!(
-            "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\n\
-             scrape_configs:\n\
-             - job_name: docker-agent\n  \
-               authorization: {{credentials: {METRICS_TOKEN}}}\n  \
-               static_configs: [{{targets: ['{target}']}}]\n"
-        );
-        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut cmd = Command::new("prometheus");
-        cmd.arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        if Command::new("prometheus")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            panic!("prometheus is needed: run tests/setup.sh (Debian's prometheus package)");
-        }
-        let process = Process::from_command(cmd);
-        let api = Agent::at(([127, 0, 0, 1], port).into());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(api.addr).await.is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Prometheus {
-            _process: process,
-            api,
-        }
-    }
-
-    /// The result vector of an instant PromQL query.
-    async fn query(&self, promql: &str) -> Option<serde_json::Value> {
-        let encoded: String = promql
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        let url = format!("/api/v1/query?query={encoded}");
-        let r = tokio::time::timeout(Duration::from_secs(5), self.api.get(&url, None));
-        let r = r.await.ok()?;
-        (r.status == 200).then(|| r.json()["data"]["result"].clone())
-    }
+/// A Prometheus server scraping `target` every second with `METRICS_TOKEN`.
+async fn prometheus_scraping(target: std::net::SocketAddr) -> Prometheus {
+    let config = format!(
+        "global: {{scrape_interval: 1s, scrape_timeout: 1s}}\n\
+         scrape_configs:\n\
+         - job_name: docker-agent\n  \
+           authorization: {{credentials: {METRICS_TOKEN}}}\n  \
+           static_configs: [{{targets: ['{target}']}}]\n"
+    );
+    Prometheus::start(&config, None).await
 }
 
 #[tokio::test]
@@ -414,7 +349,7 @@ async fn prometheus_scrapes_the_agent_and_promql_returns_the_container_cpu_serie
     // The default cache: one collection serves several 1 s scrapes, however
     // long the daemon takes over it.
     let agent = Agent::start(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
-    let prometheus = Prometheus::start(agent.addr).await;
+    let prometheus = prometheus_scraping(agent.addr).await;
     let promql = format!("container_cpu_usage_seconds_total{{name=\"{}\"}}", c.name);
     let deadline = Instant::now() + Duration::from_secs(90);
     let result = loop {

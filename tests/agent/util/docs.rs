@@ -37,3 +37,27 @@ pub fn documented_settings() -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The loop of `docs/fleet.md`'s certificate recipe, over the agents it
+/// issues certificates for.
+pub const FLEET_RECIPE_LOOP: &str = "for agent in node-a node-b node-c; do";
+
+/// `docs/fleet.md`'s certificate recipe run with `bash -e` in `dir`, as a
+/// reader runs it, its loop over `agents` (as the page says to change it):
+/// the directory `fleet/` it writes, with `ca.pem`, `ca.key` and
+/// `NAME.pem`, `NAME.key` for each agent.
+pub fn issue_fleet_certificates(dir: &Path, agents: &[&str]) -> std::path::PathBuf {
+    let recipe = doc_block("docs/fleet.md", "bash", "openssl genpkey");
+    assert!(recipe.contains(FLEET_RECIPE_LOOP), "{recipe}");
+    let script = recipe.replace(
+        FLEET_RECIPE_LOOP,
+        &format!("for agent in {}; do", agents.join(" ")),
+    );
+    let (ok, said) = super::run_said(
+        std::process::Command::new("bash")
+            .args(["-ec", &script])
+            .current_dir(dir),
+    );
+    assert!(ok, "the recipe failed: {said}");
+    dir.join("fleet")
+}

@@ -11,28 +11,34 @@
 //! - [`mcp`]: stateless MCP calls with the MCP key or a scoped token.
 //! - [`process`]: the real binary as a child process, with its RSS and open files.
 //! - [`fleet`]: several real daemons, each in a network namespace with an agent beside it.
+//! - [`prometheus`]: a real Prometheus server with the test's configuration.
+//! - [`dns`]: a DNS server of the test's, answering the names it is given.
 
 mod agent;
 mod browser;
 mod clients;
+mod dns;
 pub mod docker;
 mod docs;
 mod fakes;
 mod fleet;
 mod mcp;
 mod process;
+mod prometheus;
 mod raw;
 mod ws;
 
 pub use agent::*;
 pub use browser::*;
 pub use clients::*;
+pub use dns::*;
 pub use docker::*;
 pub use docs::*;
 pub use fakes::*;
 pub use fleet::*;
 pub use mcp::*;
 pub use process::*;
+pub use prometheus::*;
 pub use raw::*;
 pub use ws::*;
 
@@ -43,6 +49,8 @@ use std::path::{Path, PathBuf};
 pub const PASSWORD: &str = "test-password-1";
 pub const SECRET: &str = "test-secret-key-0123456789abcdef0123";
 pub const MCP_KEY: &str = "test-mcp-key-0123456789";
+/// The bearer token Prometheus scrapes `/metrics` with (`METRICS_TOKEN`).
+pub const METRICS_TOKEN: &str = "scrape-0123456789abcdef";
 /// The settings every test agent signs and checks credentials with.
 pub const CREDENTIALS: [(&str, &str); 3] = [
     ("SECRET_KEY", SECRET),
