@@ -29,16 +29,16 @@
 //!    decision), [`tls`] (HTTPS/WSS, mutual TLS).
 //! 5. [`config`] (settings from the environment, validated once),
 //!    [`service`] (one method per Docker operation, policy asked first).
-//! 6. [`streams`]: the shared streams of logs, stats and events;
-//!    [`fleet`]: the other hosts of the fleet, probed, and requests for
-//!    them sent on.
-//! 7. [`app`]: the state every request shares.
-//! 8. [`ops`]: the operation catalogue — each operation once.
-//! 9. [`router`]: the route table, from the catalogue.
-//! 10. Surfaces: [`api`] (REST), [`ws`] (WebSocket streams and the
+//! 6. [`streams`]: the shared streams of logs, stats and events.
+//! 7. [`fleet`]: the other hosts of the fleet, probed, and requests and
+//!    streams for them sent on.
+//! 8. [`app`]: the state every request shares.
+//! 9. [`ops`]: the operation catalogue — each operation once.
+//! 10. [`router`]: the route table, from the catalogue.
+//! 11. Surfaces: [`api`] (REST), [`ws`] (WebSocket streams and the
 //!     terminal), [`mcp`] (MCP for AI assistants), [`ui`] (the dashboard),
 //!     [`metrics`] (Prometheus).
-//! 11. [`server`] (accept loop, request pipeline, graceful shutdown),
+//! 12. [`server`] (accept loop, request pipeline, graceful shutdown),
 //!     [`startup`] (what the start says).
 #![forbid(unsafe_code)]
 

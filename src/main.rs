@@ -344,8 +344,9 @@ async fn run(
     }
     if let Some(f) = &fleet {
         tokio::spawn(docker_agent::tls::watch(f.server.clone()));
-        tokio::spawn(app.fleet.clone().run());
     }
+    // Outside a fleet too: `/api/v1/hosts` lists this host as probed.
+    tokio::spawn(app.fleet.clone().run());
     let api = Listening {
         listener,
         tls,

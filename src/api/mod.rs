@@ -11,7 +11,7 @@ mod openapi;
 
 use crate::app::App;
 use crate::contract::AuthCheck;
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::http::body::{self, Body, ok};
 use crate::http::query::Query;
 use crate::input::{Input, no_query};
@@ -22,6 +22,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
+use serde_json::json;
 use std::sync::Arc;
 
 /// The open REST routes, which need no credential: login, the liveness
@@ -76,7 +77,13 @@ async fn run(
     caller: &Caller,
 ) -> Result<Response<Body>, Error> {
     let rest = o.rest.ok_or(Error::RouteNotFound)?;
+    let presented = crate::http::credential::credential(
+        req.headers(),
+        None,
+        crate::http::credential::Carrier::Header,
+    );
     let cx = Cx {
+        credential: presented.as_deref(),
         app,
         caller,
         log_fit: None,
@@ -89,6 +96,9 @@ async fn run(
         ops::run(o, &cx, Input::body(params, &object)).await?
     } else {
         let query = Query::parse(req.uri().query());
+        if let Some(host) = query.get("host") {
+            return fleet_wide(&cx, o, params, &req, host).await;
+        }
         ops::run(o, &cx, Input::query(params, &query)).await?
     };
     let status = StatusCode::from_u16(rest.status).unwrap_or(StatusCode::OK);
@@ -99,6 +109,57 @@ async fn run(
         Answer::Pull(pull) => ndjson(pull),
         Answer::Stream(_) | Answer::Terminal(..) => return Err(Error::Internal),
     })
+}
+
+/// A read of every host of the fleet (`?host=*`): this host's answer and
+/// every member's, asked with the caller's credential, put together.
+async fn fleet_wide(
+    cx: &Cx<'_>,
+    o: &'static Operation,
+    params: Params,
+    req: &Request<Incoming>,
+    host: &str,
+) -> Result<Response<Body>, Error> {
+    let refuse = |msg: &str| {
+        let field = FieldError::new(vec![json!("query"), json!("host")], "value_error", msg);
+        Err(Error::Validation(vec![field]))
+    };
+    if host != "*" {
+        return refuse("only * (every host) here: /api/v1/hosts/{host}/… serves one host");
+    }
+    if !ops::FLEET_WIDE.iter().any(|w| std::ptr::eq(*w, o)) {
+        return refuse(
+            "host=* is taken by the container, image, volume and network lists and health",
+        );
+    }
+    let rest = without_host(req.uri().query().unwrap_or_default());
+    let local = match ops::run(o, cx, Input::query(params, &Query::parse(Some(&rest)))).await? {
+        Answer::Json(json) => serde_json::from_str(&json.text).map_err(|_| Error::Internal)?,
+        _ => return Err(Error::Internal),
+    };
+    let path = match rest.is_empty() {
+        true => req.uri().path().to_string(),
+        false => format!("{}?{rest}", req.uri().path()),
+    };
+    let client = req
+        .extensions()
+        .get::<crate::audit::Context>()
+        .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |c| c.client());
+    let parts = cx.app.fleet.gather(&path, cx.credential, client).await;
+    let here = cx.app.fleet.local_name();
+    Ok(ok(&crate::fleet::merge::combine(&here, local, parts)))
+}
+
+/// A raw query string without its `host` parameters.
+fn without_host(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !pair.is_empty() && crate::http::query::percent_decode(name, true) != "host"
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A pull's steps as NDJSON (`application/x-ndjson`), one line each:

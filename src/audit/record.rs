@@ -178,6 +178,11 @@ impl Context {
         }
     }
 
+    /// The caller's address.
+    pub fn client(&self) -> IpAddr {
+        self.client
+    }
+
     /// The request, forwarded by the fleet's agent `peer`.
     pub fn via(mut self, peer: String) -> Context {
         self.via = Some(peer);

@@ -13,11 +13,15 @@
 //! - [`members`]: each member's state, the names hosts go by, lookups.
 //! - [`probe`]: the periodic probe and `FLEET_DNS` resolution.
 //! - [`forward`]: a request or a stream for another host, sent on.
+//! - [`merge`]: a read of every host (`?host=*`), put together.
+//! - [`events`]: the events of every host as one stream, lossless per host.
 
+pub mod events;
 pub mod forward;
 pub mod identity;
 mod link;
 pub mod members;
+pub mod merge;
 mod probe;
 
 use crate::clock::format_rfc3339_millis;
@@ -188,6 +192,11 @@ impl Fleet {
             .chain(members.into_iter().map(Some))
             .collect();
         (views, handles)
+    }
+
+    /// The name this host goes by in the fleet.
+    pub fn local_name(&self) -> String {
+        self.snapshot().0.swap_remove(0).name
     }
 
     /// The host `wanted` names: this one, or a member.

@@ -283,7 +283,7 @@ async fn follow(app: Arc<App>) {
         ("event".into(), ACTIONS.map(String::from).to_vec()),
     ]);
     loop {
-        let mut sub = app.streams.events(filters.clone());
+        let mut sub = app.streams.events(filters.clone(), None);
         while let Next::Messages(msgs) = sub.next(64).await {
             for msg in msgs {
                 let event = serde_json::from_str(&msg).ok();

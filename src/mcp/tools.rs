@@ -293,6 +293,7 @@ async fn run(
     }
     let fit = move |empty: &ContainerLogs| log_limit(era, empty, room);
     let cx = ops::Cx {
+        credential: None,
         app: ctx.app,
         caller: ctx.caller,
         log_fit: Some(&fit),

@@ -100,10 +100,58 @@ pub static EVENTS: Operation = Operation {
 fn events<'a>(cx: &'a Cx<'a>, mut input: Input<'a>) -> Pending<'a> {
     Box::pin(async move {
         let filters = event_filters(&mut input);
+        let since = input.time("since").and_then(|t| nanos(&t));
+        let every_host = match input.text("host").as_deref() {
+            None => false,
+            Some("*") => true,
+            Some(_) => {
+                let msg =
+                    "only * (every host) here: /api/v1/hosts/{host}/events/ws serves one host";
+                input.fail("host", "value_error", msg);
+                false
+            }
+        };
         input.finish()?;
         cx.app.service.permit(cx.caller, EVENTS.op)?;
-        Ok(Answer::Stream(cx.app.streams.events(filters)))
+        let query = filters_query(&filters);
+        let local = cx.app.streams.events(filters, since);
+        if !every_host {
+            return Ok(Answer::Stream(local));
+        }
+        let ask = crate::fleet::events::EventsAsk {
+            filters: query,
+            token: cx.credential.unwrap_or_default().to_string(),
+            client: cx.caller.context.as_ref().map_or(
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                crate::audit::Context::client,
+            ),
+            since: since.unwrap_or_else(crate::clock::unix_now_nanos),
+        };
+        let starter = cx.app.fleet.merged_events(local, ask);
+        Ok(Answer::Stream(cx.app.streams.own(starter)))
     })
+}
+
+/// Unix seconds as [`Input::time`] gives them (`1733490000.5`), in nanoseconds.
+fn nanos(secs: &str) -> Option<u64> {
+    let (whole, frac) = secs.split_once('.').unwrap_or((secs, ""));
+    let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
+    let whole: u64 = whole.parse().ok()?;
+    Some(whole.checked_mul(1_000_000_000)? + digits.parse::<u64>().ok()?)
+}
+
+/// The filters as the query string of the same stream on another host.
+fn filters_query(filters: &EventFilters) -> String {
+    let seg = crate::docker::path::segment;
+    filters
+        .iter()
+        .flat_map(|(name, values)| {
+            values
+                .iter()
+                .map(move |v| format!("{}={}", seg(name), seg(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The events filters: repeated or comma-separated values (labels hold

@@ -102,6 +102,9 @@ pub type LogFit<'a> = &'a (dyn Fn(&ContainerLogs) -> LogLimit + Sync);
 pub struct Cx<'a> {
     pub app: &'a Arc<App>,
     pub caller: &'a Caller,
+    /// The credential the caller presented, as presented: what a read of
+    /// every host of the fleet sends on, for each owner to judge.
+    pub credential: Option<&'a str>,
     /// On MCP, how a log read is fitted to the answer's room; `None` on
     /// REST and the streams, which send one JSON string of logs.
     pub log_fit: Option<LogFit<'a>>,
@@ -158,6 +161,16 @@ pub static CATALOGUE: &[&Operation] = &[
     &follow::STATS,
     &follow::EVENTS,
     &exec::TERMINAL,
+];
+
+/// The reads `?host=*` asks of every host of the fleet at once
+/// ([`crate::fleet::merge`]).
+pub static FLEET_WIDE: [&Operation; 5] = [
+    &containers::LIST,
+    &images::LIST,
+    &volumes::VOLUMES,
+    &volumes::NETWORKS,
+    &system::HEALTH,
 ];
 
 /// The operation whose MCP tool is `name`.

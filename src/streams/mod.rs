@@ -41,6 +41,8 @@ pub enum StreamKey {
     Logs(String, LogOptions),
     Stats(String),
     Events(String),
+    /// A topic of one subscriber, put together elsewhere ([`Streams::own`]).
+    Own(u64),
 }
 
 pub type Sub = Subscription<StreamKey>;
@@ -85,6 +87,8 @@ pub fn close_for(e: &Error) -> Close {
 pub struct Streams {
     hub: Arc<Hub<StreamKey>>,
     service: Arc<Service>,
+    /// The next [`StreamKey::Own`] id.
+    own: std::sync::atomic::AtomicU64,
 }
 
 impl Streams {
@@ -92,6 +96,7 @@ impl Streams {
         Streams {
             hub: Hub::new(),
             service,
+            own: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -119,15 +124,31 @@ impl Streams {
 
     /// Joins (or starts) the events topic for `filters`; the caller was
     /// admitted already.
-    pub fn events(&self, filters: EventFilters) -> Sub {
-        let key = StreamKey::Events(serde_json::to_string(&filters).unwrap_or_default());
-        let since = crate::clock::unix_now_nanos();
+    /// Joins the events topic for `filters`: from now, or from `since`
+    /// (Unix nanoseconds; Docker keeps its recent events) on an upstream
+    /// of that starting point.
+    pub fn events(&self, filters: EventFilters, since: Option<u64>) -> Sub {
+        let mut key = serde_json::to_string(&filters).unwrap_or_default();
+        if let Some(since) = since {
+            key.push_str(&format!("@{since}"));
+        }
+        let key = StreamKey::Events(key);
+        let since = since.unwrap_or_else(crate::clock::unix_now_nanos);
         let service = self.service.clone();
         let starter: Starter<StreamKey> = Arc::new(move |p, from| {
             let task = events::pump(service.clone(), p, filters.clone(), since, from);
             tokio::spawn(task).abort_handle()
         });
         self.hub.subscribe(key, EVENT_LIMITS, 0, starter)
+    }
+
+    /// A topic of its own for one subscriber, its upstream started by
+    /// `starter`, with the events' queue rules: a stream put together
+    /// from several (the events of every host of a fleet).
+    pub fn own(&self, starter: Starter<StreamKey>) -> Sub {
+        let id = self.own.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.hub
+            .subscribe(StreamKey::Own(id), EVENT_LIMITS, 0, starter)
     }
 
     /// Subscribers now.

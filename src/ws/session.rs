@@ -108,6 +108,7 @@ pub async fn run(app: Arc<App>, ws: Socket, req: StreamRequest) {
     let mut fields = Input::query(req.params, &query);
     fields.ignore("token");
     let cx = Cx {
+        credential: req.token.as_deref(),
         app: &app,
         caller: &caller,
         log_fit: None,

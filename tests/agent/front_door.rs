@@ -346,3 +346,189 @@ async fn the_owner_s_scope_and_secrets_hold_through_the_door_and_strangers_are_r
     assert_eq!(identity["proofs"]["secret_key"].as_str().unwrap().len(), 64);
     fleet.down();
 }
+
+/// Container events of `id` on `host` read from a merged stream until
+/// `until` says stop: every message, as read.
+async fn read_until(ws: &mut Ws, what: &str, until: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let text = next_text(ws, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|end| {
+                panic!("waiting for {what}, the stream ended ({end:?}) after {seen:#?}")
+            });
+        let event: Value = serde_json::from_str(&text).unwrap();
+        let done = until(&event);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn is(event: &Value, host: &str, action: &str, id: &str) -> bool {
+    event["host"] == host && event["Action"] == action && event["Actor"]["ID"] == id
+}
+
+#[tokio::test]
+async fn every_host_at_once_merges_lists_and_one_events_stream_outlives_a_host_s_outage_losing_and_repeating_nothing()
+ {
+    let dir = certificates(&["one", "two", "three"]);
+    read_token(&dir);
+    let mut fleet = Fleet::start_with(3, |k| settings(&dir, k));
+    let door = Agent::at(fleet.host(1).agent.addr);
+    let token = door.token().await;
+    hosts_when(&door, &token, |h| {
+        ["two", "three"]
+            .iter()
+            .all(|n| state_of(h, n)["state"] == "up")
+    })
+    .await;
+    let here = door.get("/api/v1/hosts", Some(&token)).await.json()["hosts"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let on: Vec<Container> = (1..=3)
+        .map(|k| Container::run_on(&fleet.host(k).daemon, &[], &["wait"]))
+        .collect();
+
+    let all = door
+        .get("/api/v1/containers/?all=true&host=*", Some(&token))
+        .await;
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    let all = all.json();
+    let listed = all["containers"].as_array().unwrap();
+    for (container, host) in on.iter().zip([here.as_str(), "two", "three"]) {
+        let item = listed
+            .iter()
+            .find(|c| container.id.starts_with(c["id"].as_str().unwrap()))
+            .unwrap_or_else(|| panic!("{} missing: {all:#}", container.name));
+        assert_eq!(item["host"], host, "{item:#}");
+    }
+    assert_eq!(all["total"], listed.len());
+    assert_eq!(all["missing"], json!([]));
+    let health = door.get("/api/v1/health?host=*", Some(&token)).await.json();
+    let hosts: Vec<&str> = health["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, [here.as_str(), "two", "three"], "{health:#}");
+    for route in [
+        "/api/v1/images/?host=*",
+        "/api/v1/volumes/?host=*",
+        "/api/v1/networks/?host=*",
+    ] {
+        let resp = door.get(route, Some(&token)).await;
+        assert_eq!(resp.status, 200, "{route}: {:?}", resp.body);
+        assert_eq!(resp.json()["missing"], json!([]), "{route}");
+    }
+    let one = door.get("/api/v1/containers/?host=two", Some(&token)).await;
+    assert_eq!(one.status, 422, "{:?}", one.body);
+    let not_a_list = door
+        .get(
+            &format!("/api/v1/containers/{}?host=*", on[0].id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(not_a_list.status, 422, "{:?}", not_a_list.body);
+
+    // One stream of every host's events, each tagged.
+    let mut events = door
+        .ws(&format!(
+            "/api/v1/events/ws?host=*&type=container&token={token}"
+        ))
+        .await;
+    let three = &on[2];
+    fleet.host(2).daemon.docker(&["pause", &on[1].id]);
+    fleet.host(3).daemon.docker(&["pause", &three.id]);
+    let before = read_until(&mut events, "both pauses", {
+        let (two, three) = (on[1].id.clone(), three.id.clone());
+        let seen = std::cell::Cell::new(0);
+        move |e| {
+            if is(e, "two", "pause", &two) || is(e, "three", "pause", &three) {
+                seen.set(seen.get() + 1);
+            }
+            seen.get() == 2
+        }
+    })
+    .await;
+    assert!(before.iter().all(|e| e["host"].is_string()), "{before:#?}");
+
+    // Host three's agent dies; its daemon goes on without it.
+    fleet.hosts[2].kill_agent();
+    let lost = read_until(&mut events, "three reported unreachable", |e| {
+        e["Action"] == "host-unreachable" && e["host"] == "three"
+    })
+    .await;
+    assert!(
+        lost.iter()
+            .all(|e| e["Type"] == "agent" || e["host"] != "three")
+    );
+    fleet.host(3).daemon.docker(&["unpause", &three.id]);
+    fleet.host(3).daemon.docker(&["stop", &three.id]);
+    hosts_when(&door, &token, |h| {
+        state_of(h, "three")["state"] == "unreachable"
+    })
+    .await;
+    let partial = door
+        .get("/api/v1/containers/?all=true&host=*", Some(&token))
+        .await;
+    assert_eq!(partial.status, 200);
+    let partial = partial.json();
+    assert_eq!(partial["missing"][0]["host"], "three", "{partial:#}");
+    assert!(partial["missing"][0]["reason"].is_string());
+    assert!(
+        partial["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["host"] != "three")
+    );
+
+    // It comes back: its stream resumes from its last event delivered.
+    fleet.hosts[2].start_agent();
+    fleet.hosts[2].check_address();
+    let after = read_until(&mut events, "three's stop, delivered after it came back", {
+        let id = three.id.clone();
+        move |e| is(e, "three", "stop", &id)
+    })
+    .await;
+    let of_three: Vec<(String, u64)> = before
+        .iter()
+        .chain(&lost)
+        .chain(&after)
+        .filter(|e| e["host"] == "three" && e["Type"] == "container")
+        .map(|e| {
+            (
+                e["Action"].as_str().unwrap().to_string(),
+                e["timeNano"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let actions: Vec<&str> = of_three.iter().map(|(a, _)| a.as_str()).collect();
+    for done in ["pause", "unpause", "kill", "die", "stop"] {
+        assert_eq!(
+            actions.iter().filter(|a| **a == done).count(),
+            1,
+            "{done} once, no loss, no repeat: {actions:?}"
+        );
+    }
+    let mut stamps: Vec<u64> = of_three.iter().map(|(_, t)| *t).collect();
+    let sorted = {
+        let mut s = stamps.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(stamps, sorted, "in Docker's order");
+    stamps.dedup();
+    assert_eq!(stamps.len(), of_three.len(), "{of_three:?}");
+    assert!(
+        after
+            .iter()
+            .any(|e| e["Action"] == "host-reconnected" && e["host"] == "three"),
+        "{after:#?}"
+    );
+    fleet.down();
+}

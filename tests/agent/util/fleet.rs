@@ -63,7 +63,10 @@ pub struct Host {
     pub daemon: Daemon,
     /// A client of its agent, at `10.231.K.2:9000`.
     pub agent: Agent,
-    process: Process,
+    /// Its agent's process; `None` while stopped ([`Host::kill_agent`]).
+    process: Option<Process>,
+    /// Its agent's settings.
+    env: Vec<(String, String)>,
 }
 
 impl Fleet {
@@ -80,8 +83,7 @@ impl Fleet {
         fleet_sh(&["up", &n.to_string(), image(), shell_image()]);
         let mut hosts: Vec<Host> = (1..=n).map(|k| Host::spawn(k, &env(k))).collect();
         for host in &mut hosts {
-            let addr = host.process.address();
-            assert_eq!(addr, host.agent.addr.to_string(), "{}", host.namespace);
+            host.check_address();
         }
         Fleet { hosts, _held: held }
     }
@@ -123,23 +125,49 @@ impl Host {
         let namespace = format!("{PREFIX}-{k}");
         let addr = SocketAddr::from(([10, 231, k as u8, 2], FLEET_PORT));
         let docker_host = format!("unix:///run/docker-agent-fleet/{k}/docker.sock");
-        let (ip, port) = (addr.ip().to_string(), FLEET_PORT.to_string());
-        let mut env = CREDENTIALS.to_vec();
+        let mut env: Vec<(String, String)> = CREDENTIALS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         env.extend([
-            ("DOCKER_HOST", &*docker_host),
-            ("HOST", &ip),
-            ("PORT", &port),
+            ("DOCKER_HOST".into(), docker_host.clone()),
+            ("HOST".into(), addr.ip().to_string()),
+            ("PORT".into(), FLEET_PORT.to_string()),
         ]);
-        env.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let cmd = in_namespace(&namespace, env!("CARGO_BIN_EXE_docker-agent"));
-        let process = Process::spawn_with(cmd, &temp_dir(&namespace), &env);
-        Host {
+        env.extend(extra.iter().cloned());
+        let mut host = Host {
             number: k,
             daemon: Daemon::at(&docker_host),
             agent: Agent::at(addr),
             namespace,
-            process,
-        }
+            process: None,
+            env,
+        };
+        host.start_agent();
+        host
+    }
+
+    /// Starts its agent (again), with the settings it was given.
+    pub fn start_agent(&mut self) {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let cmd = in_namespace(&self.namespace, env!("CARGO_BIN_EXE_docker-agent"));
+        self.process = Some(Process::spawn_with(cmd, &temp_dir(&self.namespace), &env));
+    }
+
+    /// Waits until its agent listens, at the address its client uses.
+    pub fn check_address(&mut self) {
+        let process = self.process.as_mut().expect("its agent runs");
+        let addr = process.address();
+        assert_eq!(addr, self.agent.addr.to_string(), "{}", self.namespace);
+    }
+
+    /// Kills its agent (SIGKILL: no goodbye to anyone); its daemon runs on.
+    pub fn kill_agent(&mut self) {
+        drop(self.process.take());
     }
 
     /// `program` run inside this host's network namespace.
@@ -154,29 +182,11 @@ impl Drop for Host {
     }
 }
 
-/// A fleet CA and a certificate for each of `names` (serverAuth and
-/// clientAuth, signed by the CA), made with `openssl` in a new directory:
-/// `ca.pem`, and `NAME.pem` with `NAME.key` for each name.
+/// A fleet CA and a certificate for each of `names`, issued by
+/// docs/fleet.md's own `openssl` recipe in a new directory: `ca.pem`, and
+/// `NAME.pem` with `NAME.key` for each name.
 pub fn certificates(names: &[&str]) -> std::path::PathBuf {
-    let dir = temp_dir("fleet-certs");
-    let sh = |script: &str| {
-        run_ok(Command::new("sh").arg("-ec").arg(script).current_dir(&dir));
-    };
-    sh(
-        "openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-        -keyout ca.key -out ca.pem -days 30 -subj '/CN=test fleet CA' \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null",
-    );
-    for name in names {
-        sh(&format!(
-            "openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-               -keyout {name}.key -out {name}.csr -subj /CN={name} 2>/dev/null
-             printf 'extendedKeyUsage=serverAuth,clientAuth\\nsubjectAltName=DNS:{name}\\n' > {name}.ext
-             openssl x509 -req -in {name}.csr -CA ca.pem -CAkey ca.key -days 30 \
-               -extfile {name}.ext -out {name}.pem 2>/dev/null"
-        ));
-    }
-    dir
+    issue_fleet_certificates(&temp_dir("fleet-certs"), names)
 }
 
 /// The settings that make an agent a member with certificate `name` of `dir`.
