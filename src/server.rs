@@ -132,7 +132,7 @@ async fn connection(
     let Some(tls) = side.tls else {
         let io = WriteDeadline::new(stream, limit.clone());
         let standing = Standing::default();
-        return http(io, peer, app, stop, admission, limit, standing).await;
+        return http(Box::new(io), peer, app, stop, admission, limit, standing).await;
     };
     // The handshake counts against the header-read timeout. Boxed: the
     // handshake's state is kilobytes, and every connection's task would
@@ -159,11 +159,17 @@ async fn connection(
                 via: None,
                 plain_on_tls: Some(plain),
             };
-            http(io, peer, app, stop, admission, limit, standing).await
+            http(Box::new(io), peer, app, stop, admission, limit, standing).await
         }
         None => {}
     }
 }
+
+/// A connection's byte stream, TLS or plain: one type, so hyper's
+/// connection machinery is compiled once for both.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// What a connection's requests carry from how it was made.
 #[derive(Clone, Default)]
@@ -179,17 +185,15 @@ struct Standing {
 /// the connection closes); plain text on the TLS port (`plain_on_tls`)
 /// gets only what [`Plain`] allows. hyper's header-read timeout also
 /// closes a keep-alive connection that stays quiet that long.
-async fn http<T>(
-    io: T,
+async fn http(
+    io: Box<dyn Io>,
     peer: SocketAddr,
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
     admission: Admission,
     limit: WriteLimit,
     standing: Standing,
-) where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) {
     let header_timeout = admission.header_timeout(app.config.server.header_read_timeout);
     let requests = Requests {
         app,

@@ -12,6 +12,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -31,6 +33,9 @@ pub type Why = String;
 
 /// A request body sent to a member: a caller's, streamed as it comes.
 pub type Outgoing = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A request on its way: the answer's head, or why there is none.
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Response<Incoming>, Why>> + Send + 'a>>;
 
 /// An empty request body.
 pub fn empty() -> Outgoing {
@@ -60,7 +65,12 @@ impl Connections {
     }
 
     /// Sends `req` and gives the response's head (its body still to come).
-    pub async fn send(&self, req: Request<Outgoing>) -> Result<Response<Incoming>, Why> {
+    /// Boxed: every fleet path sends, and one copy of this serves them all.
+    pub fn send(&self, req: Request<Outgoing>) -> Sending<'_> {
+        Box::pin(self.sending(req))
+    }
+
+    async fn sending(&self, req: Request<Outgoing>) -> Result<Response<Incoming>, Why> {
         let mut req = req;
         if let Some(mut kept) = self.take() {
             match kept.try_send_request(req).await {

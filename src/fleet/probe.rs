@@ -41,13 +41,13 @@ impl Fleet {
     /// One round: this host, `FLEET_DNS`, every member.
     pub async fn probe_all(&self) {
         let nonce = crate::random::uuid_v4().replace('-', "");
-        let local = self.identity(&nonce).await;
+        let local = Box::pin(self.identity(&nonce)).await;
         self.local
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone_from(&local_status(local));
         if let Some(dns) = &self.config.dns {
-            self.resolve(dns).await;
+            Box::pin(self.resolve(dns)).await;
         }
         futures_util::stream::iter(self.members())
             .for_each_concurrent(AT_ONCE, |m| self.probe(m))

@@ -186,7 +186,8 @@ async fn respond(
         *class = "fleet";
         return hosts::identity(&app, &req).await;
     }
-    let req = match hosts::route(&app, req, client).await? {
+    // Boxed: a request for this host needs none of its state.
+    let req = match Box::pin(hosts::route(&app, req, client)).await? {
         hosts::Routed::Here(req) => req,
         hosts::Routed::Answered(response) => {
             *class = "forwarded";
