@@ -6,7 +6,8 @@
 //! to each other over mutual TLS. A member's identity is its Docker
 //! daemon's, learnt when it is reached; the names here are the operator's.
 //! The fleet's trust is its own CA and each agent's certificate from it
-//! (`FLEET_CA_FILE`, `FLEET_CERT_FILE`, `FLEET_KEY_FILE`).
+//! (`FLEET_CA_FILE`, `FLEET_CERT_FILE`, `FLEET_KEY_FILE`); an agent behind
+//! NAT dials a front door instead of being dialled (`FLEET_JOIN`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub struct FleetConfig {
     pub peers: Vec<ListedPeer>,
     /// `FLEET_DNS`: re-resolved, every address an agent.
     pub dns: Option<Address>,
+    /// `FLEET_JOIN`: the front door this agent dials and serves through,
+    /// for a host the others cannot reach (behind NAT).
+    pub join: Option<Address>,
     /// `FLEET_PORT`: where other agents reach this one (mutual TLS only).
     pub port: u16,
     /// The fleet's certificates; `None`: no fleet.
@@ -75,6 +79,7 @@ impl Default for FleetConfig {
             name: None,
             peers: Vec::new(),
             dns: None,
+            join: None,
             port: DEFAULT_PORT,
             trust: None,
             probe_every: Duration::from_secs(10),

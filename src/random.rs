@@ -65,6 +65,14 @@ pub fn token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// `base` give or take a quarter, at random: retries of peers that failed
+/// together then do not come back in step.
+pub fn jittered(base: std::time::Duration) -> std::time::Duration {
+    let mut b = [0u8; 2];
+    fill(&mut b);
+    base.mul_f64(0.75 + f64::from(u16::from_le_bytes(b) % 500) / 1000.0)
+}
+
 /// A random (version 4) UUID in its canonical text form.
 pub fn uuid_v4() -> String {
     let mut b = [0u8; 16];
@@ -85,6 +93,15 @@ pub fn uuid_v4() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jitter_stays_within_a_quarter() {
+        let base = std::time::Duration::from_secs(4);
+        for _ in 0..200 {
+            let d = jittered(base);
+            assert!(d >= base * 3 / 4 && d <= base * 5 / 4, "{d:?}");
+        }
+    }
     use std::collections::HashSet;
 
     #[test]

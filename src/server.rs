@@ -10,10 +10,11 @@
 //! [`App::closing`]), then wait for both — at most `SHUTDOWN_TIMEOUT` seconds.
 
 mod hosts;
+mod join;
 mod pipeline;
 
 use crate::app::App;
-use crate::conn::{Admission, Slots, WriteDeadline, WriteLimit};
+use crate::conn::{Admission, Io, Slots, WriteDeadline, WriteLimit};
 use crate::tls::{Accepted, FleetPeer, Plain, Tls};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -23,7 +24,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -53,9 +53,20 @@ pub async fn serve(ports: Vec<Listening>, app: Arc<App>, shutdown: impl Future<O
         let (slots, app, stop, done) = (&slots, app.clone(), stop_rx.clone(), done_tx.clone());
         accept(port, slots, app, stop, done)
     });
+    // A host behind NAT serves through the front door it dials (FLEET_JOIN).
+    let joining = async {
+        match (app.config.fleet.join.clone(), app.fleet.client()) {
+            (Some(door), Some(tls)) => {
+                let (stop, done) = (stop_rx.clone(), done_tx.clone());
+                join::run(app.clone(), door, tls, &slots, stop, done).await
+            }
+            _ => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = shutdown => {}
         _ = futures_util::future::join_all(accepting) => {}
+        () = joining => {}
     }
     log::info!("shutting down: finishing in-flight requests");
     app.begin_shutdown();
@@ -144,7 +155,7 @@ async fn connection(
                 true => match crate::tls::peer_of(io.get_ref().1.peer_certificates()) {
                     Some(peer) => Standing {
                         via: Some(Arc::new(peer)),
-                        plain_on_tls: None,
+                        ..Standing::default()
                     },
                     None => return,
                 },
@@ -156,20 +167,14 @@ async fn connection(
         Some(Accepted::Plain(..)) if side.fleet => {}
         Some(Accepted::Plain(io, plain)) => {
             let standing = Standing {
-                via: None,
                 plain_on_tls: Some(plain),
+                ..Standing::default()
             };
             http(Box::new(io), peer, app, stop, admission, limit, standing).await
         }
         None => {}
     }
 }
-
-/// A connection's byte stream, TLS or plain: one type, so hyper's
-/// connection machinery is compiled once for both.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// What a connection's requests carry from how it was made.
 #[derive(Clone, Default)]
@@ -178,6 +183,9 @@ struct Standing {
     via: Option<Arc<FleetPeer>>,
     /// Plain text on the TLS port, which serves only what [`Plain`] allows.
     plain_on_tls: Option<Plain>,
+    /// On a connection this agent opened to its front door: the count of
+    /// connections serving ([`join`]).
+    busy: Option<Arc<join::Busy>>,
 }
 
 /// Serves HTTP/1.1 (with upgrades) on an established connection until it
@@ -246,11 +254,21 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Requests
             req.extensions_mut().insert(via.clone());
         }
         let (app, peer, plain_on_tls) = (self.app.clone(), self.peer, self.standing.plain_on_tls);
+        let serving = self.standing.busy.as_ref().map(join::Busy::serving);
         Box::pin(async move {
-            Ok(if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
+            let resp = if plain_on_tls.is_some_and(|p| !p.allows(&req)) {
                 crate::tls::https_only()
             } else {
                 pipeline::handle(app, req, peer).await
+            };
+            Ok(match serving {
+                Some(serving) => resp.map(|body| {
+                    http_body_util::BodyExt::boxed_unsync(join::Counted {
+                        body,
+                        _serving: serving,
+                    })
+                }),
+                None => resp,
             })
         })
     }

@@ -289,12 +289,22 @@ host_down() {
   remove "$data/$k"
 }
 
+# The FORWARD rules a test left that made a host unreachable (behind NAT),
+# as arguments to `iptables -D`.
+nat_rules() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  iptables -S FORWARD | { grep -- '--comment docker-agent-fleet-nat' || true; } | sed 's/^-A //'
+}
+
 down() {
-  if [ ! -d "$run" ] && [ ! -d "$data" ] && [ -z "$(ls /var/run/netns 2>/dev/null | grep "^$prefix-")" ]; then
+  if [ ! -d "$run" ] && [ ! -d "$data" ] && [ -z "$(ls /var/run/netns 2>/dev/null | grep "^$prefix-")" ] &&
+    [ -z "$(nat_rules)" ]; then
     return 0 # nothing of a fleet here
   fi
   preflight down
   lock
+  local nat
+  nat_rules | while read -r nat; do eval "iptables -D $nat" || true; done
   local k
   for k in $(hosts); do host_down "$k"; done
   if command -v iptables >/dev/null 2>&1; then

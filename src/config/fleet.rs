@@ -5,7 +5,7 @@
 
 use super::{ConfigError, Vars};
 use crate::membership::{
-    DEFAULT_PORT, FleetConfig, TrustFiles, parse_address, parse_peers, valid_name,
+    DEFAULT_PORT, FleetConfig, TrustFiles, parse_address, parse_peers, parse_url, valid_name,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +27,10 @@ pub fn section(vars: &Vars) -> Result<FleetConfig, ConfigError> {
     let dns = match vars.get("FLEET_DNS").map(str::trim) {
         None | Some("") => None,
         Some(d) => Some(parse_address(d).map_err(|why| ConfigError::new("FLEET_DNS", why))?),
+    };
+    let join = match vars.get("FLEET_JOIN").map(str::trim) {
+        None | Some("") => None,
+        Some(url) => Some(parse_url(url).map_err(|why| ConfigError::new("FLEET_JOIN", why))?),
     };
     let port = vars.number("FLEET_PORT", DEFAULT_PORT, 1, u16::MAX)?;
     if vars.get("PORT").and_then(|p| p.trim().parse::<u16>().ok()) == Some(port)
@@ -69,6 +73,7 @@ pub fn section(vars: &Vars) -> Result<FleetConfig, ConfigError> {
     let needs_trust = [
         ("FLEET_PEERS", !peers.is_empty()),
         ("FLEET_DNS", dns.is_some()),
+        ("FLEET_JOIN", join.is_some()),
     ];
     if let (None, Some((var, _))) = (&trust, needs_trust.iter().find(|(_, set)| *set)) {
         let why = "agents talk over mutual TLS with the fleet's own CA: set FLEET_CA_FILE, \
@@ -79,6 +84,7 @@ pub fn section(vars: &Vars) -> Result<FleetConfig, ConfigError> {
         name,
         peers,
         dns,
+        join,
         port,
         trust,
         probe_every,
@@ -106,6 +112,7 @@ mod tests {
             FILES[0],
             FILES[1],
             FILES[2],
+            ("FLEET_JOIN", "https://door.example:9443"),
             ("FLEET_PORT", "9443"),
             ("FLEET_NAME", "edge-1"),
             ("FLEET_PEERS", "a=https://10.0.0.2:9443, b=https://10.0.0.3"),
@@ -120,6 +127,8 @@ mod tests {
         );
         assert!(fleet.enabled() && fleet.finds_members());
         assert_eq!(fleet.port, 9443);
+        let door = fleet.join.as_ref().map(ToString::to_string);
+        assert_eq!(door.as_deref(), Some("door.example:9443"));
         let trust = fleet.trust.unwrap();
         assert_eq!(trust.key, PathBuf::from("/run/secrets/fleet-key.pem"));
         let owner = load(&FILES).unwrap();
@@ -133,6 +142,7 @@ mod tests {
         let e = why(&[("FLEET_PEERS", "a=https://10.0.0.2")]);
         assert_eq!(e.var, "FLEET_PEERS");
         assert!(e.to_string().contains("FLEET_CA_FILE"), "{e}");
+        assert_eq!(why(&[("FLEET_JOIN", "https://d:9001")]).var, "FLEET_JOIN");
         let e = why(&[FILES[0], FILES[2]]);
         assert_eq!(e.var, "FLEET_CERT_FILE");
         assert!(

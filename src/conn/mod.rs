@@ -9,3 +9,10 @@ mod write_deadline;
 
 pub use slots::{Admission, ConnectionSlot, OverClientCap, Slots};
 pub use write_deadline::{WriteDeadline, WriteLimit};
+
+/// A connection's byte stream, whatever carries it (TCP, TLS either way,
+/// an upgraded request): one type, so hyper's connection machinery is
+/// compiled once for all of them.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}

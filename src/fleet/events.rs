@@ -170,7 +170,7 @@ async fn follow(member: Arc<Remote>, host: String, ask: Arc<EventsAsk>, tx: mpsc
             }
             down = true;
         }
-        tokio::time::sleep(jittered(retry)).await;
+        tokio::time::sleep(crate::random::jittered(retry)).await;
         retry = (retry * 2).min(RETRY_MAX);
     }
 }
@@ -348,15 +348,6 @@ fn notice(action: &str, host: &str, reason: &str) -> String {
     .to_string()
 }
 
-/// `base` give or take a quarter, so members that went away together do
-/// not come back in step.
-fn jittered(base: Duration) -> Duration {
-    let mut b = [0u8; 2];
-    crate::random::fill(&mut b);
-    let spread = u64::from(u16::from_le_bytes(b)) % 500; // 0..500 thousandths
-    base.mul_f64(0.75 + spread as f64 / 1000.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,17 +387,10 @@ mod tests {
     }
 
     #[test]
-    fn notices_name_the_host_and_retries_spread() {
+    fn notices_name_the_host() {
         let v: Value = serde_json::from_str(&notice("host-unreachable", "two", "refused")).unwrap();
         assert_eq!(v["Type"], "agent");
         assert_eq!(v["host"], "two");
         assert_eq!(v["Actor"]["Attributes"]["reason"], "refused");
-        for _ in 0..50 {
-            let d = jittered(Duration::from_secs(4));
-            assert!(
-                d >= Duration::from_secs(3) && d <= Duration::from_secs(5),
-                "{d:?}"
-            );
-        }
     }
 }

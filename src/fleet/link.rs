@@ -1,9 +1,15 @@
-//! The way to one other agent: HTTP/1.1 over mutual TLS to its fleet port,
-//! with a few idle connections kept for the next request. A request a
-//! kept connection could not take (the peer closed it meanwhile) is sent
-//! again on a new one; a request that was sent is never sent twice.
+//! The way to one other agent: HTTP/1.1 over mutual TLS, with a few idle
+//! connections kept for the next request. A member that listens is dialled
+//! at its fleet port; a member behind NAT dials this agent instead
+//! (`FLEET_JOIN`) and keeps connections open for it, on which the roles
+//! are reversed ([`Connections::joined`]): a request then waits for one of
+//! those (the member opens more as they get busy). A request a kept
+//! connection could not take (the peer closed it meanwhile) is sent again
+//! on another; a request that was sent is never sent twice.
 
+use crate::conn::Io;
 use crate::membership::Address;
+use crate::tls::{FleetPeer, peer_of};
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Bytes;
 use hyper::body::Incoming;
@@ -13,10 +19,12 @@ use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
 /// Most idle connections kept per member.
 const IDLE: usize = 8;
@@ -45,19 +53,59 @@ pub fn empty() -> Outgoing {
         .boxed_unsync()
 }
 
+/// How long a request for a joined member waits for one of its connections.
+const JOINED_WAIT: Duration = Duration::from_secs(5);
+
 pub struct Connections {
     address: Address,
-    tls: Arc<ClientConfig>,
+    way: Way,
     idle: Mutex<Vec<SendRequest<Outgoing>>>,
+}
+
+/// How new connections to the member come about.
+enum Way {
+    /// This agent dials it.
+    Dial(Arc<ClientConfig>),
+    /// It dials this agent; `arrived` wakes requests waiting for one.
+    Joined { arrived: Notify },
 }
 
 impl Connections {
     pub fn new(address: Address, tls: Arc<ClientConfig>) -> Connections {
         Connections {
             address,
-            tls,
+            way: Way::Dial(tls),
             idle: Mutex::default(),
         }
+    }
+
+    /// The connections a member behind NAT opens to this agent, from `address`.
+    pub fn joined(address: Address) -> Connections {
+        Connections {
+            address,
+            way: Way::Joined {
+                arrived: Notify::new(),
+            },
+            idle: Mutex::default(),
+        }
+    }
+
+    /// Takes a connection a joined member opened (the roles reversed on it).
+    pub async fn arrived(&self, io: Box<dyn Io>) -> Result<(), Why> {
+        let sender = handshake(io).await?;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain(|s| !s.is_closed());
+        idle.push(sender);
+        drop(idle);
+        if let Way::Joined { arrived } = &self.way {
+            arrived.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Whether it dials this agent (`FLEET_JOIN`).
+    pub fn is_joined(&self) -> bool {
+        matches!(self.way, Way::Joined { .. })
     }
 
     pub fn address(&self) -> &Address {
@@ -84,7 +132,10 @@ impl Connections {
                 },
             }
         }
-        let mut fresh = self.dial().await?;
+        let mut fresh = match &self.way {
+            Way::Dial(tls) => self.dial(tls).await?,
+            Way::Joined { arrived } => self.wait_joined(arrived).await?,
+        };
         let response = fresh
             .send_request(req)
             .await
@@ -102,35 +153,84 @@ impl Connections {
     }
 
     /// Keeps `sender` for a later request (it becomes ready when the
-    /// response in flight has been read).
+    /// response in flight has been read). A joined member's connections
+    /// are all kept: they are what it opened for this agent.
     fn keep(&self, sender: SendRequest<Outgoing>) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if !sender.is_closed() && idle.len() < IDLE {
+        if !sender.is_closed() && (idle.len() < IDLE || self.is_joined()) {
             idle.push(sender);
         }
     }
 
-    async fn dial(&self) -> Result<SendRequest<Outgoing>, Why> {
-        let target = (self.address.host.as_str(), self.address.port);
-        let tcp = tokio::time::timeout(CONNECT, TcpStream::connect(target))
-            .await
-            .map_err(|_| format!("no answer within {} s", CONNECT.as_secs()))?
-            .map_err(|e| describe_io(&e))?;
-        let _ = tcp.set_nodelay(true);
-        let name = ServerName::try_from(FLEET_NAME).map_err(|e| e.to_string())?;
-        let connector = tokio_rustls::TlsConnector::from(self.tls.clone());
-        let tls = tokio::time::timeout(CONNECT, connector.connect(name, tcp))
-            .await
-            .map_err(|_| format!("TLS handshake not done within {} s", CONNECT.as_secs()))?
-            .map_err(|e| format!("TLS: {}", describe_tls(&e)))?;
-        let (sender, conn) = http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| describe_http(&e))?;
-        tokio::spawn(async move {
-            let _ = conn.with_upgrades().await;
-        });
-        Ok(sender)
+    async fn dial(&self, tls: &Arc<ClientConfig>) -> Result<SendRequest<Outgoing>, Why> {
+        handshake(dial_tls(&self.address, tls).await?).await
     }
+
+    /// A joined member's next free connection, waiting [`JOINED_WAIT`] for one.
+    async fn wait_joined(&self, arrived: &Notify) -> Result<SendRequest<Outgoing>, Why> {
+        let waited = tokio::time::timeout(JOINED_WAIT, async {
+            loop {
+                let notified = arrived.notified();
+                if let Some(sender) = self.take() {
+                    return sender;
+                }
+                notified.await;
+            }
+        });
+        waited.await.map_err(|_| {
+            format!(
+                "it dials this agent (FLEET_JOIN) and had no free connection to it within {} s",
+                JOINED_WAIT.as_secs()
+            )
+        })
+    }
+}
+
+/// A mutual-TLS connection to the agent at `address`.
+pub async fn dial_tls(address: &Address, tls: &Arc<ClientConfig>) -> Result<Box<dyn Io>, Why> {
+    Ok(Box::new(connect(address, tls).await?))
+}
+
+/// [`dial_tls`], with the agent as its certificate names it and its address.
+pub async fn dial_tls_to_peer(
+    address: &Address,
+    tls: &Arc<ClientConfig>,
+) -> Result<(Box<dyn Io>, FleetPeer, SocketAddr), Why> {
+    let stream = connect(address, tls).await?;
+    let (tcp, session) = stream.get_ref();
+    let at = tcp.peer_addr().map_err(|e| e.to_string())?;
+    let peer = peer_of(session.peer_certificates()).ok_or("its certificate is unreadable")?;
+    Ok((Box::new(stream), peer, at))
+}
+
+async fn connect(
+    address: &Address,
+    tls: &Arc<ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Why> {
+    let target = (address.host.as_str(), address.port);
+    let tcp = tokio::time::timeout(CONNECT, TcpStream::connect(target))
+        .await
+        .map_err(|_| format!("no answer within {} s", CONNECT.as_secs()))?
+        .map_err(|e| describe_io(&e))?;
+    let _ = tcp.set_nodelay(true);
+    let name = ServerName::try_from(FLEET_NAME).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(tls.clone());
+    let tls = tokio::time::timeout(CONNECT, connector.connect(name, tcp))
+        .await
+        .map_err(|_| format!("TLS handshake not done within {} s", CONNECT.as_secs()))?
+        .map_err(|e| format!("TLS: {}", describe_tls(&e)))?;
+    Ok(tls)
+}
+
+/// HTTP/1.1 as the client on `io` (upgrades allowed).
+pub async fn handshake(io: Box<dyn Io>) -> Result<SendRequest<Outgoing>, Why> {
+    let (sender, conn) = http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| describe_http(&e))?;
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    Ok(sender)
 }
 
 fn describe_io(e: &std::io::Error) -> Why {
@@ -156,7 +256,7 @@ fn describe_tls(e: &std::io::Error) -> String {
     }
 }
 
-fn describe_http(e: &hyper::Error) -> Why {
+pub fn describe_http(e: &hyper::Error) -> Why {
     if e.is_closed() || e.is_incomplete_message() {
         "the connection closed before the answer".into()
     } else {

@@ -23,6 +23,9 @@ pub enum Origin {
     Listed(String),
     /// An address `FLEET_DNS` resolved to.
     Dns,
+    /// It dials this agent (`FLEET_JOIN`), known by its daemon's id (or
+    /// its agent's, while its daemon cannot be reached).
+    Joined(String),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -105,7 +108,8 @@ pub struct HostView {
     pub id: Option<String>,
     /// Its agent's fleet address; `local` for this agent's own host.
     pub address: String,
-    /// `local`, `listed` (FLEET_PEERS) or `dns` (FLEET_DNS).
+    /// `local`, `listed` (FLEET_PEERS), `dns` (FLEET_DNS) or `joined`
+    /// (it dials this agent: FLEET_JOIN).
     pub source: &'static str,
     pub state: State,
     pub reason: Option<String>,

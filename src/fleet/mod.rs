@@ -19,14 +19,15 @@
 pub mod events;
 pub mod forward;
 pub mod identity;
-mod link;
+pub mod link;
 pub mod members;
 pub mod merge;
 mod probe;
 
 use crate::clock::format_rfc3339_millis;
+use crate::conn::Io;
 use crate::error::Error;
-use crate::membership::FleetConfig;
+use crate::membership::{Address, FleetConfig};
 use crate::service::Service;
 use identity::{Identity, Secrets};
 use members::{Counts, HostView, Origin, Remote, State, Status};
@@ -85,6 +86,11 @@ impl Fleet {
             local: Mutex::default(),
             ours: Mutex::default(),
         }
+    }
+
+    /// The configuration this agent dials the other agents with.
+    pub fn client(&self) -> Option<Arc<ClientConfig>> {
+        self.client.clone()
     }
 
     /// Whether this agent is a member of a fleet.
@@ -157,13 +163,18 @@ impl Fleet {
             let source = match m.origin {
                 Origin::Listed(_) => "listed",
                 Origin::Dns => "dns",
+                Origin::Joined(_) => "joined",
             };
             let listed = match &m.origin {
                 Origin::Listed(name) => Some(name.clone()),
-                Origin::Dns => None,
+                Origin::Dns | Origin::Joined(_) => None,
             };
             wanted.push(listed.or_else(|| status.identity.as_ref().map(|i| i.name.clone())));
-            views.push(view(&status, m.link.address().to_string(), source, None));
+            let address = match m.link.is_joined() {
+                true => format!("{} (dials in)", m.link.address().host),
+                false => m.link.address().to_string(),
+            };
+            views.push(view(&status, address, source, None));
         }
         let pairs: Vec<(String, Option<String>)> = views
             .iter()
@@ -192,6 +203,39 @@ impl Fleet {
             .chain(members.into_iter().map(Some))
             .collect();
         (views, handles)
+    }
+
+    /// Takes a connection the member `key` (behind NAT) opened from
+    /// `from`: the member is added the first time, and probed at once.
+    pub async fn joined(self: &Arc<Self>, key: &str, from: Address, io: Box<dyn Io>) {
+        let origin = Origin::Joined(key.to_string());
+        let found = self.members().into_iter().find(|m| m.origin == origin);
+        let (member, fresh) = match found {
+            Some(m) => (m, false),
+            None => {
+                let m = Arc::new(Remote::new(origin, link::Connections::joined(from)));
+                let mut members = self.members.write().unwrap_or_else(PoisonError::into_inner);
+                members.push(m.clone());
+                (m, true)
+            }
+        };
+        if let Err(why) = member.link.arrived(io).await {
+            log::debug!(member = key, error = why.as_str(); "a joined connection failed");
+            return;
+        }
+        if fresh {
+            let fleet = self.clone();
+            tokio::spawn(async move { fleet.probe(member).await });
+        }
+    }
+
+    /// What this agent joins a front door as: its daemon's id, or (while
+    /// its daemon cannot be reached) its own.
+    pub async fn own_key(&self) -> String {
+        match self.service.host_facts().await {
+            Ok(facts) => facts.id,
+            Err(_) => self.agent.clone(),
+        }
     }
 
     /// The name this host goes by in the fleet.

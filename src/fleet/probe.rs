@@ -100,7 +100,7 @@ impl Fleet {
     }
 
     /// Asks `m` who it is, and records its state.
-    async fn probe(&self, m: Arc<Remote>) {
+    pub(super) async fn probe(&self, m: Arc<Remote>) {
         let nonce = crate::random::uuid_v4().replace('-', "");
         let started = Instant::now();
         let answer = tokio::time::timeout(ANSWER, ask(&m, &nonce)).await;

@@ -122,7 +122,7 @@ pub fn forwarded_client(req: &Request<Incoming>, peer: IpAddr) -> IpAddr {
 }
 
 /// `/fleet/v1/identity`, for a peer on the fleet port.
-pub async fn identity(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, Error> {
+async fn identity(app: &App, req: &Request<Incoming>) -> Result<Response<Body>, Error> {
     if req.method() != Method::GET {
         return Err(Error::MethodNotAllowed("GET"));
     }
@@ -131,9 +131,65 @@ pub async fn identity(app: &App, req: &Request<Incoming>) -> Result<Response<Bod
     Ok(body::ok(&app.fleet.identity(nonce).await))
 }
 
-/// Whether `path` is the fleet's own endpoint (served to peers only).
-pub fn is_fleet_endpoint(path: &str) -> bool {
-    path == identity::PATH
+/// The fleet's own endpoints, served to peers on the fleet port only:
+/// who this agent is, and a member behind NAT joining.
+pub async fn fleet_endpoint(
+    app: &Arc<App>,
+    req: Request<Incoming>,
+    from: IpAddr,
+) -> Option<Result<Response<Body>, Error>> {
+    match req.uri().path() {
+        identity::PATH => Some(identity(app, &req).await),
+        JOIN => Some(join(app, req, from)),
+        _ => None,
+    }
+}
+
+/// Where a member behind NAT asks to join (`FLEET_JOIN`).
+pub const JOIN: &str = "/fleet/v1/join";
+
+/// The upgrade a joining member asks for.
+pub const JOIN_PROTOCOL: &str = "docker-agent-join";
+
+/// A member behind NAT (`?id=` its daemon's id) turns the connection it
+/// opened into one this agent sends requests on: `101`, then the roles
+/// are reversed.
+fn join(app: &Arc<App>, mut req: Request<Incoming>, from: IpAddr) -> Result<Response<Body>, Error> {
+    let asked = req
+        .headers()
+        .get(hyper::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(JOIN_PROTOCOL.as_bytes()));
+    if req.method() != Method::GET || !asked {
+        return Err(Error::UpgradeRequired);
+    }
+    let key = crate::http::query::Query::parse(req.uri().query())
+        .get("id")
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .map(str::to_string)
+        .ok_or_else(|| Error::BadRequest("id: the joining daemon's id".into()))?;
+    let upgrade = hyper::upgrade::on(&mut req);
+    let fleet = app.fleet.clone();
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let from = crate::membership::Address {
+            host: from.to_string(),
+            port: 0,
+        };
+        let io = Box::new(hyper_util::rt::TokioIo::new(upgraded));
+        fleet.joined(&key, from, io).await;
+    });
+    let mut resp = Response::new(body::empty());
+    *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+    let headers = resp.headers_mut();
+    headers.insert(
+        hyper::header::UPGRADE,
+        hyper::header::HeaderValue::from_static(JOIN_PROTOCOL),
+    );
+    headers.insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("upgrade"),
+    );
+    Ok(resp)
 }
 
 /// The peer a fleet-port request came through.

@@ -182,10 +182,16 @@ async fn respond(
     if let Some(answer) = app.cors.preflight(req.method(), req.headers()) {
         return answer;
     }
-    if hosts::is_fleet_endpoint(req.uri().path()) && hosts::peer(&req).is_some() {
-        *class = "fleet";
-        return hosts::identity(&app, &req).await;
-    }
+    let fleet_port = hosts::peer(&req).is_some();
+    let req = match fleet_port && req.uri().path().starts_with("/fleet/") {
+        true => {
+            *class = "fleet";
+            return Box::pin(hosts::fleet_endpoint(&app, req, client))
+                .await
+                .unwrap_or(Err(Error::RouteNotFound));
+        }
+        false => req,
+    };
     // Boxed: a request for this host needs none of its state.
     let req = match Box::pin(hosts::route(&app, req, client)).await? {
         hosts::Routed::Here(req) => req,

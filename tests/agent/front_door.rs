@@ -532,3 +532,155 @@ async fn every_host_at_once_merges_lists_and_one_events_stream_outlives_a_host_s
     );
     fleet.down();
 }
+
+/// Drops new connections into host K's namespace from anywhere (replies to
+/// connections it opens still pass): a host behind NAT. Removed on drop.
+struct Unreachable(usize);
+
+impl Unreachable {
+    fn rule(&self, op: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new("iptables");
+        let to = format!("10.231.{}.2", self.0);
+        cmd.args([
+            op,
+            "FORWARD",
+            "-d",
+            &to,
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "NEW",
+        ])
+        .args([
+            "-m",
+            "comment",
+            "--comment",
+            "docker-agent-fleet-nat",
+            "-j",
+            "DROP",
+        ]);
+        cmd
+    }
+
+    fn new(k: usize) -> Unreachable {
+        let nat = Unreachable(k);
+        run_ok(&mut nat.rule("-I"));
+        nat
+    }
+}
+
+impl Drop for Unreachable {
+    fn drop(&mut self) {
+        let _ = self.rule("-D").status();
+    }
+}
+
+#[tokio::test]
+async fn a_host_behind_nat_joins_the_front_door_and_is_served_like_the_others() {
+    let dir = certificates(&["one", "two", "three", "four"]);
+    read_token(&dir);
+    let mut fleet = Fleet::start_with(4, |k| {
+        let mut env = match k {
+            4 => member_env(&dir, "four"),
+            _ => settings(&dir, k),
+        };
+        if k == 4 {
+            env.push(("FLEET_JOIN".into(), "https://10.231.1.2:9001".into()));
+            env.push(("FLEET_NAME".into(), "four".into()));
+            env.push((
+                "API_TOKENS_FILE".into(),
+                dir.join("tokens").display().to_string(),
+            ));
+        }
+        env
+    });
+    // Above the fleet's own rules, which `start` puts first.
+    let nat = Unreachable::new(4);
+    let door = Agent::at(fleet.host(1).agent.addr);
+    let token = door.token().await;
+    let hosts = hosts_when(&door, &token, |h| state_of(h, "four")["state"] == "up").await;
+    let four = state_of(&hosts, "four");
+    assert_eq!(four["source"], "joined", "{four:#}");
+    let id = fleet
+        .host(4)
+        .daemon
+        .docker(&["info", "--format", "{{.ID}}"]);
+    assert_eq!(four["id"], id.trim());
+    // Nobody can open a connection to it: not the front door, not this test.
+    let url = "http://10.231.4.2:9000/api/v1/healthz";
+    let direct = fleet
+        .host(1)
+        .command("curl")
+        .args(["-s", "--max-time", "3", url])
+        .status()
+        .unwrap();
+    assert!(
+        !direct.success(),
+        "host four is reachable from the front door"
+    );
+
+    let lines = Container::run_on(&fleet.host(4).daemon, &[], &["lines:3", "wait"]);
+    let listed = door
+        .get("/api/v1/hosts/four/containers/?all=true", Some(&token))
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert!(
+        listed.json()["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| lines.id.starts_with(c["id"].as_str().unwrap())),
+        "{:?}",
+        listed.body
+    );
+    let all = door
+        .get("/api/v1/containers/?host=*", Some(&token))
+        .await
+        .json();
+    assert!(
+        all["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["host"] == "four"),
+        "{all:#}"
+    );
+    let mut logs = door
+        .ws(&format!(
+            "/api/v1/hosts/four/logs/ws/{}?token={token}&tail=all",
+            lines.id
+        ))
+        .await;
+    for n in 1..=3 {
+        let line = next_text(&mut logs, Duration::from_secs(20)).await.unwrap();
+        assert_eq!(line, format!("line {n}"));
+    }
+    let stop = door
+        .post(
+            &format!("/api/v1/hosts/four/containers/{}/stop", lines.id),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(stop.status, 200, "{:?}", stop.body);
+    assert_eq!(lines.status(), "exited");
+    assert!(matches!(
+        next_text(&mut logs, Duration::from_secs(20)).await,
+        Err(Ending::Closed(1000, _))
+    ));
+
+    // Its agent goes away and comes back: it joins again by itself.
+    fleet.hosts[3].kill_agent();
+    hosts_when(&door, &token, |h| {
+        state_of(h, "four")["state"] == "unreachable"
+    })
+    .await;
+    fleet.hosts[3].start_agent();
+    fleet.hosts[3].check_address();
+    hosts_when(&door, &token, |h| state_of(h, "four")["state"] == "up").await;
+    let again = door
+        .get("/api/v1/hosts/four/containers/", Some(&token))
+        .await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    drop(nat);
+    fleet.down();
+}
