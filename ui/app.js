@@ -1,10 +1,14 @@
 // The dashboard: sign-in, the container list kept live by the events
 // stream, and a container page with live logs, a stats chart and actions.
+// In a fleet, a host picker and an overview of the hosts: every API and
+// stream URL is made by at(), which sends a request for another host
+// through this agent as /api/v1/hosts/{name}/…; the host is in the hash.
 // The token stays in sessionStorage and goes out as a Bearer header (REST)
 // or as ?token= on same-origin WebSocket URLs (the agent logs no query).
 'use strict';
-const $ = id => document.getElementById(id), S = sessionStorage, MAX = 5000, N = 90;
-let me, cur, ev, socks = [], lines = [], held = [], last = {}, samples = [], paused = false, timer = 0, raf = 0;
+const $ = id => document.getElementById(id), S = sessionStorage, MAX = 5000, N = 90, EVERY = 5000;
+let me, can, cur, ev, on, view, socks = [], lines = [], held = [], last = {}, samples = [], paused = false, timer = 0, raf = 0;
+let hosts = [], fleet = false, armed = false, ticker = 0, figures = {}, counted = 0, menu = '';
 
 function el(tag, text, cls) {
  const e = document.createElement(tag);
@@ -12,7 +16,7 @@ function el(tag, text, cls) {
  if (cls) e.className = cls;
  return e;
 }
-function show(id) { for (const s of ['login', 'list', 'one']) $(s).hidden = s != id; }
+function show(id) { view = id; for (const s of ['login', 'list', 'one', 'fleet', 'down']) $(s).hidden = s != id; }
 function say(text) { $('msg').textContent = text || ''; }
 function size(b) {
  let u = 0;
@@ -26,20 +30,28 @@ function state(node, st, title) {
  return node;
 }
 
-async function api(path, opt = {}) {
+// The one maker of API and stream URLs: this host's own routes, or the
+// picked host's through this agent.
+function at(path, host = on) { return '/api/v1/' + (host ? 'hosts/' + encodeURIComponent(host) + '/' : '') + path; }
+// The page's own link to `path` on a host (the hash keeps the host).
+function link(path, host = on) { return '#/' + (host ? 'h/' + encodeURIComponent(host) + '/' : '') + path; }
+
+// A refusal by this agent ends the session; one by another host is its word.
+async function api(path, opt = {}, host = on) {
  opt.headers = { Authorization: 'Bearer ' + S.t };
- const r = await fetch('/api/v1/' + path, opt), b = await r.json().catch(() => ({}));
- if (r.status == 401) { signout('The token was refused or has expired; sign in again.'); throw Error($('lerr').textContent); }
- if (!r.ok) throw Error(typeof b.detail == 'string' ? b.detail : r.status + ' ' + r.statusText);
+ const r = await fetch(at(path, host), opt), b = await r.json().catch(() => ({}));
+ if (r.status == 401 && !host) { signout('The token was refused or has expired; sign in again.'); throw Error($('lerr').textContent); }
+ if (r.status == 502 && host) tick();
+ if (!r.ok) throw Error((host ? host + ': ' : '') + (typeof b.detail == 'string' ? b.detail : r.status + ' ' + r.statusText));
  return b;
 }
 
-function sock(path, on, end) {
- const url = (location.protocol == 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/' + path;
- const w = new WebSocket(url + (path.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(S.t));
- w.onmessage = e => on(e.data);
+function sock(path, got, end) {
+ const url = (location.protocol == 'https:' ? 'wss://' : 'ws://') + location.host + at(path);
+ const w = new WebSocket(url + (path.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(S.t)), here = !on;
+ w.onmessage = e => got(e.data);
  w.onclose = e => {
-  if (e.code == 1008 && /token|authenticated/i.test(e.reason) && S.t) signout('Session ended (' + e.reason + '); sign in again.');
+  if (here && e.code == 1008 && /token|authenticated/i.test(e.reason) && S.t) signout('Session ended (' + e.reason + '); sign in again.');
   else if (end) end(e);
  };
  return w;
@@ -47,10 +59,13 @@ function sock(path, on, end) {
 
 function signout(text) {
  delete S.t;
- me = cur = null;
+ me = cur = on = null;
+ menu = '';
  closeStreams();
- if (ev) { ev.onclose = null; ev.close(); ev = null; }
- $('out').hidden = true;
+ quiet();
+ clearInterval(ticker);
+ ticker = 0;
+ $('out').hidden = $('pick').hidden = $('warn').hidden = true;
  $('who').textContent = $('host').textContent = '';
  say();
  show('login');
@@ -65,7 +80,7 @@ $('login').onsubmit = async e => {
  try {
   if (tok) S.t = tok;
   else {
-   const r = await fetch('/api/v1/auth/login', {
+   const r = await fetch(at('auth/login', ''), {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: $('user').value, password: $('pass').value }) });
    const b = await r.json().catch(() => ({}));
@@ -85,45 +100,170 @@ $('out').onclick = () => signout();
 
 async function start() {
  if (!S.t) return show('login');
- me = await api('auth/check');
- $('who').textContent = me.username + ' · ' + me.role + (me.read_only ? ' · read-only' : '');
+ me = await api('auth/check', {}, '');
  $('out').hidden = false;
- host();
- events();
+ await tick();
+ if (fleet && !ticker) ticker = setInterval(() => { if (!document.hidden) tick(); }, EVERY);
  route();
 }
+
+// The hosts as this agent knows them; the picker shows only in a fleet.
+async function tick() {
+ const was = stateOf(on);
+ try {
+  const b = await api('hosts', {}, '');
+  hosts = b.hosts;
+  fleet = b.fleet;
+ } catch (x) { return say(x.message); }
+ const p = $('pick'), names = hosts.map(h => h.name + (h.state == 'up' ? '' : ' (' + h.state + ')'));
+ p.hidden = !fleet;
+ if (menu != names.join('\n')) {
+  menu = names.join('\n');
+  p.replaceChildren(el('option', 'All hosts'), ...names.map((n, i) => {
+   const o = el('option', n);
+   o.value = i ? hosts[i].name : '';
+   return o;
+  }));
+  p.firstChild.value = '*';
+  p.value = view == 'fleet' ? '*' : on;
+ }
+ if (view == 'fleet') overview();
+ else if (me && (stateOf(on) == 'unreachable') != (was == 'unreachable')) route();
+ else warn();
+}
+$('pick').onchange = e => { location.hash = e.target.value == '*' ? '#/fleet' : link('', e.target.value); };
+
+function known(name) { return hosts.find((h, i) => (i ? h.name : '') == name); }
+// Another host's state (this agent's own host answers for itself).
+function stateOf(name) { const h = name && known(name); return h && h.state; }
+
+// The picked host's trouble, said above its page.
+function warn() {
+ const h = known(on), w = $('warn');
+ w.hidden = !(h && h.state == 'degraded' && view != 'fleet');
+ if (!w.hidden) w.textContent = h.name + ' is degraded: ' + h.reason;
+}
+
+// What the caller may do on the picked host: its own agent says.
+async function check() {
+ can = false;
+ try {
+  const c = on ? await api('auth/check') : me;
+  can = c.can_operate;
+  whom(c);
+  if (cur) $('acts').hidden = !can;
+ } catch (x) { say(x.message); }
+}
+
+function whom(c) { $('who').textContent = c.username + ' · ' + c.role + (c.read_only ? ' · read-only' : ''); }
 
 async function host() {
  try {
   const [v, h] = await Promise.all([api('version'), api('health')]);
-  $('host').textContent = 'Docker ' + v.docker_version + ' (API ' + v.api_version + ', ' + v.os + '/' + v.arch + ') · ' +
+  $('host').textContent = (fleet ? (known(on) || { name: on }).name + ' · ' : '') + 'Docker ' + v.docker_version + ' (API ' + v.api_version + ', ' + v.os + '/' + v.arch + ') · ' +
    h.status + ' · ' + h.containers_running + '/' + h.containers_total + ' running';
  } catch (x) { $('host').textContent = x.message; }
 }
 
 function events() {
  if (ev) return;
- ev = sock('events/ws?type=container&event=create,start,die,stop,pause,unpause,destroy,rename', m => {
+ const w = ev = sock('events/ws?type=container&event=create,start,die,stop,pause,unpause,destroy,rename', m => {
   const e = JSON.parse(m);
   clearTimeout(timer);
-  timer = setTimeout(() => { host(); if (!cur) list(); }, 250);
+  timer = setTimeout(() => { host(); if (view == 'list') list(); }, 250);
   if (cur && e.id && e.id.startsWith(cur.id)) {
    detail();
    if (e.Action == 'start') streams();
   }
- }, () => { ev = null; if (S.t) setTimeout(events, 3000); });
+ }, () => { if (ev == w) { ev = null; setTimeout(() => { if (S.t && !ev && stateOf(on) != 'unreachable') events(); }, 3000); } });
+}
+
+function quiet() {
+ armed = false;
+ if (ev) { ev.onclose = null; ev.close(); ev = null; }
 }
 
 function route() {
  closeStreams();
  say();
- const m = location.hash.match(/^#\/c\/(.+)/);
- if (m) return open(decodeURIComponent(m[1]));
+ const m = location.hash.match(/^#\/(?:h\/([^/]+)\/?)?(?:(fleet)|c\/(.+))?$/) || [];
  cur = null;
+ if (m[2]) {
+  on = null;
+  quiet();
+  whom(me);
+  show('fleet');
+  $('pick').value = '*';
+  warn();
+  return overview();
+ }
+ let name = m[1] ? decodeURIComponent(m[1]) : '';
+ if (hosts[0] && name == hosts[0].name) name = '';
+ if (name !== on) {
+  on = name;
+  quiet();
+  $('host').textContent = $('who').textContent = $('count').textContent = '';
+  $('rows').replaceChildren();
+ }
+ $('pick').value = on;
+ $('back').href = link('');
+ if (stateOf(on) == 'unreachable') { quiet(); return down(known(on)); }
+ if (!armed) { armed = true; check(); host(); events(); }
+ warn();
+ if (m[3]) return open(decodeURIComponent(m[3]));
  show('list');
  list();
 }
 window.onhashchange = () => { if (me) route(); };
+
+// A host that does not answer: what failed, instead of its pages.
+function down(h) {
+ show('down');
+ $('dname').textContent = h.name;
+ state($('dstate'), h.state);
+ $('dwhy').textContent = h.reason || '';
+ $('dlast').textContent = h.last_contact ? 'Last contact ' + new Date(h.last_contact).toLocaleString() : 'Never reached';
+}
+
+// Every host: its state and why, its counts, its size; each reachable
+// host's health asked at most 4 at a time, each within 8 s, every 15 s.
+async function overview() {
+ rows();
+ if (Date.now() - counted < 3 * EVERY - 500) return;
+ counted = Date.now();
+ const todo = hosts.map((h, i) => [i ? h.name : '', h]).filter(([, h]) => h.state != 'unreachable');
+ const one = async () => {
+  for (let t; (t = todo.shift());) {
+   try { figures[t[1].name] = await api('health', { signal: AbortSignal.timeout(8000) }, t[0]); } catch (x) { delete figures[t[1].name]; }
+  }
+ };
+ await Promise.all([one(), one(), one(), one()]);
+ if (view == 'fleet') rows();
+}
+
+function rows() {
+ const n = {};
+ for (const h of hosts) n[h.state] = (n[h.state] || 0) + 1;
+ $('host').textContent = Object.entries(n).map(([k, v]) => v + ' ' + k).join(' · ');
+ $('hcount').textContent = hosts.length;
+ const was = document.activeElement.closest('#hrows') && document.activeElement.hash;
+ $('hrows').replaceChildren(...hosts.map((h, i) => {
+  const tr = el('tr'), a = el('a', h.name), st = el('td'), f = figures[h.name] || {}, c = h.containers;
+  a.href = link('', i ? h.name : '');
+  tr.onclick = e => { if (e.target != a) location.hash = a.hash; };
+  st.append(state(el('span'), h.state));
+  if (h.reason) st.append(el('small', h.reason));
+  const n = f.containers_running != null ? f.containers_running + '/' + f.containers_total : c ? c.running + '/' + c.total : '';
+  const td = el('td');
+  td.append(a);
+  if (f.read_only) td.append(el('small', 'read-only'));
+  tr.append(td, st, el('td', h.docker_version || ''), el('td', n ? n + ' running' : ''), el('td', f.cpus || ''),
+   el('td', f.memory_total ? size(f.memory_total) : ''), el('td', h.rtt_ms != null ? h.rtt_ms + ' ms' : ''));
+  return tr;
+ }));
+ // A redraw keeps the keyboard where it was.
+ for (const a of was ? $('hrows').querySelectorAll('a') : []) if (a.hash == was) a.focus();
+}
 
 function ports(ps) {
  return [...new Set(ps.map(p => (p.PublicPort ? p.PublicPort + '→' : '') + p.PrivatePort + '/' + p.Type))].join(', ');
@@ -135,7 +275,7 @@ async function list() {
   $('count').textContent = b.total;
   $('rows').replaceChildren(...b.containers.map(c => {
    const tr = el('tr'), td = el('td');
-   tr.onclick = () => { location.hash = '#/c/' + encodeURIComponent(c.id); };
+   tr.onclick = () => { location.hash = link('c/' + encodeURIComponent(c.id)); };
    const st = state(el('span'), c.state);
    if (c.health) st.classList.add(c.health);
    td.append(st, el('small', c.status_text));
@@ -150,7 +290,7 @@ async function open(id) {
  lines = []; held = []; last = {}; samples = [];
  $('logs').replaceChildren();
  $('cname').textContent = $('cimage').textContent = $('cstate').textContent = '';
- $('acts').hidden = !me.can_operate;
+ $('acts').hidden = !can;
  show('one');
  if (await detail()) streams();
 }

@@ -3,7 +3,9 @@
 //! and streamed body on the owner's fleet port, with the caller's own
 //! credential and `X-Forwarded-For` naming the caller. The owner
 //! authenticates it, applies its policy and audits it; the answer comes
-//! back as the owner gave it. A WebSocket stream is passed through byte
+//! back as the owner gave it. `X-Forwarded-Host` names the host the caller
+//! asked for (this agent's address as the caller knew it), which the owner
+//! holds a browser's `Origin` to. A WebSocket stream is passed through byte
 //! for byte once the owner accepts it, so its frames, close codes and
 //! reasons are the owner's, and a reader that is slow slows the owner's
 //! stream (TCP's flow control end to end) instead of filling a buffer.
@@ -44,6 +46,9 @@ pub fn split(path: &str) -> Option<(String, Option<String>)> {
     ))
 }
 
+/// The header naming the host a forwarded request's caller asked for.
+pub const FORWARDED_HOST: &str = "x-forwarded-host";
+
 /// A WebSocket stream passed through: runs until either side closes.
 pub type Pipe = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -79,6 +84,10 @@ pub async fn forward(
     if let Ok(host) = HeaderValue::from_str(&member.link.address().to_string()) {
         headers.insert(header::HOST, host);
     }
+    match parts.headers.get(header::HOST) {
+        Some(asked) => headers.insert(HeaderName::from_static(FORWARDED_HOST), asked.clone()),
+        None => headers.remove(FORWARDED_HOST),
+    };
     headers.insert(
         HeaderName::from_static("x-forwarded-for"),
         HeaderValue::from_str(&client.to_string()).map_err(|_| Error::Internal)?,

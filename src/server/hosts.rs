@@ -4,8 +4,9 @@
 //! ([`crate::fleet::forward`]) and, when it changes something, recorded
 //! in this agent's audit trail with where it went. On the fleet port, a
 //! peer's request carries the peer ([`FleetPeer`]): its `X-Forwarded-For`
-//! names the caller, the audit trail records through whom it came, and
-//! `/fleet/v1/identity` answers it.
+//! names the caller, its `X-Forwarded-Host` the host the caller asked for,
+//! the audit trail records through whom it came, and `/fleet/v1/identity`
+//! answers it.
 
 use crate::app::App;
 use crate::audit::{Action, Outcome, Record, Subject, Surface};
@@ -119,6 +120,15 @@ pub fn forwarded_client(req: &Request<Incoming>, peer: IpAddr) -> IpAddr {
         .and_then(|v| v.rsplit(',').next())
         .and_then(|ip| ip.trim().parse().ok())
         .unwrap_or(peer)
+}
+
+/// A peer's request as its caller made it: the host the caller asked for
+/// (`X-Forwarded-Host`, the front door as the caller named it) becomes its
+/// `Host`, so a browser's stream is held to the origin its page came from.
+pub fn as_asked(req: &mut Request<Incoming>) {
+    if let Some(asked) = req.headers_mut().remove(forward::FORWARDED_HOST) {
+        req.headers_mut().insert(hyper::header::HOST, asked);
+    }
 }
 
 /// `/fleet/v1/identity`, for a peer on the fleet port.

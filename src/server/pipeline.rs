@@ -54,7 +54,10 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     let id = request_id::pick(req.headers());
     let via = hosts::peer(&req);
     let client = match via {
-        Some(_) => hosts::forwarded_client(&req, peer.ip()),
+        Some(_) => {
+            hosts::as_asked(&mut req);
+            hosts::forwarded_client(&req, peer.ip())
+        }
         None => crate::net::client_ip(peer.ip(), req.headers(), &app.config.server.trusted_proxies),
     };
     let context = audit::Context::new(id.clone(), client, started);

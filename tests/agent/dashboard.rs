@@ -87,7 +87,7 @@ async fn shown_lines(b: &Browser) -> Vec<(String, String, bool)> {
     serde_json::from_value(b.run(SHOWN_LINES).await).unwrap()
 }
 
-async fn sign_in(b: &Browser, agent: &Agent, password: &str) {
+pub(crate) async fn sign_in(b: &Browser, agent: &Agent, password: &str) {
     b.goto(&agent.url("/")).await;
     b.wait_for(
         "the sign-in form",
@@ -100,7 +100,7 @@ async fn sign_in(b: &Browser, agent: &Agent, password: &str) {
 }
 
 /// Waits for the container's row in the list, and returns its state.
-async fn row_state(b: &Browser, name: &str) -> String {
+pub(crate) async fn row_state(b: &Browser, name: &str) -> String {
     let script = format!(
         "const r = [...document.querySelectorAll('#rows tr')].find(r => r.cells[0].textContent == '{name}');
          return r && !document.getElementById('list').hidden && r.cells[1].querySelector('.st').textContent"
@@ -113,14 +113,14 @@ async fn row_state(b: &Browser, name: &str) -> String {
 }
 
 /// Clicks the container's row and waits for its page.
-async fn open_row(b: &Browser, name: &str) {
+pub(crate) async fn open_row(b: &Browser, name: &str) {
     b.click(&format!("//tr[td[text()='{name}']]")).await;
     let script = format!("return document.getElementById('cname').textContent == '{name}'");
     b.wait_for(&format!("the page of {name}"), &script).await;
 }
 
 /// Waits until the container page shows `state`.
-async fn page_state(b: &Browser, state: &str) {
+pub(crate) async fn page_state(b: &Browser, state: &str) {
     let script = format!("return document.getElementById('cstate').textContent == '{state}'");
     b.wait_for(&format!("the state {state}"), &script).await;
 }
@@ -147,6 +147,10 @@ async fn in_a_browser_the_dashboard_signs_in_follows_logs_filters_and_stops_and_
     let host = "return /^Docker .* · ok · \\d+\\/\\d+ running$/.test(document.getElementById('host').textContent)";
     b.wait_for("the host's version and health", host).await;
     assert!(b.text("#who").await.starts_with("admin · admin"));
+    assert!(
+        !b.displayed("#pick").await,
+        "no host picker outside a fleet"
+    );
     let status = format!("//tr[td[text()='{}']]/td[2]/small", c.name);
     assert!(b.text(&status).await.starts_with("Up "), "Docker's words");
     let ports = format!("//tr[td[text()='{}']]/td[4]", c.name);

@@ -15,6 +15,7 @@ mod exec;
 mod failures;
 mod faults;
 mod fleet;
+mod fleet_dashboard;
 mod fleet_docs;
 mod front_door;
 mod hostile;

@@ -2,7 +2,8 @@
 //! started on a free port for one browser session, spoken to in WebDriver's
 //! JSON protocol with the agent client of [`super::agent`]. Elements are
 //! found by CSS selector (or XPath), clicked and typed into as a person
-//! would; screenshots land in `target/screenshots/`.
+//! would; screenshots land in `target/screenshots/`. Accessibility is
+//! checked by axe-core, run in the page (`tests/setup.sh` installs it).
 
 use super::*;
 use base64::Engine;
@@ -14,6 +15,8 @@ use std::time::{Duration, Instant};
 
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// axe-core's script, from npm (`tests/setup.sh` installs it here).
+const AXE: &str = "/usr/local/lib/docker-agent-tests/node_modules/axe-core/axe.min.js";
 /// WebDriver's key for an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -205,6 +208,29 @@ impl Browser {
             assert!(started.elapsed() < PATIENCE, "waited in vain for {what}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// What axe-core finds wrong with the page as shown, against the WCAG
+    /// 2.1 A and AA rules and best practices: each violation's rule, its
+    /// words and the elements at fault.
+    pub async fn accessibility_violations(&self) -> Vec<Value> {
+        let axe = std::fs::read_to_string(AXE)
+            .unwrap_or_else(|e| panic!("{AXE} (tests/setup.sh installs axe-core): {e}"));
+        self.run(&axe).await;
+        let found = self
+            .wait_for(
+                "axe-core's verdict",
+                "if (!window.axeDone) {
+                   window.axeDone = 'running';
+                   axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})
+                     .then(r => window.axeDone = JSON.stringify(r.violations.map(v =>
+                       ({rule: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))));
+                 }
+                 return window.axeDone != 'running' && window.axeDone",
+            )
+            .await;
+        self.run("delete window.axeDone").await;
+        serde_json::from_str(found.as_str().unwrap()).unwrap()
     }
 
     /// Saves the window as `target/screenshots/{name}.png`.
