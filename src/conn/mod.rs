@@ -2,8 +2,10 @@
 //! under the caps on open connections overall and per client ([`slots`]),
 //! and the deadline on writes to a client that stops reading
 //! ([`write_deadline`]). The accept loop ([`crate::server`]) takes them;
-//! TLS and the WebSocket streams carry them along.
+//! TLS and the WebSocket streams carry them along. The connections the
+//! agent opens itself are kept in a [`pool`].
 
+pub mod pool;
 mod slots;
 mod write_deadline;
 

@@ -26,16 +26,14 @@
 //! bytes both ways), as exec does.
 
 use super::error::{DockerError, Unreachable};
-use http_body_util::{BodyExt, Full, Limited};
+use crate::conn::Io;
+use crate::conn::pool::{self, Kept, Outgoing, Pool};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Bytes;
 use hyper::body::Incoming;
-use hyper::header;
+use hyper::header::{self, HeaderValue};
 use hyper::upgrade::Upgraded;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use hyperlocal::UnixConnector;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::PathBuf;
@@ -115,17 +113,14 @@ const NONE: Payload = Payload {
     upgrade: false,
 };
 
-enum Transport {
-    Unix(Client<UnixConnector, Full<Bytes>>),
-    Tcp(Client<HttpConnector, Full<Bytes>>),
-}
-
 /// A handle on one Docker daemon, shared by every request.
 pub struct Docker {
-    transport: Transport,
+    /// Connections kept for the next call.
+    pool: Pool,
     endpoint: Endpoint,
-    /// `unix://<hex path>:0` or `http://host:port`, prefixed to every path.
-    base: String,
+    /// The `Host` every request names: the daemon's address, or `docker`
+    /// over its socket.
+    host: HeaderValue,
     /// The negotiated `/v1.NN` prefix, once known.
     version: Mutex<Option<Arc<str>>>,
     /// What the last attempt to reach the daemon gave.
@@ -152,31 +147,17 @@ struct PingRounds {
     last: tokio::sync::Mutex<Option<Result<(), DockerError>>>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Docker {
     pub fn new(endpoint: &Endpoint, timeout: Duration) -> Docker {
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder
-            .pool_timer(hyper_util::rt::TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(MAX_CALLS);
-        let (transport, base) = match endpoint {
-            Endpoint::Unix(path) => (
-                Transport::Unix(builder.build(UnixConnector)),
-                format!("unix://{}:0", hex(path.as_os_str().as_encoded_bytes())),
-            ),
-            Endpoint::Tcp(authority) => (
-                Transport::Tcp(builder.build(HttpConnector::new())),
-                format!("http://{authority}"),
-            ),
+        let host = match endpoint {
+            Endpoint::Unix(_) => HeaderValue::from_static("docker"),
+            Endpoint::Tcp(authority) => HeaderValue::from_str(authority)
+                .unwrap_or_else(|_| HeaderValue::from_static("docker")),
         };
         Docker {
-            transport,
+            pool: Pool::new(MAX_CALLS),
             endpoint: endpoint.clone(),
-            base,
+            host,
             version: Mutex::new(None),
             reach: Mutex::new(Reach::Unknown),
             turns: Semaphore::new(MAX_CALLS),
@@ -201,7 +182,8 @@ impl Docker {
     ) -> Result<Response<Incoming>, DockerError> {
         let mut req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
+            .uri(path)
+            .header(header::HOST, self.host.clone());
         for (name, value) in payload.headers {
             req = req.header(*name, *value);
         }
@@ -215,18 +197,15 @@ impl Docker {
         }
         let body = Bytes::copy_from_slice(payload.json.unwrap_or_default());
         let req = req
-            .body(Full::new(body))
+            .body(pool::full(body))
             .map_err(|e| DockerError::Protocol(format!("bad request path: {e}")))?;
         let started = Instant::now();
-        let result = match &self.transport {
-            Transport::Unix(c) => c.request(req).await,
-            Transport::Tcp(c) => c.request(req).await,
-        };
+        let result = self.exchange(req).await;
         let (reach, result) = match result {
             Ok(resp) => (Reach::Answered(Instant::now()), Ok(resp)),
             Err(e) => {
                 self.forget_version();
-                let why = Unreachable::classify(&self.endpoint, &e);
+                let why = Unreachable::classify(&self.endpoint, &*e);
                 let err = DockerError::Unavailable(why.to_string());
                 (Reach::Failed(why), Err(err))
             }
@@ -235,6 +214,27 @@ impl Docker {
         let status = result.as_ref().map(|r| r.status().as_u16());
         crate::counters::docker_call(started.elapsed(), status.ok());
         result
+    }
+
+    /// Sends `req` on a kept connection, or on a new one to the daemon.
+    async fn exchange(
+        &self,
+        req: Request<Outgoing>,
+    ) -> Result<Response<Incoming>, Box<dyn std::error::Error + Send + Sync>> {
+        let req = match self.pool.try_kept(req).await {
+            Kept::Sent(answer) => return Ok(answer?),
+            Kept::Unsent(req) => req,
+        };
+        let io: Box<dyn Io> = match &self.endpoint {
+            Endpoint::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+            Endpoint::Tcp(authority) => {
+                let tcp = tokio::net::TcpStream::connect(authority.as_str()).await?;
+                let _ = tcp.set_nodelay(true);
+                Box::new(tcp)
+            }
+        };
+        let fresh = pool::handshake(io).await?;
+        Ok(self.pool.send_on(fresh, req).await?)
     }
 
     /// The API version negotiated with the daemon (`1.41`), while known.

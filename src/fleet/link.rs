@@ -8,20 +8,19 @@
 //! on another; a request that was sent is never sent twice.
 
 use crate::conn::Io;
+use crate::conn::pool::{self, Kept, Pool};
+pub use crate::conn::pool::{Outgoing, empty};
 use crate::membership::Address;
 use crate::tls::{FleetPeer, peer_of};
-use http_body_util::combinators::UnsyncBoxBody;
-use hyper::body::Bytes;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -39,19 +38,8 @@ const FLEET_NAME: &str = "docker-agent.fleet";
 /// Why a member could not be reached, in words for `/api/v1/hosts`.
 pub type Why = String;
 
-/// A request body sent to a member: a caller's, streamed as it comes.
-pub type Outgoing = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
-
 /// A request on its way: the answer's head, or why there is none.
 pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Response<Incoming>, Why>> + Send + 'a>>;
-
-/// An empty request body.
-pub fn empty() -> Outgoing {
-    use http_body_util::BodyExt;
-    http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed_unsync()
-}
 
 /// How long a request for a joined member waits for one of its connections.
 const JOINED_WAIT: Duration = Duration::from_secs(5);
@@ -59,7 +47,7 @@ const JOINED_WAIT: Duration = Duration::from_secs(5);
 pub struct Connections {
     address: Address,
     way: Way,
-    idle: Mutex<Vec<SendRequest<Outgoing>>>,
+    pool: Pool,
 }
 
 /// How new connections to the member come about.
@@ -75,7 +63,7 @@ impl Connections {
         Connections {
             address,
             way: Way::Dial(tls),
-            idle: Mutex::default(),
+            pool: Pool::new(IDLE),
         }
     }
 
@@ -86,17 +74,15 @@ impl Connections {
             way: Way::Joined {
                 arrived: Notify::new(),
             },
-            idle: Mutex::default(),
+            // All it opens are for this agent.
+            pool: Pool::new(usize::MAX),
         }
     }
 
     /// Takes a connection a joined member opened (the roles reversed on it).
     pub async fn arrived(&self, io: Box<dyn Io>) -> Result<(), Why> {
         let sender = handshake(io).await?;
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|s| !s.is_closed());
-        idle.push(sender);
-        drop(idle);
+        self.pool.keep(sender);
         if let Way::Joined { arrived } = &self.way {
             arrived.notify_waiters();
         }
@@ -119,47 +105,18 @@ impl Connections {
     }
 
     async fn sending(&self, req: Request<Outgoing>) -> Result<Response<Incoming>, Why> {
-        let mut req = req;
-        if let Some(mut kept) = self.take() {
-            match kept.try_send_request(req).await {
-                Ok(response) => {
-                    self.keep(kept);
-                    return Ok(response);
-                }
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => req = unsent,
-                    None => return Err(describe_http(e.error())),
-                },
-            }
-        }
-        let mut fresh = match &self.way {
+        let req = match self.pool.try_kept(req).await {
+            Kept::Sent(answer) => return answer.map_err(|e| describe_http(&e)),
+            Kept::Unsent(req) => req,
+        };
+        let fresh = match &self.way {
             Way::Dial(tls) => self.dial(tls).await?,
             Way::Joined { arrived } => self.wait_joined(arrived).await?,
         };
-        let response = fresh
-            .send_request(req)
+        self.pool
+            .send_on(fresh, req)
             .await
-            .map_err(|e| describe_http(&e))?;
-        self.keep(fresh);
-        Ok(response)
-    }
-
-    /// A kept connection ready for a request, if any; closed ones go.
-    fn take(&self) -> Option<SendRequest<Outgoing>> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|s| !s.is_closed());
-        let ready = idle.iter().position(SendRequest::is_ready)?;
-        Some(idle.swap_remove(ready))
-    }
-
-    /// Keeps `sender` for a later request (it becomes ready when the
-    /// response in flight has been read). A joined member's connections
-    /// are all kept: they are what it opened for this agent.
-    fn keep(&self, sender: SendRequest<Outgoing>) {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if !sender.is_closed() && (idle.len() < IDLE || self.is_joined()) {
-            idle.push(sender);
-        }
+            .map_err(|e| describe_http(&e))
     }
 
     async fn dial(&self, tls: &Arc<ClientConfig>) -> Result<SendRequest<Outgoing>, Why> {
@@ -171,7 +128,7 @@ impl Connections {
         let waited = tokio::time::timeout(JOINED_WAIT, async {
             loop {
                 let notified = arrived.notified();
-                if let Some(sender) = self.take() {
+                if let Some(sender) = self.pool.take() {
                     return sender;
                 }
                 notified.await;
@@ -224,13 +181,7 @@ async fn connect(
 
 /// HTTP/1.1 as the client on `io` (upgrades allowed).
 pub async fn handshake(io: Box<dyn Io>) -> Result<SendRequest<Outgoing>, Why> {
-    let (sender, conn) = http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| describe_http(&e))?;
-    tokio::spawn(async move {
-        let _ = conn.with_upgrades().await;
-    });
-    Ok(sender)
+    pool::handshake(io).await.map_err(|e| describe_http(&e))
 }
 
 fn describe_io(e: &std::io::Error) -> Why {
