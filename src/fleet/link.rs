@@ -40,6 +40,14 @@ pub fn empty() -> Outgoing {
         .boxed_unsync()
 }
 
+/// A request body held whole.
+pub fn full(bytes: impl Into<Bytes>) -> Outgoing {
+    use http_body_util::BodyExt;
+    http_body_util::Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
 pub struct Connections {
     address: Address,
     tls: Arc<ClientConfig>,
