@@ -16,6 +16,7 @@ mod failures;
 mod faults;
 mod fleet;
 mod fleet_docs;
+mod fleet_mcp;
 mod front_door;
 mod hostile;
 mod hostile_table;
