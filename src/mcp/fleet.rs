@@ -22,8 +22,9 @@
 //! Besides:
 //! - `list_containers` with `host: "*"` ([`everywhere`]): every host's
 //!   containers, asked at once (at most [`AT_ONCE`] hosts at a time, each
-//!   within [`DEADLINE`]), each tagged with its `host`; a host that failed
-//!   is named in `missing` with why, and never fails the call.
+//!   within [`DEADLINE`]; one the probe found unreachable is not asked),
+//!   each tagged with its `host`; a host that failed is named in `missing`
+//!   with why, and never fails the call (the shape of REST's `?host=*`).
 //! - A tool given a `container_id` and no `host`, for a container this host
 //!   does not have ([`locate`]): the other hosts are asked for it (as the
 //!   caller, `get_container`); the one host that has it runs the call;
@@ -41,7 +42,7 @@ use super::jsonrpc::{INTERNAL_ERROR, MAX_RESPONSE, RpcError};
 use super::tool_error::{explain, failure};
 use crate::audit::{Action, Outcome, Record, Surface};
 use crate::error::{Error, clip};
-use crate::fleet::members::Remote;
+use crate::fleet::members::{Remote, State};
 use crate::fleet::{Target, forward, full};
 use crate::input::Input;
 use crate::ops::{self, Answer, Operation};
@@ -479,13 +480,18 @@ async fn within_deadline<T>(name: String, answer: Asking<'_, T>) -> (String, Res
 }
 
 /// A tool's result from another host (its structured content, or the
-/// text of its tool error), or why the host gave none.
+/// text of its tool error), or why the host gave none. A host the probe
+/// found unreachable is not asked (so it costs no deadline).
 async fn ask_tool(
     ctx: &Ctx<'_>,
     (member, host): (&Remote, &str),
     tool: &str,
     args: Value,
 ) -> Result<Result<Value, String>, String> {
+    let status = member.status();
+    if status.state == State::Unreachable {
+        return Err(status.reason.unwrap_or_else(|| "not reached yet".into()));
+    }
     let params = json!({"name": tool, "arguments": args, "_meta": meta(ctx, &Value::Null, host)});
     let progress = Progress::default();
     let result = send(ctx, member, host, "tools/call", tool, params, &progress)
@@ -644,7 +650,8 @@ pub fn host_uri(uri: &str) -> Option<(&str, String)> {
 }
 
 /// `resources/read` of `inner` on `member`, known here as `host`, for the
-/// URI `uri`: the owner's contents, named by `uri`.
+/// URI `uri`: the owner's contents, named by `uri`, or its error (one with
+/// `data.uri` is "not found").
 pub async fn read(
     ctx: &Ctx<'_>,
     (member, host): (&Remote, &str),
@@ -665,13 +672,7 @@ pub async fn read(
     .await;
     let mut result = match sent {
         Ok(result) => result,
-        Err(Failed::Rpc(mut e)) => {
-            if e.data.as_ref().is_some_and(|d| d.get("uri").is_some()) {
-                e.data = Some(json!({"uri": uri}));
-                e.message = e.message.replace(inner, uri);
-            }
-            return Err(e);
-        }
+        Err(Failed::Rpc(e)) => return Err(e),
         Err(Failed::Host(why)) => {
             return Err(RpcError::new(
                 INTERNAL_ERROR,

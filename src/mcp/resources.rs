@@ -196,8 +196,13 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
     match ctx.app.fleet.target(host).map_err(fail)? {
         Target::Local => read_here(ctx, &inner, uri, room).await,
         Target::Remote(member, name) => {
-            let result = fleet::read(ctx, (&member, &name), &inner, uri).await?;
-            within(result, room, uri)
+            let read = fleet::read(ctx, (&member, &name), &inner, uri).await;
+            let missing = |e: &RpcError| e.data.as_ref().is_some_and(|d| d.get("uri").is_some());
+            let read = read.map_err(|e| match missing(&e) {
+                true => not_found(ctx.era, uri),
+                false => e,
+            });
+            within(read?, room, uri)
         }
     }
 }
