@@ -97,17 +97,17 @@ pub fn place(
             ));
         }
     };
-    if named == EVERY {
-        return match tool.name == ops::LIST_CONTAINERS.name {
-            true => Ok((Where::Everywhere, rest)),
-            false => Err(format!(
+    let place = match named == EVERY {
+        true if tool.name == ops::LIST_CONTAINERS.name => Where::Everywhere,
+        true => {
+            return Err(format!(
                 "host \"{EVERY}\" (every host) is for list_containers only: name one host (list_hosts lists them)."
-            )),
-        };
-    }
-    let place = match ctx.app.fleet.target(&named).map_err(|e| explain(&e))? {
-        Target::Local => Where::Here { named: true },
-        Target::Remote(member, name) => Where::There(member, name),
+            ));
+        }
+        false => match ctx.app.fleet.target(&named).map_err(|e| explain(&e))? {
+            Target::Local => Where::Here { named: true },
+            Target::Remote(member, name) => Where::There(member, name),
+        },
     };
     if through_fleet(ctx) && !matches!(place, Where::Here { .. }) {
         return Err(format!(

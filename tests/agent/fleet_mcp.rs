@@ -286,6 +286,41 @@ async fn one_mcp_server_serves_every_host_of_the_fleet_with_each_owner_deciding(
         (&sent["surface"], &sent["result"]),
         (&json!("mcp"), &json!("refused"))
     );
+
+    // A call that came through the fleet is for the host it reached: an
+    // agent of the fleet asking two for every host is refused.
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "list_containers", "arguments": {"host": "*"},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let auth = format!("Authorization: Bearer {MCP_KEY}");
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "10",
+            "-k",
+            "https://10.231.2.2:9001/mcp",
+        ])
+        .arg("--cert")
+        .arg(dir.join("one.pem"))
+        .arg("--key")
+        .arg(dir.join("one.key"))
+        .args(["-H", &auth, "-H", "Content-Type: application/json"])
+        .args([
+            "-H",
+            "MCP-Protocol-Version: 2026-07-28",
+            "-H",
+            "Mcp-Method: tools/call",
+        ])
+        .args(["-H", "Mcp-Name: list_containers", "-d", &call.to_string()])
+        .output()
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.contains("came through another agent"), "{answer:#}");
     fleet.down();
 }
 
