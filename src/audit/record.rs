@@ -189,6 +189,11 @@ impl Context {
         self
     }
 
+    /// The agent of the fleet the request came through, if it did.
+    pub fn through(&self) -> Option<&str> {
+        self.via.as_deref()
+    }
+
     /// The request, confirmed (or not) as `c` says.
     pub fn confirmed(mut self, c: Confirmation) -> Context {
         self.confirmation = Some(c);

@@ -9,6 +9,8 @@
 //! for byte once the owner accepts it, so its frames, close codes and
 //! reasons are the owner's, and a reader that is slow slows the owner's
 //! stream (TCP's flow control end to end) instead of filling a buffer.
+//! [`send`] is the one way a request of this agent's own (an MCP call it
+//! sends on) reaches an owner.
 
 use super::link::Outgoing;
 use super::members::Remote;
@@ -81,9 +83,6 @@ pub async fn forward(
         .map_err(|_| Error::BadRequest("the request's path cannot be sent on".into()))?;
     let headers = sent.headers_mut();
     copy_end_to_end(&parts.headers, headers);
-    if let Ok(host) = HeaderValue::from_str(&member.link.address().to_string()) {
-        headers.insert(header::HOST, host);
-    }
     match parts.headers.get(header::HOST) {
         Some(asked) => headers.insert(HeaderName::from_static(FORWARDED_HOST), asked.clone()),
         None => headers.remove(FORWARDED_HOST),
@@ -96,10 +95,7 @@ pub async fn forward(
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     }
-    let mut answer = member.link.send(sent).await.map_err(|why| {
-        member.unreachable(why.clone());
-        Error::HostUnreachable(name.to_string(), why)
-    })?;
+    let mut answer = send(member, name, sent).await?;
     let status = answer.status();
     let mut back = Response::builder().status(status);
     if let Some(h) = back.headers_mut() {
@@ -125,6 +121,23 @@ pub async fn forward(
     let body = Relayed(answer.into_body()).boxed_unsync();
     let response = back.body(body).map_err(|_| Error::Internal)?;
     Ok((response, pipe))
+}
+
+/// Sends `req` to `member` (named `name` here) as it is, addressed to the
+/// member; gives the head of the owner's answer, or why the member could
+/// not be reached (it is then marked unreachable at once).
+pub async fn send(
+    member: &Remote,
+    name: &str,
+    mut req: Request<Outgoing>,
+) -> Result<Response<Incoming>, Error> {
+    if let Ok(host) = HeaderValue::from_str(&member.link.address().to_string()) {
+        req.headers_mut().insert(header::HOST, host);
+    }
+    member.link.send(req).await.map_err(|why| {
+        member.unreachable(why.clone());
+        Error::HostUnreachable(name.to_string(), why)
+    })
 }
 
 /// Whether the request asks to become a WebSocket.

@@ -9,7 +9,7 @@
 
 use crate::conn::Io;
 use crate::conn::pool::{self, Kept, Pool};
-pub use crate::conn::pool::{Outgoing, empty};
+pub use crate::conn::pool::{Outgoing, empty, full};
 use crate::membership::Address;
 use crate::tls::{FleetPeer, peer_of};
 use hyper::body::Incoming;

@@ -24,6 +24,8 @@ pub mod members;
 pub mod merge;
 mod probe;
 
+pub use link::{Outgoing, full};
+
 use crate::clock::format_rfc3339_millis;
 use crate::conn::Io;
 use crate::error::Error;
@@ -251,6 +253,20 @@ impl Fleet {
             None => Target::Local,
             Some(m) => Target::Remote(m.clone(), views[i].name.clone()),
         })
+    }
+
+    /// Every host by the name it goes by, this one first, and where a
+    /// request for it goes.
+    pub fn every(&self) -> Vec<(String, Target)> {
+        let (views, handles) = self.snapshot();
+        views
+            .into_iter()
+            .zip(handles)
+            .map(|(v, handle)| match handle {
+                None => (v.name, Target::Local),
+                Some(m) => (v.name.clone(), Target::Remote(m, v.name)),
+            })
+            .collect()
     }
 }
 

@@ -12,9 +12,14 @@
 //!   the container (name and short id) and the arguments, and a
 //!   `requestState` ([`sign`]): an HMAC-SHA256, under a key derived from
 //!   `SECRET_KEY`, of the tool, its exact arguments (canonical JSON), the
-//!   caller, the container's full id, an expiry ([`WAIT`]) and a random
-//!   nonce. The retry runs only with that state intact, unexpired, unused
-//!   ([`Spent`], per replica) and an `accept` whose `confirm` is true.
+//!   caller, the container's full id, this host's Docker daemon id, an
+//!   expiry ([`WAIT`]) and a random nonce. The retry runs only with that
+//!   state intact, unexpired, unused ([`Spent`], per replica) and an
+//!   `accept` whose `confirm` is true. Every agent of a fleet shares the
+//!   key, so the daemon id is what keeps a yes for one host from being
+//!   used on another: a call sent on by a front door ([`super::fleet`]) is
+//!   asked and checked here, by its owner, and the question names the host
+//!   as the front door knows it ([`HOST_META`]).
 //! - **Handshake eras**: `elicitation/create` is sent on the request's SSE
 //!   answer (or the legacy session's stream) to a client that declared the
 //!   capability, and its answer awaited for at most [`WAIT`].
@@ -25,7 +30,7 @@
 //! record, any other on a record of its own.
 
 use super::context::{Ctx, Era};
-use super::exchange::{Unanswered, client_name};
+use super::exchange::{Link, Unanswered, client_name};
 use super::tool_error::{explain, failure};
 use crate::audit::{Action, Confirmation, Outcome, Record, Surface};
 use crate::auth::secret::same_digest;
@@ -48,6 +53,7 @@ pub const MAX_SPENT: usize = 10_000;
 const KEY: &str = "confirm";
 
 /// What a confirmation is bound to.
+#[derive(Clone, Copy)]
 pub struct Binding<'a> {
     pub tool: &'a str,
     pub args: &'a Map<String, Value>,
@@ -55,13 +61,17 @@ pub struct Binding<'a> {
     pub subject: &'a str,
     /// The container's full id (empty for a tool that names none).
     pub target: &'a str,
+    /// The id of the Docker daemon the call runs on: every agent of a
+    /// fleet shares the key, so this is what keeps a yes given for one
+    /// host from being used on another.
+    pub host: &'a str,
 }
 
 impl Binding<'_> {
     fn digest(&self) -> [u8; 32] {
         let args = serde_json::to_string(self.args).unwrap_or_default();
         let mut h = Sha256::new();
-        for part in [self.tool, &args, self.subject, self.target] {
+        for part in [self.tool, &args, self.subject, self.target, self.host] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);
         }
@@ -116,7 +126,7 @@ pub fn verify(
         return Err(forged);
     }
     if payload[..32] != b.digest() {
-        return Err("was given for another call (tool, arguments, caller or container)");
+        return Err("was given for another call (tool, arguments, caller, container or host)");
     }
     let expires = u64::from_be_bytes(payload[32..40].try_into().map_err(|_| forged)?);
     if now >= expires {
@@ -161,20 +171,47 @@ fn question(message: &str) -> Value {
 }
 
 /// What will happen, said plainly: the tool's title, the container by name
-/// and short id, and the exact call.
+/// and short id, where (`this host`, `host edge-2`), and the exact call.
 fn describe(
     title: &str,
     tool: &str,
     args: &Map<String, Value>,
     target: Option<&(String, String)>,
+    place: &str,
 ) -> String {
     let call = clip(&serde_json::to_string(args).unwrap_or_default(), 512);
     match target {
         Some((id, name)) => format!(
-            "{title} \"{name}\" ({}) on this host? An MCP client asks to run {tool} {call}.",
+            "{title} \"{name}\" ({}) on {place}? An MCP client asks to run {tool} {call}.",
             &id[..id.len().min(12)]
         ),
-        None => format!("{title} on this host? An MCP client asks to run {tool} {call}."),
+        None => format!("{title} on {place}? An MCP client asks to run {tool} {call}."),
+    }
+}
+
+/// The `_meta` key under which a front door of the fleet names, in a call
+/// it sends on, the host the call is for (as the person knows it there);
+/// believed only from a peer of the fleet, and only for the question's words.
+pub const HOST_META: &str = "docker-agent/host";
+
+/// Where a call of `ctx` with `params` runs, as its question names it: the
+/// name the front door that sent it on knows this host by; else, in a
+/// fleet, this host's own name; else `this host`.
+fn place(ctx: &Ctx<'_>, params: &Value) -> String {
+    let through_fleet = ctx.caller.context.as_ref().and_then(|c| c.through());
+    let named = params
+        .get("_meta")
+        .and_then(|m| m.get(HOST_META))
+        .and_then(Value::as_str)
+        .filter(|_| through_fleet.is_some());
+    let own = ctx.app.fleet.enabled().then(|| ctx.app.fleet.hosts());
+    let own = own
+        .as_ref()
+        .and_then(|h| h.first())
+        .map(|h| h.name.as_str());
+    match named.or(own).filter(|n| !n.is_empty()) {
+        Some(name) => format!("host {}", clip(name, crate::audit::MAX_TEXT)),
+        None => "this host".into(),
     }
 }
 
@@ -203,10 +240,11 @@ impl Ask<'_> {
             }
             None => None,
         };
-        let message = describe(self.title, self.tool, self.args, target.as_ref());
+        let place = place(self.ctx, self.params);
+        let message = describe(self.title, self.tool, self.args, target.as_ref(), &place);
         let (answer, by) = match self.ctx.era {
-            Era::Modern => self.modern(&message, target.as_ref())?,
-            Era::Handshake(_) => self.handshake(&message).await,
+            Era::Modern => self.modern(&message, target.as_ref()).await?,
+            Era::Handshake(_) => ask_in_session(&self.ctx.link, question(&message)).await,
         };
         // Any other answer is why a `requestState` did not hold.
         let recorded = match answer {
@@ -239,13 +277,6 @@ impl Ask<'_> {
     fn refusal(&self, answer: &str, message: &str) -> String {
         let mode = self.ctx.caller.restrictions.confirm.name();
         let why = match answer {
-            "declined" => "the user declined".to_string(),
-            "cancelled" => "the user dismissed the question".to_string(),
-            "timed_out" => format!("no answer within {} seconds", WAIT.as_secs()),
-            "busy" => {
-                "too many questions are waiting for this client; answer them first".to_string()
-            }
-            "gone" => "the client went away before answering".to_string(),
             "unavailable" => {
                 let (setting, change) = match self.ctx.caller.credential {
                     Credential::Token(_) => (
@@ -264,9 +295,9 @@ impl Ask<'_> {
                     self.tool
                 )
             }
-            invalid => format!("the confirmation {invalid}; call the tool again to be asked anew"),
+            other => why_not(other),
         };
-        format!("Not done: {why}. Nothing was changed. The question was: {message}")
+        not_done(&why, message)
     }
 
     /// A record of a confirmation that was not given.
@@ -288,7 +319,7 @@ impl Ask<'_> {
     }
 
     /// 2026-07-28: the answer the retry carries, or the question to send.
-    fn modern(
+    async fn modern(
         &self,
         message: &str,
         target: Option<&(String, String)>,
@@ -303,11 +334,14 @@ impl Ask<'_> {
             return Ok(("unavailable", by));
         }
         let subject = self.ctx.caller.subject().to_string();
+        let host = self.ctx.app.service.daemon_id().await;
+        let host = host.map_err(|e| failure(&explain(&e)))?;
         let binding = Binding {
             tool: self.tool,
             args: self.args,
             subject: &subject,
             target: target.map_or("", |t| t.0.as_str()),
+            host: &host,
         };
         let key = key(self.ctx.app.config.auth.secret_key.expose());
         let now = crate::clock::unix_now();
@@ -331,28 +365,46 @@ impl Ask<'_> {
             by,
         ))
     }
+}
 
-    /// Handshake eras: ask over the request's stream and wait.
-    async fn handshake(&self, message: &str) -> (&'static str, String) {
-        let link = &self.ctx.link;
-        let Some(peer) = link.peer.as_ref().filter(|p| p.elicits && link.out.open()) else {
-            let client = link.peer.as_ref().map_or("unknown client", |p| &p.client);
-            return ("unavailable", asked_by(client));
-        };
-        let by = asked_by(&peer.client);
-        let asked = peer
-            .questions
-            .ask(&link.out, "elicitation/create", question(message), WAIT)
-            .await;
-        let answer = match asked {
-            Ok(result) => answer_of(result.as_ref()),
-            Err(Unanswered::CannotAsk) => "unavailable",
-            Err(Unanswered::Busy) => "busy",
-            Err(Unanswered::Gone) => "gone",
-            Err(Unanswered::TimedOut) => "timed_out",
-        };
-        (answer, by)
+/// Handshake eras: asks `question` (`elicitation/create` params) over the
+/// request's stream of `link` and waits: the answer, and how it was asked.
+pub async fn ask_in_session(link: &Link, question: Value) -> (&'static str, String) {
+    let Some(peer) = link.peer.as_ref().filter(|p| p.elicits && link.out.open()) else {
+        let client = link.peer.as_ref().map_or("unknown client", |p| &p.client);
+        return ("unavailable", asked_by(client));
+    };
+    let by = asked_by(&peer.client);
+    let asked = peer
+        .questions
+        .ask(&link.out, "elicitation/create", question, WAIT)
+        .await;
+    let answer = match asked {
+        Ok(result) => answer_of(result.as_ref()),
+        Err(Unanswered::CannotAsk) => "unavailable",
+        Err(Unanswered::Busy) => "busy",
+        Err(Unanswered::Gone) => "gone",
+        Err(Unanswered::TimedOut) => "timed_out",
+    };
+    (answer, by)
+}
+
+/// Why a call was not done, for an answer other than yes or `unavailable`
+/// (whose reason names the setting that asks).
+pub fn why_not(answer: &str) -> String {
+    match answer {
+        "declined" => "the user declined".to_string(),
+        "cancelled" => "the user dismissed the question".to_string(),
+        "timed_out" => format!("no answer within {} seconds", WAIT.as_secs()),
+        "busy" => "too many questions are waiting for this client; answer them first".to_string(),
+        "gone" => "the client went away before answering".to_string(),
+        invalid => format!("the confirmation {invalid}; call the tool again to be asked anew"),
     }
+}
+
+/// The tool error's text for a call not done because of `why`, asked as `message`.
+pub fn not_done(why: &str, message: &str) -> String {
+    format!("Not done: {why}. Nothing was changed. The question was: {message}")
 }
 
 /// How a person is asked through `client`, as the audit trail names it.
@@ -380,13 +432,14 @@ mod tests {
 
     const KEY_A: [u8; 32] = [7; 32];
 
-    /// `tool` on the container `4f1c…` with `args`, by the MCP key.
+    /// `tool` on the container `4f1c…` of daemon `4QOX…` with `args`, by the MCP key.
     fn binding<'a>(tool: &'a str, args: &'a Map<String, Value>) -> Binding<'a> {
         Binding {
             tool,
             args,
             subject: "mcp",
             target: "4f1c",
+            host: "4QOX:BECA:LM2T",
         }
     }
 
@@ -421,6 +474,10 @@ mod tests {
                 target: "9e2d",
                 ..b
             },
+            Binding {
+                host: "77AB:CD12:EF34",
+                ..b
+            },
         ];
         for other in others {
             assert!(
@@ -429,6 +486,40 @@ mod tests {
                     .contains("another call")
             );
         }
+    }
+
+    #[test]
+    fn a_yes_for_one_host_of_the_fleet_holds_on_no_other() {
+        // Every agent of a fleet signs with the same key; a call that names
+        // no container (a create) has the same tool, arguments and caller
+        // everywhere, so the daemon's id alone tells the hosts apart.
+        let a = args(json!({"name": "web", "image": "nginx:1.27"}));
+        let on = |host| Binding {
+            tool: "create_container",
+            args: &a,
+            subject: "mcp",
+            target: "",
+            host,
+        };
+        let key = key("the fleet's SECRET_KEY");
+        let state = sign(&key, &on("DAEMON-OF-TWO"), 1_000, [3; 16]);
+        assert_eq!(
+            verify(&key, &on("DAEMON-OF-TWO"), &state, 999),
+            Ok(([3; 16], 1_000))
+        );
+        assert_eq!(
+            verify(&key, &on("DAEMON-OF-THREE"), &state, 999),
+            Err("was given for another call (tool, arguments, caller, container or host)")
+        );
+        assert!(verify(&key, &on(""), &state, 999).is_err());
+        // The parts are length-prefixed: moving bytes from one to the next
+        // makes another binding.
+        let shifted = Binding {
+            target: "D",
+            host: "AEMON-OF-TWO",
+            ..on("")
+        };
+        assert!(verify(&key, &shifted, &state, 999).is_err());
     }
 
     #[test]
@@ -502,10 +593,21 @@ mod tests {
     fn the_question_names_the_container_and_the_call() {
         let a = args(json!({"container_id": "web"}));
         let target = ("4f1c0ffee1234567".to_string(), "web".to_string());
-        let m = describe("Stop container", "stop_container", &a, Some(&target));
+        let m = describe(
+            "Stop container",
+            "stop_container",
+            &a,
+            Some(&target),
+            "this host",
+        );
         assert_eq!(
             m,
             r#"Stop container "web" (4f1c0ffee123) on this host? An MCP client asks to run stop_container {"container_id":"web"}."#
+        );
+        let b = args(json!({"image": "nginx"}));
+        assert_eq!(
+            describe("Create container", "create_container", &b, None, "host two"),
+            r#"Create container on host two? An MCP client asks to run create_container {"image":"nginx"}."#
         );
         let q = question(&m);
         assert_eq!(q["message"], m);

@@ -1,6 +1,6 @@
 //! What every MCP method handler shares: the request's [`Ctx`] — who
-//! asks, from where, in which protocol [`Era`], and the way back to its
-//! client before the result — and the helpers that shape an answer:
+//! asks (and with which credential, as presented), from where, in which
+//! protocol [`Era`], and the way back to its client before the result — and the helpers that shape an answer:
 //! [`unknown_method`], [`within`] (a result that fits its room), the
 //! 2026-07-28 cache hints ([`cacheable`], [`cached`]), and
 //! [`shown_container`], a container as MCP shows it.
@@ -9,6 +9,7 @@ use super::changes::Listener;
 use super::exchange::{Link, Outbox, SessionClient};
 use super::jsonrpc::{INTERNAL_ERROR, METHOD_NOT_FOUND, RpcError};
 use crate::app::App;
+use crate::auth::secret::Secret;
 use crate::error::Error;
 use crate::http::body::encoded_len;
 use crate::ops;
@@ -20,6 +21,9 @@ use std::sync::Arc;
 /// How long list results may be cached: the tools, prompts and resource
 /// templates change only with a new binary.
 const TTL_MS: u64 = 3_600_000;
+
+/// The stateless revision.
+pub const MODERN: &str = "2026-07-28";
 
 /// The protocol era a request is served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +51,14 @@ pub struct Ctx<'a> {
     pub era: Era,
     pub client: IpAddr,
     pub caller: &'a Caller,
+    /// The credential as the caller presented it: what a call for another
+    /// host of the fleet is sent on with, for its owner to judge.
+    pub presented: Option<&'a Secret>,
     pub link: Link,
 }
+
+/// The caller, and its credential as presented.
+pub type Who<'a> = (&'a Caller, Option<&'a Secret>);
 
 impl<'a> Ctx<'a> {
     /// The handshake session's listener (resource subscriptions); `None`
@@ -62,7 +72,7 @@ impl<'a> Ctx<'a> {
     pub fn stateless(
         app: &'a Arc<App>,
         client: IpAddr,
-        caller: &'a Caller,
+        (caller, presented): Who<'a>,
         out: Outbox,
     ) -> Ctx<'a> {
         Ctx {
@@ -70,6 +80,7 @@ impl<'a> Ctx<'a> {
             era: Era::Modern,
             client,
             caller,
+            presented,
             link: Link { out, peer: None },
         }
     }
@@ -79,7 +90,7 @@ impl<'a> Ctx<'a> {
     pub fn in_session(
         app: &'a Arc<App>,
         client: IpAddr,
-        caller: &'a Caller,
+        (caller, presented): Who<'a>,
         peer: Arc<SessionClient>,
         out: Outbox,
     ) -> Ctx<'a> {
@@ -88,6 +99,7 @@ impl<'a> Ctx<'a> {
             era: Era::Handshake(peer.version),
             client,
             caller,
+            presented,
             link: Link {
                 out,
                 peer: Some(peer),

@@ -23,6 +23,8 @@
 //!   era) and the helpers every method handler shares;
 //! - [`tool_error`]: a tool's error result, with a message a model can act on;
 //! - [`confirm`]: `MCP_CONFIRM`, a person's confirmation of a tool call;
+//! - [`fleet`]: one MCP server for the fleet: the `host` argument, calls
+//!   sent on to the host's own agent, every host's containers at once;
 //! - [`tools`]: the operation catalogue's tools, listed to each caller as
 //!   its role and the read-only modes allow;
 //! - [`resources`]: the container resources, read and subscribed to;
@@ -49,6 +51,7 @@ pub mod changes;
 pub mod confirm;
 mod context;
 pub mod exchange;
+mod fleet;
 pub mod jsonrpc;
 pub mod listen;
 mod paging;
@@ -64,6 +67,7 @@ pub mod transport;
 
 use crate::app::App;
 use crate::audit::{Action, Surface};
+use crate::auth::secret::Secret;
 use crate::error::Error;
 use crate::http::body::Body;
 use crate::http::cors::host;
@@ -190,11 +194,12 @@ pub async fn handle(
     client: IpAddr,
     caller: Caller,
 ) -> Result<Response<Body>, Error> {
+    let presented = credential(req.headers(), req.uri().query(), Carrier::McpKey).map(Secret::new);
     match (route, req.method()) {
-        (Route::McpSse, _) => Ok(sse::open(app, client, caller)),
-        (Route::McpMessages, _) => sse::message(app, req, client, caller).await,
+        (Route::McpSse, _) => Ok(sse::open(app, client, caller, presented)),
+        (Route::McpMessages, _) => sse::message(app, req, client, caller, presented).await,
         (_, &Method::DELETE) => streamable::delete(app, req.headers(), &caller),
         (_, &Method::GET) => listen::get(app, req.headers(), client, &caller),
-        _ => streamable::post(app, req, client, &caller).await,
+        _ => streamable::post(app, req, client, (&caller, presented.as_ref())).await,
     }
 }

@@ -34,8 +34,7 @@ use super::{prompts, resources, tools};
 use crate::http::body::encoded_len;
 use serde_json::{Value, json};
 
-/// The stateless revision.
-pub const MODERN: &str = "2026-07-28";
+pub use super::context::MODERN;
 /// Handshake revisions, newest first.
 pub const HANDSHAKE: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 /// Every version served, newest first.
@@ -77,6 +76,19 @@ const INSTRUCTIONS: &str = "Manage and inspect the Docker containers of one host
 Use list_containers to find containers (by id, id prefix or name), get_container_logs and \
 get_container_stats to inspect them, and start/stop/restart_container to act on them.";
 
+/// Said besides, by the front door of a fleet.
+const FLEET_INSTRUCTIONS: &str = " This host is the front door of a fleet: list_hosts lists its \
+hosts, every other tool takes a host argument (a host's name; absent: this host, or the one host \
+that has the container named), and list_containers takes host \"*\" for every host's containers.";
+
+/// The instructions for the model, in a fleet or not.
+fn instructions(in_fleet: bool) -> String {
+    match in_fleet {
+        true => format!("{INSTRUCTIONS}{FLEET_INSTRUCTIONS}"),
+        false => INSTRUCTIONS.to_string(),
+    }
+}
+
 /// What this server offers: its tools and prompts never change; resources
 /// can be subscribed to and their list changes.
 fn capabilities() -> Value {
@@ -97,20 +109,21 @@ async fn handle_within(
 ) -> Result<Value, RpcError> {
     let modern = ctx.era == Era::Modern;
     let result = match method {
-        "initialize" if !modern => initialize(params),
+        "initialize" if !modern => initialize(params, ctx.app.fleet.enabled()),
         "ping" if !modern => json!({}),
         "server/discover" => cacheable(
             json!({
                 "supportedVersions": SUPPORTED,
                 "capabilities": capabilities(),
-                "instructions": INSTRUCTIONS,
+                "instructions": instructions(ctx.app.fleet.enabled()),
                 "_meta": {"io.modelcontextprotocol/serverInfo": server_info()},
             }),
             "public",
         ),
         "tools/list" => {
             let may = |op| ctx.app.service.may(ctx.caller, op);
-            cacheable(json!({"tools": tools::list(ctx.era, &may)}), "private")
+            let tools = tools::list(ctx.era, &may, ctx.app.fleet.enabled());
+            cacheable(json!({"tools": tools}), "private")
         }
         "tools/call" => tools::call(ctx, params, room).await?,
         "subscriptions/listen" => return Err(listen_elsewhere()),
@@ -240,13 +253,13 @@ fn batch_full() -> RpcError {
 
 /// The answer to `initialize`: the handshake version negotiated, and
 /// what this server is and offers.
-fn initialize(params: &Value) -> Value {
+fn initialize(params: &Value, in_fleet: bool) -> Value {
     let requested = params.get("protocolVersion").and_then(Value::as_str);
     json!({
         "protocolVersion": negotiate(requested),
         "capabilities": capabilities(),
         "serverInfo": server_info(),
-        "instructions": INSTRUCTIONS,
+        "instructions": instructions(in_fleet),
     })
 }
 
@@ -351,11 +364,14 @@ mod tests {
         ] {
             let listed = shaped(
                 era,
-                cacheable(json!({"tools": tools::list(era, &|_| true)}), "private"),
+                cacheable(
+                    json!({"tools": tools::list(era, &|_| true, true)}),
+                    "private",
+                ),
             );
             assert!(encoded_len(&listed) + WRAPPING < MIN_ROOM, "{era:?}");
         }
-        assert!(encoded_len(&initialize(&json!({}))) + WRAPPING < MIN_ROOM);
+        assert!(encoded_len(&initialize(&json!({}), true)) + WRAPPING < MIN_ROOM);
         assert!(encoded_len(&batch_full().response(&Id::null())) < 512);
         assert_eq!(batch_full().code, RESPONSE_LIMIT);
     }

@@ -13,12 +13,20 @@
 //! the only revision that has them). `resources/subscribe` and `resources/unsubscribe` exist on
 //! the handshake eras only: they resolve the URI as a read would and
 //! remember it on the session's [`Listener`].
+//!
+//! In a fleet, `docker://hosts/{host}/containers…` is that host's
+//! `docker://containers…`, read through its own agent ([`super::fleet`])
+//! and named in the answer as asked; `resources/list` adds each other
+//! host's list and the templates list the three. They are read, not
+//! subscribed to.
 
 use super::changes::{LIST_URI, Listener};
 use super::context::{Ctx, Era, cacheable, cached, shown_container, unknown_method, within};
+use super::fleet;
 use super::jsonrpc::{INTERNAL_ERROR, INVALID_PARAMS, RpcError};
 use super::paging;
 use crate::error::Error;
+use crate::fleet::Target;
 use crate::http::body::escaped_len;
 use crate::ops;
 
@@ -35,9 +43,25 @@ const LIVE_TTL_MS: u64 = 5_000;
 /// "Resource not found" before 2026-07-28.
 const RESOURCE_NOT_FOUND: i64 = -32002;
 
-const TEMPLATES: &str = r#"[
-{"uriTemplate":"docker://containers/{id}","name":"container","title":"Container","description":"A container's inspect data (state, config, mounts, networks, ports) as JSON; {id} is a container id, id prefix or name","mimeType":"application/json"},
-{"uriTemplate":"docker://containers/{id}/logs","name":"container-logs","title":"Container logs","description":"A container's last 100 log lines (stdout and stderr), as text","mimeType":"text/plain"}]"#;
+/// The templates of this host's resources.
+macro_rules! local_templates {
+    () => {
+        r#"{"uriTemplate":"docker://containers/{id}","name":"container","title":"Container","description":"A container's inspect data (state, config, mounts, networks, ports) as JSON; {id} is a container id, id prefix or name","mimeType":"application/json"},
+{"uriTemplate":"docker://containers/{id}/logs","name":"container-logs","title":"Container logs","description":"A container's last 100 log lines (stdout and stderr), as text","mimeType":"text/plain"}"#
+    };
+}
+
+const TEMPLATES: &str = concat!("[", local_templates!(), "]");
+
+/// In a fleet, those and the same of every host.
+const FLEET_TEMPLATES: &str = concat!(
+    "[",
+    local_templates!(),
+    r#",
+{"uriTemplate":"docker://hosts/{host}/containers","name":"host-containers","title":"A host's containers","description":"Every container on a host of the fleet, as list_containers shows them; {host} is a host's name, daemon id or unique id prefix (list_hosts lists them)","mimeType":"application/json"},
+{"uriTemplate":"docker://hosts/{host}/containers/{id}","name":"host-container","title":"A host's container","description":"A container's inspect data on a host of the fleet, as JSON","mimeType":"application/json"},
+{"uriTemplate":"docker://hosts/{host}/containers/{id}/logs","name":"host-container-logs","title":"A host's container logs","description":"A container's last 100 log lines on a host of the fleet, as text","mimeType":"text/plain"}]"#
+);
 
 /// What a URI names.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +125,11 @@ pub async fn handle(
     match (method, ctx.listener()) {
         ("resources/list", _) => list(ctx, params).await,
         ("resources/templates/list", _) => {
-            let page = paging::fixed(TEMPLATES, "uriTemplate", params, "resourceTemplates")?;
+            let templates = match ctx.app.fleet.enabled() {
+                true => FLEET_TEMPLATES,
+                false => TEMPLATES,
+            };
+            let page = paging::fixed(templates, "uriTemplate", params, "resourceTemplates")?;
             Ok(cacheable(page, "public"))
         }
         ("resources/read", _) => read(ctx, params, room).await,
@@ -144,15 +172,46 @@ async fn list(ctx: &Ctx<'_>, params: &Value) -> Result<Value, RpcError> {
         let about = format!("Inspect data of {} ({}, {})", c.name, c.image, c.state);
         items.push((c.id, resource(&uri, &c.name, &c.name, &about)));
     }
+    // The other hosts' lists, after this host's (a space sorts before an id).
+    for host in ctx.app.fleet.hosts().into_iter().skip(1) {
+        let uri = format!("docker://hosts/{}/containers", host.name);
+        let about = format!("Every container on host {}, running or not", host.name);
+        let title = format!("Containers of {}", host.name);
+        let key = format!(" {}", host.name);
+        items.push((key, resource(&uri, &title, &title, &about)));
+    }
     let page = paging::page(items, params, ctx.app.config.mcp.page_size, "resources")?;
     Ok(cached(page, LIVE_TTL_MS, "private"))
 }
 
 async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcError> {
     let uri = uri_param(params)?;
+    let Some((host, inner)) = fleet::host_uri(uri) else {
+        return read_here(ctx, uri, uri, room).await;
+    };
+    let fail = |e: Error| {
+        let e = RpcError::new(INVALID_PARAMS, e.message());
+        e.with_data(json!({"uri": uri}))
+    };
+    match ctx.app.fleet.target(host).map_err(fail)? {
+        Target::Local => read_here(ctx, &inner, uri, room).await,
+        Target::Remote(member, name) => {
+            let read = fleet::read(ctx, (&member, &name), &inner, uri).await;
+            let missing = |e: &RpcError| e.data.as_ref().is_some_and(|d| d.get("uri").is_some());
+            let read = read.map_err(|e| match missing(&e) {
+                true => not_found(ctx.era, uri),
+                false => e,
+            });
+            within(read?, room, uri)
+        }
+    }
+}
+
+/// Reads `uri` of this host, naming it `shown` in the answer.
+async fn read_here(ctx: &Ctx<'_>, uri: &str, shown: &str, room: usize) -> Result<Value, RpcError> {
     let (s, c, era) = (&ctx.app.service, ctx.caller, ctx.era);
-    let fail = |e| failed(era, uri, e);
-    let (mime, text) = match parse(uri).ok_or_else(|| not_found(era, uri))? {
+    let fail = |e| failed(era, shown, e);
+    let (mime, text) = match parse(uri).ok_or_else(|| not_found(era, shown))? {
         Uri::List => (
             "application/json",
             to_text(
@@ -182,8 +241,8 @@ async fn read(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, RpcEr
             ("text/plain", logs.logs)
         }
     };
-    let result = json!({"contents": [{"uri": uri, "mimeType": mime, "text": text}]});
-    Ok(cached(within(result, room, uri)?, LIVE_TTL_MS, "private"))
+    let result = json!({"contents": [{"uri": shown, "mimeType": mime, "text": text}]});
+    Ok(cached(within(result, room, shown)?, LIVE_TTL_MS, "private"))
 }
 
 /// A value as compact JSON text.
@@ -205,6 +264,12 @@ pub async fn target(ctx: &Ctx<'_>, uri: &str) -> Result<Option<String>, Error> {
 }
 
 async fn subscribe(ctx: &Ctx<'_>, listener: &Arc<Listener>, uri: &str) -> Result<Value, RpcError> {
+    if fleet::host_uri(uri).is_some() {
+        return Err(RpcError::new(
+            INVALID_PARAMS,
+            "A host's resources (docker://hosts/…) are read, not subscribed to: read them again, or subscribe through that host's own agent",
+        ));
+    }
     let target = target(ctx, uri)
         .await
         .map_err(|e| failed(ctx.era, uri, e))?;
@@ -266,6 +331,13 @@ mod tests {
 
     #[test]
     fn templates_are_valid_json() {
+        let fleet: Vec<Value> = serde_json::from_str(FLEET_TEMPLATES).unwrap();
+        assert_eq!(fleet.len(), 5);
+        assert!(fleet[2..].iter().all(|t| {
+            let uri = t["uriTemplate"].as_str().unwrap().replace("{host}", "two");
+            let (host, inner) = fleet::host_uri(&uri).unwrap();
+            host == "two" && parse(&inner.replace("{id}", "web")).is_some()
+        }));
         let t: Vec<Value> = serde_json::from_str(TEMPLATES).unwrap();
         assert_eq!(t.len(), 2);
         assert!(

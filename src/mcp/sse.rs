@@ -44,6 +44,7 @@ use super::protocol;
 use super::sessions::{Evicted, Holder, Session, Shares};
 use super::transport::{KEEP_ALIVE, event, event_stream, read_body};
 use crate::app::App;
+use crate::auth::secret::Secret;
 use crate::error::Error;
 use crate::http::body::{self, Body};
 use crate::http::query::Query;
@@ -69,6 +70,9 @@ pub struct SseSession {
     tx: mpsc::Sender<Bytes>,
     /// Who opened the session: the caller of its keyless messages.
     caller: Caller,
+    /// The credential it opened the session with, as presented: what its
+    /// keyless messages' calls for another host are sent on with.
+    presented: Option<Secret>,
     /// Its client as `initialize` described it; 2024-11-05 and no
     /// capabilities until then.
     peer: Mutex<Arc<SessionClient>>,
@@ -188,14 +192,20 @@ impl SessionStream {
     }
 }
 
-/// `GET /mcp/sse`, opened by `caller` from `client`.
-pub fn open(app: &Arc<App>, client: IpAddr, caller: Caller) -> Response<Body> {
+/// `GET /mcp/sse`, opened by `caller` from `client` with `presented`.
+pub fn open(
+    app: &Arc<App>,
+    client: IpAddr,
+    caller: Caller,
+    presented: Option<Secret>,
+) -> Response<Body> {
     let (tx, rx) = mpsc::channel(QUEUE);
     let listener = Listener::new(caller.clone(), true);
     let session = Arc::new(SseSession {
         tx,
         listener: listener.clone(),
         caller,
+        presented,
         peer: Mutex::new(Arc::new(SessionClient::new(
             "2024-11-05",
             &serde_json::Value::Null,
@@ -244,12 +254,14 @@ pub fn session_caller(app: &App, req: &Request<HyperBody>) -> Option<Caller> {
     app.policy.refresh(&session.caller)
 }
 
-/// `POST /mcp/messages/?session_id=…`, from `caller`.
+/// `POST /mcp/messages/?session_id=…`, from `caller` presenting
+/// `presented` (else the session's credential).
 pub async fn message(
     app: &Arc<App>,
     req: Request<HyperBody>,
     client: IpAddr,
     caller: Caller,
+    presented: Option<Secret>,
 ) -> Result<Response<Body>, Error> {
     let query = Query::parse(req.uri().query());
     let id = query
@@ -299,16 +311,18 @@ pub async fn message(
         }
     }
     let (app, id) = (app.clone(), id.to_string());
+    let presented = presented.or_else(|| session.presented.clone());
     tokio::spawn(async move {
         let out = Outbox::Session(session.clone());
+        let who = (&caller, presented.as_ref());
         let reply = match stateless {
             Some(Err(refusal)) => Some(Replies::One(refusal)),
             Some(Ok(())) => {
-                let ctx = Ctx::stateless(&app, client, &caller, out);
+                let ctx = Ctx::stateless(&app, client, who, out);
                 protocol::answer_all(&ctx, incoming).await
             }
             None => {
-                let ctx = Ctx::in_session(&app, client, &caller, session.peer(), out);
+                let ctx = Ctx::in_session(&app, client, who, session.peer(), out);
                 protocol::answer_all(&ctx, incoming).await
             }
         };

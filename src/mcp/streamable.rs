@@ -24,7 +24,7 @@
 //! handshake session's stream (see [`super::listen`]).
 
 use super::changes::Listener;
-use super::context::{Ctx, Era};
+use super::context::{Ctx, Era, Who};
 use super::exchange::{Link, Outbox, SessionClient, respond};
 use super::jsonrpc::{
     self, HEADER_MISMATCH, INVALID_REQUEST, Id, Incoming, METHOD_NOT_FOUND, Message, Replies,
@@ -66,13 +66,14 @@ fn accepted() -> Response<Body> {
     resp
 }
 
-/// `POST /mcp`, from `caller`.
+/// `POST /mcp`, from `who`.
 pub async fn post(
     app: &Arc<App>,
     req: Request<HyperBody>,
     client: IpAddr,
-    caller: &Caller,
+    who: Who<'_>,
 ) -> Result<Response<Body>, Error> {
+    let caller = who.0;
     let (headers, bytes) = read_body(app, req).await?;
     let incoming = match jsonrpc::parse(&bytes) {
         Ok(i) => i,
@@ -92,17 +93,17 @@ pub async fn post(
                 return Ok(rpc(status, &e.response(&id), None));
             }
             if method == "subscriptions/listen" {
-                let ctx = Ctx::stateless(app, client, caller, Outbox::None);
+                let ctx = Ctx::stateless(app, client, who, Outbox::None);
                 return Ok(match super::listen::modern(&ctx, &id, &params).await {
                     Ok(stream) => stream,
                     Err(e) => rpc(StatusCode::OK, &e.response(&id), None),
                 });
             }
             let request = Message::Request { id, method, params };
-            single(app, client, caller, None, &headers, request).await
+            single(app, client, who, None, &headers, request).await
         }
         Incoming::Single(Message::Notification { params, .. }) if modern(&params) => accepted(),
-        other => handshake(app, client, caller, &headers, other).await,
+        other => handshake(app, client, who, &headers, other).await,
     })
 }
 
@@ -124,6 +125,7 @@ async fn initialize(
         era: Era::Handshake(version),
         client,
         caller,
+        presented: None,
         link: Link::default(),
     };
     let answer = protocol::answer(
@@ -141,10 +143,11 @@ async fn initialize(
 async fn handshake(
     app: &Arc<App>,
     client: IpAddr,
-    caller: &Caller,
+    who: Who<'_>,
     headers: &HeaderMap,
     incoming: Incoming,
 ) -> Response<Body> {
+    let caller = who.0;
     let id = match &incoming {
         Incoming::Single(Message::Request { id, .. } | Message::Invalid { id, .. }) => id.clone(),
         _ => Id::null(),
@@ -183,9 +186,9 @@ async fn handshake(
         );
     };
     if let Incoming::Single(request @ Message::Request { .. }) = incoming {
-        return single(app, client, caller, Some(peer), headers, request).await;
+        return single(app, client, who, Some(peer), headers, request).await;
     }
-    let ctx = Ctx::in_session(app, client, caller, peer, Default::default());
+    let ctx = Ctx::in_session(app, client, who, peer, Default::default());
     let invalid = match &incoming {
         Incoming::Single(Message::Invalid { .. }) => true,
         Incoming::Batch(_) => !ctx.era.allows_batches(),
@@ -271,16 +274,17 @@ fn check_modern(
 async fn single(
     app: &Arc<App>,
     client: IpAddr,
-    caller: &Caller,
+    (caller, presented): Who<'_>,
     peer: Option<Arc<SessionClient>>,
     headers: &HeaderMap,
     request: Message,
 ) -> Response<Body> {
-    let (app, caller) = (app.clone(), caller.clone());
+    let (app, caller, presented) = (app.clone(), caller.clone(), presented.cloned());
     respond(accepts_stream(headers), move |out| async move {
+        let who = (&caller, presented.as_ref());
         let ctx = match peer {
-            Some(peer) => Ctx::in_session(&app, client, &caller, peer, out),
-            None => Ctx::stateless(&app, client, &caller, out),
+            Some(peer) => Ctx::in_session(&app, client, who, peer, out),
+            None => Ctx::stateless(&app, client, who, out),
         };
         let reply = protocol::answer(&ctx, request).await;
         let unknown = |e: &Value| e["code"] == METHOD_NOT_FOUND;

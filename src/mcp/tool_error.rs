@@ -3,7 +3,7 @@
 //! step ([`explain`]). The tools and the confirmation they may need answer
 //! this way; only protocol problems are JSON-RPC errors.
 
-use crate::error::Error;
+use crate::error::{Error, clip};
 use serde_json::{Value, json};
 
 /// A tool error result carrying `message`.
@@ -19,6 +19,7 @@ pub(super) fn explain(e: &Error) -> String {
         Error::DockerUnavailable | Error::DockerTimeout => {
             " The Docker daemon is not answering; try again later."
         }
+        Error::UnknownHost(_) => " Call list_hosts to see each host's name and id.",
         _ => "",
     };
     let named = match e {
@@ -31,7 +32,11 @@ pub(super) fn explain(e: &Error) -> String {
         }
         _ => String::new(),
     };
-    let message = e.message();
+    let message = match e {
+        // REST's message points to REST's listing; the hint names the tool.
+        Error::UnknownHost(host) => format!("No host '{}' in the fleet", clip(host, 128)),
+        _ => e.message(),
+    };
     let stop = if message.ends_with('.') { "" } else { "." };
     format!("{named}{message}{stop}{hint}")
 }

@@ -27,6 +27,7 @@
 use super::confirm::Ask;
 use super::context::{Ctx, Era};
 use super::exchange::Progress;
+use super::fleet::{self, Where};
 use super::jsonrpc::{INVALID_PARAMS, RpcError};
 use super::tool_error::{explain, failure};
 use crate::contract::{ContainerLogs, ExecResult};
@@ -45,11 +46,14 @@ use serde_json::{Map, Value, json};
 /// allows (a read-only mode or a `read` role hides the container actions);
 /// no `outputSchema` where results carry no `structuredContent` (a client
 /// validating one would expect the other).
-pub fn list(era: Era, may: &dyn Fn(Op) -> bool) -> Vec<Value> {
+pub fn list(era: Era, may: &dyn Fn(Op) -> bool, in_fleet: bool) -> Vec<Value> {
     let mut tools: Vec<Value> = ops::tools()
         .filter(|(o, _)| may(o.op))
         .map(|(_, definition)| definition)
         .collect();
+    if in_fleet {
+        tools.iter_mut().for_each(fleet::add_host_argument);
+    }
     if !era.has_structured_content() {
         for tool in tools.iter_mut().filter_map(Value::as_object_mut) {
             tool.remove("outputSchema");
@@ -191,6 +195,38 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         ));
     };
     log::debug!(tool = name; "mcp tool call");
+    let progress = Progress::new(&ctx.link.out, params);
+    let placed = match fleet::place(ctx, tool, args) {
+        Ok((Where::Here { named: false }, rest)) => {
+            fleet::locate(ctx, &rest).await.map(|p| (p, rest))
+        }
+        other => other,
+    };
+    let (place, args) = match placed {
+        Ok(placed) => placed,
+        Err(message) => return Ok(failure(&message)),
+    };
+    let args = &args;
+    match place {
+        Where::Here { .. } => {}
+        Where::There(member, host) => {
+            if let Err(message) = charge(ctx, tool.op) {
+                return Ok(failure(&message));
+            }
+            let result = fleet::call(ctx, (&member, &host), tool, args, params, &progress).await?;
+            return Ok(fit(name, result, room));
+        }
+        Where::Everywhere => {
+            let listed = match charge(ctx, tool.op) {
+                Ok(()) => {
+                    let merged = fleet::everywhere(ctx, args).await;
+                    present(ctx.era, &merged, &merged)
+                }
+                Err(message) => Err(message),
+            };
+            return Ok(fit(name, listed.unwrap_or_else(|m| failure(&m)), room));
+        }
+    }
     let caller = match confirmed(ctx, tool, args, params).await {
         Ok(caller) => caller,
         Err(answer) => {
@@ -203,20 +239,24 @@ pub async fn call(ctx: &Ctx<'_>, params: &Value, room: usize) -> Result<Value, R
         link: ctx.link.clone(),
         ..*ctx
     };
-    let progress = Progress::new(&ctx.link.out, params);
     let result = run(&ctx, tool, args, room, &progress)
         .await
         .unwrap_or_else(|message| failure(&message));
     let failed = result["isError"] == true;
     crate::counters::tool_call(tool.name, if failed { "error" } else { "ok" });
+    Ok(fit(name, result, room))
+}
+
+/// `result` of tool `name`, or a tool error when it takes more than `room` bytes.
+fn fit(name: &str, result: Value, room: usize) -> Value {
     let size = encoded_len(&result);
     if size <= room {
-        return Ok(result);
+        return result;
     }
-    Ok(failure(&format!(
+    failure(&format!(
         "The result of {name} is too large to send: {size} bytes, and this answer has room for {room}. \
          Ask for less, or call it on its own rather than in a batch."
-    )))
+    ))
 }
 
 /// The caller `tool` runs as: `ctx`'s, once a person said yes where its
@@ -293,7 +333,7 @@ async fn run(
     }
     let fit = move |empty: &ContainerLogs| log_limit(era, empty, room);
     let cx = ops::Cx {
-        credential: None,
+        credential: ctx.presented.map(|s| s.expose()),
         app: ctx.app,
         caller: ctx.caller,
         log_fit: Some(&fit),

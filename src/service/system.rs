@@ -172,6 +172,12 @@ impl Service {
         })
     }
 
+    /// This host's Docker daemon id: what a person's confirmation is bound
+    /// to, besides the call.
+    pub async fn daemon_id(&self) -> Result<String, Error> {
+        Ok(self.docker.info().await.map_err(Error::from)?.id)
+    }
+
     /// `(running, total)` containers in scope.
     async fn scoped_counts(&self) -> Result<(i64, i64), Error> {
         let all = self.all_containers().await?;

@@ -232,6 +232,17 @@ async fn the_default_mode_confirms_removals_and_exec_on_both_eras() {
 /// A 2026-07-28 `tools/call` of `tool` from a client that can ask a person
 /// ("t"), retrying with `state` and `answer` when given.
 async fn call(agent: &Agent, tool: &str, args: Value, retry: Option<(&str, Value)>) -> Value {
+    call_as(agent, &bearer(), tool, args, retry).await
+}
+
+/// [`call`], presenting `auth` (an `Authorization` value).
+pub(crate) async fn call_as(
+    agent: &Agent,
+    auth: &str,
+    tool: &str,
+    args: Value,
+    retry: Option<(&str, Value)>,
+) -> Value {
     let mut params = json!({"name": tool, "arguments": args});
     if let Some((state, answer)) = retry {
         params["requestState"] = json!(state);
@@ -242,9 +253,8 @@ async fn call(agent: &Agent, tool: &str, args: Value, retry: Option<(&str, Value
         "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
     });
-    let auth = bearer();
     let headers = [
-        ("authorization", auth.as_str()),
+        ("authorization", auth),
         ("content-type", "application/json"),
         ("mcp-protocol-version", "2026-07-28"),
         ("mcp-method", "tools/call"),
@@ -259,7 +269,7 @@ async fn call(agent: &Agent, tool: &str, args: Value, retry: Option<(&str, Value
 }
 
 /// The `requestState` of a question, checked to be one.
-fn state_of(result: &Value) -> String {
+pub(crate) fn state_of(result: &Value) -> String {
     assert_eq!(result["resultType"], "input_required", "{result}");
     let q = &result["inputRequests"]["confirm"];
     assert_eq!(q["method"], "elicitation/create", "{result}");

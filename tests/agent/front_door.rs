@@ -17,14 +17,22 @@ const PEERS: &str = "two=https://10.231.2.2:9001,three=https://10.231.3.2:9001";
 
 /// A `read` token's line, shared by every agent's tokens file.
 fn read_token(dir: &Path) -> String {
+    let (token, line) = new_token(&["--name", "reader", "--role", "read"]);
+    std::fs::write(dir.join("tokens"), format!("{line}\n")).unwrap();
+    token
+}
+
+/// A new token (`docker-agent token new` with `args`): the token, and its
+/// line for a tokens file.
+pub(crate) fn new_token(args: &[&str]) -> (String, String) {
     let out = run_ok(
         std::process::Command::new(env!("CARGO_BIN_EXE_docker-agent"))
-            .args(["token", "new", "--name", "reader", "--role", "read"]),
+            .args(["token", "new"])
+            .args(args),
     );
     let mut lines = out.lines();
     let token = lines.next().unwrap().to_string();
-    std::fs::write(dir.join("tokens"), format!("{}\n", lines.next().unwrap())).unwrap();
-    token
+    (token, lines.next().unwrap().to_string())
 }
 
 /// Host K's settings: a member with its certificate, its audit trail and
@@ -48,7 +56,11 @@ fn settings(dir: &Path, k: usize) -> Vec<(String, String)> {
 }
 
 /// The hosts the front door lists, once every member's state is known.
-async fn hosts_when(door: &Agent, token: &str, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+pub(crate) async fn hosts_when(
+    door: &Agent,
+    token: &str,
+    ready: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let mut last = Value::Null;
     for _ in 0..60 {
         let resp = door.get("/api/v1/hosts", Some(token)).await;
@@ -63,14 +75,14 @@ async fn hosts_when(door: &Agent, token: &str, ready: impl Fn(&[Value]) -> bool)
     panic!("the hosts never got there: {last:#}");
 }
 
-fn state_of<'a>(hosts: &'a [Value], name: &str) -> &'a Value {
+pub(crate) fn state_of<'a>(hosts: &'a [Value], name: &str) -> &'a Value {
     hosts
         .iter()
         .find(|h| h["name"] == name)
         .unwrap_or(&Value::Null)
 }
 
-fn audit_lines(dir: &Path, name: &str) -> Vec<Value> {
+pub(crate) fn audit_lines(dir: &Path, name: &str) -> Vec<Value> {
     std::fs::read_to_string(dir.join(format!("{name}.audit")))
         .unwrap_or_default()
         .lines()

@@ -17,6 +17,7 @@ mod faults;
 mod fleet;
 mod fleet_dashboard;
 mod fleet_docs;
+mod fleet_mcp;
 mod front_door;
 mod hostile;
 mod hostile_table;

@@ -150,22 +150,22 @@ const NEW: Era = Era::Handshake("2025-06-18");
 fn output_schemas_are_listed_only_where_structured_content_exists() {
     let all = |_| true;
     assert!(
-        list(OLD, &all)
+        list(OLD, &all, false)
             .iter()
             .all(|t| t.get("outputSchema").is_none())
     );
     assert!(
-        list(NEW, &all)
+        list(NEW, &all, false)
             .iter()
             .all(|t| t["outputSchema"].is_object())
     );
-    assert_eq!(list(OLD, &all).len(), definitions().len());
+    assert_eq!(list(OLD, &all, false).len(), definitions().len());
 }
 
 #[test]
 fn only_the_tools_the_policy_allows_are_listed() {
     let reads = |op: Op| !op.mutates;
-    let names: Vec<Value> = list(NEW, &reads)
+    let names: Vec<Value> = list(NEW, &reads, false)
         .iter()
         .map(|t| t["name"].clone())
         .collect();
