@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 #[path = "../../tests/agent/util/docker.rs"]
 mod docker;
+mod fleet;
 mod support;
 
 use docker::Container;
@@ -455,7 +456,7 @@ async fn websocket_logs(table: &mut Table) {
 /// The groups of rows, by the name that selects them on the command line
 /// (`cargo bench --bench agent -- memory healthz` runs only those two; no
 /// names run them all), so a row disturbed by other load can be repeated.
-const GROUPS: [&str; 8] = [
+const GROUPS: [&str; 9] = [
     "sizes",
     "cold-start",
     "memory",
@@ -464,6 +465,7 @@ const GROUPS: [&str; 8] = [
     "metrics",
     "logs-tail",
     "websocket",
+    "fleet",
 ];
 
 async fn run(group: &str, table: &mut Table) {
@@ -475,7 +477,8 @@ async fn run(group: &str, table: &mut Table) {
         "list" => container_list(table).await,
         "metrics" => metrics_scrape(table).await,
         "logs-tail" => logs_tail(table).await,
-        _ => websocket_logs(table).await,
+        "websocket" => websocket_logs(table).await,
+        _ => fleet::fleet(table).await,
     }
 }
 

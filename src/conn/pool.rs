@@ -1,6 +1,7 @@
 //! HTTP/1.1 client connections kept for the next request, for every peer
 //! the agent calls: its Docker daemon (over its socket or TCP) and the
-//! other agents of its fleet. One connection type ([`Io`], boxed) and one
+//! other agents of its fleet; a connection unused for 30 s is closed. One
+//! connection type ([`Io`], boxed) and one
 //! body type ([`Outgoing`]), so hyper's client machinery is compiled once
 //! for all of them. A kept connection that cannot take a request (the peer
 //! closed it meanwhile) hands the request back unsent, to go on a new
@@ -14,6 +15,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// A request body: a caller's, streamed as it comes, or bytes at hand.
 pub type Outgoing = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -30,9 +32,12 @@ pub fn full(bytes: Bytes) -> Outgoing {
         .boxed_unsync()
 }
 
-/// Connections to one peer, idle or answering.
+/// How long a connection is kept without a request.
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// Connections to one peer, idle or answering, each with when it was last used.
 pub struct Pool {
-    idle: Mutex<Vec<SendRequest<Outgoing>>>,
+    idle: Mutex<Vec<(SendRequest<Outgoing>, Instant)>>,
     /// Most connections kept.
     most: usize,
 }
@@ -81,23 +86,30 @@ impl Pool {
         Ok(response)
     }
 
-    /// A kept connection ready for a request, if any; closed ones go.
+    /// A kept connection ready for a request, if any; closed ones and
+    /// ones unused for [`IDLE_FOR`] go.
     pub fn take(&self) -> Option<SendRequest<Outgoing>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|s| !s.is_closed());
-        let ready = idle.iter().position(SendRequest::is_ready)?;
-        Some(idle.swap_remove(ready))
+        tidy(&mut idle);
+        let ready = idle.iter().position(|(s, _)| s.is_ready())?;
+        Some(idle.swap_remove(ready).0)
     }
 
     /// Keeps `sender` for a later request (it becomes ready when the
     /// response in flight has been read), up to the most kept.
     pub fn keep(&self, sender: SendRequest<Outgoing>) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain(|s| !s.is_closed());
+        tidy(&mut idle);
         if !sender.is_closed() && idle.len() < self.most {
-            idle.push(sender);
+            idle.push((sender, Instant::now()));
         }
     }
+}
+
+/// Drops the closed connections and those idle for [`IDLE_FOR`] (which
+/// closes them).
+fn tidy(idle: &mut Vec<(SendRequest<Outgoing>, Instant)>) {
+    idle.retain(|(s, used)| !s.is_closed() && used.elapsed() < IDLE_FOR);
 }
 
 /// HTTP/1.1 as the client on `io` (upgrades allowed); the connection runs

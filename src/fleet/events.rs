@@ -317,7 +317,10 @@ async fn open(member: &Remote, ask: &EventsAsk, since: u64) -> Result<Opened, St
     let upgraded = hyper::upgrade::on(&mut resp)
         .await
         .map_err(|e| format!("its upgrade failed: {e}"))?;
+    // Small buffers: a stream of every host holds one of these per member.
     let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     let ws =

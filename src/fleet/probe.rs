@@ -153,8 +153,11 @@ fn local_status(identity: Identity) -> super::Status {
 
 /// The identity `m` gives for `nonce`.
 async fn ask(m: &Remote, nonce: &str) -> Result<Identity, String> {
+    // Closed after the answer: a probe keeps no connection (and its TLS
+    // buffers) open to every member between rounds.
     let req = Request::get(format!("{PATH}?nonce={nonce}"))
         .header(hyper::header::HOST, m.link.address().to_string())
+        .header(hyper::header::CONNECTION, "close")
         .body(super::link::empty())
         .map_err(|e| e.to_string())?;
     let response = m.link.send(req).await?;
