@@ -127,6 +127,10 @@ async fn fleet_wide(
     if host != "*" {
         return refuse("only * (every host) here: /api/v1/hosts/{host}/… serves one host");
     }
+    let context = req.extensions().get::<crate::audit::Context>();
+    if context.and_then(|c| c.through()).is_some() {
+        return refuse("a request forwarded by an agent of the fleet asks this host alone");
+    }
     if !ops::FLEET_WIDE.iter().any(|w| std::ptr::eq(*w, o)) {
         return refuse(
             "host=* is taken by the container, image, volume and network lists and health",

@@ -103,6 +103,18 @@ fn events<'a>(cx: &'a Cx<'a>, mut input: Input<'a>) -> Pending<'a> {
         let since = input.time("since").and_then(|t| nanos(&t));
         let every_host = match input.text("host").as_deref() {
             None => false,
+            Some("*")
+                if cx
+                    .caller
+                    .context
+                    .as_ref()
+                    .and_then(|c| c.through())
+                    .is_some() =>
+            {
+                let msg = "a stream opened by an agent of the fleet is of this host alone";
+                input.fail("host", "value_error", msg);
+                false
+            }
             Some("*") => true,
             Some(_) => {
                 let msg =

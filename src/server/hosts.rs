@@ -21,6 +21,10 @@ use hyper::{Method, Request, Response, Uri};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// Why a forwarded request naming yet another host is refused.
+pub const ONCE: &str = "A request forwarded by an agent of the fleet is served by the host \
+    it was sent to, never forwarded again";
+
 /// What became of a request that may name a host.
 pub enum Routed {
     /// It is for this host: serve it (its path now this host's own).
@@ -50,6 +54,8 @@ pub async fn route(
                 .map_err(|_| Error::BadRequest("the path is not a valid URI".into()))?;
             return Ok(Routed::Here(req));
         }
+        // Forwarded once only: the owner serves, it never sends on.
+        Target::Remote(..) if peer(&req).is_some() => return Err(Error::BadRequest(ONCE.into())),
         Target::Remote(member, name) => (member, name),
     };
     let class = router::resolve(req.method(), &inner, app.config.mcp.enabled)

@@ -356,6 +356,37 @@ async fn the_owner_s_scope_and_secrets_hold_through_the_door_and_strangers_are_r
     let identity: Value = serde_json::from_slice(&member.stdout).unwrap();
     assert_eq!(identity["name"], "vm");
     assert_eq!(identity["proofs"]["secret_key"].as_str().unwrap().len(), 64);
+    // What a peer forwards is served there, never sent on again: host two
+    // asks the front door, which knows three.
+    let as_peer = |path: &str| {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "10",
+                "-k",
+                "-w",
+                "\n%{http_code}",
+                "--cert",
+            ])
+            .arg(dir.join("two.pem"))
+            .arg("--key")
+            .arg(dir.join("two.key"))
+            .args(["-H", &format!("Authorization: Bearer {token}")])
+            .arg(format!("https://10.231.1.2:9001{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.to_string(), body.to_string())
+    };
+    let (code, body) = as_peer("/api/v1/hosts/three/containers/");
+    assert_eq!(code, "400", "{body}");
+    assert!(body.contains("never forwarded again"), "{body}");
+    let (code, body) = as_peer("/api/v1/containers/?host=*");
+    assert_eq!(code, "422", "{body}");
+    let (code, _) = as_peer("/api/v1/containers/");
+    assert_eq!(code, "200");
     fleet.down();
 }
 
