@@ -225,6 +225,46 @@ async fn one_front_door_serves_every_route_and_stream_of_each_host_with_the_owne
         .await;
     assert_eq!(exec.status, 200, "{:?}", exec.body);
 
+    // Its stats stream and a terminal in it, through the door.
+    let mut stats = door
+        .ws(&format!(
+            "/api/v1/hosts/three/stats/ws/{}?token={token}",
+            made.id
+        ))
+        .await;
+    let sample: Value = serde_json::from_str(
+        &next_text(&mut stats, Duration::from_secs(20))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(sample["cpu_percent"].is_number(), "{sample}");
+    drop(stats);
+    let mut terminal = door
+        .ws(&format!(
+            "/api/v1/hosts/three/exec/ws/{}?token={token}&cmd=/testbox",
+            made.id
+        ))
+        .await;
+    {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        terminal
+            .send(Message::Binary("over the door\n".into()))
+            .await
+            .unwrap();
+        let mut seen = String::new();
+        while !seen.contains("over the door") {
+            match tokio::time::timeout(Duration::from_secs(20), terminal.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => seen.push_str(&String::from_utf8_lossy(&b)),
+                Ok(Some(Ok(Message::Close(f)))) => panic!("closed: {f:?}; saw {seen:?}"),
+                Ok(Some(Ok(_))) => {}
+                other => panic!("{other:?}; saw {seen:?}"),
+            }
+        }
+    }
+    drop(terminal);
+
     // A read token acts nowhere: the owner refuses it, and nothing changed.
     let stop = format!("/api/v1/hosts/three/containers/{}/stop", made.id);
     let refused = door.post(&stop, Some(&reader)).await;
