@@ -40,18 +40,23 @@ impl Fleet {
 
     /// One round: this host, `FLEET_DNS`, every member.
     pub async fn probe_all(&self) {
-        let nonce = crate::random::uuid_v4().replace('-', "");
-        let local = Box::pin(self.identity(&nonce)).await;
-        self.local
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone_from(&local_status(local));
+        self.refresh_local().await;
         if let Some(dns) = &self.config.dns {
             Box::pin(self.resolve(dns)).await;
         }
         futures_util::stream::iter(self.members())
             .for_each_concurrent(AT_ONCE, |m| self.probe(m))
             .await;
+    }
+
+    /// Looks at this host again: its daemon, its containers in scope.
+    pub async fn refresh_local(&self) {
+        let nonce = crate::random::uuid_v4().replace('-', "");
+        let local = Box::pin(self.identity(&nonce)).await;
+        self.local
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone_from(&local_status(local));
     }
 
     /// Adds the addresses `dns` resolves to now, marks the ones it no

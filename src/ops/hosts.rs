@@ -1,7 +1,8 @@
 //! The hosts of the fleet (`GET /api/v1/hosts`, the tool `list_hosts`):
 //! this host and every member, each with its state and why, its daemon's
-//! id and version, its containers, round-trip time and last contact — as
-//! the background probe last found them, so listing costs no host a call.
+//! id and version, its containers, round-trip time and last contact. This
+//! host is looked at again (one `/info`); the members are as the
+//! background probe last found them, so listing costs no member a call.
 
 use super::{Answer, Cx, Input, Operation, Pending, Rest};
 use crate::fleet::members::HostView;
@@ -30,6 +31,7 @@ fn hosts<'a>(cx: &'a Cx<'a>, input: Input<'a>) -> Pending<'a> {
     Box::pin(async move {
         input.finish()?;
         cx.app.service.permit(cx.caller, HOSTS.op)?;
+        cx.app.fleet.refresh_local().await;
         let hosts = cx.app.fleet.hosts();
         let listing = Hosts {
             total: hosts.len(),

@@ -67,6 +67,8 @@ fn blank(text: &str, reference: &str) -> String {
 /// How the scope applies to a route of the router's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Row {
+    /// The hosts of the fleet: this host's container counts are of its scope.
+    Hosts,
     /// Names a container: refused as missing when it is out of scope.
     Container,
     /// A stream of one container: closed as for a missing one.
@@ -114,6 +116,7 @@ fn row(method: &str, path: &str) -> Row {
         p if p.contains("{id}") => Row::Container,
         "/api/v1/containers/" => Row::List,
         "/api/v1/health" => Row::Health,
+        "/api/v1/hosts" => Row::Hosts,
         "/api/v1/events/ws" => Row::Events,
         "/api/v1/auth/check" | "/api/v1/images/" | "/api/v1/version" => Row::Unscoped,
         "/api/v1/volumes/" | "/api/v1/networks/" => Row::Unscoped,
@@ -129,6 +132,7 @@ fn row(method: &str, path: &str) -> Row {
 /// How the scope applies to an MCP tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ToolRow {
+    Hosts,
     Container,
     Removal,
     Create,
@@ -150,6 +154,7 @@ fn tool_row(tool: &Value) -> ToolRow {
         _ if required.contains(&json!("container_id")) => ToolRow::Container,
         "list_containers" => ToolRow::List,
         "docker_health" => ToolRow::Health,
+        "list_hosts" => ToolRow::Hosts,
         "docker_version" | "list_images" | "list_volumes" | "list_networks" => ToolRow::Unscoped,
         "pull_image" => ToolRow::Pull,
         _ => panic!("no row for the tool {name}: say how the container scope applies to it"),
@@ -433,6 +438,10 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
                 assert!(!names(&list).contains(&s.outside.name.as_str()), "{list}");
             }
             Row::Health => health(&s).await,
+            Row::Hosts => {
+                let h = call(&s, method, path).await.json();
+                assert_eq!(h["hosts"][0]["containers"]["total"], 1, "{h}");
+            }
             Row::Events => events_stream(&s).await,
             Row::Unscoped => assert_eq!(call(&s, method, path).await.status, 200, "{path}"),
             Row::Pull => assert_eq!(call(&s, method, path).await.status, 422, "{path}"),
@@ -499,6 +508,11 @@ async fn out_of_scope_containers_are_missing_on_every_route_stream_and_tool() {
                 let list = &list["structuredContent"];
                 assert!(names(list).contains(&s.inside.name.as_str()));
                 assert!(!names(list).contains(&s.outside.name.as_str()), "{list}");
+            }
+            ToolRow::Hosts => {
+                let h = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;
+                let local = &h["structuredContent"]["hosts"][0];
+                assert_eq!(local["containers"]["total"], 1, "{h}");
             }
             ToolRow::Health => {
                 let h = s.agent.mcp_tool(MCP_KEY, name, json!({})).await;
