@@ -54,7 +54,14 @@ pub async fn wait_for_log(agent: &Agent, id: &str, last: &str) {
 async fn log_answers_nobody_reads_keep_their_read_turn() {
     // About 7 MB of logs: more than the kernel buffers of a stalled socket take.
     let c = Container::run(&[], &["wide:7000", "wait"]);
-    let agent = Agent::start(&[("RATE_LIMIT_ENABLED", "false"), ("DOCKER_TIMEOUT", "10")]).await;
+    // Keep-alive connections stay open through the slow set-up below, so
+    // the client never reuses one the agent is just closing.
+    let agent = Agent::start(&[
+        ("RATE_LIMIT_ENABLED", "false"),
+        ("DOCKER_TIMEOUT", "10"),
+        ("HEADER_READ_TIMEOUT", "120"),
+    ])
+    .await;
     let token = agent.token().await;
     wait_for_log(&agent, &c.id, "line 7000 ").await;
     let path = format!("/api/v1/containers/{}/logs?tail=10000", c.id);
