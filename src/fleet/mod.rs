@@ -234,10 +234,11 @@ impl Fleet {
     /// What this agent joins a front door as: its daemon's id, or (while
     /// its daemon cannot be reached) its own.
     pub async fn own_key(&self) -> String {
-        match self.service.host_facts().await {
-            Ok(facts) => facts.id,
-            Err(_) => self.agent.clone(),
-        }
+        // One `/info`: the id alone, not the container counts.
+        self.service
+            .daemon_id()
+            .await
+            .unwrap_or_else(|_| self.agent.clone())
     }
 
     /// The name this host goes by in the fleet.
