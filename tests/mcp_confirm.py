@@ -55,4 +55,4 @@ async def main(base, key, mode, answer, tool, container):
         }))
 
 
-asyncio.run(asyncio.wait_for(main(*sys.argv[1:7]), timeout=60))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:7]), timeout=120))

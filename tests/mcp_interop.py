@@ -64,4 +64,4 @@ async def main(base, key, transport, mode, container):
         print(json.dumps(await exercise(client, container)))
 
 
-asyncio.run(asyncio.wait_for(main(*sys.argv[1:6]), timeout=60))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:6]), timeout=120))

@@ -54,4 +54,4 @@ async def main(base, key, mode, image, name):
     print(json.dumps(seen))
 
 
-asyncio.run(asyncio.wait_for(main(*sys.argv[1:6]), timeout=60))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:6]), timeout=120))

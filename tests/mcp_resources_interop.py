@@ -77,4 +77,4 @@ async def main(base, key, era, container):
         print(json.dumps(await exercise(client, container, updates)), flush=True)
 
 
-asyncio.run(asyncio.wait_for(main(*sys.argv[1:5]), timeout=60))
+asyncio.run(asyncio.wait_for(main(*sys.argv[1:5]), timeout=120))

@@ -23,18 +23,11 @@ const CONFIRMED: &[(&str, Done)] = &[("stop_container", |c| c.status() == "exite
 /// Runs `tests/mcp_confirm.py`: `tool` on `container` over `mode`,
 /// answering `answer`.
 fn python(agent: &Agent, mode: &str, answer: &str, tool: &str, container: &str) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_confirm.py");
     let base = format!("http://{}", agent.addr);
-    let out = std::process::Command::new("python3")
-        .args([script, &base, MCP_KEY, mode, answer, tool, container])
-        .output()
-        .expect("python3 is needed for the MCP interoperability tests");
-    assert!(
-        out.status.success(),
-        "the Python MCP SDK client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    sdk_client(
+        "mcp_confirm.py",
+        &[&base, MCP_KEY, mode, answer, tool, container],
+    )
 }
 
 /// The audit records in `path` for `action`, once there are `n` (bounded wait).

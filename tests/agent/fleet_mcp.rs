@@ -68,20 +68,11 @@ async fn fleet() -> (Fleet, String, PathBuf) {
 /// Runs `tests/mcp_fleet.py` against `door` with `credential` in `mode`,
 /// answering questions `answer`, through `steps`.
 fn python(door: &Agent, credential: &str, mode: &str, answer: &str, steps: &Value) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_fleet.py");
     let base = format!("http://{}", door.addr);
-    let out = tokio::task::block_in_place(|| {
-        std::process::Command::new("python3")
-            .args([script, &base, credential, mode, answer, &steps.to_string()])
-            .output()
-            .expect("python3 is needed for the MCP interoperability tests")
-    });
-    assert!(
-        out.status.success(),
-        "the Python MCP SDK client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let steps = steps.to_string();
+    tokio::task::block_in_place(|| {
+        sdk_client("mcp_fleet.py", &[&base, credential, mode, answer, &steps])
+    })
 }
 
 /// A container named `name` on `daemon` (several hosts may have one each).

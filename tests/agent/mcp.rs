@@ -1087,24 +1087,11 @@ async fn sse_streams_end_on_shutdown() {
 /// Runs the official Python SDK against the agent over `transport`, in
 /// `mode` (`default`: no `mode=`, as the SDK's README connects).
 fn python_client(agent: &Agent, transport: &str, mode: &str, container: &str) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_interop.py");
-    let out = std::process::Command::new("python3")
-        .args([
-            script,
-            &format!("http://{}", agent.addr),
-            MCP_KEY,
-            transport,
-            mode,
-            container,
-        ])
-        .output()
-        .expect("python3 is needed for the MCP interoperability tests");
-    assert!(
-        out.status.success(),
-        "the Python MCP SDK client failed (install it with `pip install -r tests/requirements.txt`): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let base = format!("http://{}", agent.addr);
+    sdk_client(
+        "mcp_interop.py",
+        &[&base, MCP_KEY, transport, mode, container],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1425,22 +1412,12 @@ async fn the_official_python_sdk_drives_the_new_tools_on_both_eras() {
     let agent = Agent::start(&[("EXEC_ENABLED", "true"), ("RATE_LIMIT_ENABLED", "false")]).await;
     for mode in ["legacy", "modern"] {
         let name = unique_name("sdk");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp_new_tools.py");
         let base = format!("http://{}", agent.addr);
-        let out = tokio::task::block_in_place(|| {
-            std::process::Command::new("python3")
-                .args([script, &base, MCP_KEY, mode, image(), &name])
-                .output()
-                .unwrap()
-        });
         // Removed by the script; removed here too if it failed half-way.
         let _made = Made(name.clone());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let seen = tokio::task::block_in_place(|| {
+            sdk_client("mcp_new_tools.py", &[&base, MCP_KEY, mode, image(), &name])
+        });
         assert_eq!(seen["created"], json!([false, name, "running"]), "{mode}");
         assert_eq!(seen["paused"], json!([false, "paused"]), "{mode}");
         assert_eq!(seen["unpaused"], json!([false, "unpaused"]), "{mode}");

@@ -494,8 +494,12 @@ fn python_client(agent: &Agent, era: &str, c: &Container) -> Value {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/mcp_resources_interop.py"
     );
-    let mut child = Command::new("python3")
+    // `timeout` ends a client the SDK leaves hanging past its own bound.
+    let mut child = Command::new("timeout")
         .args([
+            "--kill-after=5",
+            "240",
+            "python3",
             script,
             &format!("http://{}", agent.addr),
             MCP_KEY,

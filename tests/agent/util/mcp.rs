@@ -168,3 +168,25 @@ pub fn default_tool_count() -> usize {
         .filter(|(_, t)| t["name"] != "exec_in_container")
         .count()
 }
+
+/// Runs one of the official MCP Python SDK's client scripts in `tests/`
+/// with `args` and returns the JSON object it prints. Each script gives up
+/// after two minutes; four here stop one the SDK leaves hanging.
+/// It blocks: call it inside `tokio::task::block_in_place`.
+pub fn sdk_client(script: &str, args: &[&str]) -> Value {
+    let path = format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(&path).args(args);
+    let out = output_within(&mut cmd, Duration::from_secs(240));
+    assert!(
+        out.status.success(),
+        "the Python MCP SDK client {script} failed (tests/setup.sh installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
