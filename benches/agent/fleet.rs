@@ -7,7 +7,8 @@
 //!
 //! Rows: the fleet-wide container list (`?host=*`) through a front door
 //! of 1, 10 and 50 hosts, against the slowest member's own list (same
-//! client, same connection, sequential); the front door's memory per
+//! client, same connection, sequential) and against the same 49 reads sent
+//! by that client straight to the members at once; the front door's memory per
 //! member and its CPU per fleet-wide list; one events stream of all 50
 //! hosts (`/api/v1/events/ws?host=*`): how much later an event reaches it
 //! than the owner's own stream, and the front door's memory while it is
@@ -22,6 +23,9 @@ use std::time::{Duration, Instant};
 
 /// Front doors of this many hosts (itself included).
 const SIZES: [usize; 3] = [1, 10, 50];
+
+/// Rounds of every member asked at once.
+const ROUNDS: usize = 20;
 
 /// Events timed through the merged stream.
 const EVENTS: usize = 20;
@@ -127,6 +131,13 @@ pub async fn fleet(table: &mut Table) {
         "each of 49 members' `GET /containers/?all=true`, 20 each, the worst p50 and p99".into(),
     );
 
+    let (together50, together99) = together(&members, &token).await;
+    table.row(
+        "fleet: every member's own list, all 49 asked at once",
+        format!("p50 {} / p99 {}", ms(together50), ms(together99)),
+        "the 49 reads a 50-host list makes, sent by this client straight to the members, all at once: each round as long as its slowest answer".into(),
+    );
+
     let mut alone = 0;
     for n in SIZES {
         let peers: Vec<String> = (1..n)
@@ -152,11 +163,17 @@ pub async fn fleet(table: &mut Table) {
         let per_list = (door.cpu() - cpu) / (SAMPLES as u32 / 2 + 2);
         let (p50, p99) = percentiles(&mut lat);
         let times = p50.as_secs_f64() / slowest50.as_secs_f64();
+        let at_once = if n == 50 {
+            let x = p50.as_secs_f64() / together50.as_secs_f64();
+            format!(", {x:.1}× its members asked at once")
+        } else {
+            String::new()
+        };
         table.row(
             &format!("fleet: `?host=*` container list, {n} hosts"),
             format!("p50 {} / p99 {}", ms(p50), ms(p99)),
             format!(
-                "{times:.1}× the slowest member's p50; front door CPU {} per list, RSS {} KiB idle, {} KiB after",
+                "{times:.1}× the slowest member's p50{at_once}; front door CPU {} per list, RSS {} KiB idle, {} KiB after",
                 ms(per_list),
                 idle_rss,
                 door.rss_kib()
@@ -180,6 +197,27 @@ pub async fn fleet(table: &mut Table) {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Every member's own container list, all asked at once by this client:
+/// the p50 and p99 of a round, which lasts as long as its slowest answer.
+async fn together(members: &[AgentProcess], token: &str) -> (Duration, Duration) {
+    let path = "/api/v1/containers/?all=true";
+    let mut conns = Vec::with_capacity(members.len());
+    for m in members {
+        conns.push(tcp(&m.addr).await);
+    }
+    let mut rounds = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS + 2 {
+        let t = Instant::now();
+        let asked = conns.iter_mut().map(|c| c.get(path, Some(token)));
+        let answers = futures_util::future::join_all(asked).await;
+        assert!(answers.iter().all(|(status, _)| *status == 200));
+        if round >= 2 {
+            rounds.push(t.elapsed());
+        }
+    }
+    percentiles(&mut rounds)
 }
 
 /// One events stream of all 50 hosts: each event's arrival there against

@@ -1,31 +1,29 @@
 //! Fleet-wide reads (`?host=*`): the same read asked of every member with
-//! the caller's own credential — at most [`AT_ONCE`] at a time, each within
-//! [`DEADLINE`] — and the answers put together with this host's: each item
-//! of a list tagged with its `host`, totals added up; an answer that is no
-//! list (health) becomes one entry per host. A host that cannot answer
-//! never fails the whole: it is named in `missing` with the reason (a host
-//! the probe finds unreachable is not even asked, so one dead host costs
-//! the answer no deadline).
+//! the caller's own credential ([`super::fanout`]: a bounded number at a
+//! time, all within one deadline) and the answers put together with this
+//! host's: each item of a list tagged with its `host`, totals added up; an
+//! answer that is no list (health) becomes one entry per host. A host that
+//! cannot answer never fails the whole: it is named in `missing` with the
+//! reason (a host the probe finds unreachable is not even asked, so one
+//! dead host costs the answer no deadline). The answers held at once are
+//! bounded: each by [`MAX_ANSWER`], all of them together by [`MAX_ALL`].
 
 use super::Fleet;
+use super::fanout::{self, Asking};
 use super::link::empty;
 use super::members::State;
-use futures_util::StreamExt;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode};
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;
-use std::time::Duration;
-
-/// Members asked at once.
-const AT_ONCE: usize = 16;
-
-/// How long each member has to answer.
-const DEADLINE: Duration = Duration::from_secs(10);
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Largest answer read from one member.
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
+
+/// Most bytes of all members' answers to one read, together.
+const MAX_ALL: usize = 64 * 1024 * 1024;
 
 /// One member's answer, or why there is none.
 pub struct Part {
@@ -45,37 +43,25 @@ impl Fleet {
         let authorization =
             credential.and_then(|c| HeaderValue::from_str(&format!("Bearer {c}")).ok());
         let authorization = authorization.as_ref();
+        let left = AtomicUsize::new(MAX_ALL);
+        let left = &left;
         let (views, handles) = self.snapshot();
         let asked = views.into_iter().zip(handles).filter_map(|(view, member)| {
             let member = member?;
-            Some(async move {
-                let answer = match view.state {
-                    State::Unreachable => {
-                        Err(view.reason.unwrap_or_else(|| "not reached yet".into()))
-                    }
-                    _ => {
-                        let req = request(path_and_query, authorization, client);
-                        let asked = async {
-                            let resp = member.link.send(req?).await?;
-                            read(resp).await
-                        };
-                        tokio::time::timeout(DEADLINE, asked)
-                            .await
-                            .unwrap_or_else(|_| {
-                                Err(format!("no answer within {} s", DEADLINE.as_secs()))
-                            })
-                    }
-                };
-                Part {
-                    host: view.name,
-                    answer,
+            let answer: Asking<Value> = Box::pin(async move {
+                if view.state == State::Unreachable {
+                    return Err(view.reason.unwrap_or_else(|| "not reached yet".into()));
                 }
-            })
+                let req = request(path_and_query, authorization, client)?;
+                read(member.link.send(req).await?, left).await
+            });
+            Some((view.name, answer))
         });
-        futures_util::stream::iter(asked)
-            .buffered(AT_ONCE)
-            .collect()
+        fanout::each(asked.collect())
             .await
+            .into_iter()
+            .map(|(host, answer)| Part { host, answer })
+            .collect()
     }
 }
 
@@ -95,15 +81,27 @@ fn request(
     Ok(req)
 }
 
-/// A member's answer as JSON; any status but 200 is a reason, with the
-/// member's own `detail`.
-async fn read(resp: hyper::Response<hyper::body::Incoming>) -> Result<Value, String> {
+/// A member's answer as JSON, its bytes taken from what all the answers
+/// of the read may hold together (`left`); any status but 200 is a
+/// reason, with the member's own `detail`.
+async fn read(
+    resp: hyper::Response<hyper::body::Incoming>,
+    left: &AtomicUsize,
+) -> Result<Value, String> {
     let status = resp.status();
-    let bytes = Limited::new(resp.into_body(), MAX_ANSWER)
-        .collect()
-        .await
-        .map_err(|e| format!("its answer broke off: {e}"))?
-        .to_bytes();
+    let mut body = resp.into_body();
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("its answer broke off: {e}"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if bytes.len() + data.len() > MAX_ANSWER {
+            return Err(format!("its answer is over {} MiB", MAX_ANSWER >> 20));
+        }
+        take(left, data.len())?;
+        bytes.extend_from_slice(&data);
+    }
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|_| format!("it answered {status} with something not JSON"))?;
     if status != StatusCode::OK {
@@ -111,6 +109,19 @@ async fn read(resp: hyper::Response<hyper::body::Incoming>) -> Result<Value, Str
         return Err(format!("it answered {}: {detail}", status.as_u16()));
     }
     Ok(value)
+}
+
+/// Takes `n` bytes from what is `left`, or says the answers together are
+/// too large.
+fn take(left: &AtomicUsize, n: usize) -> Result<(), String> {
+    left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(n))
+        .map(drop)
+        .map_err(|_| {
+            format!(
+                "the answers of all hosts together are over {} MiB: ask it alone (/api/v1/hosts/{{host}}/…)",
+                MAX_ALL >> 20
+            )
+        })
 }
 
 /// This host's answer `local` (as `host`) and the members' `parts`, as
@@ -166,6 +177,16 @@ fn tagged(item: &Value, host: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_answers_of_one_read_share_one_allowance() {
+        let left = AtomicUsize::new(MAX_ALL);
+        assert!(take(&left, MAX_ALL - 10).is_ok());
+        assert!(take(&left, 10).is_ok());
+        let refused = take(&left, 1).unwrap_err();
+        assert!(refused.contains("over 64 MiB"), "{refused}");
+        assert_eq!(left.load(Ordering::Relaxed), 0, "a refusal takes nothing");
+    }
 
     #[test]
     fn lists_are_tagged_and_totalled_and_a_failed_host_is_named_not_fatal() {

@@ -13,10 +13,12 @@
 //! - [`members`]: each member's state, the names hosts go by, lookups.
 //! - [`probe`]: the periodic probe and `FLEET_DNS` resolution.
 //! - [`forward`]: a request or a stream for another host, sent on.
+//! - [`fanout`]: one question put to many hosts, bounded in number and time.
 //! - [`merge`]: a read of every host (`?host=*`), put together.
 //! - [`events`]: the events of every host as one stream, lossless per host.
 
 pub mod events;
+pub mod fanout;
 pub mod forward;
 pub mod identity;
 pub mod link;

@@ -21,8 +21,8 @@
 //!
 //! Besides:
 //! - `list_containers` with `host: "*"` ([`everywhere`]): every host's
-//!   containers, asked at once (at most [`AT_ONCE`] hosts at a time, each
-//!   within [`DEADLINE`]; one the probe found unreachable is not asked),
+//!   containers, asked at once ([`fanout`]: a bounded number at a time,
+//!   all within one deadline; one the probe found unreachable is not asked),
 //!   each tagged with its `host`; a host that failed is named in `missing`
 //!   with why, and never fails the call (the shape of REST's `?host=*`).
 //! - A tool given a `container_id` and no `host`, for a container this host
@@ -42,30 +42,23 @@ use super::jsonrpc::{INTERNAL_ERROR, MAX_RESPONSE, RpcError};
 use super::tool_error::{explain, failure};
 use crate::audit::{Action, Outcome, Record, Surface};
 use crate::error::{Error, clip};
+use crate::fleet::fanout::{self, Asking};
 use crate::fleet::members::{Remote, State};
 use crate::fleet::{Target, forward, full};
 use crate::input::Input;
 use crate::ops::{self, Answer, Operation};
 use base64::Engine;
-use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The argument that names the host a tool runs on.
 pub const HOST: &str = "host";
 /// The `host` of `list_containers` that means every host.
 pub const EVERY: &str = "*";
-/// Hosts asked at once, for `*` and for a container looked for.
-pub const AT_ONCE: usize = 16;
-/// How long each host has to answer, for `*` and for a container looked for.
-pub const DEADLINE: Duration = Duration::from_secs(10);
 /// Most bytes of an owner's answer held at once: the largest result, and
 /// room for a progress message before it.
 const MAX_ANSWER: usize = MAX_RESPONSE + 64 * 1024;
@@ -451,34 +444,6 @@ fn record(ctx: &Ctx<'_>, host: &str, result: &Value) {
     ctx.app.audit.record(r);
 }
 
-/// A host's answer to come, or why it gave none.
-type Asking<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send + 'a>>;
-
-/// A host's name and its answer, to come.
-type Named<'a, T> = Pin<Box<dyn Future<Output = (String, Result<T, String>)> + Send + 'a>>;
-
-/// Waits for each host's answer, at most [`AT_ONCE`] at a time, each
-/// within [`DEADLINE`]: each host's name and answer, in order.
-async fn each<'a, T: Send + 'a>(
-    asked: Vec<(String, Asking<'a, T>)>,
-) -> Vec<(String, Result<T, String>)> {
-    let timed: Vec<Named<'a, T>> = asked
-        .into_iter()
-        .map(|(name, answer)| Box::pin(within_deadline(name, answer)) as Named<'a, T>)
-        .collect();
-    futures_util::stream::iter(timed)
-        .buffered(AT_ONCE)
-        .collect()
-        .await
-}
-
-/// `answer` of host `name`, or why it did not come within [`DEADLINE`].
-async fn within_deadline<T>(name: String, answer: Asking<'_, T>) -> (String, Result<T, String>) {
-    let answer = tokio::time::timeout(DEADLINE, answer).await;
-    let late = || format!("no answer within {} s", DEADLINE.as_secs());
-    (name, answer.unwrap_or_else(|_| Err(late())))
-}
-
 /// A tool's result from another host (its structured content, or the
 /// text of its tool error), or why the host gave none. A host the probe
 /// found unreachable is not asked (so it costs no deadline).
@@ -537,7 +502,7 @@ pub async fn everywhere(ctx: &Ctx<'_>, args: &Map<String, Value>) -> Everywhere 
         });
         (name, answer)
     });
-    let answers = each(asked.collect()).await;
+    let answers = fanout::each(asked.collect()).await;
     let mut merged = Everywhere {
         containers: Vec::new(),
         total: 0,
@@ -612,7 +577,7 @@ pub async fn locate(ctx: &Ctx<'_>, args: &Map<String, Value>) -> Result<Where, S
             Box::pin(ask_tool(ctx, (member, name), ops::INSPECT.name, args));
         (name.clone(), answer)
     });
-    let answers = each(asked.collect()).await;
+    let answers = fanout::each(asked.collect()).await;
     let (mut holders, mut unasked) = (Vec::new(), Vec::new());
     for ((name, answer), (_, member)) in answers.into_iter().zip(&members) {
         match answer {
