@@ -14,9 +14,14 @@
 //! left out. Flow control runs end to end: each host's reader waits while
 //! the merged stream has no room, so a slow subscriber slows the members'
 //! streams instead of filling memory.
+//!
+//! The stream follows the fleet as it changes: at each probe interval a
+//! member that joined (once the probe knows who it is) is followed from
+//! then, with a `host-joined` notice, and one that left the fleet is let
+//! go, with `host-left` ([`changes`]).
 
 use super::Fleet;
-use super::members::Remote;
+use super::members::{HostView, Remote};
 use crate::clock::unix_now_nanos;
 use crate::docker::path::segment;
 use crate::docker::resume::since_nanos;
@@ -32,6 +37,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -76,30 +82,104 @@ impl Fleet {
                 let (tx, mut rx) = mpsc::channel::<Merged>(IN_FLIGHT);
                 let mut readers = tokio::task::JoinSet::new();
                 let (views, handles) = fleet.snapshot();
-                let mut names = views.into_iter().map(|v| v.name);
-                let here = names.next().unwrap_or_default();
+                let here = views.first().map(|v| v.name.clone()).unwrap_or_default();
                 if let Some(local) = local {
                     readers.spawn(read_local(local, here, tx.clone()));
                 }
-                for (name, member) in names.zip(handles.into_iter().skip(1)) {
+                let mut followed: Vec<(Arc<Remote>, String, AbortHandle)> = Vec::new();
+                for (view, member) in views.into_iter().zip(handles).skip(1) {
                     let Some(member) = member else { continue };
-                    readers.spawn(follow(member, name, ask.clone(), tx.clone()));
+                    let since = ask.since;
+                    let reader = follow(
+                        member.clone(),
+                        view.name.clone(),
+                        ask.clone(),
+                        since,
+                        tx.clone(),
+                    );
+                    followed.push((member, view.name, readers.spawn(reader)));
                 }
-                drop(tx);
-                while let Some(next) = rx.recv().await {
+                let mut rescan = tokio::time::interval(fleet.config.probe_every);
+                rescan.tick().await;
+                loop {
+                    let next = tokio::select! {
+                        next = rx.recv() => next,
+                        _ = rescan.tick() => {
+                            let notices = changes(&fleet, &ask, &mut followed, &mut readers, &tx);
+                            let items: Vec<Item> =
+                                notices.into_iter().map(|n| Item::new(n, None)).collect();
+                            if !items.is_empty() && publisher.publish(items).await == 0 {
+                                return;
+                            }
+                            continue;
+                        }
+                    };
                     match next {
-                        Merged::Event(text) => {
+                        Some(Merged::Event(text)) => {
                             if publisher.publish(vec![Item::new(text, None)]).await == 0 {
                                 return;
                             }
                         }
-                        Merged::End(close) => return publisher.end(close),
+                        Some(Merged::End(close)) => return publisher.end(close),
+                        None => return,
                     }
                 }
             })
             .abort_handle()
         })
     }
+}
+
+/// Follows the members that joined the fleet since the stream opened (once
+/// the probe has found who they are), from now, and stops following those
+/// that left it: the notices saying so (`host-joined`, `host-left`).
+fn changes(
+    fleet: &Fleet,
+    ask: &Arc<EventsAsk>,
+    followed: &mut Vec<(Arc<Remote>, String, AbortHandle)>,
+    readers: &mut tokio::task::JoinSet<()>,
+    tx: &mpsc::Sender<Merged>,
+) -> Vec<String> {
+    while readers.try_join_next().is_some() {}
+    let (views, handles) = fleet.snapshot();
+    let now: Vec<(HostView, Arc<Remote>)> = views
+        .into_iter()
+        .zip(handles)
+        .filter_map(|(view, member)| Some((view, member?)))
+        .collect();
+    let mut notices = Vec::new();
+    followed.retain(|(member, name, reader)| {
+        let stays = now.iter().any(|(_, m)| Arc::ptr_eq(m, member));
+        if !stays {
+            reader.abort();
+            notices.push(notice(
+                "host-left",
+                name,
+                "it is no longer a member of the fleet",
+            ));
+        }
+        stays
+    });
+    for (view, member) in now {
+        let known = followed.iter().any(|(m, _, _)| Arc::ptr_eq(m, &member));
+        if known || member.status().identity.is_none() {
+            continue;
+        }
+        let reader = follow(
+            member.clone(),
+            view.name.clone(),
+            ask.clone(),
+            unix_now_nanos(),
+            tx.clone(),
+        );
+        notices.push(notice(
+            "host-joined",
+            &view.name,
+            "it joined the fleet: its events follow from now",
+        ));
+        followed.push((member, view.name, readers.spawn(reader)));
+    }
+    notices
 }
 
 /// What a host's reader hands the merged stream.
@@ -132,8 +212,14 @@ async fn read_local(mut sub: Sub, host: String, tx: mpsc::Sender<Merged>) {
 }
 
 /// One member's events for as long as the merged stream lasts.
-async fn follow(member: Arc<Remote>, host: String, ask: Arc<EventsAsk>, tx: mpsc::Sender<Merged>) {
-    let mut seen = Delivered::from(ask.since);
+async fn follow(
+    member: Arc<Remote>,
+    host: String,
+    ask: Arc<EventsAsk>,
+    since: u64,
+    tx: mpsc::Sender<Merged>,
+) {
+    let mut seen = Delivered::from(since);
     let (mut down, mut retry) = (false, RETRY_MIN);
     loop {
         let why = match open(&member, &ask, seen.since()).await {

@@ -194,11 +194,7 @@ impl Fleet {
                 "the same Docker daemon as {}: listed apart, not merged",
                 v.duplicate_of.join(", ")
             );
-            v.reason = Some(
-                v.reason
-                    .take()
-                    .map_or(twins.clone(), |r| format!("{r}; {twins}")),
-            );
+            v.reason = join_reasons(v.reason.take(), Some(twins));
             if v.state == State::Up {
                 v.state = State::Degraded;
             }
@@ -282,7 +278,10 @@ fn view(status: &Status, address: String, source: &'static str, name: Option<Str
         address,
         source,
         state: status.state,
-        reason: status.reason.clone(),
+        reason: join_reasons(
+            status.reason.clone(),
+            status.missing_since.map(|_| unresolved()),
+        ),
         version: id.map(|i| i.version.clone()),
         docker_version: id.and_then(|i| i.docker_version.clone()),
         containers: id.and_then(|i| {
@@ -295,6 +294,22 @@ fn view(status: &Status, address: String, source: &'static str, name: Option<Str
         last_contact: status.last_contact.map(format_rfc3339_millis),
         duplicate_of: Vec::new(),
         agent: id.map(|i| i.agent.clone()),
+    }
+}
+
+/// Why a member `FLEET_DNS` no longer gives is still listed.
+fn unresolved() -> String {
+    format!(
+        "FLEET_DNS no longer gives its address: it is forgotten {} min after",
+        probe::GONE.as_secs() / 60
+    )
+}
+
+/// `first` and `then`, as one reason.
+fn join_reasons(first: Option<String>, then: Option<String>) -> Option<String> {
+    match (first, then) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
     }
 }
 

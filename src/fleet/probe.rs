@@ -22,7 +22,7 @@ const AT_ONCE: usize = 32;
 const ANSWER: Duration = Duration::from_secs(5);
 
 /// How long an address `FLEET_DNS` no longer gives stays listed.
-const GONE: Duration = Duration::from_secs(300);
+pub(super) const GONE: Duration = Duration::from_secs(300);
 
 /// Largest identity document read.
 const MAX_IDENTITY: usize = 16 * 1024;

@@ -16,7 +16,7 @@ use std::time::Duration;
 const PEERS: &str = "two=https://10.231.2.2:9001,three=https://10.231.3.2:9001";
 
 /// A `read` token's line, shared by every agent's tokens file.
-fn read_token(dir: &Path) -> String {
+pub(crate) fn read_token(dir: &Path) -> String {
     let (token, line) = new_token(&["--name", "reader", "--role", "read"]);
     std::fs::write(dir.join("tokens"), format!("{line}\n")).unwrap();
     token
@@ -432,7 +432,11 @@ async fn the_owner_s_scope_and_secrets_hold_through_the_door_and_strangers_are_r
 
 /// Container events of `id` on `host` read from a merged stream until
 /// `until` says stop: every message, as read.
-async fn read_until(ws: &mut Ws, what: &str, until: impl Fn(&Value) -> bool) -> Vec<Value> {
+pub(crate) async fn read_until(
+    ws: &mut Ws,
+    what: &str,
+    until: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     loop {
         let text = next_text(ws, Duration::from_secs(30))
@@ -449,7 +453,7 @@ async fn read_until(ws: &mut Ws, what: &str, until: impl Fn(&Value) -> bool) -> 
     }
 }
 
-fn is(event: &Value, host: &str, action: &str, id: &str) -> bool {
+pub(crate) fn is(event: &Value, host: &str, action: &str, id: &str) -> bool {
     event["host"] == host && event["Action"] == action && event["Actor"]["ID"] == id
 }
 

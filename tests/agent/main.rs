@@ -16,6 +16,7 @@ mod failures;
 mod faults;
 mod fleet;
 mod fleet_dashboard;
+mod fleet_dns;
 mod fleet_docs;
 mod fleet_mcp;
 mod front_door;

@@ -67,6 +67,8 @@ pub struct Host {
     process: Option<Process>,
     /// Its agent's settings.
     env: Vec<(String, String)>,
+    /// A file its agent sees as `/etc/hosts` ([`Host::resolve_from`]).
+    hosts_file: Option<std::path::PathBuf>,
 }
 
 impl Fleet {
@@ -142,6 +144,7 @@ impl Host {
             namespace,
             process: None,
             env,
+            hosts_file: None,
         };
         host.start_agent();
         host
@@ -154,7 +157,20 @@ impl Host {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let cmd = in_namespace(&self.namespace, env!("CARGO_BIN_EXE_docker-agent"));
+        let agent = env!("CARGO_BIN_EXE_docker-agent");
+        let cmd = match &self.hosts_file {
+            None => in_namespace(&self.namespace, agent),
+            Some(file) => {
+                // Its own mount namespace, where the file is bound over
+                // /etc/hosts: the names it resolves are the test's.
+                let mut cmd = in_namespace(&self.namespace, "unshare");
+                cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+                    .arg(r#"mount --bind "$0" /etc/hosts && exec "$1""#)
+                    .arg(file)
+                    .arg(agent);
+                cmd
+            }
+        };
         self.process = Some(Process::spawn_with(cmd, &temp_dir(&self.namespace), &env));
     }
 
@@ -163,6 +179,15 @@ impl Host {
         let process = self.process.as_mut().expect("its agent runs");
         let addr = process.address();
         assert_eq!(addr, self.agent.addr.to_string(), "{}", self.namespace);
+    }
+
+    /// Starts its agent again, resolving names from `file` as its
+    /// `/etc/hosts`; the file may be changed in place while it runs.
+    pub fn resolve_from(&mut self, file: &std::path::Path) {
+        self.kill_agent();
+        self.hosts_file = Some(file.to_path_buf());
+        self.start_agent();
+        self.check_address();
     }
 
     /// Kills its agent (SIGKILL: no goodbye to anyone); its daemon runs on.
