@@ -114,7 +114,8 @@ async fn fleet_down_leaves_no_namespace_veth_daemon_or_directory_behind() {
     assert_eq!(running.status(), "running");
     let daemons = processes_mentioning("/run/docker-agent-fleet/");
     assert!(daemons.len() >= 3, "{daemons:#?}");
-    fleet.down();
+    // Held through the checks: no other fleet starts meanwhile.
+    let _held = fleet.down();
 
     let namespaces = run_ok(Command::new("ip").args(["netns", "list"]));
     assert!(!namespaces.contains("da-fleet-"), "{namespaces}");

@@ -3,10 +3,12 @@
 //! and a busybox shell), and labelled containers that remove themselves.
 
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// Every container a test creates carries this label (`make test` sweeps it too).
 pub const LABEL: &str = "docker-agent-test";
@@ -77,12 +79,15 @@ impl Daemon {
     }
 }
 
+/// The longest any command of the tests may run (a cold cross-compiled
+/// build under the suite's load included): one that hangs fails its own
+/// test instead of the whole run's deadline.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(30 * 60);
+
 /// Runs a command that must succeed (the docker CLI, openssl, a Python
 /// client) and returns its stdout, trimmed; panics with its stderr otherwise.
 pub fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} must be installed: {e}"));
+    let out = output_within(cmd, COMMAND_LIMIT);
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
@@ -91,12 +96,57 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Runs `cmd` to its end like [`Command::output`], but kills it once `limit`
+/// has passed and panics with what it printed so far: a stuck client fails
+/// its own test instead of holding the whole run.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} must be installed: {e}"));
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let Some(status) = status else {
+        panic!(
+            "{cmd:?} did not finish within {limit:?} and was killed; it printed:\n{}\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
 /// Runs `cmd`, which may fail: whether it succeeded, and all it printed
 /// (its stdout, then its stderr).
 pub fn run_said(cmd: &mut Command) -> (bool, String) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} must be installed: {e}"));
+    let out = output_within(cmd, COMMAND_LIMIT);
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

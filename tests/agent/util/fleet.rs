@@ -96,10 +96,13 @@ impl Fleet {
     }
 
     /// Stops the agents, removes their containers, then takes every host
-    /// down (`tests/fleet.sh down`) before another fleet may start.
-    pub fn down(mut self) {
-        self.hosts.clear();
+    /// down (`tests/fleet.sh down`) before another fleet may start. Returns
+    /// the lock: another fleet starts once it is dropped.
+    pub fn down(self) -> File {
+        let Fleet { hosts, _held } = self;
+        drop(hosts);
         fleet_sh(&["down"]);
+        _held
     }
 }
 
@@ -113,11 +116,13 @@ fn hold() -> File {
         .append(true)
         .open(LOCK)
         .unwrap_or_else(|e| panic!("{LOCK} (the fleet tests run as root): {e}"));
-    run_ok(
-        Command::new("flock")
-            .arg("0")
-            .stdin(file.try_clone().unwrap()),
-    );
+    // Unbounded: it waits for every fleet before it.
+    let locked = Command::new("flock")
+        .arg("0")
+        .stdin(file.try_clone().unwrap())
+        .status()
+        .unwrap_or_else(|e| panic!("flock (util-linux) must be installed: {e}"));
+    assert!(locked.success(), "flock {LOCK} failed");
     file
 }
 
