@@ -18,7 +18,7 @@
 //! The stream follows the fleet as it changes: at each probe interval a
 //! member that joined (once the probe knows who it is) is followed from
 //! then, with a `host-joined` notice, and one that left the fleet is let
-//! go, with `host-left` ([`changes`]).
+//! go, with `host-left` ([`Readers::changes`]).
 
 use super::Fleet;
 use super::members::{HostView, Remote};
@@ -80,24 +80,20 @@ impl Fleet {
             let (fleet, ask) = (fleet.clone(), ask.clone());
             tokio::spawn(async move {
                 let (tx, mut rx) = mpsc::channel::<Merged>(IN_FLIGHT);
-                let mut readers = tokio::task::JoinSet::new();
                 let (views, handles) = fleet.snapshot();
                 let here = views.first().map(|v| v.name.clone()).unwrap_or_default();
+                let mut readers = Readers {
+                    ask: ask.clone(),
+                    tx,
+                    tasks: tokio::task::JoinSet::new(),
+                    followed: Vec::new(),
+                };
                 if let Some(local) = local {
-                    readers.spawn(read_local(local, here, tx.clone()));
+                    let tx = readers.tx.clone();
+                    readers.tasks.spawn(read_local(local, here, tx));
                 }
-                let mut followed: Vec<(Arc<Remote>, String, AbortHandle)> = Vec::new();
-                for (view, member) in views.into_iter().zip(handles).skip(1) {
-                    let Some(member) = member else { continue };
-                    let since = ask.since;
-                    let reader = follow(
-                        member.clone(),
-                        view.name.clone(),
-                        ask.clone(),
-                        since,
-                        tx.clone(),
-                    );
-                    followed.push((member, view.name, readers.spawn(reader)));
+                for (view, member) in members(views, handles) {
+                    readers.follow(member, view.name, ask.since);
                 }
                 let mut rescan = tokio::time::interval(fleet.config.probe_every);
                 rescan.tick().await;
@@ -105,7 +101,7 @@ impl Fleet {
                     let next = tokio::select! {
                         next = rx.recv() => next,
                         _ = rescan.tick() => {
-                            let notices = changes(&fleet, &ask, &mut followed, &mut readers, &tx);
+                            let notices = readers.changes(&fleet);
                             let items: Vec<Item> =
                                 notices.into_iter().map(|n| Item::new(n, None)).collect();
                             if !items.is_empty() && publisher.publish(items).await == 0 {
@@ -130,56 +126,68 @@ impl Fleet {
     }
 }
 
-/// Follows the members that joined the fleet since the stream opened (once
-/// the probe has found who they are), from now, and stops following those
-/// that left it: the notices saying so (`host-joined`, `host-left`).
-fn changes(
-    fleet: &Fleet,
-    ask: &Arc<EventsAsk>,
-    followed: &mut Vec<(Arc<Remote>, String, AbortHandle)>,
-    readers: &mut tokio::task::JoinSet<()>,
-    tx: &mpsc::Sender<Merged>,
-) -> Vec<String> {
-    while readers.try_join_next().is_some() {}
-    let (views, handles) = fleet.snapshot();
-    let now: Vec<(HostView, Arc<Remote>)> = views
-        .into_iter()
-        .zip(handles)
+/// The members of a snapshot, each with its view (this host left out).
+fn members(
+    views: Vec<HostView>,
+    handles: Vec<Option<Arc<Remote>>>,
+) -> Vec<(HostView, Arc<Remote>)> {
+    let pairs = views.into_iter().zip(handles);
+    pairs
         .filter_map(|(view, member)| Some((view, member?)))
-        .collect();
-    let mut notices = Vec::new();
-    followed.retain(|(member, name, reader)| {
-        let stays = now.iter().any(|(_, m)| Arc::ptr_eq(m, member));
-        if !stays {
-            reader.abort();
-            notices.push(notice(
-                "host-left",
-                name,
-                "it is no longer a member of the fleet",
-            ));
-        }
-        stays
-    });
-    for (view, member) in now {
-        let known = followed.iter().any(|(m, _, _)| Arc::ptr_eq(m, &member));
-        if known || member.status().identity.is_none() {
-            continue;
-        }
-        let reader = follow(
-            member.clone(),
-            view.name.clone(),
-            ask.clone(),
-            unix_now_nanos(),
-            tx.clone(),
-        );
-        notices.push(notice(
-            "host-joined",
-            &view.name,
-            "it joined the fleet: its events follow from now",
-        ));
-        followed.push((member, view.name, readers.spawn(reader)));
+        .collect()
+}
+
+/// The readers of one merged stream: this host's own and each member's,
+/// all handing their messages to `tx`.
+struct Readers {
+    ask: Arc<EventsAsk>,
+    tx: mpsc::Sender<Merged>,
+    tasks: tokio::task::JoinSet<()>,
+    /// Each member followed, the name it goes by, and its reader.
+    followed: Vec<(Arc<Remote>, String, AbortHandle)>,
+}
+
+impl Readers {
+    /// Follows `member`, known as `host`, from `since` (Unix nanoseconds).
+    fn follow(&mut self, member: Arc<Remote>, host: String, since: u64) {
+        let (ask, tx) = (self.ask.clone(), self.tx.clone());
+        let reader = follow(member.clone(), host.clone(), ask, since, tx);
+        self.followed.push((member, host, self.tasks.spawn(reader)));
     }
-    notices
+
+    /// Follows the members that joined the fleet since the stream opened
+    /// (once the probe has found who they are), from now, and stops
+    /// following those that left it: the notices saying so (`host-joined`,
+    /// `host-left`).
+    fn changes(&mut self, fleet: &Fleet) -> Vec<String> {
+        while self.tasks.try_join_next().is_some() {}
+        let (views, handles) = fleet.snapshot();
+        let now = members(views, handles);
+        let mut notices = Vec::new();
+        self.followed.retain(|(member, name, reader)| {
+            let stays = now.iter().any(|(_, m)| Arc::ptr_eq(m, member));
+            if !stays {
+                reader.abort();
+                let why = "it is no longer a member of the fleet";
+                notices.push(notice("host-left", name, why));
+            }
+            stays
+        });
+        for (view, member) in now {
+            let known = self
+                .followed
+                .iter()
+                .any(|(m, _, _)| Arc::ptr_eq(m, &member));
+            // A view names its agent once the probe has heard from it.
+            if known || view.agent.is_none() {
+                continue;
+            }
+            let why = "it joined the fleet: its events follow from now";
+            notices.push(notice("host-joined", &view.name, why));
+            self.follow(member, view.name, unix_now_nanos());
+        }
+        notices
+    }
 }
 
 /// What a host's reader hands the merged stream.
