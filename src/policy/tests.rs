@@ -1,6 +1,8 @@
 //! The role table and the order of [`Policy::decide`]'s checks.
 
 use super::*;
+use crate::auth::Auth;
+use crate::auth::secret::Secret;
 use crate::config::{Config, Vars};
 use std::collections::BTreeMap;
 
